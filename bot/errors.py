@@ -1,0 +1,316 @@
+"""Every failure a person may read, as a small tree of exception types.
+
+Each message is safe to show a user: it says what happened, whether anything was
+charged, and what to do next. It never holds a key, a token or a provider's raw text.
+
+    UserFacingError
+    ├── ConfigError                  bad or missing setting (exit status 2 on the CLI)
+    ├── BadRequest                   options or prompt the model cannot take
+    ├── ImageRejected                not an image, too large, unsupported, a bomb
+    ├── Refused                      the bot will not run this request now
+    │   ├── LimitReached             a daily, cost, size or quality limit
+    │   ├── Disabled                 image generation is turned off here
+    │   ├── Cooldown                 too soon after the last request
+    │   ├── Busy                     this user already has a request running
+    │   ├── Duplicate                the same request arrived twice
+    │   ├── NotAllowed               a permission the person lacks
+    │   └── ShuttingDown             the bot is restarting
+    ├── GatewayError                 the image service failed
+    │   ├── ContentBlocked           the safety system blocked the prompt or image
+    │   ├── GatewayUnavailable       5xx, connection errors, after retries
+    │   ├── GatewayTimeout           no answer within the timeout
+    │   ├── GatewayRateLimited       429 after retries
+    │   ├── QuotaExhausted           the gateway account has no credit
+    │   ├── GatewayMisconfigured     bad key, unknown model, wrong URL
+    │   ├── EditUnsupported          the gateway has no edits route
+    │   └── BadGatewayResponse       malformed JSON, no images
+    └── InternalError                a bug; shown with the request id only
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+NOT_CHARGED = "You were not charged."
+
+
+class UserFacingError(Exception):
+    """An error whose message may be shown to the person who caused or met it."""
+
+    kind = "error"
+    charged = False
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+class ConfigError(UserFacingError):
+    """A setting is missing or invalid."""
+
+    kind = "config"
+
+
+class BadRequest(UserFacingError):
+    """The request's options or prompt cannot be used."""
+
+    kind = "bad_request"
+
+
+class ImageRejected(UserFacingError):
+    """A source image cannot be used."""
+
+    kind = "bad_image"
+
+
+class Refused(UserFacingError):
+    """The bot will not run the request now."""
+
+    kind = "refused"
+
+
+def format_duration(seconds: float) -> str:
+    """A short human duration: '3 h 12 min', '45 min', '20 s'."""
+    seconds = max(0, int(seconds + 0.999))
+    hours, rest = divmod(seconds, 3600)
+    minutes, secs = divmod(rest, 60)
+    if hours:
+        return f"{hours} h {minutes} min" if minutes else f"{hours} h"
+    if minutes:
+        return f"{minutes} min"
+    return f"{secs} s"
+
+
+def format_amount(value: float, unit: str) -> str:
+    """Images as an integer, dollars with two to three decimals."""
+    if unit != "usd":
+        return str(int(value))
+    return f"${value:.2f}" if round(value, 2) == round(value, 3) else f"${value:.3f}"
+
+
+class LimitReached(Refused):
+    """A limit would be exceeded: names it, shows n of m and when it resets."""
+
+    kind = "limit"
+
+    def __init__(
+        self,
+        limit: str,
+        label: str,
+        used: float,
+        allowed: float,
+        unit: str,
+        resets_at: datetime,
+        now: datetime,
+    ) -> None:
+        self.limit = limit
+        self.used = used
+        self.allowed = allowed
+        self.resets_at = resets_at
+        reset = format_duration((resets_at - now).total_seconds())
+        shown = f"{format_amount(used, unit)} of {format_amount(allowed, unit)}"
+        super().__init__(
+            f"Limit reached: {label} ({limit}) — {shown} used. "
+            f"Resets in {reset} (00:00 UTC). {NOT_CHARGED} "
+            "Ask a server admin if you need more."
+        )
+
+
+class OptionNotAllowed(Refused):
+    """An option is outside what this channel allows (max_n, max_quality, sizes)."""
+
+    kind = "limit"
+
+    def __init__(self, limit: str, detail: str) -> None:
+        self.limit = limit
+        super().__init__(f"Not allowed here: {detail} ({limit}). {NOT_CHARGED}")
+
+
+class Disabled(Refused):
+    """Image generation is off in this scope."""
+
+    kind = "disabled"
+
+    def __init__(self) -> None:
+        super().__init__(
+            "Image generation is turned off in this channel. "
+            "Ask an admin to enable it, or try another channel."
+        )
+
+
+class Cooldown(Refused):
+    """The user must wait before asking again."""
+
+    kind = "cooldown"
+
+    def __init__(self, wait_s: float) -> None:
+        self.wait_s = wait_s
+        super().__init__(
+            f"Slow down: you can ask again in {format_duration(wait_s)} (cooldown_s). "
+            f"{NOT_CHARGED}"
+        )
+
+
+class Busy(Refused):
+    """This user already has a request running."""
+
+    kind = "busy"
+
+    def __init__(self) -> None:
+        super().__init__(
+            "You already have an image in progress. Wait for it to finish, then try again. "
+            f"{NOT_CHARGED}"
+        )
+
+
+class Duplicate(Refused):
+    """The same request (idempotency key) arrived again."""
+
+    kind = "duplicate"
+
+    def __init__(self) -> None:
+        super().__init__("This request was already received; it is handled only once.")
+
+
+class NotAllowed(Refused):
+    """The person lacks a permission the action needs."""
+
+    kind = "forbidden"
+
+
+class ShuttingDown(Refused):
+    """The bot is shutting down and takes no new work."""
+
+    kind = "shutting_down"
+
+    def __init__(self) -> None:
+        super().__init__(
+            f"The bot is restarting and cannot take new requests right now. {NOT_CHARGED} "
+            "Try again in a minute."
+        )
+
+
+class GatewayError(UserFacingError):
+    """The image service failed; nothing is charged."""
+
+    kind = "gateway"
+
+    def __init__(self, message: str, request_id: str | None = None) -> None:
+        super().__init__(message)
+        self.gateway_request_id = request_id
+
+
+class ContentBlocked(GatewayError):
+    """The model's safety system blocked the request."""
+
+    kind = "moderation"
+
+    def __init__(self, request_id: str | None = None) -> None:
+        super().__init__(
+            "Your request was blocked by the image service's safety system. "
+            f"{NOT_CHARGED} Try rewording the prompt.",
+            request_id,
+        )
+
+
+class GatewayUnavailable(GatewayError):
+    """The gateway is down or failing, after retries."""
+
+    kind = "unavailable"
+
+    def __init__(self, request_id: str | None = None) -> None:
+        super().__init__(
+            "The image service is unavailable right now. "
+            f"{NOT_CHARGED} Try again in a few minutes.",
+            request_id,
+        )
+
+
+class GatewayTimeout(GatewayError):
+    """The gateway did not answer in time."""
+
+    kind = "timeout"
+
+    def __init__(self, seconds: float, request_id: str | None = None) -> None:
+        super().__init__(
+            f"The image service did not answer within {format_duration(seconds)}. "
+            f"{NOT_CHARGED} Try again, perhaps with a lower quality.",
+            request_id,
+        )
+
+
+class GatewayRateLimited(GatewayError):
+    """The gateway kept answering 429."""
+
+    kind = "rate_limited"
+
+    def __init__(self, request_id: str | None = None) -> None:
+        super().__init__(
+            "The image service is busy (rate limited). "
+            f"{NOT_CHARGED} Try again in a minute.",
+            request_id,
+        )
+
+
+class QuotaExhausted(GatewayError):
+    """The gateway account is out of credit: only an admin can fix it."""
+
+    kind = "insufficient_quota"
+
+    def __init__(self, request_id: str | None = None) -> None:
+        super().__init__(
+            "The bot's image service account has run out of credit. "
+            f"{NOT_CHARGED} Tell the bot's admin: they need to add credit with the provider.",
+            request_id,
+        )
+
+
+class GatewayMisconfigured(GatewayError):
+    """The bot's gateway settings are wrong (key, model, URL)."""
+
+    kind = "misconfigured"
+
+    def __init__(self, detail: str, request_id: str | None = None) -> None:
+        super().__init__(
+            f"The bot is misconfigured: {detail}. {NOT_CHARGED} Tell the bot's admin.",
+            request_id,
+        )
+
+
+class EditUnsupported(GatewayError):
+    """The configured gateway has no image edits route."""
+
+    kind = "edit_unsupported"
+
+    def __init__(self, request_id: str | None = None) -> None:
+        super().__init__(
+            "This image service cannot edit images. "
+            f"{NOT_CHARGED} Tell the bot's admin to configure a gateway that supports edits.",
+            request_id,
+        )
+
+
+class BadGatewayResponse(GatewayError):
+    """The gateway answered something unusable."""
+
+    kind = "bad_response"
+
+    def __init__(self, detail: str, request_id: str | None = None) -> None:
+        super().__init__(
+            f"The image service sent an unusable answer ({detail}). "
+            f"{NOT_CHARGED} Try again.",
+            request_id,
+        )
+
+
+class InternalError(UserFacingError):
+    """A bug: the person sees only the request id, the log has the rest."""
+
+    kind = "internal"
+
+    def __init__(self, request_id: str) -> None:
+        self.request_id = request_id
+        super().__init__(
+            f"Something went wrong inside the bot (request {request_id}). "
+            f"{NOT_CHARGED} The error was logged; tell the bot's admin if it keeps happening."
+        )

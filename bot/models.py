@@ -1,0 +1,295 @@
+"""Plain data passed between adapters, the handler, the gateway and the store.
+
+Nothing here knows about Discord or Slack; adapters translate their events into these.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field, fields
+from datetime import datetime
+from typing import Literal
+
+Kind = Literal["generate", "edit", "vary"]
+Status = Literal["reserved", "succeeded", "failed", "abandoned"]
+Stage = Literal["queued", "started", "partial", "done"]
+
+QUALITIES = ("low", "medium", "high", "auto")
+SIZES = ("1024x1024", "1536x1024", "1024x1536", "auto")
+FORMATS = ("png", "jpeg", "webp")
+BACKGROUNDS = ("transparent", "opaque", "auto")
+
+
+@dataclass(frozen=True)
+class Scope:
+    """Where limits apply: a platform, a workspace (guild/team) and a channel; '*' is all."""
+
+    platform: str
+    workspace_id: str = "*"
+    channel_id: str = "*"
+
+
+@dataclass(frozen=True)
+class Actor:
+    """The person asking, and where they asked."""
+
+    platform: str
+    workspace_id: str
+    channel_id: str
+    user_id: str
+    is_admin: bool = False
+
+    @property
+    def scope(self) -> Scope:
+        """The channel this actor is in."""
+        return Scope(self.platform, self.workspace_id, self.channel_id)
+
+
+@dataclass(frozen=True)
+class Options:
+    """Validated image options, as the gateway receives them."""
+
+    size: str = "1024x1024"
+    quality: str = "medium"
+    n: int = 1
+    background: str | None = None
+    output_format: str = "png"
+    output_compression: int | None = None
+
+
+@dataclass(frozen=True)
+class SourceImage:
+    """An input image for an edit or a variation, already validated and normalised."""
+
+    data: bytes
+    filename: str = "image.png"
+    content_type: str = "image/png"
+    width: int = 0
+    height: int = 0
+
+
+@dataclass(frozen=True)
+class ImageRequest:
+    """One platform-neutral request for the handler."""
+
+    kind: Kind
+    prompt: str
+    actor: Actor
+    idempotency_key: str
+    options: Options = field(default_factory=Options)
+    sources: tuple[SourceImage, ...] = ()
+    mask: SourceImage | None = None
+    upload_cap_bytes: int | None = None
+    parent_id: str | None = None
+
+
+@dataclass(frozen=True)
+class TokenUsage:
+    """Token counts reported by the gateway."""
+
+    input_tokens: int = 0
+    output_tokens: int = 0
+    input_text_tokens: int = 0
+    input_image_tokens: int = 0
+
+
+@dataclass(frozen=True)
+class GatewayResult:
+    """What the gateway returned: raw image bytes and what it said about cost."""
+
+    images: tuple[bytes, ...]
+    usage: TokenUsage | None = None
+    cost_usd: float | None = None
+    revised_prompt: str | None = None
+    request_id: str | None = None
+
+
+@dataclass(frozen=True)
+class GeneratedImage:
+    """One finished image, ready to upload."""
+
+    data: bytes
+    mime_type: str
+    filename: str
+    width: int
+    height: int
+
+
+@dataclass(frozen=True)
+class Result:
+    """A finished request: the images and what they cost."""
+
+    request_id: str
+    kind: Kind
+    prompt: str
+    options: Options
+    images: tuple[GeneratedImage, ...]
+    cost_usd: float
+    usage: TokenUsage | None = None
+    revised_prompt: str | None = None
+
+
+@dataclass(frozen=True)
+class Progress:
+    """A step of a request, reported to the adapter while it runs."""
+
+    stage: Stage
+    position: int = 0
+    preview: bytes | None = None
+
+
+ProgressCallback = Callable[[Progress], Awaitable[None]]
+PartialCallback = Callable[[bytes], Awaitable[None]]
+
+
+@dataclass(frozen=True)
+class Limits:
+    """Limit settings for one scope; None means inherit from the wider scope."""
+
+    enabled: bool | None = None
+    user_daily_images: int | None = None
+    channel_daily_images: int | None = None
+    user_daily_cost_usd: float | None = None
+    channel_daily_cost_usd: float | None = None
+    max_n: int | None = None
+    max_quality: str | None = None
+    allowed_sizes: tuple[str, ...] | None = None
+    cooldown_s: int | None = None
+    admins_exempt: bool | None = None
+    others_can_vary: bool | None = None
+
+    def over(self, wider: Limits) -> Limits:
+        """These limits with unset keys taken from a wider scope."""
+        values = {
+            f.name: getattr(self, f.name)
+            if getattr(self, f.name) is not None
+            else getattr(wider, f.name)
+            for f in fields(self)
+        }
+        return Limits(**values)
+
+    def as_dict(self) -> dict[str, object]:
+        """One key per limit, JSON-friendly."""
+        out: dict[str, object] = {}
+        for f in fields(self):
+            value = getattr(self, f.name)
+            out[f.name] = list(value) if isinstance(value, tuple) else value
+        return out
+
+
+LIMIT_KEYS = tuple(f.name for f in fields(Limits))
+
+
+@dataclass(frozen=True)
+class LedgerEntry:
+    """One row of the usage ledger."""
+
+    id: str
+    idempotency_key: str
+    platform: str
+    workspace_id: str
+    channel_id: str
+    user_id: str
+    kind: Kind
+    model: str
+    size: str
+    quality: str
+    n: int
+    status: Status
+    images_delivered: int
+    input_tokens: int
+    output_tokens: int
+    est_cost_usd: float
+    error_kind: str | None
+    prompt: str | None
+    options_json: str
+    created_at: datetime
+    settled_at: datetime | None
+    deadline: datetime
+    parent_id: str | None = None
+
+
+@dataclass(frozen=True)
+class Reservation:
+    """What the handler asks the store to reserve before calling the gateway."""
+
+    id: str
+    idempotency_key: str
+    actor: Actor
+    kind: Kind
+    model: str
+    options: Options
+    prompt: str | None
+    est_cost_usd: float
+    deadline: datetime
+    parent_id: str | None = None
+
+
+@dataclass(frozen=True)
+class UserUsage:
+    """One user's usage in a scope, with what remains under each limit."""
+
+    user_id: str
+    images_today: int
+    cost_today_usd: float
+    images_month: int
+    cost_month_usd: float
+    channel_images_today: int
+    channel_cost_today_usd: float
+    limits: Limits
+    resets_at: datetime
+
+    @property
+    def images_remaining(self) -> int | None:
+        """Images left today under the tighter of the user and channel limits."""
+        left = []
+        if self.limits.user_daily_images is not None:
+            left.append(self.limits.user_daily_images - self.images_today)
+        if self.limits.channel_daily_images is not None:
+            left.append(self.limits.channel_daily_images - self.channel_images_today)
+        return max(0, min(left)) if left else None
+
+    @property
+    def cost_remaining_usd(self) -> float | None:
+        """Dollars left today under the tighter of the user and channel limits."""
+        left = []
+        if self.limits.user_daily_cost_usd is not None:
+            left.append(self.limits.user_daily_cost_usd - self.cost_today_usd)
+        if self.limits.channel_daily_cost_usd is not None:
+            left.append(self.limits.channel_daily_cost_usd - self.channel_cost_today_usd)
+        return max(0.0, min(left)) if left else None
+
+
+@dataclass(frozen=True)
+class UserTotal:
+    """One line of a scope report."""
+
+    user_id: str
+    images: int
+    cost_usd: float
+
+
+@dataclass(frozen=True)
+class ScopeUsage:
+    """Totals for a scope (today and this month) and its top users this month."""
+
+    scope: Scope
+    images_today: int
+    cost_today_usd: float
+    images_month: int
+    cost_month_usd: float
+    requests_failed_today: int
+    top_users: tuple[UserTotal, ...]
+    resets_at: datetime
+
+
+@dataclass(frozen=True)
+class LimitChange:
+    """One audited change of one limit key."""
+
+    scope: Scope
+    key: str
+    old_value: str | None
+    new_value: str | None
+    changed_by: str
+    changed_at: datetime

@@ -1,0 +1,100 @@
+"""The usage ledger, limits and audit trail behind one small protocol.
+
+`open_store(url)` picks the implementation from the database URL: `sqlite:///path`
+(the default) or `postgresql://...`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Mapping
+from datetime import datetime
+from typing import Protocol
+
+from bot.models import (
+    LedgerEntry,
+    LimitChange,
+    Limits,
+    Reservation,
+    Scope,
+    ScopeUsage,
+    TokenUsage,
+    UserUsage,
+)
+
+
+class Store(Protocol):
+    """Everything the handler and the CLI need from the database."""
+
+    async def reserve(self, reservation: Reservation, limits: Limits, now: datetime) -> LedgerEntry:
+        """Check the limits and insert a reserved row in one transaction.
+
+        Raises `LimitReached` or `Cooldown` when the request would exceed `limits`
+        (counting reserved and succeeded rows of the current UTC day; reserved rows whose
+        deadline has passed are settled as abandoned first and count nothing), and
+        `Duplicate` when the idempotency key is already in the ledger.
+        `limits.admins_exempt` with `reservation.actor.is_admin` skips the checks.
+        """
+        ...
+
+    async def settle_succeeded(
+        self,
+        entry_id: str,
+        images_delivered: int,
+        usage: TokenUsage | None,
+        cost_usd: float,
+        now: datetime,
+    ) -> None:
+        """Mark a reserved row succeeded with what was delivered and what it cost."""
+        ...
+
+    async def settle_failed(self, entry_id: str, error_kind: str, now: datetime) -> None:
+        """Mark a reserved row failed: nothing is charged."""
+        ...
+
+    async def settle_abandoned(self, now: datetime) -> int:
+        """Settle every reserved row whose deadline has passed as abandoned; returns count."""
+        ...
+
+    async def get_entry(self, entry_id: str) -> LedgerEntry | None:
+        """One ledger row by id."""
+        ...
+
+    async def get_limits(self, scope: Scope) -> Limits:
+        """The limits set for exactly this scope (unset keys are None)."""
+        ...
+
+    async def set_limits(
+        self, scope: Scope, changes: Mapping[str, object], changed_by: str, now: datetime
+    ) -> Limits:
+        """Set (or clear, with None) limit keys for a scope and audit each change."""
+        ...
+
+    async def limit_changes(self, scope: Scope | None = None) -> list[LimitChange]:
+        """The audit trail, oldest first; for one scope or all."""
+        ...
+
+    async def user_usage(
+        self, scope: Scope, user_id: str, limits: Limits, now: datetime
+    ) -> UserUsage:
+        """One user's usage today and this month (UTC) in a workspace, with their channel's."""
+        ...
+
+    async def scope_usage(self, scope: Scope, now: datetime, top: int = 10) -> ScopeUsage:
+        """Totals and top users for a channel, a workspace ('*' channel) or a platform."""
+        ...
+
+    def export(self, since: datetime, until: datetime) -> AsyncIterator[LedgerEntry]:
+        """Ledger rows created in [since, until), oldest first."""
+        ...
+
+    async def purge_prompts(self, before: datetime) -> int:
+        """Forget prompts of rows created before a moment; returns how many."""
+        ...
+
+    async def ping(self) -> None:
+        """Raise if the database cannot be reached."""
+        ...
+
+    async def close(self) -> None:
+        """Release connections."""
+        ...
