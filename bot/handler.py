@@ -1,0 +1,442 @@
+"""ImagineHandler: the one place where limits, the gateway, images and the ledger meet."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import time
+import uuid
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
+from typing import Protocol
+
+from bot import images, options
+from bot.config import Settings
+from bot.errors import (
+    BadGatewayResponse,
+    BadRequest,
+    Busy,
+    InternalError,
+    NotAllowed,
+    OptionNotAllowed,
+    ShuttingDown,
+    UserFacingError,
+)
+from bot.limits import parse_limit_values
+from bot.models import (
+    QUALITIES,
+    Actor,
+    GatewayResult,
+    GeneratedImage,
+    ImageRequest,
+    LedgerEntry,
+    Limits,
+    Options,
+    PartialCallback,
+    Progress,
+    ProgressCallback,
+    Reservation,
+    Result,
+    Scope,
+    ScopeUsage,
+    SourceImage,
+    UserUsage,
+)
+from bot.pricing import actual_cost, estimate_cost
+from bot.store import Store
+
+log = logging.getLogger(__name__)
+
+QUALITY_RANK = {"low": 0, "medium": 1, "high": 2, "auto": 2}
+
+
+class ImageBackend(Protocol):
+    """What makes images: the gateway client, or the offline placeholder drawer."""
+
+    async def generate(
+        self,
+        prompt: str,
+        options: Options,
+        *,
+        user: str | None = None,
+        on_partial: PartialCallback | None = None,
+    ) -> GatewayResult:
+        """Create images from a prompt."""
+        ...
+
+    async def edit(
+        self,
+        prompt: str,
+        images: Sequence[SourceImage],
+        options: Options,
+        *,
+        mask: SourceImage | None = None,
+        user: str | None = None,
+        on_partial: PartialCallback | None = None,
+    ) -> GatewayResult:
+        """Change source images as the prompt says."""
+        ...
+
+    async def vary(
+        self,
+        image: SourceImage,
+        options: Options,
+        *,
+        prompt: str | None = None,
+        user: str | None = None,
+        on_partial: PartialCallback | None = None,
+    ) -> GatewayResult:
+        """Make a variation of one image."""
+        ...
+
+
+def utcnow() -> datetime:
+    """The current time in UTC."""
+    return datetime.now(UTC)
+
+
+class ImagineHandler:
+    """generate / edit / vary / reroll plus usage and limits, for every platform."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        store: Store,
+        backend: ImageBackend,
+        *,
+        clock: Callable[[], datetime] = utcnow,
+    ) -> None:
+        self.settings = settings
+        self.store = store
+        self.backend = backend
+        self.clock = clock
+        self._slots = asyncio.Semaphore(settings.max_concurrent)
+        self._waiting = 0
+        self._per_user: dict[tuple[str, str, str], int] = {}
+        self._running: set[asyncio.Task[object]] = set()
+        self._closing = False
+
+    @property
+    def defaults(self) -> Options:
+        """Options used when a person sets none."""
+        return Options(size=self.settings.default_size, quality=self.settings.default_quality)
+
+    @property
+    def in_flight(self) -> int:
+        """Requests currently reserved and running in this process."""
+        return len(self._running)
+
+    @property
+    def queued(self) -> int:
+        """Requests waiting for a free slot."""
+        return self._waiting
+
+    def parse(
+        self, text: str, typed: Mapping[str, str | int | None] | None = None
+    ) -> tuple[str, Options]:
+        """Split a prompt and its --flags, merged with typed options, into a valid request."""
+        return options.parse_request(
+            text, typed or {}, defaults=self.defaults, max_n=self.settings.max_n
+        )
+
+    async def generate(self, req: ImageRequest, progress: ProgressCallback | None = None) -> Result:
+        """Create images from a prompt."""
+        return await self._run(replace(req, kind="generate", sources=()), progress)
+
+    async def edit(self, req: ImageRequest, progress: ProgressCallback | None = None) -> Result:
+        """Change one or more source images as the prompt says."""
+        if not req.sources:
+            raise BadRequest("Attach or point at an image to edit.")
+        if not req.prompt.strip():
+            raise BadRequest("Say how the image should change, e.g. make the balloon blue.")
+        return await self._run(replace(req, kind="edit"), progress)
+
+    async def vary(self, req: ImageRequest, progress: ProgressCallback | None = None) -> Result:
+        """Make variations of one source image."""
+        if len(req.sources) != 1:
+            raise BadRequest("Pick exactly one image to vary.")
+        return await self._run(replace(req, kind="vary"), progress)
+
+    async def reroll(
+        self,
+        entry_id: str,
+        actor: Actor,
+        idempotency_key: str,
+        *,
+        sources: Sequence[SourceImage] = (),
+        upload_cap_bytes: int | None = None,
+        progress: ProgressCallback | None = None,
+    ) -> Result:
+        """Run an earlier request again with its prompt and options, charged to `actor`."""
+        entry = await self.entry(entry_id)
+        if entry.prompt is None and entry.kind != "vary":
+            raise BadRequest(
+                "This result is too old to re-roll: its prompt has been deleted "
+                f"(prompts are kept {self.settings.prompt_retention_days} days)."
+            )
+        if entry.kind != "generate" and not sources:
+            raise BadRequest("Re-rolling an edit needs its source image; use Edit instead.")
+        req = ImageRequest(
+            kind=entry.kind,
+            prompt=entry.prompt or "",
+            actor=actor,
+            idempotency_key=idempotency_key,
+            options=Options(**json.loads(entry.options_json)),
+            sources=tuple(sources),
+            upload_cap_bytes=upload_cap_bytes,
+            parent_id=entry.id,
+        )
+        return await self._run(req, progress)
+
+    async def entry(self, entry_id: str) -> LedgerEntry:
+        """A ledger row, or a friendly error when it is gone."""
+        found = await self.store.get_entry(entry_id)
+        if found is None:
+            raise BadRequest("That result is no longer known to the bot; start a new /imagine.")
+        return found
+
+    async def limits_for(self, scope: Scope) -> Limits:
+        """The effective limits of a channel: channel over workspace over platform over defaults."""
+        layers = [
+            scope,
+            Scope(scope.platform, scope.workspace_id, "*"),
+            Scope(scope.platform, "*", "*"),
+        ]
+        effective = self.settings.default_limits()
+        for layer in reversed(list(dict.fromkeys(layers))):
+            effective = (await self.store.get_limits(layer)).over(effective)
+        return effective
+
+    async def set_limits(
+        self, scope: Scope, assignments: Mapping[str, str], changed_by: str
+    ) -> Limits:
+        """Parse KEY=VALUE text (empty clears) and store it for exactly this scope, audited."""
+        changes = parse_limit_values(assignments)
+        return await self.store.set_limits(scope, changes, changed_by, self.clock())
+
+    async def usage(self, actor: Actor) -> UserUsage:
+        """A person's own usage today and this month, with what remains."""
+        limits = await self.limits_for(actor.scope)
+        return await self.store.user_usage(actor.scope, actor.user_id, limits, self.clock())
+
+    async def scope_usage(self, scope: Scope) -> ScopeUsage:
+        """Totals and top users of a channel, workspace or platform, for admins."""
+        return await self.store.scope_usage(scope, self.clock())
+
+    async def housekeeping(self) -> None:
+        """Settle abandoned reservations and forget prompts past their retention."""
+        now = self.clock()
+        await self.store.settle_abandoned(now)
+        await self.store.purge_prompts(now - timedelta(days=self.settings.prompt_retention_days))
+
+    def close_intake(self) -> None:
+        """Take no new requests (shutdown has begun)."""
+        self._closing = True
+
+    async def drain(self, grace: float) -> int:
+        """Let running requests finish within `grace` seconds, then stop the rest; returns stopped."""
+        self.close_intake()
+        if self._running:
+            await asyncio.wait(set(self._running), timeout=grace)
+        late = list(self._running)
+        for task in late:
+            task.cancel()
+        if late:
+            await asyncio.wait(late, timeout=5)
+        return len(late)
+
+    async def _run(self, req: ImageRequest, progress: ProgressCallback | None) -> Result:
+        if self._closing:
+            raise ShuttingDown()
+        limits = await self.limits_for(req.actor.scope)
+        await self._check_request(req, limits)
+        user_key = (req.actor.platform, req.actor.workspace_id, req.actor.user_id)
+        cap = self.settings.per_user_concurrent
+        if cap and self._per_user.get(user_key, 0) >= cap:
+            raise Busy()
+        self._per_user[user_key] = self._per_user.get(user_key, 0) + 1
+        task = asyncio.current_task()
+        if task is not None:
+            self._running.add(task)
+        try:
+            return await self._reserved(req, limits, progress)
+        finally:
+            self._per_user[user_key] -= 1
+            if not self._per_user[user_key]:
+                del self._per_user[user_key]
+            if task is not None:
+                self._running.discard(task)
+
+    async def _check_request(self, req: ImageRequest, limits: Limits) -> None:
+        if req.parent_id is not None:
+            parent = await self.entry(req.parent_id)
+            if parent.user_id != req.actor.user_id and limits.others_can_vary is False:
+                raise NotAllowed(
+                    "In this channel only the person who made an image can vary or re-roll it. "
+                    "Start your own with /imagine."
+                )
+        if req.actor.is_admin and limits.admins_exempt:
+            return
+        opts = req.options
+        if limits.max_n is not None and opts.n > limits.max_n:
+            raise OptionNotAllowed("max_n", f"at most {limits.max_n} images per request")
+        if limits.max_quality is not None and QUALITY_RANK.get(opts.quality, 2) > QUALITY_RANK.get(
+            limits.max_quality, 2
+        ):
+            allowed = [q for q in QUALITIES if QUALITY_RANK[q] <= QUALITY_RANK[limits.max_quality]]
+            raise OptionNotAllowed(
+                "max_quality", f"quality {opts.quality}; use {' or '.join(allowed[:-1] or allowed)}"
+            )
+        if limits.allowed_sizes is not None and opts.size not in limits.allowed_sizes:
+            raise OptionNotAllowed(
+                "allowed_sizes", f"size {opts.size}; use {', '.join(limits.allowed_sizes)}"
+            )
+
+    async def _reserved(
+        self, req: ImageRequest, limits: Limits, progress: ProgressCallback | None
+    ) -> Result:
+        started = time.monotonic()
+        now = self.clock()
+        timeout = self.settings.gateway_timeout
+        reservation = Reservation(
+            id=uuid.uuid4().hex,
+            idempotency_key=req.idempotency_key,
+            actor=req.actor,
+            kind=req.kind,
+            model=self.settings.model,
+            options=req.options,
+            prompt=req.prompt if self.settings.prompt_retention_days else None,
+            est_cost_usd=estimate_cost(self.settings, req.options),
+            deadline=now + timedelta(seconds=2 * timeout + 30),
+            parent_id=req.parent_id,
+        )
+        entry = await self.store.reserve(reservation, limits, now)
+        outcome = "failed"
+        cost = 0.0
+        try:
+            result = await self._call(req, entry.id, progress, timeout)
+            outcome, cost = "succeeded", result.cost_usd
+            return result
+        except UserFacingError as exc:
+            outcome = exc.kind
+            await self._settle_failed(entry.id, exc.kind)
+            raise
+        except asyncio.CancelledError:
+            outcome = "shutdown" if self._closing else "cancelled"
+            await self._settle_failed(entry.id, outcome)
+            if self._closing:
+                raise ShuttingDown() from None
+            raise
+        except Exception:
+            log.exception("request %s failed inside the bot", entry.id)
+            await self._settle_failed(entry.id, "internal")
+            raise InternalError(entry.id) from None
+        finally:
+            log.info(
+                "request id=%s platform=%s kind=%s outcome=%s duration_s=%.2f cost_usd=%.4f",
+                entry.id,
+                req.actor.platform,
+                req.kind,
+                outcome,
+                time.monotonic() - started,
+                cost,
+            )
+
+    async def _settle_failed(self, entry_id: str, kind: str) -> None:
+        await asyncio.shield(self.store.settle_failed(entry_id, kind, self.clock()))
+
+    async def _call(
+        self, req: ImageRequest, entry_id: str, progress: ProgressCallback | None, timeout: float
+    ) -> Result:
+        await self._acquire_slot(progress, timeout)
+        try:
+            if progress is not None:
+                await progress(Progress("started"))
+            got = await self._backend_call(req, progress)
+        finally:
+            self._slots.release()
+        if not got.images:
+            raise BadGatewayResponse("no images", got.request_id)
+        made = await asyncio.gather(
+            *(
+                images.fit_for_upload(
+                    data,
+                    cap_bytes=req.upload_cap_bytes,
+                    preferred_format=req.options.output_format,
+                    filename_stem=f"imagine-{entry_id[:8]}-{i + 1}",
+                )
+                for i, data in enumerate(got.images)
+            )
+        )
+        return await self._settle_succeeded(req, entry_id, got, tuple(made), progress)
+
+    async def _acquire_slot(self, progress: ProgressCallback | None, timeout: float) -> None:
+        if self._slots.locked() and progress is not None:
+            await progress(Progress("queued", position=self._waiting + 1))
+        self._waiting += 1
+        try:
+            async with asyncio.timeout(timeout):
+                await self._slots.acquire()
+        except TimeoutError:
+            raise Busy() from None
+        finally:
+            self._waiting -= 1
+
+    async def _backend_call(
+        self, req: ImageRequest, progress: ProgressCallback | None
+    ) -> GatewayResult:
+        on_partial: PartialCallback | None = None
+        if progress is not None and self.settings.stream_previews:
+            report = progress
+
+            async def on_partial(preview: bytes) -> None:
+                await report(Progress("partial", preview=preview))
+
+        user = f"{req.actor.platform}:{req.actor.user_id}"
+        if req.kind == "edit":
+            return await self.backend.edit(
+                req.prompt,
+                req.sources,
+                req.options,
+                mask=req.mask,
+                user=user,
+                on_partial=on_partial,
+            )
+        if req.kind == "vary":
+            return await self.backend.vary(
+                req.sources[0],
+                req.options,
+                prompt=req.prompt or None,
+                user=user,
+                on_partial=on_partial,
+            )
+        return await self.backend.generate(
+            req.prompt, req.options, user=user, on_partial=on_partial
+        )
+
+    async def _settle_succeeded(
+        self,
+        req: ImageRequest,
+        entry_id: str,
+        got: GatewayResult,
+        made: tuple[GeneratedImage, ...],
+        progress: ProgressCallback | None,
+    ) -> Result:
+        cost = actual_cost(self.settings, req.options, len(made), got.usage, got.cost_usd)
+        await asyncio.shield(
+            self.store.settle_succeeded(entry_id, len(made), got.usage, cost, self.clock())
+        )
+        if progress is not None:
+            await progress(Progress("done"))
+        return Result(
+            request_id=entry_id,
+            kind=req.kind,
+            prompt=req.prompt,
+            options=req.options,
+            images=made,
+            cost_usd=cost,
+            usage=got.usage,
+            revised_prompt=got.revised_prompt,
+        )
