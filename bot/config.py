@@ -35,7 +35,9 @@ class Settings(BaseSettings):
     )
 
     # Image gateway
-    gateway_url: str = Field("https://ai-gateway.vercel.sh/v1", validation_alias="IMAGINE_GATEWAY_URL")
+    gateway_url: str = Field(
+        "https://ai-gateway.vercel.sh/v1", validation_alias="IMAGINE_GATEWAY_URL"
+    )
     gateway_key: SecretStr | None = Field(
         None, validation_alias=AliasChoices("IMAGINE_GATEWAY_KEY", "AI_GATEWAY_API_KEY")
     )
@@ -67,7 +69,9 @@ class Settings(BaseSettings):
 
     # Money
     prices: dict[str, dict[str, float]] = Field(DEFAULT_PRICES, validation_alias="IMAGINE_PRICES")
-    price_text_input_per_m: float = Field(5.0, ge=0, validation_alias="IMAGINE_PRICE_TEXT_INPUT_PER_M")
+    price_text_input_per_m: float = Field(
+        5.0, ge=0, validation_alias="IMAGINE_PRICE_TEXT_INPUT_PER_M"
+    )
     price_image_input_per_m: float = Field(
         10.0, ge=0, validation_alias="IMAGINE_PRICE_IMAGE_INPUT_PER_M"
     )
@@ -105,14 +109,18 @@ class Settings(BaseSettings):
         "INFO", validation_alias="IMAGINE_LOG_LEVEL"
     )
     log_format: Literal["text", "json"] = Field("text", validation_alias="IMAGINE_LOG_FORMAT")
-    http_host: str = Field("0.0.0.0", validation_alias="IMAGINE_HTTP_HOST")  # noqa: S104
+    http_host: str = Field("0.0.0.0", validation_alias="IMAGINE_HTTP_HOST")
     http_port: int = Field(8080, ge=0, le=65535, validation_alias="IMAGINE_HTTP_PORT")
     shutdown_grace: float = Field(60.0, ge=0, validation_alias="IMAGINE_SHUTDOWN_GRACE")
 
     # Discord
     discord_token: SecretStr | None = Field(None, validation_alias="DISCORD_TOKEN")
-    discord_api_base: str = Field("https://discord.com/api/v10", validation_alias="DISCORD_API_BASE")
-    discord_gateway_url: str = Field("wss://gateway.discord.gg/", validation_alias="DISCORD_GATEWAY_URL")
+    discord_api_base: str = Field(
+        "https://discord.com/api/v10", validation_alias="DISCORD_API_BASE"
+    )
+    discord_gateway_url: str = Field(
+        "wss://gateway.discord.gg/", validation_alias="DISCORD_GATEWAY_URL"
+    )
     discord_guild_ids: CommaList = Field((), validation_alias="DISCORD_GUILD_IDS")
     discord_shard_count: int | None = Field(None, ge=1, validation_alias="DISCORD_SHARD_COUNT")
     discord_shard_ids: CommaList = Field((), validation_alias="DISCORD_SHARD_IDS")
@@ -194,4 +202,3 @@ def _describe(exc: ValidationError) -> str:
     name = env_name(str(loc)) if str(loc) in Settings.model_fields else str(loc)
     message = str(error["msg"]).removeprefix("Value error, ")
     return f"Invalid setting {name}: {message}"
-

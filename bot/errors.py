@@ -146,8 +146,7 @@ class Cooldown(Refused):
     def __init__(self, wait_s: float) -> None:
         self.wait_s = wait_s
         super().__init__(
-            f"Slow down: you can ask again in {format_duration(wait_s)} (cooldown_s). "
-            f"{NOT_CHARGED}"
+            f"Slow down: you can ask again in {format_duration(wait_s)} (cooldown_s). {NOT_CHARGED}"
         )
 
 
@@ -246,8 +245,7 @@ class GatewayRateLimited(GatewayError):
 
     def __init__(self, request_id: str | None = None) -> None:
         super().__init__(
-            "The image service is busy (rate limited). "
-            f"{NOT_CHARGED} Try again in a minute.",
+            f"The image service is busy (rate limited). {NOT_CHARGED} Try again in a minute.",
             request_id,
         )
 
@@ -297,8 +295,7 @@ class BadGatewayResponse(GatewayError):
 
     def __init__(self, detail: str, request_id: str | None = None) -> None:
         super().__init__(
-            f"The image service sent an unusable answer ({detail}). "
-            f"{NOT_CHARGED} Try again.",
+            f"The image service sent an unusable answer ({detail}). {NOT_CHARGED} Try again.",
             request_id,
         )
 

@@ -236,7 +236,7 @@ class ImagineHandler:
         self._closing = True
 
     async def drain(self, grace: float) -> int:
-        """Let running requests finish within `grace` seconds, then stop the rest; returns stopped."""
+        """Let running requests finish within `grace` seconds, then stop the rest."""
         self.close_intake()
         if self._running:
             await asyncio.wait(set(self._running), timeout=grace)
