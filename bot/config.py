@@ -36,100 +36,276 @@ class Settings(BaseSettings):
 
     # Image gateway
     gateway_url: str = Field(
-        "https://ai-gateway.vercel.sh/v1", validation_alias="IMAGINE_GATEWAY_URL"
+        "https://ai-gateway.vercel.sh/v1",
+        validation_alias="IMAGINE_GATEWAY_URL",
+        description="Base URL of the OpenAI-compatible image gateway (OpenAI direct: https://api.openai.com/v1; Opper: https://api.opper.ai/v3).",
     )
     gateway_key: SecretStr | None = Field(
-        None, validation_alias=AliasChoices("IMAGINE_GATEWAY_KEY", "AI_GATEWAY_API_KEY")
+        None,
+        validation_alias=AliasChoices("IMAGINE_GATEWAY_KEY", "AI_GATEWAY_API_KEY"),
+        description="API key of the image gateway, sent as a Bearer token; AI_GATEWAY_API_KEY works too.",
     )
     gateway_protocol: Literal["openai", "opper"] = Field(
-        "openai", validation_alias="IMAGINE_GATEWAY_PROTOCOL"
+        "openai",
+        validation_alias="IMAGINE_GATEWAY_PROTOCOL",
+        description="Wire protocol of the gateway: openai (OpenAI, Vercel AI Gateway) or opper.",
     )
-    model: str = Field("openai/gpt-image-1", validation_alias="IMAGINE_MODEL", min_length=1)
-    gateway_timeout: float = Field(600.0, gt=0, validation_alias="IMAGINE_GATEWAY_TIMEOUT")
+    model: str = Field(
+        "openai/gpt-image-1",
+        validation_alias="IMAGINE_MODEL",
+        min_length=1,
+        description="Model name sent to the gateway (OpenAI direct: gpt-image-1).",
+    )
+    gateway_timeout: float = Field(
+        600.0,
+        gt=0,
+        validation_alias="IMAGINE_GATEWAY_TIMEOUT",
+        description="Seconds one gateway call may take, retries included; high-quality images take minutes.",
+    )
     gateway_connect_timeout: float = Field(
-        10.0, gt=0, validation_alias="IMAGINE_GATEWAY_CONNECT_TIMEOUT"
+        10.0,
+        gt=0,
+        validation_alias="IMAGINE_GATEWAY_CONNECT_TIMEOUT",
+        description="Seconds to wait for a connection to the gateway.",
     )
-    gateway_max_retries: int = Field(2, ge=0, le=10, validation_alias="IMAGINE_GATEWAY_MAX_RETRIES")
-    stream_previews: bool = Field(True, validation_alias="IMAGINE_STREAM_PREVIEWS")
-    vary_prompt: str = Field(DEFAULT_VARY_PROMPT, validation_alias="IMAGINE_VARY_PROMPT")
-    offline: bool = Field(False, validation_alias="IMAGINE_OFFLINE")
+    gateway_max_retries: int = Field(
+        2,
+        ge=0,
+        le=10,
+        validation_alias="IMAGINE_GATEWAY_MAX_RETRIES",
+        description="Retries after a 429, a 5xx or a connection error (never after a safety block or an empty account).",
+    )
+    stream_previews: bool = Field(
+        True,
+        validation_alias="IMAGINE_STREAM_PREVIEWS",
+        description="Ask the gateway for partial previews and show them while an image is made.",
+    )
+    vary_prompt: str = Field(
+        DEFAULT_VARY_PROMPT,
+        validation_alias="IMAGINE_VARY_PROMPT",
+        description="Instruction sent with Vary (a variation is an edit of the chosen image).",
+    )
+    offline: bool = Field(
+        False,
+        validation_alias="IMAGINE_OFFLINE",
+        description="Draw labelled placeholders instead of calling the gateway: no key, no spending.",
+    )
 
     # Requests
-    max_concurrent: int = Field(8, ge=1, le=1000, validation_alias="IMAGINE_MAX_CONCURRENT")
-    per_user_concurrent: int = Field(1, ge=0, validation_alias="IMAGINE_PER_USER_CONCURRENT")
+    max_concurrent: int = Field(
+        8,
+        ge=1,
+        le=1000,
+        validation_alias="IMAGINE_MAX_CONCURRENT",
+        description="Gateway calls running at once in this process; the rest wait in a queue.",
+    )
+    per_user_concurrent: int = Field(
+        1,
+        ge=0,
+        validation_alias="IMAGINE_PER_USER_CONCURRENT",
+        description="Requests one person may have running at once (0: no cap).",
+    )
     default_size: Literal["1024x1024", "1536x1024", "1024x1536", "auto"] = Field(
-        "1024x1024", validation_alias="IMAGINE_DEFAULT_SIZE"
+        "1024x1024",
+        validation_alias="IMAGINE_DEFAULT_SIZE",
+        description="Size when a person asks for none: 1024x1024, 1536x1024, 1024x1536 or auto.",
     )
     default_quality: Literal["low", "medium", "high", "auto"] = Field(
-        "medium", validation_alias="IMAGINE_DEFAULT_QUALITY"
+        "medium",
+        validation_alias="IMAGINE_DEFAULT_QUALITY",
+        description="Quality when a person asks for none: low, medium, high or auto.",
     )
     max_source_bytes: int = Field(
-        25 * 1024 * 1024, gt=0, validation_alias="IMAGINE_MAX_SOURCE_BYTES"
+        25 * 1024 * 1024,
+        gt=0,
+        validation_alias="IMAGINE_MAX_SOURCE_BYTES",
+        description="Largest image a person may give to edit or vary, in bytes.",
     )
 
     # Money
-    prices: dict[str, dict[str, float]] = Field(DEFAULT_PRICES, validation_alias="IMAGINE_PRICES")
+    prices: dict[str, dict[str, float]] = Field(
+        DEFAULT_PRICES,
+        validation_alias="IMAGINE_PRICES",
+        description="Price per image by quality and size in USD, as JSON; used when the gateway reports no usage.",
+    )
     price_text_input_per_m: float = Field(
-        5.0, ge=0, validation_alias="IMAGINE_PRICE_TEXT_INPUT_PER_M"
+        5.0,
+        ge=0,
+        validation_alias="IMAGINE_PRICE_TEXT_INPUT_PER_M",
+        description="USD per million text input tokens.",
     )
     price_image_input_per_m: float = Field(
-        10.0, ge=0, validation_alias="IMAGINE_PRICE_IMAGE_INPUT_PER_M"
+        10.0,
+        ge=0,
+        validation_alias="IMAGINE_PRICE_IMAGE_INPUT_PER_M",
+        description="USD per million image input tokens.",
     )
     price_image_output_per_m: float = Field(
-        40.0, ge=0, validation_alias="IMAGINE_PRICE_IMAGE_OUTPUT_PER_M"
+        40.0,
+        ge=0,
+        validation_alias="IMAGINE_PRICE_IMAGE_OUTPUT_PER_M",
+        description="USD per million image output tokens.",
     )
 
     # Default limits (channel settings override workspace settings override these)
-    enabled: bool = Field(True, validation_alias="IMAGINE_ENABLED")
-    user_daily_images: int | None = Field(None, ge=0, validation_alias="IMAGINE_USER_DAILY_IMAGES")
+    enabled: bool = Field(
+        True,
+        validation_alias="IMAGINE_ENABLED",
+        description="Default limit: image generation is on.",
+    )
+    user_daily_images: int | None = Field(
+        None,
+        ge=0,
+        validation_alias="IMAGINE_USER_DAILY_IMAGES",
+        description="Default limit: images one person may make per UTC day in a workspace (empty: no limit).",
+    )
     channel_daily_images: int | None = Field(
-        None, ge=0, validation_alias="IMAGINE_CHANNEL_DAILY_IMAGES"
+        None,
+        ge=0,
+        validation_alias="IMAGINE_CHANNEL_DAILY_IMAGES",
+        description="Default limit: images per channel per UTC day (empty: no limit).",
     )
     user_daily_cost_usd: float | None = Field(
-        None, ge=0, validation_alias="IMAGINE_USER_DAILY_COST_USD"
+        None,
+        ge=0,
+        validation_alias="IMAGINE_USER_DAILY_COST_USD",
+        description="Default limit: USD one person may spend per UTC day in a workspace (empty: no limit).",
     )
     channel_daily_cost_usd: float | None = Field(
-        None, ge=0, validation_alias="IMAGINE_CHANNEL_DAILY_COST_USD"
+        None,
+        ge=0,
+        validation_alias="IMAGINE_CHANNEL_DAILY_COST_USD",
+        description="Default limit: USD per channel per UTC day (empty: no limit).",
     )
-    max_n: int = Field(4, ge=1, le=10, validation_alias="IMAGINE_MAX_N")
+    max_n: int = Field(
+        4,
+        ge=1,
+        le=10,
+        validation_alias="IMAGINE_MAX_N",
+        description="Default limit: images per request (1-10).",
+    )
     max_quality: Literal["low", "medium", "high", "auto"] = Field(
-        "high", validation_alias="IMAGINE_MAX_QUALITY"
+        "high",
+        validation_alias="IMAGINE_MAX_QUALITY",
+        description="Default limit: the highest quality people may ask for.",
     )
-    allowed_sizes: CommaList = Field(SIZES, validation_alias="IMAGINE_ALLOWED_SIZES")
-    cooldown_s: int = Field(0, ge=0, validation_alias="IMAGINE_COOLDOWN_S")
-    admins_exempt: bool = Field(False, validation_alias="IMAGINE_ADMINS_EXEMPT")
-    others_can_vary: bool = Field(True, validation_alias="IMAGINE_OTHERS_CAN_VARY")
+    allowed_sizes: CommaList = Field(
+        SIZES,
+        validation_alias="IMAGINE_ALLOWED_SIZES",
+        description="Default limit: sizes people may ask for, comma-separated.",
+    )
+    cooldown_s: int = Field(
+        0,
+        ge=0,
+        validation_alias="IMAGINE_COOLDOWN_S",
+        description="Default limit: seconds a person waits between requests.",
+    )
+    admins_exempt: bool = Field(
+        False,
+        validation_alias="IMAGINE_ADMINS_EXEMPT",
+        description="Default limit: admins are not held to limits.",
+    )
+    others_can_vary: bool = Field(
+        True,
+        validation_alias="IMAGINE_OTHERS_CAN_VARY",
+        description="Default limit: anyone may Vary or Re-roll another person's result (charged to themselves).",
+    )
 
     # Storage
-    database_url: str = Field("sqlite:///imagine.db", validation_alias="IMAGINE_DATABASE_URL")
-    prompt_retention_days: int = Field(30, ge=0, validation_alias="IMAGINE_PROMPT_RETENTION_DAYS")
+    database_url: str = Field(
+        "sqlite:///imagine.db",
+        validation_alias="IMAGINE_DATABASE_URL",
+        description="sqlite:///path/to/file.db (default: imagine.db here) or postgresql://user@host/db.",
+    )
+    prompt_retention_days: int = Field(
+        30,
+        ge=0,
+        validation_alias="IMAGINE_PROMPT_RETENTION_DAYS",
+        description="Days prompts are kept for Re-roll before they are deleted (0 keeps none).",
+    )
 
     # Running
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = Field(
-        "INFO", validation_alias="IMAGINE_LOG_LEVEL"
+        "INFO", validation_alias="IMAGINE_LOG_LEVEL", description="DEBUG, INFO, WARNING or ERROR."
     )
-    log_format: Literal["text", "json"] = Field("text", validation_alias="IMAGINE_LOG_FORMAT")
-    http_host: str = Field("0.0.0.0", validation_alias="IMAGINE_HTTP_HOST")
-    http_port: int = Field(8080, ge=0, le=65535, validation_alias="IMAGINE_HTTP_PORT")
-    shutdown_grace: float = Field(60.0, ge=0, validation_alias="IMAGINE_SHUTDOWN_GRACE")
+    log_format: Literal["text", "json"] = Field(
+        "text",
+        validation_alias="IMAGINE_LOG_FORMAT",
+        description="text (readable) or json (one object per line).",
+    )
+    http_host: str = Field(
+        "0.0.0.0",
+        validation_alias="IMAGINE_HTTP_HOST",
+        description="Address of the HTTP server (health, metrics, Slack HTTP mode).",
+    )
+    http_port: int = Field(
+        8080,
+        ge=0,
+        le=65535,
+        validation_alias="IMAGINE_HTTP_PORT",
+        description="Port of the HTTP server (0: do not serve).",
+    )
+    shutdown_grace: float = Field(
+        60.0,
+        ge=0,
+        validation_alias="IMAGINE_SHUTDOWN_GRACE",
+        description="Seconds running requests may take to finish on shutdown; the rest are not charged.",
+    )
 
     # Discord
-    discord_token: SecretStr | None = Field(None, validation_alias="DISCORD_TOKEN")
+    discord_token: SecretStr | None = Field(
+        None,
+        validation_alias="DISCORD_TOKEN",
+        description="Discord bot token; setting it starts the Discord adapter.",
+    )
     discord_api_base: str = Field(
-        "https://discord.com/api/v10", validation_alias="DISCORD_API_BASE"
+        "https://discord.com/api/v10",
+        validation_alias="DISCORD_API_BASE",
+        description="Discord REST base URL (a REST proxy, or a local Discord-compatible server).",
     )
     discord_gateway_url: str = Field(
-        "wss://gateway.discord.gg/", validation_alias="DISCORD_GATEWAY_URL"
+        "wss://gateway.discord.gg/",
+        validation_alias="DISCORD_GATEWAY_URL",
+        description="Discord gateway websocket URL.",
     )
-    discord_guild_ids: CommaList = Field((), validation_alias="DISCORD_GUILD_IDS")
-    discord_shard_count: int | None = Field(None, ge=1, validation_alias="DISCORD_SHARD_COUNT")
-    discord_shard_ids: CommaList = Field((), validation_alias="DISCORD_SHARD_IDS")
+    discord_guild_ids: CommaList = Field(
+        (),
+        validation_alias="DISCORD_GUILD_IDS",
+        description="Guild ids (comma-separated) to sync commands to instantly, for testing.",
+    )
+    discord_shard_count: int | None = Field(
+        None,
+        ge=1,
+        validation_alias="DISCORD_SHARD_COUNT",
+        description="Total number of shards (large bots); empty: one connection.",
+    )
+    discord_shard_ids: CommaList = Field(
+        (),
+        validation_alias="DISCORD_SHARD_IDS",
+        description="Shards this process runs, comma-separated (with DISCORD_SHARD_COUNT).",
+    )
 
     # Slack
-    slack_bot_token: SecretStr | None = Field(None, validation_alias="SLACK_BOT_TOKEN")
-    slack_app_token: SecretStr | None = Field(None, validation_alias="SLACK_APP_TOKEN")
-    slack_signing_secret: SecretStr | None = Field(None, validation_alias="SLACK_SIGNING_SECRET")
-    slack_api_url: str = Field("https://slack.com/api/", validation_alias="SLACK_API_URL")
+    slack_bot_token: SecretStr | None = Field(
+        None,
+        validation_alias="SLACK_BOT_TOKEN",
+        description="Slack bot token (xoxb-...); setting it starts the Slack adapter.",
+    )
+    slack_app_token: SecretStr | None = Field(
+        None,
+        validation_alias="SLACK_APP_TOKEN",
+        description="Slack app-level token (xapp-...) for Socket Mode; without it, HTTP mode.",
+    )
+    slack_signing_secret: SecretStr | None = Field(
+        None,
+        validation_alias="SLACK_SIGNING_SECRET",
+        description="Slack signing secret, needed in HTTP mode.",
+    )
+    slack_api_url: str = Field(
+        "https://slack.com/api/",
+        validation_alias="SLACK_API_URL",
+        description="Slack Web API base URL (GovSlack: https://slack-gov.com/api/).",
+    )
 
     @field_validator("allowed_sizes", "discord_guild_ids", "discord_shard_ids", mode="before")
     @classmethod
