@@ -25,6 +25,7 @@ from bot.errors import (
     UserFacingError,
 )
 from bot.limits import parse_limit_values
+from bot.metrics import Metrics
 from bot.models import (
     QUALITIES,
     Actor,
@@ -107,11 +108,17 @@ class ImagineHandler:
         backend: ImageBackend,
         *,
         clock: Callable[[], datetime] = utcnow,
+        metrics: Metrics | None = None,
     ) -> None:
         self.settings = settings
         self.store = store
         self.backend = backend
         self.clock = clock
+        self.metrics = metrics or Metrics()
+        self.metrics.gauge(
+            "imagine_queue_depth", "Requests waiting for a slot.", lambda: self._waiting
+        )
+        self.metrics.gauge("imagine_in_flight", "Requests running.", lambda: len(self._running))
         self._slots = asyncio.Semaphore(settings.max_concurrent)
         self._waiting = 0
         self._per_user: dict[tuple[str, str, str], int] = {}
@@ -314,10 +321,10 @@ class ImagineHandler:
         )
         entry = await self.store.reserve(reservation, limits, now)
         outcome = "failed"
-        cost = 0.0
+        cost, delivered = 0.0, 0
         try:
             result = await self._call(req, entry.id, progress, timeout)
-            outcome, cost = "succeeded", result.cost_usd
+            outcome, cost, delivered = "succeeded", result.cost_usd, len(result.images)
             return result
         except UserFacingError as exc:
             outcome = exc.kind
@@ -334,6 +341,7 @@ class ImagineHandler:
             await self._settle_failed(entry.id, "internal")
             raise InternalError(entry.id) from None
         finally:
+            self.metrics.request_finished(req.actor.platform, req.kind, outcome, delivered, cost)
             log.info(
                 "request id=%s platform=%s kind=%s outcome=%s duration_s=%.2f cost_usd=%.4f",
                 entry.id,
@@ -354,7 +362,9 @@ class ImagineHandler:
         try:
             if progress is not None:
                 await progress(Progress("started"))
+            called = time.monotonic()
             got = await self._backend_call(req, progress)
+            self.metrics.gateway_call(time.monotonic() - called)
         finally:
             self._slots.release()
         if not got.images:
