@@ -1,0 +1,341 @@
+"""Pillow work: validate and normalise source images, fit results under an upload cap.
+
+Sources: PNG, JPEG, WebP, GIF, BMP and TIFF are accepted. The byte cap is checked before
+anything is parsed and the pixel cap from the header before anything is decoded, so a
+decompression bomb is refused unopened. Animated images give their first frame, EXIF
+orientation is applied, and the result is what the gateway takes: an untouched PNG, JPEG
+or WebP when it is already fine (single frame, RGB/RGBA, no EXIF block, longest side at
+most MAX_SIDE); otherwise a re-encode without metadata, so a photo's location never reaches
+the image service: PNG when it has transparency, JPEG (quality 95) when it came as JPEG,
+PNG otherwise, downscaled to MAX_SIDE, which is more than the model looks at.
+
+Results are returned untouched when they fit the caller's upload cap, and re-encoded
+(WebP, or JPEG when JPEG was asked for) at falling quality, then downscaled, only when not.
+Decoding and encoding run in worker threads; `image_info` reads the header only.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import io
+import math
+import re
+from typing import cast
+
+from PIL import Image, ImageCms, ImageOps, UnidentifiedImageError
+
+from bot.errors import NOT_CHARGED, BadGatewayResponse, ImageRejected
+from bot.models import GeneratedImage, SourceImage
+
+ACCEPTED = ("PNG", "JPEG", "WEBP", "GIF", "BMP", "TIFF")
+MIME = {
+    "PNG": "image/png",
+    "JPEG": "image/jpeg",
+    "WEBP": "image/webp",
+    "GIF": "image/gif",
+    "BMP": "image/bmp",
+    "TIFF": "image/tiff",
+}
+EXTENSIONS = {
+    "PNG": "png",
+    "JPEG": "jpg",
+    "WEBP": "webp",
+    "GIF": "gif",
+    "BMP": "bmp",
+    "TIFF": "tif",
+}
+MIME_EXTENSIONS = {mime: EXTENSIONS[fmt] for fmt, mime in MIME.items()}
+PASS_THROUGH = ("PNG", "JPEG", "WEBP")
+ALPHA_MODES = ("RGBA", "RGBa", "LA", "La", "PA")
+HEIF_BRANDS = (b"heic", b"heix", b"heim", b"heis", b"hevc", b"hevx", b"mif1", b"msf1")
+MAX_SIDE = 2048
+DEFAULT_MAX_PIXELS = 40_000_000
+MASK_MAX_BYTES = 4 * 1024 * 1024
+MASK_SHAPE_TOLERANCE = 0.02
+RESULT_QUALITIES = (85, 70, 50)
+SHRINK_STEPS = 4
+MIN_RESULT_SIDE = 256
+SEND_INSTEAD = "Send a PNG, JPEG, WebP, GIF, BMP or TIFF file."
+
+
+async def load_source(
+    data: bytes,
+    *,
+    filename: str = "image",
+    max_bytes: int,
+    max_pixels: int = DEFAULT_MAX_PIXELS,
+) -> SourceImage:
+    """A validated source image, normalised for the gateway; ImageRejected says why not."""
+    return await asyncio.to_thread(_source, data, filename, max_bytes, max_pixels)
+
+
+async def load_mask(
+    data: bytes,
+    *,
+    like: SourceImage,
+    filename: str = "mask.png",
+    max_bytes: int,
+    max_pixels: int = DEFAULT_MAX_PIXELS,
+) -> SourceImage:
+    """An edit mask as a PNG of `like`'s size whose transparent areas mark what to change.
+
+    A mask of another size but the same shape (within 2 %) is resized to match; another
+    shape, or a mask with no transparent pixel, is refused.
+    """
+    return await asyncio.to_thread(_mask, data, like, filename, max_bytes, max_pixels)
+
+
+async def fit_for_upload(
+    data: bytes, *, cap_bytes: int | None, preferred_format: str, filename_stem: str
+) -> GeneratedImage:
+    """A result ready to upload: the same bytes when they fit `cap_bytes`, else re-encoded."""
+    return await asyncio.to_thread(_fit, data, cap_bytes, preferred_format, filename_stem)
+
+
+def image_info(data: bytes) -> tuple[str, int, int]:
+    """(mime type, width, height) read from the header alone, without decoding pixels."""
+    try:
+        with Image.open(io.BytesIO(data), formats=ACCEPTED) as img:
+            return MIME[str(img.format)], img.width, img.height
+    except (UnidentifiedImageError, Image.DecompressionBombError, OSError) as exc:
+        raise ImageRejected(f"This file is not an image the bot can read. {SEND_INSTEAD}") from exc
+
+
+def _source(data: bytes, filename: str, max_bytes: int, max_pixels: int) -> SourceImage:
+    name = _shown(filename)
+    _check_bytes(data, name, max_bytes)
+    img = _open(data, name, max_pixels)
+    fmt = str(img.format)
+    orientation = _orientation(img)
+    if (
+        fmt in PASS_THROUGH
+        and getattr(img, "n_frames", 1) == 1
+        and orientation == 1
+        and "exif" not in img.info
+        and img.mode in ("RGB", "RGBA")
+        and max(img.size) <= MAX_SIDE
+    ):
+        return SourceImage(data, f"{_stem(filename)}.{EXTENSIONS[fmt]}", MIME[fmt], *img.size)
+    icc = None if img.mode == "CMYK" else img.info.get("icc_profile")
+    try:
+        img = _upright(_rgb(img), orientation)
+    except (ValueError, OSError):
+        raise _unsupported(name, f"{fmt} ({img.mode} colour)") from None
+    img.thumbnail((MAX_SIDE, MAX_SIDE), Image.Resampling.LANCZOS)
+    out_fmt = "JPEG" if fmt == "JPEG" and img.mode == "RGB" else "PNG"
+    out = _encode(img, out_fmt, 95, icc)
+    stem = _stem(filename)
+    return SourceImage(out, f"{stem}.{EXTENSIONS[out_fmt]}", MIME[out_fmt], *img.size)
+
+
+def _mask(
+    data: bytes, like: SourceImage, filename: str, max_bytes: int, max_pixels: int
+) -> SourceImage:
+    name = _shown(filename)
+    _check_bytes(data, name, max_bytes)
+    img = _open(data, name, max_pixels)
+    img = _upright(img, _orientation(img))
+    no_holes = ImageRejected(
+        f'The mask "{name}" has no transparent areas. {NOT_CHARGED} '
+        "Send a PNG whose transparent parts mark where the image should change."
+    )
+    if img.mode not in ALPHA_MODES and "transparency" not in img.info:
+        raise no_holes
+    alpha = img.convert("RGBA").getchannel("A")
+    if alpha.getextrema()[0] == 255:
+        raise no_holes
+    width, height = (like.width, like.height) if like.width else image_info(like.data)[1:]
+    if alpha.size != (width, height):
+        if abs(math.log(alpha.width / alpha.height / (width / height))) > MASK_SHAPE_TOLERANCE:
+            raise ImageRejected(
+                f'The mask "{name}" is {alpha.width}×{alpha.height} but the image is '
+                f"{width}×{height}; they must have the same shape. {NOT_CHARGED} "
+                "Draw the mask over the image itself."
+            )
+        alpha = alpha.resize((width, height), Image.Resampling.BILINEAR)
+    black = Image.new("L", alpha.size, 0)
+    out = _encode(Image.merge("RGBA", (black, black, black, alpha)), "PNG", 0, None)
+    if len(out) > MASK_MAX_BYTES:
+        raise ImageRejected(
+            f'The mask "{name}" is too detailed to send (over {_human(MASK_MAX_BYTES)} as PNG). '
+            f"{NOT_CHARGED} Use a simpler mask."
+        )
+    return SourceImage(out, f"{_stem(filename)}.png", "image/png", width, height)
+
+
+def _fit(data: bytes, cap: int | None, preferred: str, stem: str) -> GeneratedImage:
+    try:
+        mime, width, height = image_info(data)
+    except ImageRejected:
+        raise BadGatewayResponse("an image could not be read") from None
+    if cap is None or len(data) <= cap:
+        return GeneratedImage(data, mime, f"{stem}.{MIME_EXTENSIONS[mime]}", width, height)
+    img = _rgb(_decode_result(data))
+    fmt = "JPEG" if preferred == "jpeg" else "WEBP"
+    if fmt == "JPEG" and img.mode == "RGBA":
+        img = _flatten(img)
+    out = b""
+    for quality in RESULT_QUALITIES:
+        out = _encode(img, fmt, quality, None)
+        if len(out) <= cap:
+            return GeneratedImage(out, MIME[fmt], f"{stem}.{EXTENSIONS[fmt]}", *img.size)
+    for _ in range(SHRINK_STEPS):
+        scale = math.sqrt(cap / len(out)) * 0.9
+        size = (round(img.width * scale), round(img.height * scale))
+        if max(size) < MIN_RESULT_SIDE:
+            break
+        img = img.resize(size, Image.Resampling.LANCZOS)
+        out = _encode(img, fmt, RESULT_QUALITIES[-1], None)
+        if len(out) <= cap:
+            return GeneratedImage(out, MIME[fmt], f"{stem}.{EXTENSIONS[fmt]}", *img.size)
+    raise ImageRejected(
+        f"A generated image is too large to upload here ({_human(len(data))}; the limit is "
+        f"{_human(cap)}) and could not be made small enough."
+    )
+
+
+def _decode_result(data: bytes) -> Image.Image:
+    try:
+        img = Image.open(io.BytesIO(data), formats=ACCEPTED)
+        img.load()
+    except Exception as exc:  # Pillow raises many types for broken files.
+        raise BadGatewayResponse("an image could not be read") from exc
+    return img
+
+
+def _check_bytes(data: bytes, name: str, max_bytes: int) -> None:
+    if len(data) > max_bytes:
+        raise ImageRejected(
+            f'The image "{name}" is too large: {_human(len(data))}; the limit is '
+            f"{_human(max_bytes)}. {NOT_CHARGED} Send a smaller file."
+        )
+
+
+def _open(data: bytes, name: str, max_pixels: int) -> Image.Image:
+    """The first frame, verified and decoded, after the format and pixel checks."""
+    try:
+        img = Image.open(io.BytesIO(data))
+    except Image.DecompressionBombError:
+        raise _too_many_pixels(name, None, max_pixels) from None
+    except UnidentifiedImageError:
+        sniffed = _sniff(data)
+        if sniffed:
+            raise _unsupported(name, sniffed) from None
+        raise ImageRejected(
+            f'The file "{name}" is not an image. {NOT_CHARGED} {SEND_INSTEAD}'
+        ) from None
+    fmt = str(img.format)
+    if fmt not in ACCEPTED:
+        raise _unsupported(name, fmt)
+    if img.width * img.height > max_pixels:
+        raise _too_many_pixels(name, img.size, max_pixels)
+    try:
+        img.verify()
+        img = Image.open(io.BytesIO(data), formats=[fmt])
+        img.load()
+    except Exception as exc:  # Pillow raises many types for broken files; all mean "damaged".
+        raise ImageRejected(
+            f'The image "{name}" is damaged or incomplete and cannot be read. {NOT_CHARGED} '
+            "Save it again and send it once more."
+        ) from exc
+    return img
+
+
+def _sniff(data: bytes) -> str | None:
+    """Name formats Pillow cannot open, so the refusal can say what was sent."""
+    head = data[:1024]
+    if head[4:8] == b"ftyp":
+        brand = head[8:12]
+        return "HEIC" if brand in HEIF_BRANDS else "AVIF" if brand in (b"avif", b"avis") else None
+    if head.startswith(b"%PDF"):
+        return "PDF"
+    if b"<svg" in head.lower():
+        return "SVG"
+    return None
+
+
+def _unsupported(name: str, fmt: str) -> ImageRejected:
+    return ImageRejected(
+        f'The image "{name}" is in {fmt} format, which the bot cannot use. '
+        f"{NOT_CHARGED} {SEND_INSTEAD}"
+    )
+
+
+def _too_many_pixels(name: str, size: tuple[int, int] | None, max_pixels: int) -> ImageRejected:
+    shown = f" ({size[0]}×{size[1]})" if size else ""
+    return ImageRejected(
+        f'The image "{name}" has too many pixels{shown}; the limit is '
+        f"{max_pixels / 1_000_000:g} megapixels. {NOT_CHARGED} Send a smaller image."
+    )
+
+
+def _orientation(img: Image.Image) -> int:
+    value = img.getexif().get(0x0112, 1)
+    return value if isinstance(value, int) and 1 <= value <= 8 else 1
+
+
+def _upright(img: Image.Image, orientation: int) -> Image.Image:
+    return ImageOps.exif_transpose(img) if orientation != 1 else img
+
+
+def _rgb(img: Image.Image) -> Image.Image:
+    """RGBA when the image has transparency, RGB otherwise; CMYK through its ICC profile."""
+    if img.mode in ("I", "F") or img.mode.startswith("I;16"):
+        floats = img.convert("F")
+        low, high = cast(tuple[float, float], floats.getextrema())
+        scale = 255 / (high - low) if high > low else 0.0
+        img = floats.point(lambda v: (v - low) * scale).convert("L")
+    if img.mode == "CMYK":
+        return _cmyk_to_rgb(img)
+    alpha = img.mode in ALPHA_MODES or "transparency" in img.info
+    target = "RGBA" if alpha else "RGB"
+    return img if img.mode == target else img.convert(target)
+
+
+def _cmyk_to_rgb(img: Image.Image) -> Image.Image:
+    icc = img.info.get("icc_profile")
+    if icc:
+        try:
+            source = ImageCms.ImageCmsProfile(io.BytesIO(icc))
+            converted = ImageCms.profileToProfile(
+                img, source, ImageCms.createProfile("sRGB"), outputMode="RGB"
+            )
+        except (ImageCms.PyCMSError, OSError):
+            converted = None
+        if converted is not None:
+            return converted
+    return img.convert("RGB")
+
+
+def _flatten(img: Image.Image) -> Image.Image:
+    flat = Image.new("RGB", img.size, "white")
+    flat.paste(img, mask=img.getchannel("A"))
+    return flat
+
+
+def _encode(img: Image.Image, fmt: str, quality: int, icc: bytes | None) -> bytes:
+    buffer = io.BytesIO()
+    if fmt == "PNG":
+        img.save(buffer, "PNG", icc_profile=icc)
+    else:
+        img.save(buffer, fmt, quality=quality, icc_profile=icc)
+    return buffer.getvalue()
+
+
+def _stem(filename: str) -> str:
+    base = re.split(r"[/\\]", filename)[-1].rsplit(".", 1)[0]
+    return re.sub(r"[^A-Za-z0-9_-]+", "-", base).strip("-")[:60] or "image"
+
+
+def _shown(filename: str) -> str:
+    """A file name safe to quote in a message: no control characters or quotes, short."""
+    name = re.sub(r'[\x00-\x1f\x7f"`]+', "", filename).strip() or "image"
+    return name if len(name) <= 60 else name[:59] + "…"
+
+
+def _human(size: int) -> str:
+    if size >= 1024 * 1024:
+        return f"{size / (1024 * 1024):.1f}".removesuffix(".0") + " MB"
+    if size >= 1024:
+        return f"{size / 1024:.0f} KB"
+    return f"{size} bytes"
