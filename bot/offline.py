@@ -1,0 +1,204 @@
+"""A stand-in for the image gateway that draws labelled placeholders with Pillow.
+
+It has the gateway client's interface, calls no network and costs nothing, so anyone can
+try every command, and an admin can check an install end to end, without a key.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import colorsys
+import hashlib
+import io
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from PIL import Image, ImageDraw, ImageFont, ImageOps
+
+from bot.config import DEFAULT_VARY_PROMPT
+from bot.models import GatewayResult, Options, PartialCallback, SourceImage
+from bot.options import nearest_size
+
+LABEL = "OFFLINE — no image service was called"
+PREVIEW_SIDE = 256
+MAX_PROMPT_SHOWN = 1_000
+Font = ImageFont.FreeTypeFont | ImageFont.ImageFont
+
+
+@dataclass(frozen=True)
+class _Job:
+    kind: str
+    prompt: str
+    options: Options
+    source: SourceImage | None
+    masked: bool
+
+
+class OfflineBackend:
+    """Draws placeholder images locally, with the same methods as the gateway client."""
+
+    def __init__(self, *, vary_prompt: str = DEFAULT_VARY_PROMPT) -> None:
+        self.vary_prompt = vary_prompt
+
+    async def generate(
+        self,
+        prompt: str,
+        options: Options,
+        *,
+        user: str | None = None,
+        on_partial: PartialCallback | None = None,
+    ) -> GatewayResult:
+        """Placeholders showing the prompt, one per requested image."""
+        return await _make(_Job("generate", prompt, options, None, False), on_partial)
+
+    async def edit(
+        self,
+        prompt: str,
+        images: Sequence[SourceImage],
+        options: Options,
+        *,
+        mask: SourceImage | None = None,
+        user: str | None = None,
+        on_partial: PartialCallback | None = None,
+    ) -> GatewayResult:
+        """Placeholders showing the first source image and the instruction."""
+        job = _Job("edit", prompt, options, images[0] if images else None, mask is not None)
+        return await _make(job, on_partial)
+
+    async def vary(
+        self,
+        image: SourceImage,
+        options: Options,
+        *,
+        prompt: str | None = None,
+        user: str | None = None,
+        on_partial: PartialCallback | None = None,
+    ) -> GatewayResult:
+        """Placeholders showing the source image and the variation prompt."""
+        job = _Job("vary", prompt or self.vary_prompt, options, image, False)
+        return await _make(job, on_partial)
+
+
+async def _make(job: _Job, on_partial: PartialCallback | None) -> GatewayResult:
+    images, preview = await asyncio.to_thread(_draw_all, job)
+    if on_partial is not None:
+        await on_partial(preview)
+    return GatewayResult(
+        images=images, usage=None, cost_usd=0.0, request_id=f"offline-{uuid.uuid4().hex[:12]}"
+    )
+
+
+def _draw_all(job: _Job) -> tuple[tuple[bytes, ...], bytes]:
+    """The encoded images and a small PNG preview of the first."""
+    source = _decode(job.source) if job.source is not None else None
+    size = job.options.size
+    if size == "auto":
+        size = nearest_size(*source.size) if source is not None else "1024x1024"
+    width, height = (int(side) for side in size.split("x"))
+    drawn = [_draw(job, source, (width, height), i) for i in range(job.options.n)]
+    preview = drawn[0].copy()
+    preview.thumbnail((PREVIEW_SIDE, PREVIEW_SIDE))
+    return tuple(_encode(img, job.options) for img in drawn), _encode(preview, Options())
+
+
+def _decode(source: SourceImage) -> Image.Image:
+    img = Image.open(io.BytesIO(source.data))
+    img.load()
+    return img.convert("RGBA")
+
+
+def _draw(job: _Job, source: Image.Image | None, size: tuple[int, int], index: int) -> Image.Image:
+    width, height = size
+    opts = job.options
+    transparent = opts.background == "transparent" and opts.output_format in ("png", "webp")
+    img = _backdrop(job.prompt, index, size, transparent)
+    draw = ImageDraw.Draw(img)
+    margin = width // 16
+    title, body = _font(height // 22), _font(height // 32)
+    _label(draw, (margin, margin), title)
+    top = margin + height // 12
+    if source is not None:
+        thumb = source.copy()
+        thumb.thumbnail((width - 2 * margin, int(height * 0.4)))
+        img.paste(thumb, ((width - thumb.width) // 2, top), thumb)
+        top += thumb.height + margin // 2
+    footer = f"{job.kind}{' (with mask)' if job.masked else ''} · image {index + 1} of {opts.n}"
+    footer += f" · {width}x{height} · quality {opts.quality} · {opts.output_format}"
+    line_height = int(body.size * 1.3) if isinstance(body, ImageFont.FreeTypeFont) else 14
+    room = max(1, (height - margin * 2 - line_height - top) // line_height)
+    for line in _wrap(job.prompt[:MAX_PROMPT_SHOWN], body, width - 2 * margin, room):
+        draw.text((margin, top), line, font=body, fill="white")
+        top += line_height
+    draw.text((margin, height - margin - line_height), footer, font=body, fill=(220, 220, 220))
+    return img
+
+
+def _label(draw: ImageDraw.ImageDraw, xy: tuple[int, int], font: Font) -> None:
+    """LABEL, with its dash drawn as a bar: Pillow's built-in font has no em dash glyph."""
+    head, tail = LABEL.split(" — ")
+    x, y = xy
+    draw.text((x, y), head, font=font, fill="white")
+    x += int(font.getlength(head + " "))
+    dash = int(font.getlength("M"))
+    top, bottom = font.getbbox("x")[1::2]
+    middle = y + (int(top) + int(bottom)) // 2
+    thickness = max(2, dash // 12)
+    draw.rectangle((x, middle - thickness // 2, x + dash, middle + thickness // 2), fill="white")
+    draw.text((x + dash + int(font.getlength(" ")), y), tail, font=font, fill="white")
+
+
+def _backdrop(prompt: str, index: int, size: tuple[int, int], transparent: bool) -> Image.Image:
+    """A gradient coloured by the prompt, or a dark card on a transparent canvas."""
+    width, height = size
+    if transparent:
+        img = Image.new("RGBA", size, (0, 0, 0, 0))
+        inset = width // 32
+        box = (inset, inset, width - inset, height - inset)
+        ImageDraw.Draw(img).rounded_rectangle(box, radius=inset * 2, fill=(24, 26, 38, 210))
+        return img
+    digest = hashlib.sha256(f"{index}:{prompt}".encode()).digest()
+    hue = digest[0] / 255
+    dark = _colour(hue, 0.6, 0.25)
+    light = _colour((hue + 0.15) % 1.0, 0.5, 0.6)
+    ramp = Image.linear_gradient("L").resize(size)
+    return ImageOps.colorize(ramp, dark, light)
+
+
+def _colour(hue: float, saturation: float, value: float) -> tuple[int, int, int]:
+    red, green, blue = colorsys.hsv_to_rgb(hue, saturation, value)
+    return round(red * 255), round(green * 255), round(blue * 255)
+
+
+def _font(size: int) -> Font:
+    return ImageFont.load_default(size=max(size, 10))
+
+
+def _wrap(text: str, font: Font, width: int, max_lines: int) -> list[str]:
+    """Lines of `text` no wider than `width` (a longer word gets a line of its own)."""
+    lines: list[str] = []
+    for paragraph in text.splitlines() or [""]:
+        line = ""
+        for word in paragraph.split():
+            candidate = f"{line} {word}".strip()
+            if line and font.getlength(candidate) > width:
+                lines.append(line)
+                candidate = word
+            line = candidate
+        lines.append(line)
+    if len(lines) > max_lines:
+        lines = lines[:max_lines]
+        lines[-1] += " …"
+    return lines
+
+
+def _encode(img: Image.Image, options: Options) -> bytes:
+    buffer = io.BytesIO()
+    quality = options.output_compression if options.output_compression is not None else 90
+    if options.output_format == "png":
+        img.save(buffer, "PNG", compress_level=1)
+    elif options.output_format == "webp":
+        img.save(buffer, "WEBP", quality=quality)
+    else:
+        img.convert("RGB").save(buffer, "JPEG", quality=quality)
+    return buffer.getvalue()
