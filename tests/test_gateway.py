@@ -1,0 +1,772 @@
+"""The gateway client against a real local gateway: wire format, retries, every fault's message."""
+
+from __future__ import annotations
+
+import base64
+import io
+import logging
+import os
+from collections.abc import AsyncIterator
+from typing import Any
+
+import httpx
+import pytest
+from PIL import Image
+
+from bot.config import DEFAULT_VARY_PROMPT, load_settings
+from bot.errors import (
+    BadGatewayResponse,
+    BadRequest,
+    ContentBlocked,
+    EditUnsupported,
+    GatewayMisconfigured,
+    GatewayRateLimited,
+    GatewayTimeout,
+    GatewayUnavailable,
+    QuotaExhausted,
+)
+from bot.gateway import GatewayClient, build_http_client
+from bot.models import Options, SourceImage, TokenUsage
+from tests.fakes.gateway import FakeGateway, image_bytes
+
+KEY = "sk-test-9f8e7d6c5b4a-SECRET"
+MODEL = "openai/gpt-image-1"
+
+UNAVAILABLE = (
+    "The image service is unavailable right now. You were not charged. Try again in a few minutes."
+)
+RATE_LIMITED = (
+    "The image service is busy (rate limited). You were not charged. Try again in a minute."
+)
+BLOCKED = (
+    "Your request was blocked by the image service's safety system. You were not charged. "
+    "Try rewording the prompt."
+)
+QUOTA = (
+    "The bot's image service account has run out of credit. You were not charged. "
+    "Tell the bot's admin: they need to add credit with the provider."
+)
+EDIT_UNSUPPORTED = (
+    "This image service cannot edit images. You were not charged. "
+    "Tell the bot's admin to configure a gateway that supports edits."
+)
+FAST_RETRY = {"retry-after-ms": "10"}
+
+
+def misconfigured(detail: str) -> str:
+    return f"The bot is misconfigured: {detail}. You were not charged. Tell the bot's admin."
+
+
+def unusable(detail: str) -> str:
+    return f"The image service sent an unusable answer ({detail}). You were not charged. Try again."
+
+
+def size_of(data: bytes) -> tuple[int, int]:
+    with Image.open(io.BytesIO(data)) as image:
+        return image.size
+
+
+def source(size: tuple[int, int] = (64, 48), name: str = "photo.png") -> SourceImage:
+    out = io.BytesIO()
+    Image.new("RGB", size, (10, 200, 30)).save(out, format="PNG")
+    return SourceImage(out.getvalue(), name, "image/png", *size)
+
+
+@pytest.fixture
+async def fake() -> AsyncIterator[FakeGateway]:
+    async with FakeGateway() as server:
+        yield server
+
+
+@pytest.fixture
+async def http() -> AsyncIterator[httpx.AsyncClient]:
+    async with httpx.AsyncClient(timeout=httpx.Timeout(10.0, connect=2.0)) as client:
+        yield client
+
+
+def client(http: httpx.AsyncClient, fake: FakeGateway, **kwargs: Any) -> GatewayClient:
+    settings: dict[str, Any] = {"base_url": fake.url, "api_key": KEY, "model": MODEL}
+    return GatewayClient(http, **(settings | kwargs))
+
+
+async def test_generate_sends_key_model_and_options(
+    fake: FakeGateway, http: httpx.AsyncClient
+) -> None:
+    options = Options(size="1024x1536", quality="high", n=2)
+    result = await client(http, fake).generate("a red balloon on a wooden table", options)
+
+    assert [size_of(image) for image in result.images] == [(1024, 1536), (1024, 1536)]
+    assert all(image.startswith(b"\x89PNG") for image in result.images)
+    [seen] = fake.image_requests
+    assert seen.path == "/v1/images/generations"
+    assert seen.headers["authorization"] == f"Bearer {KEY}"
+    assert seen.json == {
+        "model": MODEL,
+        "prompt": "a red balloon on a wooden table",
+        "n": 2,
+        "size": "1024x1536",
+        "quality": "high",
+        "output_format": "png",
+    }
+    assert result.usage == TokenUsage(
+        input_tokens=7, output_tokens=2 * 6240, input_text_tokens=7, input_image_tokens=0
+    )
+    assert result.request_id == "req_1"
+    assert result.cost_usd is None
+
+
+async def test_generate_sends_optional_fields(fake: FakeGateway, http: httpx.AsyncClient) -> None:
+    options = Options(
+        quality="low", background="opaque", output_format="jpeg", output_compression=70
+    )
+    result = await client(http, fake).generate("a cat", options, user="discord:42")
+
+    assert result.images[0].startswith(b"\xff\xd8")
+    fields = fake.image_requests[0].json
+    assert fields["background"] == "opaque"
+    assert fields["output_format"] == "jpeg"
+    assert fields["output_compression"] == 70
+    assert fields["user"] == "discord:42"
+    assert "response_format" not in fields and "stream" not in fields
+
+
+async def test_edit_sends_every_source_as_image_array_and_the_mask(
+    fake: FakeGateway, http: httpx.AsyncClient
+) -> None:
+    first, second = source((64, 48), "a.png"), source((32, 32), "b.png")
+    mask = source((64, 48), "mask.png")
+    options = Options(size="1536x1024", quality="low")
+
+    result = await client(http, fake).edit("make it blue", [first, second], options, mask=mask)
+
+    assert [size_of(image) for image in result.images] == [(1536, 1024)]
+    [seen] = fake.image_requests
+    assert seen.path == "/v1/images/edits"
+    assert seen.headers["authorization"] == f"Bearer {KEY}"
+    images = seen.files("image[]")
+    assert [(p.filename, p.content_type, p.data) for p in images] == [
+        ("a.png", "image/png", first.data),
+        ("b.png", "image/png", second.data),
+    ]
+    assert [p.data for p in seen.files("mask")] == [mask.data]
+    assert seen.files("image") == []
+    assert seen.form == {
+        "model": MODEL,
+        "prompt": "make it blue",
+        "n": "1",
+        "size": "1536x1024",
+        "quality": "low",
+        "output_format": "png",
+    }
+    assert result.usage is not None and result.usage.input_image_tokens == 2 * 323
+
+
+async def test_edit_of_one_image_still_uses_the_array_field(
+    fake: FakeGateway, http: httpx.AsyncClient
+) -> None:
+    await client(http, fake).edit("add a hat", [source()], Options())
+
+    [seen] = fake.image_requests
+    assert len(seen.files("image[]")) == 1
+    assert seen.files("mask") == []
+
+
+@pytest.mark.parametrize(
+    ("width", "height", "expected"),
+    [(1600, 900, "1536x1024"), (900, 1600, "1024x1536"), (1000, 1100, "1024x1024")],
+)
+async def test_vary_keeps_the_aspect_of_the_source(
+    fake: FakeGateway, http: httpx.AsyncClient, width: int, height: int, expected: str
+) -> None:
+    image = SourceImage(source().data, "s.png", "image/png", width, height)
+
+    result = await client(http, fake).vary(image, Options(size="auto"))
+
+    [seen] = fake.image_requests
+    assert seen.path == "/v1/images/edits"
+    assert seen.form["size"] == expected
+    assert seen.form["prompt"] == DEFAULT_VARY_PROMPT
+    assert size_of(result.images[0]) == tuple(int(v) for v in expected.split("x"))
+
+
+async def test_vary_honours_an_explicit_size_and_prompt(
+    fake: FakeGateway, http: httpx.AsyncClient
+) -> None:
+    image = SourceImage(source().data, "s.png", "image/png", 1600, 900)
+    gateway = client(http, fake, vary_prompt="same, but at night")
+
+    await gateway.vary(image, Options(size="1024x1024"))
+    await gateway.vary(image, Options(), prompt="in watercolour")
+
+    assert [r.form["size"] for r in fake.image_requests] == ["1024x1024", "1024x1024"]
+    assert [r.form["prompt"] for r in fake.image_requests] == [
+        "same, but at night",
+        "in watercolour",
+    ]
+
+
+async def test_streaming_delivers_partials_then_the_final_images(
+    fake: FakeGateway, http: httpx.AsyncClient
+) -> None:
+    partials: list[bytes] = []
+
+    async def on_partial(image: bytes) -> None:
+        partials.append(image)
+
+    result = await client(http, fake).generate("a fox", Options(n=2), on_partial=on_partial)
+
+    assert fake.image_requests[0].json["stream"] is True
+    assert fake.image_requests[0].json["partial_images"] == 2
+    assert partials == [image_bytes("1024x1024", "png", (128, 128, 128))] * 4
+    assert result.images == (image_bytes("1024x1024"),) * 2
+    assert result.usage == TokenUsage(
+        input_tokens=2, output_tokens=2 * 1056, input_text_tokens=2, input_image_tokens=0
+    )
+    assert result.request_id == "req_1"
+
+
+async def test_streaming_edit_uses_edit_events(fake: FakeGateway, http: httpx.AsyncClient) -> None:
+    partials: list[bytes] = []
+
+    async def on_partial(image: bytes) -> None:
+        partials.append(image)
+
+    result = await client(http, fake).edit("a hat", [source()], Options(), on_partial=on_partial)
+
+    assert fake.image_requests[0].form["stream"] == "true"
+    assert len(partials) == 2
+    assert result.images == (image_bytes("1024x1024"),)
+
+
+async def test_a_failing_preview_callback_does_not_fail_the_request(
+    fake: FakeGateway, http: httpx.AsyncClient, caplog: pytest.LogCaptureFixture
+) -> None:
+    async def on_partial(image: bytes) -> None:
+        raise RuntimeError("chat platform down")
+
+    result = await client(http, fake).generate("a fox", Options(), on_partial=on_partial)
+
+    assert len(result.images) == 1
+    assert "a partial preview could not be delivered" in caplog.text
+
+
+async def test_stream_request_answered_with_plain_json_is_accepted(
+    fake: FakeGateway, http: httpx.AsyncClient
+) -> None:
+    fake.fail("data_url")
+
+    async def on_partial(image: bytes) -> None:
+        raise AssertionError("no partials in a plain JSON answer")
+
+    result = await client(http, fake).generate("a fox", Options(), on_partial=on_partial)
+
+    assert result.images == (image_bytes("1024x1024"),)
+
+
+async def test_stream_error_event_is_mapped(fake: FakeGateway, http: httpx.AsyncClient) -> None:
+    fake.fail("stream_error")
+
+    async def on_partial(image: bytes) -> None:
+        pass
+
+    with pytest.raises(ContentBlocked) as caught:
+        await client(http, fake).generate("a fox", Options(), on_partial=on_partial)
+
+    assert str(caught.value) == BLOCKED
+    assert caught.value.gateway_request_id == "req_1"
+    assert len(fake.image_requests) == 1
+
+
+async def test_rate_limit_then_success_honours_retry_after_ms(
+    fake: FakeGateway, http: httpx.AsyncClient, caplog: pytest.LogCaptureFixture
+) -> None:
+    fake.fail("rate_limit")
+    caplog.set_level(logging.INFO, logger="bot.gateway")
+
+    result = await client(http, fake).generate("a fox", Options())
+
+    assert len(result.images) == 1
+    assert len(fake.image_requests) == 2
+    assert result.request_id == "req_2"
+    [line] = [r.getMessage() for r in caplog.records if r.name == "bot.gateway"]
+    assert line == (
+        "gateway /images/generations: HTTP 429 (x-request-id req_1); retry 1 of 2 in 0.01 s"
+    )
+
+
+@pytest.mark.parametrize(
+    ("retry_after", "logged"),
+    [("0.02", "in 0.02 s"), ("Wed, 21 Oct 2015 07:28:00 GMT", "in 0.00 s")],
+)
+async def test_retry_after_in_seconds_or_as_a_date(
+    fake: FakeGateway,
+    http: httpx.AsyncClient,
+    caplog: pytest.LogCaptureFixture,
+    retry_after: str,
+    logged: str,
+) -> None:
+    fake.fail("rate_limit", headers={"retry-after": retry_after})
+    caplog.set_level(logging.INFO, logger="bot.gateway")
+
+    await client(http, fake).generate("a fox", Options())
+
+    assert len(fake.image_requests) == 2
+    assert caplog.records[-1].getMessage().endswith(logged)
+
+
+async def test_persistent_rate_limit_gives_up_after_max_retries(
+    fake: FakeGateway, http: httpx.AsyncClient
+) -> None:
+    fake.fail("rate_limit", times=None)
+
+    with pytest.raises(GatewayRateLimited) as caught:
+        await client(http, fake).generate("a fox", Options())
+
+    assert str(caught.value) == RATE_LIMITED
+    assert len(fake.image_requests) == 3
+
+
+async def test_retry_after_beyond_the_deadline_is_not_waited_for(
+    fake: FakeGateway, http: httpx.AsyncClient
+) -> None:
+    fake.fail("rate_limit", times=None, headers={"retry-after": "120"})
+
+    with pytest.raises(GatewayRateLimited):
+        await client(http, fake, timeout=30.0).generate("a fox", Options())
+
+    assert len(fake.image_requests) == 1
+
+
+@pytest.mark.parametrize("max_retries", [0, 1, 3])
+async def test_persistent_server_error_tries_one_plus_max_retries(
+    fake: FakeGateway, http: httpx.AsyncClient, max_retries: int
+) -> None:
+    fake.fail("server_error", times=None, headers=FAST_RETRY)
+
+    with pytest.raises(GatewayUnavailable) as caught:
+        await client(http, fake, max_retries=max_retries).generate("a fox", Options())
+
+    assert str(caught.value) == UNAVAILABLE
+    assert caught.value.gateway_request_id == f"req_{max_retries + 1}"
+    assert len(fake.image_requests) == 1 + max_retries
+
+
+async def test_server_error_then_success(fake: FakeGateway, http: httpx.AsyncClient) -> None:
+    fake.fail("server_error", times=2, status=503, headers=FAST_RETRY)
+
+    result = await client(http, fake).generate("a fox", Options())
+
+    assert len(result.images) == 1
+    assert len(fake.image_requests) == 3
+
+
+async def test_x_should_retry_false_stops_retries(
+    fake: FakeGateway, http: httpx.AsyncClient
+) -> None:
+    fake.fail("server_error", times=None, headers={"x-should-retry": "false"})
+
+    with pytest.raises(GatewayUnavailable):
+        await client(http, fake).generate("a fox", Options())
+
+    assert len(fake.image_requests) == 1
+
+
+async def test_x_should_retry_true_retries_a_bad_request(
+    fake: FakeGateway, http: httpx.AsyncClient
+) -> None:
+    fake.fail("invalid_value", times=None, headers={"x-should-retry": "true", **FAST_RETRY})
+
+    with pytest.raises(BadRequest):
+        await client(http, fake).generate("a fox", Options())
+
+    assert len(fake.image_requests) == 3
+
+
+@pytest.mark.parametrize("code", ["moderation_blocked", "content_policy_violation"])
+async def test_moderation_block_is_never_retried(
+    fake: FakeGateway, http: httpx.AsyncClient, code: str
+) -> None:
+    fake.fail(code, times=None, headers={"x-should-retry": "true", **FAST_RETRY})
+
+    with pytest.raises(ContentBlocked) as caught:
+        await client(http, fake).generate("something forbidden", Options())
+
+    assert str(caught.value) == BLOCKED
+    assert caught.value.charged is False
+    assert len(fake.image_requests) == 1
+
+
+async def test_insufficient_quota_is_never_retried(
+    fake: FakeGateway, http: httpx.AsyncClient
+) -> None:
+    fake.fail("insufficient_quota", times=None, headers=FAST_RETRY)
+
+    with pytest.raises(QuotaExhausted) as caught:
+        await client(http, fake).generate("a fox", Options())
+
+    assert str(caught.value) == QUOTA
+    assert len(fake.image_requests) == 1
+
+
+async def test_a_rejected_key_is_a_configuration_error_without_the_key(
+    http: httpx.AsyncClient,
+) -> None:
+    async with FakeGateway(key="the-right-key") as fake:
+        with pytest.raises(GatewayMisconfigured) as caught:
+            await client(http, fake).generate("a fox", Options())
+
+    assert str(caught.value) == misconfigured("the image service rejected the API key")
+    assert KEY not in str(caught.value)
+    assert len(fake.image_requests) == 1
+
+
+async def test_scripted_401(fake: FakeGateway, http: httpx.AsyncClient) -> None:
+    fake.fail("unauthorized")
+
+    with pytest.raises(GatewayMisconfigured) as caught:
+        await client(http, fake).generate("a fox", Options())
+
+    assert str(caught.value) == misconfigured("the image service rejected the API key")
+
+
+async def test_missing_key_fails_before_any_request(
+    fake: FakeGateway, http: httpx.AsyncClient
+) -> None:
+    with pytest.raises(GatewayMisconfigured) as caught:
+        await client(http, fake, api_key=None).generate("a fox", Options())
+
+    assert str(caught.value) == misconfigured("no API key is set (IMAGINE_GATEWAY_KEY)")
+    assert fake.requests == []
+
+
+async def test_404_on_edits_means_edits_are_unsupported(
+    fake: FakeGateway, http: httpx.AsyncClient
+) -> None:
+    fake.fail("not_found")
+
+    with pytest.raises(EditUnsupported) as caught:
+        await client(http, fake).edit("a hat", [source()], Options())
+
+    assert str(caught.value) == EDIT_UNSUPPORTED
+    assert len(fake.image_requests) == 1
+
+
+async def test_404_on_generations_means_a_wrong_url(
+    fake: FakeGateway, http: httpx.AsyncClient
+) -> None:
+    fake.fail("not_found")
+
+    with pytest.raises(GatewayMisconfigured) as caught:
+        await client(http, fake).generate("a fox", Options())
+
+    assert str(caught.value) == misconfigured("the gateway URL looks wrong (IMAGINE_GATEWAY_URL)")
+
+
+async def test_a_url_without_the_images_route_is_a_wrong_url(
+    fake: FakeGateway, http: httpx.AsyncClient
+) -> None:
+    gateway = client(http, fake, base_url=fake.origin + "/nothing-here")
+
+    with pytest.raises(GatewayMisconfigured) as caught:
+        await gateway.generate("a fox", Options())
+
+    assert str(caught.value) == misconfigured("the gateway URL looks wrong (IMAGINE_GATEWAY_URL)")
+
+
+@pytest.mark.parametrize("route", ["generate", "edit"])
+async def test_unknown_model(fake: FakeGateway, http: httpx.AsyncClient, route: str) -> None:
+    fake.fail("model_not_found")
+    gateway = client(http, fake, model="openai/gpt-image-9")
+
+    with pytest.raises(GatewayMisconfigured) as caught:
+        if route == "generate":
+            await gateway.generate("a fox", Options())
+        else:
+            await gateway.edit("a hat", [source()], Options())
+
+    expected = "the model 'openai/gpt-image-9' was not found (IMAGINE_MODEL)"
+    assert str(caught.value) == misconfigured(expected)
+
+
+async def test_invalid_value_names_the_parameter(
+    fake: FakeGateway, http: httpx.AsyncClient
+) -> None:
+    with pytest.raises(BadRequest) as caught:
+        await client(http, fake).generate("a fox", Options(size="999x999"))
+
+    assert str(caught.value) == (
+        "The image service rejected the request (parameter: size): Invalid 'size'. "
+        "You were not charged. Check the options and try again."
+    )
+    assert len(fake.image_requests) == 1
+
+
+async def test_a_long_provider_message_is_capped(
+    fake: FakeGateway, http: httpx.AsyncClient
+) -> None:
+    fake.fail("invalid_value", param="prompt", message="word " * 100)
+
+    with pytest.raises(BadRequest) as caught:
+        await client(http, fake).generate("a fox", Options())
+
+    detail = ("word " * 40)[:199].rstrip() + "…"
+    assert caught.value.message == (
+        f"The image service rejected the request (parameter: prompt): {detail} "
+        "You were not charged. Check the options and try again."
+    )
+
+
+async def test_hang_past_the_timeout(fake: FakeGateway, http: httpx.AsyncClient) -> None:
+    fake.fail("hang")
+
+    with pytest.raises(GatewayTimeout) as caught:
+        await client(http, fake, timeout=0.3).generate("a fox", Options())
+
+    assert str(caught.value) == (
+        "The image service did not answer within 1 s. You were not charged. "
+        "Try again, perhaps with a lower quality."
+    )
+    assert len(fake.image_requests) == 1
+
+
+async def test_slow_gateway_within_the_timeout(fake: FakeGateway, http: httpx.AsyncClient) -> None:
+    fake.fail("delay", seconds=0.05)
+
+    result = await client(http, fake, timeout=30.0).generate("a fox", Options())
+
+    assert len(result.images) == 1
+
+
+async def test_connection_reset_mid_body_is_retried(
+    fake: FakeGateway, http: httpx.AsyncClient
+) -> None:
+    fake.fail("reset")
+
+    result = await client(http, fake, max_retries=1).generate("a fox", Options())
+
+    assert len(result.images) == 1
+    assert len(fake.image_requests) == 2
+
+
+async def test_persistent_connection_resets_end_unavailable(
+    fake: FakeGateway, http: httpx.AsyncClient
+) -> None:
+    fake.fail("reset", times=None)
+
+    with pytest.raises(GatewayUnavailable) as caught:
+        await client(http, fake, max_retries=1).generate("a fox", Options())
+
+    assert str(caught.value) == UNAVAILABLE
+    assert len(fake.image_requests) == 2
+
+
+async def test_nothing_listening_is_unavailable(http: httpx.AsyncClient) -> None:
+    async with FakeGateway() as gone:
+        url = gone.url
+
+    gateway = GatewayClient(http, base_url=url, api_key=KEY, model=MODEL, max_retries=0)
+    with pytest.raises(GatewayUnavailable) as caught:
+        await gateway.generate("a fox", Options())
+
+    assert str(caught.value) == UNAVAILABLE
+
+
+@pytest.mark.parametrize(
+    ("fault", "detail"),
+    [
+        ("malformed_json", "malformed JSON"),
+        ("empty_data", "no images"),
+        ("bad_base64", "undecodable image data"),
+    ],
+)
+async def test_unusable_answers(
+    fake: FakeGateway, http: httpx.AsyncClient, fault: str, detail: str
+) -> None:
+    fake.fail(fault)
+
+    with pytest.raises(BadGatewayResponse) as caught:
+        await client(http, fake).generate("a fox", Options())
+
+    assert str(caught.value) == unusable(detail)
+    assert caught.value.gateway_request_id == "req_1"
+    assert len(fake.image_requests) == 1
+
+
+async def test_fewer_images_than_asked_are_returned_as_they_are(
+    fake: FakeGateway, http: httpx.AsyncClient
+) -> None:
+    fake.fail("fewer_images")
+
+    result = await client(http, fake).generate("a fox", Options(n=3))
+
+    assert len(result.images) == 2
+
+
+async def test_data_url_results(fake: FakeGateway, http: httpx.AsyncClient) -> None:
+    fake.fail("data_url")
+
+    result = await client(http, fake).generate("a fox", Options(output_format="webp"))
+
+    assert result.images == (image_bytes("1024x1024", "webp"),)
+
+
+async def test_url_results_on_the_gateway_host_are_fetched_with_the_key(
+    fake: FakeGateway, http: httpx.AsyncClient
+) -> None:
+    fake.fail("url")
+
+    result = await client(http, fake).generate("a fox", Options(size="1536x1024"))
+
+    assert result.images == (image_bytes("1536x1024"),)
+    download = fake.requests[-1]
+    assert (download.method, download.path) == ("GET", "/files/1536x1024.png")
+    assert download.headers["authorization"] == f"Bearer {KEY}"
+
+
+async def test_url_results_on_another_host_get_no_key(
+    fake: FakeGateway, http: httpx.AsyncClient
+) -> None:
+    async with FakeGateway() as cdn:
+        fake.fail("url", base=cdn.origin)
+
+        result = await client(http, fake).vary(source(), Options())
+
+    assert result.images == (image_bytes("1024x1024"),)
+    [download] = cdn.requests
+    assert download.path == "/files/1024x1024.png"
+    assert "authorization" not in download.headers
+
+
+async def test_a_missing_url_result_is_unusable(fake: FakeGateway, http: httpx.AsyncClient) -> None:
+    async with FakeGateway() as cdn:
+        fake.fail("url", base=cdn.origin + "/gone")
+
+        with pytest.raises(BadGatewayResponse) as caught:
+            await client(http, fake).generate("a fox", Options())
+
+    assert str(caught.value) == unusable("an image link answered HTTP 404")
+
+
+async def test_opper_generate(fake: FakeGateway, http: httpx.AsyncClient) -> None:
+    gateway = client(http, fake, base_url=fake.opper_url, protocol="opper", model="gpt-image-1")
+
+    result = await gateway.generate("a fox", Options(n=2, size="1536x1024", output_format="webp"))
+
+    assert [size_of(image) for image in result.images] == [(1536, 1024)] * 2
+    assert result.cost_usd == pytest.approx(0.08)
+    assert result.usage is None
+    [seen] = fake.image_requests
+    assert seen.path == "/v3/images"
+    assert seen.headers["authorization"] == f"Bearer {KEY}"
+    assert seen.json == {
+        "model": "gpt-image-1",
+        "prompt": "a fox",
+        "n": 2,
+        "size": "1536x1024",
+        "quality": "medium",
+        "response_format": "b64_json",
+        "parameters": {"output_format": "webp"},
+    }
+
+
+async def test_opper_edit_sends_images_as_data_uris(
+    fake: FakeGateway, http: httpx.AsyncClient
+) -> None:
+    gateway = client(http, fake, base_url=fake.opper_url, protocol="opper")
+    first = source()
+    large = SourceImage(os.urandom(400_000), "big.png", "image/png", 2000, 2000)
+    mask = source(name="mask.png")
+
+    result = await gateway.edit("make it blue", [first, large], Options(), mask=mask)
+
+    assert len(result.images) == 1
+    body = fake.image_requests[0].json
+
+    def decoded(uri: str) -> bytes:
+        assert uri.startswith("data:image/png;base64,")
+        return base64.b64decode(uri.split(",", 1)[1])
+
+    assert decoded(body["image"]) == first.data
+    assert [decoded(uri) for uri in body["reference_images"]] == [large.data]
+    assert decoded(body["mask"]) == mask.data
+
+
+async def test_opper_refuses_more_than_four_images_before_asking(
+    fake: FakeGateway, http: httpx.AsyncClient
+) -> None:
+    gateway = client(http, fake, base_url=fake.opper_url, protocol="opper")
+
+    with pytest.raises(BadRequest) as caught:
+        await gateway.generate("a fox", Options(n=5))
+
+    assert str(caught.value) == (
+        "This image service makes at most 4 images per request; ask for 4 or fewer. "
+        "You were not charged."
+    )
+    assert fake.requests == []
+
+
+async def test_opper_errors_map_like_openai(fake: FakeGateway) -> None:
+    fake.fail("moderation_blocked")
+    settings = load_settings(
+        None,
+        IMAGINE_GATEWAY_URL=fake.opper_url,
+        IMAGINE_GATEWAY_KEY=KEY,
+        IMAGINE_GATEWAY_PROTOCOL="opper",
+    )
+    async with build_http_client(settings) as http:
+        gateway = GatewayClient.from_settings(http, settings)
+        with pytest.raises(ContentBlocked):
+            await gateway.generate("a fox", Options())
+
+    assert gateway.protocol == "opper"
+    assert len(fake.image_requests) == 1
+
+
+async def test_from_settings_uses_the_configured_gateway(fake: FakeGateway) -> None:
+    settings = load_settings(
+        None,
+        IMAGINE_GATEWAY_URL=fake.url,
+        IMAGINE_GATEWAY_KEY=KEY,
+        IMAGINE_MODEL="vendor/model-x",
+        IMAGINE_GATEWAY_MAX_RETRIES=0,
+        IMAGINE_VARY_PROMPT="again",
+    )
+    fake.fail("server_error")
+    async with build_http_client(settings) as http:
+        gateway = GatewayClient.from_settings(http, settings)
+        with pytest.raises(GatewayUnavailable):
+            await gateway.generate("a fox", Options())
+        await gateway.vary(source(), Options())
+
+    assert [r.fields["model"] for r in fake.image_requests] == ["vendor/model-x"] * 2
+    assert fake.image_requests[1].form["prompt"] == "again"
+
+
+async def test_the_key_appears_in_no_log_line_and_no_error(
+    http: httpx.AsyncClient, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.DEBUG)
+    for name in ("httpx", "httpcore", "bot.gateway"):
+        caplog.set_level(logging.DEBUG, logger=name)
+    errors: list[str] = []
+    async with FakeGateway() as fake, FakeGateway(key="another-key") as strict:
+        fake.fail("rate_limit")
+        await client(http, fake).generate("a fox", Options())
+        fake.fail("reset")
+        fake.fail("url")
+        await client(http, fake, max_retries=1).generate("a fox", Options())
+        fake.fail("invalid_value", message=f"bad request from {KEY}")
+        for gateway in (client(http, fake), client(http, strict)):
+            try:
+                await gateway.generate("a fox", Options())
+            except (BadRequest, GatewayMisconfigured) as exc:
+                errors.append(str(exc))
+
+    assert len(errors) == 2
+    assert any(r.name.startswith("httpcore") for r in caplog.records)
+    assert any(r.name == "bot.gateway" for r in caplog.records)
+    logged = "\n".join(r.getMessage() for r in caplog.records) + caplog.text
+    for text in (logged, *errors):
+        assert KEY not in text
+        assert "SECRET" not in text
