@@ -20,6 +20,9 @@ from bot.models import (
     TokenUsage,
     UserUsage,
 )
+from bot.store.open import open_store
+
+__all__ = ["Store", "open_store"]
 
 
 class Store(Protocol):
@@ -89,6 +92,24 @@ class Store(Protocol):
 
     async def purge_prompts(self, before: datetime) -> int:
         """Forget prompts of rows created before a moment; returns how many."""
+        ...
+
+    async def add_channel_manager(
+        self, scope: Scope, user_id: str, added_by: str, now: datetime
+    ) -> bool:
+        """Allow a user to manage a channel's limits; False if they already could."""
+        ...
+
+    async def remove_channel_manager(self, scope: Scope, user_id: str) -> bool:
+        """Take a user off a channel's managers; False if they were not on it."""
+        ...
+
+    async def is_channel_manager(self, scope: Scope, user_id: str) -> bool:
+        """Whether a user manages this channel, or every channel of its workspace ('*')."""
+        ...
+
+    async def channel_managers(self, scope: Scope) -> list[str]:
+        """The users listed as managers of exactly this scope, in the order they were added."""
         ...
 
     async def ping(self) -> None:

@@ -1,0 +1,205 @@
+"""Rules every store implementation shares: UTC windows, quota checks, limit values.
+
+Nothing here speaks SQL; the SQLite and PostgreSQL stores gather the numbers and call
+these functions, so both refuse the same requests with the same messages.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from dataclasses import asdict, dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any, get_type_hints
+
+from bot.errors import BadRequest, Cooldown, Disabled, LimitReached
+from bot.models import LIMIT_KEYS, QUALITIES, SIZES, LedgerEntry, Limits, Reservation
+
+COST_EPSILON = 1e-9
+_LIMIT_TYPES: dict[str, object] = {
+    name: next(arg for arg in hint.__args__ if arg is not type(None))
+    for name, hint in get_type_hints(Limits).items()
+}
+
+
+def utc(moment: datetime) -> datetime:
+    """The same moment in UTC; a naive datetime is taken to be UTC already."""
+    if moment.tzinfo is None:
+        return moment.replace(tzinfo=UTC)
+    return moment.astimezone(UTC)
+
+
+def day_window(now: datetime) -> tuple[datetime, datetime]:
+    """The UTC calendar day holding `now`: its first moment and the next day's."""
+    start = utc(now).replace(hour=0, minute=0, second=0, microsecond=0)
+    return start, start + timedelta(days=1)
+
+
+def month_window(now: datetime) -> tuple[datetime, datetime]:
+    """The UTC calendar month holding `now`: its first moment and the next month's."""
+    start = utc(now).replace(day=1, hour=0, minute=0, second=0, microsecond=0)
+    following = start.replace(year=start.year + 1, month=1) if start.month == 12 else None
+    return start, following or start.replace(month=start.month + 1)
+
+
+@dataclass(frozen=True)
+class Totals:
+    """What a user and their channel have used today, and when the user last asked."""
+
+    user_images: int = 0
+    user_cost_usd: float = 0.0
+    channel_images: int = 0
+    channel_cost_usd: float = 0.0
+    last_request_at: datetime | None = None
+
+
+def is_exempt(reservation: Reservation, limits: Limits) -> bool:
+    """Whether the limits do not apply to this actor (an admin, when admins are exempt)."""
+    return bool(limits.admins_exempt) and reservation.actor.is_admin
+
+
+def counts_user(limits: Limits) -> bool:
+    """Whether a user's daily totals are needed to check these limits."""
+    return limits.user_daily_images is not None or limits.user_daily_cost_usd is not None
+
+
+def counts_channel(limits: Limits) -> bool:
+    """Whether a channel's daily totals are needed to check these limits."""
+    return limits.channel_daily_images is not None or limits.channel_daily_cost_usd is not None
+
+
+def check_quota(reservation: Reservation, limits: Limits, totals: Totals, now: datetime) -> None:
+    """Raise Disabled, Cooldown or LimitReached when the reservation may not go ahead."""
+    if limits.enabled is False:
+        raise Disabled()
+    if limits.cooldown_s and totals.last_request_at is not None:
+        wait = (totals.last_request_at - utc(now)).total_seconds() + limits.cooldown_s
+        if wait > 0:
+            raise Cooldown(wait)
+    n, cost = reservation.options.n, reservation.est_cost_usd
+    checks = (
+        ("user_daily_images", "your daily images", totals.user_images, n, "images"),
+        ("channel_daily_images", "this channel's daily images", totals.channel_images, n, "images"),
+        ("user_daily_cost_usd", "your daily spending", totals.user_cost_usd, cost, "usd"),
+        (
+            "channel_daily_cost_usd",
+            "this channel's daily spending",
+            totals.channel_cost_usd,
+            cost,
+            "usd",
+        ),
+    )
+    for key, label, used, asked, unit in checks:
+        allowed = getattr(limits, key)
+        if allowed is not None and used + asked > allowed + COST_EPSILON:
+            _, resets_at = day_window(now)
+            raise LimitReached(key, label, used, allowed, unit, resets_at, utc(now))
+
+
+def reserved_entry(reservation: Reservation, now: datetime) -> LedgerEntry:
+    """The ledger row a reservation becomes."""
+    actor, options = reservation.actor, reservation.options
+    return LedgerEntry(
+        id=reservation.id,
+        idempotency_key=reservation.idempotency_key,
+        platform=actor.platform,
+        workspace_id=actor.workspace_id,
+        channel_id=actor.channel_id,
+        user_id=actor.user_id,
+        kind=reservation.kind,
+        model=reservation.model,
+        size=options.size,
+        quality=options.quality,
+        n=options.n,
+        status="reserved",
+        images_delivered=0,
+        input_tokens=0,
+        output_tokens=0,
+        est_cost_usd=reservation.est_cost_usd,
+        error_kind=None,
+        prompt=reservation.prompt,
+        options_json=json.dumps(asdict(options), sort_keys=True),
+        created_at=utc(now),
+        settled_at=None,
+        deadline=utc(reservation.deadline),
+        parent_id=reservation.parent_id,
+    )
+
+
+def checked_limit_changes(changes: Mapping[str, object]) -> dict[str, object]:
+    """Validate keys and typed values of a limits change; raises BadRequest naming the key."""
+    checked: dict[str, object] = {}
+    for key, value in changes.items():
+        if key not in LIMIT_KEYS:
+            raise BadRequest(f"Unknown limit {key!r}. Valid limits: {', '.join(LIMIT_KEYS)}.")
+        checked[key] = None if value is None else _checked_value(key, value)
+    return checked
+
+
+def _checked_value(key: str, value: object) -> object:
+    kind = _LIMIT_TYPES[key]
+    if isinstance(value, bool):
+        ok = kind is bool
+    elif isinstance(value, int | float):
+        ok = (kind is float or (kind is int and isinstance(value, int))) and value >= 0
+        value = float(value) if kind is float else value
+    elif key == "max_quality":
+        ok = value in QUALITIES
+    elif key == "allowed_sizes" and isinstance(value, tuple | list):
+        ok = all(size in SIZES for size in value)
+        value = tuple(value)
+    else:
+        ok = False
+    if not ok:
+        raise BadRequest(f"Invalid value {value!r} for limit {key!r}: {_expected(key)}.")
+    return value
+
+
+def _expected(key: str) -> str:
+    if key == "max_quality":
+        return f"use one of {', '.join(QUALITIES)}"
+    if key == "allowed_sizes":
+        return f"use sizes from {', '.join(SIZES)}"
+    kind = _LIMIT_TYPES[key]
+    if kind is bool:
+        return "use true or false"
+    return "use a whole number, 0 or more" if kind is int else "use a number, 0 or more"
+
+
+def limit_text(value: object) -> str | None:
+    """A limit value as the text the audit trail (and `limits set`) uses."""
+    if value is None:
+        return None
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, tuple):
+        return ",".join(value)
+    return str(value)
+
+
+def limit_column(value: object) -> object:
+    """A limit value as a portable column value: booleans as 0/1, sizes as comma text."""
+    if isinstance(value, bool):
+        return int(value)
+    if isinstance(value, tuple):
+        return ",".join(value)
+    return value
+
+
+def limits_from_columns(values: Mapping[str, object]) -> Limits:
+    """Limits from column values written by `limit_column` (missing keys are None)."""
+    decoded: dict[str, Any] = {key: _decoded(key, values.get(key)) for key in LIMIT_KEYS}
+    return Limits(**decoded)
+
+
+def _decoded(key: str, value: object) -> object:
+    kind = _LIMIT_TYPES[key]
+    if value is None:
+        return None
+    if kind is bool:
+        return bool(value)
+    if key == "allowed_sizes":
+        return tuple(part for part in str(value).split(",") if part)
+    if kind is float and isinstance(value, int | float):
+        return float(value)
+    return value

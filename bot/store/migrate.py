@@ -1,0 +1,118 @@
+"""Numbered SQL migrations from the `migrations` package, applied one transaction each.
+
+Files are named `NNNN_description.sql` under `migrations/<dialect>/` and numbered from 1
+without gaps. The version applied last is kept in the database itself, in a
+`schema_version` table; a database newer than the code is refused.
+"""
+
+from __future__ import annotations
+
+import re
+import sqlite3
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from functools import partial
+from importlib.resources import files
+
+import aiosqlite
+
+from bot.errors import ConfigError
+from bot.store.sqlite_db import retry_busy
+
+_FILE_NAME = re.compile(r"^(\d{4})_([a-z0-9_]+)\.sql$")
+
+
+@dataclass(frozen=True)
+class Migration:
+    """One numbered SQL file."""
+
+    version: int
+    name: str
+    sql: str
+
+
+def migrations(dialect: str) -> list[Migration]:
+    """Every migration of a dialect ('sqlite' or 'postgres'), in version order."""
+    found: list[Migration] = []
+    for item in files("migrations").joinpath(dialect).iterdir():
+        match = _FILE_NAME.match(item.name)
+        if match:
+            version = int(match.group(1))
+            found.append(Migration(version, match.group(2), item.read_text(encoding="utf-8")))
+    found.sort(key=lambda m: m.version)
+    expected = list(range(1, len(found) + 1))
+    if [m.version for m in found] != expected:
+        raise RuntimeError(f"migrations/{dialect} must be numbered 0001, 0002, ... without gaps")
+    return found
+
+
+def latest_version(dialect: str) -> int:
+    """The highest schema version this code knows for a dialect."""
+    return len(migrations(dialect))
+
+
+def check_not_newer(found: int, known: int, where: str) -> None:
+    """Refuse a database whose schema is newer than this code."""
+    if found > known:
+        raise ConfigError(
+            f"The database at {where} has schema version {found} but this imagine-bot "
+            f"knows only up to {known}; upgrade imagine-bot."
+        )
+
+
+def split_sqlite_statements(script: str) -> list[str]:
+    """Split an SQLite script into complete statements (semicolons in strings are kept)."""
+    statements: list[str] = []
+    current = ""
+    for piece in script.split(";"):
+        current += piece + ";"
+        if sqlite3.complete_statement(current):
+            statement = _strip_comments(current).strip()
+            if statement != ";":
+                statements.append(statement)
+            current = ""
+    return statements
+
+
+def _strip_comments(statement: str) -> str:
+    return "\n".join(line for line in statement.splitlines() if not line.lstrip().startswith("--"))
+
+
+async def sqlite_version(conn: aiosqlite.Connection) -> int:
+    """The schema version of an SQLite database (0 when nothing is applied)."""
+    rows = await conn.execute_fetchall(
+        "SELECT name FROM sqlite_master WHERE type = 'table' AND name = 'schema_version'"
+    )
+    if not list(rows):
+        return 0
+    rows = await conn.execute_fetchall("SELECT COALESCE(MAX(version), 0) FROM schema_version")
+    return int(next(iter(rows))[0])
+
+
+async def migrate_sqlite(conn: aiosqlite.Connection, where: str) -> int:
+    """Apply pending SQLite migrations (connection in autocommit mode); returns the version."""
+    pending = migrations("sqlite")
+    check_not_newer(await retry_busy(partial(sqlite_version, conn)), len(pending), where)
+    for migration in pending:
+        await retry_busy(partial(_apply_sqlite, conn, migration))
+    return await sqlite_version(conn)
+
+
+async def _apply_sqlite(conn: aiosqlite.Connection, migration: Migration) -> None:
+    await conn.execute("BEGIN IMMEDIATE")
+    try:
+        await conn.execute(
+            "CREATE TABLE IF NOT EXISTS schema_version "
+            "(version INTEGER PRIMARY KEY, applied_at TEXT NOT NULL)"
+        )
+        if await sqlite_version(conn) < migration.version:
+            for statement in split_sqlite_statements(migration.sql):
+                await conn.execute(statement)
+            await conn.execute(
+                "INSERT INTO schema_version (version, applied_at) VALUES (?, ?)",
+                (migration.version, datetime.now(UTC).isoformat(timespec="seconds")),
+            )
+        await conn.execute("COMMIT")
+    except BaseException:
+        await conn.execute("ROLLBACK")
+        raise

@@ -1,0 +1,68 @@
+"""Pick and open the store a database URL names, migrating it on the way."""
+
+from __future__ import annotations
+
+import asyncio
+import importlib
+import sqlite3
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from bot.errors import ConfigError
+from bot.store.sqlite import SqliteStore
+
+if TYPE_CHECKING:
+    from bot.store import Store
+
+_SETTING = "IMAGINE_DATABASE_URL"
+_POSTGRES_EXTRA = f"{_SETTING}: PostgreSQL needs the extra: pip install 'imagine-bot[postgres]'"
+
+
+async def open_store(url: str) -> Store:
+    """Open and migrate the store a URL names: `sqlite:///path` or `postgresql://...`."""
+    if url.startswith("sqlite:"):
+        return await _open_sqlite(sqlite_path(url))
+    if url.startswith(("postgresql://", "postgres://")):
+        return await _open_postgres(url)
+    scheme = url.split(":", 1)[0] if ":" in url else url
+    raise ConfigError(
+        f"{_SETTING}: unknown database {scheme!r}; use sqlite:///path/to/imagine.db "
+        "or postgresql://user@host/dbname"
+    )
+
+
+def sqlite_path(url: str) -> str:
+    """The file of `sqlite:///relative.db`, `sqlite:////absolute.db` or `sqlite:///:memory:`."""
+    if not url.startswith("sqlite:///") or url == "sqlite:///":
+        raise ConfigError(
+            f"{_SETTING}: write sqlite:///relative/path.db, sqlite:////absolute/path.db "
+            "or sqlite:///:memory:"
+        )
+    return url.removeprefix("sqlite:///").split("?", 1)[0]
+
+
+async def _open_sqlite(path: str) -> Store:
+    if path != ":memory:":
+        path = await asyncio.to_thread(_with_folder, path)
+    try:
+        return await SqliteStore.open(path)
+    except (OSError, sqlite3.DatabaseError) as exc:
+        raise ConfigError(f"{_SETTING}: cannot open {path}: {exc}") from exc
+
+
+def _with_folder(path: str) -> str:
+    full = Path(path).expanduser()
+    try:
+        full.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise ConfigError(f"{_SETTING}: cannot create the folder for {full}: {exc}") from exc
+    return str(full)
+
+
+async def _open_postgres(url: str) -> Store:
+    try:
+        module = importlib.import_module("bot.store.postgres")
+    except ModuleNotFoundError as exc:
+        raise ConfigError(_POSTGRES_EXTRA) from exc
+    store: Store = await module.PostgresStore.open(url)
+    return store

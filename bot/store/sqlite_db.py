@@ -1,0 +1,74 @@
+"""SQLite connections for the store: pragmas, timestamps as text, retries when busy."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import random
+import sqlite3
+from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime
+from functools import partial
+from typing import TypeVar
+
+import aiosqlite
+
+from bot.store.common import utc
+
+log = logging.getLogger(__name__)
+
+T = TypeVar("T")
+
+BUSY_TIMEOUT_MS = 10_000
+_BUSY_CODES = (sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED)
+_ATTEMPTS = 8
+
+
+def is_busy(exc: BaseException) -> bool:
+    """Whether an exception is SQLite saying another connection holds the lock."""
+    code = getattr(exc, "sqlite_errorcode", None)
+    return (
+        isinstance(exc, sqlite3.OperationalError)
+        and code is not None
+        and code & 0xFF in (_BUSY_CODES)
+    )
+
+
+async def retry_busy(operation: Callable[[], Awaitable[T]]) -> T:
+    """Run an operation, and again after a short jittered pause while the database is busy."""
+    attempt = 0
+    while True:
+        try:
+            return await operation()
+        except sqlite3.OperationalError as exc:
+            attempt += 1
+            if not is_busy(exc) or attempt >= _ATTEMPTS:
+                raise
+        await asyncio.sleep(min(0.05 * 2**attempt, 1.0) * random.uniform(0.5, 1.0))
+
+
+async def connect_sqlite(path: str) -> aiosqlite.Connection:
+    """Open an SQLite file (or ':memory:') in autocommit mode with the store's pragmas."""
+    conn = await aiosqlite.connect(path, isolation_level=None)
+    try:
+        await conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+        rows = await retry_busy(partial(conn.execute_fetchall, "PRAGMA journal_mode = WAL"))
+        mode = str(next(iter(rows))[0])
+        if mode not in ("wal", "memory"):
+            log.warning("SQLite at %s runs in journal mode %s, not WAL", path, mode)
+        await conn.execute("PRAGMA synchronous = NORMAL")
+        await conn.execute("PRAGMA foreign_keys = ON")
+    except BaseException:
+        await conn.close()
+        raise
+    return conn
+
+
+def to_text(moment: datetime) -> str:
+    """A moment as fixed-width ISO-8601 UTC text, which sorts in time order."""
+    return utc(moment).isoformat(timespec="microseconds")
+
+
+def from_text(text: str) -> datetime:
+    """A timezone-aware UTC datetime from text written by `to_text`."""
+    return datetime.fromisoformat(text).astimezone(UTC)
