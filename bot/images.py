@@ -1,13 +1,14 @@
 """Pillow work: validate and normalise source images, fit results under an upload cap.
 
-Sources: PNG, JPEG, WebP, GIF, BMP and TIFF are accepted. The byte cap is checked before
-anything is parsed and the pixel cap from the header before anything is decoded, so a
-decompression bomb is refused unopened. Animated images give their first frame, EXIF
-orientation is applied, and the result is what the gateway takes: an untouched PNG, JPEG
-or WebP when it is already fine (single frame, RGB/RGBA, no EXIF block, longest side at
-most MAX_SIDE); otherwise a re-encode without metadata, so a photo's location never reaches
-the image service: PNG when it has transparency, JPEG (quality 95) when it came as JPEG,
-PNG otherwise, downscaled to MAX_SIDE, which is more than the model looks at.
+Sources: PNG, JPEG, WebP, GIF, BMP and TIFF. The byte cap is checked before anything is
+parsed and the pixel cap from the header before anything is decoded, so a decompression
+bomb is refused before a pixel is decoded. Animated images and multi-picture JPEGs give
+their first frame, EXIF orientation is applied, CMYK and 16-bit images become 8-bit RGB.
+The gateway gets the untouched bytes when they are already fine (PNG, JPEG or WebP; one
+frame; RGB/RGBA; no EXIF block; longest side at most MAX_SIDE). Otherwise a re-encode
+without metadata, so a photo's location never reaches the image service: PNG when it has
+transparency, JPEG (quality 95) when it came as JPEG, PNG otherwise, downscaled to
+MAX_SIDE, more than the model looks at.
 
 Results are returned untouched when they fit the caller's upload cap, and re-encoded
 (WebP, or JPEG when JPEG was asked for) at falling quality, then downscaled, only when not.
@@ -22,7 +23,7 @@ import math
 import re
 from typing import cast
 
-from PIL import Image, ImageCms, ImageOps, UnidentifiedImageError
+from PIL import Image, ImageOps, UnidentifiedImageError
 
 from bot.errors import NOT_CHARGED, BadGatewayResponse, ImageRejected
 from bot.models import GeneratedImage, SourceImage
@@ -46,10 +47,11 @@ EXTENSIONS = {
 }
 MIME_EXTENSIONS = {mime: EXTENSIONS[fmt] for fmt, mime in MIME.items()}
 PASS_THROUGH = ("PNG", "JPEG", "WEBP")
-ALPHA_MODES = ("RGBA", "RGBa", "LA", "La", "PA")
+ALPHA_MODES = ("RGBA", "LA", "PA")
 HEIF_BRANDS = (b"heic", b"heix", b"heim", b"heis", b"hevc", b"hevx", b"mif1", b"msf1")
 MAX_SIDE = 2048
 DEFAULT_MAX_PIXELS = 40_000_000
+DEFAULT_MASK_INPUT_BYTES = 25 * 1024 * 1024
 MASK_MAX_BYTES = 4 * 1024 * 1024
 MASK_SHAPE_TOLERANCE = 0.02
 RESULT_QUALITIES = (85, 70, 50)
@@ -71,10 +73,10 @@ async def load_source(
 
 async def load_mask(
     data: bytes,
-    *,
     like: SourceImage,
+    *,
     filename: str = "mask.png",
-    max_bytes: int,
+    max_bytes: int = DEFAULT_MASK_INPUT_BYTES,
     max_pixels: int = DEFAULT_MAX_PIXELS,
 ) -> SourceImage:
     """An edit mask as a PNG of `like`'s size whose transparent areas mark what to change.
@@ -96,7 +98,7 @@ def image_info(data: bytes) -> tuple[str, int, int]:
     """(mime type, width, height) read from the header alone, without decoding pixels."""
     try:
         with Image.open(io.BytesIO(data), formats=ACCEPTED) as img:
-            return MIME[str(img.format)], img.width, img.height
+            return MIME[_format(img)], img.width, img.height
     except (UnidentifiedImageError, Image.DecompressionBombError, OSError) as exc:
         raise ImageRejected(f"This file is not an image the bot can read. {SEND_INSTEAD}") from exc
 
@@ -105,7 +107,7 @@ def _source(data: bytes, filename: str, max_bytes: int, max_pixels: int) -> Sour
     name = _shown(filename)
     _check_bytes(data, name, max_bytes)
     img = _open(data, name, max_pixels)
-    fmt = str(img.format)
+    fmt = _format(img)
     orientation = _orientation(img)
     if (
         fmt in PASS_THROUGH
@@ -117,10 +119,7 @@ def _source(data: bytes, filename: str, max_bytes: int, max_pixels: int) -> Sour
     ):
         return SourceImage(data, f"{_stem(filename)}.{EXTENSIONS[fmt]}", MIME[fmt], *img.size)
     icc = None if img.mode == "CMYK" else img.info.get("icc_profile")
-    try:
-        img = _upright(_rgb(img), orientation)
-    except (ValueError, OSError):
-        raise _unsupported(name, f"{fmt} ({img.mode} colour)") from None
+    img = _upright(_rgb(img), orientation)
     img.thumbnail((MAX_SIDE, MAX_SIDE), Image.Resampling.LANCZOS)
     out_fmt = "JPEG" if fmt == "JPEG" and img.mode == "RGB" else "PNG"
     out = _encode(img, out_fmt, 95, icc)
@@ -224,7 +223,7 @@ def _open(data: bytes, name: str, max_pixels: int) -> Image.Image:
         raise ImageRejected(
             f'The file "{name}" is not an image. {NOT_CHARGED} {SEND_INSTEAD}'
         ) from None
-    fmt = str(img.format)
+    fmt = _format(img)
     if fmt not in ACCEPTED:
         raise _unsupported(name, fmt)
     if img.width * img.height > max_pixels:
@@ -239,6 +238,11 @@ def _open(data: bytes, name: str, max_pixels: int) -> Image.Image:
             "Save it again and send it once more."
         ) from exc
     return img
+
+
+def _format(img: Image.Image) -> str:
+    """Pillow's format name, with MPO (a JPEG holding several pictures) as JPEG."""
+    return "JPEG" if img.format == "MPO" else str(img.format)
 
 
 def _sniff(data: bytes) -> str | None:
@@ -279,32 +283,16 @@ def _upright(img: Image.Image, orientation: int) -> Image.Image:
 
 
 def _rgb(img: Image.Image) -> Image.Image:
-    """RGBA when the image has transparency, RGB otherwise; CMYK through its ICC profile."""
+    """RGBA when the image has transparency, RGB otherwise; 16-bit and float scaled to 8."""
     if img.mode in ("I", "F") or img.mode.startswith("I;16"):
         floats = img.convert("F")
         low, high = cast(tuple[float, float], floats.getextrema())
-        scale = 255 / (high - low) if high > low else 0.0
+        low = min(low, 0.0)
+        scale = 255 / (high - low) if high > 255 or low < 0 else 1.0
         img = floats.point(lambda v: (v - low) * scale).convert("L")
-    if img.mode == "CMYK":
-        return _cmyk_to_rgb(img)
     alpha = img.mode in ALPHA_MODES or "transparency" in img.info
     target = "RGBA" if alpha else "RGB"
     return img if img.mode == target else img.convert(target)
-
-
-def _cmyk_to_rgb(img: Image.Image) -> Image.Image:
-    icc = img.info.get("icc_profile")
-    if icc:
-        try:
-            source = ImageCms.ImageCmsProfile(io.BytesIO(icc))
-            converted = ImageCms.profileToProfile(
-                img, source, ImageCms.createProfile("sRGB"), outputMode="RGB"
-            )
-        except (ImageCms.PyCMSError, OSError):
-            converted = None
-        if converted is not None:
-            return converted
-    return img.convert("RGB")
 
 
 def _flatten(img: Image.Image) -> Image.Image:
