@@ -1,0 +1,253 @@
+"""The option parser: prompt suffixes, typed options, validation messages, precedence."""
+
+from __future__ import annotations
+
+import pytest
+
+from bot.errors import BadRequest
+from bot.models import Options
+from bot.options import build_options, nearest_size, parse_prompt, parse_request
+
+DEFAULTS = Options(size="1024x1024", quality="medium")
+KNOWN = (
+    "Known options: --size, --ar (--aspect), --quality (--q), --n, --bg (--background), "
+    "--format, --compression."
+)
+
+
+def request(text: str, typed: dict[str, str | int | None] | None = None, max_n: int = 4):
+    return parse_request(text, typed or {}, defaults=DEFAULTS, max_n=max_n)
+
+
+def rejects(text: str, typed: dict[str, str | int | None] | None = None, max_n: int = 4) -> str:
+    with pytest.raises(BadRequest) as caught:
+        request(text, typed, max_n)
+    return caught.value.message
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("a fox --size 1536x1024", {"size": "1536x1024"}),
+        ("a fox --ar 3:2", {"aspect": "3:2"}),
+        ("a fox --aspect 2:3", {"aspect": "2:3"}),
+        ("a fox --quality high", {"quality": "high"}),
+        ("a fox --q low", {"quality": "low"}),
+        ("a fox --n 2", {"n": "2"}),
+        ("a fox --bg transparent", {"background": "transparent"}),
+        ("a fox --background opaque", {"background": "opaque"}),
+        ("a fox --format webp", {"format": "webp"}),
+        ("a fox --compression 80", {"compression": "80"}),
+        ("a fox --n=3 --format=jpeg", {"n": "3", "format": "jpeg"}),
+        ("a fox —ar 16:9 —q high", {"aspect": "16:9", "quality": "high"}),
+        ("a fox –n 2", {"n": "2"}),
+        ("a fox --Quality HIGH", {"quality": "HIGH"}),
+    ],
+)
+def test_every_flag_and_alias_is_split_from_the_prompt(text: str, expected: dict[str, str]) -> None:
+    assert parse_prompt(text) == ("a fox", expected)
+
+
+def test_flags_anywhere_leave_the_rest_of_the_prompt_intact() -> None:
+    text = "a red balloon --ar 3:2 on a wooden table\nwith a well-known -- dash --n 2"
+    assert parse_prompt(text) == (
+        "a red balloon on a wooden table\nwith a well-known -- dash",
+        {"aspect": "3:2", "n": "2"},
+    )
+
+
+def test_a_prompt_without_flags_is_returned_unchanged() -> None:
+    assert parse_prompt("  a cat—sitting, mid-air — happily  ") == (
+        "a cat—sitting, mid-air — happily",
+        {},
+    )
+
+
+def test_all_suffixes_become_validated_options() -> None:
+    prompt, opts = request(
+        "a sticker of a fox —size 1536×1024 --q high --n 3 --bg transparent "
+        "--format WEBP --compression 80%"
+    )
+    assert prompt == "a sticker of a fox"
+    assert opts == Options(
+        size="1536x1024",
+        quality="high",
+        n=3,
+        background="transparent",
+        output_format="webp",
+        output_compression=80,
+    )
+
+
+def test_no_options_gives_the_defaults() -> None:
+    assert request("a fox") == ("a fox", DEFAULTS)
+
+
+@pytest.mark.parametrize(
+    ("value", "size"),
+    [
+        ("1536x1024", "1536x1024"),
+        ("1024 × 1536", "1024x1536"),
+        ("landscape", "1536x1024"),
+        ("Portrait", "1024x1536"),
+        ("square", "1024x1024"),
+        ("auto", "auto"),
+    ],
+)
+def test_size_spellings(value: str, size: str) -> None:
+    assert build_options({"size": value}, defaults=DEFAULTS).size == size
+
+
+@pytest.mark.parametrize(
+    ("ratio", "size"),
+    [
+        ("3:2", "1536x1024"),
+        ("16:9", "1536x1024"),
+        ("5:4", "1536x1024"),
+        ("1:1", "1024x1024"),
+        ("9:8", "1024x1024"),
+        ("4:5", "1024x1536"),
+        ("9:16", "1024x1536"),
+        ("1.91:1", "1536x1024"),
+    ],
+)
+def test_aspect_ratio_maps_to_the_nearest_supported_size(ratio: str, size: str) -> None:
+    assert request(f"a fox --ar {ratio}")[1].size == size
+
+
+def test_nearest_size_of_pixel_dimensions() -> None:
+    assert nearest_size(4032, 3024) == "1536x1024"
+    assert nearest_size(1080, 1920) == "1024x1536"
+    assert nearest_size(500, 480) == "1024x1024"
+
+
+def test_jpg_is_jpeg() -> None:
+    assert request("a fox --format jpg")[1].output_format == "jpeg"
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("a fox --style raw", f"Unknown option --style. {KNOWN}"),
+        ("a fox —no text", f"Unknown option --no. {KNOWN}"),
+        ("a fox --quality", "--quality needs a value, e.g. --quality high."),
+        ("a fox --n --q high", "--n needs a value, e.g. --n 2."),
+        ("a fox --ar=", "--ar needs a value, e.g. --ar 3:2."),
+        ("a fox --n 2 --n 3", "--n is given twice; keep one."),
+        ("a fox --quality low --q high", "--q is given twice; keep one."),
+        (
+            "a fox --size 800x600",
+            'Unknown size "800x600". Use one of: 1024x1024, 1536x1024, 1024x1536, auto.',
+        ),
+        (
+            "a fox --ar wide",
+            'Unknown aspect ratio "wide". Write it as width:height, e.g. --ar 3:2.',
+        ),
+        ("a fox --ar 0:1", 'Unknown aspect ratio "0:1". Write it as width:height, e.g. --ar 3:2.'),
+        ("a fox --size 1536x1024 --ar 1:1", "Use either --size or --ar, not both."),
+        (
+            "a fox --quality ultra",
+            'Unknown quality "ultra". Use one of: low, medium, high, auto.',
+        ),
+        ("a fox --format gif", 'Unknown format "gif". Use one of: png, jpeg, webp.'),
+        (
+            "a fox --bg clear",
+            'Unknown background "clear". Use one of: transparent, opaque, auto.',
+        ),
+        (
+            "a fox --n 0",
+            'The number of images (--n) must be a whole number from 1 to 4, not "0".',
+        ),
+        (
+            "a fox --n 5",
+            'The number of images (--n) must be a whole number from 1 to 4, not "5".',
+        ),
+        (
+            "a fox --n two",
+            'The number of images (--n) must be a whole number from 1 to 4, not "two".',
+        ),
+        (
+            "a fox --n ²",
+            'The number of images (--n) must be a whole number from 1 to 4, not "²".',
+        ),
+        (
+            "a fox --format webp --compression 101",
+            'Compression (--compression) must be a whole number from 0 to 100, not "101".',
+        ),
+        (
+            "a fox --format webp --compression -5",
+            'Compression (--compression) must be a whole number from 0 to 100, not "-5".',
+        ),
+        (
+            "a fox --compression 80",
+            "--compression works only with --format jpeg or --format webp (PNG is lossless).",
+        ),
+        (
+            "a fox --bg transparent --format jpeg",
+            "A transparent background needs PNG or WebP, and JPEG has no transparency: "
+            "use --format png.",
+        ),
+        ("--n 2 --q high", "Write a prompt, e.g. /imagine a red balloon on a wooden table"),
+        ("   ", "Write a prompt, e.g. /imagine a red balloon on a wooden table"),
+    ],
+)
+def test_refusals_say_what_would_work(text: str, message: str) -> None:
+    assert rejects(text) == message
+
+
+def test_n_is_capped_at_ten_whatever_max_n_says() -> None:
+    assert request("a fox --n 10", max_n=50)[1].n == 10
+    assert rejects("a fox --n 11", max_n=50) == (
+        'The number of images (--n) must be a whole number from 1 to 10, not "11".'
+    )
+
+
+def test_a_prompt_of_32000_characters_is_the_longest_allowed() -> None:
+    assert len(request("a" * 32_000)[0]) == 32_000
+    assert rejects("a" * 32_001) == (
+        "The prompt is too long: 32,001 characters; the limit is 32,000."
+    )
+
+
+def test_vary_may_have_no_prompt() -> None:
+    got = parse_request("--n 2", {}, defaults=DEFAULTS, max_n=4, require_prompt=False)
+    assert got == ("", Options(n=2))
+
+
+def test_typed_options_go_through_the_same_validation() -> None:
+    prompt, opts = request("a fox", {"size": "portrait", "n": 2, "quality": "high"})
+    assert (prompt, opts.size, opts.n, opts.quality) == ("a fox", "1024x1536", 2, "high")
+    assert rejects("a fox", {"n": 7}) == (
+        'The number of images (--n) must be a whole number from 1 to 4, not "7".'
+    )
+    assert rejects("a fox", {"size": "huge"}) == (
+        'Unknown size "huge". Use one of: 1024x1024, 1536x1024, 1024x1536, auto.'
+    )
+    assert rejects("a fox", {"colour": "red"}) == f"Unknown option colour. {KNOWN}"
+
+
+def test_typed_option_names_match_the_options_fields_too() -> None:
+    opts = build_options({"output_format": "jpeg", "output_compression": 60}, defaults=DEFAULTS)
+    assert (opts.output_format, opts.output_compression) == ("jpeg", 60)
+
+
+def test_typed_option_wins_over_the_same_suffix() -> None:
+    assert request("a fox --q low --n 3", {"quality": "high"})[1] == Options(quality="high", n=3)
+
+
+def test_suffix_fills_in_a_typed_option_that_was_not_given() -> None:
+    opts = request("a fox --q low --n 3", {"quality": None, "n": "", "size": None})[1]
+    assert (opts.quality, opts.n) == ("low", 3)
+
+
+def test_typed_size_overrides_an_aspect_suffix() -> None:
+    assert request("a fox --ar 2:3", {"size": "landscape"})[1].size == "1536x1024"
+    assert request("a fox --size 1024x1536", {"aspect": "3:2"})[1].size == "1536x1024"
+
+
+def test_combination_is_checked_after_merging() -> None:
+    assert rejects("a fox --bg transparent", {"format": "jpeg"}).startswith(
+        "A transparent background needs PNG or WebP"
+    )
+    opts = request("a fox --format jpeg", {"background": "transparent", "format": "png"})[1]
+    assert (opts.background, opts.output_format) == ("transparent", "png")
