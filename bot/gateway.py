@@ -40,6 +40,7 @@ from bot.errors import (
     UserFacingError,
 )
 from bot.models import GatewayResult, Options, PartialCallback, SourceImage, TokenUsage
+from bot.options import nearest_size
 
 log = logging.getLogger(__name__)
 
@@ -50,7 +51,6 @@ MAX_RETRY_AFTER = 60.0
 PARTIAL_IMAGES = 2
 OPPER_MAX_N = 4
 BLOCKED = frozenset({"moderation_blocked", "content_policy_violation"})
-ASPECTS = {"1024x1024": 1.0, "1536x1024": 1.5, "1024x1536": 1024 / 1536}
 NO_RETRY = (ContentBlocked, QuotaExhausted, GatewayMisconfigured, EditUnsupported)
 FileField = tuple[str, tuple[str, bytes, str]]
 
@@ -60,12 +60,6 @@ def build_http_client(settings: Settings) -> httpx.AsyncClient:
     timeout = httpx.Timeout(settings.gateway_timeout, connect=settings.gateway_connect_timeout)
     limits = httpx.Limits(max_connections=max(100, 2 * settings.max_concurrent))
     return httpx.AsyncClient(timeout=timeout, limits=limits)
-
-
-def nearest_size(width: int, height: int) -> str:
-    """The model size (square, landscape or portrait) closest to an image's aspect ratio."""
-    ratio = math.log(width / height)
-    return min(ASPECTS, key=lambda size: abs(math.log(ASPECTS[size]) - ratio))
 
 
 @dataclass(frozen=True)
@@ -114,8 +108,10 @@ class GatewayClient:
         max_retries: int = 2,
         timeout: float = 600.0,
         vary_prompt: str = DEFAULT_VARY_PROMPT,
+        on_retry: Callable[[], None] | None = None,
     ) -> None:
         self._http = http
+        self._on_retry = on_retry
         self._api_key = api_key
         self.base_url = base_url.rstrip("/")
         self.model = model
@@ -126,8 +122,14 @@ class GatewayClient:
         self._timeouts = httpx.Timeout(timeout, connect=http.timeout.connect)
 
     @classmethod
-    def from_settings(cls, http: httpx.AsyncClient, settings: Settings) -> GatewayClient:
-        """A client configured from the bot's settings."""
+    def from_settings(
+        cls,
+        http: httpx.AsyncClient,
+        settings: Settings,
+        *,
+        on_retry: Callable[[], None] | None = None,
+    ) -> GatewayClient:
+        """A client configured from the bot's settings; `on_retry` counts retried attempts."""
         key = settings.gateway_key.get_secret_value() if settings.gateway_key else None
         return cls(
             http,
@@ -138,6 +140,7 @@ class GatewayClient:
             max_retries=settings.gateway_max_retries,
             timeout=settings.gateway_timeout,
             vary_prompt=settings.vary_prompt,
+            on_retry=on_retry,
         )
 
     async def generate(
@@ -281,6 +284,8 @@ class GatewayClient:
                     self.max_retries,
                     delay,
                 )
+                if self._on_retry is not None:
+                    self._on_retry()
                 await asyncio.sleep(delay)
 
     def _headers(self, call: _Call) -> dict[str, str]:

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import io
 import logging
 import os
+import signal
+import sys
 from collections.abc import AsyncIterator
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -31,6 +35,7 @@ from tests.fakes.gateway import FakeGateway, image_bytes
 
 KEY = "sk-test-9f8e7d6c5b4a-SECRET"
 MODEL = "openai/gpt-image-1"
+ROOT = Path(__file__).resolve().parents[1]
 
 UNAVAILABLE = (
     "The image service is unavailable right now. You were not charged. Try again in a few minutes."
@@ -205,6 +210,14 @@ async def test_vary_honours_an_explicit_size_and_prompt(
     ]
 
 
+async def test_vary_of_an_image_of_unknown_shape_asks_for_auto(
+    fake: FakeGateway, http: httpx.AsyncClient
+) -> None:
+    await client(http, fake).vary(SourceImage(source().data), Options(size="auto"))
+
+    assert fake.image_requests[0].form["size"] == "auto"
+
+
 async def test_streaming_delivers_partials_then_the_final_images(
     fake: FakeGateway, http: httpx.AsyncClient
 ) -> None:
@@ -349,6 +362,17 @@ async def test_persistent_server_error_tries_one_plus_max_retries(
     assert str(caught.value) == UNAVAILABLE
     assert caught.value.gateway_request_id == f"req_{max_retries + 1}"
     assert len(fake.image_requests) == 1 + max_retries
+
+
+async def test_on_retry_counts_each_retried_attempt(
+    fake: FakeGateway, http: httpx.AsyncClient
+) -> None:
+    retries: list[None] = []
+    fake.fail("server_error", times=2, headers=FAST_RETRY)
+
+    await client(http, fake, on_retry=lambda: retries.append(None)).generate("a fox", Options())
+
+    assert len(retries) == 2
 
 
 async def test_server_error_then_success(fake: FakeGateway, http: httpx.AsyncClient) -> None:
@@ -558,6 +582,23 @@ async def test_persistent_connection_resets_end_unavailable(
 
     assert str(caught.value) == UNAVAILABLE
     assert len(fake.image_requests) == 2
+
+
+async def test_a_stream_cut_after_previews_is_not_retried(
+    fake: FakeGateway, http: httpx.AsyncClient
+) -> None:
+    fake.fail("reset")
+    partials: list[bytes] = []
+
+    async def on_partial(image: bytes) -> None:
+        partials.append(image)
+
+    with pytest.raises(GatewayUnavailable) as caught:
+        await client(http, fake).generate("a fox", Options(), on_partial=on_partial)
+
+    assert str(caught.value) == UNAVAILABLE
+    assert len(partials) == 2
+    assert len(fake.image_requests) == 1
 
 
 async def test_nothing_listening_is_unavailable(http: httpx.AsyncClient) -> None:
@@ -770,3 +811,28 @@ async def test_the_key_appears_in_no_log_line_and_no_error(
     for text in (logged, *errors):
         assert KEY not in text
         assert "SECRET" not in text
+
+
+async def test_the_fake_runs_as_a_process(http: httpx.AsyncClient) -> None:
+    process = await asyncio.create_subprocess_exec(
+        *(sys.executable, "-m", "tests.fakes.gateway", "--port", "0", "--delay", "0.01"),
+        *("--fault", "server_error:1", "--key", KEY),
+        cwd=ROOT,
+        stdout=asyncio.subprocess.PIPE,
+    )
+    try:
+        assert process.stdout is not None
+        url = (await asyncio.wait_for(process.stdout.readline(), 30)).decode().strip()
+        gateway = GatewayClient(http, base_url=url, api_key=KEY, model=MODEL, max_retries=0)
+        with pytest.raises(GatewayUnavailable):
+            await gateway.generate("a fox", Options())
+        result = await gateway.edit("a hat", [source()], Options(size="1024x1536"))
+        seen = (await http.get(url.removesuffix("/v1") + "/_fake/requests")).json()
+    finally:
+        process.send_signal(signal.SIGTERM)
+        assert await process.wait() == 0
+
+    assert [size_of(image) for image in result.images] == [(1024, 1536)]
+    assert [r["path"] for r in seen["requests"]] == ["/v1/images/generations", "/v1/images/edits"]
+    assert seen["requests"][1]["files"] == [["image[]", "photo.png", len(source().data)]]
+    assert seen["requests"][1]["fields"]["size"] == "1024x1536"

@@ -50,7 +50,7 @@ ERROR_TYPES = {"moderation_blocked": "image_generation_user_error", "server_erro
 BEHAVIOURS = (
     "hang",  # wait `seconds` (default 3600, cut short when the fake closes), then answer
     "delay",  # wait `seconds` (default 1), then answer
-    "reset",  # headers and part of the body, then the connection drops
+    "reset",  # headers and part of the body (a stream: its partials), then the connection drops
     "malformed_json",
     "empty_data",
     "fewer_images",  # `count` images (default n - 1)
@@ -156,9 +156,8 @@ class FakeGateway:
     async def start(self) -> FakeGateway:
         """Listen on 127.0.0.1 (a random port unless one was given)."""
         app = web.Application(client_max_size=256 * 1024 * 1024)
-        app.router.add_post("/v1/images/generations", self._openai)
-        app.router.add_post("/v1/images/edits", self._openai)
-        app.router.add_post("/v3/images", self._opper)
+        for path in ("/v1/images/generations", "/v1/images/edits", "/v3/images"):
+            app.router.add_post(path, self._serve)
         app.router.add_get("/files/{name}", self._file)
         app.router.add_get("/_fake/requests", self._dump)
         app.router.add_post("/_fake/faults", self._add_fault)
@@ -206,13 +205,7 @@ class FakeGateway:
         self.requests.append(seen)
         return seen
 
-    async def _openai(self, request: web.Request) -> web.StreamResponse:
-        return await self._serve(request, opper=False)
-
-    async def _opper(self, request: web.Request) -> web.StreamResponse:
-        return await self._serve(request, opper=True)
-
-    async def _serve(self, request: web.Request, opper: bool) -> web.StreamResponse:
+    async def _serve(self, request: web.Request) -> web.StreamResponse:
         seen = await self._record(request)
         self.in_flight += 1
         self.peak_in_flight = max(self.peak_in_flight, self.in_flight)
@@ -225,22 +218,16 @@ class FakeGateway:
                 message = f"Incorrect API key provided: {sent}."  # echoed, as some providers do
                 return _error(401, {"code": "invalid_api_key", "message": message}, headers)
             fault = self._next_fault() or Fault("")
-            return await self._answer(request, seen, opper, fault.name, dict(fault.params), headers)
+            return await self._answer(request, seen, fault.name, dict(fault.params), headers)
         finally:
             self.in_flight -= 1
 
     async def _answer(
-        self,
-        request: web.Request,
-        seen: Recorded,
-        opper: bool,
-        name: str,
-        params: dict[str, Any],
-        headers: dict[str, str],
+        self, request: web.Request, seen: Recorded, name: str, params: Any, headers: dict[str, str]
     ) -> web.StreamResponse:
-        fields = seen.fields
+        fields, opper = seen.fields, seen.path.startswith("/v3/")
         asked = not opper and str(fields.get("stream", "")).lower() == "true"
-        stream = asked and name in ("", "hang", "delay", "stream_error")  # else plain JSON
+        stream = asked and name in ("", "hang", "delay", "reset", "stream_error")  # else JSON
         if name in ERRORS or (name == "stream_error" and not stream):
             status, code, message = ERRORS.get(name, ERRORS["moderation_blocked"])
             retry = {"retry-after-ms": "10", "retry-after": "1"} if name == "rate_limit" else {}
@@ -256,7 +243,7 @@ class FakeGateway:
         if problem := _invalid(seen, opper):
             body = {"code": "invalid_value", "param": problem, "message": f"Invalid '{problem}'."}
             return _error(400, body, headers)
-        if name == "reset":
+        if name == "reset" and not stream:
             return await _reset(request, headers)
         if name == "malformed_json":
             text = '{"created": 1, "data": [{"b64_json": "iVBOR'
@@ -286,12 +273,7 @@ class FakeGateway:
         return {"b64_json": encoded, "mime_type": f"image/{fmt}", "revised_prompt": None}
 
     async def _stream(
-        self,
-        request: web.Request,
-        seen: Recorded,
-        name: str,
-        params: dict[str, Any],
-        headers: dict[str, str],
+        self, request: web.Request, seen: Recorded, name: str, params: Any, headers: dict[str, str]
     ) -> web.StreamResponse:
         prefix = "image_edit" if seen.path.endswith("/edits") else "image_generation"
         fields = seen.fields
@@ -305,6 +287,9 @@ class FakeGateway:
             for index in range(int(fields.get("partial_images", 0))):
                 data = {"b64_json": partial, "partial_image_index": index, "size": size}
                 await _event(response, f"{prefix}.partial_image", data)
+            if name == "reset" and request.transport is not None:
+                request.transport.close()
+                return response
             if name == "stream_error":
                 code, message = params.get("code", "moderation_blocked"), "Rejected."
                 await _event(response, "error", {"error": {"code": code, "message": message}})
@@ -328,7 +313,7 @@ class FakeGateway:
                 "path": r.path,
                 "headers": r.headers,
                 "fields": r.fields,
-                "files": [[p.name, p.filename, p.content_type, len(p.data)] for p in r.parts],
+                "files": [[p.name, p.filename, len(p.data)] for p in r.parts if p.filename],
             }
             for r in self.requests
         ]
@@ -364,18 +349,14 @@ def _invalid(seen: Recorded, opper: bool) -> str | None:
 
 
 def _usage(fields: dict[str, Any], sources: int, images: int) -> dict[str, Any]:
+    """Token counts like gpt-image-1's: prompt words, 323 per source, a table per image."""
     quality = str(fields.get("quality", "auto")).replace("auto", "medium")
     square = _size_format(fields)[0] == "1024x1024"
-    text = len(str(fields.get("prompt", "")).split())
-    output = OUTPUT_TOKENS[quality][0 if square else 1] * images
-    details = {"text_tokens": text, "image_tokens": IMAGE_TOKENS * sources}
-    total_in = text + IMAGE_TOKENS * sources
-    return {
-        "input_tokens": total_in,
-        "output_tokens": output,
-        "total_tokens": total_in + output,
-        "input_tokens_details": details,
-    }
+    text, pictures = len(str(fields.get("prompt", "")).split()), IMAGE_TOKENS * sources
+    out = OUTPUT_TOKENS[quality][0 if square else 1] * images
+    details = {"text_tokens": text, "image_tokens": pictures}
+    usage = {"input_tokens": text + pictures, "output_tokens": out, "input_tokens_details": details}
+    return usage | {"total_tokens": text + pictures + out}
 
 
 def _error(status: int, error: dict[str, Any], headers: dict[str, str]) -> web.Response:
