@@ -141,11 +141,19 @@ class ImagineHandler:
         return self._waiting
 
     def parse(
-        self, text: str, typed: Mapping[str, str | int | None] | None = None
+        self,
+        text: str,
+        typed: Mapping[str, str | int | None] | None = None,
+        *,
+        require_prompt: bool = True,
     ) -> tuple[str, Options]:
         """Split a prompt and its --flags, merged with typed options, into a valid request."""
         return options.parse_request(
-            text, typed or {}, defaults=self.defaults, max_n=self.settings.max_n
+            text,
+            typed or {},
+            defaults=self.defaults,
+            max_n=options.MAX_N,
+            require_prompt=require_prompt,
         )
 
     async def generate(self, req: ImageRequest, progress: ProgressCallback | None = None) -> Result:

@@ -74,7 +74,9 @@ def secrets_of(settings: Settings) -> list[str]:
     return [v.get_secret_value() for v in values if v is not None]
 
 
-def setup_logging(settings: Settings, stream: object = None) -> logging.Handler:
+def setup_logging(
+    settings: Settings, stream: object = None, level: str | None = None
+) -> logging.Handler:
     """Send all logs to stderr (or `stream`) in the configured format, redacted."""
     handler = logging.StreamHandler(stream or sys.stderr)  # type: ignore[arg-type]
     handler.addFilter(Redactor(secrets_of(settings)))
@@ -86,7 +88,7 @@ def setup_logging(settings: Settings, stream: object = None) -> logging.Handler:
     for old in list(root.handlers):
         root.removeHandler(old)
     root.addHandler(handler)
-    root.setLevel(settings.log_level)
-    if settings.log_level != "DEBUG":
+    root.setLevel(level or settings.log_level)
+    if (level or settings.log_level) != "DEBUG":
         logging.getLogger("httpx").setLevel(logging.WARNING)
     return handler

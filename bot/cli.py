@@ -1,0 +1,302 @@
+"""`imagine-bot run | generate | edit | vary | usage | limits | migrate`.
+
+Exit status: 0 done; 1 the request was refused or failed; 2 bad usage or configuration.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import getpass
+import json
+import logging
+import sys
+import uuid
+from collections.abc import Awaitable, Callable, Sequence
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from bot import images, reports
+from bot.app import App, open_app, require_gateway_key
+from bot.config import Settings, load_settings
+from bot.errors import BadRequest, ConfigError, UserFacingError
+from bot.logs import setup_logging
+from bot.models import Actor, ImageRequest, Result, Scope, SourceImage
+
+log = logging.getLogger(__name__)
+
+Command = Callable[[App, argparse.Namespace], Awaitable[int]]
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the `imagine-bot` console script."""
+    args = build_parser().parse_args(argv)
+    try:
+        settings = load_settings()
+        quiet = args.command != "run" and "log_level" not in settings.model_fields_set
+        setup_logging(settings, level="WARNING" if quiet else None)
+        return asyncio.run(dispatch(settings, args))
+    except ConfigError as exc:
+        print(f"imagine-bot: {exc.message}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130
+
+
+async def dispatch(settings: Settings, args: argparse.Namespace) -> int:
+    """Run the chosen command inside one wired app."""
+    if args.command == "run":
+        from bot.run import run
+
+        return await run(settings, offline=args.offline)
+    if args.command == "migrate":
+        from bot.store.copy import migrate_command
+
+        return await migrate_command(settings, args.source)
+    command: Command = args.func
+    async with open_app(settings, offline=getattr(args, "offline", False)) as app:
+        return await command(app, args)
+
+
+def _image_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--size", help="1024x1024, 1536x1024, 1024x1536 or auto")
+    parser.add_argument("--quality", help="low, medium, high or auto")
+    parser.add_argument("-n", "--n", type=int, dest="n", help="number of images (1-10)")
+    parser.add_argument("--format", dest="format", help="png, jpeg or webp")
+    parser.add_argument("--background", help="transparent, opaque or auto")
+    parser.add_argument("--out", type=Path, default=Path("."), help="folder to write images to")
+    parser.add_argument("--user", default=None, help="who is charged (default: your OS user)")
+    parser.add_argument("--idempotency-key", help="the same key twice runs and charges once")
+    parser.add_argument("--json", action="store_true", help="print one JSON object")
+    parser.add_argument("--offline", action="store_true", help="draw placeholders, call nothing")
+
+
+def _scope_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--platform", help="cli, discord or slack")
+    parser.add_argument("--workspace", help="guild or team id ('*' for all)")
+    parser.add_argument("--channel", help="channel id ('*' for all)")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The command line, with these exact names (scripts depend on them)."""
+    parser = argparse.ArgumentParser(prog="imagine-bot", description=__doc__)
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    run = sub.add_parser("run", help="start the Discord and/or Slack bot")
+    run.add_argument("--offline", action="store_true", help="draw placeholders, call nothing")
+
+    gen = sub.add_parser("generate", help="make images from a prompt")
+    gen.add_argument("prompt")
+    _image_options(gen)
+    gen.set_defaults(func=cmd_image)
+
+    edit = sub.add_parser("edit", help="change images as a prompt says")
+    edit.add_argument("prompt")
+    edit.add_argument("images", nargs="+", type=Path, metavar="IMAGE")
+    edit.add_argument("--mask", type=Path, help="PNG whose transparent parts may change")
+    _image_options(edit)
+    edit.set_defaults(func=cmd_image)
+
+    vary = sub.add_parser("vary", help="make variations of an image")
+    vary.add_argument("images", nargs=1, type=Path, metavar="IMAGE")
+    _image_options(vary)
+    vary.set_defaults(func=cmd_image, prompt="")
+
+    usage = sub.add_parser("usage", help="show usage (of a user, or of a scope)")
+    _scope_options(usage)
+    usage.add_argument("--user", help="one user's usage and what remains")
+    usage.add_argument("--json", action="store_true")
+    usage.set_defaults(func=cmd_usage)
+    usage_sub = usage.add_subparsers(dest="usage_command")
+    export = usage_sub.add_parser("export", help="write the ledger as CSV")
+    export.add_argument("--since", required=True, type=_date, help="YYYY-MM-DD (UTC)")
+    export.add_argument("--until", type=_date, help="YYYY-MM-DD, exclusive (default: now)")
+    export.add_argument("--out", type=Path, help="CSV file (default: stdout)")
+    export.set_defaults(func=cmd_export)
+
+    limits = sub.add_parser("limits", help="show or set limits")
+    limits_sub = limits.add_subparsers(dest="limits_command", required=True)
+    show = limits_sub.add_parser("show", help="the effective limits of a scope")
+    _scope_options(show)
+    show.add_argument("--json", action="store_true")
+    show.set_defaults(func=cmd_limits_show)
+    set_ = limits_sub.add_parser("set", help="set limits: KEY=VALUE ... (KEY= clears)")
+    _scope_options(set_)
+    set_.add_argument("assignments", nargs="+", metavar="KEY=VALUE")
+    set_.set_defaults(func=cmd_limits_set)
+
+    migrate = sub.add_parser("migrate", help="apply database migrations")
+    migrate.add_argument(
+        "--from", dest="source", help="copy a SQLite ledger: sqlite:///path/imagine.db"
+    )
+    return parser
+
+
+def _date(text: str) -> datetime:
+    try:
+        return datetime.strptime(text, "%Y-%m-%d").replace(tzinfo=UTC)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a date: {text!r} (use YYYY-MM-DD)") from None
+
+
+def _scope(args: argparse.Namespace) -> Scope:
+    if not (args.platform or args.workspace or args.channel):
+        return Scope("cli", "local", "local")
+    return Scope(args.platform or "cli", args.workspace or "*", args.channel or "*")
+
+
+def _fail(exc: UserFacingError, as_json: bool) -> int:
+    if as_json:
+        error = {"kind": exc.kind, "message": exc.message, "charged": exc.charged}
+        print(json.dumps({"ok": False, "error": error}))
+    print(f"imagine-bot: {exc.message}", file=sys.stderr)
+    return 1
+
+
+async def cmd_image(app: App, args: argparse.Namespace) -> int:
+    """generate / edit / vary from the terminal, writing the images into --out."""
+    require_gateway_key(app.settings, args.offline)
+    try:
+        result = await _run_image(app, args)
+    except UserFacingError as exc:
+        return _fail(exc, args.json)
+    paths = await asyncio.to_thread(_write_images, result, args.out)
+    if args.json:
+        print(
+            json.dumps(
+                {
+                    "ok": True,
+                    "request_id": result.request_id,
+                    "images": [str(p) for p in paths],
+                    "cost_usd": result.cost_usd,
+                }
+            )
+        )
+    else:
+        print("\n".join(str(p) for p in paths))
+        print(
+            f"{len(paths)} image(s), estimated cost ${result.cost_usd:.3f}, "
+            f"request {result.request_id}",
+            file=sys.stderr,
+        )
+    return 0
+
+
+async def _run_image(app: App, args: argparse.Namespace) -> Result:
+    typed: dict[str, str | int | None] = {
+        "size": args.size,
+        "quality": args.quality,
+        "n": args.n,
+        "format": args.format,
+        "background": args.background,
+    }
+    handler = app.handler
+    prompt, options = handler.parse(args.prompt, typed, require_prompt=args.command != "vary")
+    actor = Actor("cli", "local", "local", args.user or getpass.getuser())
+    sources = await _load_sources(app, getattr(args, "images", []))
+    mask_path: Path | None = getattr(args, "mask", None)
+    mask = await _load_mask(mask_path, sources) if mask_path else None
+    req = ImageRequest(
+        kind=args.command,
+        prompt=prompt,
+        actor=actor,
+        idempotency_key=args.idempotency_key or f"cli-{uuid.uuid4().hex}",
+        options=options,
+        sources=sources,
+        mask=mask,
+    )
+    run = {"generate": handler.generate, "edit": handler.edit, "vary": handler.vary}
+    return await run[args.command](req)
+
+
+def _read(path: Path) -> bytes:
+    try:
+        return path.read_bytes()
+    except OSError as exc:
+        raise BadRequest(f"Cannot read {path}: {exc.strerror or exc}.") from None
+
+
+async def _load_sources(app: App, paths: list[Path]) -> tuple[SourceImage, ...]:
+    loaded = []
+    for path in paths:
+        data = await asyncio.to_thread(_read, path)
+        cap = app.settings.max_source_bytes
+        loaded.append(await images.load_source(data, filename=path.name, max_bytes=cap))
+    return tuple(loaded)
+
+
+async def _load_mask(path: Path, sources: tuple[SourceImage, ...]) -> SourceImage:
+    data = await asyncio.to_thread(_read, path)
+    return await images.load_mask(data, sources[0])
+
+
+def _write_images(result: Result, out: Path) -> list[Path]:
+    out.mkdir(parents=True, exist_ok=True)
+    paths = []
+    for image in result.images:
+        path = out / image.filename
+        path.write_bytes(image.data)
+        paths.append(path)
+    return paths
+
+
+async def cmd_usage(app: App, args: argparse.Namespace) -> int:
+    """A user's usage (with --user) or a scope's totals and top users."""
+    scope = _scope(args)
+    now = app.handler.clock()
+    data: dict[str, Any]
+    if args.user:
+        actor = Actor(scope.platform, scope.workspace_id, scope.channel_id, args.user)
+        user_usage = await app.handler.usage(actor)
+        data, text = reports.user_usage_dict(user_usage), reports.format_user_usage(user_usage, now)
+    else:
+        scope_usage = await app.handler.scope_usage(scope)
+        data, text = reports.scope_usage_dict(scope_usage), reports.format_scope_usage(scope_usage)
+    print(json.dumps(data) if args.json else text)
+    return 0
+
+
+async def cmd_export(app: App, args: argparse.Namespace) -> int:
+    """The ledger between two dates as CSV."""
+    until = args.until or app.handler.clock() + timedelta(seconds=1)
+    entries = app.store.export(args.since, until)
+    if args.out is None:
+        count = await reports.write_csv(entries, sys.stdout)
+    else:
+        with args.out.open("w", newline="", encoding="utf-8") as out:
+            count = await reports.write_csv(entries, out)
+    print(f"{count} rows exported.", file=sys.stderr)
+    return 0
+
+
+async def cmd_limits_show(app: App, args: argparse.Namespace) -> int:
+    """The effective limits of a scope, marking those set there."""
+    scope = _scope(args)
+    effective = await app.handler.limits_for(scope)
+    if args.json:
+        print(json.dumps(effective.as_dict()))
+    else:
+        here = await app.store.get_limits(scope)
+        print(reports.format_limits(effective, here))
+    return 0
+
+
+async def cmd_limits_set(app: App, args: argparse.Namespace) -> int:
+    """Set or clear limits of exactly one scope; every change is audited."""
+    assignments = {}
+    for item in args.assignments:
+        key, sep, value = item.partition("=")
+        if not sep:
+            print(f"imagine-bot: expected KEY=VALUE, got {item!r}", file=sys.stderr)
+            return 2
+        assignments[key.strip()] = value
+    scope = _scope(args)
+    try:
+        await app.handler.set_limits(scope, assignments, f"cli:{getpass.getuser()}")
+    except BadRequest as exc:
+        print(f"imagine-bot: {exc.message}", file=sys.stderr)
+        return 2
+    effective = await app.handler.limits_for(scope)
+    print(reports.format_limits(effective, await app.store.get_limits(scope)))
+    return 0

@@ -1,0 +1,124 @@
+"""Usage and limits as people read them, and the ledger as CSV."""
+
+from __future__ import annotations
+
+import csv
+from collections.abc import AsyncIterator
+from datetime import datetime
+from typing import TextIO
+
+from bot.errors import format_amount, format_duration
+from bot.limits import format_limit
+from bot.models import LIMIT_KEYS, LedgerEntry, Limits, ScopeUsage, UserUsage
+
+CSV_COLUMNS = (
+    "id",
+    "created_at",
+    "settled_at",
+    "platform",
+    "workspace_id",
+    "channel_id",
+    "user_id",
+    "kind",
+    "model",
+    "size",
+    "quality",
+    "n",
+    "status",
+    "images_delivered",
+    "input_tokens",
+    "output_tokens",
+    "est_cost_usd",
+    "error_kind",
+)
+
+
+def user_usage_dict(usage: UserUsage) -> dict[str, object]:
+    """A user's usage as JSON-friendly data."""
+    return {
+        "user_id": usage.user_id,
+        "images_today": usage.images_today,
+        "cost_today_usd": round(usage.cost_today_usd, 6),
+        "images_month": usage.images_month,
+        "cost_month_usd": round(usage.cost_month_usd, 6),
+        "images_remaining_today": usage.images_remaining,
+        "cost_remaining_today_usd": usage.cost_remaining_usd,
+        "resets_at": usage.resets_at.isoformat(),
+        "limits": usage.limits.as_dict(),
+    }
+
+
+def scope_usage_dict(usage: ScopeUsage) -> dict[str, object]:
+    """A scope's usage as JSON-friendly data."""
+    return {
+        "platform": usage.scope.platform,
+        "workspace_id": usage.scope.workspace_id,
+        "channel_id": usage.scope.channel_id,
+        "images_today": usage.images_today,
+        "cost_today_usd": round(usage.cost_today_usd, 6),
+        "images_month": usage.images_month,
+        "cost_month_usd": round(usage.cost_month_usd, 6),
+        "requests_failed_today": usage.requests_failed_today,
+        "resets_at": usage.resets_at.isoformat(),
+        "top_users": [
+            {"user_id": u.user_id, "images": u.images, "cost_usd": round(u.cost_usd, 6)}
+            for u in usage.top_users
+        ],
+    }
+
+
+def format_user_usage(usage: UserUsage, now: datetime) -> str:
+    """'Today: 2 images ($0.08) …' for the person asking."""
+    lines = [
+        f"Today: {usage.images_today} images ({format_amount(usage.cost_today_usd, 'usd')})",
+        f"This month: {usage.images_month} images ({format_amount(usage.cost_month_usd, 'usd')})",
+    ]
+    if usage.images_remaining is not None:
+        lines.append(f"Images left today: {usage.images_remaining}")
+    if usage.cost_remaining_usd is not None:
+        lines.append(f"Budget left today: {format_amount(usage.cost_remaining_usd, 'usd')}")
+    reset = format_duration((usage.resets_at - now).total_seconds())
+    lines.append(f"Daily limits reset in {reset} (00:00 UTC).")
+    return "\n".join(lines)
+
+
+def format_scope_usage(usage: ScopeUsage) -> str:
+    """Totals and top users, for admins."""
+    lines = [
+        f"Today: {usage.images_today} images ({format_amount(usage.cost_today_usd, 'usd')}), "
+        f"{usage.requests_failed_today} failed requests (not charged)",
+        f"This month: {usage.images_month} images ({format_amount(usage.cost_month_usd, 'usd')})",
+    ]
+    if usage.top_users:
+        lines.append("Top users this month:")
+        lines.extend(
+            f"  {u.user_id}: {u.images} images ({format_amount(u.cost_usd, 'usd')})"
+            for u in usage.top_users
+        )
+    return "\n".join(lines)
+
+
+def format_limits(effective: Limits, here: Limits) -> str:
+    """One line per limit: its effective value, marked where this scope sets it."""
+    lines = []
+    for key in LIMIT_KEYS:
+        mark = "  (set here)" if getattr(here, key) is not None else ""
+        lines.append(f"{key} = {format_limit(getattr(effective, key))}{mark}")
+    return "\n".join(lines)
+
+
+async def write_csv(entries: AsyncIterator[LedgerEntry], out: TextIO) -> int:
+    """Write ledger rows as CSV (prompts left out); returns the number of rows."""
+    writer = csv.writer(out)
+    writer.writerow(CSV_COLUMNS)
+    count = 0
+    async for entry in entries:
+        writer.writerow([_cell(getattr(entry, column)) for column in CSV_COLUMNS])
+        count += 1
+    return count
+
+
+def _cell(value: object) -> object:
+    if isinstance(value, datetime):
+        return value.isoformat()
+    return "" if value is None else value

@@ -1,0 +1,161 @@
+"""`imagine-bot run`: every configured adapter in one event loop, health and metrics, clean stop."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import signal
+import sys
+from collections.abc import Awaitable, Callable
+from contextlib import AsyncExitStack
+from typing import Protocol
+
+from aiohttp import web
+
+from bot.app import App, open_app, require_gateway_key
+from bot.config import Settings
+from bot.errors import ConfigError
+
+log = logging.getLogger(__name__)
+
+HOUSEKEEPING_EVERY_S = 3600
+NOTHING_CONFIGURED = """\
+imagine-bot: no chat platform is configured, so there is nothing to run.
+  Discord: set DISCORD_TOKEN (the bot token from the Discord developer portal).
+  Slack:   set SLACK_BOT_TOKEN (xoxb-...), plus SLACK_APP_TOKEN (xapp-...) for Socket Mode
+           or SLACK_SIGNING_SECRET for HTTP mode.
+  Setup guides: docs/discord.md and docs/slack.md. To try the bot without a platform:
+  imagine-bot generate "a red balloon" --offline"""
+
+
+class Adapter(Protocol):
+    """What `run` needs of a platform adapter."""
+
+    @property
+    def ready(self) -> bool:
+        """Connected and answering."""
+        ...
+
+    async def run(self) -> None:
+        """Connect and serve until closed."""
+        ...
+
+    async def close(self) -> None:
+        """Disconnect."""
+        ...
+
+
+def check_platforms(settings: Settings) -> bool:
+    """Whether any adapter is configured; a half-configured Slack is a ConfigError."""
+    slack = settings.slack_bot_token is not None
+    if slack and settings.slack_app_token is None and settings.slack_signing_secret is None:
+        raise ConfigError(
+            "Missing setting SLACK_SIGNING_SECRET: Slack's HTTP mode needs the app's signing "
+            "secret (or set SLACK_APP_TOKEN for Socket Mode)."
+        )
+    return slack or settings.discord_token is not None
+
+
+def build_adapters(app: App) -> list[Adapter]:
+    """The adapters the settings ask for."""
+    adapters: list[Adapter] = []
+    if app.settings.discord_token is not None:
+        from adapters.discord import DiscordAdapter
+
+        adapters.append(DiscordAdapter(app.settings, app.handler, app.http))
+    if app.settings.slack_bot_token is not None:
+        from adapters.slack import SlackAdapter
+
+        adapters.append(SlackAdapter(app.settings, app.handler, app.http))
+    return adapters
+
+
+def http_app(app: App, adapters: list[Adapter]) -> web.Application:
+    """Health, readiness and metrics, plus Slack's events route in HTTP mode."""
+
+    async def healthz(_: web.Request) -> web.Response:
+        return web.Response(text="ok\n")
+
+    async def readyz(_: web.Request) -> web.Response:
+        problems = [type(a).__name__ + " not connected" for a in adapters if not a.ready]
+        try:
+            await app.store.ping()
+        except Exception:
+            problems.append("database unreachable")
+        if problems:
+            return web.Response(status=503, text="\n".join(problems) + "\n")
+        return web.Response(text="ready\n")
+
+    async def metrics(_: web.Request) -> web.Response:
+        return web.Response(
+            text=app.handler.metrics.render(), content_type="text/plain", charset="utf-8"
+        )
+
+    server = web.Application()
+    server.add_routes(
+        [web.get("/healthz", healthz), web.get("/readyz", readyz), web.get("/metrics", metrics)]
+    )
+    for adapter in adapters:
+        routes: Callable[[], list[web.RouteDef]] | None = getattr(adapter, "routes", None)
+        if routes is not None:
+            server.add_routes(routes())
+    return server
+
+
+async def run(settings: Settings, *, offline: bool = False) -> int:
+    """Serve until SIGTERM/SIGINT, then drain within the grace period; 2 if nothing to run."""
+    if not check_platforms(settings):
+        print(NOTHING_CONFIGURED, file=sys.stderr)
+        return 2
+    require_gateway_key(settings, offline)
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, stop.set)
+    async with open_app(settings, offline=offline) as app, AsyncExitStack() as stack:
+        adapters = build_adapters(app)
+        app.handler.metrics.gauge(
+            "imagine_ready",
+            "1 when every adapter is connected.",
+            lambda: float(all(a.ready for a in adapters)),
+        )
+        if settings.http_port:
+            runner = web.AppRunner(http_app(app, adapters), access_log=None)
+            await runner.setup()
+            stack.push_async_callback(runner.cleanup)
+            await web.TCPSite(runner, settings.http_host, settings.http_port).start()
+            log.info("HTTP server on %s:%s", settings.http_host, settings.http_port)
+        tasks = [asyncio.create_task(a.run(), name=type(a).__name__) for a in adapters]
+        tasks.append(asyncio.create_task(_housekeeping(app), name="housekeeping"))
+        stopped = asyncio.create_task(stop.wait())
+        done, _ = await asyncio.wait([stopped, *tasks], return_when=asyncio.FIRST_COMPLETED)
+        failed = [t for t in done if t is not stopped and t.exception() is not None]
+        for task in failed:
+            log.error("%s stopped: %s", task.get_name(), task.exception())
+        await _shutdown(app, adapters, tasks, stopped)
+    return 1 if failed else 0
+
+
+async def _shutdown(
+    app: App, adapters: list[Adapter], tasks: list[asyncio.Task[None]], stopped: asyncio.Task[bool]
+) -> None:
+    grace = app.settings.shutdown_grace
+    log.info("shutting down: %d request(s) in flight, %.0f s grace", app.handler.in_flight, grace)
+    late = await app.handler.drain(grace)
+    if late:
+        log.warning("%d request(s) did not finish in time; settled as failed, not charged", late)
+    closers: list[Awaitable[None]] = [a.close() for a in adapters]
+    await asyncio.gather(*closers, return_exceptions=True)
+    stopped.cancel()
+    for task in tasks:
+        task.cancel()
+    await asyncio.gather(*tasks, stopped, return_exceptions=True)
+
+
+async def _housekeeping(app: App) -> None:
+    while True:
+        await asyncio.sleep(HOUSEKEEPING_EVERY_S)
+        try:
+            await app.handler.housekeeping()
+        except Exception:
+            log.exception("housekeeping failed")
