@@ -12,6 +12,7 @@ from bot.config import Settings
 from bot.errors import ConfigError
 from bot.gateway import GatewayClient, build_http_client
 from bot.handler import ImageBackend, ImagineHandler
+from bot.metrics import Metrics
 from bot.offline import OfflineBackend
 from bot.store import Store
 from bot.store.open import open_store
@@ -42,12 +43,15 @@ async def open_app(settings: Settings, *, offline: bool = False) -> AsyncIterato
     store = await open_store(settings.database_url)
     try:
         async with build_http_client(settings) as http:
+            metrics = Metrics()
             backend: ImageBackend
             if offline or settings.offline:
                 backend = OfflineBackend(vary_prompt=settings.vary_prompt)
             else:
-                backend = GatewayClient.from_settings(http, settings)
-            handler = ImagineHandler(settings, store, backend)
+                backend = GatewayClient.from_settings(
+                    http, settings, on_retry=metrics.gateway_retry
+                )
+            handler = ImagineHandler(settings, store, backend, metrics=metrics)
             await handler.housekeeping()
             yield App(settings, http, store, handler)
     finally:

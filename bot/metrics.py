@@ -15,7 +15,7 @@ class Metrics:
     def __init__(self) -> None:
         self.requests: Counter[tuple[str, str, str]] = Counter()
         self.images: Counter[str] = Counter()
-        self.cost_usd: Counter[str] = Counter()
+        self.cost_usd: dict[str, float] = {}
         self.retries = 0
         self.latency_counts = [0] * (len(LATENCY_BUCKETS) + 1)
         self.latency_sum = 0.0
@@ -27,7 +27,7 @@ class Metrics:
         """Count one settled request."""
         self.requests[(platform, kind, outcome)] += 1
         self.images[platform] += images
-        self.cost_usd[platform] += cost_usd
+        self.cost_usd[platform] = self.cost_usd.get(platform, 0.0) + cost_usd
 
     def gateway_call(self, seconds: float) -> None:
         """Observe one gateway call's wall time."""

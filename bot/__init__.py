@@ -1,0 +1,1 @@
+"""imagine-bot: AI image generation for Discord and Slack (the platform-free core)."""
