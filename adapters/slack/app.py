@@ -1,0 +1,161 @@
+"""SlackAdapter: a slack-bolt AsyncApp in Socket Mode or HTTP mode, wired to the handler."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Mapping
+
+import aiohttp
+import httpx
+from aiohttp import web
+from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
+from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
+from slack_bolt.async_app import AsyncApp
+from slack_sdk.errors import SlackApiError
+from slack_sdk.web.async_client import AsyncWebClient
+
+from adapters.slack import actions, commands, limits_modal, mentions, shortcuts
+from adapters.slack.admins import Admins
+from adapters.slack.context import Services
+from bot.config import Settings
+from bot.errors import ConfigError
+from bot.handler import ImagineHandler
+
+log = logging.getLogger(__name__)
+
+EVENTS_PATH = "/slack/events"
+REQUIRED_SCOPES = frozenset(
+    {
+        "app_mentions:read",
+        "channels:history",
+        "chat:write",
+        "commands",
+        "files:read",
+        "files:write",
+        "groups:history",
+        "users:read",
+    }
+)
+
+
+def api_base(url: str) -> str:
+    """The Web API base with the trailing slash slack_sdk joins method names onto."""
+    return url.rstrip("/") + "/"
+
+
+def granted_scopes(headers: Mapping[str, str]) -> set[str]:
+    """The scopes in auth.test's x-oauth-scopes header."""
+    for name, value in headers.items():
+        if name.lower() == "x-oauth-scopes":
+            return {scope.strip() for scope in value.split(",") if scope.strip()}
+    return set()
+
+
+class SlackAdapter:
+    """Serves /imagine, shortcuts, mentions, buttons and the limits modal for one workspace."""
+
+    def __init__(
+        self, settings: Settings, handler: ImagineHandler, http: httpx.AsyncClient
+    ) -> None:
+        if settings.slack_bot_token is None:
+            raise ConfigError("Missing setting SLACK_BOT_TOKEN: the Slack bot token (xoxb-...).")
+        self.socket_mode = settings.slack_app_token is not None
+        secret = settings.slack_signing_secret
+        if not self.socket_mode and secret is None:
+            raise ConfigError(
+                "Missing setting SLACK_SIGNING_SECRET: Slack's HTTP mode needs the app's signing "
+                "secret (or set SLACK_APP_TOKEN for Socket Mode)."
+            )
+        self.settings = settings
+        token = settings.slack_bot_token.get_secret_value()
+        base_url = api_base(settings.slack_api_url)
+        # Ours gets a shared aiohttp session in run(); bolt's stays session-less because bolt
+        # deep-copies its client into every lazy listener's request.
+        self.client = AsyncWebClient(token=token, base_url=base_url)
+        self.app = AsyncApp(
+            name="imagine-bot",
+            client=AsyncWebClient(token=token, base_url=base_url),
+            signing_secret=secret.get_secret_value() if secret else "",
+            request_verification_enabled=not self.socket_mode,
+            process_before_response=False,
+        )
+        admins = Admins(self.client, handler.store)
+        self.services = Services(settings, handler, http, self.client, token, admins)
+        for module in (commands, shortcuts, actions, mentions, limits_modal):
+            module.register(self.app, self.services)
+        self._stopped = asyncio.Event()
+        self._ready = False
+        self._session: aiohttp.ClientSession | None = None
+        self._socket: AsyncSocketModeHandler | None = None
+
+    @property
+    def ready(self) -> bool:
+        """Connected: the token works and events can arrive."""
+        return self._ready
+
+    async def run(self) -> None:
+        """Check the token and scopes, connect (Socket Mode) or wait for HTTP, until close()."""
+        self._stopped.clear()
+        self._session = aiohttp.ClientSession()
+        self.client.session = self._session
+        await self.check_auth()
+        if self.socket_mode and self.settings.slack_app_token is not None:
+            app_token = self.settings.slack_app_token.get_secret_value()
+            self._socket = AsyncSocketModeHandler(self.app, app_token)
+            await self._socket.connect_async()  # type: ignore[no-untyped-call]
+            log.info("Slack: connected in Socket Mode")
+        else:
+            log.info("Slack: HTTP mode, events at %s", EVENTS_PATH)
+        self._ready = True
+        try:
+            await self._stopped.wait()
+        finally:
+            self._ready = False
+
+    async def check_auth(self) -> set[str]:
+        """auth.test: the token works; warn about every scope the app lacks."""
+        try:
+            response = await self.client.auth_test()
+        except SlackApiError as exc:
+            raise ConfigError(
+                f"Slack rejected SLACK_BOT_TOKEN ({exc.response.get('error')}); "
+                "copy the Bot User OAuth Token (xoxb-...) from the app's OAuth page."
+            ) from None
+        scopes = granted_scopes(response.headers)
+        missing = sorted(REQUIRED_SCOPES - scopes)
+        if missing:
+            log.warning(
+                "Slack app lacks scopes %s; add them (see slack-manifest.yml) and reinstall",
+                ", ".join(missing),
+            )
+        log.info("Slack: signed in as %s in %s", response.get("user"), response.get("team"))
+        return scopes
+
+    async def handle_http(self, request: web.Request) -> web.Response:
+        """POST /slack/events: verify the signature, ack, and start the work."""
+        response = await self.app.async_dispatch(await to_bolt_request(request))
+        return await to_aiohttp_response(response)
+
+    def routes(self) -> list[web.RouteDef]:
+        """The route to mount on the bot's HTTP server in HTTP mode."""
+        return [web.post(EVENTS_PATH, self.handle_http)]
+
+    async def close(self) -> None:
+        """Stop taking events, let running deliveries finish within the grace, release sessions."""
+        self._ready = False
+        if self._socket is not None:
+            await self._socket.close_async()  # type: ignore[no-untyped-call]
+            self._socket = None
+        tasks = set(self.services.tasks)
+        if tasks:
+            _, late = await asyncio.wait(tasks, timeout=self.settings.shutdown_grace)
+            for task in late:
+                task.cancel()
+            if late:
+                await asyncio.wait(late, timeout=5)
+        self._stopped.set()
+        if self._session is not None:
+            self.client.session = None
+            await self._session.close()
+            self._session = None

@@ -1,0 +1,78 @@
+"""`/imagine PROMPT [--flags]`, `/imagine help`, `/imagine usage`, `/imagine limits`."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from typing import Any
+
+from slack_bolt.async_app import AsyncAck, AsyncApp
+
+from adapters.slack import limits_modal
+from adapters.slack.context import Place, Services, notify
+from adapters.slack.jobs import generate_job
+from adapters.slack.replies import HELP
+from adapters.slack.work import perform
+from bot.errors import UserFacingError
+from bot.reports import format_scope_usage, format_user_usage
+
+ANY_COMMAND = re.compile(r"^/")
+
+
+def subcommand(text: str) -> tuple[str, str]:
+    """('help' | 'usage' | 'limits' | 'generate', the rest of the text)."""
+    word, _, rest = text.strip().partition(" ")
+    lowered = word.lower()
+    if lowered in ("", "help"):
+        return "help", rest
+    if lowered in ("usage", "limits"):
+        return lowered, rest.strip()
+    return "generate", text.strip()
+
+
+def command_place(command: Mapping[str, Any]) -> Place:
+    """Where a slash command was typed (never a thread: Slack allows none there)."""
+    return Place(
+        team_id=str(command.get("team_id", "")),
+        channel_id=str(command.get("channel_id", "")),
+        user_id=str(command.get("user_id", "")),
+        response_url=command.get("response_url"),
+    )
+
+
+def register(app: AsyncApp, svc: Services) -> None:
+    """Listen for the slash command (whatever name the manifest gives it)."""
+
+    async def acknowledge(ack: AsyncAck, command: dict[str, Any]) -> None:
+        kind, _ = subcommand(str(command.get("text", "")))
+        if kind == "help":
+            await ack(text=HELP.replace("/imagine", str(command.get("command", "/imagine"))))
+            return
+        await ack()
+
+    async def work(command: dict[str, Any]) -> None:
+        kind, rest = subcommand(str(command.get("text", "")))
+        place = command_place(command)
+        if kind == "generate":
+            key = f"slack:command:{command.get('trigger_id')}"
+            await perform(svc, place, key, generate_job(svc, rest, key))
+        elif kind == "usage":
+            await show_usage(svc, place)
+        elif kind == "limits":
+            await limits_modal.open_limits(svc, place, str(command.get("trigger_id")), rest)
+
+    app.command(ANY_COMMAND)(ack=acknowledge, lazy=[work])
+
+
+async def show_usage(svc: Services, place: Place) -> None:
+    """The person's own usage; admins also see the channel's totals."""
+    try:
+        actor = await svc.actor(place)
+        mine = await svc.handler.usage(actor)
+        text = "*Your usage*\n" + format_user_usage(mine, svc.handler.clock())
+        if actor.is_admin:
+            channel = await svc.handler.scope_usage(place.scope)
+            text += f"\n\n*This channel*\n{format_scope_usage(channel)}"
+    except UserFacingError as exc:
+        text = exc.message
+    await notify(svc, place, text)

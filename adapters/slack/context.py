@@ -1,0 +1,122 @@
+"""What every Slack listener shares: the handler, clients, roles, and where to answer."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import AsyncIterator, Mapping
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+from typing import Any
+
+import httpx
+from slack_sdk.errors import SlackApiError
+from slack_sdk.web.async_client import AsyncWebClient
+
+from adapters.slack.admins import Admins
+from adapters.slack.replies import cap
+from bot.config import Settings
+from bot.handler import ImagineHandler
+from bot.models import Actor, Scope
+
+log = logging.getLogger(__name__)
+
+PLATFORM = "slack"
+RESPONSE_TIMEOUT = httpx.Timeout(10.0)
+
+
+@dataclass(frozen=True)
+class Place:
+    """Who asked, in which workspace and channel (and thread), and their response_url if any."""
+
+    team_id: str
+    channel_id: str
+    user_id: str
+    thread_ts: str | None = None
+    response_url: str | None = None
+
+    @property
+    def scope(self) -> Scope:
+        """The channel, as the handler's limit scope."""
+        return Scope(PLATFORM, self.team_id, self.channel_id)
+
+
+def interactive_place(body: Mapping[str, Any]) -> Place:
+    """The Place of a button click or a message shortcut."""
+    message = body.get("message") or {}
+    return Place(
+        team_id=str((body.get("team") or {}).get("id") or body.get("team_id") or ""),
+        channel_id=str((body.get("channel") or {}).get("id") or ""),
+        user_id=str((body.get("user") or {}).get("id") or ""),
+        thread_ts=message.get("thread_ts"),
+        response_url=body.get("response_url"),
+    )
+
+
+@dataclass
+class Services:
+    """The objects listeners need, and the bookkeeping of the work they start."""
+
+    settings: Settings
+    handler: ImagineHandler
+    http: httpx.AsyncClient
+    client: AsyncWebClient
+    token: str
+    admins: Admins
+    tasks: set[asyncio.Task[Any]] = field(default_factory=set)
+    inflight: set[str] = field(default_factory=set)
+
+    async def actor(self, place: Place) -> Actor:
+        """The Actor for a request, with is_admin from Slack and our channel managers."""
+        role = await self.admins.role(place.scope, place.user_id)
+        return Actor(PLATFORM, place.team_id, place.channel_id, place.user_id, role.is_admin)
+
+    @asynccontextmanager
+    async def job(self, key: str) -> AsyncIterator[bool]:
+        """Hold the running task and its key; yields False when the key already runs here."""
+        if key in self.inflight:
+            yield False
+            return
+        task = asyncio.current_task()
+        self.inflight.add(key)
+        if task is not None:
+            self.tasks.add(task)
+        try:
+            yield True
+        finally:
+            self.inflight.discard(key)
+            if task is not None:
+                self.tasks.discard(task)
+
+
+async def notify(svc: Services, place: Place, text: str) -> None:
+    """Tell only the person who asked: through response_url when there is one, else ephemeral."""
+    text = cap(text)
+    if place.response_url and await _respond(svc.http, place.response_url, text):
+        return
+    try:
+        await svc.client.chat_postEphemeral(
+            channel=place.channel_id, user=place.user_id, text=text, thread_ts=place.thread_ts
+        )
+    except SlackApiError as exc:
+        log.warning("could not tell the user (%s)", exc.response.get("error"))
+
+
+async def _respond(http: httpx.AsyncClient, url: str, text: str) -> bool:
+    body = {"response_type": "ephemeral", "replace_original": False, "text": text}
+    try:
+        response = await http.post(url, json=body, timeout=RESPONSE_TIMEOUT)
+    except httpx.HTTPError as exc:
+        log.warning("response_url failed: %s", type(exc).__name__)
+        return False
+    return response.status_code == 200
+
+
+async def open_view(svc: Services, place: Place, trigger_id: str, view: dict[str, Any]) -> None:
+    """Open a modal; if Slack refuses (the trigger expired after 3 s), say so."""
+    try:
+        await svc.client.views_open(trigger_id=trigger_id, view=view)
+    except SlackApiError as exc:
+        error = exc.response.get("error")
+        log.warning("views.open failed (%s)", error)
+        await notify(svc, place, f"Slack did not open the form ({error}). Please try again.")

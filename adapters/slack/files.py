@@ -1,0 +1,159 @@
+"""Slack files: read a user's images through url_private, upload results with files_upload_v2."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import httpx
+from slack_sdk.errors import SlackApiError
+from slack_sdk.web.async_client import AsyncWebClient
+
+from bot import images
+from bot.errors import NOT_CHARGED, ImageRejected
+from bot.models import GeneratedImage, SourceImage
+
+log = logging.getLogger(__name__)
+
+DOWNLOAD_TIMEOUT = httpx.Timeout(60.0, connect=10.0)
+MISSING_FILES_READ = (
+    "I can't read files in this workspace: the Slack app lacks the files:read scope. "
+    f"{NOT_CHARGED} Ask a workspace admin to add files:read to the app and reinstall it."
+)
+
+
+@dataclass(frozen=True)
+class SlackFile:
+    """The parts of a Slack file object the bot uses."""
+
+    id: str
+    name: str
+    mimetype: str
+    size: int
+    url_private: str
+
+    @property
+    def is_image(self) -> bool:
+        """Whether Slack says this file is an image."""
+        return self.mimetype.startswith("image/")
+
+
+def to_file(obj: Mapping[str, Any]) -> SlackFile:
+    """A SlackFile from a file object in a message, an event or files.info."""
+    return SlackFile(
+        id=str(obj.get("id", "")),
+        name=str(obj.get("name") or obj.get("title") or "image"),
+        mimetype=str(obj.get("mimetype", "")),
+        size=int(obj.get("size") or 0),
+        url_private=str(obj.get("url_private_download") or obj.get("url_private") or ""),
+    )
+
+
+def message_files(message: Mapping[str, Any]) -> list[SlackFile]:
+    """Every file attached to a message."""
+    return [to_file(obj) for obj in message.get("files") or () if isinstance(obj, Mapping)]
+
+
+def pick_images(files: Sequence[SlackFile]) -> list[SlackFile]:
+    """The image files among a message's files, or a friendly error when there are none."""
+    found = [f for f in files if f.is_image]
+    if found:
+        return found
+    if files:
+        names = ", ".join(f.name for f in files[:3])
+        raise ImageRejected(
+            f"{names} is not an image. Pick a message with a PNG, JPEG or WebP image. {NOT_CHARGED}"
+        )
+    raise ImageRejected(f"That message has no image to work on. {NOT_CHARGED}")
+
+
+async def file_info(client: AsyncWebClient, file_id: str) -> SlackFile:
+    """Fresh details of one file (its url_private) by id."""
+    try:
+        response = await client.files_info(file=file_id)
+    except SlackApiError as exc:
+        error = exc.response.get("error")
+        if error == "missing_scope":
+            raise ImageRejected(MISSING_FILES_READ) from None
+        raise ImageRejected(
+            f"That image is no longer available in Slack ({error}). {NOT_CHARGED}"
+        ) from None
+    return to_file(response["file"])
+
+
+async def download(http: httpx.AsyncClient, file: SlackFile, token: str, max_bytes: int) -> bytes:
+    """The bytes of a private file, read with the bot token; friendly errors for every failure."""
+    if file.size > max_bytes:
+        raise too_large(file, max_bytes)
+    headers = {"Authorization": f"Bearer {token}"}
+    try:
+        async with http.stream(
+            "GET",
+            file.url_private,
+            headers=headers,
+            follow_redirects=True,
+            timeout=DOWNLOAD_TIMEOUT,
+        ) as response:
+            if response.status_code != 200:
+                raise ImageRejected(
+                    f"Slack would not hand over {file.name} (HTTP {response.status_code}). "
+                    f"{NOT_CHARGED} Try again, or upload the image again."
+                )
+            if response.headers.get("content-type", "").startswith("text/html"):
+                raise ImageRejected(MISSING_FILES_READ)
+            data = bytearray()
+            async for chunk in response.aiter_bytes():
+                data.extend(chunk)
+                if len(data) > max_bytes:
+                    raise too_large(file, max_bytes)
+    except httpx.HTTPError as exc:
+        log.warning("download of Slack file %s failed: %s", file.id, type(exc).__name__)
+        raise ImageRejected(
+            f"I could not download {file.name} from Slack. {NOT_CHARGED} Try again in a minute."
+        ) from None
+    return bytes(data)
+
+
+def too_large(file: SlackFile, max_bytes: int) -> ImageRejected:
+    """The error for a file over the size limit."""
+    return ImageRejected(
+        f"{file.name} is too large: the limit is {max_bytes / 1024 / 1024:.0f} MB. "
+        f"{NOT_CHARGED} Use a smaller image."
+    )
+
+
+async def load_sources(
+    http: httpx.AsyncClient, files: Sequence[SlackFile], token: str, max_bytes: int
+) -> tuple[SourceImage, ...]:
+    """Download and validate images, in order."""
+    sources = []
+    for file in files:
+        if not file.is_image:
+            raise ImageRejected(
+                f"{file.name} is not an image. Use a PNG, JPEG or WebP image. {NOT_CHARGED}"
+            )
+        data = await download(http, file, token, max_bytes)
+        sources.append(await images.load_source(data, filename=file.name, max_bytes=max_bytes))
+    return tuple(sources)
+
+
+async def upload(
+    client: AsyncWebClient,
+    channel_id: str,
+    thread_ts: str | None,
+    made: Sequence[GeneratedImage],
+    comment: str,
+) -> list[str]:
+    """Upload images into a channel (or thread) with one comment; returns the new file ids."""
+    uploads = [
+        {"file": image.data, "filename": image.filename, "title": image.filename} for image in made
+    ]
+    response = await client.files_upload_v2(
+        file_uploads=uploads,
+        channel=channel_id,
+        thread_ts=thread_ts,
+        initial_comment=comment,
+    )
+    return [str(f["id"]) for f in response.get("files") or ()]

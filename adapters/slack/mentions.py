@@ -1,0 +1,96 @@
+"""`@Imagine <instruction>`: edits the newest image of its thread (or the images it carries).
+
+A mention with neither makes a new image from its text. Slack retries an event it thinks
+was lost (`X-Slack-Retry-Num`); the event id is the idempotency key, so it runs once.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from typing import Any
+
+from slack_bolt.async_app import AsyncAck, AsyncApp
+from slack_sdk.errors import SlackApiError
+
+from adapters.slack.context import Place, Services, notify
+from adapters.slack.files import SlackFile, message_files, pick_images
+from adapters.slack.jobs import edit_job, generate_job
+from adapters.slack.work import Start, perform
+from bot.errors import NOT_CHARGED, ConfigError, UserFacingError
+
+MENTION = re.compile(r"<@[A-Z0-9]+(?:\|[^>]*)?>")
+THREAD_PAGE = 200
+HINT = (
+    "Mention me with what to do: `@Imagine a red balloon` makes an image; in the thread of an "
+    "image, `@Imagine make the balloon blue` edits it."
+)
+MISSING_HISTORY = (
+    "I can't read this thread: the Slack app lacks the channels:history scope "
+    f"(groups:history in private channels). {NOT_CHARGED} Ask a workspace admin to add it."
+)
+
+
+async def acknowledge(ack: AsyncAck) -> None:
+    """Answer Slack at once; the work happens in the lazy listener."""
+    await ack()
+
+
+async def thread_images(
+    svc: Services, channel_id: str, thread_ts: str, before: str
+) -> list[SlackFile]:
+    """The images of the newest message with images in a thread, older than `before`."""
+    try:
+        response = await svc.client.conversations_replies(
+            channel=channel_id, ts=thread_ts, limit=THREAD_PAGE
+        )
+    except SlackApiError as exc:
+        if exc.response.get("error") == "missing_scope":
+            raise ConfigError(MISSING_HISTORY) from None
+        raise
+    found: list[SlackFile] = []
+    for message in response.get("messages") or ():
+        images = [f for f in message_files(message) if f.is_image]
+        if images and float(message.get("ts", 0)) < float(before):
+            found = images
+    return found
+
+
+async def mention_job(svc: Services, event: Mapping[str, Any], text: str, key: str) -> Start | None:
+    """Edit when there is an image to edit, generate when there is only text, else None."""
+    own = message_files(event)
+    if own:
+        return edit_job(svc, pick_images(own), text, key, None)
+    thread_ts = event.get("thread_ts")
+    if thread_ts:
+        images = await thread_images(svc, event["channel"], thread_ts, event["ts"])
+        if images:
+            return edit_job(svc, images, text, key, None)
+    return generate_job(svc, text, key) if text else None
+
+
+def register(app: AsyncApp, svc: Services) -> None:
+    """Listen for app_mention events."""
+
+    async def mentioned(body: dict[str, Any], event: dict[str, Any]) -> None:
+        if not event.get("user"):
+            return
+        place = Place(
+            team_id=str(body.get("team_id") or event.get("team") or ""),
+            channel_id=str(event["channel"]),
+            user_id=str(event["user"]),
+            thread_ts=event.get("thread_ts"),
+        )
+        text = MENTION.sub("", str(event.get("text", ""))).strip()
+        key = f"slack:event:{body.get('event_id') or event['ts']}"
+        try:
+            job = await mention_job(svc, event, text, key)
+        except UserFacingError as exc:
+            await notify(svc, place, exc.message)
+            return
+        if job is None:
+            await notify(svc, place, HINT)
+            return
+        await perform(svc, place, key, job)
+
+    app.event("app_mention")(ack=acknowledge, lazy=[mentioned])

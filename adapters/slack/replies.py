@@ -1,0 +1,121 @@
+"""What the bot writes into Slack: progress lines, result cards with buttons, help."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from bot.errors import format_amount
+from bot.models import Progress, Result
+
+MAX_TEXT = 4000
+MAX_SECTION = 3000
+PROMPT_IN_CARD = 600
+ACTION_VARY = "imagine_vary"
+ACTION_REROLL = "imagine_reroll"
+ACTION_EDIT = "imagine_edit"
+VERBS = {"generate": "Imagining", "edit": "Editing", "vary": "Varying"}
+
+HELP = """\
+*/imagine* makes images from a prompt:
+• `/imagine a red balloon on a wooden table`
+• Options at the end of the prompt: `--size 1536x1024` (or `--ar 3:2`, `landscape`, `portrait`), \
+`--quality low|medium|high`, `--n 2`, `--bg transparent`, `--format png|jpeg|webp`, \
+`--compression 80`
+• `/imagine usage`: what you have used today and what is left
+• `/imagine limits`: this channel's limits (admins and channel managers can change them; \
+`/imagine limits workspace` for the whole workspace)
+*Editing:* on any message with an image, open its ⋮ menu and choose *Edit image* or \
+*Vary image*; or reply in the image's thread with `@Imagine make the balloon blue`.
+Under each result: *Vary* (per image), *Re-roll* and *Edit*."""
+
+
+def cap(text: str, limit: int = MAX_TEXT) -> str:
+    """Text cut to Slack's limit, with an ellipsis when it was cut."""
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def progress_text(user_id: str, kind: str, prompt: str, progress: Progress | None) -> str:
+    """The working message: who asked for what, and where the request stands."""
+    head = f"{VERBS.get(kind, 'Working on')} for <@{user_id}>: {cap(prompt, PROMPT_IN_CARD)}"
+    if progress is None or progress.stage == "started":
+        state = "drawing…"
+    elif progress.stage == "queued":
+        state = f"waiting in the queue (position {progress.position})…"
+    elif progress.stage == "partial":
+        state = "drawing… (a first sketch is ready)"
+    else:
+        state = "uploading…"
+    return cap(f":hourglass_flowing_sand: {head}\n_{state}_")
+
+
+def details(result: Result) -> str:
+    """'2 images · 1536x1024 · high · $0.50 · request 1a2b3c4d'."""
+    count = len(result.images)
+    noun = "image" if count == 1 else "images"
+    opts = result.options
+    return (
+        f"{count} {noun} · {opts.size} · {opts.quality} · "
+        f"{format_amount(result.cost_usd, 'usd')} · request `{result.request_id[:8]}`"
+    )
+
+
+def upload_comment(user_id: str, result: Result) -> str:
+    """The comment shown with the uploaded images: who, what, and what it cost."""
+    what = result.prompt or "a variation"
+    return cap(f"<@{user_id}>: {what}\n{details(result)}")
+
+
+@dataclass(frozen=True)
+class CardIds:
+    """What the buttons under a result need: the ledger id, result files and source files."""
+
+    request_id: str
+    file_ids: tuple[str, ...]
+    source_ids: tuple[str, ...] = ()
+
+
+def result_card(user_id: str, result: Result, ids: CardIds) -> tuple[str, list[dict[str, Any]]]:
+    """Text and blocks of the message that carries Vary, Re-roll and Edit under a result."""
+    head = f":frame_with_picture: <@{user_id}>: {result.prompt or 'a variation'}"
+    text = f"{cap(head, MAX_SECTION - 300)}\n{details(result)}"
+    buttons: list[dict[str, Any]] = [
+        button(
+            f"Vary {i + 1}" if len(ids.file_ids) > 1 else "Vary",
+            f"{ACTION_VARY}_{i + 1}",
+            {"r": ids.request_id, "f": [file_id]},
+        )
+        for i, file_id in enumerate(ids.file_ids[:10])
+    ]
+    buttons.append(
+        button("Re-roll", ACTION_REROLL, {"r": ids.request_id, "f": list(ids.source_ids)})
+    )
+    buttons.append(button("Edit", ACTION_EDIT, {"r": ids.request_id, "f": list(ids.file_ids)}))
+    blocks: list[dict[str, Any]] = [
+        {"type": "section", "text": {"type": "mrkdwn", "text": text}},
+        {"type": "actions", "block_id": "imagine_result", "elements": buttons[:25]},
+    ]
+    return cap(text), blocks
+
+
+def button(label: str, action_id: str, value: dict[str, Any]) -> dict[str, Any]:
+    """A button whose value is compact JSON (ids only, so it works after a restart)."""
+    return {
+        "type": "button",
+        "text": {"type": "plain_text", "text": label},
+        "action_id": action_id,
+        "value": json.dumps(value, separators=(",", ":")),
+    }
+
+
+def button_value(raw: str) -> tuple[str, tuple[str, ...]]:
+    """(ledger id, file ids) from a button's value."""
+    value = json.loads(raw)
+    return str(value["r"]), tuple(str(f) for f in value.get("f") or ())
+
+
+def user_list(user_ids: Sequence[str]) -> str:
+    """'<@U1>, <@U2>' or 'nobody'."""
+    return ", ".join(f"<@{u}>" for u in user_ids) or "nobody"

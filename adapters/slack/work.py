@@ -1,0 +1,148 @@
+"""One charged request from start to finish: working message, progress, upload, result card."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable
+
+from slack_sdk.errors import SlackApiError
+
+from adapters.slack.context import Place, Services, notify
+from adapters.slack.files import upload
+from adapters.slack.replies import CardIds, progress_text, result_card, upload_comment
+from bot.errors import NOT_CHARGED, Duplicate, NotAllowed, UserFacingError
+from bot.models import Actor, Progress, Result
+
+log = logging.getLogger(__name__)
+
+NOT_IN_CHANNEL = (
+    "I'm not a member of this channel, so I can't post images here. "
+    f"Invite me with `/invite @Imagine` and try again. {NOT_CHARGED}"
+)
+GENERIC_FAILURE = (
+    f"Something went wrong inside the bot. {NOT_CHARGED} "
+    "The error was logged; tell the bot's admin if it keeps happening."
+)
+MISSING_CHANNEL = {"not_in_channel", "channel_not_found", "is_archived"}
+
+
+class Tracker:
+    """The working message of one request: posted at its first step, updated as it runs."""
+
+    def __init__(self, svc: Services, place: Place) -> None:
+        self.svc = svc
+        self.place = place
+        self.kind = "generate"
+        self.prompt = ""
+        self.source_ids: tuple[str, ...] = ()
+        self.ts: str | None = None
+
+    def describe(self, kind: str, prompt: str, source_ids: tuple[str, ...] = ()) -> None:
+        """Say what is being made, before the handler is called."""
+        self.kind, self.prompt, self.source_ids = kind, prompt, source_ids
+
+    async def progress(self, step: Progress) -> None:
+        """The handler's progress callback."""
+        text = progress_text(self.place.user_id, self.kind, self.prompt, step)
+        client = self.svc.client
+        if self.ts is None:
+            try:
+                posted = await client.chat_postMessage(
+                    channel=self.place.channel_id, thread_ts=self.place.thread_ts, text=text
+                )
+            except SlackApiError as exc:
+                if exc.response.get("error") in MISSING_CHANNEL:
+                    raise NotAllowed(NOT_IN_CHANNEL) from None
+                raise
+            self.ts = str(posted["ts"])
+            return
+        try:
+            await client.chat_update(channel=self.place.channel_id, ts=self.ts, text=text)
+        except SlackApiError as exc:
+            log.warning("progress update failed (%s)", exc.response.get("error"))
+
+    async def discard(self) -> None:
+        """Remove the working message of a request that did not finish."""
+        if self.ts is None:
+            return
+        try:
+            await self.svc.client.chat_delete(channel=self.place.channel_id, ts=self.ts)
+        except SlackApiError as exc:
+            log.warning("could not delete the working message (%s)", exc.response.get("error"))
+        self.ts = None
+
+
+Start = Callable[[Actor, Tracker], Awaitable[Result]]
+
+
+async def perform(
+    svc: Services, place: Place, key: str, start: Start, *, repeated: str | None = None
+) -> None:
+    """Run one request once per idempotency key, then show its images or its error.
+
+    A repeat of a key already in the ledger (a Slack retry) is ignored quietly, unless
+    `repeated` gives a message for it (a button pressed again later).
+    """
+    async with svc.job(key) as first:
+        if not first:
+            log.info("ignored a repeat of %s while it runs", key)
+            return
+        tracker = Tracker(svc, place)
+        try:
+            result = await start(await svc.actor(place), tracker)
+        except Duplicate:
+            log.info("ignored a repeat of %s (already in the ledger)", key)
+            await tracker.discard()
+            if repeated is not None:
+                await notify(svc, place, repeated)
+            return
+        except UserFacingError as exc:
+            await tracker.discard()
+            await notify(svc, place, exc.message)
+            return
+        except Exception:
+            log.exception("Slack request %s failed", key)
+            await tracker.discard()
+            await notify(svc, place, GENERIC_FAILURE)
+            return
+        await deliver(svc, place, tracker, result)
+
+
+async def deliver(svc: Services, place: Place, tracker: Tracker, result: Result) -> None:
+    """Upload the images with prompt and cost, then turn the working message into the card."""
+    client = svc.client
+    try:
+        file_ids = await upload(
+            client,
+            place.channel_id,
+            place.thread_ts,
+            result.images,
+            upload_comment(place.user_id, result),
+        )
+    except SlackApiError as exc:
+        error = exc.response.get("error")
+        log.error("upload of request %s failed (%s)", result.request_id, error)
+        await tracker.discard()
+        await notify(
+            svc,
+            place,
+            f"The images of request {result.request_id[:8]} were made (and charged) but Slack "
+            f"refused the upload ({error}). Tell the bot's admin: the app needs files:write "
+            "and must be a member of this channel.",
+        )
+        return
+    ids = CardIds(result.request_id, tuple(file_ids), tracker.source_ids)
+    text, blocks = result_card(place.user_id, result, ids)
+    try:
+        if tracker.ts is None:
+            await client.chat_postMessage(
+                channel=place.channel_id, thread_ts=place.thread_ts, text=text, blocks=blocks
+            )
+        else:
+            await client.chat_update(
+                channel=place.channel_id, ts=tracker.ts, text=text, blocks=blocks
+            )
+    except SlackApiError as exc:
+        log.warning(
+            "could not post the buttons of %s (%s)", result.request_id, exc.response.get("error")
+        )
