@@ -1,0 +1,420 @@
+"""A local Slack Web API on 127.0.0.1 that records everything the bot sends.
+
+    async with FakeSlack() as slack:            # slack.api_url == "http://127.0.0.1:<port>/api/"
+        photo = slack.add_file(png, "balloon.png")          # a user's upload (url_private here)
+        msg = slack.add_message("C1", "look", files=[photo])  # a message carrying it
+        slack.files_read = False                # downloads answer Slack's HTML login page
+        await slack.wait_for(lambda: slack.calls("files.completeUploadExternal"))
+
+Web API methods (POST or GET /api/<method>, token in `Authorization: Bearer`): auth.test
+(scopes in the `x-oauth-scopes` header), chat.postMessage / update / delete / postEphemeral,
+views.open, users.info, conversations.replies, files.info, files.getUploadURLExternal ->
+POST /upload/<file id> -> files.completeUploadExternal (the three steps of files_upload_v2).
+Files: GET /files-pri/<id>/<name> redirects to /download/<id>; both need the bot token and
+the files:read scope, else they answer 200 with an HTML login page, as Slack does.
+`slack.response_url()` hands out URLs whose POSTs land in `slack.responses`.
+Run as a process: `python -m tests.fakes.slack --port 0` prints its API URL and serves
+GET /_fake/calls (every call as JSON) until SIGTERM or SIGINT.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import itertools
+import json
+import signal
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from aiohttp import web
+
+TOKEN = "xoxb-fake-bot-token"
+TEAM = "T0FAKE"
+BOT_USER = "UBOT"
+SCOPES = (
+    "app_mentions:read",
+    "channels:history",
+    "chat:write",
+    "commands",
+    "files:read",
+    "files:write",
+    "groups:history",
+    "users:read",
+)
+LOGIN_PAGE = b"<!DOCTYPE html><html><head><title>Slack</title></head><body>Sign in</body></html>"
+NEEDS_SCOPE = {
+    "conversations.replies": "channels:history",
+    "files.info": "files:read",
+    "files.getUploadURLExternal": "files:write",
+    "files.completeUploadExternal": "files:write",
+    "users.info": "users:read",
+}
+
+
+@dataclass
+class Call:
+    """One Web API call as the fake saw it."""
+
+    method: str
+    args: dict[str, Any]
+    headers: dict[str, str]
+
+
+@dataclass
+class Upload:
+    """Bytes posted to an upload URL."""
+
+    file_id: str
+    filename: str
+    data: bytes = b""
+
+
+@dataclass
+class FakeSlack:
+    """The fake server; every attribute may be changed by a test while it runs."""
+
+    token: str = TOKEN
+    scopes: tuple[str, ...] = SCOPES
+    files_read: bool = True
+    users: dict[str, dict[str, Any]] = field(default_factory=dict)
+    not_in_channel: set[str] = field(default_factory=set)
+    port: int = 0
+    log: list[Call] = field(default_factory=list)
+    messages: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
+    files: dict[str, dict[str, Any]] = field(default_factory=dict)
+    file_data: dict[str, bytes] = field(default_factory=dict)
+    uploads: dict[str, Upload] = field(default_factory=dict)
+    views: list[dict[str, Any]] = field(default_factory=list)
+    responses: list[dict[str, Any]] = field(default_factory=list)
+    downloads: list[dict[str, str]] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        self._ids = itertools.count(1)
+        self._clock = int(time.time())
+        self._runner: web.AppRunner | None = None
+
+    # ---- test helpers -------------------------------------------------------------------
+
+    @property
+    def origin(self) -> str:
+        """http://127.0.0.1:<port>"""
+        return f"http://127.0.0.1:{self.port}"
+
+    @property
+    def api_url(self) -> str:
+        """The Web API base for SLACK_API_URL."""
+        return f"{self.origin}/api/"
+
+    def calls(self, method: str) -> list[Call]:
+        """Every call of one Web API method, in order."""
+        return [call for call in self.log if call.method == method]
+
+    def response_url(self) -> str:
+        """A fresh response_url whose POSTs are kept in `responses`."""
+        return f"{self.origin}/response/{next(self._ids)}"
+
+    def add_file(
+        self, data: bytes, name: str, mimetype: str | None = None, file_id: str | None = None
+    ) -> dict[str, Any]:
+        """A file someone uploaded; returns its Slack file object."""
+        file_id = file_id or f"F{next(self._ids):08d}"
+        self.file_data[file_id] = data
+        obj = {
+            "id": file_id,
+            "name": name,
+            "title": name,
+            "mimetype": mimetype or _mimetype(data, name),
+            "size": len(data),
+            "url_private": f"{self.origin}/files-pri/{TEAM}-{file_id}/{name}",
+            "url_private_download": f"{self.origin}/files-pri/{TEAM}-{file_id}/download/{name}",
+        }
+        self.files[file_id] = obj
+        return obj
+
+    def add_message(
+        self,
+        channel: str,
+        text: str = "",
+        *,
+        user: str = "UOTHER",
+        files: list[dict[str, Any]] | None = None,
+        thread_ts: str | None = None,
+    ) -> dict[str, Any]:
+        """A message in a channel (or thread); returns it with its ts."""
+        message: dict[str, Any] = {"type": "message", "user": user, "text": text, "ts": self._ts()}
+        if files:
+            message["files"] = files
+        if thread_ts:
+            message["thread_ts"] = thread_ts
+        self.messages.setdefault(channel, []).append(message)
+        return message
+
+    async def wait_for(self, predicate: Callable[[], object], timeout: float = 15.0) -> Any:
+        """Poll until `predicate()` is truthy (returns it); AssertionError after `timeout` s."""
+        deadline = time.monotonic() + timeout
+        while True:
+            value = predicate()
+            if value:
+                return value
+            if time.monotonic() > deadline:
+                raise AssertionError(f"condition not met; calls: {[c.method for c in self.log]}")
+            await asyncio.sleep(0.02)
+
+    # ---- server ---------------------------------------------------------------------------
+
+    async def start(self) -> FakeSlack:
+        """Listen on 127.0.0.1."""
+        app = web.Application(client_max_size=64 * 1024 * 1024)
+        app.add_routes(
+            [
+                web.route("*", "/api/{method}", self._api),
+                web.post("/upload/{file_id}", self._upload),
+                web.get("/files-pri/{key}/{name:.*}", self._private),
+                web.get("/download/{file_id}", self._download),
+                web.post("/response/{n}", self._response),
+                web.get("/_fake/calls", self._dump),
+            ]
+        )
+        self._runner = web.AppRunner(app, shutdown_timeout=0.5, access_log=None)
+        await self._runner.setup()
+        await web.TCPSite(self._runner, "127.0.0.1", self.port).start()
+        self.port = self._runner.addresses[0][1]
+        return self
+
+    async def close(self) -> None:
+        """Stop listening."""
+        if self._runner is not None:
+            await self._runner.cleanup()
+            self._runner = None
+
+    async def __aenter__(self) -> FakeSlack:
+        return await self.start()
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        await self.close()
+
+    def _ts(self) -> str:
+        return f"{self._clock}.{next(self._ids):06d}"
+
+    def _authorized(self, request: web.Request) -> bool:
+        return request.headers.get("Authorization", "") == f"Bearer {self.token}"
+
+    async def _api(self, request: web.Request) -> web.Response:
+        method = request.match_info["method"]
+        args = await _args(request)
+        self.log.append(Call(method, args, {k.lower(): v for k, v in request.headers.items()}))
+        if not self._authorized(request):
+            return web.json_response({"ok": False, "error": "invalid_auth"})
+        needed = NEEDS_SCOPE.get(method)
+        if needed is not None and needed not in self.scopes:
+            return web.json_response({"ok": False, "error": "missing_scope", "needed": needed})
+        answer = getattr(self, "_m_" + method.replace(".", "_"), None)
+        if answer is None:
+            return web.json_response({"ok": False, "error": "unknown_method"}, status=404)
+        body, headers = answer(args)
+        return web.json_response(body, headers=headers)
+
+    def _m_auth_test(self, args: dict[str, Any]) -> tuple[dict[str, Any], dict[str, str]]:
+        body = {
+            "ok": True,
+            "url": "https://fake.slack.com/",
+            "team": "Fake Team",
+            "user": "imagine",
+            "team_id": TEAM,
+            "user_id": BOT_USER,
+            "bot_id": "BBOT",
+            "is_enterprise_install": False,
+        }
+        return body, {"x-oauth-scopes": ",".join(self.scopes)}
+
+    def _m_chat_postMessage(self, args: dict[str, Any]) -> tuple[dict[str, Any], dict[str, str]]:
+        channel = str(args.get("channel"))
+        if channel in self.not_in_channel:
+            return {"ok": False, "error": "not_in_channel"}, {}
+        message = self.add_message(
+            channel, str(args.get("text", "")), user=BOT_USER, thread_ts=args.get("thread_ts")
+        )
+        if args.get("blocks"):
+            message["blocks"] = _json(args["blocks"])
+        return {"ok": True, "channel": channel, "ts": message["ts"], "message": message}, {}
+
+    def _m_chat_update(self, args: dict[str, Any]) -> tuple[dict[str, Any], dict[str, str]]:
+        message = self._find(str(args.get("channel")), str(args.get("ts")))
+        if message is None:
+            return {"ok": False, "error": "message_not_found"}, {}
+        message["text"] = args.get("text", message["text"])
+        if "blocks" in args:
+            message["blocks"] = _json(args["blocks"])
+        return {
+            "ok": True,
+            "channel": args["channel"],
+            "ts": message["ts"],
+            "text": message["text"],
+        }, {}
+
+    def _m_chat_delete(self, args: dict[str, Any]) -> tuple[dict[str, Any], dict[str, str]]:
+        channel = str(args.get("channel"))
+        message = self._find(channel, str(args.get("ts")))
+        if message is None:
+            return {"ok": False, "error": "message_not_found"}, {}
+        self.messages[channel].remove(message)
+        return {"ok": True, "channel": channel, "ts": message["ts"]}, {}
+
+    def _m_chat_postEphemeral(self, args: dict[str, Any]) -> tuple[dict[str, Any], dict[str, str]]:
+        if str(args.get("channel")) in self.not_in_channel:
+            return {"ok": False, "error": "not_in_channel"}, {}
+        return {"ok": True, "message_ts": self._ts()}, {}
+
+    def _m_views_open(self, args: dict[str, Any]) -> tuple[dict[str, Any], dict[str, str]]:
+        view = dict(_json(args.get("view", "{}")))
+        view["id"] = f"V{next(self._ids):08d}"
+        self.views.append(view)
+        return {"ok": True, "view": view}, {}
+
+    def _m_users_info(self, args: dict[str, Any]) -> tuple[dict[str, Any], dict[str, str]]:
+        user_id = str(args.get("user"))
+        user = {"id": user_id, "team_id": TEAM, "is_admin": False, "is_owner": False}
+        user.update(self.users.get(user_id, {}))
+        return {"ok": True, "user": user}, {}
+
+    def _m_conversations_replies(
+        self, args: dict[str, Any]
+    ) -> tuple[dict[str, Any], dict[str, str]]:
+        ts = str(args.get("ts"))
+        thread = [
+            m
+            for m in self.messages.get(str(args.get("channel")), [])
+            if m["ts"] == ts or m.get("thread_ts") == ts
+        ]
+        if not thread:
+            return {"ok": False, "error": "thread_not_found"}, {}
+        thread.sort(key=lambda m: float(m["ts"]))
+        return {"ok": True, "messages": thread[: int(args.get("limit") or 1000)]}, {}
+
+    def _m_files_info(self, args: dict[str, Any]) -> tuple[dict[str, Any], dict[str, str]]:
+        obj = self.files.get(str(args.get("file")))
+        if obj is None:
+            return {"ok": False, "error": "file_not_found"}, {}
+        return {"ok": True, "file": obj}, {}
+
+    def _m_files_getUploadURLExternal(
+        self, args: dict[str, Any]
+    ) -> tuple[dict[str, Any], dict[str, str]]:
+        file_id = f"F{next(self._ids):08d}"
+        self.uploads[file_id] = Upload(file_id, str(args.get("filename")))
+        return {"ok": True, "upload_url": f"{self.origin}/upload/{file_id}", "file_id": file_id}, {}
+
+    def _m_files_completeUploadExternal(
+        self, args: dict[str, Any]
+    ) -> tuple[dict[str, Any], dict[str, str]]:
+        shared = []
+        for item in _json(args.get("files", "[]")):
+            upload = self.uploads.get(str(item["id"]))
+            if upload is None or not upload.data:
+                return {"ok": False, "error": "file_not_found"}, {}
+            obj = self.add_file(upload.data, upload.filename, file_id=upload.file_id)
+            obj["title"] = item.get("title") or upload.filename
+            shared.append(obj)
+        channel = args.get("channel_id")
+        if channel:
+            if channel in self.not_in_channel:
+                return {"ok": False, "error": "not_in_channel"}, {}
+            self.add_message(
+                str(channel),
+                str(args.get("initial_comment", "")),
+                user=BOT_USER,
+                files=shared,
+                thread_ts=args.get("thread_ts"),
+            )
+        return {"ok": True, "files": [{"id": f["id"], "title": f["title"]} for f in shared]}, {}
+
+    def _find(self, channel: str, ts: str) -> dict[str, Any] | None:
+        return next((m for m in self.messages.get(channel, []) if m["ts"] == ts), None)
+
+    async def _upload(self, request: web.Request) -> web.Response:
+        upload = self.uploads.get(request.match_info["file_id"])
+        if upload is None:
+            return web.Response(status=404, text="no such upload")
+        upload.data = await request.read()
+        return web.Response(text=f"OK - {len(upload.data)}")
+
+    def _can_read(self, request: web.Request) -> bool:
+        return self._authorized(request) and self.files_read
+
+    async def _private(self, request: web.Request) -> web.Response:
+        self.downloads.append(
+            {"path": request.path, "auth": request.headers.get("Authorization", "")}
+        )
+        if not self._can_read(request):
+            return web.Response(body=LOGIN_PAGE, content_type="text/html")
+        file_id = request.match_info["key"].rpartition("-")[2]
+        raise web.HTTPFound(f"/download/{file_id}")
+
+    async def _download(self, request: web.Request) -> web.Response:
+        if not self._can_read(request):
+            return web.Response(body=LOGIN_PAGE, content_type="text/html")
+        file_id = request.match_info["file_id"]
+        data = self.file_data.get(file_id)
+        if data is None:
+            return web.Response(status=404, text="not found")
+        return web.Response(body=data, content_type=self.files[file_id]["mimetype"])
+
+    async def _response(self, request: web.Request) -> web.Response:
+        self.responses.append(await request.json())
+        return web.Response(text="ok")
+
+    async def _dump(self, request: web.Request) -> web.Response:
+        calls = [{"method": c.method, "args": c.args} for c in self.log]
+        return web.json_response({"calls": calls, "responses": self.responses})
+
+
+async def _args(request: web.Request) -> dict[str, Any]:
+    args: dict[str, Any] = dict(request.query)
+    if request.content_type == "application/json":
+        args.update(await request.json())
+    elif request.can_read_body:
+        args.update({k: v for k, v in (await request.post()).items() if isinstance(v, str)})
+    return args
+
+
+def _json(value: Any) -> Any:
+    return json.loads(value) if isinstance(value, str) else value
+
+
+def _mimetype(data: bytes, name: str) -> str:
+    if data.startswith(b"\x89PNG"):
+        return "image/png"
+    if data.startswith(b"\xff\xd8"):
+        return "image/jpeg"
+    if data[:4] == b"RIFF" and data[8:12] == b"WEBP":
+        return "image/webp"
+    return "application/pdf" if name.endswith(".pdf") else "text/plain"
+
+
+async def _run(args: argparse.Namespace) -> None:
+    slack = FakeSlack(port=args.port, token=args.token)
+    await slack.start()
+    print(slack.api_url, flush=True)
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, stop.set)
+    await stop.wait()
+    await slack.close()
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Serve the fake Slack Web API as a process."""
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--port", type=int, default=0)
+    parser.add_argument("--token", default=TOKEN)
+    with contextlib.suppress(KeyboardInterrupt):
+        asyncio.run(_run(parser.parse_args(argv)))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,185 @@
+"""The bot's side of the Slack tests: a SlackAdapter in HTTP mode on 127.0.0.1, fed signed requests.
+
+    async with running_bot(tmp_path, slack, gateway) as bot:
+        response = await bot.command("a red balloon --n 2")        # signed POST /slack/events
+        await slack.wait_for(lambda: slack.calls("files.completeUploadExternal"))
+
+Everything is real: the fake Slack Web API (tests/fakes/slack.py), the fake image gateway
+(tests/fakes/gateway.py) behind bot.gateway.GatewayClient, a SQLite file, the aiohttp server
+that `imagine-bot run` would mount `adapter.routes()` on.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import time
+from collections.abc import AsyncIterator, Mapping
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from itertools import count
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlencode
+
+import httpx
+from aiohttp import web
+from slack_sdk.signature import SignatureVerifier
+
+from adapters.slack import SlackAdapter
+from bot.config import Settings, load_settings
+from bot.gateway import GatewayClient
+from bot.handler import ImagineHandler
+from bot.models import LedgerEntry
+from bot.store import Store, open_store
+from tests.fakes.gateway import FakeGateway
+from tests.fakes.slack import TEAM, TOKEN, FakeSlack
+
+SECRET = "fake-signing-secret"
+NOW = datetime(2030, 1, 2, 12, 0, 0, tzinfo=UTC)
+_ids = count(1)
+
+
+def signed_headers(
+    body: str, *, secret: str = SECRET, timestamp: int | None = None
+) -> dict[str, str]:
+    """X-Slack-Request-Timestamp and X-Slack-Signature for a body, as Slack computes them."""
+    stamp = str(int(time.time()) if timestamp is None else timestamp)
+    signature = SignatureVerifier(secret).generate_signature(timestamp=stamp, body=body)
+    return {"X-Slack-Request-Timestamp": stamp, "X-Slack-Signature": signature}
+
+
+@dataclass
+class SlackBot:
+    """A running adapter and what it stands on."""
+
+    adapter: SlackAdapter
+    handler: ImagineHandler
+    store: Store
+    slack: FakeSlack
+    url: str
+    http: httpx.AsyncClient
+    sent: list[dict[str, Any]] = field(default_factory=list)
+
+    async def post(
+        self,
+        body: str,
+        content_type: str,
+        *,
+        headers: Mapping[str, str] | None = None,
+        secret: str = SECRET,
+        timestamp: int | None = None,
+    ) -> httpx.Response:
+        """POST a body signed with `secret` (and `timestamp`) to /slack/events."""
+        sent = {
+            "Content-Type": content_type,
+            **signed_headers(body, secret=secret, timestamp=timestamp),
+        }
+        sent.update(headers or {})
+        return await self.http.post(self.url, content=body.encode(), headers=sent)
+
+    async def command(self, text: str, *, user: str = "U1", channel: str = "C1") -> httpx.Response:
+        """A slash command, as Slack posts it (form-encoded, with a response_url)."""
+        form = {
+            "token": "legacy",
+            "team_id": TEAM,
+            "team_domain": "fake",
+            "channel_id": channel,
+            "channel_name": "general",
+            "user_id": user,
+            "user_name": user.lower(),
+            "command": "/imagine",
+            "text": text,
+            "api_app_id": "A0FAKE",
+            "response_url": self.slack.response_url(),
+            "trigger_id": f"trigger-{next(_ids)}",
+        }
+        self.sent.append(form)
+        return await self.post(urlencode(form), "application/x-www-form-urlencoded")
+
+    async def interactive(self, payload: dict[str, Any]) -> httpx.Response:
+        """An interactive payload (shortcut, button, view submission): form `payload=<json>`."""
+        payload = {"team": {"id": TEAM, "domain": "fake"}, "api_app_id": "A0FAKE", **payload}
+        payload.setdefault("trigger_id", f"trigger-{next(_ids)}")
+        self.sent.append(payload)
+        body = urlencode({"payload": json.dumps(payload)})
+        return await self.post(body, "application/x-www-form-urlencoded")
+
+    async def event(
+        self, event: dict[str, Any], *, event_id: str | None = None, retry: int | None = None
+    ) -> httpx.Response:
+        """An Events API callback (JSON); `retry` adds X-Slack-Retry-Num as Slack's retries do."""
+        envelope = {
+            "token": "legacy",
+            "team_id": TEAM,
+            "api_app_id": "A0FAKE",
+            "event": {"event_ts": event.get("ts"), **event},
+            "type": "event_callback",
+            "event_id": event_id or f"Ev{next(_ids):08d}",
+            "event_time": int(time.time()),
+            "authorizations": [{"team_id": TEAM, "user_id": "UBOT", "is_bot": True}],
+        }
+        headers = {}
+        if retry is not None:
+            headers = {"X-Slack-Retry-Num": str(retry), "X-Slack-Retry-Reason": "http_timeout"}
+        return await self.post(json.dumps(envelope), "application/json", headers=headers)
+
+    async def entries(self) -> list[LedgerEntry]:
+        """Every ledger row, oldest first."""
+        return [
+            e
+            async for e in self.store.export(
+                datetime(2000, 1, 1, tzinfo=UTC), datetime(2100, 1, 1, tzinfo=UTC)
+            )
+        ]
+
+
+def bot_settings(db: Path, slack: FakeSlack, gateway: FakeGateway, **extra: Any) -> Settings:
+    """Settings for HTTP mode against the fakes."""
+    values: dict[str, Any] = {
+        "SLACK_BOT_TOKEN": TOKEN,
+        "SLACK_SIGNING_SECRET": SECRET,
+        "SLACK_API_URL": slack.api_url,
+        "IMAGINE_GATEWAY_URL": gateway.url,
+        "IMAGINE_GATEWAY_KEY": "gateway-key",
+        "IMAGINE_DATABASE_URL": f"sqlite:///{db}",
+        "IMAGINE_STREAM_PREVIEWS": False,
+        "IMAGINE_SHUTDOWN_GRACE": 5,
+        **extra,
+    }
+    return load_settings(env_file=None, **values)
+
+
+@asynccontextmanager
+async def running_bot(
+    db: Path, slack: FakeSlack, gateway: FakeGateway, **extra: Any
+) -> AsyncIterator[SlackBot]:
+    """Start store, handler, adapter and its HTTP route; stop them all afterwards."""
+    settings = bot_settings(db, slack, gateway, **extra)
+    store = await open_store(settings.database_url)
+    async with httpx.AsyncClient(timeout=30) as http:
+        handler = ImagineHandler(
+            settings, store, GatewayClient.from_settings(http, settings), clock=lambda: NOW
+        )
+        adapter = SlackAdapter(settings, handler, http)
+        running = asyncio.create_task(adapter.run())
+        server = web.Application()
+        server.add_routes(adapter.routes())
+        runner = web.AppRunner(server, access_log=None)
+        await runner.setup()
+        await web.TCPSite(runner, "127.0.0.1", 0).start()
+        port = runner.addresses[0][1]
+        try:
+            await slack.wait_for(lambda: adapter.ready or running.done())
+            if running.done():
+                running.result()
+            yield SlackBot(
+                adapter, handler, store, slack, f"http://127.0.0.1:{port}/slack/events", http
+            )
+        finally:
+            await handler.drain(5)
+            await adapter.close()
+            await running
+            await runner.cleanup()
+            await store.close()
