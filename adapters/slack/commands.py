@@ -46,7 +46,10 @@ def register(app: AsyncApp, svc: Services) -> None:
     async def acknowledge(ack: AsyncAck, command: dict[str, Any]) -> None:
         kind, _ = subcommand(str(command.get("text", "")))
         if kind == "help":
-            await ack(text=HELP.replace("/imagine", str(command.get("command", "/imagine"))))
+            await ack(
+                response_type="ephemeral",
+                text=HELP.replace("/imagine", str(command.get("command", "/imagine"))),
+            )
             return
         await ack()
 

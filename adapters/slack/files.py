@@ -119,9 +119,18 @@ async def download(http: httpx.AsyncClient, file: SlackFile, token: str, max_byt
 def too_large(file: SlackFile, max_bytes: int) -> ImageRejected:
     """The error for a file over the size limit."""
     return ImageRejected(
-        f"{file.name} is too large: the limit is {max_bytes / 1024 / 1024:.0f} MB. "
+        f"{file.name} is too large: the limit is {size_text(max_bytes)}. "
         f"{NOT_CHARGED} Use a smaller image."
     )
+
+
+def size_text(count: int) -> str:
+    """'25 MB', '512 KB' or '900 bytes'."""
+    if count >= 1024 * 1024:
+        return f"{count / 1024 / 1024:.3g} MB"
+    if count >= 1024:
+        return f"{count / 1024:.3g} KB"
+    return f"{count} bytes"
 
 
 async def load_sources(

@@ -12,6 +12,7 @@ that `imagine-bot run` would mount `adapter.routes()` on.
 from __future__ import annotations
 
 import asyncio
+import io
 import json
 import time
 from collections.abc import AsyncIterator, Mapping
@@ -25,6 +26,7 @@ from urllib.parse import urlencode
 
 import httpx
 from aiohttp import web
+from PIL import Image
 from slack_sdk.signature import SignatureVerifier
 
 from adapters.slack import SlackAdapter
@@ -39,6 +41,13 @@ from tests.fakes.slack import TEAM, TOKEN, FakeSlack
 SECRET = "fake-signing-secret"
 NOW = datetime(2030, 1, 2, 12, 0, 0, tzinfo=UTC)
 _ids = count(1)
+
+
+def png(width: int = 300, height: int = 200, colour: tuple[int, int, int] = (200, 40, 40)) -> bytes:
+    """A small PNG, as a person might upload."""
+    out = io.BytesIO()
+    Image.new("RGB", (width, height), colour).save(out, "PNG")
+    return out.getvalue()
 
 
 def signed_headers(

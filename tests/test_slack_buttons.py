@@ -1,0 +1,194 @@
+"""Vary, Re-roll and Edit under a result: ids only, so they survive a restart; one charge each."""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from adapters.slack.actions import PRESSED_BEFORE
+from bot.models import Scope
+from tests.fakes.gateway import FakeGateway
+from tests.fakes.slack import TEAM, FakeSlack
+from tests.fakes.slack_app import running_bot
+
+
+@pytest.fixture
+async def slack() -> AsyncIterator[FakeSlack]:
+    async with FakeSlack() as fake:
+        yield fake
+
+
+@pytest.fixture
+async def gateway() -> AsyncIterator[FakeGateway]:
+    async with FakeGateway() as fake:
+        yield fake
+
+
+def cards(slack: FakeSlack) -> list[dict[str, Any]]:
+    """Messages in C1 carrying result buttons, oldest first."""
+    return [m for m in slack.messages.get("C1", []) if m.get("blocks")]
+
+
+def buttons(card: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    """The card's buttons by label."""
+    return {b["text"]["text"]: b for b in card["blocks"][1]["elements"]}
+
+
+def click(card: dict[str, Any], label: str, slack: FakeSlack, user: str = "U1") -> dict[str, Any]:
+    """A block_actions payload for one button of a card."""
+    button = buttons(card)[label]
+    return {
+        "type": "block_actions",
+        "user": {"id": user},
+        "channel": {"id": "C1"},
+        "container": {"type": "message", "message_ts": card["ts"], "channel_id": "C1"},
+        "message": card,
+        "response_url": slack.response_url(),
+        "actions": [
+            {
+                "type": "button",
+                "action_id": button["action_id"],
+                "block_id": "imagine_result",
+                "value": button["value"],
+                "action_ts": f"17000000{len(slack.log)}.0001",
+            }
+        ],
+    }
+
+
+def uploaded_ids(slack: FakeSlack, index: int) -> list[str]:
+    """The file ids of the index-th upload."""
+    call = slack.calls("files.completeUploadExternal")[index]
+    return [f["id"] for f in json.loads(call.args["files"])]
+
+
+async def test_buttons_work_after_a_restart(
+    tmp_path: Path, slack: FakeSlack, gateway: FakeGateway
+) -> None:
+    db = tmp_path / "imagine.db"
+    async with running_bot(db, slack, gateway) as bot:
+        await bot.command("a red balloon --n 2")
+        [card] = await slack.wait_for(lambda: cards(slack))
+        [original] = await bot.entries()
+    first_files = uploaded_ids(slack, 0)
+
+    async with running_bot(db, slack, gateway) as bot:
+        await bot.interactive(click(card, "Vary 2", slack))
+        await slack.wait_for(lambda: len(cards(slack)) == 2)
+        varied = gateway.image_requests[1]
+        assert varied.path == "/v1/images/edits"
+        assert [p.data for p in varied.files("image[]")] == [slack.file_data[first_files[1]]]
+        assert varied.fields["n"] == "1"
+
+        await bot.interactive(click(card, "Re-roll", slack))
+        await slack.wait_for(lambda: len(cards(slack)) == 3)
+        rerolled = gateway.image_requests[2]
+        assert rerolled.path == "/v1/images/generations"
+        assert (rerolled.fields["prompt"], rerolled.fields["n"]) == ("a red balloon", 2)
+
+        await bot.interactive(click(card, "Edit", slack))
+        [view] = await slack.wait_for(lambda: slack.views)
+        assert json.loads(view["private_metadata"])["r"] == original.id
+        values = {
+            "image": {"value": {"selected_option": {"value": "0"}}},
+            "instruction": {"value": {"value": "make it blue"}},
+        }
+        submitted = {"type": "view_submission", "user": {"id": "U1"}, "view": view}
+        submitted["view"] = {**view, "state": {"values": values}}
+        await bot.interactive(submitted)
+        await slack.wait_for(lambda: len(cards(slack)) == 4)
+        edited = gateway.image_requests[3]
+        assert [p.data for p in edited.files("image[]")] == [slack.file_data[first_files[0]]]
+
+        edit_card = cards(slack)[3]
+        assert json.loads(buttons(edit_card)["Re-roll"]["value"])["f"] == [first_files[0]]
+        await bot.interactive(click(edit_card, "Re-roll", slack))
+        await slack.wait_for(lambda: len(cards(slack)) == 5)
+        again = gateway.image_requests[4]
+        assert again.fields["prompt"] == "make it blue"
+        assert [p.data for p in again.files("image[]")] == [slack.file_data[first_files[0]]]
+
+        entries = {e.idempotency_key: e for e in await bot.entries()}
+    vary = entries.pop(f"slack:imagine_vary_2:{original.id}:U1")
+    reroll = entries.pop(f"slack:imagine_reroll:{original.id}:U1")
+    edit = entries.pop(f"slack:view:{view['id']}")
+    edit_again = entries.pop(f"slack:imagine_reroll:{edit.id}:U1")
+    assert list(entries.values()) == [original]
+    assert [vary.kind, reroll.kind, edit.kind, edit_again.kind] == [
+        "vary",
+        "generate",
+        "edit",
+        "edit",
+    ]
+    assert [vary.parent_id, reroll.parent_id, edit.parent_id] == [original.id] * 3
+    assert edit_again.parent_id == edit.id
+    assert {vary.status, reroll.status, edit.status, edit_again.status} == {"succeeded"}
+
+
+async def test_a_double_click_charges_once_and_a_later_click_is_explained(
+    tmp_path: Path, slack: FakeSlack, gateway: FakeGateway, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.INFO, logger="adapters.slack")
+    async with running_bot(tmp_path / "imagine.db", slack, gateway) as bot:
+        await bot.command("a red balloon")
+        [card] = await slack.wait_for(lambda: cards(slack))
+        gateway.fail("delay", seconds=1.0)  # the first click is still running at the second
+        await bot.interactive(click(card, "Re-roll", slack))
+        await bot.interactive(click(card, "Re-roll", slack))
+        await slack.wait_for(lambda: len(cards(slack)) == 2)
+        assert any("while it runs" in r.getMessage() for r in caplog.records)
+        assert slack.responses == []
+
+        await bot.interactive(click(card, "Re-roll", slack))
+        [told] = await slack.wait_for(lambda: slack.responses)
+        assert told["text"] == PRESSED_BEFORE
+        assert len(await bot.entries()) == 2
+    assert len(gateway.image_requests) == 2
+
+
+async def test_others_may_not_vary_when_the_channel_forbids_it(
+    tmp_path: Path, slack: FakeSlack, gateway: FakeGateway
+) -> None:
+    async with running_bot(tmp_path / "imagine.db", slack, gateway) as bot:
+        await bot.handler.set_limits(
+            Scope("slack", TEAM, "C1"), {"others_can_vary": "false"}, "UADMIN"
+        )
+        await bot.command("a red balloon")
+        [card] = await slack.wait_for(lambda: cards(slack))
+        await bot.interactive(click(card, "Vary", slack, user="U2"))
+        [told] = await slack.wait_for(lambda: slack.responses)
+        assert told["text"] == (
+            "In this channel only the person who made an image can vary or re-roll it. "
+            "Start your own with /imagine."
+        )
+        assert len(await bot.entries()) == 1
+    assert len(gateway.image_requests) == 1
+
+
+async def test_a_damaged_button_is_explained(
+    tmp_path: Path, slack: FakeSlack, gateway: FakeGateway
+) -> None:
+    async with running_bot(tmp_path / "imagine.db", slack, gateway) as bot:
+        card = {
+            "ts": "1.0",
+            "blocks": [
+                {},
+                {
+                    "elements": [
+                        {
+                            "text": {"text": "Vary"},
+                            "action_id": "imagine_vary_1",
+                            "value": "not json",
+                        }
+                    ]
+                },
+            ],
+        }
+        await bot.interactive(click(card, "Vary", slack))
+        [told] = await slack.wait_for(lambda: slack.responses)
+    assert told["text"] == "That button is damaged or too old; start a new /imagine."

@@ -1,0 +1,163 @@
+"""/imagine end to end: signed slash commands in, uploads and messages out at the fake Slack."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+
+from adapters.slack.work import NOT_IN_CHANNEL
+from bot.models import Scope
+from tests.fakes.gateway import FakeGateway
+from tests.fakes.slack import TEAM, FakeSlack
+from tests.fakes.slack_app import SlackBot, running_bot
+
+PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
+
+
+@pytest.fixture
+async def slack() -> AsyncIterator[FakeSlack]:
+    async with FakeSlack() as fake:
+        yield fake
+
+
+@pytest.fixture
+async def gateway() -> AsyncIterator[FakeGateway]:
+    async with FakeGateway() as fake:
+        yield fake
+
+
+@pytest.fixture
+async def bot(tmp_path: Path, slack: FakeSlack, gateway: FakeGateway) -> AsyncIterator[SlackBot]:
+    async with running_bot(tmp_path / "imagine.db", slack, gateway) as running:
+        yield running
+
+
+def cards(slack: FakeSlack) -> list[dict[str, object]]:
+    """Result cards: chat.update calls that carry the buttons."""
+    return [call.args for call in slack.calls("chat.update") if call.args.get("blocks")]
+
+
+async def test_slash_command_uploads_the_images_with_prompt_cost_and_buttons(
+    bot: SlackBot, slack: FakeSlack, gateway: FakeGateway
+) -> None:
+    response = await bot.command("a red balloon on a wooden table --n 2 --quality low")
+    assert response.status_code == 200
+    assert response.text == ""
+
+    card = (await slack.wait_for(lambda: cards(slack)))[0]
+    [request] = gateway.image_requests
+    assert request.path == "/v1/images/generations"
+    assert request.fields["prompt"] == "a red balloon on a wooden table"
+    assert (request.fields["n"], request.fields["quality"]) == (2, "low")
+    assert [len(u.data) > 0 and u.data.startswith(PNG_MAGIC) for u in slack.uploads.values()] == [
+        True,
+        True,
+    ]
+    [complete] = slack.calls("files.completeUploadExternal")
+    assert complete.args["channel_id"] == "C1"
+    assert "thread_ts" not in complete.args
+    comment = complete.args["initial_comment"]
+    assert comment.startswith("<@U1>: a red balloon on a wooden table\n2 images · 1024x1024 · low")
+    [entry] = await bot.entries()
+    assert (entry.status, entry.images_delivered, entry.user_id) == ("succeeded", 2, "U1")
+    assert f"${entry.est_cost_usd:.3f}" in comment
+
+    [working] = slack.calls("chat.postMessage")
+    assert "a red balloon on a wooden table" in working.args["text"]
+    assert card["ts"] == slack.messages["C1"][0]["ts"]
+    buttons = card["blocks"][1]["elements"]  # type: ignore[index]
+    labels = [b["text"]["text"] for b in buttons]
+    assert labels == ["Vary 1", "Vary 2", "Re-roll", "Edit"]
+    uploaded = [f["id"] for f in json.loads(complete.args["files"])]
+    assert json.loads(buttons[0]["value"]) == {"r": entry.id, "f": [uploaded[0]]}
+    assert json.loads(buttons[1]["value"]) == {"r": entry.id, "f": [uploaded[1]]}
+    assert json.loads(buttons[2]["value"]) == {"r": entry.id, "f": []}
+    assert json.loads(buttons[3]["value"]) == {"r": entry.id, "f": uploaded}
+
+
+async def test_help_is_the_ephemeral_acknowledgement(bot: SlackBot, gateway: FakeGateway) -> None:
+    response = await bot.command("help")
+    assert response.status_code == 200
+    assert response.json()["response_type"] == "ephemeral"
+    text = response.json()["text"]
+    assert "/imagine a red balloon on a wooden table" in text
+    assert "Edit image" in text
+    empty = await bot.command("")
+    assert empty.json()["text"] == text
+    assert gateway.image_requests == []
+
+
+async def test_usage_goes_only_to_the_person(bot: SlackBot, slack: FakeSlack) -> None:
+    await bot.command("a red balloon")
+    await slack.wait_for(lambda: cards(slack))
+    await bot.command("usage")
+    [reply] = await slack.wait_for(lambda: slack.responses)
+    assert reply["response_type"] == "ephemeral"
+    assert reply["text"].startswith("*Your usage*\nToday: 1 images ($0.04")
+    assert "This channel" not in reply["text"]
+
+
+async def test_usage_for_an_admin_includes_the_channel(bot: SlackBot, slack: FakeSlack) -> None:
+    slack.users["UADMIN"] = {"is_admin": True}
+    await bot.command("usage", user="UADMIN")
+    [reply] = await slack.wait_for(lambda: slack.responses)
+    assert "*This channel*\nToday: 0 images" in reply["text"]
+
+
+async def test_limit_reached_is_refused_with_its_message_and_not_charged(
+    bot: SlackBot, slack: FakeSlack, gateway: FakeGateway
+) -> None:
+    await bot.handler.set_limits(
+        Scope("slack", TEAM, "C1"), {"user_daily_images": "1"}, changed_by="UADMIN"
+    )
+    await bot.command("a red balloon")
+    await slack.wait_for(lambda: cards(slack))
+    await bot.command("a blue balloon")
+    [reply] = await slack.wait_for(lambda: slack.responses)
+    assert reply["text"] == (
+        "Limit reached: your daily images (user_daily_images) — 1 of 1 used. "
+        "Resets in 12 h (00:00 UTC). You were not charged. Ask a server admin if you need more."
+    )
+    assert len(gateway.image_requests) == 1
+    assert [e.prompt for e in await bot.entries()] == ["a red balloon"]
+    assert len(slack.calls("chat.postMessage")) == 1
+
+
+async def test_a_blocked_prompt_gets_the_moderation_message_and_costs_nothing(
+    bot: SlackBot, slack: FakeSlack, gateway: FakeGateway
+) -> None:
+    gateway.fail("moderation_blocked")
+    await bot.command("something the safety system refuses")
+    [reply] = await slack.wait_for(lambda: slack.responses)
+    assert reply["text"] == (
+        "Your request was blocked by the image service's safety system. "
+        "You were not charged. Try rewording the prompt."
+    )
+    [entry] = await bot.entries()
+    assert (entry.status, entry.error_kind, entry.images_delivered) == ("failed", "moderation", 0)
+    assert slack.calls("files.completeUploadExternal") == []
+    assert len(slack.calls("chat.postMessage")) == 1
+    assert len(slack.calls("chat.delete")) == 1
+    assert slack.messages["C1"] == []
+
+
+async def test_a_channel_without_the_bot_is_explained_and_not_charged(
+    bot: SlackBot, slack: FakeSlack, gateway: FakeGateway
+) -> None:
+    slack.not_in_channel.add("C9")
+    await bot.command("a red balloon", channel="C9")
+    [reply] = await slack.wait_for(lambda: slack.responses)
+    assert reply["text"] == NOT_IN_CHANNEL
+    assert gateway.image_requests == []
+    [entry] = await bot.entries()
+    assert (entry.status, entry.images_delivered) == ("failed", 0)
+
+
+async def test_a_bad_flag_is_explained(bot: SlackBot, slack: FakeSlack) -> None:
+    await bot.command("a red balloon --size 999x999")
+    [reply] = await slack.wait_for(lambda: slack.responses)
+    assert reply["text"].startswith('Unknown size "999x999". Use one of: 1024x1024')
+    assert await bot.entries() == []

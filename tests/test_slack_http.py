@@ -1,0 +1,165 @@
+"""HTTP mode: signatures, stale timestamps, Slack's retries, the token and scope checks."""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+from adapters.slack import SlackAdapter
+from adapters.slack.files import MISSING_FILES_READ
+from bot.errors import ConfigError
+from bot.gateway import GatewayClient
+from bot.handler import ImagineHandler
+from bot.store import open_store
+from tests.fakes.gateway import FakeGateway
+from tests.fakes.slack import SCOPES, FakeSlack
+from tests.fakes.slack_app import SlackBot, bot_settings, png, running_bot
+
+
+@pytest.fixture
+async def slack() -> AsyncIterator[FakeSlack]:
+    async with FakeSlack() as fake:
+        yield fake
+
+
+@pytest.fixture
+async def gateway() -> AsyncIterator[FakeGateway]:
+    async with FakeGateway() as fake:
+        yield fake
+
+
+@pytest.fixture
+async def bot(tmp_path: Path, slack: FakeSlack, gateway: FakeGateway) -> AsyncIterator[SlackBot]:
+    async with running_bot(tmp_path / "imagine.db", slack, gateway) as running:
+        yield running
+
+
+def logged(caplog: pytest.LogCaptureFixture, text: str) -> bool:
+    """Whether a log record contains `text`."""
+    return any(text in record.getMessage() for record in caplog.records)
+
+
+async def test_a_bad_signature_is_refused_before_anything_runs(
+    bot: SlackBot, slack: FakeSlack, gateway: FakeGateway
+) -> None:
+    body = "command=%2Fimagine&text=a+red+balloon&team_id=T0FAKE&channel_id=C1&user_id=U1"
+    response = await bot.post(body, "application/x-www-form-urlencoded", secret="wrong-secret")
+    assert response.status_code == 401
+    assert slack.calls("users.info") == [] and slack.calls("chat.postMessage") == []
+    assert gateway.image_requests == []
+    assert await bot.entries() == []
+
+
+async def test_a_stale_timestamp_is_refused(bot: SlackBot, slack: FakeSlack) -> None:
+    body = "command=%2Fimagine&text=a+red+balloon&team_id=T0FAKE&channel_id=C1&user_id=U1"
+    old = int(time.time()) - 6 * 60
+    response = await bot.post(body, "application/x-www-form-urlencoded", timestamp=old)
+    assert response.status_code == 401
+    assert slack.calls("chat.postMessage") == []
+    assert await bot.entries() == []
+
+
+async def test_url_verification_echoes_the_challenge(bot: SlackBot) -> None:
+    body = '{"type": "url_verification", "challenge": "abc123", "token": "legacy"}'
+    response = await bot.post(body, "application/json")
+    assert response.status_code == 200
+    assert response.json() == {"challenge": "abc123"}
+
+
+async def test_a_retried_event_is_charged_once(
+    bot: SlackBot, slack: FakeSlack, gateway: FakeGateway, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.INFO, logger="adapters.slack")
+    event = {
+        "type": "app_mention",
+        "user": "U1",
+        "text": "<@UBOT> a red balloon",
+        "ts": "1700000000.000100",
+        "channel": "C1",
+    }
+    first = await bot.event(event, event_id="Ev0RETRY")
+    retried = await bot.event(event, event_id="Ev0RETRY", retry=1)
+    assert (first.status_code, retried.status_code) == (200, 200)
+    await slack.wait_for(lambda: slack.calls("files.completeUploadExternal"))
+    await slack.wait_for(lambda: logged(caplog, "ignored a repeat of slack:event:Ev0RETRY"))
+    again = await bot.event(event, event_id="Ev0RETRY", retry=2)
+    assert again.status_code == 200
+    await slack.wait_for(
+        lambda: logged(caplog, "ignored a repeat of slack:event:Ev0RETRY (already in the ledger)")
+    )
+    assert len(gateway.image_requests) == 1
+    assert len(slack.calls("files.completeUploadExternal")) == 1
+    [entry] = await bot.entries()
+    assert entry.idempotency_key == "slack:event:Ev0RETRY"
+    assert slack.calls("chat.postEphemeral") == []
+
+
+async def test_missing_files_read_scope_is_named_at_start_and_to_the_user(
+    tmp_path: Path,
+    slack: FakeSlack,
+    gateway: FakeGateway,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    slack.scopes = tuple(s for s in SCOPES if s != "files:read")
+    slack.files_read = False
+    parent = slack.add_message("C1", "look", files=[slack.add_file(png(), "balloon.png")])
+    async with running_bot(tmp_path / "imagine.db", slack, gateway) as bot:
+        assert logged(caplog, "Slack app lacks scopes files:read")
+        await bot.event(
+            {
+                "type": "app_mention",
+                "user": "U1",
+                "text": "<@UBOT> make the balloon blue",
+                "ts": "1900000000.000100",
+                "thread_ts": parent["ts"],
+                "channel": "C1",
+            }
+        )
+        [told] = await slack.wait_for(lambda: slack.calls("chat.postEphemeral"))
+        assert await bot.entries() == []
+    assert told.args["text"] == MISSING_FILES_READ
+    assert told.args["text"] == (
+        "I can't read files in this workspace: the Slack app lacks the files:read scope. "
+        "You were not charged. Ask a workspace admin to add files:read to the app and "
+        "reinstall it."
+    )
+    assert (told.args["user"], told.args["thread_ts"]) == ("U1", parent["ts"])
+    assert slack.downloads[0]["auth"] == f"Bearer {slack.token}"
+    assert gateway.image_requests == []
+
+
+async def test_a_rejected_token_stops_run_with_a_config_error(
+    tmp_path: Path, slack: FakeSlack, gateway: FakeGateway
+) -> None:
+    settings = bot_settings(tmp_path / "imagine.db", slack, gateway, SLACK_BOT_TOKEN="xoxb-wrong")
+    store = await open_store(settings.database_url)
+    async with httpx.AsyncClient() as http:
+        handler = ImagineHandler(settings, store, GatewayClient.from_settings(http, settings))
+        adapter = SlackAdapter(settings, handler, http)
+        with pytest.raises(ConfigError, match=r"Slack rejected SLACK_BOT_TOKEN \(invalid_auth\)"):
+            await adapter.run()
+        assert not adapter.ready
+        await adapter.close()
+    await store.close()
+    assert "xoxb-wrong" not in str(slack.calls("auth.test")[0].args)
+
+
+def test_http_mode_needs_the_signing_secret(tmp_path: Path) -> None:
+    settings = bot_settings(
+        tmp_path / "imagine.db",
+        FakeSlack(),
+        FakeGateway(),
+        SLACK_SIGNING_SECRET=None,
+    )
+    with pytest.raises(ConfigError, match="SLACK_SIGNING_SECRET"):
+        SlackAdapter(settings, None, None)  # type: ignore[arg-type]
+
+
+async def test_the_adapter_runs_until_closed(bot: SlackBot) -> None:
+    assert bot.adapter.ready
+    assert [route.path for route in bot.adapter.routes()] == ["/slack/events"]  # type: ignore[attr-defined]
