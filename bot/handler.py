@@ -300,9 +300,10 @@ class ImagineHandler:
         if limits.max_quality is not None and QUALITY_RANK.get(opts.quality, 2) > QUALITY_RANK.get(
             limits.max_quality, 2
         ):
-            allowed = [q for q in QUALITIES if QUALITY_RANK[q] <= QUALITY_RANK[limits.max_quality]]
+            ceiling = QUALITY_RANK.get(limits.max_quality, 2)
+            allowed = [q for q in QUALITIES if q != "auto" and QUALITY_RANK[q] <= ceiling]
             raise OptionNotAllowed(
-                "max_quality", f"quality {opts.quality}; use {' or '.join(allowed[:-1] or allowed)}"
+                "max_quality", f"quality {opts.quality}; use {' or '.join(allowed)}"
             )
         if limits.allowed_sizes is not None and opts.size not in limits.allowed_sizes:
             raise OptionNotAllowed(
