@@ -161,3 +161,17 @@ async def test_a_bad_flag_is_explained(bot: SlackBot, slack: FakeSlack) -> None:
     [reply] = await slack.wait_for(lambda: slack.responses)
     assert reply["text"].startswith('Unknown size "999x999". Use one of: 1024x1024')
     assert await bot.entries() == []
+
+
+async def test_a_long_prompt_is_cut_to_slacks_limits(bot: SlackBot, slack: FakeSlack) -> None:
+    prompt = "a very detailed balloon " * 400
+    await bot.command(prompt)
+    card = (await slack.wait_for(lambda: cards(slack)))[0]
+    [working] = slack.calls("chat.postMessage")
+    [complete] = slack.calls("files.completeUploadExternal")
+    assert len(working.args["text"]) <= 4000
+    assert len(complete.args["initial_comment"]) <= 4000
+    assert complete.args["initial_comment"].endswith(f"request `{(await bot.entries())[0].id[:8]}`")
+    assert len(card["text"]) <= 4000
+    assert len(card["blocks"][0]["text"]["text"]) <= 3000  # type: ignore[index]
+    assert (await bot.entries())[0].prompt == prompt.strip()

@@ -11,6 +11,7 @@ from slack_bolt.async_app import AsyncAck, AsyncApp
 from adapters.slack import limits_modal
 from adapters.slack.context import Place, Services, notify
 from adapters.slack.jobs import generate_job
+from adapters.slack.limits_modal import WORKSPACE_WORDS
 from adapters.slack.replies import HELP
 from adapters.slack.work import perform
 from bot.errors import UserFacingError
@@ -20,13 +21,16 @@ ANY_COMMAND = re.compile(r"^/")
 
 
 def subcommand(text: str) -> tuple[str, str]:
-    """('help' | 'usage' | 'limits' | 'generate', the rest of the text)."""
-    word, _, rest = text.strip().partition(" ")
-    lowered = word.lower()
-    if lowered in ("", "help"):
-        return "help", rest
-    if lowered in ("usage", "limits"):
-        return lowered, rest.strip()
+    """('help' | 'usage' | 'limits' | 'generate', the rest); a prompt may start with any word."""
+    words = text.lower().split()
+    if words in ([], ["help"]):
+        return "help", ""
+    if words == ["usage"]:
+        return "usage", ""
+    if words[0] == "limits" and (
+        len(words) == 1 or (len(words) == 2 and words[1] in WORKSPACE_WORDS)
+    ):
+        return "limits", " ".join(words[1:])
     return "generate", text.strip()
 
 

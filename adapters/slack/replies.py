@@ -64,8 +64,8 @@ def details(result: Result) -> str:
 
 def upload_comment(user_id: str, result: Result) -> str:
     """The comment shown with the uploaded images: who, what, and what it cost."""
-    what = result.prompt or "a variation"
-    return cap(f"<@{user_id}>: {what}\n{details(result)}")
+    what = cap(result.prompt or "a variation", MAX_TEXT - 300)
+    return f"<@{user_id}>: {what}\n{details(result)}"
 
 
 @dataclass(frozen=True)
