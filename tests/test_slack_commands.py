@@ -175,3 +175,19 @@ async def test_a_long_prompt_is_cut_to_slacks_limits(bot: SlackBot, slack: FakeS
     assert len(card["text"]) <= 4000
     assert len(card["blocks"][0]["text"]["text"]) <= 3000  # type: ignore[index]
     assert (await bot.entries())[0].prompt == prompt.strip()
+
+
+async def test_a_refused_upload_is_reported_honestly(
+    bot: SlackBot, slack: FakeSlack, gateway: FakeGateway
+) -> None:
+    slack.scopes = tuple(s for s in slack.scopes if s != "files:write")
+    await bot.command("a red balloon")
+    [reply] = await slack.wait_for(lambda: slack.responses)
+    [entry] = await bot.entries()
+    assert reply["text"] == (
+        f"The images of request {entry.id[:8]} were made (and charged) but Slack refused the "
+        "upload (missing_scope). Tell the bot's admin: the app needs files:write and must be a "
+        "member of this channel."
+    )
+    assert entry.status == "succeeded"
+    assert slack.messages["C1"] == []

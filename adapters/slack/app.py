@@ -138,8 +138,8 @@ class SlackAdapter:
         return await to_aiohttp_response(response)
 
     def routes(self) -> list[web.RouteDef]:
-        """The route to mount on the bot's HTTP server in HTTP mode."""
-        return [web.post(EVENTS_PATH, self.handle_http)]
+        """The route to mount on the bot's HTTP server: none in Socket Mode (nothing to verify)."""
+        return [] if self.socket_mode else [web.post(EVENTS_PATH, self.handle_http)]
 
     async def close(self) -> None:
         """Stop taking events, let running deliveries finish within the grace, release sessions."""

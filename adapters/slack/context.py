@@ -41,11 +41,17 @@ class Place:
         return Scope(PLATFORM, self.team_id, self.channel_id)
 
 
+def team_of(body: Mapping[str, Any]) -> str:
+    """The workspace of an interactive payload (org-wide installs may leave `team` empty)."""
+    team = (body.get("team") or {}).get("id") or (body.get("user") or {}).get("team_id")
+    return str(team or body.get("team_id") or "")
+
+
 def interactive_place(body: Mapping[str, Any]) -> Place:
     """The Place of a button click or a message shortcut."""
     message = body.get("message") or {}
     return Place(
-        team_id=str((body.get("team") or {}).get("id") or body.get("team_id") or ""),
+        team_id=team_of(body),
         channel_id=str((body.get("channel") or {}).get("id") or ""),
         user_id=str((body.get("user") or {}).get("id") or ""),
         thread_ts=message.get("thread_ts"),

@@ -7,7 +7,14 @@ from typing import Any
 
 from slack_bolt.async_app import AsyncAck, AsyncApp
 
-from adapters.slack.context import Place, Services, interactive_place, notify, open_view
+from adapters.slack.context import (
+    Place,
+    Services,
+    interactive_place,
+    notify,
+    open_view,
+    team_of,
+)
 from adapters.slack.files import message_files, pick_images
 from adapters.slack.jobs import edit_job, vary_job
 from adapters.slack.modals import (
@@ -82,7 +89,7 @@ def register(app: AsyncApp, svc: Services) -> None:
 def _submission(body: dict[str, Any], view: dict[str, Any]) -> tuple[Target, Place]:
     target = Target.load(view["private_metadata"])
     place = Place(
-        team_id=str((body.get("team") or {}).get("id") or ""),
+        team_id=team_of(body),
         channel_id=target.channel_id,
         user_id=str(body["user"]["id"]),
         thread_ts=target.thread_ts,

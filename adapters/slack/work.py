@@ -5,7 +5,8 @@ from __future__ import annotations
 import logging
 from collections.abc import Awaitable, Callable
 
-from slack_sdk.errors import SlackApiError
+import aiohttp
+from slack_sdk.errors import SlackApiError, SlackClientError
 
 from adapters.slack.context import Place, Services, notify
 from adapters.slack.files import upload
@@ -119,8 +120,8 @@ async def deliver(svc: Services, place: Place, tracker: Tracker, result: Result)
             result.images,
             upload_comment(place.user_id, result),
         )
-    except SlackApiError as exc:
-        error = exc.response.get("error")
+    except (SlackClientError, aiohttp.ClientError, TimeoutError) as exc:
+        error = exc.response.get("error") if isinstance(exc, SlackApiError) else type(exc).__name__
         log.error("upload of request %s failed (%s)", result.request_id, error)
         await tracker.discard()
         await notify(

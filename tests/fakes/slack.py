@@ -13,6 +13,9 @@ POST /upload/<file id> -> files.completeUploadExternal (the three steps of files
 Files: GET /files-pri/<id>/<name> redirects to /download/<id>; both need the bot token and
 the files:read scope, else they answer 200 with an HTML login page, as Slack does.
 `slack.response_url()` hands out URLs whose POSTs land in `slack.responses`.
+Socket Mode: apps.connections.open (app token) hands out ws://…/socket, which says hello;
+`await slack.push("slash_commands", payload)` sends an envelope there and returns its id;
+the bot's acknowledgements land in `slack.acks`.
 Run as a process: `python -m tests.fakes.slack --port 0` prints its API URL and serves
 GET /_fake/calls (every call as JSON) until SIGTERM or SIGINT.
 """
@@ -30,9 +33,10 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from aiohttp import web
+from aiohttp import WSMsgType, web
 
 TOKEN = "xoxb-fake-bot-token"
+APP_TOKEN = "xapp-fake-app-token"
 TEAM = "T0FAKE"
 BOT_USER = "UBOT"
 SCOPES = (
@@ -78,6 +82,7 @@ class FakeSlack:
     """The fake server; every attribute may be changed by a test while it runs."""
 
     token: str = TOKEN
+    app_token: str = APP_TOKEN
     scopes: tuple[str, ...] = SCOPES
     files_read: bool = True
     users: dict[str, dict[str, Any]] = field(default_factory=dict)
@@ -91,6 +96,8 @@ class FakeSlack:
     views: list[dict[str, Any]] = field(default_factory=list)
     responses: list[dict[str, Any]] = field(default_factory=list)
     downloads: list[dict[str, str]] = field(default_factory=list)
+    sockets: list[web.WebSocketResponse] = field(default_factory=list)
+    acks: list[dict[str, Any]] = field(default_factory=list)
 
     def __post_init__(self) -> None:
         self._ids = itertools.count(1)
@@ -153,6 +160,20 @@ class FakeSlack:
         self.messages.setdefault(channel, []).append(message)
         return message
 
+    async def push(self, kind: str, payload: dict[str, Any]) -> str:
+        """Send a Socket Mode envelope (slash_commands, interactive, events_api); its id."""
+        envelope_id = f"env-{next(self._ids)}"
+        envelope = {
+            "envelope_id": envelope_id,
+            "type": kind,
+            "payload": payload,
+            "accepts_response_payload": kind != "events_api",
+            "retry_attempt": 0,
+            "retry_reason": "",
+        }
+        await self.sockets[-1].send_json(envelope)
+        return envelope_id
+
     async def wait_for(self, predicate: Callable[[], object], timeout: float = 15.0) -> Any:
         """Poll until `predicate()` is truthy (returns it); AssertionError after `timeout` s."""
         deadline = time.monotonic() + timeout
@@ -177,6 +198,7 @@ class FakeSlack:
                 web.get("/download/{file_id}", self._download),
                 web.post("/response/{n}", self._response),
                 web.get("/_fake/calls", self._dump),
+                web.get("/socket", self._socket),
             ]
         )
         self._runner = web.AppRunner(app, shutdown_timeout=0.5, access_log=None)
@@ -187,6 +209,8 @@ class FakeSlack:
 
     async def close(self) -> None:
         """Stop listening."""
+        for socket in self.sockets:
+            await socket.close()
         if self._runner is not None:
             await self._runner.cleanup()
             self._runner = None
@@ -200,14 +224,15 @@ class FakeSlack:
     def _ts(self) -> str:
         return f"{self._clock}.{next(self._ids):06d}"
 
-    def _authorized(self, request: web.Request) -> bool:
-        return request.headers.get("Authorization", "") == f"Bearer {self.token}"
+    def _authorized(self, request: web.Request, token: str | None = None) -> bool:
+        return request.headers.get("Authorization", "") == f"Bearer {token or self.token}"
 
     async def _api(self, request: web.Request) -> web.Response:
         method = request.match_info["method"]
         args = await _args(request)
         self.log.append(Call(method, args, {k.lower(): v for k, v in request.headers.items()}))
-        if not self._authorized(request):
+        token = self.app_token if method == "apps.connections.open" else self.token
+        if not self._authorized(request, token):
             return web.json_response({"ok": False, "error": "invalid_auth"})
         needed = NEEDS_SCOPE.get(method)
         if needed is not None and needed not in self.scopes:
@@ -230,6 +255,11 @@ class FakeSlack:
             "is_enterprise_install": False,
         }
         return body, {"x-oauth-scopes": ",".join(self.scopes)}
+
+    def _m_apps_connections_open(
+        self, args: dict[str, Any]
+    ) -> tuple[dict[str, Any], dict[str, str]]:
+        return {"ok": True, "url": f"ws://127.0.0.1:{self.port}/socket"}, {}
 
     def _m_chat_postMessage(self, args: dict[str, Any]) -> tuple[dict[str, Any], dict[str, str]]:
         channel = str(args.get("channel"))
@@ -366,6 +396,17 @@ class FakeSlack:
     async def _response(self, request: web.Request) -> web.Response:
         self.responses.append(await request.json())
         return web.Response(text="ok")
+
+    async def _socket(self, request: web.Request) -> web.WebSocketResponse:
+        socket = web.WebSocketResponse()
+        await socket.prepare(request)
+        self.sockets.append(socket)
+        hello = {"type": "hello", "num_connections": 1, "connection_info": {"app_id": "A0FAKE"}}
+        await socket.send_json(hello)
+        async for message in socket:
+            if message.type == WSMsgType.TEXT:
+                self.acks.append(json.loads(message.data))
+        return socket
 
     async def _dump(self, request: web.Request) -> web.Response:
         calls = [{"method": c.method, "args": c.args} for c in self.log]
