@@ -13,6 +13,7 @@ import logging
 import sys
 import uuid
 from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -23,6 +24,7 @@ from bot.config import Settings, load_settings
 from bot.errors import BadRequest, ConfigError, UserFacingError
 from bot.logs import setup_logging
 from bot.models import Actor, ImageRequest, Result, Scope, SourceImage
+from bot.options import nearest_size
 
 log = logging.getLogger(__name__)
 
@@ -195,6 +197,8 @@ async def _run_image(app: App, args: argparse.Namespace) -> Result:
     prompt, options = handler.parse(args.prompt, typed, require_prompt=args.command != "vary")
     actor = Actor("cli", "local", "local", args.user or getpass.getuser())
     sources = await _load_sources(app, getattr(args, "images", []))
+    if args.command == "vary" and args.size is None:
+        options = replace(options, size=nearest_size(sources[0].width, sources[0].height))
     mask_path: Path | None = getattr(args, "mask", None)
     mask = await _load_mask(mask_path, sources) if mask_path else None
     req = ImageRequest(
