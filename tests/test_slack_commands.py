@@ -12,7 +12,7 @@ from adapters.slack.work import NOT_IN_CHANNEL
 from bot.models import Scope
 from tests.fakes.gateway import FakeGateway
 from tests.fakes.slack import TEAM, FakeSlack
-from tests.fakes.slack_app import SlackBot, running_bot
+from tests.fakes.slack_app import NOW, SlackBot, running_bot
 
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 
@@ -191,3 +191,40 @@ async def test_a_refused_upload_is_reported_honestly(
     )
     assert entry.status == "succeeded"
     assert slack.messages["C1"] == []
+
+
+async def test_progress_shows_the_queue_position_and_the_first_sketch(
+    tmp_path: Path, slack: FakeSlack, gateway: FakeGateway
+) -> None:
+    extra = {"IMAGINE_MAX_CONCURRENT": 1, "IMAGINE_STREAM_PREVIEWS": True}
+    async with running_bot(tmp_path / "imagine.db", slack, gateway, **extra) as bot:
+        gateway.fail("delay", seconds=1.0)  # the first request holds the only slot a while
+        await bot.command("a red balloon", user="U1")
+        await slack.wait_for(lambda: slack.calls("chat.postMessage"))
+        await bot.command("a blue balloon", user="U2")
+        await slack.wait_for(lambda: len(cards(slack)) == 2)
+    texts = [c.args["text"] for c in slack.log if c.method in ("chat.postMessage", "chat.update")]
+    assert any(
+        "Imagining for <@U2>: a blue balloon\n_waiting in the queue (position 1)…_" in t
+        for t in texts
+    )
+    assert any("_drawing… (a first sketch is ready)_" in t for t in texts)
+    assert all(request.fields["stream"] is True for request in gateway.image_requests)
+
+
+async def test_workspace_admins_and_channel_managers_count_as_admins(
+    bot: SlackBot, slack: FakeSlack
+) -> None:
+    await bot.handler.set_limits(
+        Scope("slack", TEAM, "C1"),
+        {"user_daily_images": "0", "admins_exempt": "true"},
+        changed_by="UADMIN",
+    )
+    await bot.store.add_channel_manager(Scope("slack", TEAM, "C1"), "U7", "UADMIN", NOW)
+    slack.users["UOWNER"] = {"is_owner": True}
+    await bot.command("a red balloon", user="U7")
+    await bot.command("a green balloon", user="UOWNER")
+    await bot.command("a blue balloon", user="U1")
+    await slack.wait_for(lambda: len(cards(slack)) == 2 and slack.responses)
+    assert slack.responses[0]["text"].startswith("Limit reached: your daily images")
+    assert sorted(e.user_id for e in await bot.entries()) == ["U7", "UOWNER"]
