@@ -21,7 +21,7 @@ from typing import Any
 from bot import images, reports
 from bot.app import App, open_app, require_gateway_key
 from bot.config import Settings, load_settings
-from bot.errors import BadRequest, ConfigError, UserFacingError
+from bot.errors import BadRequest, ConfigError, GatewayMisconfigured, UserFacingError
 from bot.logs import setup_logging
 from bot.models import Actor, ImageRequest, Result, Scope, SourceImage
 from bot.options import nearest_size
@@ -153,7 +153,7 @@ def _fail(exc: UserFacingError, as_json: bool) -> int:
         error = {"kind": exc.kind, "message": exc.message, "charged": exc.charged}
         print(json.dumps({"ok": False, "error": error}))
     print(f"imagine-bot: {exc.message}", file=sys.stderr)
-    return 1
+    return 2 if isinstance(exc, GatewayMisconfigured) else 1
 
 
 async def cmd_image(app: App, args: argparse.Namespace) -> int:
