@@ -163,3 +163,21 @@ def test_http_mode_needs_the_signing_secret(tmp_path: Path) -> None:
 async def test_the_adapter_runs_until_closed(bot: SlackBot) -> None:
     assert bot.adapter.ready
     assert [route.path for route in bot.adapter.routes()] == ["/slack/events"]  # type: ignore[attr-defined]
+
+
+async def test_an_unreachable_slack_stops_run_with_a_config_error(
+    tmp_path: Path, slack: FakeSlack, gateway: FakeGateway
+) -> None:
+    settings = bot_settings(
+        tmp_path / "imagine.db", slack, gateway, SLACK_API_URL="http://127.0.0.1:9/api"
+    )
+    store = await open_store(settings.database_url)
+    async with httpx.AsyncClient() as http:
+        handler = ImagineHandler(settings, store, GatewayClient.from_settings(http, settings))
+        adapter = SlackAdapter(settings, handler, http)
+        with pytest.raises(
+            ConfigError, match=r"Cannot reach Slack's Web API at http://127\.0\.0\.1:9/api/"
+        ):
+            await adapter.run()
+        await adapter.close()
+    await store.close()

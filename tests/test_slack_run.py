@@ -94,3 +94,30 @@ async def test_imagine_bot_run_answers_a_signed_command(tmp_path: Path) -> None:
     assert complete.args["channel_id"] == "C1"
     assert gateway.image_requests[0].fields["prompt"] == "a red balloon"
     assert TOKEN not in stderr.decode() and SECRET not in stderr.decode()
+
+
+async def test_the_fake_slack_runs_as_a_process() -> None:
+    process = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "tests.fakes.slack",
+        "--port",
+        "0",
+        cwd=Path(__file__).parent.parent,
+        stdout=asyncio.subprocess.PIPE,
+    )
+    try:
+        assert process.stdout is not None
+        api_url = (await asyncio.wait_for(process.stdout.readline(), 30)).decode().strip()
+        async with httpx.AsyncClient() as http:
+            auth = await http.post(
+                f"{api_url}auth.test", headers={"Authorization": f"Bearer {TOKEN}"}
+            )
+            assert auth.json()["team_id"] == TEAM
+            assert "chat:write" in auth.headers["x-oauth-scopes"]
+            calls = (await http.get(api_url.replace("/api/", "/_fake/calls"))).json()["calls"]
+        assert [c["method"] for c in calls] == ["auth.test"]
+    finally:
+        process.send_signal(signal.SIGTERM)
+        await asyncio.wait_for(process.wait(), 30)
+    assert process.returncode == 0

@@ -96,10 +96,9 @@ class SlackAdapter:
 
     async def run(self) -> None:
         """Check the token and scopes, connect (Socket Mode) or wait for HTTP, until close()."""
-        self._stopped.clear()
+        await self.check_auth()
         self._session = aiohttp.ClientSession()
         self.client.session = self._session
-        await self.check_auth()
         if self.socket_mode and self.settings.slack_app_token is not None:
             app_token = self.settings.slack_app_token.get_secret_value()
             self._socket = AsyncSocketModeHandler(self.app, app_token)
@@ -121,6 +120,11 @@ class SlackAdapter:
             raise ConfigError(
                 f"Slack rejected SLACK_BOT_TOKEN ({exc.response.get('error')}); "
                 "copy the Bot User OAuth Token (xoxb-...) from the app's OAuth page."
+            ) from None
+        except (aiohttp.ClientError, TimeoutError) as exc:
+            raise ConfigError(
+                f"Cannot reach Slack's Web API at {self.client.base_url} "
+                f"({type(exc).__name__}); check SLACK_API_URL and the network."
             ) from None
         scopes = granted_scopes(response.headers)
         missing = sorted(REQUIRED_SCOPES - scopes)
