@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from adapters.slack.mentions import HINT
+from adapters.slack.mentions import HINT, MISSING_HISTORY
 from tests.fakes.gateway import FakeGateway
 from tests.fakes.slack import FakeSlack
 from tests.fakes.slack_app import SlackBot, png, running_bot
@@ -222,3 +222,15 @@ async def test_a_file_that_is_too_large_is_explained(
         "big.png is too large: the limit is 4 KB. You were not charged. Use a smaller image."
     )
     assert slack.downloads == [] and gateway.image_requests == []
+
+
+async def test_a_thread_the_app_may_not_read_is_explained(
+    bot: SlackBot, slack: FakeSlack, gateway: FakeGateway
+) -> None:
+    slack.scopes = tuple(s for s in slack.scopes if s != "channels:history")
+    parent = slack.add_message("C1", "the original", files=[slack.add_file(png(), "b.png")])
+    await bot.event(mention("<@UBOT> make it blue", LATER, parent["ts"]))
+    [told] = await slack.wait_for(lambda: slack.calls("chat.postEphemeral"))
+    assert told.args["text"] == MISSING_HISTORY
+    assert "channels:history" in MISSING_HISTORY and "not charged" in MISSING_HISTORY
+    assert gateway.image_requests == [] and await bot.entries() == []

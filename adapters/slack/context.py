@@ -9,8 +9,9 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
+import aiohttp
 import httpx
-from slack_sdk.errors import SlackApiError
+from slack_sdk.errors import SlackApiError, SlackClientError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from adapters.slack.admins import Admins
@@ -23,6 +24,14 @@ log = logging.getLogger(__name__)
 
 PLATFORM = "slack"
 RESPONSE_TIMEOUT = httpx.Timeout(10.0)
+SLACK_ERRORS = (SlackClientError, aiohttp.ClientError, TimeoutError)
+
+
+def slack_error(exc: BaseException) -> str:
+    """Slack's error code ('not_in_channel'), or the kind of failure; never a secret."""
+    if isinstance(exc, SlackApiError):
+        return str(exc.response.get("error"))
+    return type(exc).__name__
 
 
 @dataclass(frozen=True)
@@ -104,8 +113,8 @@ async def notify(svc: Services, place: Place, text: str) -> None:
         await svc.client.chat_postEphemeral(
             channel=place.channel_id, user=place.user_id, text=text, thread_ts=place.thread_ts
         )
-    except SlackApiError as exc:
-        log.warning("could not tell the user (%s)", exc.response.get("error"))
+    except SLACK_ERRORS as exc:
+        log.warning("could not tell the user (%s)", slack_error(exc))
 
 
 async def _respond(http: httpx.AsyncClient, url: str, text: str) -> bool:
@@ -122,7 +131,7 @@ async def open_view(svc: Services, place: Place, trigger_id: str, view: dict[str
     """Open a modal; if Slack refuses (the trigger expired after 3 s), say so."""
     try:
         await svc.client.views_open(trigger_id=trigger_id, view=view)
-    except SlackApiError as exc:
-        error = exc.response.get("error")
+    except SLACK_ERRORS as exc:
+        error = slack_error(exc)
         log.warning("views.open failed (%s)", error)
         await notify(svc, place, f"Slack did not open the form ({error}). Please try again.")

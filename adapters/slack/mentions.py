@@ -11,13 +11,12 @@ from collections.abc import Mapping
 from typing import Any
 
 from slack_bolt.async_app import AsyncAck, AsyncApp
-from slack_sdk.errors import SlackApiError
 
-from adapters.slack.context import Place, Services, notify
+from adapters.slack.context import SLACK_ERRORS, Place, Services, notify, slack_error
 from adapters.slack.files import SlackFile, message_files, pick_images
 from adapters.slack.jobs import edit_job, generate_job
 from adapters.slack.work import Start, perform
-from bot.errors import NOT_CHARGED, ConfigError, UserFacingError
+from bot.errors import NOT_CHARGED, BadRequest, ConfigError, UserFacingError
 
 MENTION = re.compile(r"<@[A-Z0-9]+(?:\|[^>]*)?>")
 THREAD_PAGE = 200
@@ -44,10 +43,13 @@ async def thread_images(
         response = await svc.client.conversations_replies(
             channel=channel_id, ts=thread_ts, limit=THREAD_PAGE
         )
-    except SlackApiError as exc:
-        if exc.response.get("error") == "missing_scope":
+    except SLACK_ERRORS as exc:
+        error = slack_error(exc)
+        if error == "missing_scope":
             raise ConfigError(MISSING_HISTORY) from None
-        raise
+        raise BadRequest(
+            f"I couldn't read this thread ({error}). {NOT_CHARGED} Try again."
+        ) from None
     found: list[SlackFile] = []
     for message in response.get("messages") or ():
         images = [f for f in message_files(message) if f.is_image]

@@ -5,10 +5,9 @@ from __future__ import annotations
 import logging
 from collections.abc import Awaitable, Callable
 
-import aiohttp
-from slack_sdk.errors import SlackApiError, SlackClientError
+from slack_sdk.errors import SlackApiError
 
-from adapters.slack.context import Place, Services, notify
+from adapters.slack.context import SLACK_ERRORS, Place, Services, notify, slack_error
 from adapters.slack.files import upload
 from adapters.slack.replies import CardIds, progress_text, result_card, upload_comment
 from bot.errors import NOT_CHARGED, Duplicate, NotAllowed, UserFacingError
@@ -59,8 +58,8 @@ class Tracker:
             return
         try:
             await client.chat_update(channel=self.place.channel_id, ts=self.ts, text=text)
-        except SlackApiError as exc:
-            log.warning("progress update failed (%s)", exc.response.get("error"))
+        except SLACK_ERRORS as exc:
+            log.warning("progress update failed (%s)", slack_error(exc))
 
     async def discard(self) -> None:
         """Remove the working message of a request that did not finish."""
@@ -68,8 +67,8 @@ class Tracker:
             return
         try:
             await self.svc.client.chat_delete(channel=self.place.channel_id, ts=self.ts)
-        except SlackApiError as exc:
-            log.warning("could not delete the working message (%s)", exc.response.get("error"))
+        except SLACK_ERRORS as exc:
+            log.warning("could not delete the working message (%s)", slack_error(exc))
         self.ts = None
 
 
@@ -120,8 +119,8 @@ async def deliver(svc: Services, place: Place, tracker: Tracker, result: Result)
             result.images,
             upload_comment(place.user_id, result),
         )
-    except (SlackClientError, aiohttp.ClientError, TimeoutError) as exc:
-        error = exc.response.get("error") if isinstance(exc, SlackApiError) else type(exc).__name__
+    except SLACK_ERRORS as exc:
+        error = slack_error(exc)
         log.error("upload of request %s failed (%s)", result.request_id, error)
         await tracker.discard()
         await notify(
@@ -143,7 +142,5 @@ async def deliver(svc: Services, place: Place, tracker: Tracker, result: Result)
             await client.chat_update(
                 channel=place.channel_id, ts=tracker.ts, text=text, blocks=blocks
             )
-    except SlackApiError as exc:
-        log.warning(
-            "could not post the buttons of %s (%s)", result.request_id, exc.response.get("error")
-        )
+    except SLACK_ERRORS as exc:
+        log.warning("could not post the buttons of %s (%s)", result.request_id, slack_error(exc))
