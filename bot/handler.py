@@ -51,6 +51,7 @@ from bot.store import Store
 log = logging.getLogger(__name__)
 
 QUALITY_RANK = {"low": 0, "medium": 1, "high": 2, "auto": 2}
+FINISH_MARGIN_S = 30.0
 
 
 class ImageBackend(Protocol):
@@ -91,6 +92,12 @@ class ImageBackend(Protocol):
     ) -> GatewayResult:
         """Make a variation of one image."""
         ...
+
+
+def reservation_budget(timeout: float) -> timedelta:
+    """How long a reservation counts: a slot wait and a gateway call, then time to finish."""
+    # the wait and the call each end at `timeout`; finishing gets 30 s, or one timeout if shorter
+    return timedelta(seconds=2 * timeout + min(FINISH_MARGIN_S, timeout))
 
 
 def utcnow() -> datetime:
@@ -325,7 +332,7 @@ class ImagineHandler:
             options=req.options,
             prompt=req.prompt if self.settings.prompt_retention_days else None,
             est_cost_usd=estimate_cost(self.settings, req.options),
-            deadline=now + timedelta(seconds=2 * timeout + 30),
+            deadline=now + reservation_budget(timeout),
             parent_id=req.parent_id,
         )
         entry = await self.store.reserve(reservation, limits, now)
