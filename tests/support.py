@@ -1,0 +1,207 @@
+"""Shared helpers for end-to-end tests: settings, the real `imagine-bot` CLI, the fake gateway.
+
+    settings = make_settings(tmp_path, IMAGINE_GATEWAY_URL=fake.url)   # in-process Settings
+    env = cli_env(tmp_path, IMAGINE_GATEWAY_URL=fake.url)              # a minimal environment
+    ran = await run_cli("generate", "a fox", "--json", env=env, cwd=tmp_path)
+    async with GatewayProcess(delay=1.0) as gateway: ...               # the fake as a process
+
+The CLI runs as its own OS process in `cwd` (tmp_path, so no `.env` of the repo is read),
+with only PATH, HOME, PYTHONPATH (this checkout) and the IMAGINE_* variables given.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import csv
+import io
+import json
+import os
+import re
+import signal
+import sys
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import httpx
+from PIL import Image
+
+from bot.config import Settings, load_settings
+
+ROOT = Path(__file__).resolve().parents[1]
+CLI = Path(sys.executable).with_name("imagine-bot")
+KEY = "sk-test-7d41f0c9-SECRET-e2e"
+MODEL = "openai/gpt-image-1"
+RESETS = r"Resets in (\d+ h( \d+ min)?|\d+ min|\d+ s) \(00:00 UTC\)\."
+
+
+def database_url(tmp_path: Path) -> str:
+    """The SQLite ledger of one test."""
+    return f"sqlite:///{tmp_path / 'imagine.db'}"
+
+
+def make_settings(tmp_path: Path, **env: Any) -> Settings:
+    """Settings from IMAGINE_* names (no .env file), with a fresh ledger in tmp_path."""
+    values: dict[str, Any] = {
+        "IMAGINE_DATABASE_URL": database_url(tmp_path),
+        "IMAGINE_GATEWAY_KEY": KEY,
+    }
+    return load_settings(env_file=None, **(values | env))
+
+
+def cli_env(tmp_path: Path, **env: str) -> dict[str, str]:
+    """A minimal environment for the CLI: PATH, HOME, this checkout, the ledger, the key."""
+    base = {
+        "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
+        "HOME": str(tmp_path),
+        "PYTHONPATH": str(ROOT),
+        "IMAGINE_DATABASE_URL": database_url(tmp_path),
+        "IMAGINE_GATEWAY_KEY": KEY,
+    }
+    return base | env
+
+
+@dataclass(frozen=True)
+class Ran:
+    """One finished CLI process."""
+
+    code: int
+    out: str
+    err: str
+
+    def json(self) -> Any:
+        """Stdout as the one JSON object it must be."""
+        return json.loads(self.out)
+
+    @property
+    def text(self) -> str:
+        """Stdout and stderr together."""
+        return self.out + self.err
+
+
+async def start_cli(*args: str, env: dict[str, str], cwd: Path) -> asyncio.subprocess.Process:
+    """Start `imagine-bot ARGS...` with pipes for stdout and stderr."""
+    return await asyncio.create_subprocess_exec(
+        str(CLI),
+        *args,
+        env=env,
+        cwd=cwd,
+        stdin=asyncio.subprocess.DEVNULL,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+    )
+
+
+async def finish(process: asyncio.subprocess.Process, timeout: float = 90) -> Ran:
+    """Wait for a CLI process and collect what it printed."""
+    out, err = await asyncio.wait_for(process.communicate(), timeout)
+    assert process.returncode is not None
+    return Ran(process.returncode, out.decode(), err.decode())
+
+
+async def run_cli(*args: str, env: dict[str, str], cwd: Path) -> Ran:
+    """Run `imagine-bot ARGS...` to the end."""
+    return await finish(await start_cli(*args, env=env, cwd=cwd))
+
+
+async def run_all(argvs: list[list[str]], *, env: dict[str, str], cwd: Path) -> list[Ran]:
+    """Start every command at once (all started before any is awaited), then collect them."""
+    processes = [await start_cli(*argv, env=env, cwd=cwd) for argv in argvs]
+    return list(await asyncio.gather(*(finish(p) for p in processes)))
+
+
+async def user_usage(user: str, *, env: dict[str, str], cwd: Path) -> dict[str, Any]:
+    """`imagine-bot usage --user U --json` for the CLI's own scope."""
+    ran = await run_cli("usage", "--user", user, "--json", env=env, cwd=cwd)
+    assert ran.code == 0, ran.err
+    data: dict[str, Any] = ran.json()
+    return data
+
+
+async def ledger_rows(*, env: dict[str, str], cwd: Path) -> list[dict[str, str]]:
+    """Every ledger row, through `imagine-bot usage export` as CSV."""
+    ran = await run_cli("usage", "export", "--since", "2000-01-01", env=env, cwd=cwd)
+    assert ran.code == 0, ran.err
+    return list(csv.DictReader(io.StringIO(ran.out)))
+
+
+def limit_message(label: str, key: str, shown: str) -> re.Pattern[str]:
+    """The whole LimitReached text; only the time left until midnight UTC varies."""
+    return re.compile(
+        re.escape(f"imagine-bot: Limit reached: {label} ({key}) — {shown} used. ")
+        + RESETS
+        + re.escape(" You were not charged. Ask a server admin if you need more.")
+        + r"\n"
+    )
+
+
+class GatewayProcess:
+    """`python -m tests.fakes.gateway` as its own process, scripted over HTTP."""
+
+    def __init__(self, *, delay: float = 0.0, key: str | None = None) -> None:
+        self.delay, self.key = delay, key
+        self.url = ""
+        self._process: asyncio.subprocess.Process | None = None
+
+    @property
+    def origin(self) -> str:
+        """http://127.0.0.1:<port>"""
+        return self.url.removesuffix("/v1")
+
+    async def __aenter__(self) -> GatewayProcess:
+        args = ["-m", "tests.fakes.gateway", "--port", "0", "--delay", str(self.delay)]
+        if self.key is not None:
+            args += ["--key", self.key]
+        self._process = await asyncio.create_subprocess_exec(
+            sys.executable, *args, cwd=ROOT, stdout=asyncio.subprocess.PIPE
+        )
+        assert self._process.stdout is not None
+        line = await asyncio.wait_for(self._process.stdout.readline(), 30)
+        self.url = line.decode().strip()
+        assert self.url.startswith("http://127.0.0.1:"), self.url
+        return self
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        assert self._process is not None
+        self._process.send_signal(signal.SIGTERM)
+        await asyncio.wait_for(self._process.wait(), 30)
+
+    async def requests(self) -> list[dict[str, Any]]:
+        """The image requests the fake received, oldest first."""
+        async with httpx.AsyncClient() as http:
+            seen = (await http.get(f"{self.origin}/_fake/requests")).json()
+        return [r for r in seen["requests"] if "/images" in r["path"]]
+
+    async def fail(self, name: str, times: int | None = 1, **params: Any) -> None:
+        """Script a fault for the next `times` image requests (None: every one)."""
+        async with httpx.AsyncClient() as http:
+            spec = {"name": name, "times": times, **params}
+            (await http.post(f"{self.origin}/_fake/faults", json=spec)).raise_for_status()
+
+
+async def wait_until(condition: Callable[[], bool]) -> None:
+    """Wait (at most 30 s) for something another task or process will do."""
+    async with asyncio.timeout(30):
+        while not condition():  # noqa: ASYNC110 - the state belongs to code with no event to await
+            await asyncio.sleep(0.01)
+
+
+def write_png(path: Path, size: tuple[int, int], mode: str = "RGB") -> Path:
+    """A small real PNG of a given size."""
+    colour: Any = (40, 120, 200, 0) if mode == "RGBA" else (40, 120, 200)
+    Image.new(mode, size, colour).save(path, format="PNG")
+    return path
+
+
+def picture(data: bytes | Path) -> tuple[str | None, tuple[int, int]]:
+    """The format and size of an image file or its bytes."""
+    raw = data.read_bytes() if isinstance(data, Path) else data
+    with Image.open(io.BytesIO(raw)) as image:
+        return image.format, image.size
+
+
+def parse_time(text: str) -> datetime:
+    """A timestamp as the CSV export writes it."""
+    return datetime.fromisoformat(text)
