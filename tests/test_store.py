@@ -215,6 +215,44 @@ async def test_failed_and_abandoned_rows_count_nothing(store: Store) -> None:
     await store.reserve(reservation(now=later), limits, later)
 
 
+async def test_expired_reservation_counts_nothing_even_before_it_is_settled(store: Store) -> None:
+    limits = Limits(
+        user_daily_images=1,
+        channel_daily_images=1,
+        user_daily_cost_usd=0.05,
+        channel_daily_cost_usd=0.05,
+    )
+    await store.reserve(reservation(timeout=0.5), limits, NOW)
+    soon = NOW + timedelta(seconds=0.6)
+    await store.reserve(reservation(now=soon), limits, soon)
+    with pytest.raises(LimitReached):
+        await store.reserve(reservation(now=soon), limits, soon)
+
+
+async def test_the_limit_check_agrees_with_the_report_after_every_outcome(store: Store) -> None:
+    succeeded = await store.reserve(reservation(n=4, cost=0.4), Limits(), NOW)
+    await store.settle_succeeded(succeeded.id, 2, None, 0.2, NOW)
+    failed = await store.reserve(reservation(n=3, cost=0.3), Limits(), NOW)
+    await store.settle_failed(failed.id, "moderation", NOW)
+    await store.reserve(reservation(n=2, cost=0.2, timeout=30), Limits(), NOW)
+    await store.reserve(reservation(actor("bob"), n=1, cost=0.1), Limits(), NOW)
+    later = NOW + timedelta(seconds=31)
+    usage = await store.user_usage(CHANNEL, "alice", Limits(), later)
+    assert (usage.images_today, usage.channel_images_today) == (2, 3)
+    assert usage.cost_today_usd == pytest.approx(0.2)
+    assert usage.channel_cost_today_usd == pytest.approx(0.3)
+    for limits in (
+        Limits(user_daily_images=3),
+        Limits(channel_daily_images=4),
+        Limits(user_daily_cost_usd=0.3),
+        Limits(channel_daily_cost_usd=0.4),
+    ):
+        extra = await store.reserve(reservation(n=1, cost=0.1, now=later), limits, later)
+        with pytest.raises(LimitReached):
+            await store.reserve(reservation(n=1, cost=0.1, now=later), limits, later)
+        await store.settle_failed(extra.id, "unavailable", later)
+
+
 async def test_expired_reservation_is_settled_abandoned(store: Store) -> None:
     entry = await store.reserve(reservation(timeout=60), Limits(), NOW)
     assert await store.settle_abandoned(NOW + timedelta(seconds=60)) == 0

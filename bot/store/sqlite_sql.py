@@ -88,16 +88,20 @@ IS_MANAGER = (
 )
 MANAGERS = f"SELECT user_id FROM channel_managers WHERE {SCOPE_EXACT} ORDER BY added_at, user_id"
 
-_USER_TODAY = (
-    f"(SELECT COALESCE(SUM({IMAGES}), 0) AS images, TOTAL({COST}) AS cost FROM usage "
-    "WHERE platform = :platform AND workspace_id = :workspace_id AND user_id = :user_id "
-    f"AND {TODAY})"
+# Today's charge of a user or a channel: the day's counter (kept by triggers, see the
+# migration) less reservations that expired and are not yet settled as abandoned.
+_COUNTED_TODAY = (
+    "(SELECT d.images - x.images AS images, d.cost - x.cost AS cost FROM "
+    "(SELECT COALESCE(SUM(images), 0) AS images, TOTAL(cost_usd) AS cost FROM {table} "
+    "WHERE platform = :platform AND workspace_id = :workspace_id AND {column} = :{column} "
+    "AND day = :day) d, "
+    "(SELECT COALESCE(SUM(n), 0) AS images, TOTAL(est_cost_usd) AS cost "
+    "FROM usage INDEXED BY usage_status_deadline "
+    "WHERE status = 'reserved' AND deadline < :now AND platform = :platform "
+    f"AND workspace_id = :workspace_id AND {{column}} = :{{column}} AND {TODAY}) x)"
 )
-_CHANNEL_TODAY = (
-    f"(SELECT COALESCE(SUM({IMAGES}), 0) AS images, TOTAL({COST}) AS cost FROM usage "
-    "WHERE platform = :platform AND workspace_id = :workspace_id AND channel_id = :channel_id "
-    f"AND {TODAY})"
-)
+_USER_TODAY = _COUNTED_TODAY.format(table="usage_day_user", column="user_id")
+_CHANNEL_TODAY = _COUNTED_TODAY.format(table="usage_day_channel", column="channel_id")
 _LAST_REQUEST = (
     "(SELECT MAX(created_at) AS at FROM usage WHERE platform = :platform "
     "AND workspace_id = :workspace_id AND user_id = :user_id AND created_at > :cooldown_from "
@@ -147,6 +151,7 @@ def reserve_queries(entry: LedgerEntry, limits: Limits, exempt: bool) -> Reserve
         "now": to_text(now),
         "day_start": to_text(day_start),
         "day_end": to_text(day_end),
+        "day": day_start.date().isoformat(),
         "cooldown_from": to_text(now - timedelta(seconds=limits.cooldown_s or 0)),
     }
     return ReserveQueries(

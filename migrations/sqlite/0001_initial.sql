@@ -27,16 +27,84 @@ CREATE TABLE usage (
     deadline TEXT NOT NULL
 );
 
--- The day windows of a user and of a channel; the trailing columns make these covering
--- indexes, so a reservation's limit check never reads the table itself.
-CREATE INDEX usage_user_day ON usage (
-    platform, workspace_id, user_id, created_at, status, deadline, n, images_delivered, est_cost_usd
-);
-CREATE INDEX usage_channel_day ON usage (
-    platform, workspace_id, channel_id, created_at, status, deadline, n, images_delivered, est_cost_usd
-);
+CREATE INDEX usage_user_day ON usage (platform, workspace_id, user_id, created_at);
+CREATE INDEX usage_channel_day ON usage (platform, workspace_id, channel_id, created_at);
 CREATE INDEX usage_status_deadline ON usage (status, deadline);
 CREATE INDEX usage_created ON usage (created_at, id);
+
+-- What each user and each channel is charged per UTC day (reserved rows count n images,
+-- succeeded rows what was delivered), kept by the triggers below so that a reservation
+-- reads one row per limit instead of the day's ledger. Expired reservations still in
+-- here are subtracted by the reservation query until they are settled as abandoned.
+CREATE TABLE usage_day_user (
+    platform TEXT NOT NULL,
+    workspace_id TEXT NOT NULL,
+    user_id TEXT NOT NULL,
+    day TEXT NOT NULL,
+    images INTEGER NOT NULL,
+    cost_usd REAL NOT NULL,
+    PRIMARY KEY (platform, workspace_id, user_id, day)
+) WITHOUT ROWID;
+
+CREATE TABLE usage_day_channel (
+    platform TEXT NOT NULL,
+    workspace_id TEXT NOT NULL,
+    channel_id TEXT NOT NULL,
+    day TEXT NOT NULL,
+    images INTEGER NOT NULL,
+    cost_usd REAL NOT NULL,
+    PRIMARY KEY (platform, workspace_id, channel_id, day)
+) WITHOUT ROWID;
+
+CREATE TRIGGER usage_day_insert AFTER INSERT ON usage
+BEGIN
+    INSERT INTO usage_day_user VALUES (
+        NEW.platform, NEW.workspace_id, NEW.user_id, substr(NEW.created_at, 1, 10),
+        CASE NEW.status WHEN 'succeeded' THEN NEW.images_delivered
+            WHEN 'reserved' THEN NEW.n ELSE 0 END,
+        CASE WHEN NEW.status IN ('reserved', 'succeeded') THEN NEW.est_cost_usd
+            ELSE 0.0 END
+    ) ON CONFLICT DO UPDATE SET
+        images = images + excluded.images, cost_usd = cost_usd + excluded.cost_usd;
+    INSERT INTO usage_day_channel VALUES (
+        NEW.platform, NEW.workspace_id, NEW.channel_id, substr(NEW.created_at, 1, 10),
+        CASE NEW.status WHEN 'succeeded' THEN NEW.images_delivered
+            WHEN 'reserved' THEN NEW.n ELSE 0 END,
+        CASE WHEN NEW.status IN ('reserved', 'succeeded') THEN NEW.est_cost_usd
+            ELSE 0.0 END
+    ) ON CONFLICT DO UPDATE SET
+        images = images + excluded.images, cost_usd = cost_usd + excluded.cost_usd;
+END;
+
+-- Ledger rows are never deleted and never change scope or day: only their charge moves.
+CREATE TRIGGER usage_day_update
+AFTER UPDATE OF status, n, images_delivered, est_cost_usd ON usage
+BEGIN
+    INSERT INTO usage_day_user VALUES (
+        NEW.platform, NEW.workspace_id, NEW.user_id, substr(NEW.created_at, 1, 10),
+        CASE NEW.status WHEN 'succeeded' THEN NEW.images_delivered
+            WHEN 'reserved' THEN NEW.n ELSE 0 END
+        - CASE OLD.status WHEN 'succeeded' THEN OLD.images_delivered
+            WHEN 'reserved' THEN OLD.n ELSE 0 END,
+        CASE WHEN NEW.status IN ('reserved', 'succeeded') THEN NEW.est_cost_usd
+            ELSE 0.0 END
+        - CASE WHEN OLD.status IN ('reserved', 'succeeded') THEN OLD.est_cost_usd
+            ELSE 0.0 END
+    ) ON CONFLICT DO UPDATE SET
+        images = images + excluded.images, cost_usd = cost_usd + excluded.cost_usd;
+    INSERT INTO usage_day_channel VALUES (
+        NEW.platform, NEW.workspace_id, NEW.channel_id, substr(NEW.created_at, 1, 10),
+        CASE NEW.status WHEN 'succeeded' THEN NEW.images_delivered
+            WHEN 'reserved' THEN NEW.n ELSE 0 END
+        - CASE OLD.status WHEN 'succeeded' THEN OLD.images_delivered
+            WHEN 'reserved' THEN OLD.n ELSE 0 END,
+        CASE WHEN NEW.status IN ('reserved', 'succeeded') THEN NEW.est_cost_usd
+            ELSE 0.0 END
+        - CASE WHEN OLD.status IN ('reserved', 'succeeded') THEN OLD.est_cost_usd
+            ELSE 0.0 END
+    ) ON CONFLICT DO UPDATE SET
+        images = images + excluded.images, cost_usd = cost_usd + excluded.cost_usd;
+END;
 
 CREATE TABLE limits (
     platform TEXT NOT NULL,
