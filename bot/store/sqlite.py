@@ -26,14 +26,13 @@ from bot.models import (
     Scope,
     ScopeUsage,
     TokenUsage,
-    UserTotal,
     UserUsage,
 )
+from bot.store import sqlite_reports as reports
 from bot.store.common import (
     Totals,
     check_quota,
     checked_limit_changes,
-    day_window,
     is_exempt,
     limit_column,
     limit_text,
@@ -53,18 +52,15 @@ from bot.store.sqlite_sql import (
     IS_MANAGER,
     LIMIT_CHANGES,
     MANAGERS,
-    PERIOD_TOTALS,
     PURGE_PROMPTS,
     REMOVE_MANAGER,
     SCOPE_EXACT,
     SELECT_ENTRY,
     SELECT_LIMITS,
     SUCCEED,
-    TOP_USERS,
+    TIMESTAMPS,
     UPSERT_LIMITS,
-    period_params,
     reserve_queries,
-    scope_filter,
 )
 
 T = TypeVar("T")
@@ -72,7 +68,6 @@ Params = Mapping[str, object] | Iterable[object]
 EXPORT_PAGE_SIZE = 500
 _RESERVE_ATTEMPTS = 5
 _ABANDON_EVERY = timedelta(seconds=1)
-_TIMESTAMPS = ("created_at", "settled_at", "deadline")
 
 
 class SqliteStore:
@@ -226,60 +221,13 @@ class SqliteStore:
         self, scope: Scope, user_id: str, limits: Limits, now: datetime
     ) -> UserUsage:
         """One user's usage today and this month (UTC) in a workspace, with their channel's."""
-        workspace = Scope(scope.platform, scope.workspace_id)
-        mine, channel = await self._transaction(
-            "BEGIN", partial(self._periods, ((workspace, user_id), (scope, None)), now)
-        )
-        return UserUsage(
-            user_id=user_id,
-            images_today=mine[0],
-            cost_today_usd=mine[1],
-            images_month=mine[2],
-            cost_month_usd=mine[3],
-            channel_images_today=channel[0],
-            channel_cost_today_usd=channel[1],
-            limits=limits,
-            resets_at=day_window(now)[1],
-        )
-
-    async def _periods(
-        self, wheres: Iterable[tuple[Scope, str | None]], now: datetime
-    ) -> list[tuple[int, float, int, float, int]]:
-        """Per scope (and user): images and cost today and this month, failures today."""
-        totals = []
-        for scope, user_id in wheres:
-            where, params = scope_filter(scope, user_id)
-            sql = PERIOD_TOTALS.format(where=where)
-            images, cost, month_images, month_cost, failed = (
-                await self._fetch(sql, params | period_params(now))
-            )[0]
-            totals.append((images, round(cost, 6), month_images, round(month_cost, 6), failed))
-        return totals
+        body = partial(reports.user_usage, self._fetch, scope, user_id, limits, utc(now))
+        return await self._transaction("BEGIN", body)
 
     async def scope_usage(self, scope: Scope, now: datetime, top: int = 10) -> ScopeUsage:
         """Totals and top users for a channel, a workspace ('*' channel) or a platform."""
-        period, users = await self._transaction(
-            "BEGIN", partial(self._scope_report, scope, now, top)
-        )
-        return ScopeUsage(
-            scope=scope,
-            images_today=period[0],
-            cost_today_usd=period[1],
-            images_month=period[2],
-            cost_month_usd=period[3],
-            requests_failed_today=period[4],
-            top_users=users,
-            resets_at=day_window(now)[1],
-        )
-
-    async def _scope_report(
-        self, scope: Scope, now: datetime, top: int
-    ) -> tuple[tuple[int, float, int, float, int], tuple[UserTotal, ...]]:
-        (period,) = await self._periods([(scope, None)], now)
-        where, params = scope_filter(scope, None)
-        sql = TOP_USERS.format(where=where)
-        rows = await self._fetch(sql, params | period_params(now) | {"top": top})
-        return period, tuple(UserTotal(user, images, round(cost, 6)) for user, images, cost in rows)
+        body = partial(reports.scope_usage, self._fetch, scope, utc(now), top)
+        return await self._transaction("BEGIN", body)
 
     async def export(self, since: datetime, until: datetime) -> AsyncIterator[LedgerEntry]:
         """Ledger rows created in [since, until), oldest first, read a page at a time."""
@@ -348,6 +296,6 @@ def _limits(rows: list[Any]) -> Limits:
 
 def _entry(row: Iterable[Any]) -> LedgerEntry:
     values = dict(zip(ENTRY_COLUMNS, row, strict=True))
-    for key in _TIMESTAMPS:
+    for key in TIMESTAMPS:
         values[key] = from_text(values[key]) if values[key] else None
     return LedgerEntry(**values)

@@ -13,6 +13,7 @@ ENTRY_COLUMNS = tuple(f.name for f in fields(LedgerEntry))
 SELECT_ENTRY = f"SELECT {', '.join(ENTRY_COLUMNS)} FROM usage"
 _COLUMNS = ", ".join(ENTRY_COLUMNS)
 _VALUES = ", ".join(f":{name}" for name in ENTRY_COLUMNS)
+TIMESTAMPS = ("created_at", "settled_at", "deadline")
 SCOPE_EXACT = "platform = ? AND workspace_id = ? AND channel_id = ?"
 
 # Reserved rows count until their deadline; succeeded rows count what was delivered.
@@ -173,7 +174,7 @@ def _applied(limits: Limits) -> dict[str, object]:
 def entry_params(entry: LedgerEntry) -> dict[str, object]:
     """A ledger row as named parameters, timestamps as text."""
     values: dict[str, object] = {name: getattr(entry, name) for name in ENTRY_COLUMNS}
-    for key in ("created_at", "settled_at", "deadline"):
+    for key in TIMESTAMPS:
         moment = values[key]
         values[key] = to_text(moment) if isinstance(moment, datetime) else None
     return values
