@@ -301,7 +301,7 @@ async def test_a_bad_key_is_a_configuration_error_that_never_prints_the_key(
     else:  # the logs really were on
         assert "outcome=misconfigured" in rejected.err
     if logging == DEBUG:
-        assert "DEBUG httpcore" in rejected.err and "DEBUG httpcore" in accepted.err
+        assert " DEBUG " in rejected.err and " DEBUG " in accepted.err
     for ran in (rejected, rejected_json, accepted):
         for secret in (WRONG_KEY, KEY, "LEAKED", "SECRET"):
             assert secret not in ran.text
