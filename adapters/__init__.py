@@ -1,0 +1,1 @@
+"""Platform adapters: each turns one chat platform's events into calls on the core handler."""

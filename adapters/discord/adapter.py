@@ -1,0 +1,97 @@
+"""DiscordAdapter: what `imagine-bot run` starts when DISCORD_TOKEN is set."""
+
+from __future__ import annotations
+
+import logging
+
+import discord
+import discord.gateway
+import discord.http
+import httpx
+import yarl
+
+from adapters.discord.buttons import result_view
+from adapters.discord.client import ImagineClient, ShardedImagineClient
+from adapters.discord.services import TOKEN_TTL_S, Services
+from bot.config import Settings
+from bot.errors import ConfigError
+from bot.handler import ImagineHandler
+
+log = logging.getLogger(__name__)
+
+
+def use_endpoints(settings: Settings) -> None:
+    """Point discord.py's REST and gateway at the configured endpoints (a proxy, a local server).
+
+    discord.py builds every REST URL from `Route.BASE`, and connects a plain client to
+    `DEFAULT_GATEWAY` (never asking GET /gateway); a session later resumes on the
+    `resume_gateway_url` that READY names, and falls back to `DEFAULT_GATEWAY`.
+    """
+    gateway = settings.discord_gateway_url
+    if not gateway.startswith(("ws://", "wss://")):
+        raise ConfigError("Invalid setting DISCORD_GATEWAY_URL: must start with wss:// or ws://")
+    discord.http.Route.BASE = settings.discord_api_base
+    discord.gateway.DiscordWebSocket.DEFAULT_GATEWAY = yarl.URL(gateway)
+
+
+def build_client(services: Services) -> ImagineClient:
+    """A plain client, or a sharded one when DISCORD_SHARD_COUNT is set."""
+    settings = services.settings
+    if settings.discord_shard_count is None:
+        return ImagineClient(services)
+    try:
+        shard_ids = [int(shard) for shard in settings.discord_shard_ids] or None
+    except ValueError:
+        raise ConfigError("Invalid setting DISCORD_SHARD_IDS: use numbers such as 0,1") from None
+    if shard_ids and max(shard_ids) >= settings.discord_shard_count:
+        raise ConfigError("Invalid setting DISCORD_SHARD_IDS: every id must be below the count")
+    return ShardedImagineClient(
+        services, shard_count=settings.discord_shard_count, shard_ids=shard_ids
+    )
+
+
+class DiscordAdapter:
+    """Slash commands, menus, persistent buttons and reply-mentions on top of the handler."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        handler: ImagineHandler,
+        http: httpx.AsyncClient,
+        *,
+        token_ttl_s: float = TOKEN_TTL_S,
+    ) -> None:
+        if settings.discord_token is None:
+            raise ConfigError("Missing setting DISCORD_TOKEN: the bot token from Discord.")
+        self._token = settings.discord_token
+        self._services = Services(settings, handler, http, result_view, token_ttl_s)
+        self._client: ImagineClient | None = None
+        self._closing = False
+
+    @property
+    def ready(self) -> bool:
+        """Connected to the gateway."""
+        client = self._client
+        return client is not None and client.connected and not client.is_closed()
+
+    async def run(self) -> None:
+        """Log in, connect and serve until `close()`."""
+        if self._closing:
+            return
+        use_endpoints(self._services.settings)
+        client = build_client(self._services)
+        self._client = client
+        try:
+            async with client:
+                await client.start(self._token.get_secret_value())
+        except discord.LoginFailure:
+            raise ConfigError(
+                "Discord rejected DISCORD_TOKEN. Copy the bot token again from the developer "
+                "portal (Bot → Reset Token)."
+            ) from None
+
+    async def close(self) -> None:
+        """Disconnect."""
+        self._closing = True
+        if self._client is not None:
+            await self._client.close()

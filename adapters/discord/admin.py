@@ -1,0 +1,195 @@
+"""/usage for everyone; /usage server|channel and /limits show|set|reset for admins.
+
+Rights are checked when the command runs (Manage Server for the server scope, Manage
+Channels for the channel scope), whatever Discord's default command permissions say.
+Every answer is private.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+import discord
+from discord import app_commands
+
+from adapters.discord.permissions import (
+    ScopeKind,
+    interaction_actor,
+    scope_channel_id,
+    scope_refusal,
+)
+from adapters.discord.replies import GENERIC_ERROR, clip, scope_usage_text
+from adapters.discord.respond import refuse
+from adapters.discord.services import services_of
+from bot.errors import UserFacingError
+from bot.limits import format_limit
+from bot.models import LIMIT_KEYS, Scope
+from bot.reports import format_limits, format_user_usage
+
+log = logging.getLogger(__name__)
+
+Choice = app_commands.Choice
+SCOPES = [
+    Choice(name="server (needs Manage Server)", value="server"),
+    Choice(name="channel (needs Manage Channels)", value="channel"),
+]
+KEYS = [Choice(name=key, value=key) for key in LIMIT_KEYS]
+VALUE_HELP = "A number, true/false, a quality (low/medium/high) or sizes separated by commas"
+
+
+def scope_for(interaction: discord.Interaction[Any], kind: ScopeKind) -> Scope:
+    """The server ('*' channel) or this channel (a thread counts as its parent)."""
+    guild = str(interaction.guild_id or 0)
+    if kind == "server":
+        return Scope("discord", guild, "*")
+    return Scope("discord", guild, str(scope_channel_id(interaction.channel)))
+
+
+def where(interaction: discord.Interaction[Any], kind: ScopeKind) -> str:
+    """'this server' or the channel as a mention."""
+    if kind == "server":
+        return "this server"
+    return f"<#{scope_channel_id(interaction.channel)}>"
+
+
+async def answer(interaction: discord.Interaction[Any], work: Callable[[], Awaitable[str]]) -> None:
+    """Defer privately, then show what `work` returns, or its error."""
+    await interaction.response.defer(ephemeral=True, thinking=True)
+    try:
+        text = await work()
+    except UserFacingError as exc:
+        text = exc.message
+    except Exception:
+        log.exception("Discord admin command failed")
+        text = GENERIC_ERROR
+    await interaction.edit_original_response(content=clip(text))
+
+
+async def show_usage(interaction: discord.Interaction[Any], scope: ScopeKind | None) -> None:
+    """The person's own usage, or (for admins) a server or channel report."""
+    handler = services_of(interaction).handler
+    if scope is None:
+
+        async def mine() -> str:
+            usage = await handler.usage(interaction_actor(interaction))
+            return "**Your image usage**\n" + format_user_usage(usage, handler.clock())
+
+        await answer(interaction, mine)
+        return
+    refusal = scope_refusal(interaction.permissions, scope)
+    if refusal is not None:
+        await refuse(interaction, refusal)
+        return
+
+    async def report() -> str:
+        usage = await handler.scope_usage(scope_for(interaction, scope))
+        return scope_usage_text(usage, where(interaction, scope))
+
+    await answer(interaction, report)
+
+
+async def show_limits(interaction: discord.Interaction[Any], scope: ScopeKind) -> None:
+    """Every limit in effect, marking those set at this scope."""
+    refusal = scope_refusal(interaction.permissions, scope)
+    if refusal is not None:
+        await refuse(interaction, refusal)
+        return
+    handler = services_of(interaction).handler
+
+    async def work() -> str:
+        target = scope_for(interaction, scope)
+        effective = await handler.limits_for(target)
+        here = await handler.store.get_limits(target)
+        return (
+            f"**Limits for {where(interaction, scope)}** (values not set here are inherited)\n"
+            f"```\n{format_limits(effective, here)}\n```"
+        )
+
+    await answer(interaction, work)
+
+
+async def set_limit(
+    interaction: discord.Interaction[Any], key: str, value: str, scope: ScopeKind
+) -> None:
+    """Set one limit at a scope; the store audits who changed what."""
+    refusal = scope_refusal(interaction.permissions, scope)
+    if refusal is not None:
+        await refuse(interaction, refusal)
+        return
+    handler = services_of(interaction).handler
+
+    async def work() -> str:
+        target = scope_for(interaction, scope)
+        limits = await handler.set_limits(target, {key: value}, str(interaction.user.id))
+        shown = format_limit(getattr(limits, key))
+        return f"`{key}` is now **{shown}** for {where(interaction, scope)}. The change is logged."
+
+    await answer(interaction, work)
+
+
+async def reset_limits(
+    interaction: discord.Interaction[Any], key: str | None, scope: ScopeKind
+) -> None:
+    """Clear one limit, or every limit set at a scope, so the wider setting applies."""
+    refusal = scope_refusal(interaction.permissions, scope)
+    if refusal is not None:
+        await refuse(interaction, refusal)
+        return
+    handler = services_of(interaction).handler
+
+    async def work() -> str:
+        target = scope_for(interaction, scope)
+        here = await handler.store.get_limits(target)
+        keys = [k for k in ([key] if key else LIMIT_KEYS) if getattr(here, k) is not None]
+        place = where(interaction, scope)
+        if not keys:
+            return f"Nothing to reset: {f'`{key}` is' if key else 'no limits are'} set for {place}."
+        await handler.set_limits(target, dict.fromkeys(keys, ""), str(interaction.user.id))
+        names = ", ".join(f"`{k}`" for k in keys)
+        return f"Cleared {names} for {place}; the wider setting applies now. The change is logged."
+
+    await answer(interaction, work)
+
+
+def build_admin_commands() -> list[app_commands.Command[Any, Any, Any] | app_commands.Group]:
+    """Fresh /usage and /limits objects for one client's command tree."""
+
+    @app_commands.command(name="usage", description="Your image usage today and this month")
+    @app_commands.describe(scope="Admins: totals for the whole server or this channel")
+    @app_commands.choices(scope=SCOPES)
+    @app_commands.guild_only()
+    async def usage(interaction: discord.Interaction[Any], scope: ScopeKind | None = None) -> None:
+        await show_usage(interaction, scope)
+
+    limits = app_commands.Group(
+        name="limits",
+        description="Image limits for this server or channel (admins)",
+        guild_only=True,
+        default_permissions=discord.Permissions(manage_channels=True),
+    )
+
+    @limits.command(name="show", description="The limits in effect, and where each is set")
+    @app_commands.describe(scope="The whole server (default) or this channel")
+    @app_commands.choices(scope=SCOPES)
+    async def show(interaction: discord.Interaction[Any], scope: ScopeKind = "server") -> None:
+        await show_limits(interaction, scope)
+
+    @limits.command(name="set", description="Set one limit for the server or this channel")
+    @app_commands.describe(key="Which limit", value=VALUE_HELP, scope="Server (default) or channel")
+    @app_commands.choices(key=KEYS, scope=SCOPES)
+    async def set_(
+        interaction: discord.Interaction[Any], key: str, value: str, scope: ScopeKind = "server"
+    ) -> None:
+        await set_limit(interaction, key, value, scope)
+
+    @limits.command(name="reset", description="Clear one limit (or all) so the wider one applies")
+    @app_commands.describe(key="Which limit; leave empty for all", scope="Server or channel")
+    @app_commands.choices(key=KEYS, scope=SCOPES)
+    async def reset(
+        interaction: discord.Interaction[Any], key: str | None = None, scope: ScopeKind = "server"
+    ) -> None:
+        await reset_limits(interaction, key, scope)
+
+    return [usage, limits]

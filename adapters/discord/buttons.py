@@ -1,0 +1,272 @@
+"""Buttons under every result, as DynamicItems so they keep working after a restart.
+
+Each custom_id carries only a ledger id (and an image index or a source message): the
+prompt and options live in the store. A press uses its interaction id as the idempotency
+key; a second press of the same button by the same person while the first is still
+running (a double click arrives as two interactions) is acknowledged and dropped.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+import discord
+
+from adapters.discord import flows
+from adapters.discord.modals import open_edit_modal
+from adapters.discord.permissions import delete_refusal
+from adapters.discord.respond import refuse
+from adapters.discord.services import Origin, services_of
+from adapters.discord.sources import MESSAGE_GONE, NO_IMAGES, image_attachments
+from bot.errors import UserFacingError
+from bot.models import Result
+
+ENTRY = r"(?P<entry>[0-9A-Za-z_-]{1,40})"
+Button = discord.ui.Button[discord.ui.View]
+
+
+async def once(
+    interaction: discord.Interaction[Any], action: str, run: Callable[[], Awaitable[None]]
+) -> None:
+    """Run a press unless the same person's same press on this message is still running."""
+    pressing = services_of(interaction).pressing
+    message_id = interaction.message.id if interaction.message else 0
+    key = f"{action}:{interaction.user.id}:{message_id}"
+    if key in pressing:
+        await interaction.response.defer()
+        return
+    pressing.add(key)
+    try:
+        await run()
+    finally:
+        pressing.discard(key)
+
+
+class VaryButton(discord.ui.DynamicItem[Button], template=rf"imagine:vary:{ENTRY}:(?P<index>\d+)"):
+    """Vary one image of a result."""
+
+    def __init__(self, entry_id: str, index: int, label: str = "Vary") -> None:
+        super().__init__(
+            discord.ui.Button(
+                label=label,
+                emoji="🎲",
+                style=discord.ButtonStyle.primary,
+                custom_id=f"imagine:vary:{entry_id}:{index}",
+                row=index // 5,
+            )
+        )
+        self.entry_id = entry_id
+        self.index = index
+
+    @classmethod
+    async def from_custom_id(
+        cls, interaction: discord.Interaction[Any], item: discord.ui.Item[Any], match: re.Match[str]
+    ) -> VaryButton:
+        """Rebuild the button from its custom_id."""
+        return cls(match["entry"], int(match["index"]))
+
+    async def callback(self, interaction: discord.Interaction[Any]) -> None:
+        """Vary the image, once per double click."""
+        if interaction.message is None:
+            return
+        message = interaction.message
+        await once(
+            interaction,
+            f"vary:{self.entry_id}:{self.index}",
+            lambda: flows.vary_message(interaction, message, self.index, self.entry_id),
+        )
+
+
+class RerollButton(
+    discord.ui.DynamicItem[Button],
+    template=rf"imagine:reroll:{ENTRY}(?::(?P<message>\d+)(?::(?P<index>\d+))?)?",
+):
+    """Run a result's request again; edits and variations keep a pointer to their source."""
+
+    def __init__(self, entry_id: str, origin: Origin) -> None:
+        tail = "".join(f":{part}" for part in (origin.message_id, origin.index) if part is not None)
+        super().__init__(
+            discord.ui.Button(
+                label="Re-roll",
+                emoji="🔄",
+                style=discord.ButtonStyle.secondary,
+                custom_id=f"imagine:reroll:{entry_id}{tail}",
+                row=2,
+            )
+        )
+        self.entry_id = entry_id
+        self.origin = origin
+
+    @classmethod
+    async def from_custom_id(
+        cls, interaction: discord.Interaction[Any], item: discord.ui.Item[Any], match: re.Match[str]
+    ) -> RerollButton:
+        """Rebuild the button from its custom_id."""
+        message = int(match["message"]) if match["message"] else None
+        index = int(match["index"]) if match["index"] else None
+        return cls(match["entry"], Origin(message, index))
+
+    async def callback(self, interaction: discord.Interaction[Any]) -> None:
+        """Re-roll, once per double click."""
+        await once(
+            interaction,
+            f"reroll:{self.entry_id}",
+            lambda: flows.reroll(interaction, self.entry_id, self.origin),
+        )
+
+
+class EditButton(discord.ui.DynamicItem[Button], template=rf"imagine:edit:{ENTRY}"):
+    """Open a modal asking how to change the result's images."""
+
+    def __init__(self, entry_id: str) -> None:
+        super().__init__(
+            discord.ui.Button(
+                label="Edit",
+                emoji="✏️",
+                style=discord.ButtonStyle.secondary,
+                custom_id=f"imagine:edit:{entry_id}",
+                row=2,
+            )
+        )
+        self.entry_id = entry_id
+
+    @classmethod
+    async def from_custom_id(
+        cls, interaction: discord.Interaction[Any], item: discord.ui.Item[Any], match: re.Match[str]
+    ) -> EditButton:
+        """Rebuild the button from its custom_id."""
+        return cls(match["entry"])
+
+    async def callback(self, interaction: discord.Interaction[Any]) -> None:
+        """Open the edit modal, keeping the result's quality and format."""
+        if interaction.message is None:
+            return
+        entry = await services_of(interaction).handler.store.get_entry(self.entry_id)
+        base: dict[str, str | int | None] = {}
+        if entry is not None:
+            options = flows.entry_options(entry)
+            base = {"quality": options.quality, "format": options.output_format}
+        await open_edit_modal(interaction, interaction.message, base)
+
+
+class DeleteButton(discord.ui.DynamicItem[Button], template=rf"imagine:delete:{ENTRY}"):
+    """Delete a result: its requester, or anyone with Manage Messages."""
+
+    def __init__(self, entry_id: str) -> None:
+        super().__init__(
+            discord.ui.Button(
+                label="Delete",
+                emoji="🗑️",
+                style=discord.ButtonStyle.danger,
+                custom_id=f"imagine:delete:{entry_id}",
+                row=2,
+            )
+        )
+        self.entry_id = entry_id
+
+    @classmethod
+    async def from_custom_id(
+        cls, interaction: discord.Interaction[Any], item: discord.ui.Item[Any], match: re.Match[str]
+    ) -> DeleteButton:
+        """Rebuild the button from its custom_id."""
+        return cls(match["entry"])
+
+    async def callback(self, interaction: discord.Interaction[Any]) -> None:
+        """Delete the message, or say privately why not."""
+        if interaction.message is None:
+            return
+        try:
+            entry = await services_of(interaction).handler.entry(self.entry_id)
+        except UserFacingError as exc:
+            await refuse(interaction, exc.message)
+            return
+        refusal = delete_refusal(interaction.permissions, interaction.user.id, entry)
+        if refusal is not None:
+            await refuse(interaction, refusal)
+            return
+        await interaction.response.defer()
+        try:
+            await interaction.message.delete()
+        except discord.NotFound:
+            return
+
+
+class PickButton(
+    discord.ui.DynamicItem[Button], template=r"imagine:pick:(?P<message>\d+):(?P<index>\d+)"
+):
+    """Vary image on a message with several images: choose which one."""
+
+    def __init__(self, message_id: int, index: int) -> None:
+        super().__init__(
+            discord.ui.Button(
+                label=f"Image {index + 1}",
+                style=discord.ButtonStyle.primary,
+                custom_id=f"imagine:pick:{message_id}:{index}",
+                row=index // 5,
+            )
+        )
+        self.message_id = message_id
+        self.index = index
+
+    @classmethod
+    async def from_custom_id(
+        cls, interaction: discord.Interaction[Any], item: discord.ui.Item[Any], match: re.Match[str]
+    ) -> PickButton:
+        """Rebuild the button from its custom_id."""
+        return cls(int(match["message"]), int(match["index"]))
+
+    async def callback(self, interaction: discord.Interaction[Any]) -> None:
+        """Vary the chosen image of that message."""
+        channel = interaction.channel
+        if not isinstance(channel, discord.abc.Messageable):
+            return
+        try:
+            message = await channel.fetch_message(self.message_id)
+        except discord.NotFound:
+            await refuse(interaction, MESSAGE_GONE)
+            return
+        await once(
+            interaction,
+            f"pick:{self.message_id}:{self.index}",
+            lambda: flows.vary_message(interaction, message, self.index, None),
+        )
+
+
+DYNAMIC_ITEMS = (VaryButton, RerollButton, EditButton, DeleteButton, PickButton)
+
+
+def result_view(result: Result, origin: Origin) -> discord.ui.View:
+    """Vary (one per image), Re-roll (when its sources can be found again), Edit, Delete."""
+    view = discord.ui.View(timeout=None)
+    count = len(result.images)
+    for index in range(count):
+        label = "Vary" if count == 1 else f"V{index + 1}"
+        view.add_item(VaryButton(result.request_id, index, label))
+    if result.kind == "generate" or origin.message_id is not None:
+        view.add_item(RerollButton(result.request_id, origin))
+    view.add_item(EditButton(result.request_id))
+    view.add_item(DeleteButton(result.request_id))
+    return view
+
+
+def pick_view(message: discord.Message, count: int) -> discord.ui.View:
+    """One button per image of a message, for Vary image."""
+    view = discord.ui.View(timeout=None)
+    for index in range(count):
+        view.add_item(PickButton(message.id, index))
+    return view
+
+
+async def open_vary(interaction: discord.Interaction[Any], message: discord.Message) -> None:
+    """Vary image: vary the only image at once, or let the person pick one of several."""
+    found = image_attachments(message)
+    if len(found) == 1:
+        await flows.vary_message(interaction, message, 0, None)
+    elif not found:
+        await refuse(interaction, NO_IMAGES)
+    else:
+        await interaction.response.send_message(
+            "Which image should I vary?", view=pick_view(message, len(found)), ephemeral=True
+        )

@@ -1,0 +1,103 @@
+"""/imagine, /edit and the message menus Edit image and Vary image."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import discord
+from discord import app_commands
+
+from adapters.discord import flows
+from adapters.discord.buttons import open_vary
+from adapters.discord.modals import open_edit_modal
+from bot.models import BACKGROUNDS, FORMATS, QUALITIES
+
+Choice = app_commands.Choice
+SIZES = [
+    Choice(name="1024x1024 (square)", value="1024x1024"),
+    Choice(name="1536x1024 (landscape)", value="1536x1024"),
+    Choice(name="1024x1536 (portrait)", value="1024x1536"),
+    Choice(name="auto (the model decides)", value="auto"),
+]
+OPTION_CHOICES: dict[str, list[Choice[str]]] = {
+    "size": SIZES,
+    "quality": [Choice(name=q, value=q) for q in QUALITIES],
+    "background": [Choice(name=b, value=b) for b in BACKGROUNDS],
+    "format": [Choice(name=f, value=f) for f in FORMATS],
+}
+OPTION_HELP = {
+    "size": "Image size (or add --ar 3:2 to the prompt)",
+    "quality": "Higher quality costs more and takes longer",
+    "count": "How many images (1-10; the server may allow fewer)",
+    "background": "transparent needs png or webp",
+    "format": "File format of the images",
+}
+
+
+def typed(
+    size: str | None,
+    quality: str | None,
+    count: int | None,
+    background: str | None,
+    fmt: str | None,
+) -> dict[str, str | int | None]:
+    """Typed options as the core's option parser names them."""
+    return {"size": size, "quality": quality, "n": count, "background": background, "format": fmt}
+
+
+def build_commands() -> list[app_commands.Command[Any, Any, Any] | app_commands.ContextMenu]:
+    """Fresh command objects for one client's command tree."""
+
+    @app_commands.command(name="imagine", description="Create images from a prompt")
+    @app_commands.describe(
+        prompt="What to draw; --ar 3:2, --quality high, --n 2 work too", **OPTION_HELP
+    )
+    @app_commands.choices(**OPTION_CHOICES)
+    @app_commands.guild_only()
+    async def imagine(
+        interaction: discord.Interaction[Any],
+        prompt: app_commands.Range[str, 1, 6000],
+        size: str | None = None,
+        quality: str | None = None,
+        count: app_commands.Range[int, 1, 10] | None = None,
+        background: str | None = None,
+        format: str | None = None,
+    ) -> None:
+        """/imagine prompt [size] [quality] [count] [background] [format]."""
+        await flows.imagine(interaction, prompt, typed(size, quality, count, background, format))
+
+    @app_commands.command(name="edit", description="Change an image as you describe")
+    @app_commands.describe(
+        image="The image to change",
+        prompt="How it should change, e.g. make the balloon blue",
+        **OPTION_HELP,
+    )
+    @app_commands.choices(**OPTION_CHOICES)
+    @app_commands.guild_only()
+    async def edit(
+        interaction: discord.Interaction[Any],
+        image: discord.Attachment,
+        prompt: app_commands.Range[str, 1, 6000],
+        size: str | None = None,
+        quality: str | None = None,
+        count: app_commands.Range[int, 1, 10] | None = None,
+        background: str | None = None,
+        format: str | None = None,
+    ) -> None:
+        """/edit image prompt [options]."""
+        options = typed(size, quality, count, background, format)
+        await flows.edit_attachments(interaction, [image], prompt, options)
+
+    @app_commands.context_menu(name="Edit image")
+    @app_commands.guild_only()
+    async def edit_image(interaction: discord.Interaction[Any], message: discord.Message) -> None:
+        """Edit the images of any message: asks for the instruction in a modal."""
+        await open_edit_modal(interaction, message, {})
+
+    @app_commands.context_menu(name="Vary image")
+    @app_commands.guild_only()
+    async def vary_image(interaction: discord.Interaction[Any], message: discord.Message) -> None:
+        """A variation of an image of any message."""
+        await open_vary(interaction, message)
+
+    return [imagine, edit, edit_image, vary_image]

@@ -1,0 +1,288 @@
+"""The requests behind every entry point: defer, run one core call, show the result."""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from dataclasses import replace
+from typing import Any
+
+import discord
+
+from adapters.discord.permissions import interaction_actor
+from adapters.discord.replies import GENERIC_ERROR, headline, result_files, result_text
+from adapters.discord.respond import InteractionResponder, ProgressBoard, Responder, refuse
+from adapters.discord.services import Origin, Services, services_of
+from adapters.discord.sources import (
+    MESSAGE_GONE,
+    NO_IMAGES,
+    fresh_message,
+    image_attachments,
+    is_image,
+    load_sources,
+)
+from bot.errors import BadRequest, Duplicate, UserFacingError
+from bot.models import ImageRequest, LedgerEntry, Options, Result, SourceImage
+from bot.options import nearest_size, parse_prompt
+
+log = logging.getLogger(__name__)
+
+Typed = Mapping[str, str | int | None]
+Job = Callable[[ProgressBoard], Awaitable[Result]]
+NOT_AN_IMAGE = "That attachment is not an image. Attach a PNG, JPEG or WebP picture to edit."
+IMAGE_GONE = "That image is no longer on the message; pick another one."
+UPLOAD_FAILED = (
+    "The images were made (and counted), but Discord refused the upload (request {id}). "
+    "Tell the bot's admin."
+)
+
+
+def request_key(interaction: discord.Interaction[Any]) -> str:
+    """The idempotency key of an interaction: Discord never reuses its id."""
+    return f"discord:ix:{interaction.id}"
+
+
+def entry_options(entry: LedgerEntry) -> Options:
+    """The options an earlier request ran with."""
+    return Options(**json.loads(entry.options_json))
+
+
+def size_for(attachment: discord.Attachment) -> str:
+    """The supported size closest to an image's shape ('auto' when Discord gave no size)."""
+    if attachment.width and attachment.height:
+        return nearest_size(attachment.width, attachment.height)
+    return "auto"
+
+
+def edit_typed(text: str, first: discord.Attachment, typed: Typed, base: Typed) -> dict[str, Any]:
+    """Options for an edit: typed ones win, then --flags, then `base` and the image's shape."""
+    _, flags = parse_prompt(text)
+    fallback: dict[str, Any] = {"size": size_for(first), **base}
+    if {"size", "aspect"} & flags.keys():
+        fallback.pop("size")
+    merged = {k: v for k, v in fallback.items() if k not in flags}
+    merged.update({k: v for k, v in typed.items() if v is not None})
+    return merged
+
+
+async def run(
+    services: Services, responder: Responder, job: Job, *, title: str, user_id: int, origin: Origin
+) -> None:
+    """Run a job with progress, then show its images or its error; nothing else leaks."""
+    board = ProgressBoard(responder, title)
+    try:
+        result = await job(board)
+    except Duplicate:
+        await board.settle(show_pending=False)
+        await _safely(responder.drop())
+        return
+    except UserFacingError as exc:
+        await board.settle(show_pending=False)
+        await _safely(responder.fail(exc.message))
+        return
+    except Exception:
+        log.exception("Discord request failed")
+        await board.settle(show_pending=False)
+        await _safely(responder.fail(GENERIC_ERROR))
+        return
+    await board.settle(show_pending=True)
+    try:
+        view = services.result_view(result, origin)
+        await responder.finish(result_text(result, user_id), result_files(result), view)
+    except discord.HTTPException:
+        log.exception("could not post result %s", result.request_id)
+        await _safely(responder.fail(UPLOAD_FAILED.format(id=result.request_id)))
+
+
+async def imagine(interaction: discord.Interaction[Any], text: str, typed: Typed) -> None:
+    """/imagine: parse, defer, generate."""
+    services = services_of(interaction)
+    try:
+        prompt, options = services.handler.parse(text, typed)
+    except BadRequest as exc:
+        await refuse(interaction, exc.message)
+        return
+    responder = await InteractionResponder.start(interaction, services.token_ttl_s)
+    if responder is None:
+        return
+    req = ImageRequest(
+        kind="generate",
+        prompt=prompt,
+        actor=interaction_actor(interaction),
+        idempotency_key=request_key(interaction),
+        options=options,
+        upload_cap_bytes=interaction.filesize_limit,
+    )
+
+    async def job(board: ProgressBoard) -> Result:
+        return await services.handler.generate(req, board.report)
+
+    user_id = interaction.user.id
+    title = headline("generate", prompt, user_id)
+    await run(services, responder, job, title=title, user_id=user_id, origin=Origin())
+
+
+async def edit_attachments(
+    interaction: discord.Interaction[Any],
+    attachments: Sequence[discord.Attachment],
+    text: str,
+    typed: Typed,
+) -> None:
+    """/edit: the attached images changed as the prompt says."""
+    found = [a for a in attachments if is_image(a)]
+    if not found:
+        await refuse(interaction, NOT_AN_IMAGE)
+        return
+
+    async def attached() -> list[discord.Attachment]:
+        return found
+
+    await _edit(interaction, found[0], text, typed, {}, attached, Origin())
+
+
+async def edit_message(
+    interaction: discord.Interaction[Any], message: discord.Message, text: str, base: Typed
+) -> None:
+    """Edit image (menu or button, after the modal): every image of a message goes in."""
+    found = image_attachments(message)
+    if not found:
+        await refuse(interaction, NO_IMAGES)
+        return
+
+    async def refetched() -> list[discord.Attachment]:
+        return image_attachments(await fresh_message(message))
+
+    await _edit(interaction, found[0], text, {}, base, refetched, Origin(message.id))
+
+
+async def _edit(
+    interaction: discord.Interaction[Any],
+    first: discord.Attachment,
+    text: str,
+    typed: Typed,
+    base: Typed,
+    attachments: Callable[[], Awaitable[list[discord.Attachment]]],
+    origin: Origin,
+) -> None:
+    services = services_of(interaction)
+    try:
+        prompt, options = services.handler.parse(text, edit_typed(text, first, typed, base))
+    except BadRequest as exc:
+        await refuse(interaction, exc.message)
+        return
+    responder = await InteractionResponder.start(interaction, services.token_ttl_s)
+    if responder is None:
+        return
+    actor = interaction_actor(interaction)
+
+    async def job(board: ProgressBoard) -> Result:
+        sources = await load_sources(
+            services.http, await attachments(), services.settings.max_source_bytes
+        )
+        req = ImageRequest(
+            kind="edit",
+            prompt=prompt,
+            actor=actor,
+            idempotency_key=request_key(interaction),
+            options=options,
+            sources=sources,
+            upload_cap_bytes=interaction.filesize_limit,
+        )
+        return await services.handler.edit(req, board.report)
+
+    user_id = interaction.user.id
+    title = headline("edit", prompt, user_id)
+    await run(services, responder, job, title=title, user_id=user_id, origin=origin)
+
+
+async def vary_message(
+    interaction: discord.Interaction[Any],
+    message: discord.Message,
+    index: int,
+    entry_id: str | None,
+) -> None:
+    """A variation of one image of a message; with `entry_id`, of one of the bot's results."""
+    services = services_of(interaction)
+    found = image_attachments(message)
+    if index >= len(found):
+        await refuse(interaction, IMAGE_GONE)
+        return
+    responder = await InteractionResponder.start(interaction, services.token_ttl_s)
+    if responder is None:
+        return
+    actor = interaction_actor(interaction)
+    chosen = found[index]
+
+    async def job(board: ProgressBoard) -> Result:
+        if entry_id is None:
+            options = replace(services.handler.defaults, size=size_for(chosen))
+        else:
+            options = replace(entry_options(await services.handler.entry(entry_id)), n=1)
+        sources = await load_sources(services.http, [chosen], services.settings.max_source_bytes)
+        req = ImageRequest(
+            kind="vary",
+            prompt="",
+            actor=actor,
+            idempotency_key=request_key(interaction),
+            options=options,
+            sources=sources,
+            upload_cap_bytes=interaction.filesize_limit,
+            parent_id=entry_id,
+        )
+        return await services.handler.vary(req, board.report)
+
+    user_id = interaction.user.id
+    title = headline("vary", "", user_id)
+    origin = Origin(message.id, index)
+    await run(services, responder, job, title=title, user_id=user_id, origin=origin)
+
+
+async def reroll(interaction: discord.Interaction[Any], entry_id: str, origin: Origin) -> None:
+    """Run an earlier request again, charged to whoever pressed Re-roll."""
+    services = services_of(interaction)
+    responder = await InteractionResponder.start(interaction, services.token_ttl_s)
+    if responder is None:
+        return
+    actor = interaction_actor(interaction)
+    user_id = interaction.user.id
+
+    async def job(board: ProgressBoard) -> Result:
+        entry = await services.handler.entry(entry_id)
+        board.title = headline(entry.kind, entry.prompt or "", user_id)
+        return await services.handler.reroll(
+            entry_id,
+            actor,
+            request_key(interaction),
+            sources=await _origin_sources(interaction, services, entry, origin),
+            upload_cap_bytes=interaction.filesize_limit,
+            progress=board.report,
+        )
+
+    title = headline("generate", "Re-roll", user_id)
+    await run(services, responder, job, title=title, user_id=user_id, origin=origin)
+
+
+async def _origin_sources(
+    interaction: discord.Interaction[Any], services: Services, entry: LedgerEntry, origin: Origin
+) -> tuple[SourceImage, ...]:
+    if entry.kind == "generate" or origin.message_id is None:
+        return ()
+    channel = interaction.channel
+    if not isinstance(channel, discord.abc.Messageable):
+        raise BadRequest(MESSAGE_GONE)
+    try:
+        message = await channel.fetch_message(origin.message_id)
+    except discord.NotFound:
+        raise BadRequest(MESSAGE_GONE) from None
+    found = image_attachments(message)
+    if origin.index is not None:
+        found = found[origin.index : origin.index + 1]
+    return await load_sources(services.http, found, services.settings.max_source_bytes)
+
+
+async def _safely(step: Awaitable[None]) -> None:
+    try:
+        await step
+    except Exception:
+        log.warning("could not update the Discord message", exc_info=True)

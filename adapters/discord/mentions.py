@@ -1,0 +1,92 @@
+"""Edit by reply: answer an image with an instruction that mentions the bot.
+
+Without the privileged Message Content intent Discord still delivers the text of
+messages that mention the bot, so this works with no special intent. The images come
+from the message replied to (fetched again for fresh attachment URLs), or from the
+mentioning message itself when it carries images.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+
+import discord
+
+from adapters.discord.flows import edit_typed, run
+from adapters.discord.permissions import message_actor
+from adapters.discord.replies import headline
+from adapters.discord.respond import MessageResponder, ProgressBoard
+from adapters.discord.services import Origin, Services
+from adapters.discord.sources import image_attachments, load_sources
+from bot.errors import BadRequest
+from bot.models import ImageRequest, Result
+
+log = logging.getLogger(__name__)
+
+HOW_TO = (
+    "Reply to a message with an image and mention me with what to change "
+    "(e.g. *make the balloon blue*), or use /imagine to create a new image."
+)
+NO_INSTRUCTION = "Say how the image should change, e.g. make the balloon blue."
+
+
+def mentions_me(message: discord.Message, me: discord.abc.Snowflake) -> bool:
+    """Whether a message pings the bot itself (not a role or @everyone)."""
+    return any(user.id == me.id for user in message.mentions)
+
+
+def instruction(message: discord.Message, me: discord.abc.Snowflake) -> str:
+    """The message text without the bot's mention."""
+    return re.sub(rf"<@!?{me.id}>", " ", message.content).strip()
+
+
+async def source_message(message: discord.Message) -> discord.Message | None:
+    """The message whose images are edited: the one replied to (fetched, so its attachment
+    URLs are fresh), else this one."""
+    ref = message.reference
+    if ref is not None and ref.message_id is not None and ref.channel_id == message.channel.id:
+        try:
+            return await message.channel.fetch_message(ref.message_id)
+        except discord.NotFound:
+            return None
+    return message if image_attachments(message) else None
+
+
+async def on_message(services: Services, me: discord.ClientUser, message: discord.Message) -> None:
+    """Edit the images of the replied-to message when someone mentions the bot."""
+    if message.author.bot or message.guild is None or not mentions_me(message, me):
+        return
+    text = instruction(message, me)
+    source = await source_message(message)
+    if source is None or not image_attachments(source):
+        await message.reply(HOW_TO, mention_author=False)
+        return
+    if not text:
+        await message.reply(NO_INSTRUCTION, mention_author=False)
+        return
+    found = image_attachments(source)
+    try:
+        prompt, options = services.handler.parse(text, edit_typed(text, found[0], {}, {}))
+    except BadRequest as exc:
+        await message.reply(exc.message, mention_author=False)
+        return
+    title = headline("edit", prompt, message.author.id)
+    responder = await MessageResponder.start(message, f"{title}\nWorking on it…")
+    guild = message.guild
+
+    async def job(board: ProgressBoard) -> Result:
+        sources = await load_sources(services.http, found, services.settings.max_source_bytes)
+        req = ImageRequest(
+            kind="edit",
+            prompt=prompt,
+            actor=message_actor(message),
+            idempotency_key=f"discord:msg:{message.id}",
+            options=options,
+            sources=sources,
+            upload_cap_bytes=guild.filesize_limit,
+        )
+        return await services.handler.edit(req, board.report)
+
+    origin = Origin(source.id)
+    await run(services, responder, job, title=title, user_id=message.author.id, origin=origin)

@@ -1,0 +1,97 @@
+"""Who is asking and what they may do: actors, admin checks, refusals, the invite URL."""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+import discord
+
+from bot.models import Actor, LedgerEntry
+
+ScopeKind = Literal["server", "channel"]
+
+# Only what the bot really uses. Interaction replies need no channel permission at all;
+# these cover the bot-token paths: posting results that outlive the 15-minute interaction
+# token and answering reply-mentions (View Channel, Send Messages, Send Messages in Threads,
+# Attach Files), and re-fetching a message for fresh attachment URLs or replying to it
+# (Read Message History). Results are plain text plus files, so no Embed Links.
+INVITE_PERMISSIONS = discord.Permissions(
+    view_channel=True,
+    send_messages=True,
+    send_messages_in_threads=True,
+    attach_files=True,
+    read_message_history=True,
+)
+INVITE_SCOPES = ("bot", "applications.commands")
+
+
+def invite_url(application_id: int) -> str:
+    """The URL that adds the bot to a server with exactly the scopes and permissions it needs."""
+    return discord.utils.oauth_url(
+        application_id, permissions=INVITE_PERMISSIONS, scopes=INVITE_SCOPES
+    )
+
+
+def scope_channel_id(channel: object) -> int:
+    """The channel whose limits apply: a thread counts as its parent channel."""
+    if isinstance(channel, discord.Thread) and channel.parent_id is not None:
+        return channel.parent_id
+    channel_id = getattr(channel, "id", 0)
+    return channel_id if isinstance(channel_id, int) else 0
+
+
+def is_admin(perms: discord.Permissions) -> bool:
+    """Whether Discord says this person administers the server or the channel."""
+    return perms.administrator or perms.manage_guild or perms.manage_channels
+
+
+def interaction_actor(interaction: discord.Interaction[Any]) -> Actor:
+    """The person behind an interaction, with admin rights as Discord resolved them here."""
+    return Actor(
+        platform="discord",
+        workspace_id=str(interaction.guild_id or 0),
+        channel_id=str(scope_channel_id(interaction.channel)),
+        user_id=str(interaction.user.id),
+        is_admin=is_admin(interaction.permissions),
+    )
+
+
+def message_actor(message: discord.Message) -> Actor:
+    """The author of a message, with their permissions in its channel."""
+    author = message.author
+    perms = discord.Permissions.none()
+    if isinstance(author, discord.Member) and not isinstance(
+        message.channel, discord.abc.PrivateChannel
+    ):
+        perms = message.channel.permissions_for(author)
+    return Actor(
+        platform="discord",
+        workspace_id=str(message.guild.id if message.guild else 0),
+        channel_id=str(scope_channel_id(message.channel)),
+        user_id=str(author.id),
+        is_admin=is_admin(perms),
+    )
+
+
+def scope_refusal(perms: discord.Permissions, scope: ScopeKind) -> str | None:
+    """Why this person may not see or change limits at this scope, or None when they may."""
+    if scope == "server" and not (perms.administrator or perms.manage_guild):
+        return (
+            "Server-wide settings need the **Manage Server** permission. Ask a server admin, "
+            "or use `scope: channel` if you can manage this channel."
+        )
+    if scope == "channel" and not (perms.administrator or perms.manage_channels):
+        return (
+            "This channel's settings need the **Manage Channels** permission. "
+            "Ask a server admin or a moderator."
+        )
+    return None
+
+
+def delete_refusal(perms: discord.Permissions, user_id: int, entry: LedgerEntry) -> str | None:
+    """Why this person may not delete a result, or None when they may."""
+    if str(user_id) == entry.user_id or perms.manage_messages or perms.administrator:
+        return None
+    return (
+        "Only the person who made this image, or someone with **Manage Messages**, can delete it."
+    )

@@ -1,0 +1,91 @@
+"""Results, progress and errors as Discord messages: text ≤ 2,000 characters, ≤ 10 files."""
+
+from __future__ import annotations
+
+import io
+from dataclasses import replace
+
+import discord
+
+from bot.errors import format_amount
+from bot.models import Progress, Result, ScopeUsage
+from bot.reports import format_scope_usage
+
+MAX_CONTENT = 2000
+MAX_FILES = 10
+GENERIC_ERROR = (
+    "Something went wrong inside the bot. The error was logged; try again, "
+    "and tell the bot's admin if it keeps happening."
+)
+
+
+def clip(text: str, limit: int = MAX_CONTENT) -> str:
+    """Text cut to Discord's limit, marked with an ellipsis when cut."""
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def headline(kind: str, prompt: str, user_id: int, room: int = 1800) -> str:
+    """'**prompt** — @user', with the prompt cut to leave `room` for the rest."""
+    title = {"edit": "Edit", "vary": "Variation"}.get(kind, "")
+    text = discord.utils.escape_markdown(prompt.strip())
+    if title and text:
+        text = f"{title}: {text}"
+    return f"**{clip(text or title or 'Image', room)}** — <@{user_id}>"
+
+
+def describe(result: Result) -> str:
+    """'`1536x1024` · high · 2 images · $0.13'."""
+    count = len(result.images)
+    noun = "image" if count == 1 else "images"
+    return (
+        f"`{result.options.size}` · {result.options.quality} · {count} {noun} · "
+        f"{format_amount(result.cost_usd, 'usd')}"
+    )
+
+
+def result_text(result: Result, user_id: int) -> str:
+    """The text posted with finished images."""
+    tail = "\n" + describe(result)
+    return headline(result.kind, result.prompt, user_id, MAX_CONTENT - 40 - len(tail)) + tail
+
+
+def progress_text(progress: Progress, title: str) -> str:
+    """'Queued — position 3' / 'Generating…' under the request's headline."""
+    if progress.stage == "queued":
+        return f"{title}\nQueued — position {progress.position}"
+    if progress.stage == "partial":
+        return f"{title}\nGenerating… (preview)"
+    return f"{title}\nGenerating…"
+
+
+def result_files(result: Result) -> list[discord.File]:
+    """The images as uploads; a request never has more than 10 (the options cap n at 10)."""
+    return [
+        discord.File(io.BytesIO(image.data), filename=image.filename)
+        for image in result.images[:MAX_FILES]
+    ]
+
+
+def preview_file(data: bytes) -> discord.File | None:
+    """A partial image as an upload named by its format, or None when it is no known image."""
+    if data.startswith(b"\x89PNG"):
+        extension = "png"
+    elif data.startswith(b"\xff\xd8"):
+        extension = "jpg"
+    elif data[:4] == b"RIFF" and data[8:12] == b"WEBP":
+        extension = "webp"
+    else:
+        return None
+    return discord.File(io.BytesIO(data), filename=f"preview.{extension}")
+
+
+def scope_usage_text(usage: ScopeUsage, where: str) -> str:
+    """An admin's usage report, top users as mentions."""
+    lines = [f"**Usage in {where}**", format_scope_usage(replace(usage, top_users=()))]
+    if usage.top_users:
+        lines.append("Top users this month:")
+        lines.extend(
+            f"<@{u.user_id}>: {u.images} images ({format_amount(u.cost_usd, 'usd')})"
+            for u in usage.top_users
+        )
+    return clip("\n".join(lines))

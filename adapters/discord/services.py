@@ -1,0 +1,55 @@
+"""What every Discord callback needs, reachable from any interaction through its client."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import discord
+import httpx
+
+from bot.config import Settings
+from bot.handler import ImagineHandler
+from bot.models import Result
+
+TOKEN_TTL_S = 14 * 60
+
+
+@dataclass(frozen=True)
+class Origin:
+    """Where a result's source images live, so its Re-roll button can find them again."""
+
+    message_id: int | None = None
+    index: int | None = None
+
+
+ViewFactory = Callable[[Result, Origin], discord.ui.View]
+
+
+@dataclass
+class Services:
+    """The core handler, settings and HTTP client; how results get buttons; presses in flight."""
+
+    settings: Settings
+    handler: ImagineHandler
+    http: httpx.AsyncClient
+    result_view: ViewFactory
+    token_ttl_s: float = TOKEN_TTL_S
+    pressing: set[str] = field(default_factory=set)
+
+
+class ServicesClient(discord.Client):
+    """A discord.py client carrying the adapter's services for commands and buttons."""
+
+    def __init__(self, services: Services, **options: Any) -> None:
+        super().__init__(**options)
+        self.services = services
+
+
+def services_of(interaction: discord.Interaction[Any]) -> Services:
+    """The services of the client that received an interaction."""
+    client = interaction.client
+    if not isinstance(client, ServicesClient):
+        raise TypeError("interaction did not come through the imagine adapter")
+    return client.services

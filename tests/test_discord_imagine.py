@@ -1,0 +1,177 @@
+"""/imagine end to end: the real discord.py client against the fake Discord and gateway."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+
+from adapters.discord.permissions import INVITE_PERMISSIONS
+from bot.errors import ContentBlocked
+from bot.models import Actor, Scope
+from tests.fakes.discord import APP_ID, CHANNEL_ID, GUILD_ID, OWNER_ID, FakeDiscord
+from tests.fakes.discord_bot import DiscordBot, custom_ids, image_size, opt, running_bot
+from tests.fakes.gateway import FakeGateway
+
+OWNER = Actor("discord", str(GUILD_ID), str(CHANNEL_ID), str(OWNER_ID))
+
+
+@pytest.fixture
+async def fake() -> AsyncIterator[FakeDiscord]:
+    async with FakeDiscord() as fake:
+        yield fake
+
+
+@pytest.fixture
+async def gateway() -> AsyncIterator[FakeGateway]:
+    async with FakeGateway() as gateway:
+        yield gateway
+
+
+@pytest.fixture
+async def bot(tmp_path: Path, fake: FakeDiscord, gateway: FakeGateway) -> AsyncIterator[DiscordBot]:
+    async with running_bot(tmp_path / "imagine.db", fake, gateway) as bot:
+        yield bot
+
+
+async def test_imagine_defers_shows_progress_and_uploads_the_images(
+    bot: DiscordBot, fake: FakeDiscord, gateway: FakeGateway
+) -> None:
+    ix = await bot.slash(
+        "imagine",
+        [opt("prompt", "a red balloon on a wooden table"), opt("size", "1536x1024"),
+         opt("count", 2, 4)],
+    )  # fmt: skip
+    assert (await bot.callback(ix)).body == {"type": 5}  # deferred at once, public
+    final = await bot.final(ix)
+
+    progress = fake.find("PATCH", rf"/webhooks/{APP_ID}/{ix['token']}/messages/@original")
+    progress = progress[: progress.index(final)]
+    assert any("Generating…" in call.body["content"] for call in progress)
+    previews = [f for call in progress for f in call.files]
+    assert previews and all(f.filename.startswith("preview.") for f in previews)
+
+    assert [f.filename.endswith(".png") for f in final.files] == [True, True]
+    assert [image_size(f.data) for f in final.files] == [(1536, 1024), (1536, 1024)]
+    content = final.body["content"]
+    assert "**a red balloon on a wooden table** — <@700000000000000001>" in content
+    assert "`1536x1024` · medium · 2 images · $" in content
+
+    [entry] = await bot.entries()
+    assert (entry.status, entry.images_delivered, entry.user_id) == ("succeeded", 2, str(OWNER_ID))
+    assert custom_ids(final.body) == [
+        f"imagine:vary:{entry.id}:0",
+        f"imagine:vary:{entry.id}:1",
+        f"imagine:reroll:{entry.id}",
+        f"imagine:edit:{entry.id}",
+        f"imagine:delete:{entry.id}",
+    ]
+    [sent] = gateway.image_requests
+    assert sent.fields["prompt"] == "a red balloon on a wooden table"
+    assert (sent.fields["size"], sent.fields["n"]) == ("1536x1024", 2)
+
+
+async def test_prompt_flags_set_the_options(bot: DiscordBot, gateway: FakeGateway) -> None:
+    ix = await bot.slash("imagine", [opt("prompt", "a cat --ar 3:2 --quality low")])
+    final = await bot.final(ix)
+    assert final.body["content"].startswith("**a cat** —")
+    [sent] = gateway.image_requests
+    assert (sent.fields["size"], sent.fields["quality"]) == ("1536x1024", "low")
+
+
+async def test_a_bad_option_is_refused_privately_before_deferring(
+    bot: DiscordBot, gateway: FakeGateway
+) -> None:
+    ix = await bot.slash("imagine", [opt("prompt", "a cat --size 999x999")])
+    answer = await bot.callback(ix)
+    assert answer.body == {
+        "type": 4,
+        "data": {
+            "content": 'Unknown size "999x999". Use one of: 1024x1024, 1536x1024, 1024x1536, auto.',
+            "flags": 64,
+            "tts": False,
+            "allowed_mentions": {"parse": []},
+        },
+    }
+    assert gateway.image_requests == [] and await bot.entries() == []
+
+
+async def test_a_limit_refusal_is_private_exact_and_charges_nothing(
+    bot: DiscordBot, gateway: FakeGateway
+) -> None:
+    await bot.handler.set_limits(
+        Scope("discord", str(GUILD_ID), "*"), {"user_daily_images": "1"}, "1"
+    )
+    await bot.final(await bot.slash("imagine", [opt("prompt", "first")]))
+
+    ix = await bot.slash("imagine", [opt("prompt", "second")])
+    refusal = await bot.followup(ix)
+    assert refusal.body["flags"] == 64
+    assert refusal.body["content"] == (
+        "Limit reached: your daily images (user_daily_images) — 1 of 1 used. Resets in 12 h "
+        "(00:00 UTC). You were not charged. Ask a server admin if you need more."
+    )
+    assert bot.fake.find("DELETE", rf"/webhooks/{APP_ID}/{ix['token']}/messages/@original")
+    assert [e.prompt for e in await bot.entries()] == ["first"]
+    assert len(gateway.image_requests) == 1
+    assert (await bot.handler.usage(OWNER)).images_today == 1
+
+
+async def test_a_moderation_block_is_shown_exactly_and_not_charged(
+    bot: DiscordBot, gateway: FakeGateway
+) -> None:
+    gateway.fail("moderation_blocked")
+    ix = await bot.slash("imagine", [opt("prompt", "something the safety system blocks")])
+    refusal = await bot.followup(ix)
+    assert (refusal.body["content"], refusal.body["flags"]) == (ContentBlocked().message, 64)
+    [entry] = await bot.entries()
+    assert (entry.status, entry.error_kind) == ("failed", "moderation")
+    usage = await bot.handler.usage(OWNER)
+    assert (usage.images_today, usage.cost_today_usd) == (0, 0.0)
+
+
+async def test_a_result_that_outlives_the_token_is_posted_with_the_bot_token(
+    tmp_path: Path, fake: FakeDiscord, gateway: FakeGateway
+) -> None:
+    async with running_bot(tmp_path / "imagine.db", fake, gateway, token_ttl_s=0) as bot:
+        ix = await bot.slash("imagine", [opt("prompt", "a slow painting")])
+        posted = await fake.wait_for(
+            lambda c: c.method == "POST" and c.path == f"/channels/{CHANNEL_ID}/messages"
+        )
+    assert posted.body["content"].startswith("**a slow painting** — <@700000000000000001>")
+    assert posted.body["allowed_mentions"]["users"] == [OWNER_ID]
+    assert len(posted.files) == 1 and posted.body["components"]
+    assert not fake.find("PATCH", rf"/webhooks/{APP_ID}/{ix['token']}/messages/@original")
+
+
+async def test_images_are_fitted_to_the_guild_upload_limit(
+    tmp_path: Path, gateway: FakeGateway
+) -> None:
+    async with (
+        FakeDiscord(attachment_size_limit=4096) as fake,
+        running_bot(tmp_path / "imagine.db", fake, gateway) as bot,
+    ):
+        final = await bot.final(await bot.slash("imagine", [opt("prompt", "a big sky")]))
+    [image] = final.files
+    assert len(image.data) <= 4096 and image_size(image.data) > (0, 0)
+
+
+async def test_start_syncs_commands_and_logs_the_invite(
+    tmp_path: Path, fake: FakeDiscord, gateway: FakeGateway, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.INFO)
+    async with running_bot(tmp_path / "imagine.db", fake, gateway, DISCORD_GUILD_IDS="42"):
+        pass
+    names = {c["name"] for c in fake.commands["42"]}
+    assert names == {"imagine", "edit", "usage", "limits", "Edit image", "Vary image"}
+    assert "global" not in fake.commands
+    invite = (
+        f"https://discord.com/oauth2/authorize?client_id={APP_ID}"
+        f"&scope=bot+applications.commands&permissions={INVITE_PERMISSIONS.value}"
+    )
+    assert invite in caplog.text and INVITE_PERMISSIONS.value == 274878008320
+    [identify] = fake.identified
+    assert identify["intents"] == 1 | 512  # GUILDS | GUILD_MESSAGES: nothing privileged
+    assert "fake-discord-bot-token" not in caplog.text
