@@ -6,7 +6,13 @@ from dataclasses import dataclass, fields
 from datetime import datetime, timedelta
 
 from bot.models import LIMIT_KEYS, LedgerEntry, Limits, Scope
-from bot.store.common import COST_EPSILON, day_window, month_window
+from bot.store.common import (
+    COST_EPSILON,
+    counts_channel,
+    counts_user,
+    day_window,
+    month_window,
+)
 from bot.store.sqlite_db import to_text
 
 ENTRY_COLUMNS = tuple(f.name for f in fields(LedgerEntry))
@@ -136,14 +142,10 @@ class ReserveQueries:
 def reserve_queries(entry: LedgerEntry, limits: Limits, exempt: bool) -> ReserveQueries:
     """An insert that happens only within the limits, and a query that says why it did not."""
     applied = {} if exempt else _applied(limits)
-    user = _USER_TODAY if applied.keys() & {"user_daily_images", "user_daily_cost_usd"} else None
-    channel = (
-        _CHANNEL_TODAY
-        if applied.keys() & {"channel_daily_images", "channel_daily_cost_usd"}
-        else None
-    )
+    user = _USER_TODAY if applied and counts_user(limits) else _NO_TOTALS
+    channel = _CHANNEL_TODAY if applied and counts_channel(limits) else _NO_TOTALS
     last = _LAST_REQUEST if "cooldown_s" in applied else _NO_REQUEST
-    sources = f"FROM {user or _NO_TOTALS} u, {channel or _NO_TOTALS} c, {last} l"
+    sources = f"FROM {user} u, {channel} c, {last} l"
     allowed = " AND ".join([f"NOT {_KEY_TAKEN}", *(_ALLOWED[key] for key in applied)])
     now = entry.created_at
     day_start, day_end = day_window(now)
