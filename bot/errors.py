@@ -182,11 +182,14 @@ class ShuttingDown(Refused):
 
     kind = "shutting_down"
 
-    def __init__(self) -> None:
-        super().__init__(
-            f"The bot is restarting and cannot take new requests right now. {NOT_CHARGED} "
-            "Try again in a minute."
+    def __init__(self, *, interrupted: bool = False) -> None:
+        self.interrupted = interrupted
+        what = (
+            "The bot restarted before your image was finished."
+            if interrupted
+            else "The bot is restarting and cannot take new requests right now."
         )
+        super().__init__(f"{what} {NOT_CHARGED} Try again in a minute.")
 
 
 class GatewayError(UserFacingError):

@@ -350,7 +350,7 @@ class ImagineHandler:
             outcome = "shutdown" if self._closing else "cancelled"
             await self._settle_failed(entry.id, outcome)
             if self._closing:
-                raise ShuttingDown() from None
+                raise ShuttingDown(interrupted=True) from None
             raise
         except Exception:
             log.exception("request %s failed inside the bot", entry.id)

@@ -475,13 +475,16 @@ async def test_drain_stops_a_hung_request_without_charging(
         stopped = await handler.drain(grace=0.05)
         with pytest.raises(ShuttingDown) as shutting:
             await task
-        with pytest.raises(ShuttingDown):
+        with pytest.raises(ShuttingDown) as refused:
             await handler.generate(request(actor("bob")))
         [entry] = await rows(handler.store)
         usage = await handler.usage(actor())
 
     assert stopped == 1
     assert shutting.value.message == (
+        f"The bot restarted before your image was finished. {NOT_CHARGED} Try again in a minute."
+    )
+    assert refused.value.message == (
         f"The bot is restarting and cannot take new requests right now. {NOT_CHARGED} "
         "Try again in a minute."
     )
