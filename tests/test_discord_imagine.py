@@ -175,3 +175,12 @@ async def test_start_syncs_commands_and_logs_the_invite(
     [identify] = fake.identified
     assert identify["intents"] == 1 | 512  # GUILDS | GUILD_MESSAGES: nothing privileged
     assert "fake-discord-bot-token" not in caplog.text
+
+
+async def test_a_gateway_error_never_leaks_the_key(bot: DiscordBot, gateway: FakeGateway) -> None:
+    gateway.fail("unauthorized")  # the fake echoes the key it was sent, as some providers do
+    ix = await bot.slash("imagine", [opt("prompt", "a cat")])
+    refusal = await bot.followup(ix)
+    assert refusal.body["content"].startswith("The bot is misconfigured:")
+    assert refusal.body["content"].endswith("You were not charged. Tell the bot's admin.")
+    assert not any("gateway-key" in str(call.body) for call in bot.fake.calls)

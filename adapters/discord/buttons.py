@@ -143,12 +143,19 @@ class EditButton(discord.ui.DynamicItem[Button], template=rf"imagine:edit:{ENTRY
         """Open the edit modal, keeping the result's quality and format."""
         if interaction.message is None:
             return
-        entry = await services_of(interaction).handler.store.get_entry(self.entry_id)
-        base: dict[str, str | int | None] = {}
-        if entry is not None:
-            options = flows.entry_options(entry)
-            base = {"quality": options.quality, "format": options.output_format}
+        base = await self.kept_options(interaction)
         await open_edit_modal(interaction, interaction.message, base)
+
+    async def kept_options(
+        self, interaction: discord.Interaction[Any]
+    ) -> dict[str, str | int | None]:
+        """The result's quality and format, for its edit (nothing when the result is unknown)."""
+        try:
+            entry = await services_of(interaction).handler.entry(self.entry_id)
+        except UserFacingError:
+            return {}
+        options = flows.entry_options(entry)
+        return {"quality": options.quality, "format": options.output_format}
 
 
 class DeleteButton(discord.ui.DynamicItem[Button], template=rf"imagine:delete:{ENTRY}"):

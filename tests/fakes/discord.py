@@ -295,8 +295,11 @@ class FakeDiscord:
 
     def click(self, message: Json, custom_id: str, *, who: Json | None = None) -> Json:
         """A button press on a stored message."""
+        stored = self.messages[int(message["id"])]
+        shown = [c["custom_id"] for row in stored["components"] for c in row["components"]]
+        assert custom_id in shown, f"no button {custom_id} on that message, only {shown}"
         data = {"custom_id": custom_id, "component_type": 2}
-        payload = self.interaction(3, data, who=who, message=self.messages[int(message["id"])])
+        payload = self.interaction(3, data, who=who, message=stored)
         self.originals[payload["token"]] = int(message["id"])
         return payload
 

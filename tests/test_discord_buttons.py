@@ -1,0 +1,154 @@
+"""Buttons under results: Vary, Re-roll, Edit (modal), Delete; after a restart; double clicks."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+
+from bot.models import Scope
+from tests.fakes.discord import APP_ID, CHANNEL_ID, GUILD_ID, FakeDiscord, Json, member
+from tests.fakes.discord_bot import DiscordBot, custom_ids, image_size, opt, running_bot
+from tests.fakes.gateway import FakeGateway
+
+GUEST = member(700000000000000002, "guest")
+MODERATOR = member(700000000000000003, "moderator", permissions=(1 << 10) | (1 << 13))
+
+
+@pytest.fixture
+async def fake() -> AsyncIterator[FakeDiscord]:
+    async with FakeDiscord() as fake:
+        yield fake
+
+
+@pytest.fixture
+async def gateway() -> AsyncIterator[FakeGateway]:
+    async with FakeGateway() as gateway:
+        yield gateway
+
+
+@pytest.fixture
+async def bot(tmp_path: Path, fake: FakeDiscord, gateway: FakeGateway) -> AsyncIterator[DiscordBot]:
+    async with running_bot(tmp_path / "imagine.db", fake, gateway) as bot:
+        yield bot
+
+
+async def imagine(bot: DiscordBot, prompt: str = "a red balloon", n: int = 1) -> Json:
+    """Run /imagine; the stored result message."""
+    ix = await bot.slash("imagine", [opt("prompt", prompt), opt("count", n, 4)])
+    await bot.final(ix)
+    return bot.message_of(ix)
+
+
+async def test_vary_sends_that_image_to_the_gateway_and_charges_the_presser(
+    bot: DiscordBot, gateway: FakeGateway
+) -> None:
+    result = await imagine(bot, n=2)
+    [first] = await bot.entries()
+    click = await bot.send(bot.fake.click(result, f"imagine:vary:{first.id}:1", who=GUEST))
+    assert (await bot.callback(click)).body == {"type": 5}
+    final = await bot.final(click)
+
+    edit = gateway.image_requests[-1]
+    assert edit.path == "/v1/images/edits"
+    [sent] = edit.files("image[]")
+    assert image_size(sent.data) == (1024, 1024)
+    assert edit.fields["n"] == "1" and edit.fields["size"] == "1024x1024"
+    [vary] = [e for e in await bot.entries() if e.kind == "vary"]
+    assert (vary.kind, vary.parent_id, vary.user_id) == ("vary", first.id, GUEST["user"]["id"])
+    assert final.body["content"].startswith("**Variation** — <@700000000000000002>")
+    assert custom_ids(final.body)[0] == f"imagine:vary:{vary.id}:0"
+    assert f"imagine:reroll:{vary.id}:{result['id']}:1" in custom_ids(final.body)
+
+
+async def test_buttons_keep_working_after_the_bot_restarts(
+    tmp_path: Path, fake: FakeDiscord, gateway: FakeGateway
+) -> None:
+    async with running_bot(tmp_path / "imagine.db", fake, gateway) as bot:
+        result = await imagine(bot, "a lighthouse at dusk")
+        [first] = await bot.entries()
+    async with running_bot(tmp_path / "imagine.db", fake, gateway) as restarted:
+        click = await restarted.send(fake.click(result, f"imagine:reroll:{first.id}", who=GUEST))
+        final = await restarted.final(click)
+        [again] = [e for e in await restarted.entries() if e.id != first.id]
+    assert gateway.image_requests[-1].fields["prompt"] == "a lighthouse at dusk"
+    assert (again.parent_id, again.user_id, again.status) == (
+        first.id,
+        GUEST["user"]["id"],
+        "succeeded",
+    )
+    assert final.body["content"].startswith("**a lighthouse at dusk** — <@700000000000000002>")
+
+
+async def test_a_double_click_charges_once(bot: DiscordBot, gateway: FakeGateway) -> None:
+    result = await imagine(bot)
+    [first] = await bot.entries()
+    gateway.fail("delay", seconds=0.3)  # keep the first press in flight while the second lands
+    custom_id = f"imagine:vary:{first.id}:0"
+    one, two = bot.fake.click(result, custom_id), bot.fake.click(result, custom_id)
+    await bot.send(one)
+    await bot.send(two)
+    assert (await bot.callback(two)).body == {"type": 6}  # acknowledged, nothing else
+    await bot.final(one)
+    assert sorted(e.kind for e in await bot.entries()) == ["generate", "vary"]
+    assert len(gateway.image_requests) == 2
+
+
+async def test_edit_opens_a_modal_then_edits_the_result(
+    bot: DiscordBot, gateway: FakeGateway
+) -> None:
+    result = await imagine(bot, n=2)
+    [first] = await bot.entries()
+    click = await bot.send(bot.fake.click(result, f"imagine:edit:{first.id}"))
+    modal = (await bot.callback(click)).body
+    assert (modal["type"], modal["data"]["title"]) == (9, "Edit image")
+
+    submit = await bot.send(bot.fake.submit(modal["data"], ["make it blue --quality low"]))
+    final = await bot.final(submit)
+    edit = gateway.image_requests[-1]
+    assert edit.path == "/v1/images/edits" and len(edit.files("image[]")) == 2
+    assert (edit.fields["prompt"], edit.fields["quality"]) == ("make it blue", "low")
+    assert final.body["content"].startswith("**Edit: make it blue** —")
+    [entry] = [e for e in await bot.entries() if e.kind == "edit"]
+    assert f"imagine:reroll:{entry.id}:{result['id']}" in custom_ids(final.body)
+
+
+async def test_delete_is_for_the_requester_or_manage_messages(bot: DiscordBot) -> None:
+    result = await imagine(bot)
+    [entry] = await bot.entries()
+    custom_id = f"imagine:delete:{entry.id}"
+
+    refused = await bot.callback(await bot.send(bot.fake.click(result, custom_id, who=GUEST)))
+    assert refused.body["type"] == 4 and refused.body["data"]["flags"] == 64
+    assert refused.body["data"]["content"] == (
+        "Only the person who made this image, or someone with **Manage Messages**, can delete it."
+    )
+    assert int(result["id"]) in bot.fake.messages
+
+    allowed = await bot.callback(await bot.send(bot.fake.click(result, custom_id, who=MODERATOR)))
+    assert allowed.body == {"type": 6}
+    await bot.fake.wait_for(
+        lambda c: (
+            c.method == "DELETE" and c.path == f"/channels/{CHANNEL_ID}/messages/{result['id']}"
+        )
+    )
+    assert int(result["id"]) not in bot.fake.messages
+
+
+async def test_a_channel_can_forbid_varying_other_peoples_images(
+    bot: DiscordBot, gateway: FakeGateway
+) -> None:
+    result = await imagine(bot)
+    [first] = await bot.entries()
+    channel = Scope("discord", str(GUILD_ID), str(CHANNEL_ID))
+    await bot.handler.set_limits(channel, {"others_can_vary": "false"}, "1")
+    click = await bot.send(bot.fake.click(result, f"imagine:vary:{first.id}:0", who=GUEST))
+    refusal = await bot.followup(click)
+    assert refusal.body["flags"] == 64
+    assert refusal.body["content"] == (
+        "In this channel only the person who made an image can vary or re-roll it. "
+        "Start your own with /imagine."
+    )
+    assert bot.fake.find("DELETE", rf"/webhooks/{APP_ID}/{click['token']}/messages/@original")
+    assert len(await bot.entries()) == 1 and len(gateway.image_requests) == 1

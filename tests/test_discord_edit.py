@@ -1,0 +1,154 @@
+"""Editing, three ways into one core call: /edit, the Edit image menu, a reply that mentions
+the bot; and the Vary image menu."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+
+from adapters.discord.mentions import HOW_TO
+from adapters.discord.sources import NO_IMAGES
+from bot.config import DEFAULT_VARY_PROMPT
+from tests.fakes.discord import BOT_ID, CHANNEL_ID, FakeDiscord, Json, user
+from tests.fakes.discord_bot import DiscordBot, custom_ids, image_size, opt, png, running_bot
+from tests.fakes.gateway import FakeGateway
+
+MESSAGES = f"/channels/{CHANNEL_ID}/messages"
+
+
+@pytest.fixture
+async def fake() -> AsyncIterator[FakeDiscord]:
+    async with FakeDiscord() as fake:
+        yield fake
+
+
+@pytest.fixture
+async def gateway() -> AsyncIterator[FakeGateway]:
+    async with FakeGateway() as gateway:
+        yield gateway
+
+
+@pytest.fixture
+async def bot(tmp_path: Path, fake: FakeDiscord, gateway: FakeGateway) -> AsyncIterator[DiscordBot]:
+    async with running_bot(tmp_path / "imagine.db", fake, gateway) as bot:
+        yield bot
+
+
+def photo_message(fake: FakeDiscord, *sizes: tuple[int, int], text: str = "look") -> Json:
+    """Someone's message with one PNG per size, served by the fake."""
+    files = [fake.attachment(png(w, h), f"photo{i}.png") for i, (w, h) in enumerate(sizes)]
+    return fake.message(text, author=user(600000000000000001, "painter"), attachments=files)
+
+
+async def test_the_edit_image_menu_asks_in_a_modal_and_sends_every_image(
+    bot: DiscordBot, fake: FakeDiscord, gateway: FakeGateway
+) -> None:
+    source = photo_message(fake, (300, 200), (300, 200))
+    menu = await bot.send(fake.context_menu("Edit image", source))
+    modal = (await bot.callback(menu)).body
+    assert modal["type"] == 9
+
+    submit = await bot.send(fake.submit(modal["data"], ["make the sky pink"]))
+    final = await bot.final(submit)
+    [edit] = gateway.image_requests
+    assert edit.path == "/v1/images/edits" and edit.fields["prompt"] == "make the sky pink"
+    assert [image_size(p.data) for p in edit.files("image[]")] == [(300, 200), (300, 200)]
+    assert edit.fields["size"] == "1536x1024"  # the sources' shape
+    assert fake.find("GET", rf"{MESSAGES}/{source['id']}")  # fresh attachment URLs
+    [entry] = await bot.entries()
+    assert f"imagine:reroll:{entry.id}:{source['id']}" in custom_ids(final.body)
+
+
+async def test_the_edit_image_menu_on_a_message_without_images_is_refused(
+    bot: DiscordBot, fake: FakeDiscord
+) -> None:
+    menu = await bot.send(fake.context_menu("Edit image", fake.message("just words")))
+    answer = (await bot.callback(menu)).body
+    assert (answer["type"], answer["data"]["content"], answer["data"]["flags"]) == (
+        4,
+        NO_IMAGES,
+        64,
+    )
+
+
+async def test_a_reply_that_mentions_the_bot_edits_the_replied_image(
+    bot: DiscordBot, fake: FakeDiscord, gateway: FakeGateway
+) -> None:
+    source = photo_message(fake, (200, 300))
+    bot_user = user(BOT_ID, "imagine", bot=True)
+    reply = fake.message(f"<@{BOT_ID}> make it blue", reference=source, mentions=[bot_user])
+    await fake.dispatch("MESSAGE_CREATE", reply)
+
+    posted = await fake.wait_for(lambda c: c.method == "POST" and c.path == MESSAGES)
+    assert str(posted.body["message_reference"]["message_id"]) == reply["id"]
+    final = await fake.wait_for(
+        lambda c: (
+            c.method == "PATCH" and c.path.startswith(MESSAGES) and bool(c.body.get("components"))
+        )
+    )
+    [edit] = gateway.image_requests
+    assert edit.fields["prompt"] == "make it blue" and edit.fields["size"] == "1024x1536"
+    assert len(edit.files("image[]")) == 1
+    assert final.body["content"].startswith("**Edit: make it blue** — <@700000000000000001>")
+    [entry] = await bot.entries()
+    assert entry.idempotency_key == f"discord:msg:{reply['id']}"
+    assert f"imagine:reroll:{entry.id}:{source['id']}" in custom_ids(final.body)
+
+    await fake.dispatch("MESSAGE_CREATE", reply)  # the gateway delivers it again
+    second = await fake.wait_for(
+        lambda c: c.method == "POST" and c.path == MESSAGES and c is not posted
+    )
+    assert second.body["content"].endswith("Working on it…")
+    await fake.wait_for(lambda c: c.method == "DELETE" and c.path.startswith(MESSAGES))
+    assert len(await bot.entries()) == 1 and len(gateway.image_requests) == 1
+
+
+async def test_a_mention_without_an_image_explains_what_to_do(
+    bot: DiscordBot, fake: FakeDiscord
+) -> None:
+    bot_user = user(BOT_ID, "imagine", bot=True)
+    await fake.dispatch("MESSAGE_CREATE", fake.message(f"<@{BOT_ID}> hello", mentions=[bot_user]))
+    answer = await fake.wait_for(lambda c: c.method == "POST" and c.path == MESSAGES)
+    assert answer.body["content"] == HOW_TO
+
+
+async def test_slash_edit_takes_an_attachment(
+    bot: DiscordBot, fake: FakeDiscord, gateway: FakeGateway
+) -> None:
+    image = fake.attachment(png(64, 64), "cat.png")
+    ix = await bot.slash(
+        "edit",
+        [opt("image", image["id"], 11), opt("prompt", "add a hat"), opt("quality", "high")],
+        attachments=[image],
+    )
+    final = await bot.final(ix)
+    [edit] = gateway.image_requests
+    assert (edit.fields["prompt"], edit.fields["quality"]) == ("add a hat", "high")
+    assert [image_size(p.data) for p in edit.files("image[]")] == [(64, 64)]
+    [entry] = await bot.entries()
+    assert not any(c.startswith("imagine:reroll:") for c in custom_ids(final.body))
+    assert f"imagine:vary:{entry.id}:0" in custom_ids(final.body)
+
+
+async def test_vary_image_varies_one_image_or_asks_which(
+    bot: DiscordBot, fake: FakeDiscord, gateway: FakeGateway
+) -> None:
+    single = photo_message(fake, (300, 200))
+    final = await bot.final(await bot.send(fake.context_menu("Vary image", single)))
+    assert final.body["content"].startswith("**Variation** —")
+    [vary] = gateway.image_requests
+    assert vary.fields["prompt"] == DEFAULT_VARY_PROMPT and vary.fields["size"] == "1536x1024"
+
+    several = photo_message(fake, (300, 200), (200, 300))
+    menu = await bot.send(fake.context_menu("Vary image", several))
+    picker = (await bot.callback(menu)).body
+    assert picker["data"]["flags"] == 64
+    assert custom_ids(picker["data"]) == [
+        f"imagine:pick:{several['id']}:0",
+        f"imagine:pick:{several['id']}:1",
+    ]
+    click = await bot.send(fake.click(bot.message_of(menu), f"imagine:pick:{several['id']}:1"))
+    await bot.final(click)
+    assert gateway.image_requests[-1].fields["size"] == "1024x1536"
