@@ -1,0 +1,70 @@
+"""Start `imagine-bot run` as a real process for tests, and wait for it to be ready."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import socket
+import sys
+from collections.abc import AsyncIterator, Mapping
+from contextlib import asynccontextmanager
+from pathlib import Path
+
+import httpx
+
+IMAGINE_BOT = str(Path(sys.executable).with_name("imagine-bot"))
+
+
+def free_port() -> int:
+    """A port nothing listens on right now."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+async def wait_ready(
+    http: httpx.AsyncClient, url: str, process: asyncio.subprocess.Process
+) -> None:
+    """Poll /readyz until it answers 200 (or the process dies, or 30 s pass)."""
+    for _ in range(300):
+        if process.returncode is not None:
+            raise AssertionError(f"imagine-bot exited with {process.returncode}")
+        try:
+            if (await http.get(url)).status_code == 200:
+                return
+        except httpx.TransportError:
+            pass
+        await asyncio.sleep(0.1)
+    raise AssertionError("imagine-bot never became ready")
+
+
+def base_env(tmp_path: Path, **extra: str) -> dict[str, str]:
+    """A minimal environment: PATH, a database in tmp_path, and `extra`."""
+    return {
+        "PATH": os.environ.get("PATH", ""),
+        "IMAGINE_DATABASE_URL": f"sqlite:///{tmp_path / 'imagine.db'}",
+        **extra,
+    }
+
+
+@asynccontextmanager
+async def bot_process(
+    tmp_path: Path, env: Mapping[str, str], *args: str
+) -> AsyncIterator[asyncio.subprocess.Process]:
+    """`imagine-bot run ARGS` in tmp_path; killed on exit if still running."""
+    process = await asyncio.create_subprocess_exec(
+        IMAGINE_BOT,
+        "run",
+        *args,
+        cwd=tmp_path,
+        env=dict(env),
+        stdin=asyncio.subprocess.DEVNULL,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+    )
+    try:
+        yield process
+    finally:
+        if process.returncode is None:
+            process.kill()
+            await process.wait()
