@@ -153,7 +153,7 @@ def _fail(exc: UserFacingError, as_json: bool) -> int:
         error = {"kind": exc.kind, "message": exc.message, "charged": exc.charged}
         print(json.dumps({"ok": False, "error": error}))
     print(f"imagine-bot: {exc.message}", file=sys.stderr)
-    return 2 if isinstance(exc, GatewayMisconfigured) else 1
+    return 2 if isinstance(exc, GatewayMisconfigured | BadRequest) else 1
 
 
 async def cmd_image(app: App, args: argparse.Namespace) -> int:

@@ -194,9 +194,11 @@ class ImagineHandler:
         """Run an earlier request again with its prompt and options, charged to `actor`."""
         entry = await self.entry(entry_id)
         if entry.prompt is None and entry.kind != "vary":
+            days = self.settings.prompt_retention_days
+            kept = f"prompts are kept {days} days" if days else "this bot keeps no prompts"
             raise BadRequest(
-                "This result is too old to re-roll: its prompt has been deleted "
-                f"(prompts are kept {self.settings.prompt_retention_days} days)."
+                f"This result cannot be re-rolled: its prompt is not kept ({kept}). "
+                "Start a new /imagine instead."
             )
         if entry.kind != "generate" and not sources:
             raise BadRequest("Re-rolling an edit needs its source image; use Edit instead.")
@@ -303,7 +305,7 @@ class ImagineHandler:
             return
         opts = req.options
         if limits.max_n is not None and opts.n > limits.max_n:
-            raise OptionNotAllowed("max_n", f"at most {limits.max_n} images per request")
+            raise OptionNotAllowed("max_n", f"at most {limits.max_n} image{'s' if limits.max_n != 1 else ''} per request")
         if limits.max_quality is not None and QUALITY_RANK.get(opts.quality, 2) > QUALITY_RANK.get(
             limits.max_quality, 2
         ):

@@ -318,6 +318,9 @@ async def test_bad_usage_and_bad_settings_exit_2_with_one_line(tmp_path: Path) -
     timeout = await run_cli("usage", env=env | {"IMAGINE_GATEWAY_TIMEOUT": "soon"}, cwd=tmp_path)
     protocol = await run_cli("usage", env=env | {"IMAGINE_GATEWAY_PROTOCOL": "grpc"}, cwd=tmp_path)
     missing = await run_cli("generate", PROMPT, env=no_key, cwd=tmp_path)
+    bad_size = await run_cli(
+        "generate", PROMPT, "--size", "999x1", "--offline", env=env, cwd=tmp_path
+    )
 
     assert no_prompt.code == bad_n.code == 2
     assert no_prompt.err.startswith("usage: imagine-bot generate [-h]")
@@ -338,5 +341,9 @@ async def test_bad_usage_and_bad_settings_exit_2_with_one_line(tmp_path: Path) -
         "imagine-bot: Missing setting IMAGINE_GATEWAY_KEY (or AI_GATEWAY_API_KEY): the image "
         "gateway's API key. Set it in the environment or .env, or try --offline.\n"
     )
-    for ran in (no_prompt, bad_n, timeout, protocol, missing):
+    assert bad_size.code == 2
+    assert bad_size.err == (
+        'imagine-bot: Unknown size "999x1". Use one of: 1024x1024, 1536x1024, 1024x1536, auto.\n'
+    )
+    for ran in (no_prompt, bad_n, timeout, protocol, missing, bad_size):
         assert ran.out == "" and "Traceback" not in ran.err

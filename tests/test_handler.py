@@ -328,7 +328,7 @@ async def test_admins_are_exempt_only_where_that_is_set(tmp_path: Path, fake: Fa
 
     assert len(first.images) == len(second.images) == 2
     assert pleb_n.value.message == (
-        f"Not allowed here: at most 1 images per request (max_n). {NOT_CHARGED}"
+        f"Not allowed here: at most 1 image per request (max_n). {NOT_CHARGED}"
     )
     assert boss_quality.value.message == (
         f"Not allowed here: quality medium; use low (max_quality). {NOT_CHARGED}"
@@ -426,7 +426,8 @@ async def test_reroll_repeats_the_prompt_until_it_is_purged(
     assert (copy.user_id, copy.parent_id, copy.status) == ("bob", original.request_id, "succeeded")
     assert rerolled.prompt == PROMPT
     assert purged.value.message == (
-        "This result is too old to re-roll: its prompt has been deleted (prompts are kept 30 days)."
+        "This result cannot be re-rolled: its prompt is not kept (prompts are kept 30 days). "
+        "Start a new /imagine instead."
     )
     assert unknown.value.message == (
         "That result is no longer known to the bot; start a new /imagine."

@@ -15,7 +15,7 @@ import httpx
 from bot.models import LedgerEntry
 from bot.store.open import open_store
 from tests.fakes.gateway import FakeGateway
-from tests.fakes.slack import TEAM, TOKEN, FakeSlack
+from tests.fakes.slack import TEAM, FakeSlack
 from tests.fakes.slack_app import SECRET, signed_headers
 from tests.runbot import IMAGINE_BOT, base_env, bot_process, free_port, wait_ready
 
