@@ -305,7 +305,10 @@ class ImagineHandler:
             return
         opts = req.options
         if limits.max_n is not None and opts.n > limits.max_n:
-            raise OptionNotAllowed("max_n", f"at most {limits.max_n} image{'s' if limits.max_n != 1 else ''} per request")
+            raise OptionNotAllowed(
+                "max_n",
+                f"at most {limits.max_n} image{'s' if limits.max_n != 1 else ''} per request",
+            )
         if limits.max_quality is not None and QUALITY_RANK.get(opts.quality, 2) > QUALITY_RANK.get(
             limits.max_quality, 2
         ):
