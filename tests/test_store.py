@@ -261,9 +261,17 @@ async def test_expired_reservation_is_settled_abandoned(store: Store) -> None:
     row = await store.get_entry(entry.id)
     assert row is not None
     assert (row.status, row.settled_at, row.est_cost_usd) == ("abandoned", later, 0.0)
+
+
+async def test_images_delivered_after_the_deadline_are_still_charged(store: Store) -> None:
+    entry = await store.reserve(reservation(timeout=60), Limits(), NOW)
+    later = NOW + timedelta(seconds=61)
+    assert await store.settle_abandoned(later) == 1
     await store.settle_succeeded(entry.id, 1, None, 0.042, later)
     row = await store.get_entry(entry.id)
-    assert row is not None and row.status == "abandoned" and row.images_delivered == 0
+    assert row is not None and (row.status, row.images_delivered) == ("succeeded", 1)
+    usage = await store.user_usage(CHANNEL, "alice", Limits(), later)
+    assert (usage.images_today, usage.cost_today_usd) == (1, 0.042)
 
 
 async def test_settle_abandoned_returns_the_count(store: Store) -> None:

@@ -47,7 +47,11 @@ class Store(Protocol):
         cost_usd: float,
         now: datetime,
     ) -> None:
-        """Mark a reserved row succeeded with what was delivered and what it cost."""
+        """Mark a reserved row succeeded with what was delivered and what it cost.
+
+        A row already settled as abandoned (its process overran the deadline) is charged
+        too: the images were made and paid for. Failed rows stay failed.
+        """
         ...
 
     async def settle_failed(self, entry_id: str, error_kind: str, now: datetime) -> None:

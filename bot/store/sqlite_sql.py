@@ -40,7 +40,8 @@ ABANDON = (
 )
 SUCCEED = (
     "UPDATE usage SET status = 'succeeded', images_delivered = ?, input_tokens = ?, "
-    "output_tokens = ?, est_cost_usd = ?, settled_at = ? WHERE id = ? AND status = 'reserved'"
+    "output_tokens = ?, est_cost_usd = ?, settled_at = ? "
+    "WHERE id = ? AND status IN ('reserved', 'abandoned')"
 )
 FAIL = (
     "UPDATE usage SET status = 'failed', images_delivered = 0, est_cost_usd = 0, "
