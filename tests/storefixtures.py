@@ -1,31 +1,96 @@
 """Helpers for the store suite: one opener per implementation, requests, a racing process.
 
-Add an implementation by adding its name to STORE_KINDS and a branch to `store_url`
-(PostgreSQL: create a fresh database for `tmp_path`'s test and return its URL).
+Add an implementation by adding its name to STORE_KINDS and a branch to `store_url`.
+PostgreSQL: the first test that asks creates this run's own database, imagine_test_<random>,
+from the admin URL in IMAGINE_TEST_POSTGRES_URL (default postgresql://postgres@127.0.0.1:5432/test)
+and drops it when the run ends; every test gets a fresh schema in it. When nothing answers
+there, the PostgreSQL tests are skipped with that reason.
 Run as a script, this module is one of several OS processes racing on one ledger.
 """
 
 from __future__ import annotations
 
 import asyncio
+import atexit
+import os
 import sys
 import uuid
+from collections.abc import Coroutine
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any, TypeVar
+from urllib.parse import urlsplit, urlunsplit
+
+import pytest
 
 from bot.errors import Refused
 from bot.models import Actor, Limits, Options, Reservation
 from bot.store import open_store
 
-STORE_KINDS = ["sqlite"]
+T = TypeVar("T")
+STORE_KINDS = ["sqlite", "postgres"]
 NOW = datetime(2026, 3, 14, 12, 0, tzinfo=UTC)
+ADMIN_URL = os.environ.get("IMAGINE_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test")
+_run_database: dict[str, str] = {}
 
 
 def store_url(kind: str, tmp_path: Path) -> str:
     """A database URL for a fresh, empty store of one implementation."""
     if kind == "sqlite":
         return f"sqlite:///{tmp_path / 'ledger.db'}"
+    if kind == "postgres":
+        return postgres_url()
     raise ValueError(f"no store implementation called {kind!r}")
+
+
+def postgres_url() -> str:
+    """The URL of a fresh, empty schema in this run's database (skips if none answers)."""
+    database = run_database()
+    schema = f"test_{uuid.uuid4().hex[:16]}"
+    _blocking(_execute(database, f"CREATE SCHEMA {schema}"))
+    return f"{database}?search_path={schema}"
+
+
+def run_database() -> str:
+    """The URL of this test run's own PostgreSQL database, created on first use."""
+    if "skip" in _run_database:
+        pytest.skip(_run_database["skip"])
+    if "url" not in _run_database:
+        name = f"imagine_test_{uuid.uuid4().hex[:12]}"
+        try:
+            _blocking(_execute(ADMIN_URL, f"CREATE DATABASE {name}"))
+        except (OSError, TimeoutError):
+            admin = urlsplit(ADMIN_URL)
+            _run_database["skip"] = (
+                f"PostgreSQL: nothing answers at {admin.hostname}:{admin.port or 5432} "
+                "(IMAGINE_TEST_POSTGRES_URL names an admin URL to use instead)"
+            )
+            pytest.skip(_run_database["skip"])
+        atexit.register(_drop_database, name)
+        _run_database["url"] = urlunsplit(urlsplit(ADMIN_URL)._replace(path=f"/{name}"))
+    return _run_database["url"]
+
+
+def _drop_database(name: str) -> None:
+    """Remove this run's database as the test process exits."""
+    asyncio.run(_execute(ADMIN_URL, f"DROP DATABASE {name} WITH (FORCE)"))
+
+
+async def _execute(url: str, sql: str) -> None:
+    import asyncpg
+
+    conn = await asyncpg.connect(url, timeout=5)
+    try:
+        await conn.execute(sql)
+    finally:
+        await conn.close()
+
+
+def _blocking(work: Coroutine[Any, Any, T]) -> T:
+    """Run a coroutine to the end on its own loop, whether or not a loop runs here."""
+    with ThreadPoolExecutor(1) as pool:
+        return pool.submit(asyncio.run, work).result()
 
 
 def actor(

@@ -2,7 +2,9 @@
 
 Files are named `NNNN_description.sql` under `migrations/<dialect>/` and numbered from 1
 without gaps. The version applied last is kept in the database itself, in a
-`schema_version` table; a database newer than the code is refused.
+`schema_version` table; a database newer than the code is refused. On PostgreSQL each
+migration's transaction first takes an advisory lock, so processes starting together apply
+each file once.
 """
 
 from __future__ import annotations
@@ -13,11 +15,16 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import partial
 from importlib.resources import files
+from typing import TYPE_CHECKING
 
 import aiosqlite
 
 from bot.errors import ConfigError
+from bot.store.postgres_sql import LOCK, MIGRATION_LOCK
 from bot.store.sqlite_db import retry_busy
+
+if TYPE_CHECKING:
+    import asyncpg
 
 _FILE_NAME = re.compile(r"^(\d{4})_([a-z0-9_]+)\.sql$")
 
@@ -116,3 +123,31 @@ async def _apply_sqlite(conn: aiosqlite.Connection, migration: Migration) -> Non
     except BaseException:
         await conn.execute("ROLLBACK")
         raise
+
+
+async def postgres_version(conn: asyncpg.Connection) -> int:
+    """The schema version of a PostgreSQL database (0 when nothing is applied)."""
+    if not await conn.fetchval("SELECT to_regclass('schema_version') IS NOT NULL"):
+        return 0
+    return int(await conn.fetchval("SELECT COALESCE(MAX(version), 0) FROM schema_version"))
+
+
+async def migrate_postgres(conn: asyncpg.Connection, where: str) -> int:
+    """Apply pending PostgreSQL migrations, one locked transaction each; returns the version."""
+    pending = migrations("postgres")
+    for migration in pending:
+        async with conn.transaction():
+            await conn.execute(LOCK, MIGRATION_LOCK)
+            found = await postgres_version(conn)
+            check_not_newer(found, len(pending), where)
+            if found < migration.version:
+                await conn.execute(
+                    "CREATE TABLE IF NOT EXISTS schema_version "
+                    "(version INTEGER PRIMARY KEY, applied_at TIMESTAMPTZ NOT NULL)"
+                )
+                await conn.execute(migration.sql)
+                await conn.execute(
+                    "INSERT INTO schema_version (version, applied_at) VALUES ($1, now())",
+                    migration.version,
+                )
+    return await postgres_version(conn)

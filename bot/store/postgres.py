@@ -1,0 +1,380 @@
+"""The store on PostgreSQL, through an asyncpg connection pool, shared by several processes.
+
+A reservation is one transaction. It first takes transaction-scoped advisory locks on its
+user and on its channel, always in key order so that two reservations never wait on each
+other in a cycle; then it reads that user's and that channel's totals for the day, checks
+them with the rules in common.py and inserts its row. Every process charging the same user
+or channel queues on the same locks, so check and insert are atomic across processes; under
+READ COMMITTED the read after the locks sees every earlier holder's committed row.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Iterable, Mapping, Sequence
+from contextlib import asynccontextmanager
+from dataclasses import astuple, replace
+from datetime import datetime, timedelta
+from typing import Any
+from urllib.parse import urlsplit
+
+import asyncpg
+
+from bot.errors import ConfigError, Duplicate
+from bot.models import (
+    LIMIT_KEYS,
+    Actor,
+    LedgerEntry,
+    LimitChange,
+    Limits,
+    Reservation,
+    Scope,
+    ScopeUsage,
+    TokenUsage,
+    UserTotal,
+    UserUsage,
+)
+from bot.store.common import (
+    Totals,
+    check_quota,
+    checked_limit_changes,
+    day_window,
+    is_exempt,
+    limit_text,
+    limits_from_columns,
+    reserved_entry,
+    utc,
+)
+from bot.store.migrate import migrate_postgres
+from bot.store.postgres_sql import (
+    ABANDON,
+    ADD_MANAGER,
+    ENTRY_COLUMNS,
+    EXPORT_PAGE,
+    FAIL,
+    INSERT_ENTRY,
+    INSERT_LIMIT_CHANGE,
+    IS_MANAGER,
+    LIMIT_CHANGES,
+    LOCK,
+    MANAGERS,
+    PERIOD_TOTALS,
+    PURGE_PROMPTS,
+    REMOVE_MANAGER,
+    SCOPE_EXACT,
+    SELECT_ENTRY,
+    SELECT_LIMITS,
+    SUCCEED,
+    TOP_USERS,
+    UPSERT_LIMITS,
+    advisory_key,
+    bind,
+    limit_values,
+    period_params,
+    reserve_check,
+    reserve_params,
+    safe_url,
+    scope_filter,
+)
+
+POOL_MAX_SIZE = 10
+CONNECT_TIMEOUT_S = 10.0
+EXPORT_PAGE_SIZE = 500
+_ABANDON_EVERY = timedelta(seconds=1)
+_CONNECT_ERRORS = (OSError, TimeoutError, ValueError, asyncpg.PostgresError, asyncpg.InterfaceError)
+
+
+class PostgresStore:
+    """The `Store` on PostgreSQL; open it with `await PostgresStore.open(url)`."""
+
+    def __init__(self, pool: asyncpg.Pool) -> None:
+        self._pool = pool
+        self._abandoned_at: datetime | None = None
+
+    @classmethod
+    async def open(cls, url: str) -> PostgresStore:
+        """Connect a pool to `postgresql://...` and apply pending migrations."""
+        where = safe_url(url)
+        try:
+            pool = await asyncpg.create_pool(
+                url, min_size=1, max_size=POOL_MAX_SIZE, timeout=CONNECT_TIMEOUT_S
+            )
+        except _CONNECT_ERRORS as exc:
+            reason = _without_password(str(exc) or type(exc).__name__, url)
+            raise ConfigError(
+                f"IMAGINE_DATABASE_URL: cannot connect to {where}: {reason}"
+            ) from None
+        try:
+            async with pool.acquire() as conn:
+                await migrate_postgres(conn, where)
+        except BaseException:
+            await pool.close()
+            raise
+        return cls(pool)
+
+    @property
+    def pool(self) -> asyncpg.Pool:
+        """The connection pool (for bulk work such as `migrate --from`)."""
+        return self._pool
+
+    async def _fetch(
+        self, sql: str, params: Mapping[str, object], conn: asyncpg.Connection | None = None
+    ) -> list[Any]:
+        text, args = bind(sql, params)
+        return list(await (conn or self._pool).fetch(text, *args))
+
+    async def _execute(
+        self, sql: str, params: Mapping[str, object], conn: asyncpg.Connection | None = None
+    ) -> int:
+        """One statement; returns the rows it changed."""
+        text, args = bind(sql, params)
+        status: str = await (conn or self._pool).execute(text, *args)
+        return int(status.rsplit(" ", 1)[-1])
+
+    @asynccontextmanager
+    async def _snapshot(self) -> AsyncIterator[asyncpg.Connection]:
+        """A read-only transaction whose queries all see one moment of the database."""
+        async with (
+            self._pool.acquire() as conn,
+            conn.transaction(isolation="repeatable_read", readonly=True),
+        ):
+            yield conn
+
+    async def reserve(self, reservation: Reservation, limits: Limits, now: datetime) -> LedgerEntry:
+        """Check the limits and insert a reserved row in one transaction (see the module doc)."""
+        now = utc(now)
+        entry = reserved_entry(reservation, now)
+        exempt = is_exempt(reservation, limits)
+        params = reserve_params(entry, limits.cooldown_s)
+        await self._abandon_expired(now)
+        async with self._pool.acquire() as conn, conn.transaction():
+            for key in scope_locks(reservation.actor):
+                await conn.execute(LOCK, key)
+            [row] = await self._fetch(reserve_check(limits, exempt), params, conn)
+            _raise_refusal(reservation, limits, exempt, row, now)
+            if not await self._fetch(INSERT_ENTRY, params, conn):
+                raise Duplicate()
+        return entry
+
+    async def _abandon_expired(self, now: datetime) -> None:
+        """Settle expired reservations, at most once per second of `now` per store."""
+        last = self._abandoned_at
+        if last is not None and timedelta(0) <= now - last < _ABANDON_EVERY:
+            return
+        self._abandoned_at = now
+        await self._execute(ABANDON, {"now": now})
+
+    async def settle_succeeded(
+        self,
+        entry_id: str,
+        images_delivered: int,
+        usage: TokenUsage | None,
+        cost_usd: float,
+        now: datetime,
+    ) -> None:
+        """Mark a reserved row succeeded with what was delivered and what it cost."""
+        tokens = usage or TokenUsage()
+        params = {
+            "id": entry_id,
+            "images": images_delivered,
+            "input_tokens": tokens.input_tokens,
+            "output_tokens": tokens.output_tokens,
+            "cost": float(cost_usd),
+            "now": utc(now),
+        }
+        await self._execute(SUCCEED, params)
+
+    async def settle_failed(self, entry_id: str, error_kind: str, now: datetime) -> None:
+        """Mark a reserved row failed: nothing is charged."""
+        await self._execute(FAIL, {"id": entry_id, "error_kind": error_kind, "now": utc(now)})
+
+    async def settle_abandoned(self, now: datetime) -> int:
+        """Settle every reserved row whose deadline has passed as abandoned; returns count."""
+        return await self._execute(ABANDON, {"now": utc(now)})
+
+    async def get_entry(self, entry_id: str) -> LedgerEntry | None:
+        """One ledger row by id."""
+        rows = await self._fetch(f"{SELECT_ENTRY} WHERE id = :id", {"id": entry_id})
+        return _entry(rows[0]) if rows else None
+
+    async def get_limits(self, scope: Scope) -> Limits:
+        """The limits set for exactly this scope (unset keys are None)."""
+        return _limits(await self._fetch(SELECT_LIMITS, _scope_params(scope)))
+
+    async def set_limits(
+        self, scope: Scope, changes: Mapping[str, object], changed_by: str, now: datetime
+    ) -> Limits:
+        """Set (or clear, with None) limit keys for a scope and audit each change."""
+        checked: dict[str, Any] = checked_limit_changes(changes)
+        where = _scope_params(scope)
+        async with self._pool.acquire() as conn, conn.transaction():
+            await conn.execute(LOCK, advisory_key("limits", *astuple(scope)))
+            old = _limits(await self._fetch(SELECT_LIMITS, where, conn))
+            new = replace(old, **checked)
+            changed = [key for key in checked if getattr(old, key) != getattr(new, key)]
+            if changed:
+                await self._execute(UPSERT_LIMITS, where | limit_values(new), conn)
+                moved = [(key, getattr(old, key), getattr(new, key)) for key in changed]
+                audit = [
+                    (
+                        *astuple(scope),
+                        key,
+                        limit_text(was),
+                        limit_text(now_is),
+                        changed_by,
+                        utc(now),
+                    )
+                    for key, was, now_is in moved
+                ]
+                await conn.executemany(INSERT_LIMIT_CHANGE, audit)
+        return new
+
+    async def limit_changes(self, scope: Scope | None = None) -> list[LimitChange]:
+        """The audit trail, oldest first; for one scope or all."""
+        where, params = ("TRUE", {}) if scope is None else (SCOPE_EXACT, _scope_params(scope))
+        rows = await self._fetch(LIMIT_CHANGES.format(where=where), params)
+        return [
+            LimitChange(Scope(p, w, c), key, old, new, by, at)
+            for p, w, c, key, old, new, by, at in rows
+        ]
+
+    async def user_usage(
+        self, scope: Scope, user_id: str, limits: Limits, now: datetime
+    ) -> UserUsage:
+        """One user's usage today and this month (UTC) in a workspace, with their channel's."""
+        now = utc(now)
+        async with self._snapshot() as conn:
+            mine = await self._period(conn, Scope(scope.platform, scope.workspace_id), user_id, now)
+            channel = await self._period(conn, scope, None, now)
+        return UserUsage(
+            user_id=user_id,
+            images_today=mine[0],
+            cost_today_usd=mine[1],
+            images_month=mine[2],
+            cost_month_usd=mine[3],
+            channel_images_today=channel[0],
+            channel_cost_today_usd=channel[1],
+            limits=limits,
+            resets_at=day_window(now)[1],
+        )
+
+    async def scope_usage(self, scope: Scope, now: datetime, top: int = 10) -> ScopeUsage:
+        """Totals and top users for a channel, a workspace ('*' channel) or a platform."""
+        now = utc(now)
+        where, params = scope_filter(scope, None)
+        async with self._snapshot() as conn:
+            images, cost, images_month, cost_month, failed = await self._period(
+                conn, scope, None, now
+            )
+            query = TOP_USERS.format(where=where)
+            rows = await self._fetch(query, params | period_params(now) | {"top": top}, conn)
+        return ScopeUsage(
+            scope=scope,
+            images_today=images,
+            cost_today_usd=cost,
+            images_month=images_month,
+            cost_month_usd=cost_month,
+            requests_failed_today=failed,
+            top_users=tuple(UserTotal(user, n, round(usd, 6)) for user, n, usd in rows),
+            resets_at=day_window(now)[1],
+        )
+
+    async def _period(
+        self, conn: asyncpg.Connection, scope: Scope, user_id: str | None, now: datetime
+    ) -> tuple[int, float, int, float, int]:
+        """Images and dollars charged today and this month, and today's failed requests."""
+        where, params = scope_filter(scope, user_id)
+        query = PERIOD_TOTALS.format(where=where)
+        [(images, cost, images_month, cost_month, failed)] = await self._fetch(
+            query, params | period_params(now), conn
+        )
+        return images, round(cost, 6), images_month, round(cost_month, 6), failed
+
+    async def export(self, since: datetime, until: datetime) -> AsyncIterator[LedgerEntry]:
+        """Ledger rows created in [since, until), oldest first, read a page at a time."""
+        params: dict[str, object] = {
+            "after_at": utc(since),
+            "after_id": "",
+            "until": utc(until),
+            "size": EXPORT_PAGE_SIZE,
+        }
+        while True:
+            rows = await self._fetch(EXPORT_PAGE, params)
+            for row in rows:
+                yield _entry(row)
+            if len(rows) < EXPORT_PAGE_SIZE:
+                return
+            params["after_at"] = rows[-1]["created_at"]
+            params["after_id"] = rows[-1]["id"]
+
+    async def purge_prompts(self, before: datetime) -> int:
+        """Forget prompts of rows created before a moment; returns how many."""
+        return await self._execute(PURGE_PROMPTS, {"before": utc(before)})
+
+    async def add_channel_manager(
+        self, scope: Scope, user_id: str, added_by: str, now: datetime
+    ) -> bool:
+        """Allow a user to manage a channel's limits; False if they already could."""
+        params = _scope_params(scope) | {"user_id": user_id, "added_by": added_by, "now": utc(now)}
+        return await self._execute(ADD_MANAGER, params) > 0
+
+    async def remove_channel_manager(self, scope: Scope, user_id: str) -> bool:
+        """Take a user off a channel's managers; False if they were not on it."""
+        return await self._execute(REMOVE_MANAGER, _scope_params(scope) | {"user_id": user_id}) > 0
+
+    async def is_channel_manager(self, scope: Scope, user_id: str) -> bool:
+        """Whether a user manages this channel, or every channel of its workspace ('*')."""
+        return bool(await self._fetch(IS_MANAGER, _scope_params(scope) | {"user_id": user_id}))
+
+    async def channel_managers(self, scope: Scope) -> list[str]:
+        """The users listed as managers of exactly this scope, in the order they were added."""
+        return [str(row[0]) for row in await self._fetch(MANAGERS, _scope_params(scope))]
+
+    async def ping(self) -> None:
+        """Raise if the database cannot be reached."""
+        await self._pool.fetchval("SELECT 1")
+
+    async def close(self) -> None:
+        """Close every connection of the pool."""
+        await self._pool.close()
+
+
+def scope_locks(actor: Actor) -> list[int]:
+    """The advisory lock keys a reservation holds: its user's and its channel's, in order."""
+    user = advisory_key("user", actor.platform, actor.workspace_id, actor.user_id)
+    channel = advisory_key("channel", actor.platform, actor.workspace_id, actor.channel_id)
+    return sorted({user, channel})
+
+
+def _raise_refusal(
+    reservation: Reservation, limits: Limits, exempt: bool, row: Sequence[Any], now: datetime
+) -> None:
+    duplicate, user_images, user_cost, channel_images, channel_cost, last = row
+    if duplicate:
+        raise Duplicate()
+    if not exempt:
+        totals = Totals(user_images, user_cost, channel_images, channel_cost, last)
+        check_quota(reservation, limits, totals, now)
+
+
+def _scope_params(scope: Scope) -> dict[str, object]:
+    return {
+        "platform": scope.platform,
+        "workspace_id": scope.workspace_id,
+        "channel_id": scope.channel_id,
+    }
+
+
+def _limits(rows: list[Any]) -> Limits:
+    return limits_from_columns(dict(zip(LIMIT_KEYS, rows[0], strict=True)) if rows else {})
+
+
+def _entry(row: Iterable[Any]) -> LedgerEntry:
+    return LedgerEntry(**dict(zip(ENTRY_COLUMNS, row, strict=True)))
+
+
+def _without_password(text: str, url: str) -> str:
+    try:
+        password = urlsplit(url).password
+    except ValueError:
+        return "the URL cannot be read"
+    return text.replace(password, "***") if password else text
