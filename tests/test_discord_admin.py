@@ -104,6 +104,8 @@ async def test_limits_set_show_and_reset_are_audited(bot: DiscordBot) -> None:
     )
     assert "max_quality = low  (set here)" in shown
     assert "user_daily_images = 2\n" in shown  # inherited from the server
+    mod = CHANNEL_MOD["user"]["id"]
+    assert f"`max_quality`: inherited → low, by <@{mod}>, 2030-01-02 12:00 UTC" in shown
 
     ix = await bot.slash("limits", [sub("reset")], who=ADMIN)
     assert await private_answer(bot, ix) == (

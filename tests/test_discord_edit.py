@@ -105,6 +105,18 @@ async def test_a_reply_that_mentions_the_bot_edits_the_replied_image(
     assert len(await bot.entries()) == 1 and len(gateway.image_requests) == 1
 
 
+async def test_a_reply_that_only_pings_the_bot_starts_nothing(
+    bot: DiscordBot, fake: FakeDiscord
+) -> None:
+    bot_user = user(BOT_ID, "imagine", bot=True)
+    result = fake.message("", author=bot_user, attachments=[fake.attachment(png(), "a.png")])
+    chat = fake.message("nice!", reference=result, mentions=[bot_user])  # a reply's own ping
+    await fake.dispatch("MESSAGE_CREATE", chat)
+    await bot.final(await bot.slash("imagine", [opt("prompt", "later")]))  # events run in order
+    assert not fake.find("GET", rf"{MESSAGES}/{result['id']}") and not fake.find("POST", MESSAGES)
+    assert [e.prompt for e in await bot.entries()] == ["later"]
+
+
 async def test_a_mention_without_an_image_explains_what_to_do(
     bot: DiscordBot, fake: FakeDiscord
 ) -> None:

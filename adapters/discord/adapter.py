@@ -20,18 +20,21 @@ from bot.handler import ImagineHandler
 log = logging.getLogger(__name__)
 
 
-def use_endpoints(settings: Settings) -> None:
+def configure_discord(settings: Settings) -> None:
     """Point discord.py's REST and gateway at the configured endpoints (a proxy, a local server).
 
     discord.py builds every REST URL from `Route.BASE`, and connects a plain client to
     `DEFAULT_GATEWAY` (never asking GET /gateway); a session later resumes on the
-    `resume_gateway_url` that READY names, and falls back to `DEFAULT_GATEWAY`.
+    `resume_gateway_url` that READY names, and falls back to `DEFAULT_GATEWAY`. The bot
+    never joins voice, so discord.py's warnings about missing voice libraries are off.
     """
     gateway = settings.discord_gateway_url
     if not gateway.startswith(("ws://", "wss://")):
         raise ConfigError("Invalid setting DISCORD_GATEWAY_URL: must start with wss:// or ws://")
     discord.http.Route.BASE = settings.discord_api_base
     discord.gateway.DiscordWebSocket.DEFAULT_GATEWAY = yarl.URL(gateway)
+    discord.VoiceClient.warn_nacl = False
+    discord.VoiceClient.warn_dave = False
 
 
 def build_client(services: Services) -> ImagineClient:
@@ -78,7 +81,7 @@ class DiscordAdapter:
         """Log in, connect and serve until `close()`."""
         if self._closing:
             return
-        use_endpoints(self._services.settings)
+        configure_discord(self._services.settings)
         client = build_client(self._services)
         self._client = client
         try:

@@ -25,7 +25,7 @@ from adapters.discord.respond import refuse
 from adapters.discord.services import services_of
 from bot.errors import UserFacingError
 from bot.limits import format_limit
-from bot.models import LIMIT_KEYS, Scope
+from bot.models import LIMIT_KEYS, LimitChange, Scope
 from bot.reports import format_limits, format_user_usage
 
 log = logging.getLogger(__name__)
@@ -36,7 +36,15 @@ SCOPES = [
     Choice(name="channel (needs Manage Channels)", value="channel"),
 ]
 KEYS = [Choice(name=key, value=key) for key in LIMIT_KEYS]
+RECENT_CHANGES = 5
 VALUE_HELP = "A number, true/false, a quality (low/medium/high) or sizes separated by commas"
+
+
+def change_line(change: LimitChange) -> str:
+    """'`max_n`: inherited → 2, by @admin, 2030-01-02 12:00 UTC' (unset means inherited)."""
+    old, new = (v if v is not None else "inherited" for v in (change.old_value, change.new_value))
+    when = change.changed_at.strftime("%Y-%m-%d %H:%M UTC")
+    return f"`{change.key}`: {old} → {new}, by <@{change.changed_by}>, {when}"
 
 
 def scope_for(interaction: discord.Interaction[Any], kind: ScopeKind) -> Scope:
@@ -102,10 +110,14 @@ async def show_limits(interaction: discord.Interaction[Any], scope: ScopeKind) -
         target = scope_for(interaction, scope)
         effective = await handler.limits_for(target)
         here = await handler.store.get_limits(target)
-        return (
+        changes = (await handler.store.limit_changes(target))[-RECENT_CHANGES:]
+        text = (
             f"**Limits for {where(interaction, scope)}** (values not set here are inherited)\n"
             f"```\n{format_limits(effective, here)}\n```"
         )
+        if changes:
+            text += "\nLatest changes:\n" + "\n".join(change_line(c) for c in reversed(changes))
+        return text
 
     await answer(interaction, work)
 

@@ -90,7 +90,7 @@ async def run(
     try:
         view = services.result_view(result, origin)
         await responder.finish(result_text(result, user_id), result_files(result), view)
-    except discord.HTTPException:
+    except Exception:
         log.exception("could not post result %s", result.request_id)
         await _safely(responder.fail(UPLOAD_FAILED.format(id=result.request_id)))
 

@@ -3,7 +3,8 @@
 Without the privileged Message Content intent Discord still delivers the text of
 messages that mention the bot, so this works with no special intent. The images come
 from the message replied to (fetched again for fresh attachment URLs), or from the
-mentioning message itself when it carries images.
+mentioning message itself when it carries images. Only an @mention written in the text
+counts; the ping Discord adds to a reply does not.
 """
 
 from __future__ import annotations
@@ -32,8 +33,9 @@ NO_INSTRUCTION = "Say how the image should change, e.g. make the balloon blue."
 
 
 def mentions_me(message: discord.Message, me: discord.abc.Snowflake) -> bool:
-    """Whether a message pings the bot itself (not a role or @everyone)."""
-    return any(user.id == me.id for user in message.mentions)
+    """Whether the text names the bot: a reply's automatic ping alone does not count, so a
+    "nice!" under a result is not taken as an instruction (and charged)."""
+    return re.search(rf"<@!?{me.id}>", message.content) is not None
 
 
 def instruction(message: discord.Message, me: discord.abc.Snowflake) -> str:

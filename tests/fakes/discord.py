@@ -83,8 +83,11 @@ def member(user_id: int, name: str, permissions: int = EVERYONE_PERMISSIONS) -> 
 class FakeDiscord:
     """REST + gateway on 127.0.0.1, recording what the bot sends."""
 
-    def __init__(self, *, attachment_size_limit: int = 10 * 1024 * 1024) -> None:
+    def __init__(
+        self, *, attachment_size_limit: int = 10 * 1024 * 1024, token: str | None = None
+    ) -> None:
         self.attachment_size_limit = attachment_size_limit
+        self.token = token  # when set, bot-token routes answer 401 to any other token
         self.calls: list[Call] = []
         self.messages: dict[int, Json] = {}
         self.originals: dict[str, int] = {}
@@ -152,7 +155,7 @@ class FakeDiscord:
             elif msg["op"] == 2:
                 self.identified.append(msg["d"])
                 self._sockets.append(ws)
-                await self._send(ws, "READY", self._ready())
+                await self._send(ws, "READY", self._ready(msg["d"].get("shard")))
                 await self._send(ws, "GUILD_CREATE", self.guild())
             elif msg["op"] == 6:
                 self._sockets.append(ws)
@@ -171,8 +174,8 @@ class FakeDiscord:
         for ws in self._sockets:
             await self._send(ws, event, data)
 
-    def _ready(self) -> Json:
-        return {
+    def _ready(self, shard: list[int] | None) -> Json:
+        ready: Json = {
             "v": 10,
             "user": user(BOT_ID, "imagine", bot=True),
             "guilds": [{"id": str(GUILD_ID), "unavailable": True}],
@@ -182,6 +185,9 @@ class FakeDiscord:
             "private_channels": [],
             "relationships": [],
         }
+        if shard is not None:
+            ready["shard"] = shard
+        return ready
 
     def guild(self) -> Json:
         """The one guild: a text channel, @everyone and the bot as a member."""
@@ -340,8 +346,12 @@ class FakeDiscord:
 
     async def _rest(self, request: web.Request) -> web.StreamResponse:
         call = await self._record(request)
+        sent = request.headers.get("Authorization")
         try:
-            answer = self._route(call)
+            if self.token is not None and sent is not None and sent != f"Bot {self.token}":
+                answer: Json | list[Json] | int | None = 401
+            else:
+                answer = self._route(call)
         finally:
             async with self._changed:
                 self.calls.append(call)
@@ -351,6 +361,8 @@ class FakeDiscord:
         status = 200
         if isinstance(answer, int):
             status, answer = answer, {"message": "Unknown Message", "code": 10008}
+            if status == 401:
+                answer = {"message": "401: Unauthorized", "code": 0}
         # exactly "application/json", without a charset: discord.py compares the whole header
         return web.Response(status=status, body=json.dumps(answer).encode(),
                             content_type="application/json")  # fmt: skip
