@@ -56,28 +56,15 @@ class Call:
 
 def user(user_id: int, name: str, *, bot: bool = False) -> Json:
     """A Discord user object."""
-    return {
-        "id": str(user_id),
-        "username": name,
-        "global_name": name,
-        "discriminator": "0",
-        "avatar": None,
-        "bot": bot,
-    }
+    return {"id": str(user_id), "username": name, "global_name": name, "discriminator": "0",
+            "avatar": None, "bot": bot}  # fmt: skip
 
 
 def member(user_id: int, name: str, permissions: int = EVERYONE_PERMISSIONS) -> Json:
     """A guild member as interactions carry it, with resolved channel permissions."""
-    return {
-        "user": user(user_id, name),
-        "roles": [],
-        "joined_at": TIMESTAMP,
-        "deaf": False,
-        "mute": False,
-        "flags": 0,
-        "pending": False,
-        "permissions": str(permissions),
-    }
+    return {"user": user(user_id, name), "roles": [], "joined_at": TIMESTAMP, "flags": 0,
+            "deaf": False, "mute": False, "pending": False,
+            "permissions": str(permissions)}  # fmt: skip
 
 
 class FakeDiscord:
@@ -123,10 +110,8 @@ class FakeDiscord:
         app.router.add_route("*", "/api/v10/{path:.*}", self._rest)
         self._runner = web.AppRunner(app, access_log=None)
         await self._runner.setup()
-        site = web.TCPSite(self._runner, "127.0.0.1", 0)
-        await site.start()
-        port = self._runner.addresses[0][1]
-        self.base = f"http://127.0.0.1:{port}"
+        await web.TCPSite(self._runner, "127.0.0.1", 0).start()
+        self.base = f"http://127.0.0.1:{self._runner.addresses[0][1]}"
 
     async def __aenter__(self) -> FakeDiscord:
         await self.start()
@@ -176,34 +161,21 @@ class FakeDiscord:
 
     def _ready(self, shard: list[int] | None) -> Json:
         ready: Json = {
-            "v": 10,
-            "user": user(BOT_ID, "imagine", bot=True),
+            "v": 10, "user": user(BOT_ID, "imagine", bot=True), "session_id": secrets.token_hex(8),
             "guilds": [{"id": str(GUILD_ID), "unavailable": True}],
-            "session_id": secrets.token_hex(8),
-            "resume_gateway_url": self.gateway_url,
-            "application": {"id": str(APP_ID), "flags": 0},
-            "private_channels": [],
-            "relationships": [],
-        }
-        if shard is not None:
-            ready["shard"] = shard
-        return ready
+            "resume_gateway_url": self.gateway_url, "application": {"id": str(APP_ID), "flags": 0},
+            "private_channels": [], "relationships": [],
+        }  # fmt: skip
+        return ready | ({"shard": shard} if shard is not None else {})
 
     def guild(self) -> Json:
         """The one guild: a text channel, @everyone and the bot as a member."""
         bot = member(BOT_ID, "imagine")
         bot["user"]["bot"] = True
         return {
-            "id": str(GUILD_ID),
-            "name": "Test Guild",
-            "icon": None,
-            "owner_id": str(OWNER_ID),
-            "features": [],
-            "premium_tier": 0,
-            "member_count": 2,
-            "large": False,
-            "unavailable": False,
-            "joined_at": TIMESTAMP,
+            "id": str(GUILD_ID), "name": "Test Guild", "icon": None, "owner_id": str(OWNER_ID),
+            "features": [], "premium_tier": 0, "member_count": 2, "large": False,
+            "unavailable": False, "joined_at": TIMESTAMP,
             "roles": [{"id": str(GUILD_ID), "name": "@everyone", "position": 0, "color": 0,
                        "hoist": False, "managed": False, "mentionable": False,
                        "permissions": str(EVERYONE_PERMISSIONS)}],
@@ -231,15 +203,9 @@ class FakeDiscord:
             info["content_type"] = "application/octet-stream"
         return info
 
-    def message(
-        self,
-        content: str = "",
-        *,
-        author: Json | None = None,
-        attachments: list[Json] | None = None,
-        reference: Json | None = None,
-        mentions: list[Json] | None = None,
-    ) -> Json:
+    def message(self, content: str = "", *, author: Json | None = None,
+                attachments: list[Json] | None = None, reference: Json | None = None,
+                mentions: list[Json] | None = None) -> Json:  # fmt: skip
         """A channel message (stored, so the bot can fetch it) as MESSAGE_CREATE carries it."""
         msg: Json = {
             "id": str(self.next_id()), "channel_id": str(CHANNEL_ID), "guild_id": str(GUILD_ID),
@@ -257,14 +223,8 @@ class FakeDiscord:
         self.messages[int(msg["id"])] = msg
         return msg
 
-    def interaction(
-        self,
-        kind: int,
-        data: Json,
-        *,
-        who: Json | None = None,
-        message: Json | None = None,
-    ) -> Json:
+    def interaction(self, kind: int, data: Json, *, who: Json | None = None,
+                    message: Json | None = None) -> Json:  # fmt: skip
         """An INTERACTION_CREATE payload (2 command, 3 component, 5 modal submit)."""
         payload: Json = {
             "id": str(self.next_id()), "application_id": str(APP_ID), "type": kind,
@@ -346,12 +306,10 @@ class FakeDiscord:
 
     async def _rest(self, request: web.Request) -> web.StreamResponse:
         call = await self._record(request)
-        sent = request.headers.get("Authorization")
+        sent = request.headers.get("Authorization")  # interaction webhooks carry none
+        rejected = self.token is not None and sent not in (None, f"Bot {self.token}")
         try:
-            if self.token is not None and sent is not None and sent != f"Bot {self.token}":
-                answer: Json | list[Json] | int | None = 401
-            else:
-                answer = self._route(call)
+            answer = 401 if rejected else self._route(call)
         finally:
             async with self._changed:
                 self.calls.append(call)
@@ -417,14 +375,10 @@ class FakeDiscord:
         return reply
 
     def _webhook(self, call: Call, token: str, which: str | None) -> Json | int | None:
-        if which is None:
-            return (
-                self._store(call, call.body.get("flags", 0), webhook=True)
-                if call.method == "POST"
-                else 404
-            )
-        msg_id = self.originals.get(token) if which == "@original" else int(which)
-        return self._channel(call, str(msg_id) if msg_id else "0")
+        if which is None and call.method == "POST":
+            return self._store(call, call.body.get("flags", 0), webhook=True)
+        msg_id = self.originals.get(token) if which == "@original" else which
+        return self._channel(call, str(msg_id or 0))
 
     def _channel(self, call: Call, msg_id: str | None) -> Json | int | None:
         if msg_id is None:
