@@ -59,7 +59,14 @@ async def test_vary_sends_that_image_to_the_gateway_and_charges_the_presser(
     assert (vary.kind, vary.parent_id, vary.user_id) == ("vary", first.id, GUEST["user"]["id"])
     assert final.body["content"].startswith("**Variation** — <@700000000000000002>")
     assert custom_ids(final.body)[0] == f"imagine:vary:{vary.id}:0"
-    assert f"imagine:reroll:{vary.id}:{result['id']}:1" in custom_ids(final.body)
+    reroll = f"imagine:reroll:{vary.id}:{result['id']}:1"
+    assert reroll in custom_ids(final.body)
+
+    again = await bot.final(await bot.send(bot.fake.click(bot.message_of(click), reroll)))
+    assert again.body["content"].startswith("**Variation** —")
+    [source] = gateway.image_requests[-1].files("image[]")  # the same image 2, fetched again
+    assert source.data == sent.data and len(gateway.image_requests) == 3
+    assert bot.fake.find("GET", rf"/channels/\d+/messages/{result['id']}")
 
 
 async def test_buttons_keep_working_after_the_bot_restarts(

@@ -11,7 +11,7 @@ import pytest
 from adapters.discord.permissions import INVITE_PERMISSIONS
 from bot.errors import ContentBlocked
 from bot.models import Actor, Scope
-from tests.fakes.discord import APP_ID, CHANNEL_ID, GUILD_ID, OWNER_ID, FakeDiscord
+from tests.fakes.discord import APP_ID, CHANNEL_ID, GUILD_ID, OWNER_ID, FakeDiscord, member
 from tests.fakes.discord_bot import DiscordBot, custom_ids, image_size, opt, running_bot
 from tests.fakes.gateway import FakeGateway
 
@@ -184,3 +184,21 @@ async def test_a_gateway_error_never_leaks_the_key(bot: DiscordBot, gateway: Fak
     assert refusal.body["content"].startswith("The bot is misconfigured:")
     assert refusal.body["content"].endswith("You were not charged. Tell the bot's admin.")
     assert not any("gateway-key" in str(call.body) for call in bot.fake.calls)
+
+
+async def test_a_queued_request_shows_its_position(
+    tmp_path: Path, fake: FakeDiscord, gateway: FakeGateway
+) -> None:
+    async with running_bot(tmp_path / "imagine.db", fake, gateway, IMAGINE_MAX_CONCURRENT=1) as bot:
+        gateway.fail("delay", seconds=1.0)  # the first request holds the only slot a while
+        first = await bot.slash("imagine", [opt("prompt", "first")])
+        await fake.wait_for(
+            lambda c: f"/{first['token']}/" in c.path and "Generating" in str(c.body)
+        )
+        second = await bot.slash("imagine", [opt("prompt", "second")], who=member(7, "other"))
+        queued = await fake.wait_for(
+            lambda c: f"/{second['token']}/" in c.path and c.method == "PATCH"
+        )
+        assert queued.body["content"] == "**second** — <@7>\nQueued — position 1"
+        await bot.final(first)
+        await bot.final(second)
