@@ -39,6 +39,7 @@ from bot.errors import (
     QuotaExhausted,
     UserFacingError,
 )
+from bot.imagebody import ImageBody
 from bot.models import GatewayResult, Options, PartialCallback, SourceImage, TokenUsage
 from bot.options import nearest_size
 
@@ -318,7 +319,9 @@ class GatewayClient:
                     "text/event-stream"
                 ):
                     return await self._read_stream(response, on_partial, request_id)
-                body = await response.aread()
+                body = ImageBody()
+                async for chunk in response.aiter_bytes():
+                    body.feed(chunk)
             finally:
                 await response.aclose()
         except httpx.ConnectTimeout as exc:
@@ -327,7 +330,7 @@ class GatewayClient:
             raise GatewayTimeout(self.timeout) from exc
         except httpx.TransportError as exc:
             raise _Retry(GatewayUnavailable(), type(exc).__name__, None) from exc
-        return await self._result(await _loads(body, request_id), request_id)
+        return await self._result(await _parse(body, request_id), request_id)
 
     def _failure(self, response: httpx.Response, call: _Call) -> Exception:
         status, headers = response.status_code, response.headers
@@ -384,6 +387,8 @@ class GatewayClient:
         if not isinstance(item, dict):
             raise BadGatewayResponse("malformed JSON", request_id)
         b64, url = item.get("b64_json"), item.get("url")
+        if isinstance(b64, bytes) and b64:
+            return b64
         if isinstance(b64, str) and b64:
             return await _b64decode(b64, request_id)
         if isinstance(url, str) and url.startswith("data:"):
@@ -450,6 +455,14 @@ async def _run(large: bool, func: Callable[[], T]) -> T:
 async def _loads(body: bytes, request_id: str | None) -> Any:
     try:
         return await _run(len(body) > LARGE, lambda: json.loads(body))
+    except ValueError as exc:
+        raise BadGatewayResponse("malformed JSON", request_id) from exc
+
+
+async def _parse(body: ImageBody, request_id: str | None) -> Any:
+    """The response JSON, its base64 images already decoded while the body streamed in."""
+    try:
+        return await _run(not body.cheap and len(body) > LARGE, body.parse)
     except ValueError as exc:
         raise BadGatewayResponse("malformed JSON", request_id) from exc
 
