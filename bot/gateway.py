@@ -42,6 +42,7 @@ from bot.errors import (
 from bot.imagebody import ImageBody
 from bot.models import GatewayResult, Options, PartialCallback, SourceImage, TokenUsage
 from bot.options import nearest_size
+from bot.transport import AiohttpTransport
 
 log = logging.getLogger(__name__)
 
@@ -60,7 +61,7 @@ def build_http_client(settings: Settings) -> httpx.AsyncClient:
     """The one HTTP client the bot shares, with the gateway's timeouts; the caller closes it."""
     timeout = httpx.Timeout(settings.gateway_timeout, connect=settings.gateway_connect_timeout)
     limits = httpx.Limits(max_connections=max(100, 2 * settings.max_concurrent))
-    return httpx.AsyncClient(timeout=timeout, limits=limits)
+    return httpx.AsyncClient(timeout=timeout, transport=AiohttpTransport(limits))
 
 
 @dataclass(frozen=True)
