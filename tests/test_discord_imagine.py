@@ -140,6 +140,12 @@ async def test_a_result_that_outlives_the_token_is_posted_with_the_bot_token(
         posted = await fake.wait_for(
             lambda c: c.method == "POST" and c.path == f"/channels/{CHANNEL_ID}/messages"
         )
+        thinking = fake.originals[ix["token"]]  # removed with the bot token once the result is up
+        await fake.wait_for(
+            lambda c: (
+                c.method == "DELETE" and c.path == f"/channels/{CHANNEL_ID}/messages/{thinking}"
+            )
+        )
     assert posted.body["content"].startswith("**a slow painting** — <@700000000000000001>")
     assert posted.body["allowed_mentions"]["users"] == [OWNER_ID]
     assert len(posted.files) == 1 and posted.body["components"]

@@ -13,6 +13,13 @@ from adapters.discord.replies import preview_file, progress_text
 from bot.models import Progress
 
 log = logging.getLogger(__name__)
+PARTIAL_MESSAGE_CHANNELS = (
+    discord.TextChannel,
+    discord.VoiceChannel,
+    discord.StageChannel,
+    discord.Thread,
+    discord.PartialMessageable,
+)
 
 
 class Responder(Protocol):
@@ -38,9 +45,12 @@ class Responder(Protocol):
 class InteractionResponder:
     """A deferred interaction: edits its response while the token lives, then posts instead."""
 
-    def __init__(self, interaction: discord.Interaction[Any], token_ttl_s: float) -> None:
+    def __init__(
+        self, interaction: discord.Interaction[Any], token_ttl_s: float, message_id: int | None
+    ) -> None:
         self.interaction = interaction
         self.deadline = time.monotonic() + token_ttl_s
+        self.message_id = message_id
 
     @classmethod
     async def start(
@@ -48,11 +58,11 @@ class InteractionResponder:
     ) -> InteractionResponder | None:
         """Defer at once (a public 'thinking' message); None if it was already answered."""
         try:
-            await interaction.response.defer(thinking=True)
+            answer = await interaction.response.defer(thinking=True)
         except discord.HTTPException as exc:
             log.info("interaction %s not deferred: %s", interaction.id, exc)
             return None
-        return cls(interaction, token_ttl_s)
+        return cls(interaction, token_ttl_s, answer.message_id if answer else None)
 
     @property
     def expired(self) -> bool:
@@ -80,6 +90,7 @@ class InteractionResponder:
             view=view,
             allowed_mentions=discord.AllowedMentions(users=[self.interaction.user]),
         )
+        await self._delete_thinking()
 
     async def fail(self, text: str) -> None:
         """Swap the public 'thinking' message for a private one; in the channel when late."""
@@ -88,6 +99,7 @@ class InteractionResponder:
                 content=f"<@{self.interaction.user.id}> {text}",
                 allowed_mentions=discord.AllowedMentions(users=[self.interaction.user]),
             )
+            await self._delete_thinking()
             return
         await self.drop()
         await self.interaction.followup.send(text, ephemeral=True)
@@ -104,6 +116,16 @@ class InteractionResponder:
         if not isinstance(channel, discord.abc.Messageable):
             raise TypeError(f"cannot post in a {type(channel).__name__}")
         return channel
+
+    async def _delete_thinking(self) -> None:
+        """Remove the stale 'Generating…' message with the bot token (its webhook expired)."""
+        channel = self.interaction.channel
+        if self.message_id is None or not isinstance(channel, PARTIAL_MESSAGE_CHANNELS):
+            return
+        try:
+            await discord.PartialMessage(channel=channel, id=self.message_id).delete()
+        except discord.HTTPException:
+            log.info("could not delete an expired 'thinking' message", exc_info=True)
 
 
 class MessageResponder:
