@@ -159,3 +159,17 @@ async def test_a_channel_can_forbid_varying_other_peoples_images(
     )
     assert bot.fake.find("DELETE", rf"/webhooks/{APP_ID}/{click['token']}/messages/@original")
     assert len(await bot.entries()) == 1 and len(gateway.image_requests) == 1
+
+
+async def test_edit_says_at_once_when_nothing_is_left_today(bot: DiscordBot) -> None:
+    await bot.handler.set_limits(
+        Scope("discord", str(GUILD_ID), "*"), {"user_daily_images": "1"}, "1"
+    )
+    result = await imagine(bot)
+    [entry] = await bot.entries()
+    answer = await bot.callback(await bot.send(bot.fake.click(result, f"imagine:edit:{entry.id}")))
+    assert (answer.body["type"], answer.body["data"]["flags"]) == (4, 64)  # no modal to fill in
+    assert answer.body["data"]["content"] == (
+        "You have reached today's limit here, so an edit would be refused. "
+        "Limits reset in 12 h (00:00 UTC). Ask a server admin if you need more."
+    )
