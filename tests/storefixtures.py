@@ -123,14 +123,21 @@ def reservation(
     )
 
 
-async def race(url: str, user: str, tasks: int, limits: Limits) -> int:
-    """Reserve `tasks` images at once for one user; how many were granted."""
+async def race(url: str, who: str, tasks: int, limits: Limits) -> int:
+    """Reserve `tasks` images at once for 'user' (in general) or 'user@channel' ('*': a
+    different one for each request); how many were granted."""
+    name, _, channel = who.partition("@")
+    channel = channel or "general"
+    actors = [
+        actor(f"user{i}" if name == "*" else name, f"channel{i}" if channel == "*" else channel)
+        for i in range(tasks)
+    ]
     store = await open_store(url)
     try:
         print("ready", flush=True)
         await asyncio.to_thread(sys.stdin.readline)
         results = await asyncio.gather(
-            *(store.reserve(reservation(actor(user)), limits, NOW) for _ in range(tasks)),
+            *(store.reserve(reservation(someone), limits, NOW) for someone in actors),
             return_exceptions=True,
         )
     finally:
@@ -142,11 +149,11 @@ async def race(url: str, user: str, tasks: int, limits: Limits) -> int:
 
 
 if __name__ == "__main__":
-    _, db_url, user_id, count, user_limit, channel_limit = sys.argv
+    _, db_url, who, count, user_limit, channel_limit = sys.argv
     granted = asyncio.run(
         race(
             db_url,
-            user_id,
+            who,
             int(count),
             Limits(user_daily_images=int(user_limit), channel_daily_images=int(channel_limit)),
         )

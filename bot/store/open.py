@@ -15,20 +15,25 @@ if TYPE_CHECKING:
     from bot.store import Store
 
 _SETTING = "IMAGINE_DATABASE_URL"
-_POSTGRES_EXTRA = f"{_SETTING}: PostgreSQL needs the extra: pip install 'imagine-bot[postgres]'"
+POSTGRES_EXTRA = f"{_SETTING}: PostgreSQL needs the extra: pip install 'imagine-bot[postgres]'"
 
 
 async def open_store(url: str) -> Store:
     """Open and migrate the store a URL names: `sqlite:///path` or `postgresql://...`."""
     if url.startswith("sqlite:"):
         return await _open_sqlite(sqlite_path(url))
-    if url.startswith(("postgresql://", "postgres://")):
+    if is_postgres_url(url):
         return await _open_postgres(url)
     scheme = url.split(":", 1)[0] if ":" in url else url
     raise ConfigError(
         f"{_SETTING}: unknown database {scheme!r}; use sqlite:///path/to/imagine.db "
         "or postgresql://user@host/dbname"
     )
+
+
+def is_postgres_url(url: str) -> bool:
+    """Whether a database URL names PostgreSQL (`postgresql://` or `postgres://`)."""
+    return url.startswith(("postgresql://", "postgres://"))
 
 
 def sqlite_path(url: str) -> str:
@@ -63,6 +68,6 @@ async def _open_postgres(url: str) -> Store:
     try:
         module = importlib.import_module("bot.store.postgres")
     except ModuleNotFoundError as exc:
-        raise ConfigError(_POSTGRES_EXTRA) from exc
+        raise ConfigError(POSTGRES_EXTRA) from exc
     store: Store = await module.PostgresStore.open(url)
     return store

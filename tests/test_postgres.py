@@ -1,0 +1,345 @@
+"""PostgreSQL: OS processes racing on one ledger, migrations, the CLI, and `migrate --from`.
+
+The store suite (test_store.py) already runs every Protocol test on PostgreSQL too; these
+are the things only several processes, a real server or a copy from SQLite can show.
+Each test gets a fresh schema in this run's own database (tests/storefixtures.py).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import sqlite3
+import sys
+import uuid
+from collections import Counter
+from collections.abc import AsyncIterator
+from dataclasses import replace
+from datetime import timedelta
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import asyncpg
+import pytest
+
+from bot.errors import ConfigError
+from bot.models import Limits, Scope, TokenUsage
+from bot.store import Store, open_store
+from bot.store.copy import migrate_command
+from bot.store.migrate import latest_version
+from bot.store.postgres_sql import safe_url
+from tests.storefixtures import NOW, STORE_KINDS, actor, postgres_url, reservation, store_url
+from tests.support import (
+    ROOT,
+    cli_env,
+    ledger_rows,
+    limit_message,
+    make_settings,
+    run_all,
+    run_cli,
+    user_usage,
+)
+
+CHANNEL = Scope("discord", "guild1", "general")
+TABLES = ("usage", "limits", "limit_changes", "channel_managers")
+
+
+@pytest.fixture
+def pg_url() -> str:
+    """A fresh, empty schema of this run's PostgreSQL database."""
+    return postgres_url()
+
+
+@pytest.fixture(params=STORE_KINDS)
+def url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """A fresh database of each implementation."""
+    return store_url(request.param, tmp_path)
+
+
+@pytest.fixture
+async def pg(pg_url: str) -> AsyncIterator[asyncpg.Connection]:
+    """A plain connection to the test's schema, to look at the tables directly."""
+    conn = await asyncpg.connect(pg_url)
+    yield conn
+    await conn.close()
+
+
+async def race(url: str, users: list[str], tasks: int, user_limit: int, channel: int) -> list[int]:
+    """One OS process per user, each reserving `tasks` images at once; how many each got."""
+    worker = ROOT / "tests" / "storefixtures.py"
+    args = [str(tasks), str(user_limit), str(channel)]
+    procs = [
+        await asyncio.create_subprocess_exec(
+            sys.executable,
+            str(worker),
+            url,
+            user,
+            *args,
+            cwd=ROOT,
+            stdin=asyncio.subprocess.PIPE,
+            stdout=asyncio.subprocess.PIPE,
+        )
+        for user in users
+    ]
+    for proc in procs:
+        assert proc.stdout is not None
+        assert await asyncio.wait_for(proc.stdout.readline(), 30) == b"ready\n"
+    for proc in procs:
+        assert proc.stdin is not None
+        proc.stdin.write(b"go\n")
+        await proc.stdin.drain()
+    outputs = await asyncio.gather(*(asyncio.wait_for(p.communicate(), 60) for p in procs))
+    assert [p.returncode for p in procs] == [0] * len(procs)
+    return [int(out.split()[-1]) for out, _ in outputs]
+
+
+@pytest.mark.parametrize(
+    ("who", "user_limit", "channel_limit", "users", "channels"),
+    [
+        (["alice@*"] * 4, 7, 50, {"alice": 7}, None),
+        (["*@general"] * 4, 20, 13, None, {"general": 13}),
+        (["alice", "alice@random", "bob", "bob@random"], 5, 6, {"alice": 5, "bob": 5}, None),
+    ],
+    ids=["user-across-channels", "channel-across-users", "both"],
+)
+async def test_four_processes_of_25_requests_end_exactly_at_the_limits(
+    url: str,
+    who: list[str],
+    user_limit: int,
+    channel_limit: int,
+    users: dict[str, int] | None,
+    channels: dict[str, int] | None,
+) -> None:
+    granted = await race(url, who, 25, user_limit, channel_limit)
+    store = await open_store(url)
+    try:
+        rows = [e async for e in store.export(NOW, NOW + timedelta(seconds=1))]
+        alice = await store.user_usage(CHANNEL, "alice", Limits(), NOW)
+    finally:
+        await store.close()
+    per_user = Counter(e.user_id for e in rows)
+    per_channel = Counter(e.channel_id for e in rows)
+    assert len(rows) == sum(granted) and {e.status for e in rows} == {"reserved"}
+    assert (alice.images_today, alice.channel_images_today) == (
+        per_user["alice"],
+        per_channel["general"],
+    )
+    assert max(per_user.values()) <= user_limit and max(per_channel.values()) <= channel_limit
+    for expected, counted in ((users, per_user), (channels, per_channel)):
+        if expected is not None:
+            assert counted == expected
+
+
+async def test_processes_starting_together_migrate_once(
+    pg_url: str, pg: asyncpg.Connection
+) -> None:
+    stores = await asyncio.gather(*(open_store(pg_url) for _ in range(6)))
+    for store in stores:
+        await store.close()
+    versions = await pg.fetch("SELECT version FROM schema_version ORDER BY version")
+    assert [row[0] for row in versions] == list(range(1, latest_version("postgres") + 1))
+    names = {row[0] for row in await pg.fetch("SELECT tablename FROM pg_tables")}
+    assert names >= {*TABLES, "schema_version"}
+
+
+async def test_a_database_newer_than_the_code_is_refused(
+    pg_url: str, pg: asyncpg.Connection
+) -> None:
+    store = await open_store(pg_url)
+    await store.close()
+    newer = latest_version("postgres") + 1
+    await pg.execute("INSERT INTO schema_version VALUES ($1, now())", newer)
+    with pytest.raises(ConfigError) as refused:
+        await open_store(pg_url)
+    assert refused.value.message == (
+        f"The database at {safe_url(pg_url)} has schema version {newer} but this imagine-bot "
+        f"knows only up to {latest_version('postgres')}; upgrade imagine-bot."
+    )
+    assert "search_path" not in refused.value.message
+
+
+async def test_a_database_that_cannot_be_reached_is_named_without_its_password(
+    pg_url: str,
+) -> None:
+    missing = f"imagine_missing_{uuid.uuid4().hex[:8]}"
+    for url in (
+        f"postgresql://postgres:hunter2-SECRET@127.0.0.1:5432/{missing}",
+        "postgres://postgres:hunter2-SECRET@127.0.0.1:1/imagine",
+    ):
+        with pytest.raises(ConfigError) as refused:
+            await open_store(url)
+        message = refused.value.message
+        assert message.startswith(f"IMAGINE_DATABASE_URL: cannot connect to {safe_url(url)}: ")
+        assert "hunter2" not in message and "postgres@127.0.0.1" in message
+        assert refused.value.__cause__ is None
+
+
+async def test_an_abandoned_reservation_is_settled_by_another_process(pg_url: str) -> None:
+    dead, alive = await open_store(pg_url), await open_store(pg_url)
+    try:
+        limits = Limits(user_daily_images=1, channel_daily_images=1)
+        left = await dead.reserve(reservation(timeout=30), limits, NOW)
+        await dead.close()
+        later = NOW + timedelta(seconds=31)
+        await alive.reserve(reservation(now=later), limits, later)
+        row = await alive.get_entry(left.id)
+        assert row is not None and (row.status, row.settled_at) == ("abandoned", later)
+    finally:
+        await alive.close()
+
+
+async def test_the_cli_sets_limits_generates_and_reports_on_postgres(
+    tmp_path: Path, pg_url: str
+) -> None:
+    env = cli_env(tmp_path, IMAGINE_DATABASE_URL=pg_url)
+    ran = await run_cli("migrate", env=env, cwd=tmp_path)
+    assert (ran.code, ran.err) == (0, "The database is up to date.\n")
+    ran = await run_cli("limits", "set", "user_daily_images=2", env=env, cwd=tmp_path)
+    assert ran.code == 0, ran.err
+    assert "user_daily_images = 2  (set here)" in ran.out.splitlines()
+    argvs = [
+        ["generate", f"balloon {i}", "--offline", "--user", "alice", "--json"] for i in range(3)
+    ]
+    made = await run_all(argvs, env=env, cwd=tmp_path)
+    assert sorted(r.code for r in made) == [0, 0, 1], [r.err for r in made]
+    [refused] = [r for r in made if r.code == 1]
+    pattern = limit_message("your daily images", "user_daily_images", "2 of 2")
+    assert pattern.fullmatch(refused.err), refused.err
+    assert (await user_usage("alice", env=env, cwd=tmp_path))["images_today"] == 2
+    shown = await run_cli("limits", "show", "--json", env=env, cwd=tmp_path)
+    assert shown.json()["user_daily_images"] == 2
+    rows = await ledger_rows(env=env, cwd=tmp_path)
+    assert [(r["user_id"], r["status"]) for r in rows] == [("alice", "succeeded")] * 2
+    assert not (tmp_path / "imagine.db").exists()
+
+
+GUILD = Scope("discord", "guild1")
+SLACK = Scope("slack", "T1", "*")
+SCOPES = (CHANNEL, GUILD, SLACK, Scope("discord", "guild1", "random"))
+EPOCH, FAR = NOW - timedelta(days=400), NOW + timedelta(days=400)
+PROMPT = "a 'red' balloon 🎈\n\"quoted\"; DROP TABLE usage;--"
+LEDGER_SUMS = (
+    "SELECT COUNT(*), SUM(n), SUM(images_delivered), SUM(est_cost_usd), SUM(input_tokens), "
+    "SUM(output_tokens), COUNT(prompt), COUNT(parent_id), COUNT(settled_at) FROM usage"
+)
+BY_STATUS = (
+    "SELECT status, COUNT(*), SUM(images_delivered), SUM(est_cost_usd) FROM usage "
+    "GROUP BY status ORDER BY status"
+)
+
+
+async def fill(store: Store) -> None:
+    """Every kind of row, through the store API: each outcome, three days, two platforms."""
+    whos = [actor(u, c) for u in ("alice", "bob", "carol") for c in ("general", "random")]
+    whos.append(actor("dave", "C1", "T1"))
+    parent: str | None = None
+    for i in range(1050):
+        when = NOW - timedelta(days=(0, 1, 40)[i % 3], seconds=i)
+        n, outcome = 1 + i % 4, i % 5
+        req = reservation(
+            whos[i % 7], n=n, cost=0.042 * n, now=when, timeout=60 + 1e6 * (i % 5 == 4)
+        )
+        req = replace(req, prompt=f"{PROMPT} #{i}", parent_id=parent if i % 3 == 1 else None)
+        entry = await store.reserve(req, Limits(), when)
+        parent = entry.id if i % 7 == 0 else parent
+        if outcome in (0, 1):
+            made = n if outcome == 0 else max(1, n // 2)
+            usage = TokenUsage(40 + i, 1056 * made)
+            await store.settle_succeeded(entry.id, made, usage, 0.042 * made, when)
+        elif outcome == 2:
+            await store.settle_failed(entry.id, ("moderation", "timeout")[i % 2], when)
+    assert await store.settle_abandoned(NOW + timedelta(days=1)) > 0
+    assert await store.purge_prompts(NOW - timedelta(days=30)) > 0
+
+
+async def set_everything(store: Store) -> None:
+    """Limits of every type on several scopes, changed and cleared, and channel managers."""
+    values = Limits(True, 1, 2, 0.5, 1.5, 3, "medium", ("auto", "1024x1024"), 30, False, True)
+    await store.set_limits(CHANNEL, values.as_dict(), "owner", NOW)
+    await store.set_limits(CHANNEL, {"max_quality": None, "cooldown_s": 0}, "mod", NOW)
+    await store.set_limits(GUILD, {"user_daily_images": 10, "enabled": True}, "owner", NOW)
+    await store.set_limits(SLACK, {"channel_daily_cost_usd": 2}, "U1", NOW)
+    for scope, user in ((CHANNEL, "u1"), (GUILD, "u2"), (SLACK, "u3"), (CHANNEL, "u4")):
+        await store.add_channel_manager(scope, user, "owner", NOW)
+    await store.remove_channel_manager(CHANNEL, "u4")
+
+
+def plain(rows: list[Any]) -> list[tuple[Any, ...]]:
+    """Rows with sums as int, or float to 9 places, whichever database they came from."""
+    return [
+        tuple(round(v, 9) if isinstance(v, float) else v for v in row)
+        for row in ([int(v) if isinstance(v, Decimal) else v for v in row] for row in rows)
+    ]
+
+
+async def totals(sqlite_path: Path, pg: asyncpg.Connection) -> tuple[list[Any], list[Any]]:
+    """Counts and sums of every table, read the same way from both databases."""
+    queries = [LEDGER_SUMS, BY_STATUS, *(f"SELECT COUNT(*) FROM {t}" for t in TABLES[1:])]
+    with sqlite3.connect(sqlite_path) as conn:
+        before = [plain(conn.execute(sql).fetchall()) for sql in queries]
+    after = [plain(await pg.fetch(sql)) for sql in queries]
+    return before, after
+
+
+async def test_migrate_from_sqlite_copies_every_row(
+    tmp_path: Path, pg_url: str, pg: asyncpg.Connection
+) -> None:
+    path = tmp_path / "old.db"
+    source = await open_store(f"sqlite:///{path}")
+    try:
+        await fill(source)
+        await set_everything(source)
+    finally:
+        await source.close()
+    env = cli_env(tmp_path, IMAGINE_DATABASE_URL=pg_url)
+
+    ran = await run_cli("migrate", "--from", f"sqlite:///{path}", env=env, cwd=tmp_path)
+
+    assert ran.code == 0, ran.err
+    before, after = await totals(path, pg)
+    assert after == before
+    assert [row[0] for row in before[1]] == ["abandoned", "failed", "reserved", "succeeded"]
+    assert ran.out.splitlines()[1].split()[:3] == ["usage", "1050", "rows,"]
+
+    again = await run_cli("migrate", "--from", f"sqlite:///{path}", env=env, cwd=tmp_path)
+    assert again.code == 2
+    held = "usage 1050, limits 3, limit_changes 16, channel_managers 3"
+    assert f"already holds rows ({held}); nothing was copied." in again.err
+    assert (await totals(path, pg))[1] == before
+    await compare_stores(f"sqlite:///{path}", pg_url)
+
+
+async def compare_stores(sqlite_url: str, pg_url: str) -> None:
+    """Both stores answer every read the same; PostgreSQL goes on numbering the audit trail."""
+    old, new = await open_store(sqlite_url), await open_store(pg_url)
+    try:
+        assert [e async for e in new.export(EPOCH, FAR)] == [
+            e async for e in old.export(EPOCH, FAR)
+        ]
+        assert await new.limit_changes() == await old.limit_changes()
+        for scope in SCOPES:
+            assert await new.get_limits(scope) == await old.get_limits(scope)
+            assert await new.channel_managers(scope) == await old.channel_managers(scope)
+            assert await new.scope_usage(scope, NOW) == await old.scope_usage(scope, NOW)
+        alice = [await s.user_usage(CHANNEL, "alice", Limits(), NOW) for s in (old, new)]
+        assert alice[0] == alice[1]
+        await new.set_limits(CHANNEL, {"max_n": 4}, "after-copy", NOW)
+        trail = await new.limit_changes(CHANNEL)
+        assert (trail[-1].key, trail[-1].changed_by) == ("max_n", "after-copy")
+    finally:
+        await old.close()
+        await new.close()
+
+
+async def test_migrate_from_refuses_what_it_cannot_copy(tmp_path: Path, pg_url: str) -> None:
+    into_pg = make_settings(tmp_path, IMAGINE_DATABASE_URL=pg_url)
+    cases = (
+        (into_pg, f"sqlite:///{tmp_path / 'missing.db'}", "there is no SQLite database at"),
+        (into_pg, "sqlite:///:memory:", "name the SQLite file as sqlite:///"),
+        (into_pg, f"postgresql:///{tmp_path}", "name the SQLite file as sqlite:///"),
+        (make_settings(tmp_path), f"sqlite:///{tmp_path / 'imagine.db'}", "copies into PostgreSQL"),
+    )
+    for settings, source, said in cases:
+        with pytest.raises(ConfigError, match=said):
+            await migrate_command(settings, source)
+    assert not (tmp_path / "missing.db").exists()
