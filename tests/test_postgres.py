@@ -23,7 +23,7 @@ import asyncpg
 import pytest
 
 from bot.errors import ConfigError
-from bot.models import Limits, Scope, TokenUsage
+from bot.models import Actor, Limits, Scope, TokenUsage
 from bot.store import Store, open_store
 from bot.store.copy import migrate_command
 from bot.store.migrate import latest_version
@@ -42,6 +42,19 @@ from tests.support import (
 
 CHANNEL = Scope("discord", "guild1", "general")
 TABLES = ("usage", "limits", "limit_changes", "channel_managers")
+GUILD = Scope("discord", "guild1")
+SLACK = Scope("slack", "T1", "*")
+SCOPES = (CHANNEL, GUILD, SLACK, Scope("discord", "guild1", "random"))
+EPOCH, FAR = NOW - timedelta(days=400), NOW + timedelta(days=400)
+PROMPT = "a 'red' balloon 🎈\n\"quoted\"; DROP TABLE usage;--"
+LEDGER_SUMS = (
+    "SELECT COUNT(*), SUM(n), SUM(images_delivered), SUM(est_cost_usd), SUM(input_tokens), "
+    "SUM(output_tokens), COUNT(prompt), COUNT(parent_id), COUNT(settled_at) FROM usage"
+)
+BY_STATUS = (
+    "SELECT status, COUNT(*), SUM(images_delivered), SUM(est_cost_usd) FROM usage "
+    "GROUP BY status ORDER BY status"
+)
 
 
 @pytest.fixture
@@ -64,8 +77,9 @@ async def pg(pg_url: str) -> AsyncIterator[asyncpg.Connection]:
     await conn.close()
 
 
-async def race(url: str, users: list[str], tasks: int, user_limit: int, channel: int) -> list[int]:
-    """One OS process per user, each reserving `tasks` images at once; how many each got."""
+async def race(url: str, who: list[str], tasks: int, user_limit: int, channel: int) -> list[int]:
+    """One OS process per 'user@channel' in `who`, each reserving `tasks` images at once;
+    how many each was granted."""
     worker = ROOT / "tests" / "storefixtures.py"
     args = [str(tasks), str(user_limit), str(channel)]
     procs = [
@@ -73,13 +87,13 @@ async def race(url: str, users: list[str], tasks: int, user_limit: int, channel:
             sys.executable,
             str(worker),
             url,
-            user,
+            someone,
             *args,
             cwd=ROOT,
             stdin=asyncio.subprocess.PIPE,
             stdout=asyncio.subprocess.PIPE,
         )
-        for user in users
+        for someone in who
     ]
     for proc in procs:
         assert proc.stdout is not None
@@ -130,7 +144,7 @@ async def test_four_processes_of_25_requests_end_exactly_at_the_limits(
             assert counted == expected
 
 
-async def test_processes_starting_together_migrate_once(
+async def test_six_connections_migrating_a_new_database_at_once_apply_each_file_once(
     pg_url: str, pg: asyncpg.Connection
 ) -> None:
     stores = await asyncio.gather(*(open_store(pg_url) for _ in range(6)))
@@ -158,9 +172,7 @@ async def test_a_database_newer_than_the_code_is_refused(
     assert "search_path" not in refused.value.message
 
 
-async def test_a_database_that_cannot_be_reached_is_named_without_its_password(
-    pg_url: str,
-) -> None:
+async def test_a_database_that_cannot_be_reached_is_named_without_its_password() -> None:
     missing = f"imagine_missing_{uuid.uuid4().hex[:8]}"
     for url in (
         f"postgresql://postgres:hunter2-SECRET@127.0.0.1:5432/{missing}",
@@ -213,25 +225,10 @@ async def test_the_cli_sets_limits_generates_and_reports_on_postgres(
     assert not (tmp_path / "imagine.db").exists()
 
 
-GUILD = Scope("discord", "guild1")
-SLACK = Scope("slack", "T1", "*")
-SCOPES = (CHANNEL, GUILD, SLACK, Scope("discord", "guild1", "random"))
-EPOCH, FAR = NOW - timedelta(days=400), NOW + timedelta(days=400)
-PROMPT = "a 'red' balloon 🎈\n\"quoted\"; DROP TABLE usage;--"
-LEDGER_SUMS = (
-    "SELECT COUNT(*), SUM(n), SUM(images_delivered), SUM(est_cost_usd), SUM(input_tokens), "
-    "SUM(output_tokens), COUNT(prompt), COUNT(parent_id), COUNT(settled_at) FROM usage"
-)
-BY_STATUS = (
-    "SELECT status, COUNT(*), SUM(images_delivered), SUM(est_cost_usd) FROM usage "
-    "GROUP BY status ORDER BY status"
-)
-
-
 async def fill(store: Store) -> None:
     """Every kind of row, through the store API: each outcome, three days, two platforms."""
     whos = [actor(u, c) for u in ("alice", "bob", "carol") for c in ("general", "random")]
-    whos.append(actor("dave", "C1", "T1"))
+    whos.append(Actor("slack", "T1", "C1", "dave"))
     parent: str | None = None
     for i in range(1050):
         when = NOW - timedelta(days=(0, 1, 40)[i % 3], seconds=i)
