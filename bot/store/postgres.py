@@ -14,6 +14,7 @@ from collections.abc import AsyncIterator, Iterable, Mapping, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import astuple, replace
 from datetime import datetime, timedelta
+from functools import partial
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -30,14 +31,13 @@ from bot.models import (
     Scope,
     ScopeUsage,
     TokenUsage,
-    UserTotal,
     UserUsage,
 )
+from bot.store import postgres_reports as reports
 from bot.store.common import (
     Totals,
     check_quota,
     checked_limit_changes,
-    day_window,
     is_exempt,
     limit_text,
     limits_from_columns,
@@ -57,23 +57,19 @@ from bot.store.postgres_sql import (
     LIMIT_CHANGES,
     LOCK,
     MANAGERS,
-    PERIOD_TOTALS,
     PURGE_PROMPTS,
     REMOVE_MANAGER,
     SCOPE_EXACT,
     SELECT_ENTRY,
     SELECT_LIMITS,
     SUCCEED,
-    TOP_USERS,
     UPSERT_LIMITS,
     advisory_key,
     bind,
     limit_values,
-    period_params,
     reserve_check,
     reserve_params,
     safe_url,
-    scope_filter,
 )
 
 POOL_MAX_SIZE = 10
@@ -241,53 +237,15 @@ class PostgresStore:
         self, scope: Scope, user_id: str, limits: Limits, now: datetime
     ) -> UserUsage:
         """One user's usage today and this month (UTC) in a workspace, with their channel's."""
-        now = utc(now)
         async with self._snapshot() as conn:
-            mine = await self._period(conn, Scope(scope.platform, scope.workspace_id), user_id, now)
-            channel = await self._period(conn, scope, None, now)
-        return UserUsage(
-            user_id=user_id,
-            images_today=mine[0],
-            cost_today_usd=mine[1],
-            images_month=mine[2],
-            cost_month_usd=mine[3],
-            channel_images_today=channel[0],
-            channel_cost_today_usd=channel[1],
-            limits=limits,
-            resets_at=day_window(now)[1],
-        )
+            fetch = partial(self._fetch, conn=conn)
+            return await reports.user_usage(fetch, scope, user_id, limits, utc(now))
 
     async def scope_usage(self, scope: Scope, now: datetime, top: int = 10) -> ScopeUsage:
         """Totals and top users for a channel, a workspace ('*' channel) or a platform."""
-        now = utc(now)
-        where, params = scope_filter(scope, None)
         async with self._snapshot() as conn:
-            images, cost, images_month, cost_month, failed = await self._period(
-                conn, scope, None, now
-            )
-            query = TOP_USERS.format(where=where)
-            rows = await self._fetch(query, params | period_params(now) | {"top": top}, conn)
-        return ScopeUsage(
-            scope=scope,
-            images_today=images,
-            cost_today_usd=cost,
-            images_month=images_month,
-            cost_month_usd=cost_month,
-            requests_failed_today=failed,
-            top_users=tuple(UserTotal(user, n, round(usd, 6)) for user, n, usd in rows),
-            resets_at=day_window(now)[1],
-        )
-
-    async def _period(
-        self, conn: asyncpg.Connection, scope: Scope, user_id: str | None, now: datetime
-    ) -> tuple[int, float, int, float, int]:
-        """Images and dollars charged today and this month, and today's failed requests."""
-        where, params = scope_filter(scope, user_id)
-        query = PERIOD_TOTALS.format(where=where)
-        [(images, cost, images_month, cost_month, failed)] = await self._fetch(
-            query, params | period_params(now), conn
-        )
-        return images, round(cost, 6), images_month, round(cost_month, 6), failed
+            fetch = partial(self._fetch, conn=conn)
+            return await reports.scope_usage(fetch, scope, utc(now), top)
 
     async def export(self, since: datetime, until: datetime) -> AsyncIterator[LedgerEntry]:
         """Ledger rows created in [since, until), oldest first, read a page at a time."""
