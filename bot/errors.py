@@ -81,6 +81,11 @@ def format_duration(seconds: float) -> str:
     return f"{secs} s"
 
 
+def plural(count: int, word: str) -> str:
+    """'1 image', '2 images'."""
+    return f"{count} {word}" if count == 1 else f"{count} {word}s"
+
+
 def format_amount(value: float, unit: str) -> str:
     """Images as an integer, dollars with two to three decimals."""
     if unit != "usd":
@@ -112,7 +117,7 @@ class LimitReached(Refused):
         super().__init__(
             f"Limit reached: {label} ({limit}) — {shown} used. "
             f"Resets in {reset} (00:00 UTC). {NOT_CHARGED} "
-            "Ask a server admin if you need more."
+            "Ask an admin if you need more."
         )
 
 

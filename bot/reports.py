@@ -7,7 +7,7 @@ from collections.abc import AsyncIterator
 from datetime import datetime
 from typing import TextIO
 
-from bot.errors import format_amount, format_duration
+from bot.errors import format_amount, format_duration, plural
 from bot.limits import format_limit
 from bot.models import LIMIT_KEYS, LedgerEntry, Limits, ScopeUsage, UserUsage
 
@@ -70,8 +70,8 @@ def scope_usage_dict(usage: ScopeUsage) -> dict[str, object]:
 def format_user_usage(usage: UserUsage, now: datetime) -> str:
     """'Today: 2 images ($0.08) …' for the person asking."""
     lines = [
-        f"Today: {usage.images_today} images ({format_amount(usage.cost_today_usd, 'usd')})",
-        f"This month: {usage.images_month} images ({format_amount(usage.cost_month_usd, 'usd')})",
+        f"Today: {tally(usage.images_today, usage.cost_today_usd)}",
+        f"This month: {tally(usage.images_month, usage.cost_month_usd)}",
     ]
     if usage.images_remaining is not None:
         lines.append(f"Images left today: {usage.images_remaining}")
@@ -85,16 +85,13 @@ def format_user_usage(usage: UserUsage, now: datetime) -> str:
 def format_scope_usage(usage: ScopeUsage) -> str:
     """Totals and top users, for admins."""
     lines = [
-        f"Today: {usage.images_today} images ({format_amount(usage.cost_today_usd, 'usd')}), "
-        f"{usage.requests_failed_today} failed requests (not charged)",
-        f"This month: {usage.images_month} images ({format_amount(usage.cost_month_usd, 'usd')})",
+        f"Today: {tally(usage.images_today, usage.cost_today_usd)}, "
+        f"{plural(usage.requests_failed_today, 'failed request')} (not charged)",
+        f"This month: {tally(usage.images_month, usage.cost_month_usd)}",
     ]
     if usage.top_users:
         lines.append("Top users this month:")
-        lines.extend(
-            f"  {u.user_id}: {u.images} images ({format_amount(u.cost_usd, 'usd')})"
-            for u in usage.top_users
-        )
+        lines.extend(f"  {u.user_id}: {tally(u.images, u.cost_usd)}" for u in usage.top_users)
     return "\n".join(lines)
 
 
@@ -116,6 +113,11 @@ async def write_csv(entries: AsyncIterator[LedgerEntry], out: TextIO) -> int:
         writer.writerow([_cell(getattr(entry, column)) for column in CSV_COLUMNS])
         count += 1
     return count
+
+
+def tally(images: int, cost_usd: float) -> str:
+    """'2 images ($0.08)' for a count and its cost."""
+    return f"{plural(images, 'image')} ({format_amount(cost_usd, 'usd')})"
 
 
 def _cell(value: object) -> object:

@@ -132,7 +132,7 @@ def limit_message(label: str, key: str, shown: str) -> re.Pattern[str]:
     return re.compile(
         re.escape(f"imagine-bot: Limit reached: {label} ({key}) — {shown} used. ")
         + RESETS
-        + re.escape(" You were not charged. Ask a server admin if you need more.")
+        + re.escape(" You were not charged. Ask an admin if you need more.")
         + r"\n"
     )
 

@@ -68,8 +68,8 @@ async def test_usage_server_needs_manage_server(bot: DiscordBot) -> None:
     assert await refusal(bot, ix) == SERVER_REFUSAL
 
     text = await private_answer(bot, await bot.slash("usage", [opt("scope", "server")], who=ADMIN))
-    assert text.startswith("**Usage in this server**\nToday: 1 images")
-    assert "<@700000000000000001>: 1 images" in text
+    assert text.startswith("**Usage in this server**\nToday: 1 image")
+    assert "<@700000000000000001>: 1 image" in text
 
 
 async def test_limits_set_is_refused_without_manage_server_and_changes_nothing(

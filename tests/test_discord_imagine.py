@@ -111,7 +111,7 @@ async def test_a_limit_refusal_is_private_exact_and_charges_nothing(
     assert refusal.body["flags"] == 64
     assert refusal.body["content"] == (
         "Limit reached: your daily images (user_daily_images) — 1 of 1 used. Resets in 12 h "
-        "(00:00 UTC). You were not charged. Ask a server admin if you need more."
+        "(00:00 UTC). You were not charged. Ask an admin if you need more."
     )
     assert bot.fake.find("DELETE", rf"/webhooks/{APP_ID}/{ix['token']}/messages/@original")
     assert [e.prompt for e in await bot.entries()] == ["first"]

@@ -110,7 +110,7 @@ async def rows(store: Store) -> list[LedgerEntry]:
 def limit_text(label: str, key: str, shown: str, resets: str) -> str:
     return (
         f"Limit reached: {label} ({key}) — {shown} used. Resets in {resets} (00:00 UTC). "
-        f"{NOT_CHARGED} Ask a server admin if you need more."
+        f"{NOT_CHARGED} Ask an admin if you need more."
     )
 
 

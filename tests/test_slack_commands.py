@@ -96,7 +96,7 @@ async def test_usage_goes_only_to_the_person(bot: SlackBot, slack: FakeSlack) ->
     await bot.command("usage")
     [reply] = await slack.wait_for(lambda: slack.responses)
     assert reply["response_type"] == "ephemeral"
-    assert reply["text"].startswith("*Your usage*\nToday: 1 images ($0.04")
+    assert reply["text"].startswith("*Your usage*\nToday: 1 image ($0.04")
     assert "This channel" not in reply["text"]
 
 
@@ -119,7 +119,7 @@ async def test_limit_reached_is_refused_with_its_message_and_not_charged(
     [reply] = await slack.wait_for(lambda: slack.responses)
     assert reply["text"] == (
         "Limit reached: your daily images (user_daily_images) — 1 of 1 used. "
-        "Resets in 12 h (00:00 UTC). You were not charged. Ask a server admin if you need more."
+        "Resets in 12 h (00:00 UTC). You were not charged. Ask an admin if you need more."
     )
     assert len(gateway.image_requests) == 1
     assert [e.prompt for e in await bot.entries()] == ["a red balloon"]

@@ -9,7 +9,7 @@ import discord
 
 from bot.errors import format_amount
 from bot.models import Progress, Result, ScopeUsage
-from bot.reports import format_scope_usage
+from bot.reports import format_scope_usage, tally
 
 MAX_CONTENT = 2000
 MAX_FILES = 10
@@ -84,8 +84,5 @@ def scope_usage_text(usage: ScopeUsage, where: str) -> str:
     lines = [f"**Usage in {where}**", format_scope_usage(replace(usage, top_users=()))]
     if usage.top_users:
         lines.append("Top users this month:")
-        lines.extend(
-            f"<@{u.user_id}>: {u.images} images ({format_amount(u.cost_usd, 'usd')})"
-            for u in usage.top_users
-        )
+        lines.extend(f"<@{u.user_id}>: {tally(u.images, u.cost_usd)}" for u in usage.top_users)
     return clip("\n".join(lines))
