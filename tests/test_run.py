@@ -209,3 +209,21 @@ async def test_debug_logs_never_show_a_secret(tmp_path: Path) -> None:
         assert all(secret not in text for text in slack_texts(slack))
     for line in err.decode().splitlines():
         assert set(json.loads(line)) >= {"time", "level", "logger", "message"}
+
+
+async def test_run_offline_needs_no_key_and_calls_no_gateway(tmp_path: Path) -> None:
+    port = free_port()
+    async with FakeSlack() as slack, FakeGateway() as gateway, httpx.AsyncClient() as http:
+        env = slack_env(tmp_path, slack, gateway, port)
+        del env["IMAGINE_GATEWAY_KEY"]
+        async with bot_process(tmp_path, env | {"IMAGINE_OFFLINE": "1"}) as process:
+            await wait_ready(http, f"http://127.0.0.1:{port}/readyz", process)
+            await send_imagine(http, port, slack, "a red balloon")
+            await slack.wait_for(lambda: slack.calls("files.completeUploadExternal"), timeout=30)
+            process.send_signal(signal.SIGTERM)
+            await asyncio.wait_for(process.wait(), 30)
+
+    assert process.returncode == 0
+    assert gateway.requests == []
+    [entry] = await ledger(tmp_path)
+    assert (entry.status, entry.images_delivered, entry.est_cost_usd) == ("succeeded", 1, 0.0)
