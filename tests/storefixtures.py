@@ -3,8 +3,9 @@
 Add an implementation by adding its name to STORE_KINDS and a branch to `store_url`.
 PostgreSQL: the first test that asks creates this run's own database, imagine_test_<random>,
 from the admin URL in IMAGINE_TEST_POSTGRES_URL (default postgresql://postgres@127.0.0.1:5432/test)
-and drops it when the run ends; every test gets a fresh schema in it. When nothing answers
-there, the PostgreSQL tests are skipped with that reason.
+and drops it when the run ends; every test gets a fresh schema in it, and each store a pool
+of 4 connections (so that several test runs at once stay under max_connections). When
+nothing answers there, the PostgreSQL tests are skipped with that reason.
 Run as a script, this module is one of several OS processes racing on one ledger.
 """
 
@@ -49,7 +50,7 @@ def postgres_url() -> str:
     database = run_database()
     schema = f"test_{uuid.uuid4().hex[:16]}"
     _blocking(_execute(database, f"CREATE SCHEMA {schema}"))
-    return f"{database}?search_path={schema}"
+    return f"{database}?search_path={schema}&pool_size=4"
 
 
 def run_database() -> str:

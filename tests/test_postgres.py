@@ -27,7 +27,7 @@ from bot.models import Actor, Limits, Scope, TokenUsage
 from bot.store import Store, open_store
 from bot.store.copy import migrate_command
 from bot.store.migrate import latest_version
-from bot.store.postgres_sql import safe_url
+from bot.store.postgres_sql import pool_url, safe_url
 from tests.storefixtures import NOW, STORE_KINDS, actor, postgres_url, reservation, store_url
 from tests.support import (
     ROOT,
@@ -72,7 +72,7 @@ def url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
 @pytest.fixture
 async def pg(pg_url: str) -> AsyncIterator[asyncpg.Connection]:
     """A plain connection to the test's schema, to look at the tables directly."""
-    conn = await asyncpg.connect(pg_url)
+    conn = await asyncpg.connect(pool_url(pg_url)[0])
     yield conn
     await conn.close()
 
@@ -184,6 +184,21 @@ async def test_a_database_that_cannot_be_reached_is_named_without_its_password()
         assert message.startswith(f"IMAGINE_DATABASE_URL: cannot connect to {safe_url(url)}: ")
         assert "hunter2" not in message and "postgres@127.0.0.1" in message
         assert refused.value.__cause__ is None
+
+
+async def test_pool_size_in_the_url_caps_the_connections(
+    pg_url: str, pg: asyncpg.Connection
+) -> None:
+    store = await open_store(pg_url.replace("pool_size=4", "pool_size=2"))
+    try:
+        await asyncio.gather(*(store.reserve(reservation(), Limits(), NOW) for _ in range(30)))
+        count = "SELECT COUNT(*) FROM pg_stat_activity WHERE datname = current_database()"
+        assert await pg.fetchval(count) == 1 + 2
+    finally:
+        await store.close()
+    for bad in ("0", "many", ""):
+        with pytest.raises(ConfigError, match="pool_size must be a whole number"):
+            await open_store(pg_url.replace("pool_size=4", f"pool_size={bad}"))
 
 
 async def test_an_abandoned_reservation_is_settled_by_another_process(pg_url: str) -> None:

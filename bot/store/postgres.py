@@ -10,6 +10,7 @@ READ COMMITTED the read after the locks sees every earlier holder's committed ro
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator, Iterable, Mapping, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import astuple, replace
@@ -67,15 +68,17 @@ from bot.store.postgres_sql import (
     advisory_key,
     bind,
     limit_values,
+    pool_url,
     reserve_check,
     reserve_params,
     safe_url,
 )
 
-POOL_MAX_SIZE = 10
 CONNECT_TIMEOUT_S = 10.0
+CONNECT_ATTEMPTS = 5
 EXPORT_PAGE_SIZE = 500
 _ABANDON_EVERY = timedelta(seconds=1)
+_TRY_LATER = (asyncpg.TooManyConnectionsError, asyncpg.CannotConnectNowError)
 _CONNECT_ERRORS = (OSError, TimeoutError, ValueError, asyncpg.PostgresError, asyncpg.InterfaceError)
 
 
@@ -90,10 +93,9 @@ class PostgresStore:
     async def open(cls, url: str) -> PostgresStore:
         """Connect a pool to `postgresql://...` and apply pending migrations."""
         where = safe_url(url)
+        dsn, size = pool_url(url)
         try:
-            pool = await asyncpg.create_pool(
-                url, min_size=1, max_size=POOL_MAX_SIZE, timeout=CONNECT_TIMEOUT_S
-            )
+            pool = await _create_pool(dsn, size)
         except _CONNECT_ERRORS as exc:
             reason = _without_password(str(exc) or type(exc).__name__, url)
             raise ConfigError(
@@ -116,14 +118,14 @@ class PostgresStore:
         self, sql: str, params: Mapping[str, object], conn: asyncpg.Connection | None = None
     ) -> list[Any]:
         text, args = bind(sql, params)
-        return list(await (conn or self._pool).fetch(text, *args))
+        return list(await (self._pool if conn is None else conn).fetch(text, *args))
 
     async def _execute(
         self, sql: str, params: Mapping[str, object], conn: asyncpg.Connection | None = None
     ) -> int:
         """One statement; returns the rows it changed."""
         text, args = bind(sql, params)
-        status: str = await (conn or self._pool).execute(text, *args)
+        status: str = await (self._pool if conn is None else conn).execute(text, *args)
         return int(status.rsplit(" ", 1)[-1])
 
     @asynccontextmanager
@@ -167,7 +169,7 @@ class PostgresStore:
         cost_usd: float,
         now: datetime,
     ) -> None:
-        """Mark a reserved row succeeded with what was delivered and what it cost."""
+        """Mark a reserved (or already abandoned) row succeeded with what it delivered and cost."""
         tokens = usage or TokenUsage()
         params = {
             "id": entry_id,
@@ -294,6 +296,22 @@ class PostgresStore:
     async def close(self) -> None:
         """Close every connection of the pool."""
         await self._pool.close()
+
+
+async def _create_pool(dsn: str, size: int) -> asyncpg.Pool:
+    """A pool of up to `size` connections; retried briefly while the server says to try later
+    (it is starting up, or every connection slot is taken)."""
+    attempt = 1
+    while True:
+        try:
+            return await asyncpg.create_pool(
+                dsn, min_size=1, max_size=size, timeout=CONNECT_TIMEOUT_S
+            )
+        except _TRY_LATER:
+            if attempt >= CONNECT_ATTEMPTS:
+                raise
+        await asyncio.sleep(0.25 * 2**attempt)
+        attempt += 1
 
 
 def scope_locks(actor: Actor) -> list[int]:

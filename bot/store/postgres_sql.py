@@ -1,4 +1,5 @@
-"""The SQL text of the PostgreSQL store, kept apart from the code that runs it.
+"""The SQL text of the PostgreSQL store, kept apart from the code that runs it, and the
+small helpers around it: parameters, advisory lock keys, database URLs.
 
 Queries name their parameters (`:now`); `bind` turns the names into asyncpg's `$1, $2, ...`.
 """
@@ -11,8 +12,9 @@ from collections.abc import Mapping
 from dataclasses import fields
 from datetime import datetime, timedelta
 from functools import lru_cache
-from urllib.parse import urlsplit
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
+from bot.errors import ConfigError
 from bot.models import LIMIT_KEYS, LedgerEntry, Limits, Scope
 from bot.store.common import counts_channel, counts_user, day_window, month_window
 
@@ -213,3 +215,22 @@ def safe_url(url: str) -> str:
     except ValueError:
         port = ""
     return f"{parts.scheme}://{user}{parts.hostname or ''}{port}{parts.path}"
+
+
+POOL_SIZE = 10
+_POOL_SIZE_KEY = "pool_size"
+
+
+def pool_url(url: str) -> tuple[str, int]:
+    """The URL for asyncpg, without imagine-bot's own `pool_size` parameter, and that size."""
+    parts = urlsplit(url)
+    query = parse_qsl(parts.query, keep_blank_values=True)
+    sizes = [value for key, value in query if key == _POOL_SIZE_KEY]
+    if not sizes:
+        return url, POOL_SIZE
+    if not sizes[-1].isdigit() or not 1 <= int(sizes[-1]) <= 1000:
+        raise ConfigError(
+            "IMAGINE_DATABASE_URL: pool_size must be a whole number of connections, 1 to 1000"
+        )
+    rest = urlencode([(key, value) for key, value in query if key != _POOL_SIZE_KEY])
+    return urlunsplit(parts._replace(query=rest)), int(sizes[-1])
