@@ -345,8 +345,10 @@ async def compare_stores(sqlite_url: str, pg_url: str) -> None:
 
 async def test_migrate_from_refuses_what_it_cannot_copy(tmp_path: Path, pg_url: str) -> None:
     into_pg = make_settings(tmp_path, IMAGINE_DATABASE_URL=pg_url)
+    (tmp_path / "notes.db").write_text("not a database, only some text " * 100)
     cases = (
         (into_pg, f"sqlite:///{tmp_path / 'missing.db'}", "there is no SQLite database at"),
+        (into_pg, f"sqlite:///{tmp_path / 'notes.db'}", "cannot read .*notes.db"),
         (into_pg, "sqlite:///:memory:", "name the SQLite file as sqlite:///"),
         (into_pg, f"postgresql:///{tmp_path}", "name the SQLite file as sqlite:///"),
         (make_settings(tmp_path), f"sqlite:///{tmp_path / 'imagine.db'}", "copies into PostgreSQL"),
