@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import os
 import time
 import uuid
 from collections.abc import Callable, Mapping, Sequence
@@ -127,6 +128,8 @@ class ImagineHandler:
         )
         self.metrics.gauge("imagine_in_flight", "Requests running.", lambda: len(self._running))
         self._slots = asyncio.Semaphore(settings.max_concurrent)
+        # Pillow jobs at once: a core fewer than the machine has, so the event loop keeps one
+        self._pillow = asyncio.Semaphore(max(1, (os.cpu_count() or 1) - 1))
         self._waiting = 0
         self._per_user: dict[tuple[str, str, str], int] = {}
         self._running: set[asyncio.Task[object]] = set()
@@ -392,16 +395,20 @@ class ImagineHandler:
             raise BadGatewayResponse("no images", got.request_id)
         made = await asyncio.gather(
             *(
-                images.fit_for_upload(
-                    data,
-                    cap_bytes=req.upload_cap_bytes,
-                    preferred_format=req.options.output_format,
-                    filename_stem=f"imagine-{entry_id[:8]}-{i + 1}",
-                )
+                self._fit(req, f"imagine-{entry_id[:8]}-{i + 1}", data)
                 for i, data in enumerate(got.images)
             )
         )
         return await self._settle_succeeded(req, entry_id, got, tuple(made), progress)
+
+    async def _fit(self, req: ImageRequest, stem: str, data: bytes) -> GeneratedImage:
+        async with self._pillow:
+            return await images.fit_for_upload(
+                data,
+                cap_bytes=req.upload_cap_bytes,
+                preferred_format=req.options.output_format,
+                filename_stem=stem,
+            )
 
     async def _acquire_slot(self, progress: ProgressCallback | None, timeout: float) -> None:
         if self._slots.locked() and progress is not None:
