@@ -6,7 +6,6 @@ Real databases only (SQLite files in tmp_path); time is passed in as `now`, neve
 from __future__ import annotations
 
 import asyncio
-import importlib.util
 import subprocess
 import sys
 from collections.abc import AsyncIterator
@@ -552,13 +551,20 @@ async def test_open_store_urls(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) 
             await open_store(bad)
 
 
-@pytest.mark.skipif(
-    importlib.util.find_spec("bot.store.postgres") is not None,
-    reason="the PostgreSQL store is installed",
-)
-async def test_postgres_url_without_the_backend_names_the_extra() -> None:
-    with pytest.raises(ConfigError) as refused:
-        await open_store("postgresql://postgres@127.0.0.1/imagine")
-    assert refused.value.message == (
-        "IMAGINE_DATABASE_URL: PostgreSQL needs the extra: pip install 'imagine-bot[postgres]'"
+def test_postgres_url_without_asyncpg_names_the_extra() -> None:
+    script = (
+        "import asyncio, sys\n"
+        "sys.modules['asyncpg'] = None  # as if the postgres extra were not installed\n"
+        "from bot.errors import ConfigError\n"
+        "from bot.store.open import open_store\n"
+        "try:\n"
+        "    asyncio.run(open_store('postgresql://postgres@127.0.0.1/imagine'))\n"
+        "except ConfigError as exc:\n"
+        "    print(exc.message)\n"
+    )
+    ran = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, timeout=60, check=True
+    )
+    assert ran.stdout == (
+        "IMAGINE_DATABASE_URL: PostgreSQL needs the extra: pip install 'imagine-bot[postgres]'\n"
     )
