@@ -13,7 +13,6 @@ from collections.abc import AsyncIterator
 
 import aiohttp
 import httpx
-from multidict import CIMultiDict
 
 READ_BUFFER = 1024 * 1024
 
@@ -79,11 +78,11 @@ class AiohttpTransport(httpx.AsyncBaseTransport):
         if self._session is None:
             self._session = self._open()
         content = await request.aread()
-        headers = CIMultiDict(
+        headers = [
             (name, value)
             for name, value in request.headers.multi_items()
             if name.lower() != "transfer-encoding"
-        )
+        ]
         timeout = request.extensions.get("timeout", {})
         try:
             response = await self._session.request(
