@@ -180,3 +180,13 @@ async def test_a_silent_server_is_a_read_timeout(base: str, http: httpx.AsyncCli
 async def test_connections_are_kept_alive_and_reused(base: str, http: httpx.AsyncClient) -> None:
     ports = {(await http.get(f"{base}/echo")).headers["x-peer-port"] for _ in range(3)}
     assert len(ports) == 1
+
+
+async def test_a_body_left_unread_does_not_poison_the_next_request(
+    base: str, http: httpx.AsyncClient
+) -> None:
+    async with http.stream("GET", f"{base}/big") as response:
+        async for _chunk in response.aiter_raw():
+            break
+    again = await http.get(f"{base}/big")
+    assert again.content == BIG
