@@ -10,16 +10,12 @@ sent only to the gateway's own origin and never logged.
 from __future__ import annotations
 
 import asyncio
-import email.utils
 import json
 import logging
-import math
-import random
-import time
-from collections.abc import AsyncIterator, Callable, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from typing import Any, Literal, TypeVar
-from urllib.parse import unquote_to_bytes, urlsplit
+from urllib.parse import unquote_to_bytes
 
 import httpx
 import pybase64
@@ -43,13 +39,26 @@ from bot.imagebody import ImageBody
 from bot.models import GatewayResult, Options, PartialCallback, SourceImage, TokenUsage
 from bot.options import nearest_size
 from bot.transport import AiohttpTransport
+from bot.wire import (
+    ErrorInfo,
+    add_usage,
+    backoff,
+    error_info,
+    json_or_none,
+    origin,
+    parse_cost,
+    parse_usage,
+    rejection,
+    retry_after,
+    should_retry,
+    sse_events,
+)
 
 log = logging.getLogger(__name__)
 
 T = TypeVar("T")
 WireProtocol = Literal["openai", "opper"]
 LARGE = 256 * 1024
-MAX_RETRY_AFTER = 60.0
 PARTIAL_IMAGES = 2
 OPPER_MAX_N = 4
 BLOCKED = frozenset({"moderation_blocked", "content_policy_violation"})
@@ -74,16 +83,6 @@ class _Call:
     files: list[FileField] | None = None
     edit: bool = False
     stream: bool = False
-
-
-@dataclass(frozen=True)
-class _ErrorInfo:
-    """The fields of an `{"error": {...}}` body; all None when the body was not one."""
-
-    code: str | None = None
-    type: str | None = None
-    message: str | None = None
-    param: str | None = None
 
 
 class _Retry(Exception):
@@ -272,7 +271,7 @@ class GatewayClient:
             try:
                 return await self._attempt(call, on_partial)
             except _Retry as retry:
-                delay = retry.delay if retry.delay is not None else _backoff(attempt)
+                delay = retry.delay if retry.delay is not None else backoff(attempt)
                 if attempt >= self.max_retries or loop.time() + delay >= deadline:
                     raise retry.error from retry
                 attempt += 1
@@ -337,14 +336,14 @@ class GatewayClient:
         status, headers = response.status_code, response.headers
         request_id = headers.get("x-request-id")
         error = self._error(
-            status, _error_info(_json_or_none(response.content)), request_id, call.edit
+            status, error_info(json_or_none(response.content)), request_id, call.edit
         )
-        if not isinstance(error, NO_RETRY) and _should_retry(status, headers):
-            return _Retry(error, f"HTTP {status}", _retry_after(headers))
+        if not isinstance(error, NO_RETRY) and should_retry(status, headers):
+            return _Retry(error, f"HTTP {status}", retry_after(headers))
         return error
 
     def _error(
-        self, status: int, info: _ErrorInfo, request_id: str | None, edit: bool
+        self, status: int, info: ErrorInfo, request_id: str | None, edit: bool
     ) -> GatewayError | BadRequest:
         codes = {info.code, info.type}
         if codes & BLOCKED:
@@ -365,7 +364,7 @@ class GatewayClient:
             return GatewayRateLimited(request_id)
         if status >= 500 or status in (408, 409):
             return GatewayUnavailable(request_id)
-        return BadRequest(_rejection(info, status, self._api_key))
+        return BadRequest(rejection(info, status, self._api_key))
 
     async def _result(self, payload: Any, request_id: str | None) -> GatewayResult:
         if not isinstance(payload, dict):
@@ -378,8 +377,8 @@ class GatewayClient:
         revised = data[0].get("revised_prompt") if isinstance(data[0], dict) else None
         return GatewayResult(
             images=images,
-            usage=_usage(usage),
-            cost_usd=_cost(usage),
+            usage=parse_usage(usage),
+            cost_usd=parse_cost(usage),
             revised_prompt=revised if isinstance(revised, str) else None,
             request_id=request_id,
         )
@@ -399,7 +398,7 @@ class GatewayClient:
         raise BadGatewayResponse("an image without data", request_id)
 
     async def _download(self, url: str, request_id: str | None) -> bytes:
-        same_origin = _origin(url) == _origin(self.base_url)
+        same_origin = origin(url) == origin(self.base_url)
         headers = {"Authorization": f"Bearer {self._api_key}"} if same_origin else {}
         try:
             response = await self._http.get(
@@ -421,7 +420,7 @@ class GatewayClient:
         usage: TokenUsage | None = None
         seen = False
         try:
-            async for event, data in _sse(response):
+            async for event, data in sse_events(response):
                 seen = True
                 payload = await _loads(data.encode(), request_id)
                 if not isinstance(payload, dict):
@@ -433,7 +432,7 @@ class GatewayClient:
                     await _deliver(on_partial, await self._image(payload, request_id))
                 elif kind.endswith(".completed"):
                     images.append(await self._image(payload, request_id))
-                    usage = _add_usage(usage, _usage(payload.get("usage")))
+                    usage = add_usage(usage, parse_usage(payload.get("usage")))
         except httpx.TransportError as exc:
             if not seen or isinstance(exc, httpx.TimeoutException):
                 raise
@@ -443,7 +442,7 @@ class GatewayClient:
         return GatewayResult(images=tuple(images), usage=usage, request_id=request_id)
 
     def _stream_error(self, raw: Any, request_id: str | None) -> UserFacingError:
-        info = _error_info({"error": raw})
+        info = error_info({"error": raw})
         status = 429 if info.code == "rate_limit_exceeded" else 400 if info.param else 500
         return self._error(status, info, request_id, edit=False)
 
@@ -492,136 +491,8 @@ async def _data_uri(image: SourceImage) -> str:
     return f"data:{image.content_type};base64,{encoded.decode('ascii')}"
 
 
-async def _sse(response: httpx.Response) -> AsyncIterator[tuple[str, str]]:
-    """Server-sent events as (event name, data) pairs."""
-    event, data = "", []
-    async for line in response.aiter_lines():
-        if line.startswith("event:"):
-            event = line[6:].strip()
-        elif line.startswith("data:"):
-            data.append(line[5:].removeprefix(" "))
-        elif not line and data:
-            if data != ["[DONE]"]:
-                yield event, "\n".join(data)
-            event, data = "", []
-    if data and data != ["[DONE]"]:
-        yield event, "\n".join(data)
-
-
 async def _deliver(on_partial: PartialCallback, image: bytes) -> None:
     try:
         await on_partial(image)
     except Exception:
         log.warning("a partial preview could not be delivered", exc_info=True)
-
-
-def _origin(url: str) -> tuple[str, str, int | None]:
-    parts = urlsplit(url)
-    port = parts.port or {"http": 80, "https": 443}.get(parts.scheme)
-    return parts.scheme, (parts.hostname or "").lower(), port
-
-
-def _json_or_none(body: bytes) -> Any:
-    try:
-        return json.loads(body)
-    except ValueError:
-        return None
-
-
-def _error_info(payload: Any) -> _ErrorInfo:
-    if not isinstance(payload, dict):
-        return _ErrorInfo()
-    error = payload.get("error")
-    if isinstance(error, str):
-        return _ErrorInfo(message=error)
-    if not isinstance(error, dict):
-        detail = payload.get("message") or payload.get("detail")
-        return _ErrorInfo(message=detail if isinstance(detail, str) else None)
-    texts = {key: error.get(key) for key in ("code", "type", "message", "param")}
-    return _ErrorInfo(**{key: v if isinstance(v, str) else None for key, v in texts.items()})
-
-
-def _rejection(info: _ErrorInfo, status: int, secret: str | None) -> str:
-    """A BadRequest message from a provider's error: named parameter, capped text."""
-    detail = " ".join((info.message or f"HTTP {status}").split())
-    if secret:
-        detail = detail.replace(secret, "[redacted]")
-    if len(detail) > 200:
-        detail = detail[:199].rstrip() + "…"
-    elif not detail.endswith((".", "!", "?")):
-        detail += "."
-    where = f" (parameter: {info.param[:60]})" if info.param else ""
-    return (
-        f"The image service rejected the request{where}: {detail} "
-        f"{NOT_CHARGED} Check the options and try again."
-    )
-
-
-def _should_retry(status: int, headers: httpx.Headers) -> bool:
-    flag = str(headers.get("x-should-retry", "")).lower()
-    if flag in ("true", "false"):
-        return flag == "true"
-    return status in (408, 409, 429) or status >= 500
-
-
-def _retry_after(headers: httpx.Headers) -> float | None:
-    """Seconds the server asked us to wait (retry-after-ms, then retry-after), capped."""
-    seconds = _number(headers.get("retry-after-ms"), 1000.0)
-    if seconds is None:
-        seconds = _number(headers.get("retry-after"), 1.0)
-    if seconds is None:
-        seconds = _date_delay(headers.get("retry-after"))
-    if seconds is None or math.isnan(seconds):
-        return None
-    return min(max(seconds, 0.0), MAX_RETRY_AFTER)
-
-
-def _number(value: str | None, divisor: float) -> float | None:
-    try:
-        return float(value) / divisor if value is not None else None
-    except ValueError:
-        return None
-
-
-def _date_delay(value: str | None) -> float | None:
-    parsed = email.utils.parsedate_tz(value) if value else None
-    return email.utils.mktime_tz(parsed) - time.time() if parsed else None
-
-
-def _backoff(attempt: int) -> float:
-    return min(0.5 * 2.0**attempt, 8.0) * (1 - 0.25 * random.random())
-
-
-def _int(value: Any) -> int:
-    return value if isinstance(value, int) and not isinstance(value, bool) else 0
-
-
-def _usage(raw: Any) -> TokenUsage | None:
-    if not isinstance(raw, dict) or not ({"input_tokens", "output_tokens"} & raw.keys()):
-        return None
-    details = raw.get("input_tokens_details")
-    details = details if isinstance(details, dict) else {}
-    return TokenUsage(
-        input_tokens=_int(raw.get("input_tokens")),
-        output_tokens=_int(raw.get("output_tokens")),
-        input_text_tokens=_int(details.get("text_tokens")),
-        input_image_tokens=_int(details.get("image_tokens")),
-    )
-
-
-def _add_usage(total: TokenUsage | None, more: TokenUsage | None) -> TokenUsage | None:
-    if total is None or more is None:
-        return total or more
-    return TokenUsage(
-        input_tokens=total.input_tokens + more.input_tokens,
-        output_tokens=total.output_tokens + more.output_tokens,
-        input_text_tokens=total.input_text_tokens + more.input_text_tokens,
-        input_image_tokens=total.input_image_tokens + more.input_image_tokens,
-    )
-
-
-def _cost(raw: Any) -> float | None:
-    cost = raw.get("cost") if isinstance(raw, dict) else None
-    if isinstance(cost, bool) or not isinstance(cost, int | float) or not math.isfinite(cost):
-        return None
-    return float(cost)
