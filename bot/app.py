@@ -8,10 +8,11 @@ from dataclasses import dataclass
 
 import httpx
 
+from bot.backend import ImageBackend
 from bot.config import Settings
 from bot.errors import ConfigError
 from bot.gateway import GatewayClient, build_http_client
-from bot.handler import ImageBackend, ImagineHandler
+from bot.handler import ImagineHandler
 from bot.metrics import Metrics
 from bot.offline import OfflineBackend
 from bot.store import Store

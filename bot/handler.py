@@ -11,9 +11,9 @@ import uuid
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
-from typing import Protocol
 
 from bot import images, options
+from bot.backend import ImageBackend
 from bot.config import Settings
 from bot.errors import (
     BadGatewayResponse,
@@ -53,46 +53,6 @@ log = logging.getLogger(__name__)
 
 QUALITY_RANK = {"low": 0, "medium": 1, "high": 2, "auto": 2}
 FINISH_MARGIN_S = 30.0
-
-
-class ImageBackend(Protocol):
-    """What makes images: the gateway client, or the offline placeholder drawer."""
-
-    async def generate(
-        self,
-        prompt: str,
-        options: Options,
-        *,
-        user: str | None = None,
-        on_partial: PartialCallback | None = None,
-    ) -> GatewayResult:
-        """Create images from a prompt."""
-        ...
-
-    async def edit(
-        self,
-        prompt: str,
-        images: Sequence[SourceImage],
-        options: Options,
-        *,
-        mask: SourceImage | None = None,
-        user: str | None = None,
-        on_partial: PartialCallback | None = None,
-    ) -> GatewayResult:
-        """Change source images as the prompt says."""
-        ...
-
-    async def vary(
-        self,
-        image: SourceImage,
-        options: Options,
-        *,
-        prompt: str | None = None,
-        user: str | None = None,
-        on_partial: PartialCallback | None = None,
-    ) -> GatewayResult:
-        """Make a variation of one image."""
-        ...
 
 
 def reservation_budget(timeout: float) -> timedelta:
