@@ -22,6 +22,7 @@ from bot.errors import (
     InternalError,
     NotAllowed,
     OptionNotAllowed,
+    Refused,
     ShuttingDown,
     UserFacingError,
 )
@@ -235,14 +236,18 @@ class ImagineHandler:
         return len(late)
 
     async def _run(self, req: ImageRequest, progress: ProgressCallback | None) -> Result:
-        if self._closing:
-            raise ShuttingDown()
-        limits = await self.limits_for(req.actor.scope)
-        await self._check_request(req, limits)
         user_key = (req.actor.platform, req.actor.workspace_id, req.actor.user_id)
-        cap = self.settings.per_user_concurrent
-        if cap and self._per_user.get(user_key, 0) >= cap:
-            raise Busy()
+        try:
+            if self._closing:
+                raise ShuttingDown()
+            limits = await self.limits_for(req.actor.scope)
+            await self._check_request(req, limits)
+            cap = self.settings.per_user_concurrent
+            if cap and self._per_user.get(user_key, 0) >= cap:
+                raise Busy()
+        except Refused as exc:
+            self._count_refusal(req, exc)
+            raise
         self._per_user[user_key] = self._per_user.get(user_key, 0) + 1
         task = asyncio.current_task()
         if task is not None:
@@ -303,7 +308,11 @@ class ImagineHandler:
             deadline=now + reservation_budget(timeout),
             parent_id=req.parent_id,
         )
-        entry = await self.store.reserve(reservation, limits, now)
+        try:
+            entry = await self.store.reserve(reservation, limits, now)
+        except Refused as exc:
+            self._count_refusal(req, exc)
+            raise
         outcome = "failed"
         cost, delivered = 0.0, 0
         try:
@@ -336,6 +345,10 @@ class ImagineHandler:
                 cost,
             )
 
+    def _count_refusal(self, req: ImageRequest, exc: Refused) -> None:
+        self.metrics.request_finished(req.actor.platform, req.kind, exc.kind, 0, 0.0)
+        log.info("refused platform=%s kind=%s outcome=%s", req.actor.platform, req.kind, exc.kind)
+
     async def _settle_failed(self, entry_id: str, kind: str) -> None:
         await asyncio.shield(self.store.settle_failed(entry_id, kind, self.clock()))
 
@@ -347,8 +360,10 @@ class ImagineHandler:
             if progress is not None:
                 await progress(Progress("started"))
             called = time.monotonic()
-            got = await self._backend_call(req, progress)
-            self.metrics.gateway_call(time.monotonic() - called)
+            try:
+                got = await self._backend_call(req, progress)
+            finally:
+                self.metrics.gateway_call(time.monotonic() - called)
         finally:
             self._slots.release()
         if not got.images:

@@ -15,6 +15,7 @@ import pytest
 from bot.errors import (
     BadRequest,
     Busy,
+    ContentBlocked,
     Cooldown,
     Disabled,
     InternalError,
@@ -523,3 +524,22 @@ async def test_an_unexpected_error_shows_only_the_request_id(
     assert f"request {entry.id} failed inside the bot" in caplog.text
     assert "RuntimeError: the adapter's message was deleted" in caplog.text
     assert len(after.images) == 1
+
+
+async def test_metrics_count_successes_refusals_and_failures(
+    tmp_path: Path, fake: FakeGateway
+) -> None:
+    async with running(tmp_path, fake, IMAGINE_USER_DAILY_IMAGES="1") as handler:
+        await handler.generate(request())
+        with pytest.raises(LimitReached):
+            await handler.generate(request())
+        fake.fail("moderation_blocked")
+        with pytest.raises(ContentBlocked):
+            await handler.generate(request(actor("bob")))
+        lines = handler.metrics.render().splitlines()
+
+    for outcome in ("succeeded", "limit", "moderation"):
+        labels = f'platform="discord",kind="generate",outcome="{outcome}"'
+        assert f"imagine_requests_total{{{labels}}} 1" in lines
+    assert 'imagine_images_total{platform="discord"} 1' in lines
+    assert "imagine_gateway_seconds_count 2" in lines
