@@ -2,15 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-from pathlib import Path
-
-import pytest
-
 from bot.models import Scope
-from tests.fakes.discord import APP_ID, CHANNEL_ID, GUILD_ID, FakeDiscord, Json, member
-from tests.fakes.discord_bot import DiscordBot, opt, running_bot
-from tests.fakes.gateway import FakeGateway
+from tests.discordfixtures import bot as bot
+from tests.discordfixtures import fake as fake
+from tests.discordfixtures import gateway as gateway
+from tests.fakes.discord import APP_ID, CHANNEL_ID, GUILD_ID, Json, member
+from tests.fakes.discord_bot import DiscordBot, opt
 
 MANAGE_CHANNELS, MANAGE_GUILD = 1 << 4, 1 << 5
 ADMIN = member(700000000000000010, "admin", permissions=MANAGE_GUILD | MANAGE_CHANNELS)
@@ -22,16 +19,6 @@ SERVER_REFUSAL = (
     "Server-wide settings need the **Manage Server** permission. Ask a server admin, "
     "or use `scope: channel` if you can manage this channel."
 )
-
-
-@pytest.fixture
-async def bot(tmp_path: Path) -> AsyncIterator[DiscordBot]:
-    async with (
-        FakeDiscord() as fake,
-        FakeGateway() as gateway,
-        running_bot(tmp_path / "imagine.db", fake, gateway) as bot,
-    ):
-        yield bot
 
 
 def sub(name: str, *options: Json) -> Json:

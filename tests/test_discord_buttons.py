@@ -2,36 +2,18 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from pathlib import Path
 
-import pytest
-
 from bot.models import Scope
+from tests.discordfixtures import bot as bot
+from tests.discordfixtures import fake as fake
+from tests.discordfixtures import gateway as gateway
 from tests.fakes.discord import APP_ID, CHANNEL_ID, GUILD_ID, FakeDiscord, Json, member
 from tests.fakes.discord_bot import DiscordBot, custom_ids, image_size, opt, running_bot
 from tests.fakes.gateway import FakeGateway
 
 GUEST = member(700000000000000002, "guest")
 MODERATOR = member(700000000000000003, "moderator", permissions=(1 << 10) | (1 << 13))
-
-
-@pytest.fixture
-async def fake() -> AsyncIterator[FakeDiscord]:
-    async with FakeDiscord() as fake:
-        yield fake
-
-
-@pytest.fixture
-async def gateway() -> AsyncIterator[FakeGateway]:
-    async with FakeGateway() as gateway:
-        yield gateway
-
-
-@pytest.fixture
-async def bot(tmp_path: Path, fake: FakeDiscord, gateway: FakeGateway) -> AsyncIterator[DiscordBot]:
-    async with running_bot(tmp_path / "imagine.db", fake, gateway) as bot:
-        yield bot
 
 
 async def imagine(bot: DiscordBot, prompt: str = "a red balloon", n: int = 1) -> Json:

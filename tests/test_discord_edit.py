@@ -3,37 +3,17 @@ the bot; and the Vary image menu."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-from pathlib import Path
-
-import pytest
-
 from adapters.discord.mentions import HOW_TO
 from adapters.discord.sources import NO_IMAGES
 from bot.config import DEFAULT_VARY_PROMPT
+from tests.discordfixtures import bot as bot
+from tests.discordfixtures import fake as fake
+from tests.discordfixtures import gateway as gateway
 from tests.fakes.discord import BOT_ID, CHANNEL_ID, FakeDiscord, Json, user
-from tests.fakes.discord_bot import DiscordBot, custom_ids, image_size, opt, png, running_bot
+from tests.fakes.discord_bot import DiscordBot, custom_ids, image_size, opt, png
 from tests.fakes.gateway import FakeGateway
 
 MESSAGES = f"/channels/{CHANNEL_ID}/messages"
-
-
-@pytest.fixture
-async def fake() -> AsyncIterator[FakeDiscord]:
-    async with FakeDiscord() as fake:
-        yield fake
-
-
-@pytest.fixture
-async def gateway() -> AsyncIterator[FakeGateway]:
-    async with FakeGateway() as gateway:
-        yield gateway
-
-
-@pytest.fixture
-async def bot(tmp_path: Path, fake: FakeDiscord, gateway: FakeGateway) -> AsyncIterator[DiscordBot]:
-    async with running_bot(tmp_path / "imagine.db", fake, gateway) as bot:
-        yield bot
 
 
 def photo_message(fake: FakeDiscord, *sizes: tuple[int, int], text: str = "look") -> Json:

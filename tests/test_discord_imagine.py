@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
@@ -11,29 +10,14 @@ import pytest
 from adapters.discord.permissions import INVITE_PERMISSIONS
 from bot.errors import ContentBlocked
 from bot.models import Actor, Scope
+from tests.discordfixtures import bot as bot
+from tests.discordfixtures import fake as fake
+from tests.discordfixtures import gateway as gateway
 from tests.fakes.discord import APP_ID, CHANNEL_ID, GUILD_ID, OWNER_ID, FakeDiscord, member
 from tests.fakes.discord_bot import DiscordBot, custom_ids, image_size, opt, running_bot
 from tests.fakes.gateway import FakeGateway
 
 OWNER = Actor("discord", str(GUILD_ID), str(CHANNEL_ID), str(OWNER_ID))
-
-
-@pytest.fixture
-async def fake() -> AsyncIterator[FakeDiscord]:
-    async with FakeDiscord() as fake:
-        yield fake
-
-
-@pytest.fixture
-async def gateway() -> AsyncIterator[FakeGateway]:
-    async with FakeGateway() as gateway:
-        yield gateway
-
-
-@pytest.fixture
-async def bot(tmp_path: Path, fake: FakeDiscord, gateway: FakeGateway) -> AsyncIterator[DiscordBot]:
-    async with running_bot(tmp_path / "imagine.db", fake, gateway) as bot:
-        yield bot
 
 
 async def test_imagine_defers_shows_progress_and_uploads_the_images(
