@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Awaitable, Callable
-from typing import Any
+from typing import Any, ClassVar, Self
 
 import discord
 
@@ -117,27 +117,33 @@ class RerollButton(
         )
 
 
-class EditButton(discord.ui.DynamicItem[Button], template=rf"imagine:edit:{ENTRY}"):
-    """Open a modal asking how to change the result's images."""
+class EntryButton(discord.ui.DynamicItem[Button], template=rf"imagine:(?:edit|delete):{ENTRY}"):
+    """A button under a result whose custom_id is `imagine:<ACTION>:<ledger id>`."""
+
+    ACTION: ClassVar[str]
+    LOOK: ClassVar[tuple[str, str, discord.ButtonStyle]]  # label, emoji, style
 
     def __init__(self, entry_id: str) -> None:
+        label, emoji, style = self.LOOK
+        custom_id = f"imagine:{self.ACTION}:{entry_id}"
         super().__init__(
-            discord.ui.Button(
-                label="Edit",
-                emoji="✏️",
-                style=discord.ButtonStyle.secondary,
-                custom_id=f"imagine:edit:{entry_id}",
-                row=2,
-            )
+            discord.ui.Button(label=label, emoji=emoji, style=style, custom_id=custom_id, row=2)
         )
         self.entry_id = entry_id
 
     @classmethod
     async def from_custom_id(
         cls, interaction: discord.Interaction[Any], item: discord.ui.Item[Any], match: re.Match[str]
-    ) -> EditButton:
+    ) -> Self:
         """Rebuild the button from its custom_id."""
         return cls(match["entry"])
+
+
+class EditButton(EntryButton, template=rf"imagine:edit:{ENTRY}"):
+    """Open a modal asking how to change the result's images."""
+
+    ACTION = "edit"
+    LOOK = ("Edit", "✏️", discord.ButtonStyle.secondary)
 
     async def callback(self, interaction: discord.Interaction[Any]) -> None:
         """Open the edit modal, keeping the result's quality and format."""
@@ -158,27 +164,11 @@ class EditButton(discord.ui.DynamicItem[Button], template=rf"imagine:edit:{ENTRY
         return {"quality": options.quality, "format": options.output_format}
 
 
-class DeleteButton(discord.ui.DynamicItem[Button], template=rf"imagine:delete:{ENTRY}"):
+class DeleteButton(EntryButton, template=rf"imagine:delete:{ENTRY}"):
     """Delete a result: its requester, or anyone with Manage Messages."""
 
-    def __init__(self, entry_id: str) -> None:
-        super().__init__(
-            discord.ui.Button(
-                label="Delete",
-                emoji="🗑️",
-                style=discord.ButtonStyle.danger,
-                custom_id=f"imagine:delete:{entry_id}",
-                row=2,
-            )
-        )
-        self.entry_id = entry_id
-
-    @classmethod
-    async def from_custom_id(
-        cls, interaction: discord.Interaction[Any], item: discord.ui.Item[Any], match: re.Match[str]
-    ) -> DeleteButton:
-        """Rebuild the button from its custom_id."""
-        return cls(match["entry"])
+    ACTION = "delete"
+    LOOK = ("Delete", "🗑️", discord.ButtonStyle.danger)
 
     async def callback(self, interaction: discord.Interaction[Any]) -> None:
         """Delete the message, or say privately why not."""
