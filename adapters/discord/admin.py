@@ -24,6 +24,7 @@ from adapters.discord.replies import GENERIC_ERROR, clip, scope_usage_text
 from adapters.discord.respond import refuse
 from adapters.discord.services import services_of
 from bot.errors import UserFacingError
+from bot.handler import ImagineHandler
 from bot.limits import format_limit
 from bot.models import LIMIT_KEYS, LimitChange, Scope
 from bot.reports import format_limits, format_user_usage
@@ -38,6 +39,7 @@ SCOPES = [
 KEYS = [Choice(name=key, value=key) for key in LIMIT_KEYS]
 RECENT_CHANGES = 5
 VALUE_HELP = "A number, true/false, a quality (low/medium/high) or sizes separated by commas"
+ScopeWork = Callable[[ImagineHandler, Scope, str], Awaitable[str]]  # (handler, scope, where)
 
 
 def change_line(change: LimitChange) -> str:
@@ -75,94 +77,82 @@ async def answer(interaction: discord.Interaction[Any], work: Callable[[], Await
     await interaction.edit_original_response(content=clip(text))
 
 
+async def answer_at_scope(
+    interaction: discord.Interaction[Any], kind: ScopeKind, work: ScopeWork
+) -> None:
+    """Refuse someone without the right at this scope; else answer privately with `work`."""
+    refusal = scope_refusal(interaction.permissions, kind)
+    if refusal is not None:
+        await refuse(interaction, refusal)
+        return
+    handler = services_of(interaction).handler
+    target, place = scope_for(interaction, kind), where(interaction, kind)
+    await answer(interaction, lambda: work(handler, target, place))
+
+
 async def show_usage(interaction: discord.Interaction[Any], scope: ScopeKind | None) -> None:
     """The person's own usage, or (for admins) a server or channel report."""
-    handler = services_of(interaction).handler
-    if scope is None:
-
-        async def mine() -> str:
-            usage = await handler.usage(interaction_actor(interaction))
-            return "**Your image usage**\n" + format_user_usage(usage, handler.clock())
-
-        await answer(interaction, mine)
-        return
-    refusal = scope_refusal(interaction.permissions, scope)
-    if refusal is not None:
-        await refuse(interaction, refusal)
-        return
-
-    async def report() -> str:
-        usage = await handler.scope_usage(scope_for(interaction, scope))
-        return scope_usage_text(usage, where(interaction, scope))
-
-    await answer(interaction, report)
-
-
-async def show_limits(interaction: discord.Interaction[Any], scope: ScopeKind) -> None:
-    """Every limit in effect, marking those set at this scope."""
-    refusal = scope_refusal(interaction.permissions, scope)
-    if refusal is not None:
-        await refuse(interaction, refusal)
+    if scope is not None:
+        await answer_at_scope(interaction, scope, usage_report)
         return
     handler = services_of(interaction).handler
 
-    async def work() -> str:
-        target = scope_for(interaction, scope)
-        effective = await handler.limits_for(target)
-        here = await handler.store.get_limits(target)
-        changes = (await handler.store.limit_changes(target))[-RECENT_CHANGES:]
-        text = (
-            f"**Limits for {where(interaction, scope)}** (values not set here are inherited)\n"
-            f"```\n{format_limits(effective, here)}\n```"
-        )
-        if changes:
-            text += "\nLatest changes:\n" + "\n".join(change_line(c) for c in reversed(changes))
-        return text
+    async def mine() -> str:
+        usage = await handler.usage(interaction_actor(interaction))
+        return "**Your image usage**\n" + format_user_usage(usage, handler.clock())
 
-    await answer(interaction, work)
+    await answer(interaction, mine)
+
+
+async def usage_report(handler: ImagineHandler, target: Scope, place: str) -> str:
+    """Totals and top users at a scope."""
+    return scope_usage_text(await handler.scope_usage(target), place)
+
+
+async def limits_report(handler: ImagineHandler, target: Scope, place: str) -> str:
+    """Every limit in effect, marking those set at this scope, and the latest changes."""
+    effective = await handler.limits_for(target)
+    here = await handler.store.get_limits(target)
+    changes = (await handler.store.limit_changes(target))[-RECENT_CHANGES:]
+    text = (
+        f"**Limits for {place}** (values not set here are inherited)\n"
+        f"```\n{format_limits(effective, here)}\n```"
+    )
+    if changes:
+        text += "\nLatest changes:\n" + "\n".join(change_line(c) for c in reversed(changes))
+    return text
 
 
 async def set_limit(
     interaction: discord.Interaction[Any], key: str, value: str, scope: ScopeKind
 ) -> None:
     """Set one limit at a scope; the store audits who changed what."""
-    refusal = scope_refusal(interaction.permissions, scope)
-    if refusal is not None:
-        await refuse(interaction, refusal)
-        return
-    handler = services_of(interaction).handler
+    user_id = str(interaction.user.id)
 
-    async def work() -> str:
-        target = scope_for(interaction, scope)
-        limits = await handler.set_limits(target, {key: value}, str(interaction.user.id))
+    async def work(handler: ImagineHandler, target: Scope, place: str) -> str:
+        limits = await handler.set_limits(target, {key: value}, user_id)
         shown = format_limit(getattr(limits, key))
-        return f"`{key}` is now **{shown}** for {where(interaction, scope)}. The change is logged."
+        return f"`{key}` is now **{shown}** for {place}. The change is logged."
 
-    await answer(interaction, work)
+    await answer_at_scope(interaction, scope, work)
 
 
 async def reset_limits(
     interaction: discord.Interaction[Any], key: str | None, scope: ScopeKind
 ) -> None:
     """Clear one limit, or every limit set at a scope, so the wider setting applies."""
-    refusal = scope_refusal(interaction.permissions, scope)
-    if refusal is not None:
-        await refuse(interaction, refusal)
-        return
-    handler = services_of(interaction).handler
+    user_id = str(interaction.user.id)
 
-    async def work() -> str:
-        target = scope_for(interaction, scope)
+    async def work(handler: ImagineHandler, target: Scope, place: str) -> str:
         here = await handler.store.get_limits(target)
         keys = [k for k in ([key] if key else LIMIT_KEYS) if getattr(here, k) is not None]
-        place = where(interaction, scope)
         if not keys:
             return f"Nothing to reset: {f'`{key}` is' if key else 'no limits are'} set for {place}."
-        await handler.set_limits(target, dict.fromkeys(keys, ""), str(interaction.user.id))
+        await handler.set_limits(target, dict.fromkeys(keys, ""), user_id)
         names = ", ".join(f"`{k}`" for k in keys)
         return f"Cleared {names} for {place}; the wider setting applies now. The change is logged."
 
-    await answer(interaction, work)
+    await answer_at_scope(interaction, scope, work)
 
 
 def build_admin_commands() -> list[app_commands.Command[Any, Any, Any] | app_commands.Group]:
@@ -186,7 +176,7 @@ def build_admin_commands() -> list[app_commands.Command[Any, Any, Any] | app_com
     @app_commands.describe(scope="The whole server (default) or this channel")
     @app_commands.choices(scope=SCOPES)
     async def show(interaction: discord.Interaction[Any], scope: ScopeKind = "server") -> None:
-        await show_limits(interaction, scope)
+        await answer_at_scope(interaction, scope, limits_report)
 
     @limits.command(name="set", description="Set one limit for the server or this channel")
     @app_commands.describe(key="Which limit", value=VALUE_HELP, scope="Server (default) or channel")
