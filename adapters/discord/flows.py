@@ -95,6 +95,17 @@ async def run(
         await _safely(responder.fail(UPLOAD_FAILED.format(id=result.request_id)))
 
 
+async def run_deferred(
+    interaction: discord.Interaction[Any], job: Job, *, title: str, origin: Origin
+) -> None:
+    """Defer an interaction, then run the job on its response (nothing if already answered)."""
+    services = services_of(interaction)
+    responder = await InteractionResponder.start(interaction, services.token_ttl_s)
+    if responder is None:
+        return
+    await run(services, responder, job, title=title, user_id=interaction.user.id, origin=origin)
+
+
 async def imagine(interaction: discord.Interaction[Any], text: str, typed: Typed) -> None:
     """/imagine: parse, defer, generate."""
     services = services_of(interaction)
@@ -102,9 +113,6 @@ async def imagine(interaction: discord.Interaction[Any], text: str, typed: Typed
         prompt, options = services.handler.parse(text, typed)
     except BadRequest as exc:
         await refuse(interaction, exc.message)
-        return
-    responder = await InteractionResponder.start(interaction, services.token_ttl_s)
-    if responder is None:
         return
     req = ImageRequest(
         kind="generate",
@@ -118,9 +126,8 @@ async def imagine(interaction: discord.Interaction[Any], text: str, typed: Typed
     async def job(board: ProgressBoard) -> Result:
         return await services.handler.generate(req, board.report)
 
-    user_id = interaction.user.id
-    title = headline("generate", prompt, user_id)
-    await run(services, responder, job, title=title, user_id=user_id, origin=Origin())
+    title = headline("generate", prompt, interaction.user.id)
+    await run_deferred(interaction, job, title=title, origin=Origin())
 
 
 async def edit_attachments(
@@ -171,9 +178,6 @@ async def _edit(
     except BadRequest as exc:
         await refuse(interaction, exc.message)
         return
-    responder = await InteractionResponder.start(interaction, services.token_ttl_s)
-    if responder is None:
-        return
     actor = interaction_actor(interaction)
 
     async def job(board: ProgressBoard) -> Result:
@@ -191,9 +195,8 @@ async def _edit(
         )
         return await services.handler.edit(req, board.report)
 
-    user_id = interaction.user.id
-    title = headline("edit", prompt, user_id)
-    await run(services, responder, job, title=title, user_id=user_id, origin=origin)
+    title = headline("edit", prompt, interaction.user.id)
+    await run_deferred(interaction, job, title=title, origin=origin)
 
 
 async def vary_message(
@@ -207,9 +210,6 @@ async def vary_message(
     found = image_attachments(message)
     if index >= len(found):
         await refuse(interaction, IMAGE_GONE)
-        return
-    responder = await InteractionResponder.start(interaction, services.token_ttl_s)
-    if responder is None:
         return
     actor = interaction_actor(interaction)
     chosen = found[index]
@@ -232,18 +232,13 @@ async def vary_message(
         )
         return await services.handler.vary(req, board.report)
 
-    user_id = interaction.user.id
-    title = headline("vary", "", user_id)
-    origin = Origin(message.id, index)
-    await run(services, responder, job, title=title, user_id=user_id, origin=origin)
+    title = headline("vary", "", interaction.user.id)
+    await run_deferred(interaction, job, title=title, origin=Origin(message.id, index))
 
 
 async def reroll(interaction: discord.Interaction[Any], entry_id: str, origin: Origin) -> None:
     """Run an earlier request again, charged to whoever pressed Re-roll."""
     services = services_of(interaction)
-    responder = await InteractionResponder.start(interaction, services.token_ttl_s)
-    if responder is None:
-        return
     actor = interaction_actor(interaction)
     user_id = interaction.user.id
 
@@ -260,7 +255,7 @@ async def reroll(interaction: discord.Interaction[Any], entry_id: str, origin: O
         )
 
     title = headline("generate", "Re-roll", user_id)
-    await run(services, responder, job, title=title, user_id=user_id, origin=origin)
+    await run_deferred(interaction, job, title=title, origin=origin)
 
 
 async def _origin_sources(
