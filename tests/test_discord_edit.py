@@ -106,6 +106,19 @@ async def test_a_mention_without_an_image_explains_what_to_do(
     assert answer.body["content"] == HOW_TO
 
 
+async def test_a_mention_with_a_bad_long_option_gets_a_reply_within_discords_limit(
+    bot: DiscordBot, fake: FakeDiscord, gateway: FakeGateway
+) -> None:
+    source = photo_message(fake, (200, 300))
+    bot_user = user(BOT_ID, "imagine", bot=True)
+    text = f"<@{BOT_ID}> make it blue --size " + "9" * 3000  # Nitro allows 4,000 characters
+    await fake.dispatch("MESSAGE_CREATE", fake.message(text, reference=source, mentions=[bot_user]))
+    answer = await fake.wait_for(lambda c: c.method == "POST" and c.path == MESSAGES)
+    assert len(answer.body["content"]) == 2000
+    assert answer.body["content"].startswith('Unknown size "999')
+    assert gateway.image_requests == [] and await bot.entries() == []
+
+
 async def test_slash_edit_takes_an_attachment(
     bot: DiscordBot, fake: FakeDiscord, gateway: FakeGateway
 ) -> None:

@@ -82,6 +82,16 @@ async def test_a_bad_option_is_refused_privately_before_deferring(
     assert gateway.image_requests == [] and await bot.entries() == []
 
 
+async def test_a_refusal_that_quotes_a_long_value_is_cut_to_discords_limit(
+    bot: DiscordBot, gateway: FakeGateway
+) -> None:
+    ix = await bot.slash("imagine", [opt("prompt", "a cat --size " + "9" * 2500)])
+    answer = (await bot.callback(ix)).body["data"]
+    assert answer["flags"] == 64 and len(answer["content"]) == 2000
+    assert answer["content"].startswith('Unknown size "999') and answer["content"].endswith("…")
+    assert gateway.image_requests == [] and await bot.entries() == []
+
+
 async def test_a_limit_refusal_is_private_exact_and_charges_nothing(
     bot: DiscordBot, gateway: FakeGateway
 ) -> None:

@@ -16,7 +16,7 @@ import discord
 
 from adapters.discord.flows import edit_typed, run
 from adapters.discord.permissions import message_actor
-from adapters.discord.replies import headline
+from adapters.discord.replies import clip, headline
 from adapters.discord.respond import MessageResponder, ProgressBoard
 from adapters.discord.services import Origin, Services
 from adapters.discord.sources import image_attachments, load_sources
@@ -71,7 +71,7 @@ async def on_message(services: Services, me: discord.ClientUser, message: discor
     try:
         prompt, options = services.handler.parse(text, edit_typed(text, found[0], {}, {}))
     except BadRequest as exc:
-        await message.reply(exc.message, mention_author=False)
+        await message.reply(clip(exc.message), mention_author=False)
         return
     title = headline("edit", prompt, message.author.id)
     responder = await MessageResponder.start(message, f"{title}\nWorking on it…")

@@ -9,7 +9,7 @@ from typing import Any, Protocol
 
 import discord
 
-from adapters.discord.replies import preview_file, progress_text
+from adapters.discord.replies import clip, preview_file, progress_text
 from bot.models import Progress
 
 log = logging.getLogger(__name__)
@@ -96,13 +96,13 @@ class InteractionResponder:
         """Swap the public 'thinking' message for a private one; in the channel when late."""
         if self.expired:
             await self._channel().send(
-                content=f"<@{self.interaction.user.id}> {text}",
+                content=clip(f"<@{self.interaction.user.id}> {text}"),
                 allowed_mentions=discord.AllowedMentions(users=[self.interaction.user]),
             )
             await self._delete_thinking()
             return
         await self.drop()
-        await self.interaction.followup.send(text, ephemeral=True)
+        await self.interaction.followup.send(clip(text), ephemeral=True)
 
     async def drop(self) -> None:
         """Delete the response."""
@@ -149,7 +149,7 @@ class MessageResponder:
 
     async def fail(self, text: str) -> None:
         """Edit the reply into the error (a message reply cannot be private)."""
-        self.reply = await self.reply.edit(content=text, attachments=[], view=None)
+        self.reply = await self.reply.edit(content=clip(text), attachments=[], view=None)
 
     async def drop(self) -> None:
         """Delete the reply."""
@@ -192,8 +192,8 @@ class ProgressBoard:
 
 
 async def refuse(interaction: discord.Interaction[Any], text: str) -> None:
-    """Answer privately: a refusal, with what to do next."""
+    """Answer privately: a refusal, with what to do next (cut to Discord's limit)."""
     if interaction.response.is_done():
-        await interaction.followup.send(text, ephemeral=True)
+        await interaction.followup.send(clip(text), ephemeral=True)
     else:
-        await interaction.response.send_message(text, ephemeral=True)
+        await interaction.response.send_message(clip(text), ephemeral=True)

@@ -6,7 +6,8 @@ Point discord.py at it with `DISCORD_API_BASE=fake.api_base` and
 and RESUME. Tests dispatch real `INTERACTION_CREATE` / `MESSAGE_CREATE` payloads (built by
 `interaction()`, `message()` and friends) and assert on `calls`: every REST request the bot
 made, multipart files parsed. Messages live in `messages` so the bot can fetch, edit and
-delete them; attachments are served on their own URL.
+delete them; attachments are served on their own URL. Content over 2,000 characters is
+refused with 400 Invalid Form Body, as Discord does.
 """
 
 from __future__ import annotations
@@ -32,6 +33,12 @@ CHANNEL_ID = 800000000000000002
 OWNER_ID = 700000000000000001
 EVERYONE_PERMISSIONS = (1 << 10) | (1 << 11) | (1 << 15) | (1 << 16) | (1 << 31)
 TIMESTAMP = "2026-01-01T00:00:00.000000+00:00"
+MAX_CONTENT = 2000  # Discord refuses longer message content with 400 Invalid Form Body
+ERRORS = {
+    400: {"message": "Invalid Form Body", "code": 50035},
+    401: {"message": "401: Unauthorized", "code": 0},
+    404: {"message": "Unknown Message", "code": 10008},
+}
 
 
 @dataclass
@@ -65,6 +72,14 @@ def member(user_id: int, name: str, permissions: int = EVERYONE_PERMISSIONS) -> 
     return {"user": user(user_id, name), "roles": [], "joined_at": TIMESTAMP, "flags": 0,
             "deaf": False, "mute": False, "pending": False,
             "permissions": str(permissions)}  # fmt: skip
+
+
+def too_long(body: Any) -> bool:
+    """Whether a message body (or an interaction callback's data) has content over the limit."""
+    if not isinstance(body, dict):
+        return False
+    data = body.get("data") if "type" in body else body
+    return isinstance(data, dict) and len(data.get("content") or "") > MAX_CONTENT
 
 
 class FakeDiscord:
@@ -309,7 +324,7 @@ class FakeDiscord:
         sent = request.headers.get("Authorization")  # interaction webhooks carry none
         rejected = self.token is not None and sent not in (None, f"Bot {self.token}")
         try:
-            answer = 401 if rejected else self._route(call)
+            answer = 401 if rejected else 400 if too_long(call.body) else self._route(call)
         finally:
             async with self._changed:
                 self.calls.append(call)
@@ -318,9 +333,7 @@ class FakeDiscord:
             return web.Response(status=204)
         status = 200
         if isinstance(answer, int):
-            status, answer = answer, {"message": "Unknown Message", "code": 10008}
-            if status == 401:
-                answer = {"message": "401: Unauthorized", "code": 0}
+            status, answer = answer, ERRORS[answer]
         # exactly "application/json", without a charset: discord.py compares the whole header
         return web.Response(status=status, body=json.dumps(answer).encode(),
                             content_type="application/json")  # fmt: skip
