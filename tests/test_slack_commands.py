@@ -3,10 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator
 from pathlib import Path
-
-import pytest
 
 from adapters.slack.work import NOT_IN_CHANNEL
 from bot.models import Scope
@@ -17,33 +14,15 @@ from tests.fakes.slack_app import NOW, SlackBot, running_bot
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 
 
-@pytest.fixture
-async def slack() -> AsyncIterator[FakeSlack]:
-    async with FakeSlack() as fake:
-        yield fake
-
-
-@pytest.fixture
-async def gateway() -> AsyncIterator[FakeGateway]:
-    async with FakeGateway() as fake:
-        yield fake
-
-
-@pytest.fixture
-async def bot(tmp_path: Path, slack: FakeSlack, gateway: FakeGateway) -> AsyncIterator[SlackBot]:
-    async with running_bot(tmp_path / "imagine.db", slack, gateway) as running:
-        yield running
-
-
 def cards(slack: FakeSlack) -> list[dict[str, object]]:
     """Result cards: chat.update calls that carry the buttons."""
     return [call.args for call in slack.calls("chat.update") if call.args.get("blocks")]
 
 
 async def test_slash_command_uploads_the_images_with_prompt_cost_and_buttons(
-    bot: SlackBot, slack: FakeSlack, gateway: FakeGateway
+    slack_bot: SlackBot, slack: FakeSlack, gateway: FakeGateway
 ) -> None:
-    response = await bot.command("a red balloon on a wooden table --n 2 --quality low")
+    response = await slack_bot.command("a red balloon on a wooden table --n 2 --quality low")
     assert response.status_code == 200
     assert response.text == ""
 
@@ -61,7 +40,7 @@ async def test_slash_command_uploads_the_images_with_prompt_cost_and_buttons(
     assert "thread_ts" not in complete.args
     comment = complete.args["initial_comment"]
     assert comment.startswith("<@U1>: a red balloon on a wooden table\n2 images · 1024x1024 · low")
-    [entry] = await bot.entries()
+    [entry] = await slack_bot.entries()
     assert (entry.status, entry.images_delivered, entry.user_id) == ("succeeded", 2, "U1")
     assert f"${entry.est_cost_usd:.3f}" in comment
 
@@ -78,65 +57,69 @@ async def test_slash_command_uploads_the_images_with_prompt_cost_and_buttons(
     assert json.loads(buttons[3]["value"]) == {"r": entry.id, "f": uploaded}
 
 
-async def test_help_is_the_ephemeral_acknowledgement(bot: SlackBot, gateway: FakeGateway) -> None:
-    response = await bot.command("help")
+async def test_help_is_the_ephemeral_acknowledgement(
+    slack_bot: SlackBot, gateway: FakeGateway
+) -> None:
+    response = await slack_bot.command("help")
     assert response.status_code == 200
     assert response.json()["response_type"] == "ephemeral"
     text = response.json()["text"]
     assert "/imagine a red balloon on a wooden table" in text
     assert "Edit image" in text
-    empty = await bot.command("")
+    empty = await slack_bot.command("")
     assert empty.json()["text"] == text
     assert gateway.image_requests == []
 
 
-async def test_usage_goes_only_to_the_person(bot: SlackBot, slack: FakeSlack) -> None:
-    await bot.command("a red balloon")
+async def test_usage_goes_only_to_the_person(slack_bot: SlackBot, slack: FakeSlack) -> None:
+    await slack_bot.command("a red balloon")
     await slack.wait_for(lambda: cards(slack))
-    await bot.command("usage")
+    await slack_bot.command("usage")
     [reply] = await slack.wait_for(lambda: slack.responses)
     assert reply["response_type"] == "ephemeral"
     assert reply["text"].startswith("*Your usage*\nToday: 1 image ($0.04")
     assert "This channel" not in reply["text"]
 
 
-async def test_usage_for_an_admin_includes_the_channel(bot: SlackBot, slack: FakeSlack) -> None:
+async def test_usage_for_an_admin_includes_the_channel(
+    slack_bot: SlackBot, slack: FakeSlack
+) -> None:
     slack.users["UADMIN"] = {"is_admin": True}
-    await bot.command("usage", user="UADMIN")
+    await slack_bot.command("usage", user="UADMIN")
     [reply] = await slack.wait_for(lambda: slack.responses)
     assert "*This channel*\nToday: 0 images" in reply["text"]
 
 
 async def test_limit_reached_is_refused_with_its_message_and_not_charged(
-    bot: SlackBot, slack: FakeSlack, gateway: FakeGateway
+    slack_bot: SlackBot, slack: FakeSlack, gateway: FakeGateway
 ) -> None:
-    await bot.handler.set_limits(
+    await slack_bot.handler.set_limits(
         Scope("slack", TEAM, "C1"), {"user_daily_images": "1"}, changed_by="UADMIN"
     )
-    await bot.command("a red balloon")
+    await slack_bot.command("a red balloon")
     await slack.wait_for(lambda: cards(slack))
-    await bot.command("a blue balloon")
+    await slack_bot.command("a blue balloon")
     [reply] = await slack.wait_for(lambda: slack.responses)
     assert reply["text"] == (
         "Limit reached: your daily images (user_daily_images) — 1 of 1 used. "
         "Resets in 12 h (00:00 UTC). You were not charged. Ask an admin if you need more."
     )
     assert len(gateway.image_requests) == 1
-    assert [e.prompt for e in await bot.entries()] == ["a red balloon"]
+    assert [e.prompt for e in await slack_bot.entries()] == ["a red balloon"]
     assert len(slack.calls("chat.postMessage")) == 1
 
 
 async def test_a_blocked_prompt_gets_the_moderation_message_and_costs_nothing(
-    bot: SlackBot, slack: FakeSlack, gateway: FakeGateway
+    slack_bot: SlackBot, slack: FakeSlack, gateway: FakeGateway
 ) -> None:
     gateway.fail("moderation_blocked")
-    await bot.command("something the safety system refuses")
+    await slack_bot.command("something the safety system refuses")
     [reply] = await slack.wait_for(lambda: slack.responses)
     assert reply["text"] == (
         "Your request was blocked by the image service's safety system. "
         "You were not charged. Try rewording the prompt."
     )
-    [entry] = await bot.entries()
+    [entry] = await slack_bot.entries()
     assert (entry.status, entry.error_kind, entry.images_delivered) == ("failed", "moderation", 0)
     assert slack.calls("files.completeUploadExternal") == []
     assert len(slack.calls("chat.postMessage")) == 1
@@ -145,45 +128,47 @@ async def test_a_blocked_prompt_gets_the_moderation_message_and_costs_nothing(
 
 
 async def test_a_channel_without_the_bot_is_explained_and_not_charged(
-    bot: SlackBot, slack: FakeSlack, gateway: FakeGateway
+    slack_bot: SlackBot, slack: FakeSlack, gateway: FakeGateway
 ) -> None:
     slack.not_in_channel.add("C9")
-    await bot.command("a red balloon", channel="C9")
+    await slack_bot.command("a red balloon", channel="C9")
     [reply] = await slack.wait_for(lambda: slack.responses)
     assert reply["text"] == NOT_IN_CHANNEL
     assert gateway.image_requests == []
-    [entry] = await bot.entries()
+    [entry] = await slack_bot.entries()
     assert (entry.status, entry.images_delivered) == ("failed", 0)
 
 
-async def test_a_bad_flag_is_explained(bot: SlackBot, slack: FakeSlack) -> None:
-    await bot.command("a red balloon --size 999x999")
+async def test_a_bad_flag_is_explained(slack_bot: SlackBot, slack: FakeSlack) -> None:
+    await slack_bot.command("a red balloon --size 999x999")
     [reply] = await slack.wait_for(lambda: slack.responses)
     assert reply["text"].startswith('Unknown size "999x999". Use one of: 1024x1024')
-    assert await bot.entries() == []
+    assert await slack_bot.entries() == []
 
 
-async def test_a_long_prompt_is_cut_to_slacks_limits(bot: SlackBot, slack: FakeSlack) -> None:
+async def test_a_long_prompt_is_cut_to_slacks_limits(slack_bot: SlackBot, slack: FakeSlack) -> None:
     prompt = "a very detailed balloon " * 400
-    await bot.command(prompt)
+    await slack_bot.command(prompt)
     card = (await slack.wait_for(lambda: cards(slack)))[0]
     [working] = slack.calls("chat.postMessage")
     [complete] = slack.calls("files.completeUploadExternal")
     assert len(working.args["text"]) <= 4000
     assert len(complete.args["initial_comment"]) <= 4000
-    assert complete.args["initial_comment"].endswith(f"request `{(await bot.entries())[0].id[:8]}`")
+    assert complete.args["initial_comment"].endswith(
+        f"request `{(await slack_bot.entries())[0].id[:8]}`"
+    )
     assert len(card["text"]) <= 4000
     assert len(card["blocks"][0]["text"]["text"]) <= 3000  # type: ignore[index]
-    assert (await bot.entries())[0].prompt == prompt.strip()
+    assert (await slack_bot.entries())[0].prompt == prompt.strip()
 
 
 async def test_a_refused_upload_is_reported_honestly(
-    bot: SlackBot, slack: FakeSlack, gateway: FakeGateway
+    slack_bot: SlackBot, slack: FakeSlack, gateway: FakeGateway
 ) -> None:
     slack.scopes = tuple(s for s in slack.scopes if s != "files:write")
-    await bot.command("a red balloon")
+    await slack_bot.command("a red balloon")
     [reply] = await slack.wait_for(lambda: slack.responses)
-    [entry] = await bot.entries()
+    [entry] = await slack_bot.entries()
     assert reply["text"] == (
         f"The images of request {entry.id[:8]} were made (and charged) but Slack refused the "
         "upload (missing_scope). Tell the bot's admin: the app needs files:write and must be a "
@@ -213,18 +198,18 @@ async def test_progress_shows_the_queue_position_and_the_first_sketch(
 
 
 async def test_workspace_admins_and_channel_managers_count_as_admins(
-    bot: SlackBot, slack: FakeSlack
+    slack_bot: SlackBot, slack: FakeSlack
 ) -> None:
-    await bot.handler.set_limits(
+    await slack_bot.handler.set_limits(
         Scope("slack", TEAM, "C1"),
         {"user_daily_images": "0", "admins_exempt": "true"},
         changed_by="UADMIN",
     )
-    await bot.store.add_channel_manager(Scope("slack", TEAM, "C1"), "U7", "UADMIN", NOW)
+    await slack_bot.store.add_channel_manager(Scope("slack", TEAM, "C1"), "U7", "UADMIN", NOW)
     slack.users["UOWNER"] = {"is_owner": True}
-    await bot.command("a red balloon", user="U7")
-    await bot.command("a green balloon", user="UOWNER")
-    await bot.command("a blue balloon", user="U1")
+    await slack_bot.command("a red balloon", user="U7")
+    await slack_bot.command("a green balloon", user="UOWNER")
+    await slack_bot.command("a blue balloon", user="U1")
     await slack.wait_for(lambda: len(cards(slack)) == 2 and slack.responses)
     assert slack.responses[0]["text"].startswith("Limit reached: your daily images")
-    assert sorted(e.user_id for e in await bot.entries()) == ["U7", "UOWNER"]
+    assert sorted(e.user_id for e in await slack_bot.entries()) == ["U7", "UOWNER"]

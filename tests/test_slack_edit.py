@@ -3,11 +3,8 @@
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
-
-import pytest
 
 from adapters.slack.mentions import HINT, MISSING_HISTORY
 from tests.fakes.gateway import FakeGateway
@@ -16,24 +13,6 @@ from tests.fakes.slack_app import SlackBot, png, running_bot
 
 LATER = "2000000000.000001"
 LATER_STILL = "2000000000.000002"
-
-
-@pytest.fixture
-async def slack() -> AsyncIterator[FakeSlack]:
-    async with FakeSlack() as fake:
-        yield fake
-
-
-@pytest.fixture
-async def gateway() -> AsyncIterator[FakeGateway]:
-    async with FakeGateway() as fake:
-        yield fake
-
-
-@pytest.fixture
-async def bot(tmp_path: Path, slack: FakeSlack, gateway: FakeGateway) -> AsyncIterator[SlackBot]:
-    async with running_bot(tmp_path / "imagine.db", slack, gateway) as running:
-        yield running
 
 
 def shortcut(callback_id: str, message: dict[str, Any], slack: FakeSlack) -> dict[str, Any]:
@@ -74,17 +53,19 @@ def mention(text: str, ts: str, thread_ts: str | None = None, **extra: Any) -> d
 
 
 async def test_edit_shortcut_opens_a_modal_whose_submission_edits_the_image(
-    bot: SlackBot, slack: FakeSlack, gateway: FakeGateway
+    slack_bot: SlackBot, slack: FakeSlack, gateway: FakeGateway
 ) -> None:
     source = png(300, 200)
     message = slack.add_message("C1", "my balloon", files=[slack.add_file(source, "balloon.png")])
-    response = await bot.interactive(shortcut("imagine_edit_image", message, slack))
+    response = await slack_bot.interactive(shortcut("imagine_edit_image", message, slack))
     assert (response.status_code, response.text) == (200, "")
 
     [view] = await slack.wait_for(lambda: slack.views)
     assert view["callback_id"] == "imagine_edit_modal"
     assert [b["block_id"] for b in view["blocks"]] == ["instruction"]
-    done = await bot.interactive(submission(view, typed("make the balloon blue --quality high")))
+    done = await slack_bot.interactive(
+        submission(view, typed("make the balloon blue --quality high"))
+    )
     assert (done.status_code, done.text) == (200, "")
 
     await slack.wait_for(lambda: slack.calls("files.completeUploadExternal"))
@@ -96,7 +77,7 @@ async def test_edit_shortcut_opens_a_modal_whose_submission_edits_the_image(
     assert part.data == source
     [complete] = slack.calls("files.completeUploadExternal")
     assert complete.args["channel_id"] == "C1" and "thread_ts" not in complete.args
-    [entry] = await bot.entries()
+    [entry] = await slack_bot.entries()
     assert (entry.kind, entry.status, entry.idempotency_key) == (
         "edit",
         "succeeded",
@@ -105,52 +86,54 @@ async def test_edit_shortcut_opens_a_modal_whose_submission_edits_the_image(
 
 
 async def test_a_modal_picks_one_of_several_images(
-    bot: SlackBot, slack: FakeSlack, gateway: FakeGateway
+    slack_bot: SlackBot, slack: FakeSlack, gateway: FakeGateway
 ) -> None:
     red, green = png(colour=(255, 0, 0)), png(colour=(0, 255, 0))
     files = [slack.add_file(red, "red.png"), slack.add_file(green, "green.png")]
     message = slack.add_message("C1", "two", files=files, thread_ts="1700000000.000001")
-    await bot.interactive(shortcut("imagine_edit_image", message, slack))
+    await slack_bot.interactive(shortcut("imagine_edit_image", message, slack))
     [edit_view] = await slack.wait_for(lambda: slack.views)
     options = edit_view["blocks"][0]["element"]["options"]
     assert [o["value"] for o in options] == ["all", "0", "1"]
-    await bot.interactive(submission(edit_view, {**picked("1"), **typed("add a hat")}))
+    await slack_bot.interactive(submission(edit_view, {**picked("1"), **typed("add a hat")}))
+    # One request per person at a time: the edit must finish before the variation starts.
+    await slack.wait_for(lambda: slack.calls("files.completeUploadExternal"))
 
-    await bot.interactive(shortcut("imagine_vary_image", message, slack))
+    await slack_bot.interactive(shortcut("imagine_vary_image", message, slack))
     vary_view = (await slack.wait_for(lambda: slack.views[1:]))[0]
     assert vary_view["callback_id"] == "imagine_vary_modal"
-    await bot.interactive(submission(vary_view, picked("0")))
+    await slack_bot.interactive(submission(vary_view, picked("0")))
 
     await slack.wait_for(lambda: len(slack.calls("files.completeUploadExternal")) == 2)
     by_prompt = {r.fields["prompt"]: r.files("image[]") for r in gateway.image_requests}
     assert [p.data for p in by_prompt["add a hat"]] == [green]
-    vary_prompt = bot.handler.settings.vary_prompt
+    vary_prompt = slack_bot.handler.settings.vary_prompt
     assert [p.data for p in by_prompt[vary_prompt]] == [red]
     threads = {c.args.get("thread_ts") for c in slack.calls("files.completeUploadExternal")}
     assert threads == {"1700000000.000001"}
 
 
 async def test_vary_shortcut_on_one_image_varies_it_at_once(
-    bot: SlackBot, slack: FakeSlack, gateway: FakeGateway
+    slack_bot: SlackBot, slack: FakeSlack, gateway: FakeGateway
 ) -> None:
     source = png(200, 300)
     message = slack.add_message("C1", "", files=[slack.add_file(source, "tall.png")])
-    await bot.interactive(shortcut("imagine_vary_image", message, slack))
+    await slack_bot.interactive(shortcut("imagine_vary_image", message, slack))
     await slack.wait_for(lambda: slack.calls("files.completeUploadExternal"))
     assert slack.views == []
     [request] = gateway.image_requests
     assert request.files("image[]")[0].data == source
     assert (request.fields["size"], request.fields["n"]) == ("1024x1536", "1")
-    [entry] = await bot.entries()
+    [entry] = await slack_bot.entries()
     assert entry.kind == "vary"
 
 
 async def test_a_thread_mention_edits_the_newest_image_of_the_thread(
-    bot: SlackBot, slack: FakeSlack, gateway: FakeGateway
+    slack_bot: SlackBot, slack: FakeSlack, gateway: FakeGateway
 ) -> None:
     source = png(256, 256)
     parent = slack.add_message("C1", "the original", files=[slack.add_file(source, "b.png")])
-    await bot.event(mention("<@UBOT> make the balloon blue", LATER, parent["ts"]))
+    await slack_bot.event(mention("<@UBOT> make the balloon blue", LATER, parent["ts"]))
     await slack.wait_for(lambda: [c for c in slack.calls("chat.update") if c.args.get("blocks")])
     [replies] = slack.calls("conversations.replies")
     assert (replies.args["channel"], replies.args["ts"]) == ("C1", parent["ts"])
@@ -163,42 +146,42 @@ async def test_a_thread_mention_edits_the_newest_image_of_the_thread(
     assert card["thread_ts"] == parent["ts"]
 
     result_id = json.loads(complete.args["files"])[0]["id"]
-    await bot.event(mention("<@UBOT> now add a hat", LATER_STILL, parent["ts"]))
+    await slack_bot.event(mention("<@UBOT> now add a hat", LATER_STILL, parent["ts"]))
     await slack.wait_for(lambda: len(slack.calls("files.completeUploadExternal")) == 2)
     second = gateway.image_requests[1]
     assert [p.data for p in second.files("image[]")] == [slack.file_data[result_id]]
-    assert [e.kind for e in await bot.entries()] == ["edit", "edit"]
+    assert [e.kind for e in await slack_bot.entries()] == ["edit", "edit"]
 
 
 async def test_a_mention_with_its_own_image_edits_that_image(
-    bot: SlackBot, slack: FakeSlack, gateway: FakeGateway
+    slack_bot: SlackBot, slack: FakeSlack, gateway: FakeGateway
 ) -> None:
     source = png(64, 64)
     attached = slack.add_file(source, "mine.png")
-    await bot.event(mention("<@UBOT> make it night", LATER, files=[attached]))
+    await slack_bot.event(mention("<@UBOT> make it night", LATER, files=[attached]))
     await slack.wait_for(lambda: slack.calls("files.completeUploadExternal"))
     assert slack.calls("conversations.replies") == []
     assert gateway.image_requests[0].files("image[]")[0].data == source
 
 
 async def test_a_mention_without_image_makes_one_and_an_empty_one_gets_a_hint(
-    bot: SlackBot, slack: FakeSlack, gateway: FakeGateway
+    slack_bot: SlackBot, slack: FakeSlack, gateway: FakeGateway
 ) -> None:
-    await bot.event(mention("<@UBOT>", LATER))
+    await slack_bot.event(mention("<@UBOT>", LATER))
     [hint] = await slack.wait_for(lambda: slack.calls("chat.postEphemeral"))
     assert hint.args["text"] == HINT
-    await bot.event(mention("<@UBOT> a lighthouse at dusk", LATER_STILL))
+    await slack_bot.event(mention("<@UBOT> a lighthouse at dusk", LATER_STILL))
     await slack.wait_for(lambda: slack.calls("files.completeUploadExternal"))
     assert gateway.image_requests[0].path == "/v1/images/generations"
     assert gateway.image_requests[0].fields["prompt"] == "a lighthouse at dusk"
 
 
 async def test_a_file_that_is_not_an_image_is_explained(
-    bot: SlackBot, slack: FakeSlack, gateway: FakeGateway
+    slack_bot: SlackBot, slack: FakeSlack, gateway: FakeGateway
 ) -> None:
     report = slack.add_file(b"%PDF-1.7 not an image", "report.pdf")
     message = slack.add_message("C1", "the report", files=[report])
-    await bot.interactive(shortcut("imagine_edit_image", message, slack))
+    await slack_bot.interactive(shortcut("imagine_edit_image", message, slack))
     [reply] = await slack.wait_for(lambda: slack.responses)
     assert reply["text"] == (
         "report.pdf is not an image. Pick a message with a PNG, JPEG or WebP image. "
@@ -225,12 +208,12 @@ async def test_a_file_that_is_too_large_is_explained(
 
 
 async def test_a_thread_the_app_may_not_read_is_explained(
-    bot: SlackBot, slack: FakeSlack, gateway: FakeGateway
+    slack_bot: SlackBot, slack: FakeSlack, gateway: FakeGateway
 ) -> None:
     slack.scopes = tuple(s for s in slack.scopes if s != "channels:history")
     parent = slack.add_message("C1", "the original", files=[slack.add_file(png(), "b.png")])
-    await bot.event(mention("<@UBOT> make it blue", LATER, parent["ts"]))
+    await slack_bot.event(mention("<@UBOT> make it blue", LATER, parent["ts"]))
     [told] = await slack.wait_for(lambda: slack.calls("chat.postEphemeral"))
     assert told.args["text"] == MISSING_HISTORY
     assert "channels:history" in MISSING_HISTORY and "not charged" in MISSING_HISTORY
-    assert gateway.image_requests == [] and await bot.entries() == []
+    assert gateway.image_requests == [] and await slack_bot.entries() == []

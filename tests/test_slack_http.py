@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import AsyncIterator
 from pathlib import Path
 
 import httpx
@@ -21,58 +20,42 @@ from tests.fakes.slack import SCOPES, FakeSlack
 from tests.fakes.slack_app import SlackBot, bot_settings, png, running_bot
 
 
-@pytest.fixture
-async def slack() -> AsyncIterator[FakeSlack]:
-    async with FakeSlack() as fake:
-        yield fake
-
-
-@pytest.fixture
-async def gateway() -> AsyncIterator[FakeGateway]:
-    async with FakeGateway() as fake:
-        yield fake
-
-
-@pytest.fixture
-async def bot(tmp_path: Path, slack: FakeSlack, gateway: FakeGateway) -> AsyncIterator[SlackBot]:
-    async with running_bot(tmp_path / "imagine.db", slack, gateway) as running:
-        yield running
-
-
 def logged(caplog: pytest.LogCaptureFixture, text: str) -> bool:
     """Whether a log record contains `text`."""
     return any(text in record.getMessage() for record in caplog.records)
 
 
 async def test_a_bad_signature_is_refused_before_anything_runs(
-    bot: SlackBot, slack: FakeSlack, gateway: FakeGateway
+    slack_bot: SlackBot, slack: FakeSlack, gateway: FakeGateway
 ) -> None:
     body = "command=%2Fimagine&text=a+red+balloon&team_id=T0FAKE&channel_id=C1&user_id=U1"
-    response = await bot.post(body, "application/x-www-form-urlencoded", secret="wrong-secret")
+    response = await slack_bot.post(
+        body, "application/x-www-form-urlencoded", secret="wrong-secret"
+    )
     assert response.status_code == 401
     assert slack.calls("users.info") == [] and slack.calls("chat.postMessage") == []
     assert gateway.image_requests == []
-    assert await bot.entries() == []
+    assert await slack_bot.entries() == []
 
 
-async def test_a_stale_timestamp_is_refused(bot: SlackBot, slack: FakeSlack) -> None:
+async def test_a_stale_timestamp_is_refused(slack_bot: SlackBot, slack: FakeSlack) -> None:
     body = "command=%2Fimagine&text=a+red+balloon&team_id=T0FAKE&channel_id=C1&user_id=U1"
     old = int(time.time()) - 6 * 60
-    response = await bot.post(body, "application/x-www-form-urlencoded", timestamp=old)
+    response = await slack_bot.post(body, "application/x-www-form-urlencoded", timestamp=old)
     assert response.status_code == 401
     assert slack.calls("chat.postMessage") == []
-    assert await bot.entries() == []
+    assert await slack_bot.entries() == []
 
 
-async def test_url_verification_echoes_the_challenge(bot: SlackBot) -> None:
+async def test_url_verification_echoes_the_challenge(slack_bot: SlackBot) -> None:
     body = '{"type": "url_verification", "challenge": "abc123", "token": "legacy"}'
-    response = await bot.post(body, "application/json")
+    response = await slack_bot.post(body, "application/json")
     assert response.status_code == 200
     assert response.json() == {"challenge": "abc123"}
 
 
 async def test_a_retried_event_is_charged_once(
-    bot: SlackBot, slack: FakeSlack, gateway: FakeGateway, caplog: pytest.LogCaptureFixture
+    slack_bot: SlackBot, slack: FakeSlack, gateway: FakeGateway, caplog: pytest.LogCaptureFixture
 ) -> None:
     caplog.set_level(logging.INFO, logger="adapters.slack")
     event = {
@@ -82,19 +65,19 @@ async def test_a_retried_event_is_charged_once(
         "ts": "1700000000.000100",
         "channel": "C1",
     }
-    first = await bot.event(event, event_id="Ev0RETRY")
-    retried = await bot.event(event, event_id="Ev0RETRY", retry=1)
+    first = await slack_bot.event(event, event_id="Ev0RETRY")
+    retried = await slack_bot.event(event, event_id="Ev0RETRY", retry=1)
     assert (first.status_code, retried.status_code) == (200, 200)
     await slack.wait_for(lambda: slack.calls("files.completeUploadExternal"))
     await slack.wait_for(lambda: logged(caplog, "ignored a repeat of slack:event:Ev0RETRY"))
-    again = await bot.event(event, event_id="Ev0RETRY", retry=2)
+    again = await slack_bot.event(event, event_id="Ev0RETRY", retry=2)
     assert again.status_code == 200
     await slack.wait_for(
         lambda: logged(caplog, "ignored a repeat of slack:event:Ev0RETRY (already in the ledger)")
     )
     assert len(gateway.image_requests) == 1
     assert len(slack.calls("files.completeUploadExternal")) == 1
-    [entry] = await bot.entries()
+    [entry] = await slack_bot.entries()
     assert entry.idempotency_key == "slack:event:Ev0RETRY"
     assert slack.calls("chat.postEphemeral") == []
 
@@ -160,9 +143,9 @@ def test_http_mode_needs_the_signing_secret(tmp_path: Path) -> None:
         SlackAdapter(settings, None, None)  # type: ignore[arg-type]
 
 
-async def test_the_adapter_runs_until_closed(bot: SlackBot) -> None:
-    assert bot.adapter.ready
-    assert [route.path for route in bot.adapter.routes()] == ["/slack/events"]  # type: ignore[attr-defined]
+async def test_the_adapter_runs_until_closed(slack_bot: SlackBot) -> None:
+    assert slack_bot.adapter.ready
+    assert [route.path for route in slack_bot.adapter.routes()] == ["/slack/events"]  # type: ignore[attr-defined]
 
 
 async def test_an_unreachable_slack_stops_run_with_a_config_error(

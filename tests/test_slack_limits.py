@@ -3,34 +3,25 @@
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator
-from pathlib import Path
 from typing import Any
 
 import pytest
 
 from adapters.slack.limits_modal import NOT_ALLOWED
 from bot.models import Scope
-from tests.fakes.gateway import FakeGateway
 from tests.fakes.slack import TEAM, FakeSlack
-from tests.fakes.slack_app import SlackBot, running_bot
+from tests.fakes.slack_app import SlackBot
 
 CHANNEL = Scope("slack", TEAM, "C1")
 WORKSPACE = Scope("slack", TEAM, "*")
 
 
 @pytest.fixture
-async def slack() -> AsyncIterator[FakeSlack]:
-    async with FakeSlack() as fake:
-        fake.users["UADMIN"] = {"is_admin": True}
-        fake.users["UOWNER"] = {"is_owner": True}
-        yield fake
-
-
-@pytest.fixture
-async def bot(tmp_path: Path, slack: FakeSlack) -> AsyncIterator[SlackBot]:
-    async with FakeGateway() as gateway, running_bot(tmp_path / "i.db", slack, gateway) as running:
-        yield running
+def slack(slack: FakeSlack) -> FakeSlack:
+    """The shared fake Slack, with a workspace admin and a workspace owner."""
+    slack.users["UADMIN"] = {"is_admin": True}
+    slack.users["UOWNER"] = {"is_owner": True}
+    return slack
 
 
 def submit(
@@ -61,9 +52,11 @@ async def open_modal(
     return (await slack.wait_for(lambda: slack.views[opened:]))[0]
 
 
-async def test_everyone_else_sees_the_limits_but_no_modal(bot: SlackBot, slack: FakeSlack) -> None:
-    await bot.handler.set_limits(CHANNEL, {"user_daily_images": "5"}, "UADMIN")
-    await bot.command("limits", user="U1")
+async def test_everyone_else_sees_the_limits_but_no_modal(
+    slack_bot: SlackBot, slack: FakeSlack
+) -> None:
+    await slack_bot.handler.set_limits(CHANNEL, {"user_daily_images": "5"}, "UADMIN")
+    await slack_bot.command("limits", user="U1")
     [reply] = await slack.wait_for(lambda: slack.responses)
     assert reply["text"].startswith("*Limits in this channel*\n```enabled = yes\n")
     assert "user_daily_images = 5  (set here)" in reply["text"]
@@ -72,27 +65,27 @@ async def test_everyone_else_sees_the_limits_but_no_modal(bot: SlackBot, slack: 
 
 
 async def test_an_admin_sets_channel_limits_and_managers_audited(
-    bot: SlackBot, slack: FakeSlack
+    slack_bot: SlackBot, slack: FakeSlack
 ) -> None:
-    view = await open_modal(bot, slack, "UADMIN")
+    view = await open_modal(slack_bot, slack, "UADMIN")
     assert view["callback_id"] == "imagine_limits_modal"
     ids = [b.get("block_id") for b in view["blocks"]]
     assert ids[-1] == "managers" and "limit_user_daily_images" in ids
     placeholder = view["blocks"][ids.index("limit_max_n")]["element"]["placeholder"]["text"]
     assert placeholder == "inherits: 4"
 
-    response = await bot.interactive(
+    response = await slack_bot.interactive(
         submit(view, "UADMIN", {"user_daily_images": "3", "max_quality": "low"}, ["U7"])
     )
     assert (response.status_code, response.text) == (200, "")
-    limits = await bot.store.get_limits(CHANNEL)
+    limits = await slack_bot.store.get_limits(CHANNEL)
     assert (limits.user_daily_images, limits.max_quality, limits.max_n) == (3, "low", None)
-    changes = await bot.store.limit_changes(CHANNEL)
+    changes = await slack_bot.store.limit_changes(CHANNEL)
     assert {(c.key, c.new_value, c.changed_by) for c in changes} == {
         ("user_daily_images", "3", "UADMIN"),
         ("max_quality", "low", "UADMIN"),
     }
-    assert await bot.store.channel_managers(CHANNEL) == ["U7"]
+    assert await slack_bot.store.channel_managers(CHANNEL) == ["U7"]
     [told] = await slack.wait_for(lambda: slack.calls("chat.postEphemeral"))
     assert told.args["user"] == "UADMIN"
     assert told.args["text"] == (
@@ -100,50 +93,54 @@ async def test_an_admin_sets_channel_limits_and_managers_audited(
         "Channel managers: <@U7>"
     )
 
-    again = await open_modal(bot, slack, "UOWNER")
+    again = await open_modal(slack_bot, slack, "UOWNER")
     fields = {b["block_id"]: b["element"] for b in again["blocks"] if "element" in b}
     assert fields["limit_user_daily_images"]["initial_value"] == "3"
     assert fields["managers"]["initial_users"] == ["U7"]
-    await bot.interactive(submit(again, "UOWNER", {"user_daily_images": ""}, []))
-    assert (await bot.store.get_limits(CHANNEL)).user_daily_images is None
-    assert await bot.store.channel_managers(CHANNEL) == []
+    await slack_bot.interactive(submit(again, "UOWNER", {"user_daily_images": ""}, []))
+    assert (await slack_bot.store.get_limits(CHANNEL)).user_daily_images is None
+    assert await slack_bot.store.channel_managers(CHANNEL) == []
 
 
 async def test_a_bad_value_keeps_the_modal_open_with_the_reason(
-    bot: SlackBot, slack: FakeSlack
+    slack_bot: SlackBot, slack: FakeSlack
 ) -> None:
-    view = await open_modal(bot, slack, "UADMIN")
-    response = await bot.interactive(submit(view, "UADMIN", {"max_n": "zero", "cooldown_s": "30"}))
+    view = await open_modal(slack_bot, slack, "UADMIN")
+    response = await slack_bot.interactive(
+        submit(view, "UADMIN", {"max_n": "zero", "cooldown_s": "30"})
+    )
     assert response.json() == {
         "response_action": "errors",
         "errors": {"limit_max_n": "max_n must be a whole number, not 'zero'."},
     }
-    assert await bot.store.limit_changes() == []
+    assert await slack_bot.store.limit_changes() == []
 
 
-async def test_a_channel_manager_sets_their_channel_only(bot: SlackBot, slack: FakeSlack) -> None:
-    await bot.store.add_channel_manager(CHANNEL, "U7", "UADMIN", bot.handler.clock())
-    view = await open_modal(bot, slack, "U7")
+async def test_a_channel_manager_sets_their_channel_only(
+    slack_bot: SlackBot, slack: FakeSlack
+) -> None:
+    await slack_bot.store.add_channel_manager(CHANNEL, "U7", "UADMIN", slack_bot.handler.clock())
+    view = await open_modal(slack_bot, slack, "U7")
     assert "managers" not in [b.get("block_id") for b in view["blocks"]]
-    await bot.interactive(submit(view, "U7", {"cooldown_s": "60"}))
-    assert (await bot.store.get_limits(CHANNEL)).cooldown_s == 60
-    assert [c.changed_by for c in await bot.store.limit_changes(CHANNEL)] == ["U7"]
+    await slack_bot.interactive(submit(view, "U7", {"cooldown_s": "60"}))
+    assert (await slack_bot.store.get_limits(CHANNEL)).cooldown_s == 60
+    assert [c.changed_by for c in await slack_bot.store.limit_changes(CHANNEL)] == ["U7"]
 
-    await bot.command("limits workspace", user="U7")
+    await slack_bot.command("limits workspace", user="U7")
     [reply] = await slack.wait_for(lambda: slack.responses)
     assert reply["text"].endswith(NOT_ALLOWED)
     assert len(slack.views) == 1
 
     forged = {**view, "private_metadata": json.dumps({"w": TEAM, "c": "*", "o": "C1"})}
-    refused = await bot.interactive(submit(forged, "U7", {"enabled": "false"}))
+    refused = await slack_bot.interactive(submit(forged, "U7", {"enabled": "false"}))
     assert refused.json() == {"response_action": "errors", "errors": {"limit_enabled": NOT_ALLOWED}}
-    assert (await bot.store.get_limits(WORKSPACE)).enabled is None
+    assert (await slack_bot.store.get_limits(WORKSPACE)).enabled is None
 
 
-async def test_an_admin_sets_workspace_limits(bot: SlackBot, slack: FakeSlack) -> None:
-    view = await open_modal(bot, slack, "UADMIN", "limits workspace")
+async def test_an_admin_sets_workspace_limits(slack_bot: SlackBot, slack: FakeSlack) -> None:
+    view = await open_modal(slack_bot, slack, "UADMIN", "limits workspace")
     assert json.loads(view["private_metadata"])["c"] == "*"
     assert "the whole workspace" in view["blocks"][0]["text"]["text"]
-    await bot.interactive(submit(view, "UADMIN", {"channel_daily_images": "20"}))
-    assert (await bot.store.get_limits(WORKSPACE)).channel_daily_images == 20
-    assert (await bot.handler.limits_for(CHANNEL)).channel_daily_images == 20
+    await slack_bot.interactive(submit(view, "UADMIN", {"channel_daily_images": "20"}))
+    assert (await slack_bot.store.get_limits(WORKSPACE)).channel_daily_images == 20
+    assert (await slack_bot.handler.limits_for(CHANNEL)).channel_daily_images == 20
