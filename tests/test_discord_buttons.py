@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import sqlite3
 from pathlib import Path
 
+from adapters.discord.replies import GENERIC_ERROR
 from bot.models import Scope
 from tests.discordfixtures import bot as bot
 from tests.discordfixtures import fake as fake
@@ -155,3 +157,17 @@ async def test_edit_says_at_once_when_nothing_is_left_today(bot: DiscordBot) -> 
         "You have reached today's limit here, so an edit would be refused. "
         "Limits reset in 12 h (00:00 UTC). Ask a server admin if you need more."
     )
+
+
+async def test_a_press_that_fails_inside_the_bot_is_answered_not_left_to_time_out(
+    tmp_path: Path, bot: DiscordBot
+) -> None:
+    result = await imagine(bot)
+    [entry] = await bot.entries()
+    with sqlite3.connect(tmp_path / "imagine.db") as db:
+        db.execute("ALTER TABLE usage RENAME TO usage_gone")  # the ledger can no longer be read
+    click = await bot.send(bot.fake.click(result, f"imagine:delete:{entry.id}"))
+    answer = (await bot.callback(click)).body
+    assert (answer["type"], answer["data"]["flags"]) == (4, 64)
+    assert answer["data"]["content"] == GENERIC_ERROR
+    assert int(result["id"]) in bot.fake.messages

@@ -3,11 +3,13 @@
 Each custom_id carries only a ledger id (and an image index or a source message): the
 prompt and options live in the store. A press uses its interaction id as the idempotency
 key; a second press of the same button by the same person while the first is still
-running (a double click arrives as two interactions) is acknowledged and dropped.
+running (a double click arrives as two interactions) is acknowledged and dropped. An
+error nothing else caught is logged and answered, as a failed command is.
 """
 
 from __future__ import annotations
 
+import logging
 import re
 from collections.abc import Awaitable, Callable
 from typing import Any, ClassVar, Self
@@ -17,7 +19,7 @@ import discord
 from adapters.discord import flows
 from adapters.discord.modals import open_edit_modal
 from adapters.discord.permissions import delete_refusal
-from adapters.discord.respond import refuse
+from adapters.discord.respond import refuse, report_failure
 from adapters.discord.services import Origin, services_of
 from adapters.discord.sources import MESSAGE_GONE, NO_IMAGES, image_attachments
 from bot.errors import UserFacingError
@@ -25,6 +27,7 @@ from bot.models import Result
 
 ENTRY = r"(?P<entry>[0-9A-Za-z_-]{1,40})"
 Button = discord.ui.Button[discord.ui.View]
+log = logging.getLogger(__name__)
 
 
 async def once(
@@ -40,6 +43,9 @@ async def once(
     pressing.add(key)
     try:
         await run()
+    except Exception:
+        log.exception("Discord button %s failed", action)
+        await report_failure(interaction)
     finally:
         pressing.discard(key)
 
@@ -138,6 +144,14 @@ class EntryButton(discord.ui.DynamicItem[Button], template=rf"imagine:(?:edit|de
         """Rebuild the button from its custom_id."""
         return cls(match["entry"])
 
+    async def callback(self, interaction: discord.Interaction[Any]) -> None:
+        """Run the press, once per double click."""
+        await once(interaction, f"{self.ACTION}:{self.entry_id}", lambda: self.press(interaction))
+
+    async def press(self, interaction: discord.Interaction[Any]) -> None:
+        """What the button does (each kind of button says)."""
+        raise NotImplementedError
+
 
 class EditButton(EntryButton, template=rf"imagine:edit:{ENTRY}"):
     """Open a modal asking how to change the result's images."""
@@ -145,7 +159,7 @@ class EditButton(EntryButton, template=rf"imagine:edit:{ENTRY}"):
     ACTION = "edit"
     LOOK = ("Edit", "✏️", discord.ButtonStyle.secondary)
 
-    async def callback(self, interaction: discord.Interaction[Any]) -> None:
+    async def press(self, interaction: discord.Interaction[Any]) -> None:
         """Open the edit modal, keeping the result's quality and format."""
         if interaction.message is None:
             return
@@ -170,7 +184,7 @@ class DeleteButton(EntryButton, template=rf"imagine:delete:{ENTRY}"):
     ACTION = "delete"
     LOOK = ("Delete", "🗑️", discord.ButtonStyle.danger)
 
-    async def callback(self, interaction: discord.Interaction[Any]) -> None:
+    async def press(self, interaction: discord.Interaction[Any]) -> None:
         """Delete the message, or say privately why not."""
         if interaction.message is None:
             return
@@ -215,7 +229,12 @@ class PickButton(
         return cls(int(match["message"]), int(match["index"]))
 
     async def callback(self, interaction: discord.Interaction[Any]) -> None:
-        """Vary the chosen image of that message."""
+        """Vary the chosen image of that message, once per double click."""
+        key = f"pick:{self.message_id}:{self.index}"
+        await once(interaction, key, lambda: self.vary(interaction))
+
+    async def vary(self, interaction: discord.Interaction[Any]) -> None:
+        """Fetch the message again (it may be gone) and vary the chosen image."""
         channel = interaction.channel
         if not isinstance(channel, discord.abc.Messageable):
             return
@@ -224,11 +243,7 @@ class PickButton(
         except discord.NotFound:
             await refuse(interaction, MESSAGE_GONE)
             return
-        await once(
-            interaction,
-            f"pick:{self.message_id}:{self.index}",
-            lambda: flows.vary_message(interaction, message, self.index, None),
-        )
+        await flows.vary_message(interaction, message, self.index, None)
 
 
 DYNAMIC_ITEMS = (VaryButton, RerollButton, EditButton, DeleteButton, PickButton)

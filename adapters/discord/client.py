@@ -13,8 +13,7 @@ from adapters.discord.admin import build_admin_commands
 from adapters.discord.buttons import DYNAMIC_ITEMS
 from adapters.discord.commands import build_commands
 from adapters.discord.permissions import invite_url
-from adapters.discord.replies import GENERIC_ERROR
-from adapters.discord.respond import refuse
+from adapters.discord.respond import report_failure
 from adapters.discord.services import Services, ServicesClient
 
 log = logging.getLogger(__name__)
@@ -94,10 +93,7 @@ class ImagineClient(ServicesClient):
     ) -> None:
         """A command failed outside the flows' own handling: log it, answer generically."""
         log.error("Discord command failed", exc_info=error)
-        try:
-            await refuse(interaction, GENERIC_ERROR)
-        except discord.HTTPException:
-            log.warning("could not report the error to Discord", exc_info=True)
+        await report_failure(interaction)
 
 
 class ShardedImagineClient(ImagineClient, discord.AutoShardedClient):

@@ -9,7 +9,7 @@ from typing import Any, Protocol
 
 import discord
 
-from adapters.discord.replies import clip, preview_file, progress_text
+from adapters.discord.replies import GENERIC_ERROR, clip, preview_file, progress_text
 from bot.models import Progress
 
 log = logging.getLogger(__name__)
@@ -197,3 +197,11 @@ async def refuse(interaction: discord.Interaction[Any], text: str) -> None:
         await interaction.followup.send(clip(text), ephemeral=True)
     else:
         await interaction.response.send_message(clip(text), ephemeral=True)
+
+
+async def report_failure(interaction: discord.Interaction[Any]) -> None:
+    """Tell the person privately that something failed inside the bot (already logged)."""
+    try:
+        await refuse(interaction, GENERIC_ERROR)
+    except discord.HTTPException:
+        log.warning("could not report the error to Discord", exc_info=True)
