@@ -101,13 +101,10 @@ async def test_a_limit_refusal_is_private_exact_and_charges_nothing(
     await bot.final(await bot.slash("imagine", [opt("prompt", "first")]))
 
     ix = await bot.slash("imagine", [opt("prompt", "second")])
-    refusal = await bot.followup(ix)
-    assert refusal.body["flags"] == 64
-    assert refusal.body["content"] == (
+    assert await bot.private_error(ix) == (
         "Limit reached: your daily images (user_daily_images) — 1 of 1 used. Resets in 12 h "
         "(00:00 UTC). You were not charged. Ask an admin if you need more."
     )
-    assert bot.fake.find("DELETE", rf"/webhooks/{APP_ID}/{ix['token']}/messages/@original")
     assert [e.prompt for e in await bot.entries()] == ["first"]
     assert len(gateway.image_requests) == 1
     assert (await bot.handler.usage(OWNER)).images_today == 1
@@ -118,8 +115,7 @@ async def test_a_moderation_block_is_shown_exactly_and_not_charged(
 ) -> None:
     gateway.fail("moderation_blocked")
     ix = await bot.slash("imagine", [opt("prompt", "something the safety system blocks")])
-    refusal = await bot.followup(ix)
-    assert (refusal.body["content"], refusal.body["flags"]) == (ContentBlocked().message, 64)
+    assert await bot.private_error(ix) == ContentBlocked().message
     [entry] = await bot.entries()
     assert (entry.status, entry.error_kind) == ("failed", "moderation")
     usage = await bot.handler.usage(OWNER)
@@ -180,9 +176,9 @@ async def test_start_syncs_commands_and_logs_the_invite(
 async def test_a_gateway_error_never_leaks_the_key(bot: DiscordBot, gateway: FakeGateway) -> None:
     gateway.fail("unauthorized")  # the fake echoes the key it was sent, as some providers do
     ix = await bot.slash("imagine", [opt("prompt", "a cat")])
-    refusal = await bot.followup(ix)
-    assert refusal.body["content"].startswith("The bot is misconfigured:")
-    assert refusal.body["content"].endswith("You were not charged. Tell the bot's admin.")
+    text = await bot.private_error(ix)
+    assert text.startswith("The bot is misconfigured:")
+    assert text.endswith("You were not charged. Tell the bot's admin.")
     assert not any("gateway-key" in str(call.body) for call in bot.fake.calls)
 
 

@@ -103,6 +103,14 @@ class DiscordBot:
             )
         )
 
+    async def private_error(self, ix: Json) -> str:
+        """The text of a failed request's private follow-up; its public 'thinking' is gone."""
+        answer = await self.followup(ix)
+        assert answer.body["flags"] == 64
+        original = f"/webhooks/{ix['application_id']}/{ix['token']}/messages/@original"
+        assert self.fake.find("DELETE", original)
+        return str(answer.body["content"])
+
     def message_of(self, ix: Json) -> Json:
         """The stored response message of an interaction."""
         return self.fake.messages[self.fake.originals[ix["token"]]]
