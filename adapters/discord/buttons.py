@@ -50,19 +50,19 @@ async def once(
         pressing.discard(key)
 
 
+def image_button(label: str, custom_id: str, index: int, emoji: str | None = None) -> Button:
+    """A button for one image of several, five to a row (Re-roll, Edit, Delete go in row 2)."""
+    row = index // 5
+    return discord.ui.Button(
+        label=label, emoji=emoji, style=discord.ButtonStyle.primary, custom_id=custom_id, row=row
+    )
+
+
 class VaryButton(discord.ui.DynamicItem[Button], template=rf"imagine:vary:{ENTRY}:(?P<index>\d+)"):
     """Vary one image of a result."""
 
     def __init__(self, entry_id: str, index: int, label: str = "Vary") -> None:
-        super().__init__(
-            discord.ui.Button(
-                label=label,
-                emoji="🎲",
-                style=discord.ButtonStyle.primary,
-                custom_id=f"imagine:vary:{entry_id}:{index}",
-                row=index // 5,
-            )
-        )
+        super().__init__(image_button(label, f"imagine:vary:{entry_id}:{index}", index, "🎲"))
         self.entry_id = entry_id
         self.index = index
 
@@ -145,10 +145,14 @@ class EntryButton(discord.ui.DynamicItem[Button], template=rf"imagine:(?:edit|de
         return cls(match["entry"])
 
     async def callback(self, interaction: discord.Interaction[Any]) -> None:
-        """Run the press, once per double click."""
-        await once(interaction, f"{self.ACTION}:{self.entry_id}", lambda: self.press(interaction))
+        """Run the press on the result's message, once per double click."""
+        message = interaction.message
+        if message is None:
+            return
+        key = f"{self.ACTION}:{self.entry_id}"
+        await once(interaction, key, lambda: self.press(interaction, message))
 
-    async def press(self, interaction: discord.Interaction[Any]) -> None:
+    async def press(self, interaction: discord.Interaction[Any], message: discord.Message) -> None:
         """What the button does (each kind of button says)."""
         raise NotImplementedError
 
@@ -159,12 +163,9 @@ class EditButton(EntryButton, template=rf"imagine:edit:{ENTRY}"):
     ACTION = "edit"
     LOOK = ("Edit", "✏️", discord.ButtonStyle.secondary)
 
-    async def press(self, interaction: discord.Interaction[Any]) -> None:
+    async def press(self, interaction: discord.Interaction[Any], message: discord.Message) -> None:
         """Open the edit modal, keeping the result's quality and format."""
-        if interaction.message is None:
-            return
-        base = await self.kept_options(interaction)
-        await open_edit_modal(interaction, interaction.message, base)
+        await open_edit_modal(interaction, message, await self.kept_options(interaction))
 
     async def kept_options(
         self, interaction: discord.Interaction[Any]
@@ -184,10 +185,8 @@ class DeleteButton(EntryButton, template=rf"imagine:delete:{ENTRY}"):
     ACTION = "delete"
     LOOK = ("Delete", "🗑️", discord.ButtonStyle.danger)
 
-    async def press(self, interaction: discord.Interaction[Any]) -> None:
+    async def press(self, interaction: discord.Interaction[Any], message: discord.Message) -> None:
         """Delete the message, or say privately why not."""
-        if interaction.message is None:
-            return
         try:
             entry = await services_of(interaction).handler.entry(self.entry_id)
         except UserFacingError as exc:
@@ -199,7 +198,7 @@ class DeleteButton(EntryButton, template=rf"imagine:delete:{ENTRY}"):
             return
         await interaction.response.defer()
         try:
-            await interaction.message.delete()
+            await message.delete()
         except discord.NotFound:
             return
 
@@ -211,12 +210,7 @@ class PickButton(
 
     def __init__(self, message_id: int, index: int) -> None:
         super().__init__(
-            discord.ui.Button(
-                label=f"Image {index + 1}",
-                style=discord.ButtonStyle.primary,
-                custom_id=f"imagine:pick:{message_id}:{index}",
-                row=index // 5,
-            )
+            image_button(f"Image {index + 1}", f"imagine:pick:{message_id}:{index}", index)
         )
         self.message_id = message_id
         self.index = index
