@@ -167,6 +167,15 @@ async def test_cooldown_ignores_failed_requests(store: Store) -> None:
     await store.reserve(reservation(), limits, NOW + timedelta(seconds=1))
 
 
+async def test_cooldown_ignores_an_expired_reservation_before_it_is_settled(store: Store) -> None:
+    limits = Limits(cooldown_s=60)
+    await store.reserve(reservation(timeout=0.5), limits, NOW)
+    soon = NOW + timedelta(seconds=0.6)
+    await store.reserve(reservation(now=soon), limits, soon)
+    with pytest.raises(Cooldown):
+        await store.reserve(reservation(now=soon), limits, soon)
+
+
 async def test_cooldown_crosses_midnight(store: Store) -> None:
     limits = Limits(cooldown_s=60)
     before = MIDNIGHT - timedelta(seconds=10)

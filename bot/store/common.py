@@ -8,14 +8,25 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any, get_type_hints
 
 from bot.errors import BadRequest, Cooldown, Disabled, LimitReached
-from bot.models import LIMIT_KEYS, QUALITIES, SIZES, LedgerEntry, Limits, Reservation
+from bot.models import (
+    LIMIT_KEYS,
+    QUALITIES,
+    SIZES,
+    LedgerEntry,
+    LimitChange,
+    Limits,
+    Reservation,
+    Scope,
+)
 
 COST_EPSILON = 1e-9
+ABANDON_EVERY = timedelta(seconds=1)
+MANAGER_KEY = "channel_manager"
 _LIMIT_TYPES: dict[str, object] = {
     name: next(arg for arg in hint.__args__ if arg is not type(None))
     for name, hint in get_type_hints(Limits).items()
@@ -51,6 +62,12 @@ class Totals:
     channel_images: int = 0
     channel_cost_usd: float = 0.0
     last_request_at: datetime | None = None
+
+
+def abandon_due(last: datetime | None, now: datetime) -> bool:
+    """Whether a store that last settled expired reservations at `last` should again at `now`
+    (at most once per second of `now`; a clock that went back makes it due)."""
+    return last is None or not timedelta(0) <= now - last < ABANDON_EVERY
 
 
 def is_exempt(reservation: Reservation, limits: Limits) -> bool:
@@ -166,6 +183,38 @@ def _expected(key: str) -> str:
     return "use a whole number, 0 or more" if kind is int else "use a number, 0 or more"
 
 
+def changed_limits(
+    old: Limits, changes: Mapping[str, Any], scope: Scope, changed_by: str, now: datetime
+) -> tuple[Limits, list[LimitChange]]:
+    """The limits after checked `changes`, and an audit entry for each key whose value moved."""
+    new = replace(old, **changes)
+    audit = [
+        LimitChange(
+            scope,
+            key,
+            limit_text(getattr(old, key)),
+            limit_text(getattr(new, key)),
+            changed_by,
+            utc(now),
+        )
+        for key in changes
+        if getattr(old, key) != getattr(new, key)
+    ]
+    return new, audit
+
+
+def manager_change(
+    scope: Scope, user_id: str, added: bool, by: str | None, now: datetime | None
+) -> LimitChange | None:
+    """The audit entry of adding or removing a channel manager; None when nobody is named."""
+    if by is None:
+        return None
+    if now is None:
+        raise ValueError("a channel manager change names who made it and when")
+    old, new = (None, user_id) if added else (user_id, None)
+    return LimitChange(scope, MANAGER_KEY, old, new, by, utc(now))
+
+
 def limit_text(value: object) -> str | None:
     """A limit value as the text the audit trail (and `limits set`) uses."""
     if value is None:
@@ -177,17 +226,8 @@ def limit_text(value: object) -> str | None:
     return str(value)
 
 
-def limit_column(value: object) -> object:
-    """A limit value as a portable column value: booleans as 0/1, sizes as comma text."""
-    if isinstance(value, bool):
-        return int(value)
-    if isinstance(value, tuple):
-        return ",".join(value)
-    return value
-
-
 def limits_from_columns(values: Mapping[str, object]) -> Limits:
-    """Limits from column values written by `limit_column` (missing keys are None)."""
+    """Limits from column values: booleans or 0/1, sizes as comma text (missing keys: None)."""
     decoded: dict[str, Any] = {key: _decoded(key, values.get(key)) for key in LIMIT_KEYS}
     return Limits(**decoded)
 

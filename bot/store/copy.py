@@ -25,14 +25,9 @@ from bot.models import LIMIT_KEYS
 from bot.store.common import limits_from_columns
 from bot.store.migrate import migrate_sqlite
 from bot.store.open import POSTGRES_EXTRA, is_postgres_url, open_store
-from bot.store.postgres_sql import (
-    ENTRY_COLUMNS,
-    LOCK,
-    MIGRATION_LOCK,
-    limit_values,
-    safe_url,
-)
-from bot.store.sqlite_db import connect_sqlite, from_text
+from bot.store.postgres_sql import LOCK, MIGRATION_LOCK, safe_url
+from bot.store.sql import ENTRY_COLUMNS, limit_values
+from bot.store.sqlite_db import connect_sqlite, from_column
 
 if TYPE_CHECKING:
     import asyncpg
@@ -62,7 +57,7 @@ class Table:
         """A SQLite row as PostgreSQL values: datetimes, floats and booleans."""
         values = dict(zip(self.columns, row, strict=True))
         for name in self.timestamps:
-            values[name] = from_text(values[name]) if values[name] is not None else None
+            values[name] = from_column(values[name])
         if self.name == "limits":
             values |= limit_values(limits_from_columns(values))
         if "est_cost_usd" in values:

@@ -11,10 +11,10 @@ READ COMMITTED the read after the locks sees every earlier holder's committed ro
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Iterable, Mapping, Sequence
+from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
-from dataclasses import astuple, replace
-from datetime import datetime, timedelta
+from dataclasses import astuple
+from datetime import datetime
 from functools import partial
 from typing import Any
 from urllib.parse import urlsplit
@@ -23,7 +23,6 @@ import asyncpg
 
 from bot.errors import ConfigError, Duplicate
 from bot.models import (
-    LIMIT_KEYS,
     Actor,
     LedgerEntry,
     LimitChange,
@@ -34,29 +33,32 @@ from bot.models import (
     TokenUsage,
     UserUsage,
 )
-from bot.store import postgres_reports as reports
+from bot.store import reports
 from bot.store.common import (
-    Totals,
-    check_quota,
+    abandon_due,
+    changed_limits,
     checked_limit_changes,
     is_exempt,
-    limit_text,
-    limits_from_columns,
     reserved_entry,
     utc,
 )
 from bot.store.migrate import migrate_postgres
 from bot.store.postgres_sql import (
     ABANDON,
-    ADD_MANAGER,
-    ENTRY_COLUMNS,
-    EXPORT_PAGE,
-    FAIL,
     INSERT_ENTRY,
+    LOCK,
+    advisory_key,
+    bind,
+    pool_url,
+    reserve_check,
+    safe_url,
+)
+from bot.store.sql import (
+    ADD_MANAGER,
+    FAIL,
     INSERT_LIMIT_CHANGE,
     IS_MANAGER,
     LIMIT_CHANGES,
-    LOCK,
     MANAGERS,
     PURGE_PROMPTS,
     REMOVE_MANAGER,
@@ -65,19 +67,19 @@ from bot.store.postgres_sql import (
     SELECT_LIMITS,
     SUCCEED,
     UPSERT_LIMITS,
-    advisory_key,
-    bind,
+    change_from_row,
+    change_params,
+    entry_from_row,
     limit_values,
-    pool_url,
-    reserve_check,
+    limits_from_rows,
+    raise_refusal,
     reserve_params,
-    safe_url,
+    scope_params,
+    succeed_params,
 )
 
 CONNECT_TIMEOUT_S = 10.0
 CONNECT_ATTEMPTS = 5
-EXPORT_PAGE_SIZE = 500
-_ABANDON_EVERY = timedelta(seconds=1)
 _TRY_LATER = (asyncpg.TooManyConnectionsError, asyncpg.CannotConnectNowError)
 _CONNECT_ERRORS = (OSError, TimeoutError, ValueError, asyncpg.PostgresError, asyncpg.InterfaceError)
 
@@ -148,18 +150,16 @@ class PostgresStore:
             for key in scope_locks(reservation.actor):
                 await conn.execute(LOCK, key)
             [row] = await self._fetch(reserve_check(limits, exempt), params, conn)
-            _raise_refusal(reservation, limits, exempt, row, now)
+            raise_refusal(reservation, limits, exempt, row, now)
             if not await self._fetch(INSERT_ENTRY, params, conn):
                 raise Duplicate()
         return entry
 
     async def _abandon_expired(self, now: datetime) -> None:
         """Settle expired reservations, at most once per second of `now` per store."""
-        last = self._abandoned_at
-        if last is not None and timedelta(0) <= now - last < _ABANDON_EVERY:
-            return
-        self._abandoned_at = now
-        await self._execute(ABANDON, {"now": now})
+        if abandon_due(self._abandoned_at, now):
+            self._abandoned_at = now
+            await self._execute(ABANDON, {"now": now})
 
     async def settle_succeeded(
         self,
@@ -170,15 +170,7 @@ class PostgresStore:
         now: datetime,
     ) -> None:
         """Mark a reserved (or already abandoned) row succeeded with what it delivered and cost."""
-        tokens = usage or TokenUsage()
-        params = {
-            "id": entry_id,
-            "images": images_delivered,
-            "input_tokens": tokens.input_tokens,
-            "output_tokens": tokens.output_tokens,
-            "cost": float(cost_usd),
-            "now": utc(now),
-        }
+        params = succeed_params(entry_id, images_delivered, usage, cost_usd, now)
         await self._execute(SUCCEED, params)
 
     async def settle_failed(self, entry_id: str, error_kind: str, now: datetime) -> None:
@@ -192,48 +184,32 @@ class PostgresStore:
     async def get_entry(self, entry_id: str) -> LedgerEntry | None:
         """One ledger row by id."""
         rows = await self._fetch(f"{SELECT_ENTRY} WHERE id = :id", {"id": entry_id})
-        return _entry(rows[0]) if rows else None
+        return entry_from_row(rows[0]) if rows else None
 
     async def get_limits(self, scope: Scope) -> Limits:
         """The limits set for exactly this scope (unset keys are None)."""
-        return _limits(await self._fetch(SELECT_LIMITS, _scope_params(scope)))
+        return limits_from_rows(await self._fetch(SELECT_LIMITS, scope_params(scope)))
 
     async def set_limits(
         self, scope: Scope, changes: Mapping[str, object], changed_by: str, now: datetime
     ) -> Limits:
         """Set (or clear, with None) limit keys for a scope and audit each change."""
-        checked: dict[str, Any] = checked_limit_changes(changes)
-        where = _scope_params(scope)
+        checked = checked_limit_changes(changes)
+        where = scope_params(scope)
         async with self._pool.acquire() as conn, conn.transaction():
             await conn.execute(LOCK, advisory_key("limits", *astuple(scope)))
-            old = _limits(await self._fetch(SELECT_LIMITS, where, conn))
-            new = replace(old, **checked)
-            changed = [key for key in checked if getattr(old, key) != getattr(new, key)]
-            if changed:
+            old = limits_from_rows(await self._fetch(SELECT_LIMITS, where, conn))
+            new, audit = changed_limits(old, checked, scope, changed_by, now)
+            if audit:
                 await self._execute(UPSERT_LIMITS, where | limit_values(new), conn)
-                moved = [(key, getattr(old, key), getattr(new, key)) for key in changed]
-                audit = [
-                    (
-                        *astuple(scope),
-                        key,
-                        limit_text(was),
-                        limit_text(now_is),
-                        changed_by,
-                        utc(now),
-                    )
-                    for key, was, now_is in moved
-                ]
-                await conn.executemany(INSERT_LIMIT_CHANGE, audit)
+                await _audit(conn, audit)
         return new
 
     async def limit_changes(self, scope: Scope | None = None) -> list[LimitChange]:
         """The audit trail, oldest first; for one scope or all."""
-        where, params = ("TRUE", {}) if scope is None else (SCOPE_EXACT, _scope_params(scope))
+        where, params = ("TRUE", {}) if scope is None else (SCOPE_EXACT, scope_params(scope))
         rows = await self._fetch(LIMIT_CHANGES.format(where=where), params)
-        return [
-            LimitChange(Scope(p, w, c), key, old, new, by, at)
-            for p, w, c, key, old, new, by, at in rows
-        ]
+        return [change_from_row(row) for row in rows]
 
     async def user_usage(
         self, scope: Scope, user_id: str, limits: Limits, now: datetime
@@ -249,22 +225,9 @@ class PostgresStore:
             fetch = partial(self._fetch, conn=conn)
             return await reports.scope_usage(fetch, scope, utc(now), top)
 
-    async def export(self, since: datetime, until: datetime) -> AsyncIterator[LedgerEntry]:
+    def export(self, since: datetime, until: datetime) -> AsyncIterator[LedgerEntry]:
         """Ledger rows created in [since, until), oldest first, read a page at a time."""
-        params: dict[str, object] = {
-            "after_at": utc(since),
-            "after_id": "",
-            "until": utc(until),
-            "size": EXPORT_PAGE_SIZE,
-        }
-        while True:
-            rows = await self._fetch(EXPORT_PAGE, params)
-            for row in rows:
-                yield _entry(row)
-            if len(rows) < EXPORT_PAGE_SIZE:
-                return
-            params["after_at"] = rows[-1]["created_at"]
-            params["after_id"] = rows[-1]["id"]
+        return reports.export(self._fetch, since, until)
 
     async def purge_prompts(self, before: datetime) -> int:
         """Forget prompts of rows created before a moment; returns how many."""
@@ -274,20 +237,20 @@ class PostgresStore:
         self, scope: Scope, user_id: str, added_by: str, now: datetime
     ) -> bool:
         """Allow a user to manage a channel's limits; False if they already could."""
-        params = _scope_params(scope) | {"user_id": user_id, "added_by": added_by, "now": utc(now)}
+        params = scope_params(scope) | {"user_id": user_id, "added_by": added_by, "now": utc(now)}
         return await self._execute(ADD_MANAGER, params) > 0
 
     async def remove_channel_manager(self, scope: Scope, user_id: str) -> bool:
         """Take a user off a channel's managers; False if they were not on it."""
-        return await self._execute(REMOVE_MANAGER, _scope_params(scope) | {"user_id": user_id}) > 0
+        return await self._execute(REMOVE_MANAGER, scope_params(scope) | {"user_id": user_id}) > 0
 
     async def is_channel_manager(self, scope: Scope, user_id: str) -> bool:
         """Whether a user manages this channel, or every channel of its workspace ('*')."""
-        return bool(await self._fetch(IS_MANAGER, _scope_params(scope) | {"user_id": user_id}))
+        return bool(await self._fetch(IS_MANAGER, scope_params(scope) | {"user_id": user_id}))
 
     async def channel_managers(self, scope: Scope) -> list[str]:
         """The users listed as managers of exactly this scope, in the order they were added."""
-        return [str(row[0]) for row in await self._fetch(MANAGERS, _scope_params(scope))]
+        return [str(row[0]) for row in await self._fetch(MANAGERS, scope_params(scope))]
 
     async def ping(self) -> None:
         """Raise if the database cannot be reached."""
@@ -321,31 +284,10 @@ def scope_locks(actor: Actor) -> list[int]:
     return sorted({user, channel})
 
 
-def _raise_refusal(
-    reservation: Reservation, limits: Limits, exempt: bool, row: Sequence[Any], now: datetime
-) -> None:
-    duplicate, user_images, user_cost, channel_images, channel_cost, last = row
-    if duplicate:
-        raise Duplicate()
-    if not exempt:
-        totals = Totals(user_images, user_cost, channel_images, channel_cost, last)
-        check_quota(reservation, limits, totals, now)
-
-
-def _scope_params(scope: Scope) -> dict[str, object]:
-    return {
-        "platform": scope.platform,
-        "workspace_id": scope.workspace_id,
-        "channel_id": scope.channel_id,
-    }
-
-
-def _limits(rows: list[Any]) -> Limits:
-    return limits_from_columns(dict(zip(LIMIT_KEYS, rows[0], strict=True)) if rows else {})
-
-
-def _entry(row: Iterable[Any]) -> LedgerEntry:
-    return LedgerEntry(**dict(zip(ENTRY_COLUMNS, row, strict=True)))
+async def _audit(conn: asyncpg.Connection, changes: list[LimitChange]) -> None:
+    """Write audit entries within the connection's transaction."""
+    text, _ = bind(INSERT_LIMIT_CHANGE, change_params(changes[0]))
+    await conn.executemany(text, [bind(INSERT_LIMIT_CHANGE, change_params(c))[1] for c in changes])
 
 
 def _without_password(text: str, url: str) -> str:

@@ -6,7 +6,7 @@ import asyncio
 import logging
 import random
 import sqlite3
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from datetime import UTC, datetime
 from functools import partial
 from typing import TypeVar
@@ -72,3 +72,16 @@ def to_text(moment: datetime) -> str:
 def from_text(text: str) -> datetime:
     """A timezone-aware UTC datetime from text written by `to_text`."""
     return datetime.fromisoformat(text).astimezone(UTC)
+
+
+def from_column(value: str | None) -> datetime | None:
+    """A moment read back from a column written by `to_text` (NULL stays None)."""
+    return from_text(value) if value else None
+
+
+def sqlite_params(params: Mapping[str, object]) -> dict[str, object]:
+    """Query parameters as SQLite stores them: moments become `to_text` text."""
+    return {
+        name: to_text(value) if isinstance(value, datetime) else value
+        for name, value in params.items()
+    }

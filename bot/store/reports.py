@@ -1,17 +1,32 @@
-"""Usage reports read from the SQLite ledger rows (not the day counters), for people."""
+"""What both stores read the same way through a fetch function: usage reports from the
+ledger rows (not the day counters), for people, and the export.
+
+Each store runs a report inside one read transaction, so its queries see one moment.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from bot.models import Limits, Scope, ScopeUsage, UserTotal, UserUsage
-from bot.store.common import day_window
-from bot.store.sqlite_sql import PERIOD_TOTALS, TOP_USERS, period_params, scope_filter
+from bot.models import LedgerEntry, Limits, Scope, ScopeUsage, UserTotal, UserUsage
+from bot.store.common import day_window, utc
+from bot.store.sql import (
+    ENTRY_COLUMNS,
+    EXPORT_PAGE,
+    PERIOD_TOTALS,
+    TOP_USERS,
+    Decode,
+    Fetch,
+    entry_from_row,
+    period_params,
+    scope_filter,
+)
 
-Fetch = Callable[[str, dict[str, object]], Awaitable[list[Any]]]
+EXPORT_PAGE_SIZE = 500
+_CREATED_AT, _ID = ENTRY_COLUMNS.index("created_at"), ENTRY_COLUMNS.index("id")
 
 
 @dataclass(frozen=True)
@@ -23,6 +38,15 @@ class Period:
     images_month: int
     cost_month_usd: float
     failed_today: int
+
+    def charged(self) -> dict[str, Any]:
+        """The four charge figures, as the keyword arguments UserUsage and ScopeUsage take."""
+        return {
+            "images_today": self.images_today,
+            "cost_today_usd": self.cost_today_usd,
+            "images_month": self.images_month,
+            "cost_month_usd": self.cost_month_usd,
+        }
 
 
 async def period(fetch: Fetch, scope: Scope, user_id: str | None, now: datetime) -> Period:
@@ -41,10 +65,7 @@ async def user_usage(
     channel = await period(fetch, scope, None, now)
     return UserUsage(
         user_id=user_id,
-        images_today=mine.images_today,
-        cost_today_usd=mine.cost_today_usd,
-        images_month=mine.images_month,
-        cost_month_usd=mine.cost_month_usd,
+        **mine.charged(),
         channel_images_today=channel.images_today,
         channel_cost_today_usd=channel.cost_today_usd,
         limits=limits,
@@ -59,11 +80,28 @@ async def scope_usage(fetch: Fetch, scope: Scope, now: datetime, top: int) -> Sc
     rows = await fetch(TOP_USERS.format(where=where), params | period_params(now) | {"top": top})
     return ScopeUsage(
         scope=scope,
-        images_today=totals.images_today,
-        cost_today_usd=totals.cost_today_usd,
-        images_month=totals.images_month,
-        cost_month_usd=totals.cost_month_usd,
+        **totals.charged(),
         requests_failed_today=totals.failed_today,
         top_users=tuple(UserTotal(user, images, round(cost, 6)) for user, images, cost in rows),
         resets_at=day_window(now)[1],
     )
+
+
+async def export(
+    fetch: Fetch, since: datetime, until: datetime, timestamp: Decode | None = None
+) -> AsyncIterator[LedgerEntry]:
+    """Ledger rows created in [since, until), oldest first, read a page at a time."""
+    params: dict[str, object] = {
+        "after_at": utc(since),
+        "after_id": "",
+        "until": utc(until),
+        "size": EXPORT_PAGE_SIZE,
+    }
+    while True:
+        rows = await fetch(EXPORT_PAGE, params)
+        for row in rows:
+            yield entry_from_row(row, timestamp)
+        if len(rows) < EXPORT_PAGE_SIZE:
+            return
+        params["after_at"] = rows[-1][_CREATED_AT]
+        params["after_id"] = rows[-1][_ID]

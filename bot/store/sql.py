@@ -1,0 +1,238 @@
+"""The SQL both stores run word for word, with `:name` parameters, and how its rows read back.
+
+SQLite takes `:name` parameters as they are; the PostgreSQL store numbers them (`bind` in
+postgres_sql.py). Moments go in as datetimes: the SQLite store writes them as text
+(sqlite_db.py) and hands the readers below `from_column` to read them back.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from dataclasses import fields
+from datetime import datetime, timedelta
+from typing import Any
+
+from bot.errors import Duplicate
+from bot.models import (
+    LIMIT_KEYS,
+    LedgerEntry,
+    LimitChange,
+    Limits,
+    Reservation,
+    Scope,
+    TokenUsage,
+)
+from bot.store.common import (
+    Totals,
+    check_quota,
+    day_window,
+    limits_from_columns,
+    month_window,
+    utc,
+)
+
+Fetch = Callable[[str, Mapping[str, object]], Awaitable[list[Any]]]
+Decode = Callable[[Any], Any]  # reads back a moment stored as something else (text)
+
+ENTRY_COLUMNS = tuple(f.name for f in fields(LedgerEntry))
+TIMESTAMPS = ("created_at", "settled_at", "deadline")
+SELECT_ENTRY = f"SELECT {', '.join(ENTRY_COLUMNS)} FROM usage"
+ENTRY_VALUES = ", ".join(f":{name}" for name in ENTRY_COLUMNS)
+SCOPE_EXACT = "platform = :platform AND workspace_id = :workspace_id AND channel_id = :channel_id"
+
+# Reserved rows count until their deadline; succeeded rows count what was delivered.
+COUNTED = "(status = 'succeeded' OR (status = 'reserved' AND deadline >= :now))"
+IMAGES = (
+    "CASE WHEN status = 'succeeded' THEN images_delivered "
+    "WHEN status = 'reserved' AND deadline >= :now THEN n ELSE 0 END"
+)
+COST = f"CASE WHEN {COUNTED} THEN est_cost_usd ELSE 0.0 END"
+TODAY = "created_at >= :day_start AND created_at < :day_end"
+THIS_MONTH = "created_at >= :month_start AND created_at < :month_end"
+
+SUCCEED = (
+    "UPDATE usage SET status = 'succeeded', images_delivered = :images, "
+    "input_tokens = :input_tokens, output_tokens = :output_tokens, est_cost_usd = :cost, "
+    "settled_at = :now WHERE id = :id AND status IN ('reserved', 'abandoned')"
+)
+FAIL = (
+    "UPDATE usage SET status = 'failed', images_delivered = 0, est_cost_usd = 0, "
+    "error_kind = :error_kind, settled_at = :now WHERE id = :id AND status = 'reserved'"
+)
+PURGE_PROMPTS = "UPDATE usage SET prompt = NULL WHERE created_at < :before AND prompt IS NOT NULL"
+
+PERIOD_TOTALS = (
+    f"SELECT COALESCE(SUM(CASE WHEN {TODAY} THEN {IMAGES} ELSE 0 END), 0), "
+    f"COALESCE(SUM(CASE WHEN {TODAY} THEN {COST} ELSE 0.0 END), 0.0), "
+    f"COALESCE(SUM({IMAGES}), 0), COALESCE(SUM({COST}), 0.0), "
+    f"COUNT(CASE WHEN status = 'failed' AND {TODAY} THEN 1 END) "
+    f"FROM usage WHERE {{where}} AND {THIS_MONTH}"
+)
+TOP_USERS = (
+    f"SELECT user_id, COALESCE(SUM({IMAGES}), 0) AS images, COALESCE(SUM({COST}), 0.0) AS cost "
+    f"FROM usage WHERE {{where}} AND {THIS_MONTH} AND status IN ('reserved', 'succeeded') "
+    f"GROUP BY user_id HAVING SUM({IMAGES}) > 0 OR SUM({COST}) > 0 "
+    "ORDER BY images DESC, cost DESC, user_id LIMIT :top"
+)
+EXPORT_PAGE = (
+    f"{SELECT_ENTRY} WHERE (created_at, id) > (:after_at, :after_id) AND created_at < :until "
+    "ORDER BY created_at, id LIMIT :size"
+)
+
+SELECT_LIMITS = f"SELECT {', '.join(LIMIT_KEYS)} FROM limits WHERE {SCOPE_EXACT}"
+UPSERT_LIMITS = (
+    f"INSERT INTO limits (platform, workspace_id, channel_id, {', '.join(LIMIT_KEYS)}) "
+    f"VALUES (:platform, :workspace_id, :channel_id, {', '.join(f':{k}' for k in LIMIT_KEYS)}) "
+    "ON CONFLICT (platform, workspace_id, channel_id) DO UPDATE SET "
+    + ", ".join(f"{key} = excluded.{key}" for key in LIMIT_KEYS)
+)
+INSERT_LIMIT_CHANGE = (
+    "INSERT INTO limit_changes (platform, workspace_id, channel_id, key, old_value, "
+    "new_value, changed_by, changed_at) VALUES (:platform, :workspace_id, :channel_id, "
+    ":key, :old_value, :new_value, :changed_by, :changed_at)"
+)
+LIMIT_CHANGES = (
+    "SELECT platform, workspace_id, channel_id, key, old_value, new_value, changed_by, "
+    "changed_at FROM limit_changes WHERE {where} ORDER BY id"
+)
+
+ADD_MANAGER = (
+    "INSERT INTO channel_managers (platform, workspace_id, channel_id, user_id, added_by, "
+    "added_at) VALUES (:platform, :workspace_id, :channel_id, :user_id, :added_by, :now) "
+    "ON CONFLICT DO NOTHING"
+)
+REMOVE_MANAGER = f"DELETE FROM channel_managers WHERE {SCOPE_EXACT} AND user_id = :user_id"
+IS_MANAGER = (
+    "SELECT 1 FROM channel_managers WHERE platform = :platform "
+    "AND workspace_id = :workspace_id AND channel_id IN (:channel_id, '*') AND user_id = :user_id"
+)
+MANAGERS = f"SELECT user_id FROM channel_managers WHERE {SCOPE_EXACT} ORDER BY added_at, user_id"
+
+# The pieces of a reservation's check: `raise_refusal` reads the row of CHECK_COLUMNS.
+KEY_TAKEN = "EXISTS (SELECT 1 FROM usage WHERE idempotency_key = :idempotency_key)"
+LAST_REQUEST = (
+    "(SELECT MAX(created_at) AS at FROM usage WHERE platform = :platform "
+    "AND workspace_id = :workspace_id AND user_id = :user_id "
+    f"AND created_at > :cooldown_from AND {COUNTED})"
+)
+CHECK_COLUMNS = f"{KEY_TAKEN}, u.images, u.cost, c.images, c.cost, l.at"
+
+
+def scope_params(scope: Scope) -> dict[str, object]:
+    """The parameters of SCOPE_EXACT."""
+    return {
+        "platform": scope.platform,
+        "workspace_id": scope.workspace_id,
+        "channel_id": scope.channel_id,
+    }
+
+
+def scope_filter(scope: Scope, user_id: str | None) -> tuple[str, dict[str, object]]:
+    """A WHERE clause for a scope ('*' matches everything) and optionally one user."""
+    pairs = (
+        ("platform", scope.platform),
+        ("workspace_id", scope.workspace_id),
+        ("channel_id", scope.channel_id),
+        ("user_id", user_id),
+    )
+    params = {column: value for column, value in pairs if value is not None and value != "*"}
+    return " AND ".join(f"{column} = :{column}" for column in params) or "TRUE", dict(params)
+
+
+def period_params(now: datetime) -> dict[str, object]:
+    """The moments `IMAGES`, `COST`, `TODAY` and `THIS_MONTH` compare against."""
+    day, month = day_window(now), month_window(now)
+    return {
+        "now": now,
+        "day_start": day[0],
+        "day_end": day[1],
+        "month_start": month[0],
+        "month_end": month[1],
+    }
+
+
+def reserve_params(entry: LedgerEntry, cooldown_s: int | None) -> dict[str, object]:
+    """A reserved row's columns, with the moments its check compares against."""
+    now = entry.created_at
+    day_start, day_end = day_window(now)
+    values: dict[str, object] = {name: getattr(entry, name) for name in ENTRY_COLUMNS}
+    return values | {
+        "now": now,
+        "day_start": day_start,
+        "day_end": day_end,
+        "cooldown_from": now - timedelta(seconds=cooldown_s or 0),
+    }
+
+
+def succeed_params(
+    entry_id: str, images: int, usage: TokenUsage | None, cost_usd: float, now: datetime
+) -> dict[str, object]:
+    """The parameters of SUCCEED."""
+    tokens = usage or TokenUsage()
+    return {
+        "id": entry_id,
+        "images": images,
+        "input_tokens": tokens.input_tokens,
+        "output_tokens": tokens.output_tokens,
+        "cost": float(cost_usd),
+        "now": utc(now),
+    }
+
+
+def limit_values(limits: Limits) -> dict[str, object]:
+    """Limits as column values: sizes become comma-separated text, the rest stay as they are."""
+    values: dict[str, object] = {}
+    for key in LIMIT_KEYS:
+        value = getattr(limits, key)
+        values[key] = ",".join(value) if isinstance(value, tuple) else value
+    return values
+
+
+def change_params(change: LimitChange) -> dict[str, object]:
+    """The parameters of INSERT_LIMIT_CHANGE."""
+    return scope_params(change.scope) | {
+        "key": change.key,
+        "old_value": change.old_value,
+        "new_value": change.new_value,
+        "changed_by": change.changed_by,
+        "changed_at": change.changed_at,
+    }
+
+
+def limits_from_rows(rows: Sequence[Sequence[Any]]) -> Limits:
+    """Limits from the rows of SELECT_LIMITS (none: every key unset)."""
+    return limits_from_columns(dict(zip(LIMIT_KEYS, rows[0], strict=True)) if rows else {})
+
+
+def entry_from_row(row: Sequence[Any], timestamp: Decode | None = None) -> LedgerEntry:
+    """A ledger row in ENTRY_COLUMNS order; `timestamp` reads its moments when they are text."""
+    values = dict(zip(ENTRY_COLUMNS, row, strict=True))
+    if timestamp is not None:
+        for key in TIMESTAMPS:
+            values[key] = timestamp(values[key])
+    return LedgerEntry(**values)
+
+
+def change_from_row(row: Sequence[Any], timestamp: Decode | None = None) -> LimitChange:
+    """An audit entry from a row of LIMIT_CHANGES."""
+    platform, workspace_id, channel_id, key, old, new, by, at = row
+    moment = at if timestamp is None else timestamp(at)
+    return LimitChange(Scope(platform, workspace_id, channel_id), key, old, new, by, moment)
+
+
+def raise_refusal(
+    reservation: Reservation,
+    limits: Limits,
+    exempt: bool,
+    row: Sequence[Any],
+    now: datetime,
+    timestamp: Decode | None = None,
+) -> None:
+    """Raise Duplicate, Disabled, Cooldown or LimitReached from a row of CHECK_COLUMNS."""
+    duplicate, user_images, user_cost, channel_images, channel_cost, last = row
+    if duplicate:
+        raise Duplicate()
+    if not exempt:
+        last_at = last if timestamp is None else timestamp(last)
+        totals = Totals(user_images, user_cost, channel_images, channel_cost, last_at)
+        check_quota(reservation, limits, totals, now)
