@@ -157,8 +157,16 @@ async def test_others_may_not_vary_when_the_channel_forbids_it(
     assert len(gateway.image_requests) == 1
 
 
+@pytest.mark.parametrize(
+    ("action_id", "value"),
+    [
+        ("imagine_vary_1", "not json"),
+        ("imagine_reroll", "[1, 2]"),
+        ("imagine_edit", '{"r": "1a2b3c4d", "f": []}'),
+    ],
+)
 async def test_a_damaged_button_is_explained(
-    tmp_path: Path, slack: FakeSlack, gateway: FakeGateway
+    tmp_path: Path, slack: FakeSlack, gateway: FakeGateway, action_id: str, value: str
 ) -> None:
     async with running_bot(tmp_path / "imagine.db", slack, gateway) as bot:
         card = {
@@ -167,15 +175,12 @@ async def test_a_damaged_button_is_explained(
                 {},
                 {
                     "elements": [
-                        {
-                            "text": {"text": "Vary"},
-                            "action_id": "imagine_vary_1",
-                            "value": "not json",
-                        }
+                        {"text": {"text": "Button"}, "action_id": action_id, "value": value}
                     ]
                 },
             ],
         }
-        await bot.interactive(click(card, "Vary", slack))
+        await bot.interactive(click(card, "Button", slack))
         [told] = await slack.wait_for(lambda: slack.responses)
     assert told["text"] == "That button is damaged or too old; start a new /imagine."
+    assert slack.views == [] and gateway.image_requests == []

@@ -8,11 +8,19 @@ result has buttons of its own for the next round.
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from typing import Any
 
-from slack_bolt.async_app import AsyncAck, AsyncApp
+from slack_bolt.async_app import AsyncApp
 
-from adapters.slack.context import Services, interactive_place, notify, open_view
+from adapters.slack.context import (
+    Place,
+    Services,
+    acknowledge,
+    interactive_place,
+    notify,
+    open_view,
+)
 from adapters.slack.jobs import reroll_job, vary_job
 from adapters.slack.modals import Target, edit_modal
 from adapters.slack.replies import ACTION_EDIT, ACTION_REROLL, ACTION_VARY, button_value
@@ -26,55 +34,57 @@ PRESSED_BEFORE = (
 )
 
 
-async def acknowledge(ack: AsyncAck) -> None:
-    """Answer Slack at once; the work happens in the lazy listener."""
-    await ack()
+@dataclass(frozen=True)
+class Pressed:
+    """A clicked button: who and where, its action id, the result's ledger id, its file ids."""
+
+    place: Place
+    action_id: str
+    request_id: str
+    file_ids: tuple[str, ...]
+
+    @property
+    def key(self) -> str:
+        """The idempotency key: each button runs once per person and result."""
+        return f"slack:{self.action_id}:{self.request_id}:{self.place.user_id}"
 
 
-def _clicked(body: dict[str, Any]) -> tuple[str, str]:
+async def pressed(svc: Services, body: dict[str, Any], *, needs_files: bool) -> Pressed | None:
+    """The clicked button, or None after telling the person it is damaged."""
+    place = interactive_place(body)
     action = (body.get("actions") or [{}])[0]
-    return str(action.get("action_id", "")), str(action.get("value", ""))
+    try:
+        request_id, file_ids = button_value(str(action.get("value", "")))
+    except (ValueError, KeyError, TypeError):
+        request_id, file_ids = "", ()
+    if not request_id or (needs_files and not file_ids):
+        await notify(svc, place, BAD_BUTTON)
+        return None
+    return Pressed(place, str(action.get("action_id", "")), request_id, file_ids)
 
 
 def register(app: AsyncApp, svc: Services) -> None:
     """Listen for the three kinds of button."""
 
     async def vary(body: dict[str, Any]) -> None:
-        place = interactive_place(body)
-        action_id, raw = _clicked(body)
-        try:
-            request_id, file_ids = button_value(raw)
-        except (ValueError, KeyError):
-            file_ids = ()
-        if not file_ids:
-            await notify(svc, place, BAD_BUTTON)
-            return
-        key = f"slack:{action_id}:{request_id}:{place.user_id}"
-        job = vary_job(svc, file_ids[0], key, request_id)
-        await perform(svc, place, key, job, repeated=PRESSED_BEFORE)
+        button = await pressed(svc, body, needs_files=True)
+        if button is not None:
+            job = vary_job(svc, button.file_ids[0], button.key, button.request_id)
+            await perform(svc, button.place, button.key, job, repeated=PRESSED_BEFORE)
 
     async def reroll(body: dict[str, Any]) -> None:
-        place = interactive_place(body)
-        _, raw = _clicked(body)
-        try:
-            request_id, source_ids = button_value(raw)
-        except (ValueError, KeyError):
-            await notify(svc, place, BAD_BUTTON)
-            return
-        key = f"slack:{ACTION_REROLL}:{request_id}:{place.user_id}"
-        job = reroll_job(svc, request_id, source_ids, key)
-        await perform(svc, place, key, job, repeated=PRESSED_BEFORE)
+        button = await pressed(svc, body, needs_files=False)
+        if button is not None:
+            job = reroll_job(svc, button.request_id, button.file_ids, button.key)
+            await perform(svc, button.place, button.key, job, repeated=PRESSED_BEFORE)
 
     async def edit(body: dict[str, Any]) -> None:
-        place = interactive_place(body)
-        _, raw = _clicked(body)
-        try:
-            request_id, file_ids = button_value(raw)
-        except (ValueError, KeyError):
-            await notify(svc, place, BAD_BUTTON)
-            return
-        target = Target(place.channel_id, place.thread_ts, file_ids, request_id)
-        await open_view(svc, place, body["trigger_id"], edit_modal(target, len(file_ids)))
+        button = await pressed(svc, body, needs_files=True)
+        if button is not None:
+            place = button.place
+            target = Target(place.channel_id, place.thread_ts, button.file_ids, button.request_id)
+            modal = edit_modal(target, len(button.file_ids))
+            await open_view(svc, place, body["trigger_id"], modal)
 
     app.action(VARY_ACTION)(ack=acknowledge, lazy=[vary])
     app.action(ACTION_REROLL)(ack=acknowledge, lazy=[reroll])

@@ -11,6 +11,7 @@ from typing import Any
 
 import aiohttp
 import httpx
+from slack_bolt.async_app import AsyncAck
 from slack_sdk.errors import SlackApiError, SlackClientError
 from slack_sdk.web.async_client import AsyncWebClient
 
@@ -25,6 +26,11 @@ log = logging.getLogger(__name__)
 PLATFORM = "slack"
 RESPONSE_TIMEOUT = httpx.Timeout(10.0)
 SLACK_ERRORS = (SlackClientError, aiohttp.ClientError, TimeoutError)
+
+
+async def acknowledge(ack: AsyncAck) -> None:
+    """Answer Slack at once; the work happens in the lazy listener."""
+    await ack()
 
 
 def slack_error(exc: BaseException) -> str:

@@ -10,9 +10,16 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
-from slack_bolt.async_app import AsyncAck, AsyncApp
+from slack_bolt.async_app import AsyncApp
 
-from adapters.slack.context import SLACK_ERRORS, Place, Services, notify, slack_error
+from adapters.slack.context import (
+    SLACK_ERRORS,
+    Place,
+    Services,
+    acknowledge,
+    notify,
+    slack_error,
+)
 from adapters.slack.files import SlackFile, message_files, pick_images
 from adapters.slack.jobs import edit_job, generate_job
 from adapters.slack.work import Start, perform
@@ -28,11 +35,6 @@ MISSING_HISTORY = (
     "I can't read this thread: the Slack app lacks the channels:history scope "
     f"(groups:history in private channels). {NOT_CHARGED} Ask a workspace admin to add it."
 )
-
-
-async def acknowledge(ack: AsyncAck) -> None:
-    """Answer Slack at once; the work happens in the lazy listener."""
-    await ack()
 
 
 async def thread_images(

@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-import logging
 from typing import Any
 
-from slack_bolt.async_app import AsyncAck, AsyncApp
+from slack_bolt.async_app import AsyncApp
 
 from adapters.slack.context import (
     Place,
     Services,
+    acknowledge,
     interactive_place,
     notify,
     open_view,
@@ -29,15 +29,8 @@ from adapters.slack.modals import (
 from adapters.slack.work import perform
 from bot.errors import UserFacingError
 
-log = logging.getLogger(__name__)
-
 EDIT_SHORTCUT = "imagine_edit_image"
 VARY_SHORTCUT = "imagine_vary_image"
-
-
-async def acknowledge(ack: AsyncAck) -> None:
-    """Answer Slack at once; the work happens in the lazy listener."""
-    await ack()
 
 
 def register(app: AsyncApp, svc: Services) -> None:

@@ -35,20 +35,13 @@ from typing import Any
 
 from aiohttp import WSMsgType, web
 
+from adapters.slack import REQUIRED_SCOPES
+
 TOKEN = "xoxb-fake-bot-token"
 APP_TOKEN = "xapp-fake-app-token"
 TEAM = "T0FAKE"
 BOT_USER = "UBOT"
-SCOPES = (
-    "app_mentions:read",
-    "channels:history",
-    "chat:write",
-    "commands",
-    "files:read",
-    "files:write",
-    "groups:history",
-    "users:read",
-)
+SCOPES = tuple(sorted(REQUIRED_SCOPES))  # an app installed from slack-manifest.yml holds these
 LOGIN_PAGE = b"<!DOCTYPE html><html><head><title>Slack</title></head><body>Sign in</body></html>"
 NEEDS_SCOPE = {
     "conversations.replies": "channels:history",
