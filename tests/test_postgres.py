@@ -273,7 +273,7 @@ async def set_everything(store: Store) -> None:
     await store.set_limits(SLACK, {"channel_daily_cost_usd": 2}, "U1", NOW)
     for scope, user in ((CHANNEL, "u1"), (GUILD, "u2"), (SLACK, "u3"), (CHANNEL, "u4")):
         await store.add_channel_manager(scope, user, "owner", NOW)
-    await store.remove_channel_manager(CHANNEL, "u4")
+    await store.remove_channel_manager(CHANNEL, "u4", "owner", NOW)
 
 
 def plain(rows: list[Any]) -> list[tuple[Any, ...]]:
@@ -315,7 +315,7 @@ async def test_migrate_from_sqlite_copies_every_row(
 
     again = await run_cli("migrate", "--from", f"sqlite:///{path}", env=env, cwd=tmp_path)
     assert again.code == 2
-    held = "usage 1050, limits 3, limit_changes 16, channel_managers 3"
+    held = "usage 1050, limits 3, limit_changes 21, channel_managers 3"
     assert f"already holds rows ({held}); nothing was copied." in again.err
     assert (await totals(path, pg))[1] == before
     await compare_stores(f"sqlite:///{path}", pg_url)

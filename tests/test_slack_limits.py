@@ -84,6 +84,7 @@ async def test_an_admin_sets_channel_limits_and_managers_audited(
     assert {(c.key, c.new_value, c.changed_by) for c in changes} == {
         ("user_daily_images", "3", "UADMIN"),
         ("max_quality", "low", "UADMIN"),
+        ("channel_manager", "U7", "UADMIN"),
     }
     assert await slack_bot.store.channel_managers(CHANNEL) == ["U7"]
     [told] = await slack.wait_for(lambda: slack.calls("chat.postEphemeral"))
@@ -100,6 +101,9 @@ async def test_an_admin_sets_channel_limits_and_managers_audited(
     await slack_bot.interactive(submit(again, "UOWNER", {"user_daily_images": ""}, []))
     assert (await slack_bot.store.get_limits(CHANNEL)).user_daily_images is None
     assert await slack_bot.store.channel_managers(CHANNEL) == []
+    removed = (await slack_bot.store.limit_changes(CHANNEL))[-1]
+    assert (removed.key, removed.old_value, removed.new_value) == ("channel_manager", "U7", None)
+    assert removed.changed_by == "UOWNER"
 
 
 async def test_a_bad_value_keeps_the_modal_open_with_the_reason(
@@ -124,7 +128,11 @@ async def test_a_channel_manager_sets_their_channel_only(
     assert "managers" not in [b.get("block_id") for b in view["blocks"]]
     await slack_bot.interactive(submit(view, "U7", {"cooldown_s": "60"}))
     assert (await slack_bot.store.get_limits(CHANNEL)).cooldown_s == 60
-    assert [c.changed_by for c in await slack_bot.store.limit_changes(CHANNEL)] == ["U7"]
+    changes = await slack_bot.store.limit_changes(CHANNEL)
+    assert [(c.key, c.changed_by) for c in changes] == [
+        ("channel_manager", "UADMIN"),
+        ("cooldown_s", "U7"),
+    ]
 
     await slack_bot.command("limits workspace", user="U7")
     [reply] = await slack.wait_for(lambda: slack.responses)

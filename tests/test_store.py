@@ -540,6 +540,27 @@ async def test_channel_managers(store: Store) -> None:
     assert await store.channel_managers(CHANNEL) == []
 
 
+async def test_channel_manager_changes_are_audited(store: Store) -> None:
+    later = NOW + timedelta(minutes=5)
+    await store.add_channel_manager(CHANNEL, "u1", "owner", NOW)
+    await store.add_channel_manager(CHANNEL, "u1", "owner", later)
+    await store.add_channel_manager(CHANNEL, "u2", "owner", NOW)
+    await store.add_channel_manager(GUILD, "u3", "admin", NOW)
+    assert await store.remove_channel_manager(CHANNEL, "u1", "admin", later)
+    assert not await store.remove_channel_manager(CHANNEL, "u1", "admin", later)
+    assert await store.remove_channel_manager(CHANNEL, "u2")
+    with pytest.raises(ValueError):
+        await store.remove_channel_manager(GUILD, "u3", "admin")
+    trail = await store.limit_changes(CHANNEL)
+    assert [(c.key, c.old_value, c.new_value, c.changed_by, c.changed_at) for c in trail] == [
+        ("channel_manager", None, "u1", "owner", NOW),
+        ("channel_manager", None, "u2", "owner", NOW),
+        ("channel_manager", "u1", None, "admin", later),
+    ]
+    assert [c.scope for c in await store.limit_changes()] == [CHANNEL, CHANNEL, GUILD, CHANNEL]
+    assert await store.channel_managers(GUILD) == ["u3"]
+
+
 async def test_ping(store: Store) -> None:
     await store.ping()
 

@@ -192,7 +192,7 @@ async def _save_managers(
             log.info("channel manager %s added to %s by %s", user, scope.channel_id, changed_by)
     for user in current:
         if user not in wanted:
-            await store.remove_channel_manager(scope, user)
+            await store.remove_channel_manager(scope, user, changed_by, now)
             log.info("channel manager %s removed from %s by %s", user, scope.channel_id, changed_by)
     return wanted
 

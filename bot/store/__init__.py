@@ -101,11 +101,23 @@ class Store(Protocol):
     async def add_channel_manager(
         self, scope: Scope, user_id: str, added_by: str, now: datetime
     ) -> bool:
-        """Allow a user to manage a channel's limits; False if they already could."""
+        """Allow a user to manage a channel's limits; False if they already could.
+
+        An addition is audited in `limit_changes` (key 'channel_manager', None -> user id).
+        """
         ...
 
-    async def remove_channel_manager(self, scope: Scope, user_id: str) -> bool:
-        """Take a user off a channel's managers; False if they were not on it."""
+    async def remove_channel_manager(
+        self,
+        scope: Scope,
+        user_id: str,
+        removed_by: str | None = None,
+        now: datetime | None = None,
+    ) -> bool:
+        """Take a user off a channel's managers; False if they were not on it.
+
+        With `removed_by` (and `now`) the removal is audited (user id -> None).
+        """
         ...
 
     async def is_channel_manager(self, scope: Scope, user_id: str) -> bool:

@@ -17,13 +17,11 @@ from dataclasses import astuple
 from datetime import datetime
 from functools import partial
 from typing import Any
-from urllib.parse import urlsplit
 
 import asyncpg
 
 from bot.errors import ConfigError, Duplicate
 from bot.models import (
-    Actor,
     LedgerEntry,
     LimitChange,
     Limits,
@@ -39,6 +37,7 @@ from bot.store.common import (
     changed_limits,
     checked_limit_changes,
     is_exempt,
+    manager_change,
     reserved_entry,
     utc,
 )
@@ -52,6 +51,8 @@ from bot.store.postgres_sql import (
     pool_url,
     reserve_check,
     safe_url,
+    scope_locks,
+    without_password,
 )
 from bot.store.sql import (
     ADD_MANAGER,
@@ -99,7 +100,7 @@ class PostgresStore:
         try:
             pool = await _create_pool(dsn, size)
         except _CONNECT_ERRORS as exc:
-            reason = _without_password(str(exc) or type(exc).__name__, url)
+            reason = without_password(str(exc) or type(exc).__name__, url)
             raise ConfigError(
                 f"IMAGINE_DATABASE_URL: cannot connect to {where}: {reason}"
             ) from None
@@ -236,13 +237,33 @@ class PostgresStore:
     async def add_channel_manager(
         self, scope: Scope, user_id: str, added_by: str, now: datetime
     ) -> bool:
-        """Allow a user to manage a channel's limits; False if they already could."""
+        """Allow a user to manage a channel's limits (audited); False if they already could."""
         params = scope_params(scope) | {"user_id": user_id, "added_by": added_by, "now": utc(now)}
-        return await self._execute(ADD_MANAGER, params) > 0
+        audit = manager_change(scope, user_id, True, added_by, now)
+        return await self._change_managers(ADD_MANAGER, params, audit)
 
-    async def remove_channel_manager(self, scope: Scope, user_id: str) -> bool:
-        """Take a user off a channel's managers; False if they were not on it."""
-        return await self._execute(REMOVE_MANAGER, scope_params(scope) | {"user_id": user_id}) > 0
+    async def remove_channel_manager(
+        self,
+        scope: Scope,
+        user_id: str,
+        removed_by: str | None = None,
+        now: datetime | None = None,
+    ) -> bool:
+        """Take a user off a channel's managers (audited when `removed_by` is given); False if
+        they were not on it."""
+        audit = manager_change(scope, user_id, False, removed_by, now)
+        params = scope_params(scope) | {"user_id": user_id}
+        return await self._change_managers(REMOVE_MANAGER, params, audit)
+
+    async def _change_managers(
+        self, sql: str, params: Mapping[str, object], audit: LimitChange | None
+    ) -> bool:
+        """Add or remove a manager and, in the same transaction, audit it if anything changed."""
+        async with self._pool.acquire() as conn, conn.transaction():
+            changed = await self._execute(sql, params, conn) > 0
+            if changed and audit is not None:
+                await _audit(conn, [audit])
+        return changed
 
     async def is_channel_manager(self, scope: Scope, user_id: str) -> bool:
         """Whether a user manages this channel, or every channel of its workspace ('*')."""
@@ -277,22 +298,7 @@ async def _create_pool(dsn: str, size: int) -> asyncpg.Pool:
         attempt += 1
 
 
-def scope_locks(actor: Actor) -> list[int]:
-    """The advisory lock keys a reservation holds: its user's and its channel's, in order."""
-    user = advisory_key("user", actor.platform, actor.workspace_id, actor.user_id)
-    channel = advisory_key("channel", actor.platform, actor.workspace_id, actor.channel_id)
-    return sorted({user, channel})
-
-
 async def _audit(conn: asyncpg.Connection, changes: list[LimitChange]) -> None:
     """Write audit entries within the connection's transaction."""
     text, _ = bind(INSERT_LIMIT_CHANGE, change_params(changes[0]))
     await conn.executemany(text, [bind(INSERT_LIMIT_CHANGE, change_params(c))[1] for c in changes])
-
-
-def _without_password(text: str, url: str) -> str:
-    try:
-        password = urlsplit(url).password
-    except ValueError:
-        return "the URL cannot be read"
-    return text.replace(password, "***") if password else text

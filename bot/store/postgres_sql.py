@@ -13,7 +13,7 @@ from functools import lru_cache
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from bot.errors import ConfigError
-from bot.models import Limits
+from bot.models import Actor, Limits
 from bot.store.common import counts_channel, counts_user
 from bot.store.sql import (
     CHECK_COLUMNS,
@@ -76,6 +76,13 @@ def advisory_key(*parts: str) -> int:
 MIGRATION_LOCK = advisory_key("migrate")
 
 
+def scope_locks(actor: Actor) -> list[int]:
+    """The advisory lock keys a reservation holds: its user's and its channel's, in order."""
+    user = advisory_key("user", actor.platform, actor.workspace_id, actor.user_id)
+    channel = advisory_key("channel", actor.platform, actor.workspace_id, actor.channel_id)
+    return sorted({user, channel})
+
+
 def reserve_check(limits: Limits, exempt: bool) -> str:
     """Whether the idempotency key is taken, and the day's totals and last request the limits
     need (zeros and NULL for what they do not)."""
@@ -97,6 +104,15 @@ def safe_url(url: str) -> str:
     except ValueError:
         port = ""
     return f"{parts.scheme}://{user}{parts.hostname or ''}{port}{parts.path}"
+
+
+def without_password(text: str, url: str) -> str:
+    """A message with the URL's password, wherever it appears, replaced by ***."""
+    try:
+        password = urlsplit(url).password
+    except ValueError:
+        return "the URL cannot be read"
+    return text.replace(password, "***") if password else text
 
 
 POOL_SIZE = 10

@@ -31,6 +31,7 @@ from bot.store.common import (
     changed_limits,
     checked_limit_changes,
     is_exempt,
+    manager_change,
     reserved_entry,
     utc,
 )
@@ -227,13 +228,32 @@ class SqliteStore:
     async def add_channel_manager(
         self, scope: Scope, user_id: str, added_by: str, now: datetime
     ) -> bool:
-        """Allow a user to manage a channel's limits; False if they already could."""
+        """Allow a user to manage a channel's limits (audited); False if they already could."""
         params = scope_params(scope) | {"user_id": user_id, "added_by": added_by, "now": now}
-        return await self._run(ADD_MANAGER, params) > 0
+        audit = manager_change(scope, user_id, True, added_by, now)
+        body = partial(self._change_managers, ADD_MANAGER, params, audit)
+        return await self._transaction("BEGIN IMMEDIATE", body)
 
-    async def remove_channel_manager(self, scope: Scope, user_id: str) -> bool:
-        """Take a user off a channel's managers; False if they were not on it."""
-        return await self._run(REMOVE_MANAGER, scope_params(scope) | {"user_id": user_id}) > 0
+    async def remove_channel_manager(
+        self,
+        scope: Scope,
+        user_id: str,
+        removed_by: str | None = None,
+        now: datetime | None = None,
+    ) -> bool:
+        """Take a user off a channel's managers (audited when `removed_by` is given); False if
+        they were not on it."""
+        audit = manager_change(scope, user_id, False, removed_by, now)
+        params = scope_params(scope) | {"user_id": user_id}
+        body = partial(self._change_managers, REMOVE_MANAGER, params, audit)
+        return await self._transaction("BEGIN IMMEDIATE", body)
+
+    async def _change_managers(self, sql: str, params: Params, audit: LimitChange | None) -> bool:
+        """Add or remove a manager and audit it if anything changed (in a transaction)."""
+        changed = await self._change(sql, params) > 0
+        if changed and audit is not None:
+            await self._audit([audit])
+        return changed
 
     async def is_channel_manager(self, scope: Scope, user_id: str) -> bool:
         """Whether a user manages this channel, or every channel of its workspace ('*')."""
