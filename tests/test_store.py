@@ -167,15 +167,6 @@ async def test_cooldown_ignores_failed_requests(store: Store) -> None:
     await store.reserve(reservation(), limits, NOW + timedelta(seconds=1))
 
 
-async def test_cooldown_ignores_an_expired_reservation_before_it_is_settled(store: Store) -> None:
-    limits = Limits(cooldown_s=60)
-    await store.reserve(reservation(timeout=0.5), limits, NOW)
-    soon = NOW + timedelta(seconds=0.6)
-    await store.reserve(reservation(now=soon), limits, soon)
-    with pytest.raises(Cooldown):
-        await store.reserve(reservation(now=soon), limits, soon)
-
-
 async def test_cooldown_crosses_midnight(store: Store) -> None:
     limits = Limits(cooldown_s=60)
     before = MIDNIGHT - timedelta(seconds=10)
@@ -223,17 +214,29 @@ async def test_failed_and_abandoned_rows_count_nothing(store: Store) -> None:
     await store.reserve(reservation(now=later), limits, later)
 
 
-async def test_expired_reservation_counts_nothing_even_before_it_is_settled(store: Store) -> None:
-    limits = Limits(
-        user_daily_images=1,
-        channel_daily_images=1,
-        user_daily_cost_usd=0.05,
-        channel_daily_cost_usd=0.05,
-    )
+@pytest.mark.parametrize(
+    ("limits", "refusal"),
+    [
+        (
+            Limits(
+                user_daily_images=1,
+                channel_daily_images=1,
+                user_daily_cost_usd=0.05,
+                channel_daily_cost_usd=0.05,
+            ),
+            LimitReached,
+        ),
+        (Limits(cooldown_s=60), Cooldown),
+    ],
+    ids=["daily-limits", "cooldown"],
+)
+async def test_expired_reservation_counts_nothing_even_before_it_is_settled(
+    store: Store, limits: Limits, refusal: type[Exception]
+) -> None:
     await store.reserve(reservation(timeout=0.5), limits, NOW)
     soon = NOW + timedelta(seconds=0.6)
     await store.reserve(reservation(now=soon), limits, soon)
-    with pytest.raises(LimitReached):
+    with pytest.raises(refusal):
         await store.reserve(reservation(now=soon), limits, soon)
 
 
