@@ -217,3 +217,39 @@ async def test_a_thread_the_app_may_not_read_is_explained(
     assert told.args["text"] == MISSING_HISTORY
     assert "channels:history" in MISSING_HISTORY and "not charged" in MISSING_HISTORY
     assert gateway.image_requests == [] and await slack_bot.entries() == []
+
+
+def shown_texts(slack: FakeSlack) -> list[str]:
+    """What the bot showed in the channel: working message, card (text and section), comment."""
+    [working] = slack.calls("chat.postMessage")
+    [card] = [c for c in slack.calls("chat.update") if c.args.get("blocks")]
+    [complete] = slack.calls("files.completeUploadExternal")
+    section = card.args["blocks"][0]["text"]["text"]
+    return [working.args["text"], card.args["text"], section, complete.args["initial_comment"]]
+
+
+async def test_typed_markup_reaches_the_model_as_typed_and_is_shown_without_pinging(
+    slack_bot: SlackBot, slack: FakeSlack, gateway: FakeGateway
+) -> None:
+    message = slack.add_message("C1", "sign", files=[slack.add_file(png(), "sign.png")])
+    await slack_bot.interactive(shortcut("imagine_edit_image", message, slack))
+    [view] = await slack.wait_for(lambda: slack.views)
+    instruction = "a sign saying <!channel> & <https://x.example|hi>"
+    await slack_bot.interactive(submission(view, typed(instruction)))
+    await slack.wait_for(lambda: [c for c in slack.calls("chat.update") if c.args.get("blocks")])
+    assert gateway.image_requests[0].fields["prompt"] == instruction
+    for text in shown_texts(slack):
+        assert "a sign saying &lt;!channel&gt; &amp; &lt;https://x.example|hi&gt;" in text
+        assert "<!channel>" not in text
+
+
+async def test_a_mention_is_read_as_the_person_typed_it(
+    slack_bot: SlackBot, slack: FakeSlack, gateway: FakeGateway
+) -> None:
+    await slack_bot.event(mention("<@UBOT> salt &amp; pepper &lt;3 <!here>", LATER))
+    await slack.wait_for(lambda: [c for c in slack.calls("chat.update") if c.args.get("blocks")])
+    assert gateway.image_requests[0].fields["prompt"] == "salt & pepper <3 <!here>"
+    for text in shown_texts(slack):
+        assert "salt &amp; pepper &lt;3 &lt;!here&gt;" in text
+    [entry] = await slack_bot.entries()
+    assert entry.prompt == "salt & pepper <3 <!here>"

@@ -11,7 +11,7 @@ from adapters.slack import EVENTS_PATH, REQUIRED_SCOPES
 from adapters.slack.app import api_base, granted_scopes
 from adapters.slack.commands import subcommand
 from adapters.slack.files import size_text
-from adapters.slack.replies import cap
+from adapters.slack.replies import cap, from_slack, quoted
 from adapters.slack.shortcuts import EDIT_SHORTCUT, VARY_SHORTCUT
 
 MANIFEST = (Path(__file__).parent.parent / "slack-manifest.yml").read_text(encoding="utf-8")
@@ -74,3 +74,11 @@ def test_scopes_are_read_from_the_header_whatever_its_case() -> None:
 
 def test_sizes_read_like_a_person_writes_them() -> None:
     assert [size_text(n) for n in (900, 4096, 25 * 1024 * 1024)] == ["900 bytes", "4 KB", "25 MB"]
+
+
+def test_a_persons_text_is_escaped_and_never_cut_inside_an_entity() -> None:
+    assert quoted("<!here> & you", 100) == "&lt;!here&gt; &amp; you"
+    assert quoted("&" * 10, 8) == "&amp;…"
+    assert quoted("ab" + "&" * 10, 8) == "ab&amp;…"
+    assert len(quoted("<" * 5000, 3000)) <= 3000
+    assert from_slack("salt &amp; pepper &lt;3 &amp;lt;") == "salt & pepper <3 &lt;"

@@ -12,7 +12,7 @@ from adapters.slack import limits_modal
 from adapters.slack.context import Place, Services, notify
 from adapters.slack.jobs import generate_job
 from adapters.slack.limits_modal import WORKSPACE_WORDS
-from adapters.slack.replies import HELP
+from adapters.slack.replies import HELP, from_slack
 from adapters.slack.work import perform
 from bot.errors import UserFacingError
 from bot.reports import format_scope_usage, format_user_usage
@@ -58,7 +58,7 @@ def register(app: AsyncApp, svc: Services) -> None:
         await ack()
 
     async def work(command: dict[str, Any]) -> None:
-        kind, rest = subcommand(str(command.get("text", "")))
+        kind, rest = subcommand(from_slack(str(command.get("text", ""))))
         place = command_place(command)
         if kind == "generate":
             key = f"slack:command:{command.get('trigger_id')}"

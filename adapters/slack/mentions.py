@@ -22,6 +22,7 @@ from adapters.slack.context import (
 )
 from adapters.slack.files import SlackFile, message_files, pick_images
 from adapters.slack.jobs import edit_job, generate_job
+from adapters.slack.replies import from_slack
 from adapters.slack.work import Start, perform
 from bot.errors import NOT_CHARGED, BadRequest, ConfigError, UserFacingError
 
@@ -85,7 +86,7 @@ def register(app: AsyncApp, svc: Services) -> None:
             user_id=str(event["user"]),
             thread_ts=event.get("thread_ts"),
         )
-        text = MENTION.sub("", str(event.get("text", ""))).strip()
+        text = from_slack(MENTION.sub("", str(event.get("text", "")))).strip()
         key = f"slack:event:{body.get('event_id') or event['ts']}"
         try:
             job = await mention_job(svc, event, text, key)

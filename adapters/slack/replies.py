@@ -37,9 +37,24 @@ def cap(text: str, limit: int = MAX_TEXT) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
+def from_slack(text: str) -> str:
+    """Text as the person typed it: Slack sends &, < and > in messages and commands as entities."""
+    return text.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
+
+
+def quoted(text: str, limit: int) -> str:
+    """A person's text inside the bot's message: &, < and > escaped, so it never pings or links."""
+    escaped = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    if len(escaped) <= limit:
+        return escaped
+    cut = escaped[: limit - 1]
+    broken = cut.rfind("&", len(cut) - 4)  # an entity the cut may have split
+    return (cut if broken < 0 else cut[:broken]) + "…"
+
+
 def progress_text(user_id: str, kind: str, prompt: str, progress: Progress | None) -> str:
     """The working message: who asked for what, and where the request stands."""
-    head = f"{VERBS.get(kind, 'Working on')} for <@{user_id}>: {cap(prompt, PROMPT_IN_CARD)}"
+    head = f"{VERBS.get(kind, 'Working on')} for <@{user_id}>: {quoted(prompt, PROMPT_IN_CARD)}"
     if progress is None or progress.stage == "started":
         state = "drawing…"
     elif progress.stage == "queued":
@@ -64,7 +79,7 @@ def details(result: Result) -> str:
 
 def upload_comment(user_id: str, result: Result) -> str:
     """The comment shown with the uploaded images: who, what, and what it cost."""
-    what = cap(result.prompt or "a variation", MAX_TEXT - 300)
+    what = quoted(result.prompt or "a variation", MAX_TEXT - 300)
     return f"<@{user_id}>: {what}\n{details(result)}"
 
 
@@ -79,8 +94,8 @@ class CardIds:
 
 def result_card(user_id: str, result: Result, ids: CardIds) -> tuple[str, list[dict[str, Any]]]:
     """Text and blocks of the message that carries Vary, Re-roll and Edit under a result."""
-    head = f":frame_with_picture: <@{user_id}>: {result.prompt or 'a variation'}"
-    text = f"{cap(head, MAX_SECTION - 300)}\n{details(result)}"
+    what = quoted(result.prompt or "a variation", MAX_SECTION - 400)
+    text = f":frame_with_picture: <@{user_id}>: {what}\n{details(result)}"
     buttons: list[dict[str, Any]] = [
         button(
             f"Vary {i + 1}" if len(ids.file_ids) > 1 else "Vary",
