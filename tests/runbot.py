@@ -9,8 +9,13 @@ import sys
 from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
 from pathlib import Path
+from urllib.parse import urlencode
 
 import httpx
+
+from tests.fakes.gateway import FakeGateway
+from tests.fakes.slack import TEAM, FakeSlack
+from tests.fakes.slack_app import SECRET, signed_headers
 
 IMAGINE_BOT = str(Path(sys.executable).with_name("imagine-bot"))
 
@@ -68,3 +73,45 @@ async def bot_process(
         if process.returncode is None:
             process.kill()
             await process.wait()
+
+
+def slack_env(tmp_path: Path, slack: FakeSlack, gateway: FakeGateway, port: int) -> dict[str, str]:
+    """Slack in HTTP mode on `port`, against the fake Slack and the fake gateway."""
+    return base_env(
+        tmp_path,
+        SLACK_BOT_TOKEN=slack.token,
+        SLACK_SIGNING_SECRET=SECRET,
+        SLACK_API_URL=slack.api_url,
+        IMAGINE_GATEWAY_URL=gateway.url,
+        IMAGINE_GATEWAY_KEY="gateway-key",
+        IMAGINE_HTTP_HOST="127.0.0.1",
+        IMAGINE_HTTP_PORT=str(port),
+    )
+
+
+async def send_imagine(
+    http: httpx.AsyncClient,
+    port: int,
+    slack: FakeSlack,
+    text: str,
+    *,
+    trigger: str = "t-1",
+    secret: str = SECRET,
+) -> None:
+    """POST a signed `/imagine TEXT` to the running bot, as Slack would."""
+    form = {
+        "team_id": TEAM,
+        "channel_id": "C1",
+        "user_id": "U1",
+        "command": "/imagine",
+        "text": text,
+        "response_url": slack.response_url(),
+        "trigger_id": trigger,
+    }
+    body = urlencode(form)
+    headers = {
+        "Content-Type": "application/x-www-form-urlencoded",
+        **signed_headers(body, secret=secret),
+    }
+    answer = await http.post(f"http://127.0.0.1:{port}/slack/events", content=body, headers=headers)
+    assert answer.status_code == 200

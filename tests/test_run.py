@@ -8,58 +8,24 @@ import secrets
 import signal
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from urllib.parse import urlencode
 
 import httpx
 
 from bot.models import LedgerEntry
 from bot.store.open import open_store
 from tests.fakes.gateway import FakeGateway
-from tests.fakes.slack import TEAM, FakeSlack
-from tests.fakes.slack_app import SECRET, signed_headers
-from tests.runbot import IMAGINE_BOT, base_env, bot_process, free_port, wait_ready
+from tests.fakes.slack import FakeSlack
+from tests.runbot import (
+    IMAGINE_BOT,
+    base_env,
+    bot_process,
+    free_port,
+    send_imagine,
+    slack_env,
+    wait_ready,
+)
 
 NOT_CHARGED = "You were not charged."
-
-
-def slack_env(tmp_path: Path, slack: FakeSlack, gateway: FakeGateway, port: int) -> dict[str, str]:
-    return base_env(
-        tmp_path,
-        SLACK_BOT_TOKEN=slack.token,
-        SLACK_SIGNING_SECRET=SECRET,
-        SLACK_API_URL=slack.api_url,
-        IMAGINE_GATEWAY_URL=gateway.url,
-        IMAGINE_GATEWAY_KEY="gateway-key",
-        IMAGINE_HTTP_HOST="127.0.0.1",
-        IMAGINE_HTTP_PORT=str(port),
-    )
-
-
-async def send_imagine(
-    http: httpx.AsyncClient,
-    port: int,
-    slack: FakeSlack,
-    text: str,
-    *,
-    trigger: str = "t-1",
-    secret: str = SECRET,
-) -> None:
-    form = {
-        "team_id": TEAM,
-        "channel_id": "C1",
-        "user_id": "U1",
-        "command": "/imagine",
-        "text": text,
-        "response_url": slack.response_url(),
-        "trigger_id": trigger,
-    }
-    body = urlencode(form)
-    headers = {
-        "Content-Type": "application/x-www-form-urlencoded",
-        **signed_headers(body, secret=secret),
-    }
-    answer = await http.post(f"http://127.0.0.1:{port}/slack/events", content=body, headers=headers)
-    assert answer.status_code == 200
 
 
 async def ledger(tmp_path: Path) -> list[LedgerEntry]:

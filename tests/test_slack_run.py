@@ -6,14 +6,13 @@ import asyncio
 import signal
 import sys
 from pathlib import Path
-from urllib.parse import urlencode
 
 import httpx
 
 from tests.fakes.gateway import FakeGateway
 from tests.fakes.slack import TEAM, TOKEN, FakeSlack
-from tests.fakes.slack_app import SECRET, signed_headers
-from tests.runbot import base_env, bot_process, free_port, wait_ready
+from tests.fakes.slack_app import SECRET
+from tests.runbot import bot_process, free_port, send_imagine, slack_env, wait_ready
 
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 
@@ -21,34 +20,10 @@ PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 async def test_imagine_bot_run_answers_a_signed_command(tmp_path: Path) -> None:
     port = free_port()
     async with FakeSlack() as slack, FakeGateway() as gateway, httpx.AsyncClient() as http:
-        env = base_env(
-            tmp_path,
-            SLACK_BOT_TOKEN=TOKEN,
-            SLACK_SIGNING_SECRET=SECRET,
-            SLACK_API_URL=slack.api_url,
-            IMAGINE_GATEWAY_URL=gateway.url,
-            IMAGINE_GATEWAY_KEY="gateway-key",
-            IMAGINE_HTTP_HOST="127.0.0.1",
-            IMAGINE_HTTP_PORT=str(port),
-            IMAGINE_SHUTDOWN_GRACE="5",
-        )
+        env = slack_env(tmp_path, slack, gateway, port) | {"IMAGINE_SHUTDOWN_GRACE": "5"}
         async with bot_process(tmp_path, env) as process:
             await wait_ready(http, f"http://127.0.0.1:{port}/readyz", process)
-            form = {
-                "team_id": TEAM,
-                "channel_id": "C1",
-                "user_id": "U1",
-                "command": "/imagine",
-                "text": "a red balloon",
-                "response_url": slack.response_url(),
-                "trigger_id": "trigger-run-1",
-            }
-            body = urlencode(form)
-            headers = {"Content-Type": "application/x-www-form-urlencoded", **signed_headers(body)}
-            answer = await http.post(
-                f"http://127.0.0.1:{port}/slack/events", content=body, headers=headers
-            )
-            assert answer.status_code == 200
+            await send_imagine(http, port, slack, "a red balloon")
             await slack.wait_for(lambda: slack.calls("files.completeUploadExternal"), timeout=30)
             process.send_signal(signal.SIGTERM)
             _, stderr = await asyncio.wait_for(process.communicate(), 30)
