@@ -24,13 +24,6 @@ async def fake() -> AsyncIterator[FakeDiscord]:
 
 
 @pytest.fixture
-async def gateway() -> AsyncIterator[FakeGateway]:
-    """The fake image gateway."""
-    async with FakeGateway() as gateway:
-        yield gateway
-
-
-@pytest.fixture
 async def bot(tmp_path: Path, fake: FakeDiscord, gateway: FakeGateway) -> AsyncIterator[DiscordBot]:
     """The adapter connected to `fake`, its handler calling `gateway`, on a fresh SQLite file."""
     async with running_bot(tmp_path / "imagine.db", fake, gateway) as bot:

@@ -24,13 +24,6 @@ async def slack() -> AsyncIterator[FakeSlack]:
 
 
 @pytest.fixture
-async def gateway() -> AsyncIterator[FakeGateway]:
-    """A fake image gateway on 127.0.0.1."""
-    async with FakeGateway() as fake:
-        yield fake
-
-
-@pytest.fixture
 async def slack_bot(
     tmp_path: Path, slack: FakeSlack, gateway: FakeGateway
 ) -> AsyncIterator[SlackBot]:

@@ -5,7 +5,6 @@ from __future__ import annotations
 from bot.models import Scope
 from tests.discordfixtures import bot as bot
 from tests.discordfixtures import fake as fake
-from tests.discordfixtures import gateway as gateway
 from tests.fakes.discord import CHANNEL_ID, GUILD_ID, Json, member
 from tests.fakes.discord_bot import DiscordBot, opt
 

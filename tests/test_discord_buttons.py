@@ -9,7 +9,6 @@ from adapters.discord.replies import GENERIC_ERROR
 from bot.models import Scope
 from tests.discordfixtures import bot as bot
 from tests.discordfixtures import fake as fake
-from tests.discordfixtures import gateway as gateway
 from tests.fakes.discord import CHANNEL_ID, GUILD_ID, FakeDiscord, Json, member
 from tests.fakes.discord_bot import DiscordBot, custom_ids, image_size, opt, running_bot
 from tests.fakes.gateway import FakeGateway

@@ -8,7 +8,6 @@ from adapters.discord.sources import NO_IMAGES
 from bot.config import DEFAULT_VARY_PROMPT
 from tests.discordfixtures import bot as bot
 from tests.discordfixtures import fake as fake
-from tests.discordfixtures import gateway as gateway
 from tests.fakes.discord import BOT_ID, CHANNEL_ID, FakeDiscord, Json, user
 from tests.fakes.discord_bot import DiscordBot, custom_ids, image_size, opt, png
 from tests.fakes.gateway import FakeGateway

@@ -12,7 +12,6 @@ from bot.errors import ContentBlocked
 from bot.models import Actor, Scope
 from tests.discordfixtures import bot as bot
 from tests.discordfixtures import fake as fake
-from tests.discordfixtures import gateway as gateway
 from tests.fakes.discord import APP_ID, CHANNEL_ID, GUILD_ID, OWNER_ID, FakeDiscord, member
 from tests.fakes.discord_bot import DiscordBot, custom_ids, image_size, opt, running_bot
 from tests.fakes.gateway import FakeGateway
