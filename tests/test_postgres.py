@@ -22,12 +22,13 @@ from typing import Any
 import asyncpg
 import pytest
 
-from bot.errors import ConfigError
+from bot.errors import ConfigError, LimitReached
 from bot.models import Actor, Limits, Scope, TokenUsage
 from bot.store import Store, open_store
 from bot.store.copy import migrate_command
-from bot.store.migrate import latest_version
+from bot.store.migrate import latest_version, migrations
 from bot.store.postgres_sql import pool_url, safe_url
+from bot.store.sql import ENTRY_COLUMNS
 from tests.storefixtures import NOW, STORE_KINDS, actor, postgres_url, reservation, store_url
 from tests.support import (
     ROOT,
@@ -55,6 +56,15 @@ BY_STATUS = (
     "SELECT status, COUNT(*), SUM(images_delivered), SUM(est_cost_usd) FROM usage "
     "GROUP BY status ORDER BY status"
 )
+# What the day counters should hold, summed from the ledger rows themselves.
+LEDGER_BY_DAY = (
+    "SELECT platform, workspace_id, k.per, k.per_id, (created_at AT TIME ZONE 'UTC')::date, "
+    "SUM(CASE status WHEN 'succeeded' THEN images_delivered WHEN 'reserved' THEN n ELSE 0 END), "
+    "SUM(CASE WHEN status IN ('reserved', 'succeeded') THEN est_cost_usd ELSE 0 END) "
+    "FROM usage, LATERAL (VALUES ('channel', channel_id), ('user', user_id)) k (per, per_id) "
+    "GROUP BY 1, 2, 3, 4, 5"
+)
+COUNTERS = "SELECT platform, workspace_id, per, per_id, day, images, cost_usd FROM usage_day"
 
 
 @pytest.fixture
@@ -284,6 +294,61 @@ def plain(rows: list[Any]) -> list[tuple[Any, ...]]:
     ]
 
 
+async def day_counters(pg: asyncpg.Connection) -> dict[tuple[Any, ...], tuple[Any, ...]]:
+    """The day counters, and the same sums taken from the ledger rows; zero rows left out."""
+    found = []
+    for sql in (COUNTERS, LEDGER_BY_DAY):
+        rows = plain(await pg.fetch(sql))
+        found.append({row[:5]: row[5:] for row in rows if row[5:] != (0, 0.0)})
+    assert found[0] == found[1]
+    return found[0]
+
+
+async def test_the_day_counters_follow_every_change_of_the_ledger(
+    pg_url: str, pg: asyncpg.Connection
+) -> None:
+    store = await open_store(pg_url)
+    try:
+        await fill(store)
+        assert len(await day_counters(pg)) >= 20
+        entry = await store.reserve(reservation(n=3, cost=0.126), Limits(), NOW)
+        await store.settle_succeeded(entry.id, 2, None, 0.084, NOW)
+    finally:
+        await store.close()
+    counters = await day_counters(pg)
+    assert counters[("discord", "guild1", "user", "alice", NOW.date())][0] > 2
+
+
+async def test_upgrading_a_filled_database_counts_its_ledger(
+    tmp_path: Path, pg_url: str, pg: asyncpg.Connection
+) -> None:
+    source = await open_store(f"sqlite:///{tmp_path / 'old.db'}")
+    try:
+        await fill(source)
+        rows = [e async for e in source.export(EPOCH, FAR)]
+    finally:
+        await source.close()
+    await pg.execute(
+        "CREATE TABLE schema_version (version INTEGER PRIMARY KEY, applied_at TIMESTAMPTZ NOT NULL)"
+    )
+    await pg.execute(migrations("postgres")[0].sql)
+    await pg.execute("INSERT INTO schema_version VALUES (1, now())")
+    records = [tuple(getattr(e, name) for name in ENTRY_COLUMNS) for e in rows]
+    await pg.copy_records_to_table("usage", records=records, columns=ENTRY_COLUMNS)
+
+    store = await open_store(pg_url)
+    try:
+        assert len(await day_counters(pg)) >= 20
+        used = (await store.user_usage(CHANNEL, "alice", Limits(), NOW)).images_today
+        limits = Limits(user_daily_images=used + 1)
+        await store.reserve(reservation(), limits, NOW)
+        with pytest.raises(LimitReached) as refused:
+            await store.reserve(reservation(), limits, NOW)
+        assert refused.value.used == used + 1
+    finally:
+        await store.close()
+
+
 async def totals(sqlite_path: Path, pg: asyncpg.Connection) -> tuple[list[Any], list[Any]]:
     """Counts and sums of every table, read the same way from both databases."""
     queries = [LEDGER_SUMS, BY_STATUS, *(f"SELECT COUNT(*) FROM {t}" for t in TABLES[1:])]
@@ -310,6 +375,7 @@ async def test_migrate_from_sqlite_copies_every_row(
     assert ran.code == 0, ran.err
     before, after = await totals(path, pg)
     assert after == before
+    await day_counters(pg)
     assert [row[0] for row in before[1]] == ["abandoned", "failed", "reserved", "succeeded"]
     assert ran.out.splitlines()[1].split()[:3] == ["usage", "1050", "rows,"]
 

@@ -2,10 +2,11 @@
 
 A reservation is one transaction. It first takes transaction-scoped advisory locks on its
 user and on its channel, always in key order so that two reservations never wait on each
-other in a cycle; then it reads that user's and that channel's totals for the day, checks
-them with the rules in common.py and inserts its row. Every process charging the same user
-or channel queues on the same locks, so check and insert are atomic across processes; under
-READ COMMITTED the read after the locks sees every earlier holder's committed row.
+other in a cycle; then it reads that user's and that channel's day counters (kept by
+triggers in the same transactions as the ledger rows), checks them with the rules in
+common.py and inserts its row. Every process charging the same user or channel queues on
+the same locks, so check and insert are atomic across processes; under READ COMMITTED the
+read after the locks sees every earlier holder's committed row and counter.
 """
 
 from __future__ import annotations

@@ -15,15 +15,7 @@ from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 from bot.errors import ConfigError
 from bot.models import Actor, Limits
 from bot.store.common import counts_channel, counts_user
-from bot.store.sql import (
-    CHECK_COLUMNS,
-    COST,
-    ENTRY_COLUMNS,
-    ENTRY_VALUES,
-    IMAGES,
-    LAST_REQUEST,
-    TODAY,
-)
+from bot.store.sql import CHECK_COLUMNS, ENTRY_COLUMNS, ENTRY_VALUES, LAST_REQUEST
 
 INSERT_ENTRY = (
     f"INSERT INTO usage ({', '.join(ENTRY_COLUMNS)}) VALUES ({ENTRY_VALUES}) "
@@ -38,13 +30,23 @@ ABANDON = (
     "WHERE status = 'reserved' AND deadline < :now FOR UPDATE SKIP LOCKED)"
 )
 
-# What a reservation reads once it holds the locks of its user and its channel.
+# Today's charge of a user or a channel, read once the reservation holds their locks: the
+# day's counter (kept by triggers, see migrations/postgres/0002_day_counters.sql) less
+# reservations that expired and are not yet settled as abandoned. Those are found through
+# the partial indexes on (scope, deadline); the day is tested on an expression, so that no
+# plan walks the day's ledger rows by created_at instead.
 _TODAY_OF = (
-    f"(SELECT COALESCE(SUM({IMAGES}), 0) AS images, COALESCE(SUM({COST}), 0) AS cost "
-    "FROM usage WHERE platform = :platform AND workspace_id = :workspace_id "
-    "AND {column} = :{column} AND status IN ('reserved', 'succeeded') "
-    f"AND {TODAY})"
+    "(SELECT d.images - x.images AS images, d.cost - x.cost AS cost FROM "
+    "(SELECT COALESCE(SUM(images), 0) AS images, COALESCE(SUM(cost_usd), 0.0) AS cost "
+    "FROM usage_day WHERE platform = :platform AND workspace_id = :workspace_id "
+    "AND per = '{per}' AND per_id = :{column} AND day = :day) d, "
+    "(SELECT COALESCE(SUM(n), 0) AS images, COALESCE(SUM(est_cost_usd), 0.0) AS cost "
+    "FROM usage WHERE status = 'reserved' AND platform = :platform "
+    "AND workspace_id = :workspace_id AND {column} = :{column} AND deadline < :now "
+    "AND (created_at AT TIME ZONE 'UTC')::date = :day) x)"
 )
+_USER_TODAY = _TODAY_OF.format(per="user", column="user_id")
+_CHANNEL_TODAY = _TODAY_OF.format(per="channel", column="channel_id")
 _NO_TOTALS = "(SELECT 0 AS images, 0.0::float8 AS cost)"
 _NO_REQUEST = "(SELECT NULL::timestamptz AS at)"
 
@@ -87,10 +89,8 @@ def reserve_check(limits: Limits, exempt: bool) -> str:
     """Whether the idempotency key is taken, and the day's totals and last request the limits
     need (zeros and NULL for what they do not)."""
     checked = not exempt and limits.enabled is not False
-    user = _TODAY_OF.format(column="user_id") if checked and counts_user(limits) else _NO_TOTALS
-    channel = (
-        _TODAY_OF.format(column="channel_id") if checked and counts_channel(limits) else _NO_TOTALS
-    )
+    user = _USER_TODAY if checked and counts_user(limits) else _NO_TOTALS
+    channel = _CHANNEL_TODAY if checked and counts_channel(limits) else _NO_TOTALS
     last = LAST_REQUEST if checked and limits.cooldown_s else _NO_REQUEST
     return f"SELECT {CHECK_COLUMNS} FROM {user} u, {channel} c, {last} l"
 

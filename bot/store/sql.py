@@ -160,6 +160,7 @@ def reserve_params(entry: LedgerEntry, cooldown_s: int | None) -> dict[str, obje
         "now": now,
         "day_start": day_start,
         "day_end": day_end,
+        "day": day_start.date(),
         "cooldown_from": now - timedelta(seconds=cooldown_s or 0),
     }
 

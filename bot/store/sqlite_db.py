@@ -7,7 +7,7 @@ import logging
 import random
 import sqlite3
 from collections.abc import Awaitable, Callable, Mapping
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from functools import partial
 from typing import TypeVar
 
@@ -80,8 +80,11 @@ def from_column(value: str | None) -> datetime | None:
 
 
 def sqlite_params(params: Mapping[str, object]) -> dict[str, object]:
-    """Query parameters as SQLite stores them: moments become `to_text` text."""
-    return {
-        name: to_text(value) if isinstance(value, datetime) else value
-        for name, value in params.items()
-    }
+    """Query parameters as SQLite stores them: moments become `to_text` text, days ISO text."""
+    return {name: _sqlite_value(value) for name, value in params.items()}
+
+
+def _sqlite_value(value: object) -> object:
+    if isinstance(value, datetime):
+        return to_text(value)
+    return value.isoformat() if isinstance(value, date) else value

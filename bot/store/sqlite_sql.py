@@ -16,7 +16,6 @@ from bot.store.sql import (
     TODAY,
     reserve_params,
 )
-from bot.store.sqlite_db import sqlite_params
 
 ABANDON = (
     "UPDATE usage SET status = 'abandoned', images_delivered = 0, est_cost_usd = 0, "
@@ -70,14 +69,13 @@ def reserve_queries(entry: LedgerEntry, limits: Limits, exempt: bool) -> Reserve
     sources = f"FROM {user} u, {channel} c, {last} l"
     allowed = " AND ".join([f"NOT {KEY_TAKEN}", *(_ALLOWED[key] for key in applied)])
     params = reserve_params(entry, limits.cooldown_s) | applied
-    params["day"] = entry.created_at.date().isoformat()
     return ReserveQueries(
         insert=(
             f"INSERT INTO usage ({', '.join(ENTRY_COLUMNS)}) "
             f"SELECT {ENTRY_VALUES} {sources} WHERE {allowed}"
         ),
         explain=f"SELECT {CHECK_COLUMNS} {sources}",
-        params=sqlite_params(params),
+        params=params,
     )
 
 
