@@ -91,22 +91,26 @@ async def test_health_readiness_and_metrics_answer(tmp_path: Path) -> None:
     assert process.returncode == 0
 
 
-async def test_sigterm_lets_a_running_generation_finish_and_exits_0(tmp_path: Path) -> None:
+async def sigterm_mid_request(
+    tmp_path: Path, slack: FakeSlack, gateway: FakeGateway, grace: str
+) -> tuple[int | None, str]:
+    """Start the bot, send /imagine, SIGTERM it once the gateway holds the request."""
     port = free_port()
-    async with (
-        FakeSlack() as slack,
-        FakeGateway(delay=1.5) as gateway,
-        httpx.AsyncClient() as http,
-    ):
-        env = slack_env(tmp_path, slack, gateway, port) | {"IMAGINE_SHUTDOWN_GRACE": "30"}
-        async with bot_process(tmp_path, env) as process:
-            await wait_ready(http, f"http://127.0.0.1:{port}/readyz", process)
-            await send_imagine(http, port, slack, "a red balloon")
-            await slack.wait_for(lambda: gateway.in_flight == 1, timeout=30)
-            process.send_signal(signal.SIGTERM)
-            _, err = await asyncio.wait_for(process.communicate(), 60)
+    env = slack_env(tmp_path, slack, gateway, port) | {"IMAGINE_SHUTDOWN_GRACE": grace}
+    async with httpx.AsyncClient() as http, bot_process(tmp_path, env) as process:
+        await wait_ready(http, f"http://127.0.0.1:{port}/readyz", process)
+        await send_imagine(http, port, slack, "a red balloon")
+        await slack.wait_for(lambda: gateway.in_flight == 1, timeout=30)
+        process.send_signal(signal.SIGTERM)
+        _, err = await asyncio.wait_for(process.communicate(), 60)
+    return process.returncode, err.decode()[-2000:]
 
-    assert process.returncode == 0, err.decode()[-2000:]
+
+async def test_sigterm_lets_a_running_generation_finish_and_exits_0(tmp_path: Path) -> None:
+    async with FakeSlack() as slack, FakeGateway(delay=1.5) as gateway:
+        code, err = await sigterm_mid_request(tmp_path, slack, gateway, grace="30")
+
+    assert code == 0, err
     assert slack.calls("files.completeUploadExternal")
     [entry] = await ledger(tmp_path)
     assert (entry.status, entry.images_delivered) == ("succeeded", 1)
@@ -115,19 +119,12 @@ async def test_sigterm_lets_a_running_generation_finish_and_exits_0(tmp_path: Pa
 async def test_a_short_grace_settles_the_request_uncharged_and_tells_the_user(
     tmp_path: Path,
 ) -> None:
-    port = free_port()
-    async with FakeSlack() as slack, FakeGateway() as gateway, httpx.AsyncClient() as http:
+    async with FakeSlack() as slack, FakeGateway() as gateway:
         gateway.fail("hang")
-        env = slack_env(tmp_path, slack, gateway, port) | {"IMAGINE_SHUTDOWN_GRACE": "0.5"}
-        async with bot_process(tmp_path, env) as process:
-            await wait_ready(http, f"http://127.0.0.1:{port}/readyz", process)
-            await send_imagine(http, port, slack, "a red balloon")
-            await slack.wait_for(lambda: gateway.in_flight == 1, timeout=30)
-            process.send_signal(signal.SIGTERM)
-            _, err = await asyncio.wait_for(process.communicate(), 60)
+        code, err = await sigterm_mid_request(tmp_path, slack, gateway, grace="0.5")
 
     told = f"The bot restarted before your image was finished. {NOT_CHARGED} Try again in a minute."
-    assert process.returncode == 0, err.decode()[-2000:]
+    assert code == 0, err
     assert any(told in text for text in slack_texts(slack)), slack_texts(slack)
     assert not slack.calls("files.completeUploadExternal")
     [entry] = await ledger(tmp_path)
