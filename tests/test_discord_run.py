@@ -92,3 +92,16 @@ async def test_shards_connect_to_the_configured_gateway_and_only_shard_0_syncs(
     assert not fake.find("GET", "/gateway(/bot)?")  # never asked; DISCORD_GATEWAY_URL is used
     assert fake.commands == {}  # the process running shard 0 registers the commands
     assert len(final.files) == 1
+
+
+async def test_stopping_waits_for_a_result_being_uploaded(tmp_path: Path) -> None:
+    async with FakeDiscord(upload_delay=1.0) as fake, FakeGateway() as gateway:
+        async with running_bot(tmp_path / "imagine.db", fake, gateway) as bot:
+            ix = await bot.slash("imagine", [opt("prompt", "a red balloon")])
+            for _ in range(1500):
+                if [e.status for e in await bot.entries()] == ["succeeded"]:
+                    break
+                await asyncio.sleep(0.01)
+        # running_bot stops as `imagine-bot run` does: drain the handler, then close
+        final = await bot.final(ix)
+    assert len(final.files) == 1

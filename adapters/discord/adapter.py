@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 
 import discord
@@ -94,7 +95,14 @@ class DiscordAdapter:
             ) from None
 
     async def close(self) -> None:
-        """Disconnect."""
+        """Let running requests show their result or error within the grace, then disconnect."""
         self._closing = True
+        running = set(self._services.running)
+        if running:
+            _, late = await asyncio.wait(running, timeout=self._services.settings.shutdown_grace)
+            for task in late:
+                task.cancel()
+            if late:
+                await asyncio.wait(late, timeout=5)
         if self._client is not None:
             await self._client.close()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 from collections.abc import Awaitable, Callable, Mapping, Sequence
@@ -70,6 +71,19 @@ async def run(
     services: Services, responder: Responder, job: Job, *, title: str, user_id: int, origin: Origin
 ) -> None:
     """Run a job with progress, then show its images or its error; nothing else leaks."""
+    task = asyncio.current_task()
+    if task is not None:
+        services.running.add(task)
+    try:
+        await _run(services, responder, job, title=title, user_id=user_id, origin=origin)
+    finally:
+        if task is not None:
+            services.running.discard(task)
+
+
+async def _run(
+    services: Services, responder: Responder, job: Job, *, title: str, user_id: int, origin: Origin
+) -> None:
     board = ProgressBoard(responder, title)
     try:
         result = await job(board)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -29,7 +30,8 @@ ViewFactory = Callable[[Result, Origin], discord.ui.View]
 
 @dataclass
 class Services:
-    """The core handler, settings and HTTP client; how results get buttons; presses in flight."""
+    """The core handler, settings and HTTP client; how results get buttons; presses in flight;
+    the requests running (so stopping can let them finish)."""
 
     settings: Settings
     handler: ImagineHandler
@@ -37,6 +39,7 @@ class Services:
     result_view: ViewFactory
     token_ttl_s: float = TOKEN_TTL_S
     pressing: set[str] = field(default_factory=set)
+    running: set[asyncio.Task[Any]] = field(default_factory=set)
 
 
 class ServicesClient(discord.Client):

@@ -86,9 +86,14 @@ class FakeDiscord:
     """REST + gateway on 127.0.0.1, recording what the bot sends."""
 
     def __init__(
-        self, *, attachment_size_limit: int = 10 * 1024 * 1024, token: str | None = None
+        self,
+        *,
+        attachment_size_limit: int = 10 * 1024 * 1024,
+        token: str | None = None,
+        upload_delay: float = 0.0,
     ) -> None:
         self.attachment_size_limit = attachment_size_limit
+        self.upload_delay = upload_delay  # seconds before an upload (multipart) is read
         self.token = token  # when set, bot-token routes answer 401 to any other token
         self.calls: list[Call] = []
         self.messages: dict[int, Json] = {}
@@ -320,6 +325,8 @@ class FakeDiscord:
     # -------------------------------------------------------------------- REST
 
     async def _rest(self, request: web.Request) -> web.StreamResponse:
+        if self.upload_delay and request.content_type == "multipart/form-data":
+            await asyncio.sleep(self.upload_delay)
         call = await self._record(request)
         sent = request.headers.get("Authorization")  # interaction webhooks carry none
         rejected = self.token is not None and sent not in (None, f"Bot {self.token}")
