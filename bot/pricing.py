@@ -7,11 +7,12 @@ from bot.models import SIZES, Options, TokenUsage
 
 
 def price_per_image(settings: Settings, quality: str, size: str) -> float:
-    """The table price of one image; 'auto' is priced as the dearest choice."""
+    """The table price of one image; 'auto', and what the table lacks, as the dearest choice."""
     rows = settings.prices
+    dearest = max((price for row in rows.values() for price in row.values()), default=0.0)
     qualities = [quality] if quality in rows else list(rows)
     sizes = [size] if size != "auto" else [s for s in SIZES if s != "auto"]
-    prices = [rows[q].get(s, 0.0) for q in qualities for s in sizes]
+    prices = [rows[q].get(s, dearest) for q in qualities for s in sizes]
     return max(prices, default=0.0)
 
 
