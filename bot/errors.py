@@ -11,7 +11,7 @@ charged, and what to do next. It never holds a key, a token or a provider's raw 
     │   ├── LimitReached             a daily, cost, size or quality limit
     │   ├── Disabled                 image generation is turned off here
     │   ├── Cooldown                 too soon after the last request
-    │   ├── Busy                     this user already has a request running
+    │   ├── Busy                     this user already has a request running, or no slot
     │   ├── Duplicate                the same request arrived twice
     │   ├── NotAllowed               a permission the person lacks
     │   └── ShuttingDown             the bot is restarting
@@ -156,15 +156,22 @@ class Cooldown(Refused):
 
 
 class Busy(Refused):
-    """This user already has a request running."""
+    """This user already has a request running, or (`queue_full`) no slot came free in time."""
 
     kind = "busy"
 
-    def __init__(self) -> None:
-        super().__init__(
-            "You already have an image in progress. Wait for it to finish, then try again. "
-            f"{NOT_CHARGED}"
-        )
+    def __init__(self, *, queue_full: bool = False) -> None:
+        if queue_full:
+            message = (
+                "The bot is busy with other people's images and yours did not get a turn. "
+                f"{NOT_CHARGED} Try again in a few minutes."
+            )
+        else:
+            message = (
+                "You already have an image in progress. Wait for it to finish, then try again. "
+                f"{NOT_CHARGED}"
+            )
+        super().__init__(message)
 
 
 class Duplicate(Refused):

@@ -393,7 +393,7 @@ class ImagineHandler:
             async with asyncio.timeout(timeout):
                 await self._slots.acquire()
         except TimeoutError:
-            raise Busy() from None
+            raise Busy(queue_full=True) from None
         finally:
             self._waiting -= 1
 

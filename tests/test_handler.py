@@ -543,3 +543,31 @@ async def test_metrics_count_successes_refusals_and_failures(
         assert f"imagine_requests_total{{{labels}}} 1" in lines
     assert 'imagine_images_total{platform="discord"} 1' in lines
     assert "imagine_gateway_seconds_count 2" in lines
+
+
+async def test_a_request_that_gets_no_slot_in_time_is_told_the_bot_is_busy(
+    tmp_path: Path, fake: FakeGateway
+) -> None:
+    started = asyncio.Event()
+    gate = asyncio.Event()
+
+    async def hold(progress: Progress) -> None:
+        if progress.stage == "started":
+            started.set()
+            await gate.wait()
+
+    env = {"IMAGINE_MAX_CONCURRENT": 1, "IMAGINE_GATEWAY_TIMEOUT": 0.2}
+    async with running(tmp_path, fake, **env) as handler:
+        first = asyncio.create_task(handler.generate(request(), hold))
+        await started.wait()
+        with pytest.raises(Busy) as busy:
+            await handler.generate(request(actor("bob")))
+        gate.set()
+        await first
+        ledger = await rows(handler.store)
+
+    assert busy.value.message == (
+        "The bot is busy with other people's images and yours did not get a turn. "
+        f"{NOT_CHARGED} Try again in a few minutes."
+    )
+    assert {(e.user_id, e.status) for e in ledger} == {("alice", "succeeded"), ("bob", "failed")}
