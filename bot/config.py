@@ -23,10 +23,6 @@ DEFAULT_VARY_PROMPT = (
 CommaList = Annotated[tuple[str, ...], NoDecode]
 
 
-def _env(name: str, *fallbacks: str) -> Any:
-    return Field(validation_alias=AliasChoices(name, *fallbacks))
-
-
 class Settings(BaseSettings):
     """Every setting of the bot; the environment variable is named in each field's alias."""
 
