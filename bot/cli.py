@@ -160,6 +160,7 @@ async def cmd_image(app: App, args: argparse.Namespace) -> int:
     """generate / edit / vary from the terminal, writing the images into --out."""
     require_gateway_key(app.settings, args.offline)
     try:
+        await asyncio.to_thread(_make_folder, args.out)
         result = await _run_image(app, args)
     except UserFacingError as exc:
         return _fail(exc, args.json)
@@ -235,8 +236,15 @@ async def _load_mask(path: Path, sources: tuple[SourceImage, ...]) -> SourceImag
     return await images.load_mask(data, sources[0])
 
 
+def _make_folder(out: Path) -> None:
+    """Create --out before anything is charged, so a bad folder costs nothing."""
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise BadRequest(f"Cannot write images to {out}: {exc.strerror or exc}.") from None
+
+
 def _write_images(result: Result, out: Path) -> list[Path]:
-    out.mkdir(parents=True, exist_ok=True)
     paths = []
     for image in result.images:
         path = out / image.filename

@@ -347,3 +347,17 @@ async def test_bad_usage_and_bad_settings_exit_2_with_one_line(tmp_path: Path) -
     )
     for ran in (no_prompt, bad_n, timeout, protocol, missing, bad_size):
         assert ran.out == "" and "Traceback" not in ran.err
+
+
+async def test_an_out_folder_that_cannot_be_made_fails_before_anything_is_charged(
+    tmp_path: Path, fake: FakeGateway
+) -> None:
+    (tmp_path / "taken").write_text("a file where the folder should be")
+    env = gateway_env(tmp_path, fake)
+    ran = await run_cli("generate", PROMPT, "--out", "taken/art", env=env, cwd=tmp_path)
+
+    assert ran.code == 2
+    assert ran.err.startswith("imagine-bot: Cannot write images to taken/art: ")
+    assert "Traceback" not in ran.err
+    assert fake.image_requests == []
+    assert await ledger_rows(env=env, cwd=tmp_path) == []
