@@ -7,6 +7,7 @@ import logging
 import re
 import sys
 from collections.abc import Iterable
+from urllib.parse import unquote, urlsplit
 
 from bot.config import Settings
 
@@ -71,7 +72,9 @@ def secrets_of(settings: Settings) -> list[str]:
         settings.slack_app_token,
         settings.slack_signing_secret,
     ]
-    return [v.get_secret_value() for v in values if v is not None]
+    found = [v.get_secret_value() for v in values if v is not None]
+    password = urlsplit(settings.database_url).password
+    return found + ([password, unquote(password)] if password else [])
 
 
 def setup_logging(
