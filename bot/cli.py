@@ -21,7 +21,7 @@ from typing import Any
 from bot import images, reports
 from bot.app import App, open_app, require_gateway_key
 from bot.config import Settings, load_settings
-from bot.errors import BadRequest, ConfigError, GatewayMisconfigured, UserFacingError
+from bot.errors import BadRequest, ConfigError, GatewayMisconfigured, UserFacingError, plural
 from bot.logs import setup_logging
 from bot.models import Actor, ImageRequest, Result, Scope, SourceImage
 from bot.options import nearest_size
@@ -276,9 +276,14 @@ async def cmd_export(app: App, args: argparse.Namespace) -> int:
     if args.out is None:
         count = await reports.write_csv(entries, sys.stdout)
     else:
-        with args.out.open("w", newline="", encoding="utf-8") as out:
+        try:
+            out = args.out.open("w", newline="", encoding="utf-8")
+        except OSError as exc:
+            print(f"imagine-bot: cannot write {args.out}: {exc.strerror or exc}.", file=sys.stderr)
+            return 2
+        with out:
             count = await reports.write_csv(entries, out)
-    print(f"{count} rows exported.", file=sys.stderr)
+    print(f"{plural(count, 'row')} exported.", file=sys.stderr)
     return 0
 
 

@@ -361,3 +361,23 @@ async def test_an_out_folder_that_cannot_be_made_fails_before_anything_is_charge
     assert "Traceback" not in ran.err
     assert fake.image_requests == []
     assert await ledger_rows(env=env, cwd=tmp_path) == []
+
+
+async def test_export_writes_csv_and_an_unwritable_file_is_one_line(tmp_path: Path) -> None:
+    env = cli_env(tmp_path)
+    made = await run_cli("generate", PROMPT, "--offline", env=env, cwd=tmp_path)
+    csv_path = tmp_path / "ledger.csv"
+    exported = await run_cli(
+        "usage", "export", "--since", "2000-01-01", "--out", str(csv_path), env=env, cwd=tmp_path
+    )
+    blocked = await run_cli(
+        "usage", "export", "--since", "2000-01-01", "--out", str(tmp_path), env=env, cwd=tmp_path
+    )
+
+    assert made.code == exported.code == 0
+    header, row = csv_path.read_text().splitlines()
+    assert header.startswith("id,created_at,settled_at,platform")
+    assert ",cli,local,local," in row and ",succeeded,1," in row
+    assert exported.err == "1 row exported.\n"
+    assert blocked.code == 2
+    assert blocked.err == f"imagine-bot: cannot write {tmp_path}: Is a directory.\n"
