@@ -52,6 +52,11 @@ class Settings(BaseSettings):
         min_length=1,
         description="Model name sent to the gateway (OpenAI direct: gpt-image-1).",
     )
+    opper_store: bool = Field(
+        False,
+        validation_alias="IMAGINE_OPPER_STORE",
+        description="Opper only: keep every image in Opper's Files with a shareable link (sent as store).",
+    )
     gateway_timeout: float = Field(
         600.0,
         gt=0,
