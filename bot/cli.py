@@ -165,17 +165,16 @@ async def cmd_image(app: App, args: argparse.Namespace) -> int:
     except UserFacingError as exc:
         return _fail(exc, args.json)
     paths = await asyncio.to_thread(_write_images, result, args.out)
+    for line in reports.notes(result.warnings):
+        print(line, file=sys.stderr)
     if args.json:
-        print(
-            json.dumps(
-                {
-                    "ok": True,
-                    "request_id": result.request_id,
-                    "images": [str(p) for p in paths],
-                    "cost_usd": result.cost_usd,
-                }
-            )
-        )
+        made = {
+            "ok": True,
+            "request_id": result.request_id,
+            "images": [str(p) for p in paths],
+            "cost_usd": result.cost_usd,
+        }
+        print(json.dumps(made | ({"warnings": list(result.warnings)} if result.warnings else {})))
     else:
         print("\n".join(str(p) for p in paths))
         print(

@@ -36,6 +36,7 @@ from bot.errors import (
     ModelNotOffered,
     QuotaExhausted,
     UserFacingError,
+    format_duration,
     plural,
 )
 from bot.failures import classify, stream_status, unreachable_cause
@@ -44,6 +45,7 @@ from bot.models import GatewayResult, Options, PartialCallback, SourceImage, Tok
 from bot.options import nearest_size
 from bot.transport import AiohttpTransport
 from bot.wire import (
+    MAX_WARNINGS,
     ErrorInfo,
     add_usage,
     backoff,
@@ -292,7 +294,8 @@ class GatewayClient:
             raise self._timed_out() from None
 
     def _timed_out(self, request_id: str | None = None) -> GatewayTimeout:
-        log.warning("gateway %s did not answer within %.0f s", self.host, self.timeout)
+        wait = format_duration(self.timeout)
+        log.warning("gateway %s did not answer within %s", self.host, wait)
         return GatewayTimeout(self.timeout, request_id)
 
     def _give_up(self, retry: _Retry, path: str, attempts: int) -> None:
@@ -496,7 +499,7 @@ class GatewayClient:
             usage=usage,
             cost_usd=cost,
             request_id=request_id,
-            warnings=tuple(dict.fromkeys(warnings)),
+            warnings=tuple(dict.fromkeys(warnings))[:MAX_WARNINGS],
         )
 
     async def _stream_error(self, raw: Any, request_id: str | None) -> UserFacingError:

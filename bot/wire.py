@@ -22,6 +22,7 @@ MAX_RETRY_AFTER = 60.0
 
 
 MAX_WARNING = 200
+MAX_WARNINGS = 3
 
 
 @dataclass(frozen=True)
@@ -234,7 +235,7 @@ def parse_warnings(payload: Any, secret: str | None) -> tuple[str, ...]:
             text = text[: MAX_WARNING - 1].rstrip() + "…"
         if text and text not in found:
             found.append(text)
-    return tuple(found)
+    return tuple(found[:MAX_WARNINGS])
 
 
 def offered_models(payload: Any) -> tuple[str, ...]:
