@@ -299,6 +299,7 @@ class GatewayClient:
         return GatewayTimeout(self.timeout, request_id)
 
     def _give_up(self, retry: _Retry, path: str, attempts: int) -> None:
+        """Log the last failure: a warning naming host and cause when nothing could connect."""
         tries = plural(attempts, "attempt")
         if retry.unreachable:
             log.warning(
@@ -306,9 +307,12 @@ class GatewayClient:
             )
             return
         request_id = getattr(retry.error, "gateway_request_id", None)
-        log.warning(
-            "gateway %s%s: %s (x-request-id %s); gave up after %s",
-            *(self.host, path, retry.reason, request_id, tries),
+        log.info(
+            "gateway %s: %s (x-request-id %s); gave up after %s",
+            path,
+            retry.reason,
+            request_id,
+            tries,
         )
 
     async def _with_retries(self, call: _Call, on_partial: PartialCallback | None) -> GatewayResult:

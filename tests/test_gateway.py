@@ -824,7 +824,7 @@ async def test_the_key_appears_in_no_log_line_and_no_error(
 async def test_the_fake_runs_as_a_process(http: httpx.AsyncClient) -> None:
     process = await asyncio.create_subprocess_exec(
         *(sys.executable, "-m", "tests.fakes.gateway", "--port", "0", "--delay", "0.01"),
-        *("--fault", "server_error:1", "--key", KEY),
+        *("--fault", "server_error:1", "--key", KEY, "--model", MODEL, "--cost", "0.0125"),
         cwd=ROOT,
         stdout=asyncio.subprocess.PIPE,
     )
@@ -841,6 +841,7 @@ async def test_the_fake_runs_as_a_process(http: httpx.AsyncClient) -> None:
         assert await process.wait() == 0
 
     assert [size_of(image) for image in result.images] == [(1024, 1536)]
+    assert result.cost_usd == Decimal("0.0125")
     assert [r["path"] for r in seen["requests"]] == ["/v1/images/generations", "/v1/images/edits"]
     assert seen["requests"][1]["files"] == [["image[]", "photo.png", len(source().data)]]
     assert seen["requests"][1]["fields"]["size"] == "1024x1536"

@@ -106,7 +106,7 @@ async def test_a_model_the_gateway_does_not_offer_is_named_with_what_it_offers(
     http: httpx.AsyncClient, route: str
 ) -> None:
     async with FakeGateway(models=[GPT2]) as fake:
-        gateway = client(http, fake.url, model="openai/gpt-image-1")
+        gateway = client(http, fake.url, model="openai/gpt-image-9")
         with pytest.raises(ModelNotOffered) as caught:
             if route == "generate":
                 await gateway.generate("a fox", Options())
@@ -115,7 +115,7 @@ async def test_a_model_the_gateway_does_not_offer_is_named_with_what_it_offers(
         listed = await models_listed(http, fake)
 
     offers = f"; it offers {GPT2}" if listed else ""
-    detail = f"the gateway does not offer model 'openai/gpt-image-1' (IMAGINE_MODEL){offers}"
+    detail = f"the gateway does not offer model 'openai/gpt-image-9' (IMAGINE_MODEL){offers}"
     assert str(caught.value) == misconfigured(detail)
     assert caught.value.kind == "model_not_found"
     assert len(fake.image_requests) == 1  # never retried, and never blamed on the URL
