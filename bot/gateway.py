@@ -295,7 +295,7 @@ class GatewayClient:
 
     def _timed_out(self, request_id: str | None = None) -> GatewayTimeout:
         wait = format_duration(self.timeout)
-        log.warning("gateway %s did not answer within %s", self.host, wait)
+        log.info("gateway %s did not answer within %s", self.host, wait)
         return GatewayTimeout(self.timeout, request_id)
 
     def _give_up(self, retry: _Retry, path: str, attempts: int) -> None:
@@ -489,7 +489,8 @@ class GatewayClient:
                 elif kind.endswith(".completed"):
                     images.append(await self._image(payload, request_id))
                     usage = add_usage(usage, parse_usage(payload.get("usage")))
-                cost = _last(cost, parse_cost(payload))
+                if (reported := parse_cost(payload)) is not None:
+                    cost = reported  # the final event's figure covers the whole request
                 warnings += parse_warnings(payload, self._api_key)
         except httpx.TransportError as exc:
             if not seen or isinstance(exc, httpx.TimeoutException):
@@ -509,11 +510,6 @@ class GatewayClient:
     async def _stream_error(self, raw: Any, request_id: str | None) -> UserFacingError:
         info = error_info({"error": raw})
         return await self._classified(stream_status(info), info, False, request_id)
-
-
-def _last(known: Decimal | None, found: Decimal | None) -> Decimal | None:
-    """The latest cost a stream reported: the final event's figure covers the request."""
-    return found if found is not None else known
 
 
 async def _run(large: bool, func: Callable[[], T]) -> T:

@@ -19,9 +19,7 @@ from bot.errors import NOT_CHARGED
 from bot.models import TokenUsage
 
 MAX_RETRY_AFTER = 60.0
-
-
-MAX_WARNING = 200
+MAX_WARNING = 200  # characters of one warning shown to a person
 MAX_WARNINGS = 3
 
 
@@ -29,8 +27,8 @@ MAX_WARNINGS = 3
 class ErrorInfo:
     """The fields of an error body; all None when the body was not one.
 
-    `param` is OpenAI's parameter name; Vercel's gateway sends an object instead, whose
-    `ruleId` (forbidden) and `modelId` (model_not_found) land in their own fields.
+    `param` is OpenAI's parameter name; where Vercel's gateway sends an object instead, its
+    `ruleId` (a `forbidden` answer's team rule) lands in `rule_id`.
     """
 
     code: str | None = None

@@ -474,15 +474,17 @@ async def test_a_connect_timeout_is_named(
     ]
 
 
-async def test_no_answer_in_time_is_logged_with_the_host(
+async def test_no_answer_in_time_is_logged_with_the_host_but_is_no_outage(
     http: httpx.AsyncClient, fake: FakeGateway, caplog: pytest.LogCaptureFixture
 ) -> None:
+    caplog.set_level(logging.INFO, logger="bot.gateway")
     fake.fail("hang")
 
     with pytest.raises(GatewayTimeout):
         await client(http, fake.url, timeout=0.3).generate("a fox", Options())
 
-    assert warnings_logged(caplog) == [f"gateway 127.0.0.1:{fake.port} did not answer within 1 s"]
+    assert warnings_logged(caplog) == []  # it answered the connection: reachable, only slow
+    assert f"gateway 127.0.0.1:{fake.port} did not answer within 1 s" in caplog.messages
 
 
 def test_every_cause_has_words() -> None:
