@@ -535,10 +535,9 @@ def _error(
     """An error body in OpenAI's shape (every field present), Vercel's (absent ones left
     out) or Opper's v3 (`code`, `message`, `details`)."""
     if flavour == "opper":
-        kind = error.pop("code", None) or error.pop("type", None)
-        error.pop("type", None)
-        error.pop("param", None)
-        shaped = {"code": kind or "error", "message": "", "details": None, **error}
+        kind = error.pop("code", None) or error.get("type") or "error"
+        rest = {key: value for key, value in error.items() if key not in ("type", "param")}
+        shaped = {"code": kind, "message": "", "details": None, **rest}
     elif flavour == "vercel":
         shaped = {key: value for key, value in error.items() if value is not None}
     else:
