@@ -9,7 +9,12 @@ from typing import Any
 
 import pytest
 
-from adapters.slack.ratelimits import MAX_RETRY_AFTER_S, RATE_LIMIT_RETRIES
+from adapters.slack.ratelimits import (
+    DEFAULT_RETRY_AFTER_S,
+    MAX_RETRY_AFTER_S,
+    RATE_LIMIT_RETRIES,
+    retry_after,
+)
 from adapters.slack.work import SLACK_RATE_LIMITED
 from tests.fakes.gateway import FakeGateway
 from tests.fakes.slack import FakeSlack
@@ -179,3 +184,11 @@ async def test_a_rate_limited_progress_edit_does_not_hold_up_the_image(
     assert [s for m, s in methods if m == "chat.update"] == [429] * RATE_LIMIT_RETRIES + [200, 200]
     assert card["text"].startswith(":frame_with_picture: <@U1>: a red balloon")
     assert (entry.status, entry.images_delivered) == ("succeeded", 1)
+
+
+def test_retry_after_reads_seconds_and_falls_back_to_a_second() -> None:
+    assert retry_after({"Retry-After": ["30"]}) == 30.0  # as slack_sdk hands headers over
+    assert retry_after({"retry-after": "2.5", "content-type": "application/json"}) == 2.5
+    assert retry_after({"Retry-After": ["Wed, 21 Oct 2026 07:28:00 GMT"]}) == DEFAULT_RETRY_AFTER_S
+    assert retry_after({}) == DEFAULT_RETRY_AFTER_S
+    assert retry_after({"Retry-After": ["-5"]}) == 0.0
