@@ -1,9 +1,9 @@
 """Progress edits of one working message, coalesced in the background.
 
-The handler reports steps as fast as they come (a streamed image sends many partials); Slack
-allows about one `chat.update` a second per message and answers 429 beyond its tiers. So a step
-only replaces the text waiting to be shown, one background task sends the latest at most once
-per interval, and the request never waits for Slack while it reads the image stream.
+The handler reports steps as fast as they come (a streamed image sends many partials), while
+`chat.update` is a Tier 3 method (about 50 a minute per workspace) that answers 429 beyond it.
+So a step only replaces the text waiting to be shown, one background task sends the latest at
+most once per interval, and the request never waits for Slack while it reads the image stream.
 """
 
 from __future__ import annotations
