@@ -14,6 +14,7 @@ from bot import images
 from bot.errors import NOT_CHARGED, BadRequest, ImageRejected
 from bot.fetch import Hosts, OffHost, Refused, TooLarge, fetch
 from bot.models import SourceImage
+from bot.text import inert_line
 
 log = logging.getLogger(__name__)
 
@@ -33,6 +34,11 @@ def is_image(attachment: discord.Attachment) -> bool:
     if attachment.content_type:
         return attachment.content_type.startswith("image/")
     return attachment.filename.lower().endswith(IMAGE_SUFFIXES)
+
+
+def shown_name(attachment: discord.Attachment) -> str:
+    """An attachment's file name, safe to quote in the bot's words (bot.text)."""
+    return inert_line(attachment.filename) or "image"
 
 
 def image_attachments(message: discord.Message) -> list[discord.Attachment]:
@@ -61,7 +67,7 @@ async def download(
     """One attachment's bytes, counted as they stream in, validated as a source image."""
     if attachment.size > max_bytes:
         raise ImageRejected(
-            f'The image "{attachment.filename}" is too large: '
+            f'The image "{shown_name(attachment)}" is too large: '
             f"{attachment.size / 1048576:.1f} MB; the limit is {max_bytes / 1048576:.0f} MB. "
             f"{NOT_CHARGED} Send a smaller file."
         )
@@ -71,7 +77,7 @@ async def download(
         )
     except TooLarge:
         raise ImageRejected(
-            f'The image "{attachment.filename}" is too large: the limit is '
+            f'The image "{shown_name(attachment)}" is too large: the limit is '
             f"{max_bytes / 1048576:.0f} MB. {NOT_CHARGED} Send a smaller file."
         ) from None
     except OffHost as exc:
@@ -98,6 +104,6 @@ async def load_sources(
 
 def _unreadable(attachment: discord.Attachment) -> str:
     return (
-        f'Could not download "{attachment.filename}" from Discord. {NOT_CHARGED} '
+        f'Could not download "{shown_name(attachment)}" from Discord. {NOT_CHARGED} '
         "Post the image again and retry."
     )

@@ -16,6 +16,7 @@ from bot.config import Settings
 from bot.errors import NOT_CHARGED, ImageRejected
 from bot.fetch import Hosts, OffHost, Refused, TooLarge, fetch
 from bot.models import GeneratedImage, SourceImage
+from bot.text import inert_line
 
 log = logging.getLogger(__name__)
 
@@ -47,7 +48,7 @@ def to_file(obj: Mapping[str, Any]) -> SlackFile:
     """A SlackFile from a file object in a message, an event or files.info."""
     return SlackFile(
         id=str(obj.get("id", "")),
-        name=str(obj.get("name") or obj.get("title") or "image"),
+        name=inert_line(str(obj.get("name") or obj.get("title") or "")) or "image",
         mimetype=str(obj.get("mimetype", "")),
         size=int(obj.get("size") or 0),
         url_private=str(obj.get("url_private_download") or obj.get("url_private") or ""),
