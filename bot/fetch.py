@@ -31,7 +31,8 @@ class OffHost(Refused):
     """A URL (or a redirect hop, when `redirected`) outside the allowed origins."""
 
     def __init__(self, url: str, redirected: bool) -> None:
-        super().__init__(f"{'a redirect to ' if redirected else ''}{host_of(url)} is not allowed")
+        where = host_of(url) or "a URL that is not http(s)"
+        super().__init__(f"{'a redirect to ' if redirected else ''}{where} is not allowed")
         self.url = url
         self.redirected = redirected
 
@@ -103,7 +104,7 @@ async def fetch(
     target, redirected = _http_url(url), False
     for _ in range(MAX_REDIRECTS + 1):
         if target is None or (allowed is not None and target not in allowed):
-            raise OffHost(str(target or url), redirected)
+            raise OffHost(str(target or ""), redirected)
         headers = dict(secret) if secret and secret_hosts and target in secret_hosts else {}
         request = http.build_request("GET", target, headers=headers, timeout=timeout)
         response = await http.send(request, stream=True)
