@@ -169,6 +169,21 @@ async def test_a_discord_attachment_on_another_host_is_not_fetched(
     assert await bot.entries() == []
 
 
+async def test_a_redirect_off_discords_hosts_is_not_followed(
+    bot: DiscordBot, fake: FakeDiscord, gateway: FakeGateway, stranger: Stranger
+) -> None:
+    image = fake.attachment(png(64, 64), "cat.png")
+    fake.redirects[f"{image['id']}/cat.png"] = stranger.url("/cat.png")
+
+    ix = await bot.slash("edit", [opt("image", image["id"], 11), opt("prompt", "add a hat")],
+                         attachments=[image])  # fmt: skip
+
+    answer = await bot.followup(ix)
+    assert answer.body["content"].startswith('Could not download "cat.png" from Discord.')
+    assert stranger.requests == [] and gateway.image_requests == []
+    assert await bot.entries() == []
+
+
 # ---- Gateway image links: http(s) or data:, capped, the key to the gateway's origin only ------
 
 
