@@ -11,8 +11,9 @@ Web API methods (POST or GET /api/<method>, token in `Authorization: Bearer`): a
 (scopes in the `x-oauth-scopes` header), chat.postMessage / update / delete / postEphemeral,
 views.open, users.info, conversations.replies, files.info, files.getUploadURLExternal ->
 POST /upload/<file id> -> files.completeUploadExternal (the three steps of files_upload_v2).
-Files: GET /files-pri/<id>/<name> redirects to /download/<id>; both need the bot token and
-the files:read scope, else they answer 200 with an HTML login page, as Slack does.
+Files: GET /files-pri/<id>/<name> redirects to /download/<id> (or `file_redirects[id]`); both
+need the bot token and the files:read scope, else they answer 200 with an HTML login page, as
+Slack does.
 `slack.rate_limit(method, times, retry_after)` makes the next `times` calls of a method answer
 as Slack's rate limiter does: HTTP 429, `Retry-After: <seconds>`, `{"ok": false, "error":
 "ratelimited"}` (such calls are logged with status 429).
@@ -94,6 +95,7 @@ class FakeSlack:
     views: list[dict[str, Any]] = field(default_factory=list)
     responses: list[dict[str, Any]] = field(default_factory=list)
     downloads: list[dict[str, str]] = field(default_factory=list)
+    file_redirects: dict[str, str] = field(default_factory=dict)  # file id -> elsewhere
     sockets: list[web.WebSocketResponse] = field(default_factory=list)
     acks: list[dict[str, Any]] = field(default_factory=list)
     limited: dict[str, list[int]] = field(default_factory=dict)
@@ -395,7 +397,7 @@ class FakeSlack:
         if not self._can_read(request):
             return web.Response(body=LOGIN_PAGE, content_type="text/html")
         file_id = request.match_info["key"].rpartition("-")[2]
-        raise web.HTTPFound(f"/download/{file_id}")
+        raise web.HTTPFound(self.file_redirects.get(file_id, f"/download/{file_id}"))
 
     async def _download(self, request: web.Request) -> web.Response:
         if not self._can_read(request):
