@@ -195,9 +195,7 @@ async def _edit(
     actor = interaction_actor(interaction)
 
     async def job(board: ProgressBoard) -> Result:
-        sources = await load_sources(
-            services.http, await attachments(), services.settings.max_source_bytes
-        )
+        sources = await load_sources(services, await attachments())
         req = ImageRequest(
             kind="edit",
             prompt=prompt,
@@ -233,7 +231,7 @@ async def vary_message(
             options = replace(services.handler.defaults, size=size_for(chosen))
         else:
             options = replace(entry_options(await services.handler.entry(entry_id)), n=1)
-        sources = await load_sources(services.http, [chosen], services.settings.max_source_bytes)
+        sources = await load_sources(services, [chosen])
         req = ImageRequest(
             kind="vary",
             prompt="",
@@ -287,7 +285,7 @@ async def _origin_sources(
     found = image_attachments(message)
     if origin.index is not None:
         found = found[origin.index : origin.index + 1]
-    return await load_sources(services.http, found, services.settings.max_source_bytes)
+    return await load_sources(services, found)
 
 
 async def _safely(step: Awaitable[None]) -> None:
