@@ -2,10 +2,18 @@
 
 from __future__ import annotations
 
+import difflib
+import json
+import os
+import re
+from collections.abc import Mapping
+from pathlib import Path
 from typing import Annotated, Any, Literal
+from urllib.parse import urlsplit
 
+from dotenv import dotenv_values
 from pydantic import AliasChoices, Field, SecretStr, ValidationError, field_validator
-from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict, SettingsError
 
 from bot.errors import ConfigError
 from bot.models import QUALITIES, SIZES, Limits
@@ -21,6 +29,10 @@ DEFAULT_VARY_PROMPT = (
 )
 
 CommaList = Annotated[tuple[str, ...], NoDecode]
+SETTING_PREFIXES = ("IMAGINE_", "DISCORD_", "SLACK_")
+# Names with those prefixes that the code reads but Settings does not: the test suite's
+# PostgreSQL admin URL (tests/storefixtures.py), so a developer's shell draws no warning.
+OTHER_NAMES = frozenset({"IMAGINE_TEST_POSTGRES_URL"})
 
 
 class Settings(BaseSettings):
@@ -325,6 +337,12 @@ class Settings(BaseSettings):
             raise ValueError("must start with http:// or https://")
         return value.rstrip("/")
 
+    @field_validator("database_url")
+    @classmethod
+    def _parsable_url(cls, value: str) -> str:
+        _ = urlsplit(value).port  # raises ValueError on a bad host or port
+        return value
+
     @field_validator("prices")
     @classmethod
     def _price_table(cls, value: dict[str, dict[str, float]]) -> dict[str, dict[str, float]]:
@@ -354,10 +372,15 @@ class Settings(BaseSettings):
 
 def env_name(field_name: str) -> str:
     """The environment variable that sets a field."""
+    return env_names(field_name)[0]
+
+
+def env_names(field_name: str) -> tuple[str, ...]:
+    """Every environment variable that sets a field, the documented one first."""
     alias = Settings.model_fields[field_name].validation_alias
     if isinstance(alias, AliasChoices):
-        return str(alias.choices[0])
-    return str(alias or field_name)
+        return tuple(str(choice) for choice in alias.choices)
+    return (str(alias or field_name),)
 
 
 def load_settings(env_file: str | None = ".env", **overrides: Any) -> Settings:
@@ -366,11 +389,48 @@ def load_settings(env_file: str | None = ".env", **overrides: Any) -> Settings:
         return Settings(_env_file=env_file, **overrides)  # type: ignore[call-arg]
     except ValidationError as exc:
         raise ConfigError(_describe(exc)) from None
+    except SettingsError as exc:
+        raise ConfigError(_describe_undecodable(exc, env_file)) from None
 
 
 def _describe(exc: ValidationError) -> str:
     error = exc.errors()[0]
-    loc = error["loc"][0] if error["loc"] else ""
-    name = env_name(str(loc)) if str(loc) in Settings.model_fields else str(loc)
+    loc = [str(part) for part in error["loc"]]
+    field = loc[0] if loc else ""
+    name = env_name(field) if field in Settings.model_fields else field
+    where = f" at {'.'.join(loc[1:])}" if len(loc) > 1 else ""
     message = str(error["msg"]).removeprefix("Value error, ")
-    return f"Invalid setting {name}: {message}"
+    return f"Invalid setting {name}{where}: {message}"
+
+
+def _describe_undecodable(exc: SettingsError, env_file: str | None) -> str:
+    """pydantic-settings names the field only in its message: 'value for field "prices"'."""
+    found = re.search(r'field "(\w+)" from source "(\w+)"', str(exc))
+    if found is None or found[1] not in Settings.model_fields:
+        return f"Invalid settings: {exc}"
+    in_file = f" (in {env_file})" if found[2] == "DotEnvSettingsSource" else ""
+    cause = exc.__cause__
+    reason = f"not valid JSON ({cause})" if isinstance(cause, json.JSONDecodeError) else cause
+    return f"Invalid setting {env_name(found[1])}{in_file}: {reason}"
+
+
+def unknown_names(
+    env_file: str | None = ".env", environ: Mapping[str, str] | None = None
+) -> list[str]:
+    """A warning for each IMAGINE_*, DISCORD_* or SLACK_* name that nothing reads."""
+    known = sorted({name.upper() for field in Settings.model_fields for name in env_names(field)})
+    ignored = set(known) | OTHER_NAMES
+    in_file = dotenv_values(env_file) if env_file and Path(env_file).is_file() else {}
+    sources = (("", os.environ if environ is None else environ), (f" in {env_file}", in_file))
+    found: dict[str, str] = {}
+    for where, names in sources:
+        for name in names:
+            if name.upper().startswith(SETTING_PREFIXES) and name.upper() not in ignored:
+                found.setdefault(name, where)
+    return [_unknown(name, where, known) for name, where in sorted(found.items())]
+
+
+def _unknown(name: str, where: str, known: list[str]) -> str:
+    close = difflib.get_close_matches(name.upper(), known, n=1, cutoff=0.8)
+    hint = f"did you mean {close[0]}?" if close else "it is ignored (.env.example lists them all)."
+    return f"{name}{where} is not a setting; {hint}"

@@ -29,6 +29,9 @@ class Scope:
     channel_id: str = "*"
 
 
+EVERYWHERE = Scope("*")
+
+
 @dataclass(frozen=True)
 class Actor:
     """The person asking, and where they asked."""
