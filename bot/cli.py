@@ -19,11 +19,13 @@ from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from importlib.metadata import version
 from pathlib import Path
-from typing import Any, NoReturn
+from typing import Any
 
 from bot import images, reports
 from bot.app import App, open_app, require_gateway_key
-from bot.config import Settings, load_settings, unknown_names
+from bot.cliargs import Parser, UsageError, wants_json
+from bot.config import Settings, load_settings
+from bot.envnames import unknown_names
 from bot.errors import BadRequest, ConfigError, GatewayMisconfigured, UserFacingError, plural
 from bot.limits import check_scope, describe_change
 from bot.logs import setup_logging
@@ -35,38 +37,28 @@ log = logging.getLogger(__name__)
 Command = Callable[[App, argparse.Namespace], Awaitable[int]]
 
 
-class UsageError(UserFacingError):
-    """The command line cannot be parsed; raised instead of argparse's exit."""
-
-    kind = "usage"
-
-    def __init__(self, parser: argparse.ArgumentParser, message: str) -> None:
-        super().__init__(f"{parser.prog}: {message}")
-        self.parser = parser
-        self.reason = message
-
-
 class Interrupted(UserFacingError):
     """Ctrl-C: a request cut short is settled as failed, so nothing is charged for it."""
 
     kind = "interrupted"
 
 
-class Parser(argparse.ArgumentParser):
-    """argparse, raising UsageError so that every exit path can answer in JSON."""
-
-    def error(self, message: str) -> NoReturn:
-        """Raise instead of printing and exiting."""
-        raise UsageError(self, message)
-
-
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the `imagine-bot` console script."""
-    argv = sys.argv[1:] if argv is None else list(argv)
+    try:
+        code = _main(sys.argv[1:] if argv is None else list(argv))
+        sys.stdout.flush()
+    except BrokenPipeError:
+        _drop_stdout()
+        return 1
+    return code
+
+
+def _main(argv: list[str]) -> int:
     try:
         args = build_parser().parse_args(argv)
     except UsageError as exc:
-        if _wants_json(argv):
+        if wants_json(argv):
             _print_error(exc)
         exc.parser.print_usage(sys.stderr)
         print(f"{exc.parser.prog}: error: {exc.reason}", file=sys.stderr)
@@ -84,21 +76,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         _fail(Interrupted("Interrupted."), as_json)
         return 130
-    except BrokenPipeError:
-        _drop_stdout()
-        return 1
 
 
 def _drop_stdout() -> None:
     """Whoever read stdout left (`| head`): send the rest nowhere, so exit prints nothing."""
     devnull = os.open(os.devnull, os.O_WRONLY)
     os.dup2(devnull, sys.stdout.fileno())
-
-
-def _wants_json(argv: Sequence[str]) -> bool:
-    """Whether --json (or an abbreviation argparse would accept) is among the options."""
-    options = argv[: argv.index("--")] if "--" in argv else argv
-    return any(len(a) > 2 and "--json".startswith(a.split("=")[0]) for a in options)
 
 
 async def dispatch(settings: Settings, args: argparse.Namespace) -> int:
