@@ -382,6 +382,10 @@ def load_settings(env_file: str | None = ".env", **overrides: Any) -> Settings:
         raise ConfigError(_describe(exc)) from None
     except SettingsError as exc:
         raise ConfigError(_describe_undecodable(exc, env_file)) from None
+    except UnicodeDecodeError as exc:
+        raise ConfigError(f"Cannot read {env_file}: not UTF-8 text at byte {exc.start}.") from None
+    except OSError as exc:
+        raise ConfigError(f"Cannot read {env_file}: {exc.strerror or exc}.") from None
 
 
 def _describe(exc: ValidationError) -> str:

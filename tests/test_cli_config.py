@@ -11,6 +11,7 @@ import csv
 import io
 import json
 import os
+import signal
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from importlib.metadata import version
@@ -31,8 +32,11 @@ from tests.support import (
     Ran,
     cli_env,
     database_url,
+    finish,
     ledger_rows,
     run_cli,
+    start_cli,
+    wait_until,
     write_png,
 )
 
@@ -133,6 +137,15 @@ async def test_a_database_url_that_cannot_be_parsed_is_one_line(tmp_path: Path) 
     )
     for ran in (ipv6, port, folder):
         assert (ran.code, ran.out) == (2, "")
+
+
+async def test_a_dotenv_that_is_not_utf8_is_one_line(tmp_path: Path) -> None:
+    (tmp_path / ".env").write_bytes("IMAGINE_MODEL=café\n".encode("latin-1"))
+    ran = await run_cli("usage", "--json", env=cli_env(tmp_path), cwd=tmp_path)
+
+    assert ran.code == 2
+    assert ran.err == "imagine-bot: Cannot read .env: not UTF-8 text at byte 17.\n"
+    assert only_json(ran)["error"]["kind"] == "config"
 
 
 async def test_unknown_names_get_one_warning_each_with_the_closest_setting(
@@ -457,3 +470,27 @@ async def test_a_reader_that_leaves_early_ends_the_cli_without_a_traceback(tmp_p
     _, err = await asyncio.wait_for(process.communicate(), 90)
 
     assert (process.returncode, err.decode()) == (1, "")
+
+
+async def test_ctrl_c_mid_request_is_one_json_object_and_charges_nothing(
+    tmp_path: Path, fake: FakeGateway
+) -> None:
+    fake.fail("hang", seconds=60)
+    env = cli_env(tmp_path, IMAGINE_GATEWAY_URL=fake.url)
+    process = await start_cli("generate", PROMPT, "--json", env=env, cwd=tmp_path)
+    await wait_until(lambda: fake.in_flight == 1)
+    process.send_signal(signal.SIGINT)
+    ran = await finish(process)
+
+    assert ran.code == 130
+    assert only_json(ran) == {
+        "ok": False,
+        "error": {"kind": "interrupted", "message": "Interrupted.", "charged": False},
+    }
+    assert ran.err == "imagine-bot: Interrupted.\n"
+    [row] = await ledger_rows(env=env, cwd=tmp_path)
+    assert (row["status"], row["images_delivered"], row["error_kind"]) == (
+        "failed",
+        "0",
+        "cancelled",
+    )
