@@ -7,7 +7,14 @@ import re
 from typing import Annotated, Any, Literal
 from urllib.parse import urlsplit
 
-from pydantic import AliasChoices, Field, SecretStr, ValidationError, field_validator
+from pydantic import (
+    AliasChoices,
+    Field,
+    SecretStr,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+)
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict, SettingsError
 
 from bot.errors import ConfigError
@@ -311,6 +318,20 @@ class Settings(BaseSettings):
     def _split_commas(cls, value: object) -> object:
         if isinstance(value, str):
             return tuple(part.strip() for part in value.split(",") if part.strip())
+        return value
+
+    @field_validator("discord_shard_ids")
+    @classmethod
+    def _shards(cls, value: tuple[str, ...], info: ValidationInfo) -> tuple[str, ...]:
+        count = info.data.get("discord_shard_count")
+        if not value:
+            return value
+        if count is None:
+            raise ValueError("set DISCORD_SHARD_COUNT too (the total number of shards)")
+        if not all(shard.isdigit() for shard in value):
+            raise ValueError("use numbers such as 0,1")
+        if max(int(shard) for shard in value) >= count:
+            raise ValueError(f"every id must be below DISCORD_SHARD_COUNT ({count})")
         return value
 
     @field_validator("allowed_sizes")

@@ -20,8 +20,9 @@ from typing import Any
 
 import pytest
 
-from bot.config import Settings, env_names
+from bot.config import Settings, env_names, load_settings
 from bot.envnames import unknown_names
+from bot.errors import ConfigError
 from bot.models import Actor, Limits, Scope
 from bot.store import Store, open_store
 from tests.fakes.gateway import FakeGateway
@@ -109,6 +110,31 @@ async def test_a_malformed_json_setting_is_one_line_naming_it_and_nothing_is_cha
         assert ran.out == ""
     assert fake.image_requests == []
     assert await ledger_rows(env=env, cwd=tmp_path) == []
+
+
+@pytest.mark.parametrize(
+    ("env", "message"),
+    [
+        (
+            {"DISCORD_SHARD_IDS": "1"},
+            "set DISCORD_SHARD_COUNT too (the total number of shards)",
+        ),
+        ({"DISCORD_SHARD_IDS": "0,x", "DISCORD_SHARD_COUNT": "2"}, "use numbers such as 0,1"),
+        (
+            {"DISCORD_SHARD_IDS": "0,2", "DISCORD_SHARD_COUNT": "2"},
+            "every id must be below DISCORD_SHARD_COUNT (2)",
+        ),
+    ],
+)
+def test_shard_ids_that_no_shard_count_allows_stop_start_up(
+    env: dict[str, str], message: str
+) -> None:
+    with pytest.raises(ConfigError) as refused:
+        load_settings(env_file=None, **env)
+
+    assert refused.value.message == f"Invalid setting DISCORD_SHARD_IDS: {message}"
+    sharded = load_settings(env_file=None, DISCORD_SHARD_IDS="1", DISCORD_SHARD_COUNT="2")
+    assert sharded.discord_shard_ids == ("1",)
 
 
 async def test_a_database_url_that_cannot_be_parsed_is_one_line(tmp_path: Path) -> None:
