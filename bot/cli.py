@@ -320,6 +320,8 @@ async def cmd_usage(app: App, args: argparse.Namespace) -> int:
 
 async def cmd_export(app: App, args: argparse.Namespace) -> int:
     """The ledger between two dates as CSV, of one scope or user if asked ('*' by default)."""
+    if args.json:
+        raise BadRequest("usage export writes CSV, not JSON: leave out --json.")
     until = args.until or app.handler.clock() + timedelta(seconds=1)
     if until <= args.since:
         raise BadRequest(f"--until {until:%Y-%m-%d} is not after --since {args.since:%Y-%m-%d}.")

@@ -246,6 +246,13 @@ async def test_json_prints_exactly_one_object_on_every_exit_path(tmp_path: Path)
         ),
         (["usage", "--json"], env | {"IMAGINE_PRICES": "{bad"}, 2, "config", BAD_JSON),
         (
+            ["usage", "--json", "export", "--since", "2000-01-01"],
+            env,
+            2,
+            "bad_request",
+            "usage export writes CSV, not JSON: leave out --json.",
+        ),
+        (
             ["generate", PROMPT, "--json"],
             no_key,
             2,
