@@ -391,8 +391,8 @@ def env_names(field_name: str) -> tuple[str, ...]:
     """Every environment variable that sets a field, the documented one first."""
     alias = Settings.model_fields[field_name].validation_alias
     if isinstance(alias, AliasChoices):
-        return tuple(str(choice) for choice in alias.choices)
-    return (str(alias or field_name),)
+        return tuple(choice for choice in alias.choices if isinstance(choice, str))
+    return (alias if isinstance(alias, str) else field_name,)
 
 
 def load_settings(env_file: str | None = ".env", **overrides: Any) -> Settings:
