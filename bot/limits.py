@@ -15,6 +15,7 @@ INT_KEYS = {"user_daily_images", "channel_daily_images", "max_n", "cooldown_s"}
 COST_KEYS = {"user_daily_cost_usd", "channel_daily_cost_usd"}
 TRUE = {"true", "yes", "on", "1"}
 FALSE = {"false", "no", "off", "0"}
+LARGEST = 2**63 - 1  # the databases' BIGINT; also keeps inf and nan out
 # Each platform's name as shown, and what it calls a workspace.
 PLATFORMS = {
     "discord": ("Discord", "server"),
@@ -60,7 +61,7 @@ def _number(key: str, value: str, whole: bool) -> int | float:
     except ValueError:
         kind = "a whole number" if whole else "a number of dollars"
         raise BadRequest(f"{key} must be {kind}, not {value!r}.") from None
-    if number < 0 or (key == "max_n" and not 1 <= number <= 10):
+    if not 0 <= number <= LARGEST or (key == "max_n" and not 1 <= number <= 10):
         raise BadRequest(f"{key} is out of range: {value}.")
     return number
 

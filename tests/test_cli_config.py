@@ -336,6 +336,26 @@ async def test_limits_set_refuses_a_scope_that_can_never_apply(tmp_path: Path) -
         await store.close()
 
 
+async def test_limits_set_refuses_values_no_database_column_can_hold(tmp_path: Path) -> None:
+    env = cli_env(tmp_path)
+    scope = ("--platform", "discord", "--workspace", "G1")
+    huge = "99999999999999999999999"
+    cases = {
+        f"user_daily_images={huge}": f"user_daily_images is out of range: {huge}.",
+        "user_daily_cost_usd=inf": "user_daily_cost_usd is out of range: inf.",
+        "channel_daily_cost_usd=nan": "channel_daily_cost_usd is out of range: nan.",
+    }
+    for assignment, message in cases.items():
+        ran = await run_cli("limits", "set", *scope, assignment, env=env, cwd=tmp_path)
+        assert (ran.code, ran.out, ran.err) == (2, "", f"imagine-bot: {message}\n"), assignment
+
+    store = await opened(tmp_path)
+    try:
+        assert await store.limit_changes() == []
+    finally:
+        await store.close()
+
+
 async def test_limits_set_says_which_scope_it_changed(tmp_path: Path) -> None:
     env = cli_env(tmp_path)
     cases = [
