@@ -12,7 +12,6 @@ import io
 import json
 import os
 import signal
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from importlib.metadata import version
 from pathlib import Path
@@ -48,12 +47,6 @@ BAD_JSON = (
 )
 
 
-@pytest.fixture
-async def fake() -> AsyncIterator[FakeGateway]:
-    async with FakeGateway() as server:
-        yield server
-
-
 async def opened(tmp_path: Path) -> Store:
     """The test's own ledger, opened in this process."""
     return await open_store(database_url(tmp_path))
@@ -72,9 +65,9 @@ def log_lines(err: str) -> list[str]:
 
 
 async def test_a_malformed_json_setting_is_one_line_naming_it_and_nothing_is_charged(
-    tmp_path: Path, fake: FakeGateway
+    tmp_path: Path, gateway: FakeGateway
 ) -> None:
-    env = cli_env(tmp_path, IMAGINE_GATEWAY_URL=fake.url)
+    env = cli_env(tmp_path, IMAGINE_GATEWAY_URL=gateway.url)
     in_env = await run_cli("generate", PROMPT, env=env | {"IMAGINE_PRICES": "{bad"}, cwd=tmp_path)
     as_json = await run_cli(
         "generate", PROMPT, "--json", env=env | {"IMAGINE_PRICES": "{bad"}, cwd=tmp_path
@@ -108,7 +101,7 @@ async def test_a_malformed_json_setting_is_one_line_naming_it_and_nothing_is_cha
         assert "Traceback" not in ran.err and "pydantic" not in ran.err
     for ran in (in_env, nested, in_file):
         assert ran.out == ""
-    assert fake.image_requests == []
+    assert gateway.image_requests == []
     assert await ledger_rows(env=env, cwd=tmp_path) == []
 
 
@@ -458,9 +451,9 @@ async def test_usage_export_keeps_to_the_scope_flags(tmp_path: Path) -> None:
 
 
 async def test_odd_image_inputs_are_one_line_and_charge_nothing(
-    tmp_path: Path, fake: FakeGateway
+    tmp_path: Path, gateway: FakeGateway
 ) -> None:
-    env = cli_env(tmp_path, IMAGINE_GATEWAY_URL=fake.url)
+    env = cli_env(tmp_path, IMAGINE_GATEWAY_URL=gateway.url)
     good = write_png(tmp_path / "room.png", (64, 48))
     big = write_png(tmp_path / "big.png", (256, 256))
     (tmp_path / "notes.txt").write_text("not a picture")
@@ -500,7 +493,7 @@ async def test_odd_image_inputs_are_one_line_and_charge_nothing(
         f'imagine-bot: The image "big.png" is too large: {size} bytes; the limit is 100 bytes. '
         "You were not charged. Send a smaller file.\n"
     )
-    assert fake.image_requests == []
+    assert gateway.image_requests == []
     assert await ledger_rows(env=env, cwd=tmp_path) == []
 
 
@@ -526,12 +519,12 @@ async def test_a_reader_that_leaves_early_ends_the_cli_without_a_traceback(tmp_p
 
 
 async def test_ctrl_c_mid_request_is_one_json_object_and_charges_nothing(
-    tmp_path: Path, fake: FakeGateway
+    tmp_path: Path, gateway: FakeGateway
 ) -> None:
-    fake.fail("hang", seconds=60)
-    env = cli_env(tmp_path, IMAGINE_GATEWAY_URL=fake.url)
+    gateway.fail("hang", seconds=60)
+    env = cli_env(tmp_path, IMAGINE_GATEWAY_URL=gateway.url)
     process = await start_cli("generate", PROMPT, "--json", env=env, cwd=tmp_path)
-    await wait_until(lambda: fake.in_flight == 1)
+    await wait_until(lambda: gateway.in_flight == 1)
     process.send_signal(signal.SIGINT)
     ran = await finish(process)
 
