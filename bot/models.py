@@ -30,6 +30,9 @@ class Scope:
     channel_id: str = "*"
 
 
+EVERYWHERE = Scope("*")
+
+
 @dataclass(frozen=True)
 class Actor:
     """The person asking, and where they asked."""
