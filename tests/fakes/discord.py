@@ -16,9 +16,11 @@ import asyncio
 import io
 import itertools
 import json
+import math
 import re
 import secrets
-from collections.abc import Callable
+import time
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -59,12 +61,52 @@ class Call:
     body: Any = field(default_factory=dict)
     files: list[Upload] = field(default_factory=list)
     query: dict[str, str] = field(default_factory=dict)
+    status: int = 0  # what the fake answered: status, JSON body (None for 204) and headers
+    answer: Any = None
+    headers: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass
+class RateLimit:
+    """A scripted 429 for the next `times` calls whose method and path match."""
+
+    method: str
+    pattern: str
+    times: int
+    retry_after: float
+    is_global: bool
+
+    def hit(self, call: Call) -> bool:
+        """Whether this limit answers `call` (and counts it)."""
+        if self.times <= 0 or call.method != self.method:
+            return False
+        if not re.fullmatch(self.pattern, call.path):
+            return False
+        self.times -= 1
+        return True
+
+    def headers(self) -> dict[str, str]:
+        """The headers Discord sends with a 429 (discord.py's webhook client needs `Via`)."""
+        headers = {
+            "X-RateLimit-Limit": "5", "X-RateLimit-Remaining": "0",
+            "X-RateLimit-Reset": f"{time.time() + self.retry_after:.3f}",
+            "X-RateLimit-Reset-After": f"{self.retry_after:.3f}",
+            "X-RateLimit-Bucket": "fakebucket", "X-RateLimit-Scope": "user",
+            "Retry-After": str(math.ceil(self.retry_after)), "Via": "1.1 google",
+        }  # fmt: skip
+        return headers | ({"X-RateLimit-Global": "true"} if self.is_global else {})
+
+    def body(self) -> Json:
+        """The JSON body of a 429."""
+        return {"message": "You are being rate limited.", "retry_after": self.retry_after,
+                "global": self.is_global, "code": 0}  # fmt: skip
 
 
 def user(user_id: int, name: str, *, bot: bool = False) -> Json:
     """A Discord user object."""
     return {"id": str(user_id), "username": name, "global_name": name, "discriminator": "0",
-            "avatar": None, "bot": bot}  # fmt: skip
+            "avatar": None, "bot": bot, "public_flags": 0, "flags": 0,
+            "primary_guild": None}  # fmt: skip
 
 
 def member(user_id: int, name: str, permissions: int = EVERYONE_PERMISSIONS) -> Json:
@@ -72,6 +114,40 @@ def member(user_id: int, name: str, permissions: int = EVERYONE_PERMISSIONS) -> 
     return {"user": user(user_id, name), "roles": [], "joined_at": TIMESTAMP, "flags": 0,
             "deaf": False, "mute": False, "pending": False,
             "permissions": str(permissions)}  # fmt: skip
+
+
+def application() -> Json:
+    """The bot's own application, as GET /oauth2/applications/@me answers."""
+    return {"id": str(APP_ID), "name": "imagine", "icon": None, "description": "", "type": None,
+            "bot_public": True, "bot_require_code_grant": False, "verify_key": "0" * 64,
+            "owner": user(OWNER_ID, "owner"), "flags": 0, "flags_new": "0", "redirect_uris": [],
+            "interactions_endpoint_url": None, "role_connections_verification_url": None,
+            "approximate_guild_count": 1, "approximate_user_install_count": 0,
+            "approximate_user_authorization_count": 0, "explicit_content_filter": 0,
+            "team": None, "eligible_oauth2_scopes": ["bot", "applications.commands"]}  # fmt: skip
+
+
+def synced_command(sent: Json, command_id: int) -> Json:
+    """A command as Discord answers a bulk overwrite: with ids, and defaults filled in."""
+    permissions = sent.get("default_member_permissions")
+    return {"description": "", "type": 1, **sent, "id": str(command_id),
+            "application_id": str(APP_ID), "version": str(command_id),
+            "integration_types": sent.get("integration_types") or [0],
+            "default_member_permissions": None if permissions is None else str(permissions),
+            }  # fmt: skip
+
+
+def numbered(components: list[Json], ids: Iterator[int]) -> list[Json]:
+    """Components as a message carries them: numbered in order as Discord does, nulls left out."""
+    out = []
+    for component in components:
+        shown = {k: ({n: x for n, x in v.items() if x is not None} if isinstance(v, dict) else v)
+                 for k, v in component.items() if v is not None}  # fmt: skip
+        shown["id"] = shown.get("id") or next(ids)
+        if "components" in shown:
+            shown["components"] = numbered(shown["components"], ids)
+        out.append(shown)
+    return out
 
 
 def too_long(body: Any) -> bool:
@@ -100,6 +176,8 @@ class FakeDiscord:
         self.originals: dict[str, int] = {}
         self.commands: dict[str, list[Json]] = {}
         self.identified: list[Json] = []
+        self.interactions: dict[str, Json] = {}
+        self.limits: list[RateLimit] = []
         self.files: dict[str, bytes] = {}
         self._ids = itertools.count(1_100_000_000_000_000_000)
         self._sockets: list[web.WebSocketResponse] = []
@@ -121,6 +199,18 @@ class FakeDiscord:
     def next_id(self) -> int:
         """A fresh snowflake."""
         return next(self._ids)
+
+    def rate_limit(
+        self,
+        method: str,
+        pattern: str,
+        *,
+        times: int = 1,
+        retry_after: float = 0.05,
+        is_global: bool = False,
+    ) -> None:
+        """Answer the next `times` calls of `method` on a path matching the regex with a 429."""
+        self.limits.append(RateLimit(method, pattern, times, retry_after, is_global))
 
     async def start(self) -> None:
         """Listen on a free port of 127.0.0.1."""
@@ -261,6 +351,7 @@ class FakeDiscord:
         }  # fmt: skip
         if message is not None:
             payload["message"] = message
+        self.interactions[payload["id"]] = payload
         return payload
 
     def slash(self, name: str, options: list[Json], *, who: Json | None = None,
@@ -328,22 +419,30 @@ class FakeDiscord:
         if self.upload_delay and request.content_type == "multipart/form-data":
             await asyncio.sleep(self.upload_delay)
         call = await self._record(request)
-        sent = request.headers.get("Authorization")  # interaction webhooks carry none
-        rejected = self.token is not None and sent not in (None, f"Bot {self.token}")
         try:
-            answer = 401 if rejected else 400 if too_long(call.body) else self._route(call)
+            self._answer(call, request.headers.get("Authorization"))
         finally:
             async with self._changed:
                 self.calls.append(call)
                 self._changed.notify_all()
-        if answer is None:
-            return web.Response(status=204)
-        status = 200
-        if isinstance(answer, int):
-            status, answer = answer, ERRORS[answer]
+        if call.answer is None:
+            return web.Response(status=204, headers=call.headers)
         # exactly "application/json", without a charset: discord.py compares the whole header
-        return web.Response(status=status, body=json.dumps(answer).encode(),
-                            content_type="application/json")  # fmt: skip
+        return web.Response(status=call.status, body=json.dumps(call.answer).encode(),
+                            content_type="application/json", headers=call.headers)  # fmt: skip
+
+    def _answer(self, call: Call, sent: str | None) -> None:
+        """Decide the answer to a call and note it on the call."""
+        if limit := next((lim for lim in self.limits if lim.hit(call)), None):
+            call.status, call.answer, call.headers = 429, limit.body(), limit.headers()
+            return
+        # interaction webhooks carry no token; bot-token routes must carry the right one
+        rejected = self.token is not None and sent not in (None, f"Bot {self.token}")
+        answer = 401 if rejected else 400 if too_long(call.body) else self._route(call)
+        if isinstance(answer, int):
+            call.status, call.answer = answer, ERRORS[answer]
+        else:
+            call.status, call.answer = (204 if answer is None else 200), answer
 
     async def _record(self, request: web.Request) -> Call:
         call = Call(request.method, "/" + request.match_info["path"], query=dict(request.query))
@@ -362,40 +461,56 @@ class FakeDiscord:
     def _route(self, call: Call) -> Json | list[Json] | int | None:
         m, p = call.method, call.path
         if p == "/users/@me":
-            return user(BOT_ID, "imagine", bot=True)
+            return user(BOT_ID, "imagine", bot=True) | {"mfa_enabled": False, "locale": "en-US"}
         if p == "/oauth2/applications/@me":
-            return {"id": str(APP_ID), "name": "imagine", "icon": None, "description": "",
-                    "bot_public": True, "bot_require_code_grant": False, "verify_key": "0",
-                    "owner": user(OWNER_ID, "owner"), "flags": 0}  # fmt: skip
+            return application()
         if m == "PUT" and (hit := re.fullmatch(r"/applications/\d+(?:/guilds/(\d+))?/commands", p)):
-            synced = [{"description": "", **c, "id": str(self.next_id()),
-                       "application_id": str(APP_ID),
-                       "version": "1"} for c in call.body]  # fmt: skip
+            synced = [synced_command(c, self.next_id()) for c in call.body]
             self.commands[hit[1] or "global"] = synced
             return synced
         if hit := re.fullmatch(r"/interactions/(\d+)/([^/]+)/callback", p):
-            return self._callback(call, hit[2])
+            return self._callback(call, hit[1], hit[2])
         if hit := re.fullmatch(r"/webhooks/\d+/([^/]+)(?:/messages/(@original|\d+))?", p):
             return self._webhook(call, hit[1], hit[2])
         if hit := re.fullmatch(r"/channels/(\d+)/messages(?:/(\d+))?", p):
             return self._channel(call, hit[2])
         return 404
 
-    def _callback(self, call: Call, token: str) -> Json | None:
+    def _callback(self, call: Call, interaction_id: str, token: str) -> Json | int | None:
+        """Answer an interaction: 204, or with `with_response` the interaction callback
+        response (`resource` holds the message only for types 4 and 7, as Discord documents)."""
+        interaction = self.interactions.get(interaction_id)
+        if interaction is None or interaction["token"] != token:
+            return 404
         kind = call.body["type"]
-        reply: Json = {"interaction": {"id": "0", "type": 2}}
+        made: Json = {}
+        message: Json | None = None
         if kind in (4, 5):
             flags = (call.body.get("data") or {}).get("flags", 0) | (128 if kind == 5 else 0)
-            msg = self._store(call, flags, webhook=True)
-            self.originals[token] = int(msg["id"])
-            reply["interaction"] |= {"response_message_id": msg["id"],
-                                     "response_message_loading": kind == 5,
-                                     "response_message_ephemeral": bool(flags & 64)}  # fmt: skip
-            reply["resource"] = {"type": kind, "message": msg}
+            message = self._store(call, flags, webhook=True)
+            self.originals[token] = int(message["id"])
+            made = {"response_message_id": message["id"], "response_message_loading": kind == 5,
+                    "response_message_ephemeral": bool(flags & 64)}  # fmt: skip
+        elif kind in (6, 7) and "message" in interaction:
+            message = self.messages.get(int(interaction["message"]["id"]))
+            if message is not None and kind == 7:
+                self._apply(message, call)
+        if call.query.get("with_response") not in ("1", "true", "True"):
+            return None
+        reply: Json = {"interaction": {"id": interaction_id, "type": interaction["type"], **made}}
+        if message is not None and kind in (4, 7):
+            reply["resource"] = {"type": kind, "message": message}
         return reply
 
     def _webhook(self, call: Call, token: str, which: str | None) -> Json | int | None:
         if which is None and call.method == "POST":
+            loading = self.messages.get(self.originals.get(token, 0))
+            if loading is not None and loading["flags"] & 128:
+                # right after a deferred answer, a follow-up edits the loading message instead
+                # (Discord keeps this for backwards compatibility; its ephemeral flag is ignored)
+                self._apply(loading, call)
+                loading["flags"] &= ~128
+                return loading
             return self._store(call, call.body.get("flags", 0), webhook=True)
         msg_id = self.originals.get(token) if which == "@original" else which
         return self._channel(call, str(msg_id or 0))
@@ -423,9 +538,14 @@ class FakeDiscord:
 
     def _apply(self, msg: Json, call: Call) -> None:
         body = call.body.get("data") or {} if "type" in call.body else call.body
-        for key in ("content", "components", "message_reference"):
-            if key in body:
-                msg[key] = body[key]
+        if "content" in body:
+            msg["content"] = body["content"]
+        if "components" in body:
+            msg["components"] = numbered(body["components"] or [], itertools.count(1))
+        if reference := body.get("message_reference"):
+            msg["message_reference"] = {"type": 0, "channel_id": str(CHANNEL_ID),
+                                        "guild_id": str(GUILD_ID),
+                                        "message_id": str(reference["message_id"])}  # fmt: skip
         if "attachments" in body or call.files:
             kept = {a["id"]: a for a in msg["attachments"]}
             new = [self.attachment(f.data, f.filename) for f in call.files]
