@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from jsonschema import Draft202012Validator
-from jsonschema.exceptions import ValidationError, best_match
+from jsonschema.exceptions import ValidationError
 
 Spec = Literal["discord", "openai"]
 HERE = Path(__file__).parent
@@ -45,13 +45,16 @@ def validator(spec: Spec, names: tuple[str, ...], array: bool, asked: bool) -> D
     return Draft202012Validator(schema | {"components": components})
 
 
-def describe(error: ValidationError) -> str:
-    """Where an instance breaks a schema and how, following the closest alternative."""
-    while error.context:  # of the alternatives, the one that matched deepest
-        deepest = max(len(e.absolute_path) for e in error.context)
-        error = best_match(e for e in error.context if len(e.absolute_path) == deepest)
-    place = "/".join(str(p) for p in error.absolute_path) or "(top)"
-    return f"{place}: {error.message[:300]}"
+def describe(error: ValidationError) -> list[str]:
+    """Where an instance breaks a schema and how; of anyOf/oneOf alternatives, the closest."""
+    if not error.context:
+        place = "/".join(str(p) for p in error.absolute_path) or "(top)"
+        return [f"{place}: {error.message[:300]}"]
+    branches: dict[Any, list[ValidationError]] = {}
+    for inner in error.context:
+        branches.setdefault(inner.relative_schema_path[0], []).append(inner)
+    closest = min(branches.values(), key=len)
+    return [line for inner in closest for line in describe(inner)]
 
 
 def problems(
@@ -65,4 +68,5 @@ def problems(
     """Every way `instance` breaks the named schema(s) of a fragment; [] when it fits."""
     named = (names,) if isinstance(names, str) else names
     assert all(n in fragment(spec)["components"]["schemas"] for n in named), named
-    return [describe(e) for e in validator(spec, named, array, asked).iter_errors(instance)]
+    found = validator(spec, named, array, asked).iter_errors(instance)
+    return [line for error in found for line in describe(error)]
