@@ -5,9 +5,15 @@ Point discord.py at it with `DISCORD_API_BASE=fake.api_base` and
 (READY with `resume_gateway_url`, then GUILD_CREATE for one guild with one text channel)
 and RESUME. Tests dispatch real `INTERACTION_CREATE` / `MESSAGE_CREATE` payloads (built by
 `interaction()`, `message()` and friends) and assert on `calls`: every REST request the bot
-made, multipart files parsed. Messages live in `messages` so the bot can fetch, edit and
-delete them; attachments are served on their own URL. Content over 2,000 characters is
-refused with 400 Invalid Form Body, as Discord does.
+made, multipart files parsed, with the fake's answer. Messages live in `messages` so the bot
+can fetch, edit and delete them; attachments are served on their own URL.
+
+It answers as Discord does, in the shapes of Discord's OpenAPI spec (tests/specs/discord.json,
+checked by tests/test_specs_discord.py): content over 2,000 characters gets 400 Invalid Form
+Body; an interaction's first answer later than `ack_deadline` (3 s) gets 404 Unknown
+interaction; the callback answers 204, or with `with_response` the interaction callback
+response; a follow-up right after a deferred answer edits the loading message; and
+`rate_limit()` makes chosen calls meet a 429 with Discord's body and headers.
 """
 
 from __future__ import annotations
@@ -41,6 +47,8 @@ ERRORS = {
     401: {"message": "401: Unauthorized", "code": 0},
     404: {"message": "Unknown Message", "code": 10008},
 }
+UNKNOWN_INTERACTION = {"message": "Unknown interaction", "code": 10062}
+ACK_DEADLINE = 3.0  # seconds Discord waits for an interaction's first answer
 
 
 @dataclass
@@ -64,6 +72,7 @@ class Call:
     status: int = 0  # what the fake answered: status, JSON body (None for 204) and headers
     answer: Any = None
     headers: dict[str, str] = field(default_factory=dict)
+    at: float = field(default_factory=time.monotonic)  # when it arrived
 
 
 @dataclass
@@ -167,8 +176,10 @@ class FakeDiscord:
         attachment_size_limit: int = 10 * 1024 * 1024,
         token: str | None = None,
         upload_delay: float = 0.0,
+        ack_deadline: float = ACK_DEADLINE,
     ) -> None:
         self.attachment_size_limit = attachment_size_limit
+        self.ack_deadline = ack_deadline  # a later first answer gets 404 Unknown interaction
         self.upload_delay = upload_delay  # seconds before an upload (multipart) is read
         self.token = token  # when set, bot-token routes answer 401 to any other token
         self.calls: list[Call] = []
@@ -177,6 +188,7 @@ class FakeDiscord:
         self.commands: dict[str, list[Json]] = {}
         self.identified: list[Json] = []
         self.interactions: dict[str, Json] = {}
+        self.dispatched_at: dict[str, float] = {}  # interaction id -> when it was sent
         self.limits: list[RateLimit] = []
         self.files: dict[str, bytes] = {}
         self._ids = itertools.count(1_100_000_000_000_000_000)
@@ -266,6 +278,8 @@ class FakeDiscord:
     async def dispatch(self, event: str, data: Json) -> None:
         """Send a gateway event to every identified connection."""
         assert self._sockets, "no bot is connected to the fake gateway"
+        if event == "INTERACTION_CREATE":
+            self.dispatched_at[data["id"]] = time.monotonic()
         for ws in self._sockets:
             await self._send(ws, event, data)
 
@@ -440,7 +454,9 @@ class FakeDiscord:
         rejected = self.token is not None and sent not in (None, f"Bot {self.token}")
         answer = 401 if rejected else 400 if too_long(call.body) else self._route(call)
         if isinstance(answer, int):
-            call.status, call.answer = answer, ERRORS[answer]
+            answer = answer, ERRORS[answer]
+        if isinstance(answer, tuple):
+            call.status, call.answer = answer
         else:
             call.status, call.answer = (204 if answer is None else 200), answer
 
@@ -458,7 +474,7 @@ class FakeDiscord:
             call.body = await request.json()
         return call
 
-    def _route(self, call: Call) -> Json | list[Json] | int | None:
+    def _route(self, call: Call) -> Json | list[Json] | int | tuple[int, Json] | None:
         m, p = call.method, call.path
         if p == "/users/@me":
             return user(BOT_ID, "imagine", bot=True) | {"mfa_enabled": False, "locale": "en-US"}
@@ -476,12 +492,18 @@ class FakeDiscord:
             return self._channel(call, hit[2])
         return 404
 
-    def _callback(self, call: Call, interaction_id: str, token: str) -> Json | int | None:
+    def _callback(
+        self, call: Call, interaction_id: str, token: str
+    ) -> Json | int | tuple[int, Json] | None:
         """Answer an interaction: 204, or with `with_response` the interaction callback
-        response (`resource` holds the message only for types 4 and 7, as Discord documents)."""
+        response (`resource` holds the message only for types 4 and 7, as Discord documents);
+        404 Unknown interaction when the first answer comes after the deadline."""
         interaction = self.interactions.get(interaction_id)
         if interaction is None or interaction["token"] != token:
             return 404
+        sent = self.dispatched_at.get(interaction_id, call.at)
+        if call.at - sent > self.ack_deadline:
+            return 404, UNKNOWN_INTERACTION
         kind = call.body["type"]
         made: Json = {}
         message: Json | None = None
