@@ -3,7 +3,8 @@
     payloads = await discord_burst(fake, 500)     # 500 /imagine from 500 people, at once
     acks = discord_acks_ms(fake, payloads)         # dispatch -> first answer, per request
 
-    acks = await slack_burst(slack, send, 500)     # send(i): one signed slash command
+    commands = slack_commands(slack, 500)          # signed /imagine from 500 people
+    acks = await slack_burst(slack, url, commands)  # POSTed at once to the bot's events URL
 
 The bot may run in this process (the tests' fixtures) or as `imagine-bot run` (the bench);
 either way these wait until every request has its result (the Discord edit with buttons,
@@ -15,14 +16,16 @@ from __future__ import annotations
 import asyncio
 import re
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
+from dataclasses import dataclass
+from urllib.parse import urlencode
 
-import httpx
+import aiohttp
 
-from bot.transport import AiohttpTransport
 from tests.fakes.discord import APP_ID, FakeDiscord, Json, member
 from tests.fakes.discord_bot import opt
-from tests.fakes.slack import FakeSlack
+from tests.fakes.slack import TEAM, FakeSlack
+from tests.fakes.slack_app import signed_headers
 
 FIRST_USER = 710000000000000000
 SLACK_ACK_DEADLINE = 3.0  # seconds Slack waits for the HTTP 200 of a slash command
@@ -76,23 +79,49 @@ def discord_acks_ms(fake: FakeDiscord, payloads: list[Json]) -> list[float]:
     return [(first[p["id"]] - fake.dispatched_at[p["id"]]) * 1000 for p in payloads]
 
 
-def slack_sender() -> httpx.AsyncClient:
-    """A client for a burst: a connection per command, cut off after Slack's 3 s."""
-    limits = httpx.Limits(max_connections=None, max_keepalive_connections=None)
-    return httpx.AsyncClient(timeout=SLACK_ACK_DEADLINE, transport=AiohttpTransport(limits))
+@dataclass(frozen=True)
+class SignedCommand:
+    """One /imagine as Slack POSTs it: the form, its encoded body and signed headers."""
+
+    form: dict[str, str]
+    body: str
+    headers: dict[str, str]
+
+
+def slack_commands(slack: FakeSlack, n: int, *, start: int = 0) -> list[SignedCommand]:
+    """`n` signed slash commands from `n` people in one channel, built before the clock runs."""
+    commands = []
+    for i in range(start, start + n):
+        form = {
+            "token": "legacy", "team_id": TEAM, "team_domain": "fake", "channel_id": "C1",
+            "channel_name": "general", "user_id": f"U{i:05d}", "user_name": f"u{i}",
+            "command": "/imagine", "text": f"a red balloon {i}", "api_app_id": "A0FAKE",
+            "response_url": slack.response_url(), "trigger_id": f"load-{i}",
+        }  # fmt: skip
+        body = urlencode(form)
+        headers = {"Content-Type": "application/x-www-form-urlencoded", **signed_headers(body)}
+        commands.append(SignedCommand(form, body, headers))
+    return commands
 
 
 async def slack_burst(
-    slack: FakeSlack, send: Callable[[int], Awaitable[object]], n: int, *, timeout: float = 120
+    slack: FakeSlack, url: str, commands: list[SignedCommand], *, timeout: float = 120
 ) -> list[float]:
-    """Send commands 0..n-1 at once (`send(i)` raises unless Slack would see its 200 ack);
-    wait for every upload. The milliseconds each command took to be acknowledged."""
+    """POST every command at once, a connection each; each must get its 200 within Slack's
+    3 s. Wait for every upload; the milliseconds each command took to be acknowledged."""
+    uploads = len(slack.calls("files.completeUploadExternal"))
+    connector = aiohttp.TCPConnector(limit=0)
+    limit = aiohttp.ClientTimeout(total=SLACK_ACK_DEADLINE)
+    async with aiohttp.ClientSession(connector=connector, timeout=limit) as session:
 
-    async def one(i: int) -> float:
-        started = time.perf_counter()
-        await send(i)
-        return (time.perf_counter() - started) * 1000
+        async def one(command: SignedCommand) -> float:
+            started = time.perf_counter()
+            async with session.post(url, data=command.body, headers=command.headers) as answer:
+                text = await answer.text()
+            assert answer.status == 200, text
+            return (time.perf_counter() - started) * 1000
 
-    acks = await asyncio.gather(*(one(i) for i in range(n)))
-    await until(lambda: len(slack.calls("files.completeUploadExternal")) >= n, timeout)
+        acks = await asyncio.gather(*(one(c) for c in commands))
+    done = uploads + len(commands)
+    await until(lambda: len(slack.calls("files.completeUploadExternal")) >= done, timeout)
     return list(acks)

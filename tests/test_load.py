@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import re
 from collections import Counter
-from dataclasses import replace
 from pathlib import Path
 
 from tests.discordfixtures import fake as fake
@@ -21,7 +20,7 @@ from tests.fakes.discord_bot import running_bot
 from tests.fakes.gateway import FakeGateway
 from tests.fakes.slack import FakeSlack
 from tests.fakes.slack_app import running_bot as running_slack_bot
-from tests.load import SETTINGS, discord_burst, discord_results, slack_burst, slack_sender
+from tests.load import SETTINGS, discord_burst, discord_results, slack_burst, slack_commands
 
 N = 500
 
@@ -46,20 +45,12 @@ async def test_500_interactions_at_once_are_each_deferred_delivered_and_charged_
 async def test_500_slash_commands_at_once_are_each_acked_delivered_and_charged_once(
     tmp_path: Path, slack: FakeSlack, gateway: FakeGateway
 ) -> None:
-    async with (
-        running_slack_bot(tmp_path / "imagine.db", slack, gateway, **SETTINGS) as bot,
-        slack_sender() as http,
-    ):
-        sender = replace(bot, http=http, sent=[])
-
-        async def send(i: int) -> None:
-            response = await sender.command(f"a red balloon {i}", user=f"U{i:05d}")
-            assert response.status_code == 200, response.text
-
-        acks = await slack_burst(slack, send, N)
+    async with running_slack_bot(tmp_path / "imagine.db", slack, gateway, **SETTINGS) as bot:
+        commands = slack_commands(slack, N)
+        acks = await slack_burst(slack, bot.url, commands)
         entries = await bot.entries()
-    forms = sender.sent
-    assert len(acks) == len(forms) == N  # every POST answered 200 within Slack's 3 s
+    forms = [c.form for c in commands]
+    assert len(acks) == N  # every POST answered 200 within Slack's 3 s
     assert len(slack.calls("files.completeUploadExternal")) == N
     assert len(gateway.image_requests) == N
     assert Counter(e.status for e in entries) == {"succeeded": N}
