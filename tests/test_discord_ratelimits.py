@@ -4,11 +4,13 @@ The fake answers a chosen call with Discord's 429 (JSON `message`, `retry_after`
 the `X-RateLimit-*`, `Retry-After` and `Via` headers). Each test shows the person still gets
 exactly what they would have got, once, and the ledger charges once (or not at all).
 Also here: an error after the interaction token expired, which must remove the stale
-public "thinking…" message with the bot token.
+public "thinking…" message with the bot token; and an interaction whose defer came after
+Discord's 3 s (404 Unknown interaction), which must cost nothing.
 """
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 
 import pytest
@@ -17,7 +19,15 @@ from bot.errors import ContentBlocked
 from bot.models import Actor
 from tests.discordfixtures import bot as bot
 from tests.discordfixtures import fake as fake
-from tests.fakes.discord import APP_ID, CHANNEL_ID, GUILD_ID, OWNER_ID, Call, FakeDiscord
+from tests.fakes.discord import (
+    APP_ID,
+    CHANNEL_ID,
+    GUILD_ID,
+    OWNER_ID,
+    UNKNOWN_INTERACTION,
+    Call,
+    FakeDiscord,
+)
 from tests.fakes.discord_bot import DiscordBot, opt, running_bot
 from tests.fakes.gateway import FakeGateway
 
@@ -101,3 +111,20 @@ async def test_an_error_after_the_token_expired_replaces_the_stale_thinking_mess
     assert removed.status == 204 and int(thinking) not in fake.messages
     assert not fake.find("POST", rf"/webhooks/{APP_ID}/{ix['token']}")
     assert (entry.status, entry.error_kind) == ("failed", "moderation")
+
+
+async def test_an_interaction_discord_gave_up_on_is_neither_made_nor_charged(
+    tmp_path: Path, gateway: FakeGateway, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.INFO, logger="adapters.discord")
+    async with (
+        FakeDiscord(ack_deadline=0) as fake,  # every defer arrives too late
+        running_bot(tmp_path / "imagine.db", fake, gateway) as bot,
+    ):
+        ix = await bot.slash("imagine", [opt("prompt", "a red balloon")])
+        refused = await bot.callback(ix)
+        await fake.wait_for(lambda _: any("not deferred" in r.getMessage() for r in caplog.records))
+        entries = await bot.entries()
+    assert (refused.status, refused.answer) == (404, UNKNOWN_INTERACTION)
+    assert gateway.image_requests == [] and entries == []
+    assert [c.method for c in fake.calls if ix["token"] in c.path] == ["POST"]
