@@ -9,11 +9,12 @@ made, multipart files parsed, with the fake's answer. Messages live in `messages
 can fetch, edit and delete them; attachments are served on their own URL.
 
 It answers as Discord does, in the shapes of Discord's OpenAPI spec (tests/specs/discord.json,
-checked by tests/test_specs_discord.py; the objects are built in discord_objects.py): content over 2,000 characters gets 400 Invalid Form
-Body; an interaction's first answer later than `ack_deadline` (3 s) gets 404 Unknown
-interaction; the callback answers 204, or with `with_response` the interaction callback
-response; a follow-up right after a deferred answer edits the loading message; and
-`rate_limit()` makes chosen calls meet a 429 with Discord's body and headers.
+checked by tests/test_specs_discord.py; the objects are built in discord_objects.py):
+content over 2,000 characters gets 400 Invalid Form Body; an interaction's first answer
+later than `ack_deadline` (3 s) gets 404 Unknown interaction; the callback answers 204, or
+with `with_response` the interaction callback response; a follow-up right after a deferred
+answer edits the loading message; and `rate_limit()` makes chosen calls meet a 429 with
+Discord's body and headers.
 """
 
 from __future__ import annotations
