@@ -403,7 +403,8 @@ class FakeGateway:
                 return response
             if name == "stream_error":
                 code, message = params.get("code", "moderation_blocked"), "Rejected."
-                kind = ERROR_TYPES.get(code, "invalid_request_error")
+                types = {error[1]: error[2] for error in ERRORS.values()}
+                kind = types.get(code, "invalid_request_error")
                 error = {"type": kind, "code": code, "message": message, "param": None}
                 await _event(response, "error", {"error": error})
                 break
