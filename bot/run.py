@@ -20,6 +20,10 @@ from bot.metrics import bearer_matches
 log = logging.getLogger(__name__)
 
 HOUSEKEEPING_EVERY_S = 3600
+# connections the HTTP server's socket queues before it accepts them (aiohttp's default is 128;
+# the kernel caps it at net.core.somaxconn): a burst of Slack requests beyond the queue is
+# dropped and the clients retry only a second later, past much of Slack's 3 s
+HTTP_BACKLOG = 1024
 NOTHING_CONFIGURED = """\
 imagine-bot: no chat platform is configured, so there is nothing to run.
   Discord: set DISCORD_TOKEN (the bot token from the Discord developer portal).
@@ -128,7 +132,8 @@ async def run(settings: Settings, *, offline: bool = False) -> int:
             runner = web.AppRunner(http_app(app, adapters), access_log=None)
             await runner.setup()
             stack.push_async_callback(runner.cleanup)
-            await web.TCPSite(runner, settings.http_host, settings.http_port).start()
+            site = web.TCPSite(runner, settings.http_host, settings.http_port, backlog=HTTP_BACKLOG)
+            await site.start()
             log.info("HTTP server on %s:%s", settings.http_host, settings.http_port)
         tasks = [asyncio.create_task(a.run(), name=type(a).__name__) for a in adapters]
         tasks.append(asyncio.create_task(_housekeeping(app), name="housekeeping"))

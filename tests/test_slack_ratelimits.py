@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Awaitable, Callable
 from pathlib import Path
@@ -65,7 +66,6 @@ Request = Callable[[SlackBot, FakeSlack, str], Awaitable[int]]
 @pytest.mark.parametrize(
     ("method", "request_"),
     [
-        ("auth.test", by_command),  # bolt checks its token with its own client on a first request
         ("users.info", by_command),
         ("chat.postMessage", by_command),
         ("chat.update", by_command),
@@ -93,6 +93,27 @@ async def test_a_rate_limited_call_still_delivers_the_image_and_buttons_charged_
     assert [(e.status, e.images_delivered) for e in entries] == [("succeeded", 1)] * made
     assert len(gateway.image_requests) == made
     assert slack.responses == []
+
+
+async def test_a_rate_limited_sign_in_is_retried_and_authorizes_every_request(
+    tmp_path: Path, slack: FakeSlack, gateway: FakeGateway
+) -> None:
+    # the start-up auth.test is refused once; commands sent meanwhile wait for its answer
+    slack.rate_limit("auth.test", times=1, retry_after=1)
+    async with running_bot(tmp_path / "imagine.db", slack, gateway, signed_in=False) as bot:
+        early = await asyncio.gather(
+            *(bot.command(f"balloon {i}", user=f"U{i}") for i in range(20))
+        )
+        assert [r.status_code for r in early] == [200] * 20
+        assert bot.adapter.ready
+        await bot.command("one more balloon", user="U99")
+        await slack.wait_for(lambda: len(cards(slack)) == 21)
+        entries = await bot.entries()
+    # one sign-in (retried once) authorized all 21: no request asked Slack who the bot is
+    assert [c.status for c in slack.calls("auth.test")] == [429, 200]
+    assert len(slack.answered("files.completeUploadExternal")) == 21
+    assert [(e.status, e.images_delivered) for e in entries] == [("succeeded", 1)] * 21
+    assert len(gateway.image_requests) == 21
 
 
 async def test_the_card_arrives_even_when_every_progress_edit_failed(

@@ -16,7 +16,7 @@ from slack_bolt.async_app import AsyncApp
 from adapters.slack.context import (
     Place,
     Services,
-    acknowledge,
+    acknowledged,
     interactive_place,
     notify,
     open_view,
@@ -86,6 +86,6 @@ def register(app: AsyncApp, svc: Services) -> None:
             modal = edit_modal(target, len(button.file_ids))
             await open_view(svc, place, body["trigger_id"], modal)
 
-    app.action(VARY_ACTION)(ack=acknowledge, lazy=[vary])
-    app.action(ACTION_REROLL)(ack=acknowledge, lazy=[reroll])
-    app.action(ACTION_EDIT)(ack=acknowledge, lazy=[edit])
+    app.action(VARY_ACTION)(acknowledged(svc, vary))
+    app.action(ACTION_REROLL)(acknowledged(svc, reroll))
+    app.action(ACTION_EDIT)(acknowledged(svc, edit))

@@ -12,6 +12,7 @@ from aiohttp import web
 from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
 from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
 from slack_bolt.async_app import AsyncApp
+from slack_bolt.authorization import AuthorizeResult
 from slack_sdk.errors import SlackApiError
 
 from adapters.slack import actions, commands, limits_modal, mentions, shortcuts
@@ -70,16 +71,25 @@ class SlackAdapter:
         self.settings = settings
         token = settings.slack_bot_token.get_secret_value()
         base_url = api_base(settings.slack_api_url)
-        # Ours gets a shared aiohttp session in run(); bolt's stays session-less because bolt
-        # deep-copies its client into every lazy listener's request. Both honour rate limits
-        # (bolt copies its client's retry handlers into the client it gives each listener).
+        # Ours gets a shared aiohttp session in run() and does all the work. Bolt's has no
+        # token of its own: every request is authorized from the auth.test made at start-up
+        # (bolt's own single-workspace check would call auth.test for each request that
+        # arrives before its first answer).
         self.client = web_client(token, base_url)
+        self._signed_in = asyncio.Event()
+        self._authorized: AuthorizeResult | None = None
+
+        async def authorize() -> AuthorizeResult | None:
+            await self._signed_in.wait()
+            return self._authorized  # None (start-up failed): bolt answers "not installed"
+
         self.app = AsyncApp(
             name="imagine-bot",
-            client=web_client(token, base_url),
+            client=web_client(None, base_url),
+            authorize=authorize,  # type: ignore[arg-type]  # bolt's hint omits its None case
             signing_secret=secret.get_secret_value() if secret else "",
             request_verification_enabled=not self.socket_mode,
-            process_before_response=False,
+            process_before_response=True,  # listeners only ack, then start their own task
         )
         admins = Admins(self.client, handler.store)
         self.services = Services(settings, handler, http, self.client, token, admins)
@@ -97,7 +107,10 @@ class SlackAdapter:
 
     async def run(self) -> None:
         """Check the token and scopes, connect (Socket Mode) or wait for HTTP, until close()."""
-        await self.check_auth()
+        try:
+            await self.check_auth()
+        finally:
+            self._signed_in.set()
         self._session = aiohttp.ClientSession()
         self.client.session = self._session
         if self.socket_mode and self.settings.slack_app_token is not None:
@@ -114,7 +127,7 @@ class SlackAdapter:
             self._ready = False
 
     async def check_auth(self) -> set[str]:
-        """auth.test: the token works; warn about every scope the app lacks."""
+        """auth.test: the token works (it authorizes every request); warn about missing scopes."""
         try:
             response = await self.client.auth_test()
         except SlackApiError as exc:
@@ -135,6 +148,10 @@ class SlackAdapter:
                 ", ".join(missing),
             )
         log.info("Slack: signed in as %s in %s", response.get("user"), response.get("team"))
+        token = self.client.token
+        self._authorized = AuthorizeResult.from_auth_test_response(
+            auth_test_response=response, bot_token=token, bot_scopes=sorted(scopes)
+        )
         return scopes
 
     async def handle_http(self, request: web.Request) -> web.Response:

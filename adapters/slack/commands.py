@@ -56,6 +56,7 @@ def register(app: AsyncApp, svc: Services) -> None:
             )
             return
         await ack()
+        svc.start(work(command))
 
     async def work(command: dict[str, Any]) -> None:
         kind, rest = subcommand(from_slack(str(command.get("text", ""))))
@@ -68,7 +69,7 @@ def register(app: AsyncApp, svc: Services) -> None:
         elif kind == "limits":
             await limits_modal.open_limits(svc, place, str(command.get("trigger_id")), rest)
 
-    app.command(ANY_COMMAND)(ack=acknowledge, lazy=[work])
+    app.command(ANY_COMMAND)(acknowledge)
 
 
 async def show_usage(svc: Services, place: Place) -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine, Mapping
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from typing import Any
@@ -26,11 +26,6 @@ log = logging.getLogger(__name__)
 PLATFORM = "slack"
 RESPONSE_TIMEOUT = httpx.Timeout(10.0)
 SLACK_ERRORS = (SlackClientError, aiohttp.ClientError, TimeoutError)
-
-
-async def acknowledge(ack: AsyncAck) -> None:
-    """Answer Slack at once; the work happens in the lazy listener."""
-    await ack()
 
 
 def slack_error(exc: BaseException) -> str:
@@ -92,22 +87,46 @@ class Services:
         role = await self.admins.role(place.scope, place.user_id)
         return Actor(PLATFORM, place.team_id, place.channel_id, place.user_id, role.is_admin)
 
+    def start(self, work: Coroutine[Any, Any, None]) -> None:
+        """Run `work` in the background, holding its task until it ends (close() waits for it)."""
+        task = asyncio.create_task(work)
+        self.tasks.add(task)
+        task.add_done_callback(self._finished)
+
+    def _finished(self, task: asyncio.Task[Any]) -> None:
+        self.tasks.discard(task)
+        if not task.cancelled() and (error := task.exception()) is not None:
+            log.error("Slack listener failed", exc_info=error)
+
     @asynccontextmanager
     async def job(self, key: str) -> AsyncIterator[bool]:
-        """Hold the running task and its key; yields False when the key already runs here."""
+        """Hold a request's key while it runs; yields False when the key already runs here."""
         if key in self.inflight:
             yield False
             return
-        task = asyncio.current_task()
         self.inflight.add(key)
-        if task is not None:
-            self.tasks.add(task)
         try:
             yield True
         finally:
             self.inflight.discard(key)
-            if task is not None:
-                self.tasks.discard(task)
+
+
+Work = Callable[[dict[str, Any]], Coroutine[Any, Any, None]]
+Listener = Callable[[AsyncAck, dict[str, Any]], Awaitable[None]]
+
+
+def acknowledged(svc: Services, work: Work) -> Listener:
+    """A bolt listener that answers Slack at once, then runs `work(body)` in the background.
+
+    The task starts only after bolt has sent the answer (bolt runs listeners inline, see
+    SlackAdapter), and needs no copy of the request, as bolt's lazy listeners do.
+    """
+
+    async def listener(ack: AsyncAck, body: dict[str, Any]) -> None:
+        await ack()
+        svc.start(work(body))
+
+    return listener
 
 
 async def notify(svc: Services, place: Place, text: str) -> None:

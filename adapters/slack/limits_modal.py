@@ -172,7 +172,7 @@ def register(app: AsyncApp, svc: Services) -> None:
             await svc.handler.set_limits(scope, changes, user_id)
         managers = await _save_managers(svc, scope, values, role, user_id)
         await ack()
-        await notify(svc, origin, _summary(scope, changes, managers))
+        svc.start(notify(svc, origin, _summary(scope, changes, managers)))
 
     app.view_submission(LIMITS_VIEW)(submit)
 

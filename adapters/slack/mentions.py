@@ -16,7 +16,7 @@ from adapters.slack.context import (
     SLACK_ERRORS,
     Place,
     Services,
-    acknowledge,
+    acknowledged,
     notify,
     slack_error,
 )
@@ -77,7 +77,8 @@ async def mention_job(svc: Services, event: Mapping[str, Any], text: str, key: s
 def register(app: AsyncApp, svc: Services) -> None:
     """Listen for app_mention events."""
 
-    async def mentioned(body: dict[str, Any], event: dict[str, Any]) -> None:
+    async def mentioned(body: dict[str, Any]) -> None:
+        event = body["event"]
         if not event.get("user"):
             return
         place = Place(
@@ -98,4 +99,4 @@ def register(app: AsyncApp, svc: Services) -> None:
             return
         await perform(svc, place, key, job)
 
-    app.event("app_mention")(ack=acknowledge, lazy=[mentioned])
+    app.event("app_mention")(acknowledged(svc, mentioned))

@@ -107,6 +107,6 @@ def retry_handlers(base_url: str) -> list[AsyncRetryHandler]:
     ]
 
 
-def web_client(token: str, base_url: str) -> AsyncWebClient:
+def web_client(token: str | None, base_url: str) -> AsyncWebClient:
     """A Web API client that honours Slack's rate limits (see the module docstring)."""
     return AsyncWebClient(token=token, base_url=base_url, retry_handlers=retry_handlers(base_url))

@@ -9,7 +9,7 @@ from slack_bolt.async_app import AsyncApp
 from adapters.slack.context import (
     Place,
     Services,
-    acknowledge,
+    acknowledged,
     interactive_place,
     notify,
     open_view,
@@ -61,22 +61,24 @@ def register(app: AsyncApp, svc: Services) -> None:
         target = Target(place.channel_id, place.thread_ts, tuple(f.id for f in files))
         await open_view(svc, place, body["trigger_id"], vary_modal(target, files))
 
-    async def edit_submitted(body: dict[str, Any], view: dict[str, Any]) -> None:
+    async def edit_submitted(body: dict[str, Any]) -> None:
+        view = body["view"]
         target, place = _submission(body, view)
         key = f"slack:view:{view['id']}"
         job = edit_job(svc, chosen_files(view, target), instruction(view), key, target.parent_id)
         await perform(svc, place, key, job)
 
-    async def vary_submitted(body: dict[str, Any], view: dict[str, Any]) -> None:
+    async def vary_submitted(body: dict[str, Any]) -> None:
+        view = body["view"]
         target, place = _submission(body, view)
         key = f"slack:view:{view['id']}"
         file_id = chosen_files(view, target)[0]
         await perform(svc, place, key, vary_job(svc, file_id, key, target.parent_id))
 
-    app.message_shortcut(EDIT_SHORTCUT)(ack=acknowledge, lazy=[edit_shortcut])
-    app.message_shortcut(VARY_SHORTCUT)(ack=acknowledge, lazy=[vary_shortcut])
-    app.view_submission(EDIT_VIEW)(ack=acknowledge, lazy=[edit_submitted])
-    app.view_submission(VARY_VIEW)(ack=acknowledge, lazy=[vary_submitted])
+    app.message_shortcut(EDIT_SHORTCUT)(acknowledged(svc, edit_shortcut))
+    app.message_shortcut(VARY_SHORTCUT)(acknowledged(svc, vary_shortcut))
+    app.view_submission(EDIT_VIEW)(acknowledged(svc, edit_submitted))
+    app.view_submission(VARY_VIEW)(acknowledged(svc, vary_submitted))
 
 
 def _submission(body: dict[str, Any], view: dict[str, Any]) -> tuple[Target, Place]:

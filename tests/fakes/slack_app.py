@@ -162,9 +162,13 @@ def bot_settings(db: Path, slack: FakeSlack, gateway: FakeGateway, **extra: Any)
 
 @asynccontextmanager
 async def running_bot(
-    db: Path, slack: FakeSlack, gateway: FakeGateway, **extra: Any
+    db: Path, slack: FakeSlack, gateway: FakeGateway, *, signed_in: bool = True, **extra: Any
 ) -> AsyncIterator[SlackBot]:
-    """Start store, handler, adapter and its HTTP route; stop them all afterwards."""
+    """Start store, handler, adapter and its HTTP route; stop them all afterwards.
+
+    With `signed_in` False it yields as soon as the route takes requests, before the adapter's
+    start-up auth.test has answered, as `imagine-bot run` serves HTTP while Slack signs in.
+    """
     settings = bot_settings(db, slack, gateway, **extra)
     store = await open_store(settings.database_url)
     async with httpx.AsyncClient(timeout=30) as http:
@@ -180,7 +184,8 @@ async def running_bot(
         await web.TCPSite(runner, "127.0.0.1", 0).start()
         port = runner.addresses[0][1]
         try:
-            await slack.wait_for(lambda: adapter.ready or running.done())
+            if signed_in:
+                await slack.wait_for(lambda: adapter.ready or running.done())
             if running.done():
                 running.result()
             yield SlackBot(
