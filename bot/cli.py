@@ -198,9 +198,9 @@ async def _deliver(app: App, result: Result, args: argparse.Namespace) -> list[P
     where and the command that writes them."""
     user = f" --user {args.user}" if args.user else ""
     again = (
-        f"They are kept in {app.handler.deliveries.kept_where}. Write them, once {args.out} "
-        f"can be written (or into another folder), with: imagine-bot deliver "
-        f"{result.request_id} --out {args.out}{user}"
+        f"The ledger database {app.handler.deliveries.kept_where} holds them; once {args.out} "
+        f"can be written (or into another folder), write them with: "
+        f"imagine-bot deliver {result.request_id} --out {args.out}{user}"
     )
 
     async def write() -> list[Path]:

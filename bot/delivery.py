@@ -77,11 +77,9 @@ class Deliveries:
 
     @property
     def kept_where(self) -> str:
-        """Where kept images are, as people may read it (no password)."""
+        """The database that keeps the images: a SQLite file, or a URL without password."""
         url = self.settings.database_url
-        if url.startswith("sqlite:"):
-            return f"the ledger database {sqlite_path(url)}"
-        return f"the ledger database {safe_url(url)}"
+        return sqlite_path(url) if url.startswith("sqlite:") else safe_url(url)
 
     async def deliver(self, result: Result, attempt: Callable[[], Awaitable[T]], again: str) -> T:
         """Run `attempt` until it delivers or the retry time is spent; the ledger says which.
@@ -92,7 +90,7 @@ class Deliveries:
         try:
             delivered = await retrying(attempt, self.settings.delivery_retry_seconds)
         except DeliveryFailed as failure:
-            log.warning("request %s not delivered: %s", result.request_id, failure.cause)
+            log.info("request %s not delivered: %s", result.request_id, failure.cause)
             await self._settle(result.request_id, delivered=False)
             raise Undelivered(result.request_id, failure, self.kept_for, again) from None
         await self._settle(result.request_id, delivered=True)

@@ -37,6 +37,7 @@ MAX_CONTENT = 2000  # Discord refuses longer message content with 400 Invalid Fo
 ERRORS = {
     400: {"message": "Invalid Form Body", "code": 50035},
     401: {"message": "401: Unauthorized", "code": 0},
+    403: {"message": "Missing Permissions", "code": 50013},
     404: {"message": "Unknown Message", "code": 10008},
 }
 
@@ -95,6 +96,7 @@ class FakeDiscord:
         self.attachment_size_limit = attachment_size_limit
         self.upload_delay = upload_delay  # seconds before an upload (multipart) is read
         self.token = token  # when set, bot-token routes answer 401 to any other token
+        self.upload_status: int | None = None  # when set, requests carrying files answer it
         self.calls: list[Call] = []
         self.messages: dict[int, Json] = {}
         self.originals: dict[str, int] = {}
@@ -331,7 +333,10 @@ class FakeDiscord:
         sent = request.headers.get("Authorization")  # interaction webhooks carry none
         rejected = self.token is not None and sent not in (None, f"Bot {self.token}")
         try:
-            answer = 401 if rejected else 400 if too_long(call.body) else self._route(call)
+            refused = self.upload_status if call.files else None
+            answer = (
+                401 if rejected else refused or (400 if too_long(call.body) else self._route(call))
+            )
         finally:
             async with self._changed:
                 self.calls.append(call)
