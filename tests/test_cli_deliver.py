@@ -15,6 +15,7 @@ from pathlib import Path
 
 import pytest
 
+from bot.errors import format_amount
 from tests.fakes.gateway import FakeGateway
 from tests.support import (
     cli_env,
@@ -89,6 +90,14 @@ async def test_images_made_but_not_written_are_kept_and_deliver_writes_them(
     )
     assert float(row["est_cost_usd"]) > 0
     assert (await user_usage("alice", env=env, cwd=tmp_path))["images_today"] == 0
+    cost = format_amount(float(row["est_cost_usd"]), "usd")
+    report = await run_cli("usage", env=env, cwd=tmp_path)
+    assert report.out.splitlines()[:3] == [
+        "Today: 2 images (" + cost + "), 0 failed requests (not charged)",
+        "This month: 2 images (" + cost + ")",
+        "Made but not delivered (included above, not held against people's limits): "
+        f"today 2 images ({cost}), this month 2 images ({cost})",
+    ]
 
     deliver = ("deliver", request_id, "--out", "saved", "--user", "alice")
     delivered = await run_cli(*deliver, env=env, cwd=tmp_path)
