@@ -253,6 +253,11 @@ class Settings(BaseSettings):
         validation_alias="IMAGINE_HTTP_PORT",
         description="Port of the HTTP server (0: do not serve).",
     )
+    metrics_token: SecretStr | None = Field(
+        None,
+        validation_alias="IMAGINE_METRICS_TOKEN",
+        description="When set, /metrics requires it as a bearer token (Authorization: Bearer ...); others get 401.",
+    )
     shutdown_grace: float = Field(
         60.0,
         ge=0,

@@ -35,7 +35,7 @@ from bot.errors import (
     QuotaExhausted,
     UserFacingError,
 )
-from bot.imagebody import ImageBody
+from bot.imagebody import ImageBody, linked_image
 from bot.models import GatewayResult, Options, PartialCallback, SourceImage, TokenUsage
 from bot.options import nearest_size
 from bot.transport import AiohttpTransport
@@ -45,7 +45,6 @@ from bot.wire import (
     backoff,
     error_info,
     json_or_none,
-    origin,
     parse_cost,
     parse_usage,
     rejection,
@@ -394,24 +393,15 @@ class GatewayClient:
         if isinstance(url, str) and url.startswith("data:"):
             return await _data_url(url, request_id)
         if isinstance(url, str) and url.startswith(("http://", "https://")):
-            return await self._download(url, request_id)
-        raise BadGatewayResponse("an image without data", request_id)
-
-    async def _download(self, url: str, request_id: str | None) -> bytes:
-        same_origin = origin(url) == origin(self.base_url)
-        headers = {"Authorization": f"Bearer {self._api_key}"} if same_origin else {}
-        try:
-            response = await self._http.get(
-                url, headers=headers, follow_redirects=True, timeout=self._timeouts
+            return await linked_image(
+                self._http,
+                url,
+                base_url=self.base_url,
+                api_key=self._api_key,
+                timeout=self._timeouts,
+                request_id=request_id,
             )
-        except httpx.TimeoutException as exc:
-            raise GatewayTimeout(self.timeout, request_id) from exc
-        except httpx.TransportError as exc:
-            raise BadGatewayResponse("an image link could not be downloaded", request_id) from exc
-        if not response.is_success:
-            detail = f"an image link answered HTTP {response.status_code}"
-            raise BadGatewayResponse(detail, request_id)
-        return response.content
+        raise BadGatewayResponse("an image without data", request_id)
 
     async def _read_stream(
         self, response: httpx.Response, on_partial: PartialCallback | None, request_id: str | None

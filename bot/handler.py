@@ -51,6 +51,7 @@ from bot.models import (
 )
 from bot.pricing import actual_cost, estimate_cost
 from bot.store import Store
+from bot.text import inert
 
 log = logging.getLogger(__name__)
 
@@ -122,10 +123,11 @@ class ImagineHandler:
         *,
         require_prompt: bool = True,
     ) -> tuple[str, Options]:
-        """Split a prompt and its --flags, merged with typed options, into a valid request."""
+        """Split an inert prompt and its --flags, merged with typed options, into a request."""
+        typed = {k: inert(v) if isinstance(v, str) else v for k, v in (typed or {}).items()}
         return options.parse_request(
-            text,
-            typed or {},
+            inert(text),
+            typed,
             defaults=self.defaults,
             max_n=options.MAX_N,
             require_prompt=require_prompt,

@@ -27,6 +27,7 @@ from PIL import Image, ImageOps, UnidentifiedImageError
 
 from bot.errors import NOT_CHARGED, BadGatewayResponse, ImageRejected
 from bot.models import GeneratedImage, SourceImage
+from bot.text import inert_line
 
 ACCEPTED = ("PNG", "JPEG", "WEBP", "GIF", "BMP", "TIFF")
 MIME = {
@@ -316,8 +317,8 @@ def _stem(filename: str) -> str:
 
 
 def _shown(filename: str) -> str:
-    """A file name safe to quote in a message: no control characters or quotes, short."""
-    name = re.sub(r'[\x00-\x1f\x7f"`]+', "", filename).strip() or "image"
+    """A file name safe to quote in a message: inert (bot.text), no quotes, short."""
+    name = re.sub(r'["`]+', "", inert_line(filename)).strip() or "image"
     return name if len(name) <= 60 else name[:59] + "…"
 
 

@@ -10,7 +10,6 @@ import time
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import urlsplit
 
 import httpx
 
@@ -44,13 +43,6 @@ async def sse_events(response: httpx.Response) -> AsyncIterator[tuple[str, str]]
             event, data = "", []
     if data and data != ["[DONE]"]:
         yield event, "\n".join(data)
-
-
-def origin(url: str) -> tuple[str, str, int | None]:
-    """Scheme, host and port of a URL, to tell the gateway's own origin from others."""
-    parts = urlsplit(url)
-    port = parts.port or {"http": 80, "https": 443}.get(parts.scheme)
-    return parts.scheme, (parts.hostname or "").lower(), port
 
 
 def json_or_none(body: bytes) -> Any:

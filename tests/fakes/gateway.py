@@ -123,6 +123,7 @@ class FakeGateway:
         self.requests: list[Recorded] = []
         self.faults: list[Fault] = []
         self.in_flight = self.peak_in_flight = 0
+        self.file_redirect: str | None = None  # GET /files/... redirects there when set
         self._ids = itertools.count(1)
         self._closing = asyncio.Event()
         self._runner: web.AppRunner | None = None
@@ -303,6 +304,8 @@ class FakeGateway:
 
     async def _file(self, request: web.Request) -> web.Response:
         await self._record(request)
+        if self.file_redirect is not None:
+            raise web.HTTPFound(self.file_redirect)
         size, _, fmt = request.match_info["name"].partition(".")
         return web.Response(body=image_bytes(size, fmt), content_type=f"image/{fmt}")
 
