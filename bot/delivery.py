@@ -89,6 +89,9 @@ class Deliveries:
         """
         try:
             delivered = await retrying(attempt, self.settings.delivery_retry_seconds)
+        except asyncio.CancelledError:  # the bot is stopping: kept for Deliver again
+            await self._settle(result.request_id, delivered=False)
+            raise
         except DeliveryFailed as failure:
             log.info("request %s not delivered: %s", result.request_id, failure.cause)
             await self._settle(result.request_id, delivered=False)

@@ -100,6 +100,11 @@ async def test_images_made_but_not_written_are_kept_and_deliver_writes_them(
     ]
 
     deliver = ("deliver", request_id, "--out", "saved", "--user", "alice")
+    blocked = await run_cli(
+        *deliver[:2], "--out", "art/x", "--user", "alice", env=env, cwd=tmp_path
+    )
+    assert blocked.code == 2
+    assert blocked.err == "imagine-bot: Cannot write images to art/x: Not a directory.\n"
     delivered = await run_cli(*deliver, env=env, cwd=tmp_path)
     again = await run_cli(*deliver, env=env, cwd=tmp_path)
 
