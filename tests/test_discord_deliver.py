@@ -3,12 +3,13 @@ by the Deliver again button, which works after a restart too."""
 
 from __future__ import annotations
 
+import asyncio
 from pathlib import Path
 
-from bot.models import Actor, Scope
+from bot.models import Actor, LedgerEntry, Scope
 from tests.discordfixtures import fake as fake
 from tests.fakes.discord import CHANNEL_ID, GUILD_ID, OWNER_ID, FakeDiscord, Json, member
-from tests.fakes.discord_bot import custom_ids, opt, running_bot
+from tests.fakes.discord_bot import DiscordBot, custom_ids, opt, running_bot
 from tests.fakes.gateway import FakeGateway
 
 GUEST = member(700000000000000002, "guest")
@@ -19,6 +20,14 @@ CHANNEL = Scope("discord", str(GUILD_ID), str(CHANNEL_ID))
 def with_button(fake: FakeDiscord, custom_id: str) -> Json:
     """The stored message carrying a button."""
     return next(m for m in fake.messages.values() if custom_id in custom_ids(m))
+
+
+async def settled(bot: DiscordBot, entry_id: str) -> LedgerEntry:
+    """A ledger row once its delivery is no longer pending (the bot settles it after posting)."""
+    async with asyncio.timeout(30):
+        while (entry := await bot.handler.entry(entry_id)).delivery == "pending":  # noqa: ASYNC110 - set by a bot task
+            await asyncio.sleep(0.01)
+    return entry
 
 
 def uploads(fake: FakeDiscord) -> int:
@@ -81,3 +90,37 @@ async def test_a_refused_upload_is_kept_and_deliver_again_posts_it_once(
     assert delivered.delivery == "delivered" and kept == ()
     assert (mine.images_today, mine.cost_today_usd) == (1, entry.est_cost_usd)
     assert (report.images_today, report.undelivered.images_today) == (1, 0)
+
+
+async def test_after_the_interaction_expired_the_button_is_posted_in_the_channel(
+    tmp_path: Path, fake: FakeDiscord, gateway: FakeGateway
+) -> None:
+    fake.upload_status = 403
+    async with running_bot(tmp_path / "imagine.db", fake, gateway, token_ttl_s=0) as bot:
+        await bot.slash("imagine", [opt("prompt", "a red balloon")])
+        posted = await fake.wait_for(
+            lambda c: (
+                c.method == "POST" and c.path == f"/channels/{CHANNEL_ID}/messages" and not c.files
+            )
+        )
+        [entry] = await bot.entries()
+        button = f"imagine:deliver:{entry.id}"
+        [refused] = [c for c in fake.find("POST", rf"/channels/{CHANNEL_ID}/messages") if c.files]
+        fake.upload_status = None
+        await bot.send(fake.click(with_button(fake, button), button))
+        result = await fake.wait_for(
+            lambda c: (
+                c.method == "POST"
+                and c.path == f"/channels/{CHANNEL_ID}/messages"
+                and bool(c.files)
+                and c is not refused
+            )
+        )
+        delivered = await settled(bot, entry.id)
+
+    assert posted.body["content"].startswith(
+        f"<@{OWNER_ID}> The images of request {entry.id[:8]} were made, but Discord did not let"
+    )
+    assert custom_ids(posted.body) == [button]
+    assert f"imagine:vary:{entry.id}:0" in custom_ids(result.body)
+    assert delivered.delivery == "delivered"

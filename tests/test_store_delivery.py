@@ -81,6 +81,12 @@ async def test_undelivered_images_leave_the_limits_but_stay_in_the_admin_totals(
     assert again.status == "reserved"
 
 
+async def test_keeping_nothing_keeps_nothing(store: Store) -> None:
+    entry = await store.reserve(reservation(), Limits(), NOW)
+    await store.keep_results(entry.id, (), NOW)
+    assert await store.kept_results(entry.id) == ()
+
+
 async def test_a_claim_wins_once_and_counts_the_images_again(store: Store) -> None:
     limits = Limits(user_daily_images=2)
     entry_id = await made(store)

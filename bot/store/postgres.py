@@ -201,6 +201,8 @@ class PostgresStore:
     ) -> None:
         """Keep a request's made images until they are delivered (or the retention ends)."""
         rows = keep_params(entry_id, images, utc(now))
+        if not rows:
+            return
         async with self._pool.acquire() as conn, conn.transaction():
             text, _ = bind(KEEP, rows[0])
             await conn.executemany(text, [bind(KEEP, row)[1] for row in rows])

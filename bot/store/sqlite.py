@@ -185,6 +185,8 @@ class SqliteStore:
     ) -> None:
         """Keep a request's made images until they are delivered (or the retention ends)."""
         rows = [sqlite_params(row) for row in keep_params(entry_id, images, now)]
+        if not rows:
+            return
         body = partial(self._conn.executemany, KEEP, rows)
         await self._transaction("BEGIN IMMEDIATE", body)
 
