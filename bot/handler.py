@@ -478,4 +478,5 @@ class ImagineHandler:
             cost_usd=cost,
             usage=got.usage,
             revised_prompt=got.revised_prompt,
+            warnings=got.warnings,
         )

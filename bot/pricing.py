@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 from bot.config import Settings
 from bot.models import SIZES, Options, TokenUsage
 
@@ -40,11 +42,11 @@ def actual_cost(
     options: Options,
     delivered: int,
     usage: TokenUsage | None,
-    reported_usd: float | None,
+    reported_usd: Decimal | None,
 ) -> float:
     """The gateway's own figure, else tokens, else the table price of what was delivered."""
     if reported_usd is not None:
-        return round(reported_usd, 6)
+        return round(float(reported_usd), 6)
     if usage is not None and usage.output_tokens:
         return cost_from_usage(settings, usage)
     return round(price_per_image(settings, options.quality, options.size) * delivered, 6)

@@ -77,8 +77,8 @@ TOP_USERS = (
     "ORDER BY images DESC, cost DESC, user_id LIMIT :top"
 )
 EXPORT_PAGE = (
-    f"{SELECT_ENTRY} WHERE (created_at, id) > (:after_at, :after_id) AND created_at < :until "
-    "ORDER BY created_at, id LIMIT :size"
+    f"{SELECT_ENTRY} WHERE {{where}} AND (created_at, id) > (:after_at, :after_id) "
+    "AND created_at < :until ORDER BY created_at, id LIMIT :size"
 )
 
 SELECT_LIMITS = f"SELECT {', '.join(LIMIT_KEYS)} FROM limits WHERE {SCOPE_EXACT}"
