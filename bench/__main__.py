@@ -2,7 +2,8 @@
 
 Each group of figures runs in a fresh process (so memory, threads and the loop start
 clean), next to its own bench gateway process (so the server shares neither loop nor GIL
-with the client being measured). Lines starting with '#' are notes, not figures.
+with the client being measured) unless it brings its own stand-ins (delay None). Lines
+starting with '#' are notes, not figures.
 """
 
 from __future__ import annotations
@@ -16,20 +17,22 @@ import sys
 import tempfile
 import time
 from collections.abc import Callable, Coroutine
+from contextlib import nullcontext
 from pathlib import Path
 
-from bench import compare, lag, ledger, memory, overhead
+from bench import ack, compare, lag, ledger, memory, overhead
 from bench.common import note
 from bench.server import noise_png, response_body, running
 
 Measure = Callable[[str, Path, bool], Coroutine[object, object, None]]
-# group -> (what it measures, the gateway's delay in seconds)
-GROUPS: dict[str, tuple[Measure, float]] = {
+# group -> (what it measures, the bench gateway's delay in seconds; None: no bench gateway)
+GROUPS: dict[str, tuple[Measure, float | None]] = {
     "compare": (compare.measure, 0.0),
     "overhead": (overhead.measure, 0.0),
     "lag": (lag.measure, 0.0),
     "ledger": (ledger.measure, 0.0),
     "memory": (memory.measure, memory.DELAY),
+    "ack": (ack.measure, None),
 }
 
 
@@ -45,7 +48,8 @@ def cpu_model() -> str:
 def run_group(name: str, quick: bool) -> None:
     """Measure one group in this process, against a fresh gateway and temporary files."""
     measure, delay = GROUPS[name]
-    with tempfile.TemporaryDirectory(prefix="imagine-bench-") as tmp, running(delay) as url:
+    gateway = nullcontext("") if delay is None else running(delay)
+    with tempfile.TemporaryDirectory(prefix="imagine-bench-") as tmp, gateway as url:
         asyncio.run(measure(url, Path(tmp), quick))
 
 

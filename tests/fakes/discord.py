@@ -5,9 +5,16 @@ Point discord.py at it with `DISCORD_API_BASE=fake.api_base` and
 (READY with `resume_gateway_url`, then GUILD_CREATE for one guild with one text channel)
 and RESUME. Tests dispatch real `INTERACTION_CREATE` / `MESSAGE_CREATE` payloads (built by
 `interaction()`, `message()` and friends) and assert on `calls`: every REST request the bot
-made, multipart files parsed. Messages live in `messages` so the bot can fetch, edit and
-delete them; attachments are served on their own URL. Content over 2,000 characters is
-refused with 400 Invalid Form Body, as Discord does.
+made, multipart files parsed, with the fake's answer. Messages live in `messages` so the bot
+can fetch, edit and delete them; attachments are served on their own URL.
+
+It answers as Discord does, in the shapes of Discord's OpenAPI spec (tests/specs/discord.json,
+checked by tests/test_specs_discord.py; the objects are built in discord_objects.py):
+content over 2,000 characters gets 400 Invalid Form Body; an interaction's first answer
+later than `ack_deadline` (3 s) gets 404 Unknown interaction; the callback answers 204, or
+with `with_response` the interaction callback response; a follow-up right after a deferred
+answer edits the loading message; and `rate_limit()` makes chosen calls meet a 429 with
+Discord's body and headers.
 """
 
 from __future__ import annotations
@@ -18,69 +25,34 @@ import itertools
 import json
 import re
 import secrets
+import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
-from typing import Any
 
 from aiohttp import web
 from PIL import Image
 
-Json = dict[str, Any]
-APP_ID = 900000000000000001
-BOT_ID = 900000000000000001
-GUILD_ID = 800000000000000001
-CHANNEL_ID = 800000000000000002
-OWNER_ID = 700000000000000001
-EVERYONE_PERMISSIONS = (1 << 10) | (1 << 11) | (1 << 15) | (1 << 16) | (1 << 31)
-TIMESTAMP = "2026-01-01T00:00:00.000000+00:00"
-MAX_CONTENT = 2000  # Discord refuses longer message content with 400 Invalid Form Body
-ERRORS = {
-    400: {"message": "Invalid Form Body", "code": 50035},
-    401: {"message": "401: Unauthorized", "code": 0},
-    403: {"message": "Missing Permissions", "code": 50013},
-    404: {"message": "Unknown Message", "code": 10008},
-}
-
-
-@dataclass
-class Upload:
-    """One file part of a multipart request."""
-
-    field: str
-    filename: str
-    data: bytes
-
-
-@dataclass
-class Call:
-    """One REST request the bot made."""
-
-    method: str
-    path: str
-    body: Any = field(default_factory=dict)
-    files: list[Upload] = field(default_factory=list)
-    query: dict[str, str] = field(default_factory=dict)
-
-
-def user(user_id: int, name: str, *, bot: bool = False) -> Json:
-    """A Discord user object."""
-    return {"id": str(user_id), "username": name, "global_name": name, "discriminator": "0",
-            "avatar": None, "bot": bot}  # fmt: skip
-
-
-def member(user_id: int, name: str, permissions: int = EVERYONE_PERMISSIONS) -> Json:
-    """A guild member as interactions carry it, with resolved channel permissions."""
-    return {"user": user(user_id, name), "roles": [], "joined_at": TIMESTAMP, "flags": 0,
-            "deaf": False, "mute": False, "pending": False,
-            "permissions": str(permissions)}  # fmt: skip
-
-
-def too_long(body: Any) -> bool:
-    """Whether a message body (or an interaction callback's data) has content over the limit."""
-    if not isinstance(body, dict):
-        return False
-    data = body.get("data") if "type" in body else body
-    return isinstance(data, dict) and len(data.get("content") or "") > MAX_CONTENT
+from tests.fakes.discord_objects import (
+    ACK_DEADLINE,
+    APP_ID,
+    BOT_ID,
+    CHANNEL_ID,
+    ERRORS,
+    EVERYONE_PERMISSIONS,
+    GUILD_ID,
+    OWNER_ID,
+    TIMESTAMP,
+    UNKNOWN_INTERACTION,
+    Call,
+    Json,
+    RateLimit,
+    Upload,
+    application,
+    member,
+    numbered,
+    synced_command,
+    too_long,
+    user,
+)
 
 
 class FakeDiscord:
@@ -92,8 +64,10 @@ class FakeDiscord:
         attachment_size_limit: int = 10 * 1024 * 1024,
         token: str | None = None,
         upload_delay: float = 0.0,
+        ack_deadline: float = ACK_DEADLINE,
     ) -> None:
         self.attachment_size_limit = attachment_size_limit
+        self.ack_deadline = ack_deadline  # a later first answer gets 404 Unknown interaction
         self.upload_delay = upload_delay  # seconds before an upload (multipart) is read
         self.token = token  # when set, bot-token routes answer 401 to any other token
         self.upload_status: int | None = None  # when set, requests carrying files answer it
@@ -102,6 +76,9 @@ class FakeDiscord:
         self.originals: dict[str, int] = {}
         self.commands: dict[str, list[Json]] = {}
         self.identified: list[Json] = []
+        self.interactions: dict[str, Json] = {}
+        self.dispatched_at: dict[str, float] = {}  # interaction id -> when it was sent
+        self.limits: list[RateLimit] = []
         self.files: dict[str, bytes] = {}
         self.redirects: dict[str, str] = {}  # attachment "<id>/<filename>" -> elsewhere
         self._ids = itertools.count(1_100_000_000_000_000_000)
@@ -124,6 +101,18 @@ class FakeDiscord:
     def next_id(self) -> int:
         """A fresh snowflake."""
         return next(self._ids)
+
+    def rate_limit(
+        self,
+        method: str,
+        pattern: str,
+        *,
+        times: int = 1,
+        retry_after: float = 0.05,
+        is_global: bool = False,
+    ) -> None:
+        """Answer the next `times` calls of `method` on a path matching the regex with a 429."""
+        self.limits.append(RateLimit(method, pattern, times, retry_after, is_global))
 
     async def start(self) -> None:
         """Listen on a free port of 127.0.0.1."""
@@ -179,6 +168,8 @@ class FakeDiscord:
     async def dispatch(self, event: str, data: Json) -> None:
         """Send a gateway event to every identified connection."""
         assert self._sockets, "no bot is connected to the fake gateway"
+        if event == "INTERACTION_CREATE":
+            self.dispatched_at[data["id"]] = time.monotonic()
         for ws in self._sockets:
             await self._send(ws, event, data)
 
@@ -264,6 +255,7 @@ class FakeDiscord:
         }  # fmt: skip
         if message is not None:
             payload["message"] = message
+        self.interactions[payload["id"]] = payload
         return payload
 
     def slash(self, name: str, options: list[Json], *, who: Json | None = None,
@@ -331,25 +323,33 @@ class FakeDiscord:
         if self.upload_delay and request.content_type == "multipart/form-data":
             await asyncio.sleep(self.upload_delay)
         call = await self._record(request)
-        sent = request.headers.get("Authorization")  # interaction webhooks carry none
-        rejected = self.token is not None and sent not in (None, f"Bot {self.token}")
         try:
-            refused = self.upload_status if call.files else None
-            answer = (
-                401 if rejected else refused or (400 if too_long(call.body) else self._route(call))
-            )
+            self._answer(call, request.headers.get("Authorization"))
         finally:
             async with self._changed:
                 self.calls.append(call)
                 self._changed.notify_all()
-        if answer is None:
-            return web.Response(status=204)
-        status = 200
-        if isinstance(answer, int):
-            status, answer = answer, ERRORS[answer]
+        if call.answer is None:
+            return web.Response(status=204, headers=call.headers)
         # exactly "application/json", without a charset: discord.py compares the whole header
-        return web.Response(status=status, body=json.dumps(answer).encode(),
-                            content_type="application/json")  # fmt: skip
+        return web.Response(status=call.status, body=json.dumps(call.answer).encode(),
+                            content_type="application/json", headers=call.headers)  # fmt: skip
+
+    def _answer(self, call: Call, sent: str | None) -> None:
+        """Decide the answer to a call and note it on the call."""
+        if limit := next((lim for lim in self.limits if lim.hit(call)), None):
+            call.status, call.answer, call.headers = 429, limit.body(), limit.headers()
+            return
+        # interaction webhooks carry no token; bot-token routes must carry the right one
+        rejected = self.token is not None and sent not in (None, f"Bot {self.token}")
+        refused = self.upload_status if call.files else None  # a test's failing uploads
+        answer = 401 if rejected else refused or (400 if too_long(call.body) else self._route(call))
+        if isinstance(answer, int):
+            answer = answer, ERRORS[answer]
+        if isinstance(answer, tuple):
+            call.status, call.answer = answer
+        else:
+            call.status, call.answer = (204 if answer is None else 200), answer
 
     async def _record(self, request: web.Request) -> Call:
         call = Call(request.method, "/" + request.match_info["path"], query=dict(request.query))
@@ -365,43 +365,65 @@ class FakeDiscord:
             call.body = await request.json()
         return call
 
-    def _route(self, call: Call) -> Json | list[Json] | int | None:
+    def _route(self, call: Call) -> Json | list[Json] | int | tuple[int, Json] | None:
         m, p = call.method, call.path
         if p == "/users/@me":
-            return user(BOT_ID, "imagine", bot=True)
+            return user(BOT_ID, "imagine", bot=True) | {"mfa_enabled": False, "locale": "en-US"}
         if p == "/oauth2/applications/@me":
-            return {"id": str(APP_ID), "name": "imagine", "icon": None, "description": "",
-                    "bot_public": True, "bot_require_code_grant": False, "verify_key": "0",
-                    "owner": user(OWNER_ID, "owner"), "flags": 0}  # fmt: skip
+            return application()
         if m == "PUT" and (hit := re.fullmatch(r"/applications/\d+(?:/guilds/(\d+))?/commands", p)):
-            synced = [{"description": "", **c, "id": str(self.next_id()),
-                       "application_id": str(APP_ID),
-                       "version": "1"} for c in call.body]  # fmt: skip
+            synced = [synced_command(c, self.next_id()) for c in call.body]
             self.commands[hit[1] or "global"] = synced
             return synced
         if hit := re.fullmatch(r"/interactions/(\d+)/([^/]+)/callback", p):
-            return self._callback(call, hit[2])
+            return self._callback(call, hit[1], hit[2])
         if hit := re.fullmatch(r"/webhooks/\d+/([^/]+)(?:/messages/(@original|\d+))?", p):
             return self._webhook(call, hit[1], hit[2])
         if hit := re.fullmatch(r"/channels/(\d+)/messages(?:/(\d+))?", p):
             return self._channel(call, hit[2])
         return 404
 
-    def _callback(self, call: Call, token: str) -> Json | None:
+    def _callback(
+        self, call: Call, interaction_id: str, token: str
+    ) -> Json | int | tuple[int, Json] | None:
+        """Answer an interaction: 204, or with `with_response` the interaction callback
+        response (`resource` holds the message only for types 4 and 7, as Discord documents);
+        404 Unknown interaction when the first answer comes after the deadline."""
+        interaction = self.interactions.get(interaction_id)
+        if interaction is None or interaction["token"] != token:
+            return 404
+        sent = self.dispatched_at.get(interaction_id, call.at)
+        if call.at - sent > self.ack_deadline:
+            return 404, UNKNOWN_INTERACTION
         kind = call.body["type"]
-        reply: Json = {"interaction": {"id": "0", "type": 2}}
+        made: Json = {}
+        message: Json | None = None
         if kind in (4, 5):
             flags = (call.body.get("data") or {}).get("flags", 0) | (128 if kind == 5 else 0)
-            msg = self._store(call, flags, webhook=True)
-            self.originals[token] = int(msg["id"])
-            reply["interaction"] |= {"response_message_id": msg["id"],
-                                     "response_message_loading": kind == 5,
-                                     "response_message_ephemeral": bool(flags & 64)}  # fmt: skip
-            reply["resource"] = {"type": kind, "message": msg}
+            message = self._store(call, flags, webhook=True)
+            self.originals[token] = int(message["id"])
+            made = {"response_message_id": message["id"], "response_message_loading": kind == 5,
+                    "response_message_ephemeral": bool(flags & 64)}  # fmt: skip
+        elif kind in (6, 7) and "message" in interaction:
+            message = self.messages.get(int(interaction["message"]["id"]))
+            if message is not None and kind == 7:
+                self._apply(message, call)
+        if call.query.get("with_response") not in ("1", "true", "True"):
+            return None
+        reply: Json = {"interaction": {"id": interaction_id, "type": interaction["type"], **made}}
+        if message is not None and kind in (4, 7):
+            reply["resource"] = {"type": kind, "message": message}
         return reply
 
     def _webhook(self, call: Call, token: str, which: str | None) -> Json | int | None:
         if which is None and call.method == "POST":
+            loading = self.messages.get(self.originals.get(token, 0))
+            if loading is not None and loading["flags"] & 128:
+                # right after a deferred answer, a follow-up edits the loading message instead
+                # (Discord keeps this for backwards compatibility; its ephemeral flag is ignored)
+                self._apply(loading, call)
+                loading["flags"] &= ~128
+                return loading
             return self._store(call, call.body.get("flags", 0), webhook=True)
         msg_id = self.originals.get(token) if which == "@original" else which
         return self._channel(call, str(msg_id or 0))
@@ -429,9 +451,14 @@ class FakeDiscord:
 
     def _apply(self, msg: Json, call: Call) -> None:
         body = call.body.get("data") or {} if "type" in call.body else call.body
-        for key in ("content", "components", "message_reference"):
-            if key in body:
-                msg[key] = body[key]
+        if "content" in body:
+            msg["content"] = body["content"]
+        if "components" in body:
+            msg["components"] = numbered(body["components"] or [], itertools.count(1))
+        if reference := body.get("message_reference"):
+            msg["message_reference"] = {"type": 0, "channel_id": str(CHANNEL_ID),
+                                        "guild_id": str(GUILD_ID),
+                                        "message_id": str(reference["message_id"])}  # fmt: skip
         if "attachments" in body or call.files:
             kept = {a["id"]: a for a in msg["attachments"]}
             new = [self.attachment(f.data, f.filename) for f in call.files]

@@ -79,9 +79,16 @@ class DiscordBot:
         return await self.send(self.fake.slash(name, options, **kwargs))
 
     async def callback(self, ix: Json) -> Call:
-        """The bot's first answer to an interaction (defer, message or modal)."""
+        """The bot's first answer to an interaction (defer, message or modal).
+
+        Here and below, a try the fake answered with 429 does not count: discord.py sends it
+        again."""
         return await self.fake.wait_for(
-            lambda c: c.method == "POST" and c.path.endswith(f"/{ix['token']}/callback")
+            lambda c: (
+                c.method == "POST"
+                and c.path.endswith(f"/{ix['token']}/callback")
+                and c.status != 429
+            )
         )
 
     async def final(self, ix: Json) -> Call:
@@ -91,6 +98,7 @@ class DiscordBot:
                 c.method == "PATCH"
                 and f"/{ix['token']}/messages/@original" in c.path
                 and bool(c.body.get("components"))
+                and c.status != 429
             )
         )
 
@@ -100,6 +108,7 @@ class DiscordBot:
             lambda c: (
                 c.method == "POST"
                 and c.path.endswith(f"/webhooks/{ix['application_id']}/{ix['token']}")
+                and c.status != 429
             )
         )
 

@@ -377,7 +377,7 @@ class FakeGateway:
             return {"url": f"data:image/{fmt};base64,{encoded}"}
         if name == "bad_base64":
             encoded = "%%% not base64 %%%"
-        return {"b64_json": encoded, "mime_type": f"image/{fmt}", "revised_prompt": None}
+        return {"b64_json": encoded, "mime_type": f"image/{fmt}"}
 
     async def _stream(
         self, request: web.Request, seen: Recorded, name: str, params: Any, headers: dict[str, str]
@@ -390,20 +390,27 @@ class FakeGateway:
         partial = base64.b64encode(image_bytes(size, fmt, (128, 128, 128))).decode()
         final = base64.b64encode(image_bytes(size, fmt)).decode()
         sources = len(seen.files("image[]"))
+        # every event carries what was asked, as the spec's stream events require
+        asked = {"created_at": int(time.time()), "size": size, "output_format": fmt,
+                 "quality": fields.get("quality", "auto"),
+                 "background": fields.get("background", "auto")}  # fmt: skip
         for image in range(int(fields.get("n", 1))):
             for index in range(int(fields.get("partial_images", 0))):
-                data = {"b64_json": partial, "partial_image_index": index, "size": size}
+                data = {"b64_json": partial, "partial_image_index": index, **asked}
                 await _event(response, f"{prefix}.partial_image", data)
             if name == "reset" and request.transport is not None:
                 request.transport.close()
                 return response
             if name == "stream_error":
                 code, message = params.get("code", "moderation_blocked"), "Rejected."
-                await _event(response, "error", {"error": {"code": code, "message": message}})
+                types = {error[1]: error[2] for error in ERRORS.values()}
+                kind = types.get(code, "invalid_request_error")
+                error = {"type": kind, "code": code, "message": message, "param": None}
+                await _event(response, "error", {"error": error})
                 break
             # per image; the request's input tokens count once, on the first
             usage = _usage(fields | ({"prompt": ""} if image else {}), 0 if image else sources, 1)
-            data = {"b64_json": final, "size": size, "output_format": fmt, "usage": usage}
+            data = {"b64_json": final, "usage": usage, **asked}
             if self.cost is not None and image == int(fields.get("n", 1)) - 1:
                 data["provider_metadata"] = {"gateway": {"cost": self.cost}}  # the request's
             await _event(response, f"{prefix}.completed", data)
