@@ -1,4 +1,4 @@
-"""`imagine-bot run | generate | edit | vary | usage | limits | migrate`.
+"""`imagine-bot run | generate | edit | vary | deliver | usage | limits | migrate`.
 
 Exit status: 0 done; 1 the request was refused or failed; 2 bad usage or configuration;
 130 interrupted. With --json, stdout holds exactly one JSON object whatever the outcome.
@@ -8,11 +8,13 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import getpass
 import json
 import logging
 import os
 import sys
+import tempfile
 import uuid
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import replace
@@ -25,6 +27,7 @@ from bot import images, reports
 from bot.app import App, open_app, require_gateway_key
 from bot.cliargs import Parser, UsageError, wants_json
 from bot.config import Settings, load_settings
+from bot.delivery import DeliveryFailed
 from bot.envnames import unknown_names
 from bot.errors import BadRequest, ConfigError, GatewayMisconfigured, UserFacingError, plural
 from bot.limits import check_scope, describe_change
@@ -144,6 +147,13 @@ def build_parser() -> argparse.ArgumentParser:
     _image_options(vary)
     vary.set_defaults(func=cmd_image, prompt="")
 
+    deliver = sub.add_parser("deliver", help="write the kept images of a request into --out")
+    deliver.add_argument("request_id", metavar="REQUEST_ID")
+    deliver.add_argument("--out", type=Path, default=Path("."), help="folder to write images to")
+    deliver.add_argument("--user", default=None, help="who asked (default: your OS user)")
+    deliver.add_argument("--json", action="store_true", help="print one JSON object")
+    deliver.set_defaults(func=cmd_deliver)
+
     usage = sub.add_parser("usage", help="show usage (of a user, or of a scope)")
     _scope_options(usage)
     usage.add_argument("--user", help="one user's usage and what remains")
@@ -207,12 +217,46 @@ async def cmd_image(app: App, args: argparse.Namespace) -> int:
     try:
         await asyncio.to_thread(_make_folder, args.out)
         result = await _run_image(app, args)
+        paths = await _deliver(app, result, args)
     except UserFacingError as exc:
         return _fail(exc, args.json)
-    paths = await asyncio.to_thread(_write_images, result, args.out)
+    _report(result, paths, args.json)
+    return 0
+
+
+async def cmd_deliver(app: App, args: argparse.Namespace) -> int:
+    """Write the kept images of a request whose delivery failed into --out."""
+    actor = Actor("cli", "local", "local", args.user or getpass.getuser())
+    try:
+        await asyncio.to_thread(_make_folder, args.out)
+        result = await app.handler.deliver_again(args.request_id, actor)
+        paths = await _deliver(app, result, args)
+    except UserFacingError as exc:
+        return _fail(exc, args.json)
+    _report(result, paths, args.json)
+    return 0
+
+
+async def _deliver(app: App, result: Result, args: argparse.Namespace) -> list[Path]:
+    """Write a result into --out; when that fails its images stay kept, and the error says
+    where and the command that writes them."""
+    user = f" --user {args.user}" if args.user else ""
+    again = (
+        f"The ledger database {app.handler.deliveries.kept_where} holds them; once {args.out} "
+        f"can be written (or into another folder), write them with: "
+        f"imagine-bot deliver {result.request_id} --out {args.out}{user}"
+    )
+
+    async def write() -> list[Path]:
+        return await asyncio.to_thread(_write_images, result, args.out)
+
+    return await app.handler.deliver(result, write, again=again)
+
+
+def _report(result: Result, paths: list[Path], as_json: bool) -> None:
     for line in reports.notes(result.warnings):
         print(line, file=sys.stderr)
-    if args.json:
+    if as_json:
         made = {
             "ok": True,
             "request_id": result.request_id,
@@ -220,14 +264,13 @@ async def cmd_image(app: App, args: argparse.Namespace) -> int:
             "cost_usd": result.cost_usd,
         }
         print(json.dumps(made | ({"warnings": list(result.warnings)} if result.warnings else {})))
-    else:
-        print("\n".join(str(p) for p in paths))
-        print(
-            f"{len(paths)} image(s), estimated cost ${result.cost_usd:.3f}, "
-            f"request {result.request_id}",
-            file=sys.stderr,
-        )
-    return 0
+        return
+    print("\n".join(str(p) for p in paths))
+    print(
+        f"{len(paths)} image(s), estimated cost ${result.cost_usd:.3f}, "
+        f"request {result.request_id}",
+        file=sys.stderr,
+    )
 
 
 async def _run_image(app: App, args: argparse.Namespace) -> Result:
@@ -284,20 +327,42 @@ async def _load_mask(path: Path, sources: tuple[SourceImage, ...]) -> SourceImag
 
 
 def _make_folder(out: Path) -> None:
-    """Create --out before anything is charged, so a bad folder costs nothing."""
+    """Create --out and prove it takes a file, before anything is charged."""
     try:
         out.mkdir(parents=True, exist_ok=True)
+        with tempfile.TemporaryFile(dir=out):
+            pass
     except OSError as exc:
         raise BadRequest(f"Cannot write images to {out}: {exc.strerror or exc}.") from None
 
 
 def _write_images(result: Result, out: Path) -> list[Path]:
+    """Each image through a temporary file renamed into place: never a cut-off image."""
     paths = []
     for image in result.images:
         path = out / image.filename
-        path.write_bytes(image.data)
+        try:
+            _write_atomically(path, image.data)
+        except OSError as exc:
+            raise DeliveryFailed(
+                f"they could not be written to {out}: {exc.strerror or exc}", transient=False
+            ) from None
         paths.append(path)
     return paths
+
+
+def _write_atomically(path: Path, data: bytes) -> None:
+    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=".imagine-", suffix=".part")
+    try:
+        with os.fdopen(handle, "wb") as file:
+            file.write(data)
+            file.flush()
+            os.fsync(file.fileno())
+        os.replace(temporary, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(temporary)
+        raise
 
 
 async def cmd_usage(app: App, args: argparse.Namespace) -> int:

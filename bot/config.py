@@ -234,6 +234,18 @@ class Settings(BaseSettings):
         validation_alias="IMAGINE_PROMPT_RETENTION_DAYS",
         description="Days prompts are kept for Re-roll before they are deleted (0 keeps none).",
     )
+    result_retention_hours: float = Field(
+        48.0,
+        gt=0,
+        validation_alias="IMAGINE_RESULT_RETENTION_HOURS",
+        description="Hours made images that could not be delivered are kept for Deliver again.",
+    )
+    delivery_retry_seconds: float = Field(
+        60.0,
+        ge=0,
+        validation_alias="IMAGINE_DELIVERY_RETRY_SECONDS",
+        description="Seconds a failing upload is retried, with backoff, before Deliver again is offered.",
+    )
 
     # Running
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = Field(

@@ -8,13 +8,15 @@ import logging
 import os
 import time
 import uuid
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
+from typing import TypeVar
 
 from bot import images, options
 from bot.backend import ImageBackend
 from bot.config import Settings
+from bot.delivery import Deliveries
 from bot.errors import (
     BadGatewayResponse,
     BadRequest,
@@ -53,6 +55,7 @@ from bot.text import inert
 
 log = logging.getLogger(__name__)
 
+T = TypeVar("T")
 QUALITY_RANK = {"low": 0, "medium": 1, "high": 2, "auto": 2}
 FINISH_MARGIN_S = 30.0
 
@@ -84,6 +87,7 @@ class ImagineHandler:
         self.store = store
         self.backend = backend
         self.clock = clock
+        self.deliveries = Deliveries(settings, store, clock)
         self.metrics = metrics or Metrics()
         self.metrics.gauge(
             "imagine_queue_depth", "Requests waiting for a slot.", lambda: self._waiting
@@ -180,6 +184,18 @@ class ImagineHandler:
         )
         return await self._run(req, progress)
 
+    async def deliver(
+        self, result: Result, attempt: Callable[[], Awaitable[T]], *, again: str
+    ) -> T:
+        """Deliver a result through a surface's `attempt` (which raises DeliveryFailed),
+        retried for a while; raises Undelivered, ending with `again`, when its images stay
+        kept instead."""
+        return await self.deliveries.deliver(result, attempt, again)
+
+    async def deliver_again(self, entry_id: str, actor: Actor) -> Result:
+        """A result that could not be delivered, with its kept images, for `deliver`."""
+        return await self.deliveries.claim(entry_id, actor)
+
     async def entry(self, entry_id: str) -> LedgerEntry:
         """A ledger row, or a friendly error when it is gone."""
         found = await self.store.get_entry(entry_id)
@@ -216,10 +232,12 @@ class ImagineHandler:
         return await self.store.scope_usage(scope, self.clock())
 
     async def housekeeping(self) -> None:
-        """Settle abandoned reservations and forget prompts past their retention."""
+        """Settle abandoned reservations and stalled deliveries; forget prompts and kept
+        images past their retention."""
         now = self.clock()
         await self.store.settle_abandoned(now)
         await self.store.purge_prompts(now - timedelta(days=self.settings.prompt_retention_days))
+        await self.deliveries.expire()
 
     def close_intake(self) -> None:
         """Take no new requests (shutdown has begun)."""
@@ -378,6 +396,14 @@ class ImagineHandler:
         )
         return await self._settle_succeeded(req, entry_id, got, tuple(made), progress)
 
+    async def _keep(
+        self, entry_id: str, made: tuple[GeneratedImage, ...], got: GatewayResult, cost: float
+    ) -> None:
+        """Keep the images until they are delivered, then settle the row (delivery pending)."""
+        now = self.clock()
+        await self.store.keep_results(entry_id, made, now)
+        await self.store.settle_succeeded(entry_id, len(made), got.usage, cost, now)
+
     async def _fit(self, req: ImageRequest, stem: str, data: bytes) -> GeneratedImage:
         async with self._pillow:
             return await images.fit_for_upload(
@@ -440,9 +466,7 @@ class ImagineHandler:
         progress: ProgressCallback | None,
     ) -> Result:
         cost = actual_cost(self.settings, req.options, len(made), got.usage, got.cost_usd)
-        await asyncio.shield(
-            self.store.settle_succeeded(entry_id, len(made), got.usage, cost, self.clock())
-        )
+        await asyncio.shield(self._keep(entry_id, made, got, cost))
         if progress is not None:
             await progress(Progress("done"))
         return Result(

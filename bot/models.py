@@ -14,6 +14,8 @@ from typing import Literal
 Kind = Literal["generate", "edit", "vary"]
 Status = Literal["reserved", "succeeded", "failed", "abandoned"]
 Stage = Literal["queued", "started", "partial", "done"]
+# What happened to a succeeded row's images (migrations/sqlite/0003_kept_results.sql)
+Delivery = Literal["pending", "delivered", "undelivered"]
 
 QUALITIES = ("low", "medium", "high", "auto")
 SIZES = ("1024x1024", "1536x1024", "1024x1536", "auto")
@@ -215,6 +217,8 @@ class LedgerEntry:
     settled_at: datetime | None
     deadline: datetime
     parent_id: str | None = None
+    delivery: Delivery | None = None
+    delivery_at: datetime | None = None
 
 
 @dataclass(frozen=True)
@@ -278,6 +282,16 @@ class UserTotal:
 
 
 @dataclass(frozen=True)
+class Undelivered:
+    """Images made and billed (counted in a scope's totals) that nobody received."""
+
+    images_today: int = 0
+    cost_today_usd: float = 0.0
+    images_month: int = 0
+    cost_month_usd: float = 0.0
+
+
+@dataclass(frozen=True)
 class ScopeUsage:
     """Totals for a scope (today and this month) and its top users this month."""
 
@@ -289,6 +303,7 @@ class ScopeUsage:
     requests_failed_today: int
     top_users: tuple[UserTotal, ...]
     resets_at: datetime
+    undelivered: Undelivered = field(default_factory=Undelivered)
 
 
 @dataclass(frozen=True)

@@ -26,6 +26,7 @@ CSV_COLUMNS = (
     "n",
     "status",
     "images_delivered",
+    "delivery",
     "input_tokens",
     "output_tokens",
     "est_cost_usd",
@@ -59,6 +60,12 @@ def scope_usage_dict(usage: ScopeUsage) -> dict[str, object]:
         "images_month": usage.images_month,
         "cost_month_usd": round(usage.cost_month_usd, 6),
         "requests_failed_today": usage.requests_failed_today,
+        "undelivered": {
+            "images_today": usage.undelivered.images_today,
+            "cost_today_usd": round(usage.undelivered.cost_today_usd, 6),
+            "images_month": usage.undelivered.images_month,
+            "cost_month_usd": round(usage.undelivered.cost_month_usd, 6),
+        },
         "resets_at": usage.resets_at.isoformat(),
         "top_users": [
             {"user_id": u.user_id, "images": u.images, "cost_usd": round(u.cost_usd, 6)}
@@ -89,6 +96,13 @@ def format_scope_usage(usage: ScopeUsage) -> str:
         f"{plural(usage.requests_failed_today, 'failed request')} (not charged)",
         f"This month: {tally(usage.images_month, usage.cost_month_usd)}",
     ]
+    missed = usage.undelivered
+    if missed.images_month:
+        lines.append(
+            f"Made but not delivered (included above, not held against people's limits): "
+            f"today {tally(missed.images_today, missed.cost_today_usd)}, "
+            f"this month {tally(missed.images_month, missed.cost_month_usd)}"
+        )
     if usage.top_users:
         lines.append("Top users this month:")
         lines.extend(f"  {u.user_id}: {tally(u.images, u.cost_usd)}" for u in usage.top_users)

@@ -23,7 +23,7 @@ import asyncpg
 import pytest
 
 from bot.errors import ConfigError, LimitReached
-from bot.models import Actor, Limits, Scope, TokenUsage
+from bot.models import Actor, GeneratedImage, Limits, Scope, TokenUsage
 from bot.store import Store, open_store
 from bot.store.copy import migrate_command
 from bot.store.migrate import latest_version, migrations
@@ -42,7 +42,7 @@ from tests.support import (
 )
 
 CHANNEL = Scope("discord", "guild1", "general")
-TABLES = ("usage", "limits", "limit_changes", "channel_managers")
+TABLES = ("usage", "limits", "limit_changes", "channel_managers", "kept_results")
 GUILD = Scope("discord", "guild1")
 SLACK = Scope("slack", "T1", "*")
 SCOPES = (CHANNEL, GUILD, SLACK, Scope("discord", "guild1", "random"))
@@ -56,11 +56,13 @@ BY_STATUS = (
     "SELECT status, COUNT(*), SUM(images_delivered), SUM(est_cost_usd) FROM usage "
     "GROUP BY status ORDER BY status"
 )
-# What the day counters should hold, summed from the ledger rows themselves.
+# What the day counters should hold, summed from the ledger rows themselves: images made
+# but never delivered count nothing.
+RECEIVED = "(status = 'succeeded' AND delivery IS DISTINCT FROM 'undelivered')"
 LEDGER_BY_DAY = (
     "SELECT platform, workspace_id, k.per, k.per_id, (created_at AT TIME ZONE 'UTC')::date, "
-    "SUM(CASE status WHEN 'succeeded' THEN images_delivered WHEN 'reserved' THEN n ELSE 0 END), "
-    "SUM(CASE WHEN status IN ('reserved', 'succeeded') THEN est_cost_usd ELSE 0 END) "
+    f"SUM(CASE WHEN {RECEIVED} THEN images_delivered WHEN status = 'reserved' THEN n ELSE 0 END), "
+    f"SUM(CASE WHEN status = 'reserved' OR {RECEIVED} THEN est_cost_usd ELSE 0 END) "
     "FROM usage, LATERAL (VALUES ('channel', channel_id), ('user', user_id)) k (per, per_id) "
     "GROUP BY 1, 2, 3, 4, 5"
 )
@@ -267,7 +269,14 @@ async def fill(store: Store) -> None:
         if outcome in (0, 1):
             made = n if outcome == 0 else max(1, n // 2)
             usage = TokenUsage(40 + i, 1056 * made)
+            kept = [
+                GeneratedImage(b"image %d" % k, "image/png", f"{k}.png", 16, 16)
+                for k in range(made)
+            ]
+            await store.keep_results(entry.id, kept, when)
             await store.settle_succeeded(entry.id, made, usage, 0.042 * made, when)
+            if (i // 5) % 3:  # pending, delivered or undelivered, on every day
+                await store.settle_delivery(entry.id, (i // 5) % 3 == 1, when)
         elif outcome == 2:
             await store.settle_failed(entry.id, ("moderation", "timeout")[i % 2], when)
     assert await store.settle_abandoned(NOW + timedelta(days=1)) > 0
@@ -333,8 +342,9 @@ async def test_upgrading_a_filled_database_counts_its_ledger(
     )
     await pg.execute(migrations("postgres")[0].sql)
     await pg.execute("INSERT INTO schema_version VALUES (1, now())")
-    records = [tuple(getattr(e, name) for name in ENTRY_COLUMNS) for e in rows]
-    await pg.copy_records_to_table("usage", records=records, columns=ENTRY_COLUMNS)
+    first = [name for name in ENTRY_COLUMNS if name not in ("delivery", "delivery_at")]
+    records = [tuple(getattr(e, name) for name in first) for e in rows]
+    await pg.copy_records_to_table("usage", records=records, columns=first)
 
     store = await open_store(pg_url)
     try:
@@ -381,7 +391,9 @@ async def test_migrate_from_sqlite_copies_every_row(
 
     again = await run_cli("migrate", "--from", f"sqlite:///{path}", env=env, cwd=tmp_path)
     assert again.code == 2
-    held = "usage 1050, limits 3, limit_changes 21, channel_managers 3"
+    kept = before[-1][0][0]
+    assert kept > 100
+    held = f"usage 1050, limits 3, limit_changes 21, channel_managers 3, kept_results {kept}"
     assert f"already holds rows ({held}); nothing was copied." in again.err
     assert (await totals(path, pg))[1] == before
     await compare_stores(f"sqlite:///{path}", pg_url)
@@ -399,6 +411,11 @@ async def compare_stores(sqlite_url: str, pg_url: str) -> None:
             assert await new.get_limits(scope) == await old.get_limits(scope)
             assert await new.channel_managers(scope) == await old.channel_managers(scope)
             assert await new.scope_usage(scope, NOW) == await old.scope_usage(scope, NOW)
+        entries = [e async for e in old.export(EPOCH, FAR)]
+        undelivered = [e for e in entries if e.delivery == "undelivered"]
+        assert undelivered and [e for e in entries if e.delivery == "delivered"]
+        for entry in undelivered[:20]:
+            assert await new.kept_results(entry.id) == await old.kept_results(entry.id) != ()
         alice = [await s.user_usage(CHANNEL, "alice", Limits(), NOW) for s in (old, new)]
         assert alice[0] == alice[1]
         await new.set_limits(CHANNEL, {"max_n": 4}, "after-copy", NOW)

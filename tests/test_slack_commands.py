@@ -170,11 +170,14 @@ async def test_a_refused_upload_is_reported_honestly(
     [reply] = await slack.wait_for(lambda: slack.responses)
     [entry] = await slack_bot.entries()
     assert reply["text"] == (
-        f"The images of request {entry.id[:8]} were made (and charged) but Slack refused the "
-        "upload (missing_scope). Tell the bot's admin: the app needs files:write and must be a "
-        "member of this channel."
+        f"The images of request {entry.id[:8]} were made, but the Slack app lacks the "
+        "files:write scope. Ask a workspace admin to add files:write to the app and reinstall "
+        "it. They are kept for 48 h and do not count against your limits until you receive "
+        "them. Press Deliver again to get them."
     )
-    assert entry.status == "succeeded"
+    assert reply["blocks"][1]["elements"][0]["action_id"] == "imagine_deliver"
+    assert (entry.status, entry.delivery) == ("succeeded", "undelivered")
+    assert len(slack.calls("files.getUploadURLExternal")) == 1  # a missing scope is not retried
     assert slack.messages["C1"] == []
 
 

@@ -11,7 +11,7 @@ import discord.http
 import httpx
 import yarl
 
-from adapters.discord.buttons import result_view
+from adapters.discord.buttons import deliver_again_view, result_view
 from adapters.discord.client import ImagineClient, ShardedImagineClient
 from adapters.discord.services import TOKEN_TTL_S, Services
 from bot.config import Settings
@@ -63,7 +63,9 @@ class DiscordAdapter:
         if settings.discord_token is None:
             raise ConfigError("Missing setting DISCORD_TOKEN: the bot token from Discord.")
         self._token = settings.discord_token
-        self._services = Services(settings, handler, http, result_view, token_ttl_s)
+        self._services = Services(
+            settings, handler, http, result_view, deliver_again_view, token_ttl_s
+        )
         self._client: ImagineClient | None = None
         self._closing = False
 

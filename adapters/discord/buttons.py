@@ -240,7 +240,44 @@ class PickButton(
         await flows.vary_message(interaction, message, self.index, None)
 
 
-DYNAMIC_ITEMS = (VaryButton, RerollButton, EditButton, DeleteButton, PickButton)
+class DeliverAgainButton(discord.ui.DynamicItem[Button], template=rf"imagine:deliver:{ENTRY}"):
+    """Post the kept images of a result whose delivery failed (its requester only)."""
+
+    def __init__(self, entry_id: str) -> None:
+        super().__init__(
+            discord.ui.Button(
+                label="Deliver again",
+                emoji="📨",
+                style=discord.ButtonStyle.primary,
+                custom_id=f"imagine:deliver:{entry_id}",
+            )
+        )
+        self.entry_id = entry_id
+
+    @classmethod
+    async def from_custom_id(
+        cls, interaction: discord.Interaction[Any], item: discord.ui.Item[Any], match: re.Match[str]
+    ) -> DeliverAgainButton:
+        """Rebuild the button from its custom_id."""
+        return cls(match["entry"])
+
+    async def callback(self, interaction: discord.Interaction[Any]) -> None:
+        """Deliver the kept images, once per double click (the store claims them once)."""
+        await once(
+            interaction,
+            f"deliver:{self.entry_id}",
+            lambda: flows.deliver_again(interaction, self.entry_id),
+        )
+
+
+DYNAMIC_ITEMS = (
+    VaryButton,
+    RerollButton,
+    EditButton,
+    DeleteButton,
+    PickButton,
+    DeliverAgainButton,
+)
 
 
 def result_view(result: Result, origin: Origin) -> discord.ui.View:
@@ -254,6 +291,13 @@ def result_view(result: Result, origin: Origin) -> discord.ui.View:
         view.add_item(RerollButton(result.request_id, origin))
     view.add_item(EditButton(result.request_id))
     view.add_item(DeleteButton(result.request_id))
+    return view
+
+
+def deliver_again_view(entry_id: str) -> discord.ui.View:
+    """The Deliver again button under a result that could not be delivered."""
+    view = discord.ui.View(timeout=None)
+    view.add_item(DeliverAgainButton(entry_id))
     return view
 
 

@@ -11,6 +11,7 @@ from typing import Any
 
 import discord
 
+from adapters.discord.deliver import DELIVER_AGAIN, delivery_failure
 from adapters.discord.permissions import interaction_actor
 from adapters.discord.replies import GENERIC_ERROR, headline, result_files, result_text
 from adapters.discord.respond import InteractionResponder, ProgressBoard, Responder, refuse
@@ -23,6 +24,7 @@ from adapters.discord.sources import (
     is_image,
     load_sources,
 )
+from bot.delivery import Undelivered
 from bot.errors import BadRequest, Duplicate, UserFacingError
 from bot.models import ImageRequest, LedgerEntry, Options, Result, SourceImage
 from bot.options import nearest_size, parse_prompt
@@ -33,10 +35,6 @@ Typed = Mapping[str, str | int | None]
 Job = Callable[[ProgressBoard], Awaitable[Result]]
 NOT_AN_IMAGE = "That attachment is not an image. Attach a PNG, JPEG or WebP picture to edit."
 IMAGE_GONE = "That image is no longer on the message; pick another one."
-UPLOAD_FAILED = (
-    "The images were made (and counted), but Discord refused the upload (request {id}). "
-    "Tell the bot's admin."
-)
 
 
 def request_key(interaction: discord.Interaction[Any]) -> str:
@@ -101,12 +99,26 @@ async def _run(
         await _safely(responder.fail(GENERIC_ERROR))
         return
     await board.settle(show_pending=True)
+    await deliver(services, responder, result, user_id=user_id, origin=origin)
+
+
+async def deliver(
+    services: Services, responder: Responder, result: Result, *, user_id: int, origin: Origin
+) -> None:
+    """Post a result with its buttons, retried by the handler; when that never works, say
+    why and offer Deliver again (the images stay kept)."""
+    text, view = result_text(result, user_id), services.result_view(result, origin)
+
+    async def attempt() -> None:
+        try:
+            await responder.finish(text, result_files(result), view)
+        except Exception as exc:
+            raise delivery_failure(exc) from None
+
     try:
-        view = services.result_view(result, origin)
-        await responder.finish(result_text(result, user_id), result_files(result), view)
-    except Exception:
-        log.exception("could not post result %s", result.request_id)
-        await _safely(responder.fail(UPLOAD_FAILED.format(id=result.request_id)))
+        await services.handler.deliver(result, attempt, again=DELIVER_AGAIN)
+    except Undelivered as exc:
+        await _safely(responder.fail(exc.message, services.again_view(result.request_id)))
 
 
 async def run_deferred(
@@ -268,6 +280,18 @@ async def reroll(interaction: discord.Interaction[Any], entry_id: str, origin: O
 
     title = headline("generate", "Re-roll", user_id)
     await run_deferred(interaction, job, title=title, origin=origin)
+
+
+async def deliver_again(interaction: discord.Interaction[Any], entry_id: str) -> None:
+    """Deliver again: post the kept images of a result that could not be delivered."""
+    services = services_of(interaction)
+    actor = interaction_actor(interaction)
+
+    async def job(board: ProgressBoard) -> Result:
+        return await services.handler.deliver_again(entry_id, actor)
+
+    title = headline("generate", "Deliver again", interaction.user.id)
+    await run_deferred(interaction, job, title=title, origin=Origin())
 
 
 async def _origin_sources(

@@ -33,8 +33,9 @@ class Responder(Protocol):
         """Show the finished images with their buttons."""
         ...
 
-    async def fail(self, text: str) -> None:
-        """Show why the request failed, privately where Discord allows it."""
+    async def fail(self, text: str, view: discord.ui.View | None = None) -> None:
+        """Show why the request failed (with `view`'s buttons), privately where Discord
+        allows it."""
         ...
 
     async def drop(self) -> None:
@@ -92,17 +93,19 @@ class InteractionResponder:
         )
         await self._delete_thinking()
 
-    async def fail(self, text: str) -> None:
+    async def fail(self, text: str, view: discord.ui.View | None = None) -> None:
         """Swap the public 'thinking' message for a private one; in the channel when late."""
+        buttons: dict[str, Any] = {} if view is None else {"view": view}
         if self.expired:
             await self._channel().send(
                 content=clip(f"<@{self.interaction.user.id}> {text}"),
                 allowed_mentions=discord.AllowedMentions(users=[self.interaction.user]),
+                **buttons,
             )
             await self._delete_thinking()
             return
         await self.drop()
-        await self.interaction.followup.send(clip(text), ephemeral=True)
+        await self.interaction.followup.send(clip(text), ephemeral=True, **buttons)
 
     async def drop(self) -> None:
         """Delete the response."""
@@ -147,9 +150,9 @@ class MessageResponder:
         """Edit the reply into the result."""
         self.reply = await self.reply.edit(content=text, attachments=files, view=view)
 
-    async def fail(self, text: str) -> None:
+    async def fail(self, text: str, view: discord.ui.View | None = None) -> None:
         """Edit the reply into the error (a message reply cannot be private)."""
-        self.reply = await self.reply.edit(content=clip(text), attachments=[], view=None)
+        self.reply = await self.reply.edit(content=clip(text), attachments=[], view=view)
 
     async def drop(self) -> None:
         """Delete the reply."""

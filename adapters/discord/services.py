@@ -26,17 +26,20 @@ class Origin:
 
 
 ViewFactory = Callable[[Result, Origin], discord.ui.View]
+AgainFactory = Callable[[str], discord.ui.View]  # the Deliver again button of a ledger id
 
 
 @dataclass
 class Services:
-    """The core handler, settings and HTTP client; how results get buttons; presses in flight;
+    """The core handler, settings and HTTP client; how results (and results that could not
+    be delivered) get buttons; presses in flight;
     the requests running (so stopping can let them finish)."""
 
     settings: Settings
     handler: ImagineHandler
     http: httpx.AsyncClient
     result_view: ViewFactory
+    again_view: AgainFactory
     token_ttl_s: float = TOKEN_TTL_S
     pressing: set[str] = field(default_factory=set)
     running: set[asyncio.Task[Any]] = field(default_factory=set)

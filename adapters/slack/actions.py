@@ -1,4 +1,5 @@
-"""The buttons under a result: Vary (per image), Re-roll and Edit. They carry ids only.
+"""The buttons under a result: Vary (per image), Re-roll and Edit, and Deliver again under
+a result Slack did not take. They carry ids only.
 
 A button charges once per person and result: its idempotency key is the result's ledger id,
 the button and the user, so a double click (two payloads, two action_ts) runs once. The new
@@ -8,7 +9,7 @@ result has buttons of its own for the next round.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from slack_bolt.async_app import AsyncApp
@@ -21,10 +22,12 @@ from adapters.slack.context import (
     notify,
     open_view,
 )
+from adapters.slack.delivery import ACTION_DELIVER, thread_of
 from adapters.slack.jobs import reroll_job, vary_job
 from adapters.slack.modals import Target, edit_modal
 from adapters.slack.replies import ACTION_EDIT, ACTION_REROLL, ACTION_VARY, button_value
-from adapters.slack.work import perform
+from adapters.slack.work import Start, Tracker, perform
+from bot.models import Actor, Result
 
 VARY_ACTION = re.compile(rf"^{ACTION_VARY}_\d+$")
 BAD_BUTTON = "That button is damaged or too old; start a new /imagine."
@@ -63,8 +66,17 @@ async def pressed(svc: Services, body: dict[str, Any], *, needs_files: bool) -> 
     return Pressed(place, str(action.get("action_id", "")), request_id, file_ids)
 
 
+def deliver_again_job(svc: Services, request_id: str) -> Start:
+    """The kept images of a result that could not be delivered, for its requester."""
+
+    async def start(actor: Actor, tracker: Tracker) -> Result:
+        return await svc.handler.deliver_again(request_id, actor)
+
+    return start
+
+
 def register(app: AsyncApp, svc: Services) -> None:
-    """Listen for the three kinds of button."""
+    """Listen for the four kinds of button."""
 
     async def vary(body: dict[str, Any]) -> None:
         button = await pressed(svc, body, needs_files=True)
@@ -86,6 +98,14 @@ def register(app: AsyncApp, svc: Services) -> None:
             modal = edit_modal(target, len(button.file_ids))
             await open_view(svc, place, body["trigger_id"], modal)
 
+    async def deliver_again(body: dict[str, Any]) -> None:
+        button = await pressed(svc, body, needs_files=False)
+        if button is not None:
+            value = str((body.get("actions") or [{}])[0].get("value", ""))
+            place = replace(button.place, thread_ts=thread_of(value))
+            await perform(svc, place, button.key, deliver_again_job(svc, button.request_id))
+
     app.action(VARY_ACTION)(acknowledged(svc, vary))
+    app.action(ACTION_DELIVER)(acknowledged(svc, deliver_again))
     app.action(ACTION_REROLL)(acknowledged(svc, reroll))
     app.action(ACTION_EDIT)(acknowledged(svc, edit))

@@ -129,21 +129,29 @@ def acknowledged(svc: Services, work: Work) -> Listener:
     return listener
 
 
-async def notify(svc: Services, place: Place, text: str) -> None:
-    """Tell only the person who asked: through response_url when there is one, else ephemeral."""
+async def notify(
+    svc: Services, place: Place, text: str, *, blocks: list[dict[str, Any]] | None = None
+) -> None:
+    """Tell only the person who asked (with `blocks`, e.g. a button): through response_url
+    when there is one, else ephemeral."""
     text = cap(text)
-    if place.response_url and await _respond(svc.http, place.response_url, text):
+    extra: dict[str, Any] = {} if blocks is None else {"blocks": blocks}
+    if place.response_url and await _respond(svc.http, place.response_url, text, extra):
         return
     try:
         await svc.client.chat_postEphemeral(
-            channel=place.channel_id, user=place.user_id, text=text, thread_ts=place.thread_ts
+            channel=place.channel_id,
+            user=place.user_id,
+            text=text,
+            thread_ts=place.thread_ts,
+            **extra,
         )
     except SLACK_ERRORS as exc:
         log.warning("could not tell the user (%s)", slack_error(exc))
 
 
-async def _respond(http: httpx.AsyncClient, url: str, text: str) -> bool:
-    body = {"response_type": "ephemeral", "replace_original": False, "text": text}
+async def _respond(http: httpx.AsyncClient, url: str, text: str, extra: Mapping[str, Any]) -> bool:
+    body = {"response_type": "ephemeral", "replace_original": False, "text": text, **extra}
     try:
         response = await http.post(url, json=body, timeout=RESPONSE_TIMEOUT)
     except httpx.HTTPError as exc:

@@ -9,9 +9,11 @@ from functools import partial
 from slack_sdk.errors import SlackApiError
 
 from adapters.slack.context import SLACK_ERRORS, Place, Services, notify, slack_error
+from adapters.slack.delivery import DELIVER_AGAIN, deliver_again_blocks, delivery_failure
 from adapters.slack.files import upload
 from adapters.slack.progress import ProgressEdits
 from adapters.slack.replies import CardIds, progress_text, result_card, upload_comment
+from bot.delivery import Undelivered
 from bot.errors import NOT_CHARGED, Duplicate, NotAllowed, Refused, UserFacingError
 from bot.models import Actor, Progress, Result
 
@@ -129,27 +131,24 @@ async def perform(
 
 
 async def deliver(svc: Services, place: Place, tracker: Tracker, result: Result) -> None:
-    """Upload the images with prompt and cost, then turn the working message into the card."""
+    """Upload the images with prompt and cost, then turn the working message into the card;
+    when the upload never works, say why and offer Deliver again (the images stay kept)."""
     client = svc.client
+    comment = upload_comment(place.user_id, result)
+
+    async def attempt() -> list[str]:
+        try:
+            return await upload(client, place.channel_id, place.thread_ts, result.images, comment)
+        except Exception as exc:
+            log.warning("upload of request %s failed (%s)", result.request_id, slack_error(exc))
+            raise delivery_failure(exc) from None
+
     try:
-        file_ids = await upload(
-            client,
-            place.channel_id,
-            place.thread_ts,
-            result.images,
-            upload_comment(place.user_id, result),
-        )
-    except SLACK_ERRORS as exc:
-        error = slack_error(exc)
-        log.error("upload of request %s failed (%s)", result.request_id, error)
+        file_ids = await svc.handler.deliver(result, attempt, again=DELIVER_AGAIN)
+    except Undelivered as exc:
         await tracker.discard()
-        await notify(
-            svc,
-            place,
-            f"The images of request {result.request_id[:8]} were made (and charged) but Slack "
-            f"refused the upload ({error}). Tell the bot's admin: the app needs files:write "
-            "and must be a member of this channel.",
-        )
+        blocks = deliver_again_blocks(exc.message, result.request_id, place.thread_ts)
+        await notify(svc, place, exc.message, blocks=blocks)
         return
     ids = CardIds(result.request_id, tuple(file_ids), tracker.source_ids)
     await show_card(svc, place, tracker, result, ids)

@@ -6,12 +6,13 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncIterator, Mapping, Sequence
 from datetime import datetime
 from typing import Protocol
 
 from bot.models import (
     EVERYWHERE,
+    GeneratedImage,
     LedgerEntry,
     LimitChange,
     Limits,
@@ -61,6 +62,33 @@ class Store(Protocol):
 
     async def settle_abandoned(self, now: datetime) -> int:
         """Settle every reserved row whose deadline has passed as abandoned; returns count."""
+        ...
+
+    async def keep_results(
+        self, entry_id: str, images: Sequence[GeneratedImage], now: datetime
+    ) -> None:
+        """Keep a request's made images until they are delivered (or the retention ends)."""
+        ...
+
+    async def kept_results(self, entry_id: str) -> tuple[GeneratedImage, ...]:
+        """The images kept for a request, in order (none once delivered or purged)."""
+        ...
+
+    async def settle_delivery(self, entry_id: str, delivered: bool, now: datetime) -> None:
+        """End a pending delivery: delivered (its kept images are deleted at once) or not
+        (kept for Deliver again, and no longer counted against the person's limits)."""
+        ...
+
+    async def claim_delivery(self, entry_id: str, now: datetime) -> bool:
+        """Turn an undelivered row back to pending for one new try; False when it is not
+        undelivered (delivered, or a delivery of it is under way)."""
+        ...
+
+    async def expire_deliveries(
+        self, now: datetime, stale_before: datetime, purge_before: datetime
+    ) -> int:
+        """Settle deliveries pending since before `stale_before` as undelivered (their process
+        stopped) and delete images kept since before `purge_before`; returns how many images."""
         ...
 
     async def get_entry(self, entry_id: str) -> LedgerEntry | None:

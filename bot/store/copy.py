@@ -2,9 +2,9 @@
 and copy a SQLite ledger into an empty PostgreSQL one.
 
 The copy is one PostgreSQL transaction holding the migration lock. It refuses a database
-that already holds rows, copies every row of usage, limits, limit_changes and
-channel_managers, and compares row counts, images and dollars with the SQLite file before
-it commits: all or nothing, and a second run changes nothing.
+that already holds rows, copies every row of usage, limits, limit_changes, channel_managers
+and kept_results (made images awaiting delivery), and compares row counts, images and
+dollars with the SQLite file before it commits: all or nothing, and a second run changes nothing.
 """
 
 from __future__ import annotations
@@ -26,7 +26,7 @@ from bot.store.common import limits_from_columns
 from bot.store.migrate import migrate_sqlite
 from bot.store.open import POSTGRES_EXTRA, is_postgres_url, open_store
 from bot.store.postgres_sql import LOCK, MIGRATION_LOCK, safe_url
-from bot.store.sql import ENTRY_COLUMNS, limit_values
+from bot.store.sql import ENTRY_COLUMNS, TIMESTAMPS, limit_values
 from bot.store.sqlite_db import connect_sqlite, from_column
 
 if TYPE_CHECKING:
@@ -89,7 +89,7 @@ class Copied:
 
 _SCOPE = ("platform", "workspace_id", "channel_id")
 TABLES = (
-    Table("usage", ENTRY_COLUMNS, "created_at, id", ("created_at", "settled_at", "deadline")),
+    Table("usage", ENTRY_COLUMNS, "created_at, id", TIMESTAMPS),
     Table("limits", (*_SCOPE, *LIMIT_KEYS), ", ".join(_SCOPE)),
     Table(
         "limit_changes",
@@ -102,6 +102,12 @@ TABLES = (
         (*_SCOPE, "user_id", "added_by", "added_at"),
         "added_at, user_id",
         ("added_at",),
+    ),
+    Table(
+        "kept_results",
+        ("usage_id", "idx", "filename", "mime_type", "width", "height", "data", "created_at"),
+        "usage_id, idx",
+        ("created_at",),
     ),
 )
 

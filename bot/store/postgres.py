@@ -12,7 +12,7 @@ read after the locks sees every earlier holder's committed row and counter.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncIterator, Mapping, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import astuple
 from datetime import datetime
@@ -24,6 +24,7 @@ import asyncpg
 from bot.errors import ConfigError, Duplicate
 from bot.models import (
     EVERYWHERE,
+    GeneratedImage,
     LedgerEntry,
     LimitChange,
     Limits,
@@ -42,6 +43,18 @@ from bot.store.common import (
     manager_change,
     reserved_entry,
     utc,
+)
+from bot.store.delivery_sql import (
+    CLAIM,
+    DELIVERED,
+    FORGET_KEPT,
+    GIVE_UP,
+    KEEP,
+    KEPT,
+    PURGE_KEPT,
+    UNDELIVERED,
+    keep_params,
+    kept_from_rows,
 )
 from bot.store.migrate import migrate_postgres
 from bot.store.postgres_sql import (
@@ -183,6 +196,43 @@ class PostgresStore:
     async def settle_abandoned(self, now: datetime) -> int:
         """Settle every reserved row whose deadline has passed as abandoned; returns count."""
         return await self._execute(ABANDON, {"now": utc(now)})
+
+    async def keep_results(
+        self, entry_id: str, images: Sequence[GeneratedImage], now: datetime
+    ) -> None:
+        """Keep a request's made images until they are delivered (or the retention ends)."""
+        rows = keep_params(entry_id, images, utc(now))
+        if not rows:
+            return
+        async with self._pool.acquire() as conn, conn.transaction():
+            text, _ = bind(KEEP, rows[0])
+            await conn.executemany(text, [bind(KEEP, row)[1] for row in rows])
+
+    async def kept_results(self, entry_id: str) -> tuple[GeneratedImage, ...]:
+        """The images kept for a request, in order (none once delivered or purged)."""
+        return kept_from_rows(await self._fetch(KEPT, {"id": entry_id}))
+
+    async def settle_delivery(self, entry_id: str, delivered: bool, now: datetime) -> None:
+        """End a pending delivery: delivered (kept images deleted) or kept for Deliver again."""
+        params = {"id": entry_id, "now": utc(now)}
+        if not delivered:
+            await self._execute(UNDELIVERED, params)
+            return
+        async with self._pool.acquire() as conn, conn.transaction():
+            await self._execute(DELIVERED, params, conn)
+            await self._execute(FORGET_KEPT, params, conn)
+
+    async def claim_delivery(self, entry_id: str, now: datetime) -> bool:
+        """Turn an undelivered row back to pending for one new try; False when it is not."""
+        return await self._execute(CLAIM, {"id": entry_id, "now": utc(now)}) > 0
+
+    async def expire_deliveries(
+        self, now: datetime, stale_before: datetime, purge_before: datetime
+    ) -> int:
+        """Give up deliveries pending since `stale_before`; delete images kept since
+        `purge_before`; returns how many images were deleted."""
+        await self._execute(GIVE_UP, {"before": utc(stale_before), "now": utc(now)})
+        return await self._execute(PURGE_KEPT, {"before": utc(purge_before)})
 
     async def get_entry(self, entry_id: str) -> LedgerEntry | None:
         """One ledger row by id."""

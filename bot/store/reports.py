@@ -11,8 +11,17 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from bot.models import LedgerEntry, Limits, Scope, ScopeUsage, UserTotal, UserUsage
+from bot.models import (
+    LedgerEntry,
+    Limits,
+    Scope,
+    ScopeUsage,
+    Undelivered,
+    UserTotal,
+    UserUsage,
+)
 from bot.store.common import day_window, utc
+from bot.store.delivery_sql import RECEIVED, UNDELIVERED_TOTALS
 from bot.store.sql import (
     ENTRY_COLUMNS,
     EXPORT_PAGE,
@@ -49,9 +58,14 @@ class Period:
         }
 
 
-async def period(fetch: Fetch, scope: Scope, user_id: str | None, now: datetime) -> Period:
-    """What a scope (or one user in it) was charged today and this month (UTC)."""
+async def period(
+    fetch: Fetch, scope: Scope, user_id: str | None, now: datetime, *, received: bool = False
+) -> Period:
+    """What a scope (or one user in it) was charged today and this month (UTC); with
+    `received`, only what people received (as their limits count it)."""
     where, params = scope_filter(scope, user_id)
+    if received:
+        where = f"{where} AND {RECEIVED}"
     rows = await fetch(PERIOD_TOTALS.format(where=where), params | period_params(now))
     images, cost, images_month, cost_month, failed = rows[0]
     return Period(images, round(cost, 6), images_month, round(cost_month, 6), failed)
@@ -61,8 +75,10 @@ async def user_usage(
     fetch: Fetch, scope: Scope, user_id: str, limits: Limits, now: datetime
 ) -> UserUsage:
     """A user's usage in the scope's workspace, with the totals of the scope's channel."""
-    mine = await period(fetch, Scope(scope.platform, scope.workspace_id), user_id, now)
-    channel = await period(fetch, scope, None, now)
+    mine = await period(
+        fetch, Scope(scope.platform, scope.workspace_id), user_id, now, received=True
+    )
+    channel = await period(fetch, scope, None, now, received=True)
     return UserUsage(
         user_id=user_id,
         **mine.charged(),
@@ -84,7 +100,16 @@ async def scope_usage(fetch: Fetch, scope: Scope, now: datetime, top: int) -> Sc
         requests_failed_today=totals.failed_today,
         top_users=tuple(UserTotal(user, images, round(cost, 6)) for user, images, cost in rows),
         resets_at=day_window(now)[1],
+        undelivered=await undelivered(fetch, scope, now),
     )
+
+
+async def undelivered(fetch: Fetch, scope: Scope, now: datetime) -> Undelivered:
+    """What a scope was billed for images that were made but never delivered."""
+    where, params = scope_filter(scope, None)
+    rows = await fetch(UNDELIVERED_TOTALS.format(where=where), params | period_params(now))
+    images, cost, images_month, cost_month = rows[0]
+    return Undelivered(images, round(cost, 6), images_month, round(cost_month, 6))
 
 
 async def export(

@@ -35,7 +35,7 @@ Fetch = Callable[[str, Mapping[str, object]], Awaitable[list[Any]]]
 Decode = Callable[[Any], Any]  # reads back a moment stored as something else (text)
 
 ENTRY_COLUMNS = tuple(f.name for f in fields(LedgerEntry))
-TIMESTAMPS = ("created_at", "settled_at", "deadline")
+TIMESTAMPS = ("created_at", "settled_at", "deadline", "delivery_at")
 SELECT_ENTRY = f"SELECT {', '.join(ENTRY_COLUMNS)} FROM usage"
 ENTRY_VALUES = ", ".join(f":{name}" for name in ENTRY_COLUMNS)
 SCOPE_EXACT = "platform = :platform AND workspace_id = :workspace_id AND channel_id = :channel_id"
@@ -50,10 +50,12 @@ COST = f"CASE WHEN {COUNTED} THEN est_cost_usd ELSE 0.0 END"
 TODAY = "created_at >= :day_start AND created_at < :day_end"
 THIS_MONTH = "created_at >= :month_start AND created_at < :month_end"
 
+# A succeeded row's images are on their way to the person (see delivery_sql.py).
 SUCCEED = (
     "UPDATE usage SET status = 'succeeded', images_delivered = :images, "
     "input_tokens = :input_tokens, output_tokens = :output_tokens, est_cost_usd = :cost, "
-    "settled_at = :now WHERE id = :id AND status IN ('reserved', 'abandoned')"
+    "settled_at = :now, delivery = 'pending', delivery_at = :now "
+    "WHERE id = :id AND status IN ('reserved', 'abandoned')"
 )
 FAIL = (
     "UPDATE usage SET status = 'failed', images_delivered = 0, est_cost_usd = 0, "

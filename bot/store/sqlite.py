@@ -8,7 +8,7 @@ process an asyncio.Lock keeps the tasks sharing the connection from interleaving
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from datetime import datetime
 from functools import partial
 from typing import Any, TypeVar
@@ -17,6 +17,7 @@ import aiosqlite
 
 from bot.models import (
     EVERYWHERE,
+    GeneratedImage,
     LedgerEntry,
     LimitChange,
     Limits,
@@ -35,6 +36,18 @@ from bot.store.common import (
     manager_change,
     reserved_entry,
     utc,
+)
+from bot.store.delivery_sql import (
+    CLAIM,
+    DELIVERED,
+    FORGET_KEPT,
+    GIVE_UP,
+    KEEP,
+    KEPT,
+    PURGE_KEPT,
+    UNDELIVERED,
+    keep_params,
+    kept_from_rows,
 )
 from bot.store.migrate import migrate_sqlite
 from bot.store.sql import (
@@ -167,6 +180,45 @@ class SqliteStore:
     async def settle_abandoned(self, now: datetime) -> int:
         """Settle every reserved row whose deadline has passed as abandoned; returns count."""
         return await self._run(ABANDON, {"now": now})
+
+    async def keep_results(
+        self, entry_id: str, images: Sequence[GeneratedImage], now: datetime
+    ) -> None:
+        """Keep a request's made images until they are delivered (or the retention ends)."""
+        rows = [sqlite_params(row) for row in keep_params(entry_id, images, now)]
+        if not rows:
+            return
+        body = partial(self._conn.executemany, KEEP, rows)
+        await self._transaction("BEGIN IMMEDIATE", body)
+
+    async def kept_results(self, entry_id: str) -> tuple[GeneratedImage, ...]:
+        """The images kept for a request, in order (none once delivered or purged)."""
+        return kept_from_rows(await self._query(KEPT, {"id": entry_id}))
+
+    async def settle_delivery(self, entry_id: str, delivered: bool, now: datetime) -> None:
+        """End a pending delivery: delivered (kept images deleted) or kept for Deliver again."""
+        params = {"id": entry_id, "now": now}
+        if not delivered:
+            await self._run(UNDELIVERED, params)
+            return
+
+        async def body() -> None:
+            await self._change(DELIVERED, params)
+            await self._change(FORGET_KEPT, params)
+
+        await self._transaction("BEGIN IMMEDIATE", body)
+
+    async def claim_delivery(self, entry_id: str, now: datetime) -> bool:
+        """Turn an undelivered row back to pending for one new try; False when it is not."""
+        return await self._run(CLAIM, {"id": entry_id, "now": now}) > 0
+
+    async def expire_deliveries(
+        self, now: datetime, stale_before: datetime, purge_before: datetime
+    ) -> int:
+        """Give up deliveries pending since `stale_before`; delete images kept since
+        `purge_before`; returns how many images were deleted."""
+        await self._run(GIVE_UP, {"before": stale_before, "now": now})
+        return await self._run(PURGE_KEPT, {"before": purge_before})
 
     async def get_entry(self, entry_id: str) -> LedgerEntry | None:
         """One ledger row by id."""

@@ -70,6 +70,7 @@ class FakeDiscord:
         self.ack_deadline = ack_deadline  # a later first answer gets 404 Unknown interaction
         self.upload_delay = upload_delay  # seconds before an upload (multipart) is read
         self.token = token  # when set, bot-token routes answer 401 to any other token
+        self.upload_status: int | None = None  # when set, requests carrying files answer it
         self.calls: list[Call] = []
         self.messages: dict[int, Json] = {}
         self.originals: dict[str, int] = {}
@@ -341,7 +342,8 @@ class FakeDiscord:
             return
         # interaction webhooks carry no token; bot-token routes must carry the right one
         rejected = self.token is not None and sent not in (None, f"Bot {self.token}")
-        answer = 401 if rejected else 400 if too_long(call.body) else self._route(call)
+        refused = self.upload_status if call.files else None  # a test's failing uploads
+        answer = 401 if rejected else refused or (400 if too_long(call.body) else self._route(call))
         if isinstance(answer, int):
             answer = answer, ERRORS[answer]
         if isinstance(answer, tuple):

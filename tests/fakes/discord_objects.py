@@ -24,6 +24,7 @@ MAX_CONTENT = 2000  # Discord refuses longer message content with 400 Invalid Fo
 ERRORS = {
     400: {"message": "Invalid Form Body", "code": 50035},
     401: {"message": "401: Unauthorized", "code": 0},
+    403: {"message": "Missing Permissions", "code": 50013},
     404: {"message": "Unknown Message", "code": 10008},
 }
 UNKNOWN_INTERACTION = {"message": "Unknown interaction", "code": 10062}

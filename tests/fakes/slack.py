@@ -4,6 +4,7 @@
         photo = slack.add_file(png, "balloon.png")          # a user's upload (url_private here)
         msg = slack.add_message("C1", "look", files=[photo])  # a message carrying it
         slack.files_read = False                # downloads answer Slack's HTML login page
+        slack.upload_status = 500               # upload URLs answer 500 (None: they take it)
         slack.rate_limit("chat.update", times=2, retry_after=1)  # 429 + Retry-After, twice
         await slack.wait_for(lambda: slack.calls("files.completeUploadExternal"))
 
@@ -86,6 +87,8 @@ class FakeSlack:
     files_read: bool = True
     users: dict[str, dict[str, Any]] = field(default_factory=dict)
     not_in_channel: set[str] = field(default_factory=set)
+    upload_status: int | None = None
+    refused_uploads: int = 0
     port: int = 0
     log: list[Call] = field(default_factory=list)
     messages: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
@@ -384,6 +387,9 @@ class FakeSlack:
         upload = self.uploads.get(request.match_info["file_id"])
         if upload is None:
             return web.Response(status=404, text="no such upload")
+        if self.upload_status is not None:
+            self.refused_uploads += 1
+            return web.Response(status=self.upload_status, text="upload failed")
         upload.data = await request.read()
         return web.Response(text=f"OK - {len(upload.data)}")
 
