@@ -10,6 +10,7 @@ import httpx
 import pytest
 
 from adapters.slack import SlackAdapter
+from adapters.slack.app import NOT_SIGNED_IN
 from adapters.slack.files import MISSING_FILES_READ
 from bot.errors import ConfigError
 from bot.gateway import GatewayClient
@@ -130,6 +131,42 @@ async def test_a_rejected_token_stops_run_with_a_config_error(
         await adapter.close()
     await store.close()
     assert "xoxb-wrong" not in str(slack.calls("auth.test")[0].args)
+
+
+async def test_a_command_sent_while_the_token_is_refused_is_told_so(
+    tmp_path: Path, slack: FakeSlack, gateway: FakeGateway
+) -> None:
+    db = tmp_path / "imagine.db"
+    with pytest.raises(ConfigError, match="Slack rejected SLACK_BOT_TOKEN"):
+        async with running_bot(
+            db, slack, gateway, signed_in=False, SLACK_BOT_TOKEN="xoxb-wrong"
+        ) as bot:
+            answer = await bot.command("a red balloon")  # waits for the start-up auth.test
+            [told] = slack.responses
+            entries = await bot.entries()
+    assert answer.status_code == 200
+    assert told["text"] == NOT_SIGNED_IN
+    assert told["text"] == (
+        "I could not sign in to Slack, so I can't make images right now. You were not charged. "
+        "Ask whoever runs the bot to check its Slack token."
+    )
+    assert [c.status for c in slack.calls("auth.test")] == [200]  # answered invalid_auth, once
+    assert slack.calls("users.info") == [] and slack.calls("chat.postMessage") == []
+    assert gateway.image_requests == [] and entries == []
+
+
+async def test_a_listener_that_fails_is_logged_and_the_next_request_still_runs(
+    slack_bot: SlackBot, slack: FakeSlack, caplog: pytest.LogCaptureFixture
+) -> None:
+    broken = await slack_bot.event({"type": "app_mention", "user": "U1", "ts": "1.0"})
+    assert broken.status_code == 200  # acknowledged before the listener ran
+    await slack.wait_for(lambda: logged(caplog, "Slack listener failed"))
+    [record] = [r for r in caplog.records if r.getMessage() == "Slack listener failed"]
+    assert record.exc_info is not None and record.exc_info[0] is KeyError  # no channel
+    await slack_bot.command("a red balloon")
+    await slack.wait_for(lambda: slack.calls("files.completeUploadExternal"))
+    [entry] = await slack_bot.entries()
+    assert (entry.status, entry.images_delivered) == ("succeeded", 1)
 
 
 def test_http_mode_needs_the_signing_secret(tmp_path: Path) -> None:

@@ -38,6 +38,10 @@ REQUIRED_SCOPES = frozenset(
         "users:read",
     }
 )
+NOT_SIGNED_IN = (
+    "I could not sign in to Slack, so I can't make images right now. You were not charged. "
+    "Ask whoever runs the bot to check its Slack token."
+)
 
 
 def api_base(url: str) -> str:
@@ -71,26 +75,10 @@ class SlackAdapter:
         self.settings = settings
         token = settings.slack_bot_token.get_secret_value()
         base_url = api_base(settings.slack_api_url)
-        # Ours gets a shared aiohttp session in run() and does all the work. Bolt's has no
-        # token of its own: every request is authorized from the auth.test made at start-up
-        # (bolt's own single-workspace check would call auth.test for each request that
-        # arrives before its first answer).
-        self.client = web_client(token, base_url)
+        self.client = web_client(token, base_url)  # does all the work; a session from run()
         self._signed_in = asyncio.Event()
         self._authorized: AuthorizeResult | None = None
-
-        async def authorize() -> AuthorizeResult | None:
-            await self._signed_in.wait()
-            return self._authorized  # None (start-up failed): bolt answers "not installed"
-
-        self.app = AsyncApp(
-            name="imagine-bot",
-            client=web_client(None, base_url),
-            authorize=authorize,  # type: ignore[arg-type]  # bolt's hint omits its None case
-            signing_secret=secret.get_secret_value() if secret else "",
-            request_verification_enabled=not self.socket_mode,
-            process_before_response=True,  # listeners only ack, then start their own task
-        )
+        self.app = self._bolt_app(base_url, secret.get_secret_value() if secret else "")
         admins = Admins(self.client, handler.store)
         self.services = Services(settings, handler, http, self.client, token, admins)
         for module in (commands, shortcuts, actions, mentions, limits_modal):
@@ -99,6 +87,30 @@ class SlackAdapter:
         self._ready = False
         self._session: aiohttp.ClientSession | None = None
         self._socket: AsyncSocketModeHandler | None = None
+
+    def _bolt_app(self, base_url: str, signing_secret: str) -> AsyncApp:
+        """Bolt, tuned so a burst of requests is answered at once.
+
+        Every request is authorized from the start-up auth.test (bolt's own single-workspace
+        check calls auth.test for each request that comes before its first answer), so bolt's
+        client has no token. Listeners run inline: they only ack and start their own task, so
+        the answer leaves at once (bolt's lazy listeners deep-copy each request before it, and
+        its default runs the ack in a task it polls every 10 ms).
+        """
+
+        async def authorize() -> AuthorizeResult | None:
+            await self._signed_in.wait()
+            return self._authorized  # None when start-up failed: bolt says NOT_SIGNED_IN
+
+        return AsyncApp(
+            name="imagine-bot",
+            client=web_client(None, base_url),
+            authorize=authorize,  # type: ignore[arg-type]  # bolt's hint omits its None case
+            signing_secret=signing_secret,
+            request_verification_enabled=not self.socket_mode,
+            process_before_response=True,
+            user_facing_authorize_error_message=NOT_SIGNED_IN,
+        )
 
     @property
     def ready(self) -> bool:

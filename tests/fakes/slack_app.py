@@ -194,6 +194,8 @@ async def running_bot(
         finally:
             await handler.drain(5)
             await adapter.close()
-            await running
-            await runner.cleanup()
-            await store.close()
+            try:
+                await running  # raises what stopped run(), after the cleanup below
+            finally:
+                await runner.cleanup()
+                await store.close()
