@@ -13,7 +13,7 @@ import asyncio
 import json
 import logging
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from typing import Any, Literal, TypeVar
 from urllib.parse import unquote_to_bytes
 
@@ -37,7 +37,6 @@ from bot.errors import (
 )
 from bot.imagebody import ImageBody
 from bot.models import GatewayResult, Options, PartialCallback, SourceImage, TokenUsage
-from bot.options import nearest_size
 from bot.transport import AiohttpTransport
 from bot.wire import (
     ErrorInfo,
@@ -194,9 +193,7 @@ class GatewayClient:
         user: str | None = None,
         on_partial: PartialCallback | None = None,
     ) -> GatewayResult:
-        """A variation of one image: an edit with the variation prompt, keeping its aspect."""
-        if options.size == "auto" and image.width > 0 and image.height > 0:
-            options = replace(options, size=nearest_size(image.width, image.height))
+        """A variation of one image: an edit with the variation prompt (the handler sizes it)."""
         text = prompt or self.vary_prompt
         return await self.edit(text, [image], options, user=user, on_partial=on_partial)
 
@@ -204,7 +201,7 @@ class GatewayClient:
         self, prompt: str, options: Options, user: str | None, stream: bool
     ) -> dict[str, Any]:
         fields = {
-            "model": self.model,
+            "model": options.model or self.model,
             "prompt": prompt,
             "n": options.n,
             "size": options.size,
@@ -236,7 +233,7 @@ class GatewayClient:
             "output_compression": options.output_compression,
         }
         body: dict[str, Any] = {
-            "model": self.model,
+            "model": options.model or self.model,
             "prompt": prompt,
             "n": options.n,
             "size": options.size,

@@ -14,12 +14,14 @@ from datetime import UTC, datetime, timedelta
 
 from bot import images, options
 from bot.backend import ImageBackend
+from bot.catalog import Catalog, ModelInfo, ModelMenu, load_catalog
 from bot.config import Settings
 from bot.errors import (
     BadGatewayResponse,
     BadRequest,
     Busy,
     InternalError,
+    ModelRetired,
     NotAllowed,
     OptionNotAllowed,
     Refused,
@@ -29,7 +31,6 @@ from bot.errors import (
 from bot.limits import parse_limit_values
 from bot.metrics import Metrics
 from bot.models import (
-    QUALITIES,
     Actor,
     GatewayResult,
     GeneratedImage,
@@ -48,11 +49,12 @@ from bot.models import (
     UserUsage,
 )
 from bot.pricing import actual_cost, estimate_cost
+from bot.sizes import parse_dims, source_size
 from bot.store import Store
 
 log = logging.getLogger(__name__)
 
-QUALITY_RANK = {"low": 0, "medium": 1, "high": 2, "auto": 2}
+QUALITY_RANK = {"low": 0, "medium": 1, "high": 2, "xhigh": 3, "max": 4}
 FINISH_MARGIN_S = 30.0
 
 
@@ -78,8 +80,15 @@ class ImagineHandler:
         *,
         clock: Callable[[], datetime] = utcnow,
         metrics: Metrics | None = None,
+        catalog: Catalog | None = None,
     ) -> None:
         self.settings = settings
+        self.catalog = catalog or load_catalog(settings.models_file)
+        self.menu = ModelMenu(self.catalog, settings.model, settings.offered_models())
+        for name in self.menu.names:
+            self.catalog.require(
+                name, "IMAGINE_MODEL" if name == settings.model else "IMAGINE_MODELS"
+            )
         self.store = store
         self.backend = backend
         self.clock = clock
@@ -95,11 +104,39 @@ class ImagineHandler:
         self._per_user: dict[tuple[str, str, str], int] = {}
         self._running: set[asyncio.Task[object]] = set()
         self._closing = False
+        self._warn_deprecated()
+
+    def _warn_deprecated(self) -> None:
+        today = self.clock().date()
+        for name in self.menu.names:
+            model = self.menu.info(name)
+            if model.status == "deprecated" and not model.retired(today):
+                replacement = (
+                    f"; its replacement is {model.replacement}" if model.replacement else ""
+                )
+                log.warning(
+                    "the model %s is deprecated and shuts down on %s%s",
+                    name,
+                    model.shutdown,
+                    replacement,
+                )
 
     @property
     def defaults(self) -> Options:
-        """Options used when a person sets none."""
-        return Options(size=self.settings.default_size, quality=self.settings.default_quality)
+        """Options used when a person sets none, fitted to the default model."""
+        opts = Options(
+            size=self.settings.default_size,
+            quality=self.settings.default_quality,
+            model=self.settings.model,
+        )
+        return options.fit_defaults(opts, self.menu.info(self.settings.model))
+
+    def source_options(self, base: Options, width: int, height: int) -> Options:
+        """`base` with the size that keeps a WxH source's shape on its model."""
+        if not (width and height):
+            return base
+        model = self.menu.info(self.menu.choose(base.model))
+        return replace(base, size=source_size(model, width, height))
 
     @property
     def in_flight(self) -> int:
@@ -117,15 +154,25 @@ class ImagineHandler:
         typed: Mapping[str, str | int | None] | None = None,
         *,
         require_prompt: bool = True,
+        source: tuple[int, int] | None = None,
     ) -> tuple[str, Options]:
-        """Split a prompt and its --flags, merged with typed options, into a valid request."""
-        return options.parse_request(
+        """Split a prompt and its --flags, merged with typed options, into a valid request.
+
+        With `source` (an edited image's width and height) and no size asked for, the size
+        keeps that image's shape on the chosen model.
+        """
+        prompt, opts = options.parse_request(
             text,
             typed or {},
             defaults=self.defaults,
+            menu=self.menu,
             max_n=options.MAX_N,
             require_prompt=require_prompt,
         )
+        asked = {"size", "aspect"} & (options.parse_prompt(text)[1].keys() | _typed_keys(typed))
+        if source is not None and not asked:
+            opts = self.source_options(opts, *source)
+        return prompt, opts
 
     async def generate(self, req: ImageRequest, progress: ProgressCallback | None = None) -> Result:
         """Create images from a prompt."""
@@ -240,8 +287,9 @@ class ImagineHandler:
         try:
             if self._closing:
                 raise ShuttingDown()
+            req, model = self._with_model(req)
             limits = await self.limits_for(req.actor.scope)
-            await self._check_request(req, limits)
+            await self._check_request(req, limits, model)
             cap = self.settings.per_user_concurrent
             if cap and self._per_user.get(user_key, 0) >= cap:
                 raise Busy()
@@ -253,7 +301,7 @@ class ImagineHandler:
         if task is not None:
             self._running.add(task)
         try:
-            return await self._reserved(req, limits, progress)
+            return await self._reserved(req, limits, progress, model)
         finally:
             self._per_user[user_key] -= 1
             if not self._per_user[user_key]:
@@ -261,7 +309,24 @@ class ImagineHandler:
             if task is not None:
                 self._running.discard(task)
 
-    async def _check_request(self, req: ImageRequest, limits: Limits) -> None:
+    def _with_model(self, req: ImageRequest) -> tuple[ImageRequest, ModelInfo]:
+        """The request with its model named as configured; refused when the model is gone."""
+        name = self.menu.choose(req.options.model)
+        model, form = self.catalog.require(name)
+        if model.retired(self.clock().date()):
+            setting = "IMAGINE_MODEL" if name == self.settings.model else "IMAGINE_MODELS"
+            replacement = self.catalog.get(model.replacement or "")
+            instead = replacement.name_in(form) if replacement else model.replacement
+            raise ModelRetired(name, str(model.shutdown or "an earlier date"), setting, instead)
+        if req.kind != "generate" and not model.edits:
+            raise BadRequest(f"{name} cannot edit images; choose another model with --model.")
+        if req.mask is not None and not model.masks:
+            raise BadRequest(
+                f"{name} does not take masks; edit the whole image, or choose another model."
+            )
+        return replace(req, options=replace(req.options, model=name)), model
+
+    async def _check_request(self, req: ImageRequest, limits: Limits, model: ModelInfo) -> None:
         if req.parent_id is not None:
             parent = await self.entry(req.parent_id)
             if parent.user_id != req.actor.user_id and limits.others_can_vary is False:
@@ -272,26 +337,52 @@ class ImagineHandler:
         if req.actor.is_admin and limits.admins_exempt:
             return
         opts = req.options
+        if limits.allowed_models is not None and not self._allowed(opts.model, limits):
+            raise OptionNotAllowed(
+                "allowed_models",
+                f"model {opts.model}; use {', '.join(limits.allowed_models)}",
+            )
         if limits.max_n is not None and opts.n > limits.max_n:
             raise OptionNotAllowed(
                 "max_n",
                 f"at most {limits.max_n} image{'s' if limits.max_n != 1 else ''} per request",
             )
-        if limits.max_quality is not None and QUALITY_RANK.get(opts.quality, 2) > QUALITY_RANK.get(
-            limits.max_quality, 2
-        ):
-            ceiling = QUALITY_RANK.get(limits.max_quality, 2)
-            allowed = [q for q in QUALITIES if q != "auto" and QUALITY_RANK[q] <= ceiling]
-            raise OptionNotAllowed(
-                "max_quality", f"quality {opts.quality}; use {' or '.join(allowed)}"
-            )
+        if limits.max_quality is not None and opts.quality is not None:
+            self._check_quality(opts.quality, limits.max_quality, model)
         if limits.allowed_sizes is not None and opts.size not in limits.allowed_sizes:
             raise OptionNotAllowed(
                 "allowed_sizes", f"size {opts.size}; use {', '.join(limits.allowed_sizes)}"
             )
+        dims = parse_dims(opts.size)
+        if limits.max_pixels is not None and dims and dims[0] * dims[1] > limits.max_pixels:
+            raise OptionNotAllowed(
+                "max_pixels",
+                f"size {opts.size} ({dims[0] * dims[1]:,} pixels); "
+                f"at most {limits.max_pixels:,} pixels here",
+            )
+
+    def _allowed(self, name: str, limits: Limits) -> bool:
+        wanted = self.catalog.find(name)
+        for allowed in limits.allowed_models or ():
+            found = self.catalog.find(allowed)
+            if allowed.lower() == name.lower() or (found and wanted and found[0] == wanted[0]):
+                return True
+        return False
+
+    def _check_quality(self, quality: str, ceiling: str, model: ModelInfo) -> None:
+        ranked = [q for q in model.qualities if q in QUALITY_RANK]
+        top = max((QUALITY_RANK[q] for q in ranked), default=0)
+        limit = QUALITY_RANK.get(ceiling, top)
+        if QUALITY_RANK.get(quality, top) > limit:
+            allowed = [q for q in ranked if QUALITY_RANK[q] <= limit]
+            raise OptionNotAllowed("max_quality", f"quality {quality}; use {' or '.join(allowed)}")
 
     async def _reserved(
-        self, req: ImageRequest, limits: Limits, progress: ProgressCallback | None
+        self,
+        req: ImageRequest,
+        limits: Limits,
+        progress: ProgressCallback | None,
+        model: ModelInfo,
     ) -> Result:
         started = time.monotonic()
         now = self.clock()
@@ -301,10 +392,10 @@ class ImagineHandler:
             idempotency_key=req.idempotency_key,
             actor=req.actor,
             kind=req.kind,
-            model=self.settings.model,
+            model=req.options.model,
             options=req.options,
             prompt=req.prompt if self.settings.prompt_retention_days else None,
-            est_cost_usd=estimate_cost(self.settings, req.options),
+            est_cost_usd=estimate_cost(model, req.options),
             deadline=now + reservation_budget(timeout),
             parent_id=req.parent_id,
         )
@@ -316,7 +407,7 @@ class ImagineHandler:
         outcome = "failed"
         cost, delivered = 0.0, 0
         try:
-            result = await self._call(req, entry.id, progress, timeout)
+            result = await self._call(req, entry.id, progress, timeout, model)
             outcome, cost, delivered = "succeeded", result.cost_usd, len(result.images)
             return result
         except UserFacingError as exc:
@@ -353,7 +444,12 @@ class ImagineHandler:
         await asyncio.shield(self.store.settle_failed(entry_id, kind, self.clock()))
 
     async def _call(
-        self, req: ImageRequest, entry_id: str, progress: ProgressCallback | None, timeout: float
+        self,
+        req: ImageRequest,
+        entry_id: str,
+        progress: ProgressCallback | None,
+        timeout: float,
+        model: ModelInfo,
     ) -> Result:
         await self._acquire_slot(progress, timeout)
         try:
@@ -374,7 +470,7 @@ class ImagineHandler:
                 for i, data in enumerate(got.images)
             )
         )
-        return await self._settle_succeeded(req, entry_id, got, tuple(made), progress)
+        return await self._settle_succeeded(req, entry_id, got, tuple(made), progress, model)
 
     async def _fit(self, req: ImageRequest, stem: str, data: bytes) -> GeneratedImage:
         async with self._pillow:
@@ -436,11 +532,13 @@ class ImagineHandler:
         got: GatewayResult,
         made: tuple[GeneratedImage, ...],
         progress: ProgressCallback | None,
+        model: ModelInfo,
     ) -> Result:
-        cost = actual_cost(self.settings, req.options, len(made), got.usage, got.cost_usd)
-        await asyncio.shield(
-            self.store.settle_succeeded(entry_id, len(made), got.usage, cost, self.clock())
+        cost, source = actual_cost(model, req.options, len(made), got.usage, got.cost_usd)
+        settle = self.store.settle_succeeded(
+            entry_id, len(made), got.usage, cost, self.clock(), cost_source=source
         )
+        await asyncio.shield(settle)
         if progress is not None:
             await progress(Progress("done"))
         return Result(
@@ -453,3 +551,9 @@ class ImagineHandler:
             usage=got.usage,
             revised_prompt=got.revised_prompt,
         )
+
+
+def _typed_keys(typed: Mapping[str, str | int | None] | None) -> set[str]:
+    """The option keys a platform's typed fields actually set."""
+    given = {name.lower() for name, value in (typed or {}).items() if str(value or "").strip()}
+    return {options.ALIASES.get(name, name) for name in given}

@@ -14,10 +14,11 @@ Kind = Literal["generate", "edit", "vary"]
 Status = Literal["reserved", "succeeded", "failed", "abandoned"]
 Stage = Literal["queued", "started", "partial", "done"]
 
-QUALITIES = ("low", "medium", "high", "auto")
-SIZES = ("1024x1024", "1536x1024", "1024x1536", "auto")
+# Quality words from cheapest to dearest; each model takes some of them (bot/catalog.json).
+QUALITIES = ("low", "medium", "high", "xhigh", "max", "auto")
 FORMATS = ("png", "jpeg", "webp")
 BACKGROUNDS = ("transparent", "opaque", "auto")
+CostSource = Literal["gateway", "tokens", "table", ""]
 
 
 @dataclass(frozen=True)
@@ -47,14 +48,15 @@ class Actor:
 
 @dataclass(frozen=True)
 class Options:
-    """Validated image options, as the gateway receives them."""
+    """Validated image options, as the gateway receives them; `model` '' is the configured one."""
 
     size: str = "1024x1024"
-    quality: str = "medium"
+    quality: str | None = "medium"
     n: int = 1
     background: str | None = None
     output_format: str = "png"
     output_compression: int | None = None
+    model: str = ""
 
 
 @dataclass(frozen=True)
@@ -91,6 +93,8 @@ class TokenUsage:
     output_tokens: int = 0
     input_text_tokens: int = 0
     input_image_tokens: int = 0
+    output_text_tokens: int = 0
+    output_image_tokens: int = 0
 
 
 @dataclass(frozen=True)
@@ -157,6 +161,8 @@ class Limits:
     cooldown_s: int | None = None
     admins_exempt: bool | None = None
     others_can_vary: bool | None = None
+    allowed_models: tuple[str, ...] | None = None
+    max_pixels: int | None = None
 
     def over(self, wider: Limits) -> Limits:
         """These limits with unset keys taken from a wider scope."""
@@ -207,6 +213,7 @@ class LedgerEntry:
     settled_at: datetime | None
     deadline: datetime
     parent_id: str | None = None
+    cost_source: CostSource = ""
 
 
 @dataclass(frozen=True)

@@ -18,7 +18,6 @@ from PIL import Image, ImageDraw, ImageFont, ImageOps
 
 from bot.config import DEFAULT_VARY_PROMPT
 from bot.models import GatewayResult, Options, PartialCallback, SourceImage
-from bot.options import nearest_size
 
 LABEL = "OFFLINE — no image service was called"
 PREVIEW_SIDE = 256
@@ -94,7 +93,7 @@ def _draw_all(job: _Job) -> tuple[tuple[bytes, ...], bytes]:
     source = _decode(job.source) if job.source is not None else None
     size = job.options.size
     if size == "auto":
-        size = nearest_size(*source.size) if source is not None else "1024x1024"
+        size = "x".join(str(side) for side in source.size) if source is not None else "1024x1024"
     width, height = (int(side) for side in size.split("x"))
     drawn = [_draw(job, source, (width, height), i) for i in range(job.options.n)]
     preview = drawn[0].copy()

@@ -15,6 +15,7 @@ from typing import Any
 from bot.errors import Duplicate
 from bot.models import (
     LIMIT_KEYS,
+    CostSource,
     LedgerEntry,
     LimitChange,
     Limits,
@@ -53,7 +54,8 @@ THIS_MONTH = "created_at >= :month_start AND created_at < :month_end"
 SUCCEED = (
     "UPDATE usage SET status = 'succeeded', images_delivered = :images, "
     "input_tokens = :input_tokens, output_tokens = :output_tokens, est_cost_usd = :cost, "
-    "settled_at = :now WHERE id = :id AND status IN ('reserved', 'abandoned')"
+    "cost_source = :cost_source, settled_at = :now "
+    "WHERE id = :id AND status IN ('reserved', 'abandoned')"
 )
 FAIL = (
     "UPDATE usage SET status = 'failed', images_delivered = 0, est_cost_usd = 0, "
@@ -166,7 +168,12 @@ def reserve_params(entry: LedgerEntry, cooldown_s: int | None) -> dict[str, obje
 
 
 def succeed_params(
-    entry_id: str, images: int, usage: TokenUsage | None, cost_usd: float, now: datetime
+    entry_id: str,
+    images: int,
+    usage: TokenUsage | None,
+    cost_usd: float,
+    now: datetime,
+    cost_source: CostSource,
 ) -> dict[str, object]:
     """The parameters of SUCCEED."""
     tokens = usage or TokenUsage()
@@ -176,6 +183,7 @@ def succeed_params(
         "input_tokens": tokens.input_tokens,
         "output_tokens": tokens.output_tokens,
         "cost": float(cost_usd),
+        "cost_source": cost_source,
         "now": utc(now),
     }
 

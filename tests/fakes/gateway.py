@@ -9,6 +9,8 @@ when asked; POST /v3/images (Opper, `fake.opper_url`); GET /files/<W>x<H>.<fmt> 
 `url` results); GET /_fake/requests and POST /_fake/faults for tests running it as a process:
 `python -m tests.fakes.gateway --port 0 [--delay S] [--key K] [--fault NAME[:TIMES|:always]]`
 prints its /v1 URL as the first line of stdout and serves until SIGTERM or SIGINT.
+GET /v1/models answers `fake.models`: its served ids in Vercel's shape or OpenAI's (with
+`shutdown_date`), or 404 when `fake.models.style` is None.
 """
 
 from __future__ import annotations
@@ -98,6 +100,30 @@ class Recorded:
 
 
 @dataclass
+class ModelList:
+    """What GET /v1/models answers: `served` ids, in Vercel's or OpenAI's shape (None: 404)."""
+
+    served: list[str] = field(default_factory=lambda: ["openai/gpt-image-2"])
+    style: str | None = "vercel"
+    shutdown_dates: dict[str, str] = field(default_factory=dict)
+
+    def body(self) -> dict[str, Any]:
+        """The list as that gateway sends it."""
+        return {"object": "list", "data": [self._item(model) for model in self.served]}
+
+    def _item(self, model: str) -> dict[str, Any]:
+        owner = model.partition("/")[0] if "/" in model else "system"
+        item: dict[str, Any] = {"id": model, "object": "model", "created": 1776729600}
+        item["owned_by"] = owner
+        if self.style == "vercel":
+            pricing = {"input": "0.000005", "output": "0.00003", "input_cache_read": "0.00000125"}
+            item |= {"name": model, "type": "image", "pricing": pricing}
+        elif model in self.shutdown_dates:
+            item["shutdown_date"] = self.shutdown_dates[model]
+        return item
+
+
+@dataclass
 class Fault:
     """A scripted misbehaviour for the next `times` image requests (None: every one)."""
 
@@ -122,6 +148,7 @@ class FakeGateway:
         self.port, self.delay, self.key = port, delay, key
         self.requests: list[Recorded] = []
         self.faults: list[Fault] = []
+        self.models = ModelList()
         self.in_flight = self.peak_in_flight = 0
         self._ids = itertools.count(1)
         self._closing = asyncio.Event()
@@ -159,6 +186,7 @@ class FakeGateway:
         for path in ("/v1/images/generations", "/v1/images/edits", "/v3/images"):
             app.router.add_post(path, self._serve)
         app.router.add_get("/files/{name}", self._file)
+        app.router.add_get("/v1/models", self._models)
         app.router.add_get("/_fake/requests", self._dump)
         app.router.add_post("/_fake/faults", self._add_fault)
         self._runner = web.AppRunner(app, shutdown_timeout=0.5, access_log=None)
@@ -301,6 +329,15 @@ class FakeGateway:
         await response.write_eof()
         return response
 
+    async def _models(self, request: web.Request) -> web.Response:
+        await self._record(request)
+        if self.models.style is None:
+            return web.Response(status=404, text="Not Found")
+        sent = request.headers.get("Authorization", "")
+        if self.models.style == "openai" and self.key is not None and sent != f"Bearer {self.key}":
+            return _error(401, {"code": "invalid_api_key", "message": "Incorrect API key."}, {})
+        return web.json_response(self.models.body())
+
     async def _file(self, request: web.Request) -> web.Response:
         await self._record(request)
         size, _, fmt = request.match_info["name"].partition(".")
@@ -337,7 +374,7 @@ def _invalid(seen: Recorded, opper: bool) -> str | None:
     n = str(fields.get("n", 1))
     checks = {
         "prompt": bool(fields.get("prompt")),
-        "size": fields.get("size", "auto") in SIZES,
+        "size": fields.get("size", "auto") in SIZES or _free_size(fields),
         "quality": fields.get("quality", "auto") in QUALITIES,
         "n": n.isdigit() and 1 <= int(n) <= (4 if opper else 10),
         "output_format": _size_format(fields)[1] in FORMATS,
@@ -346,6 +383,16 @@ def _invalid(seen: Recorded, opper: bool) -> str | None:
         "image": not edit or bool(seen.files("image[]") or seen.files("image")),
     }
     return next((param for param, ok in checks.items() if not ok), None)
+
+
+def _free_size(fields: dict[str, Any]) -> bool:
+    """gpt-image-2's rule: sides multiples of 16, 1:3 to 3:1, up to 3840, 655,360-8,294,400 px."""
+    width, _, height = str(fields.get("size")).partition("x")
+    if not (width.isdigit() and height.isdigit() and "gpt-image-2" in str(fields.get("model"))):
+        return False
+    w, h = int(width), int(height)
+    shaped = w % 16 == 0 and h % 16 == 0 and max(w, h) <= 3840 and 1 / 3 <= w / h <= 3
+    return shaped and 655_360 <= w * h <= 8_294_400
 
 
 def _usage(fields: dict[str, Any], sources: int, images: int) -> dict[str, Any]:
