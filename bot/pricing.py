@@ -18,7 +18,8 @@ def price_per_image(model: ModelInfo, quality: str | None, size: str) -> float:
     """The table price of one image; 'auto' (size or quality) as the dearest choice."""
     table = model.prices.per_image
     rows = [table[quality]] if quality is not None and quality in table else list(table.values())
-    sizes = [size] if size != "auto" else list(model.fixed_sizes) or ["1024x1024"]
+    listed = {*model.fixed_sizes, *(s for row in table.values() for s in row)}
+    sizes = [size] if size != "auto" else sorted(listed)
     return max((_row_price(row, s) for row in rows for s in sizes), default=0.0)
 
 

@@ -61,7 +61,7 @@ async def test_prompt_flags_set_the_options(bot: DiscordBot, gateway: FakeGatewa
     final = await bot.final(ix)
     assert final.body["content"].startswith("**a cat** —")
     [sent] = gateway.image_requests
-    assert (sent.fields["size"], sent.fields["quality"]) == ("1536x1024", "low")
+    assert (sent.fields["size"], sent.fields["quality"]) == ("1248x832", "low")
 
 
 async def test_a_bad_option_is_refused_privately_before_deferring(
@@ -72,7 +72,8 @@ async def test_a_bad_option_is_refused_privately_before_deferring(
     assert answer.body == {
         "type": 4,
         "data": {
-            "content": 'Unknown size "999x999". Use one of: 1024x1024, 1536x1024, 1024x1536, auto.',
+            "content": "openai/gpt-image-2 cannot make 999x999: both sides must be multiples "
+            "of 16. Nearest: 992x992 or 1008x1008.",
             "flags": 64,
             "tts": False,
             "allowed_mentions": {"parse": []},

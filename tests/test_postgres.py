@@ -333,8 +333,9 @@ async def test_upgrading_a_filled_database_counts_its_ledger(
     )
     await pg.execute(migrations("postgres")[0].sql)
     await pg.execute("INSERT INTO schema_version VALUES (1, now())")
-    records = [tuple(getattr(e, name) for name in ENTRY_COLUMNS) for e in rows]
-    await pg.copy_records_to_table("usage", records=records, columns=ENTRY_COLUMNS)
+    first = tuple(name for name in ENTRY_COLUMNS if name != "cost_source")  # 0001's columns
+    records = [tuple(getattr(e, name) for name in first) for e in rows]
+    await pg.copy_records_to_table("usage", records=records, columns=first)
 
     store = await open_store(pg_url)
     try:

@@ -77,7 +77,7 @@ async def test_usage_goes_only_to_the_person(slack_bot: SlackBot, slack: FakeSla
     await slack_bot.command("usage")
     [reply] = await slack.wait_for(lambda: slack.responses)
     assert reply["response_type"] == "ephemeral"
-    assert reply["text"].startswith("*Your usage*\nToday: 1 image ($0.04")
+    assert reply["text"].startswith("*Your usage*\nToday: 1 image ($0.032)")
     assert "This channel" not in reply["text"]
 
 
@@ -142,7 +142,10 @@ async def test_a_channel_without_the_bot_is_explained_and_not_charged(
 async def test_a_bad_flag_is_explained(slack_bot: SlackBot, slack: FakeSlack) -> None:
     await slack_bot.command("a red balloon --size 999x999")
     [reply] = await slack.wait_for(lambda: slack.responses)
-    assert reply["text"].startswith('Unknown size "999x999". Use one of: 1024x1024')
+    assert reply["text"] == (
+        "openai/gpt-image-2 cannot make 999x999: both sides must be multiples of 16. "
+        "Nearest: 992x992 or 1008x1008."
+    )
     assert await slack_bot.entries() == []
 
 
