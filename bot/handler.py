@@ -109,16 +109,15 @@ class ImagineHandler:
     def _warn_deprecated(self) -> None:
         today = self.clock().date()
         for name in self.menu.names:
-            model = self.menu.info(name)
+            model, form = self.catalog.require(name)
             if model.status == "deprecated" and not model.retired(today):
-                replacement = (
-                    f"; its replacement is {model.replacement}" if model.replacement else ""
-                )
+                replacement = self.catalog.get(model.replacement or "")
+                instead = f"; its replacement is {replacement.name_in(form)}" if replacement else ""
                 log.warning(
                     "the model %s is deprecated and shuts down on %s%s",
                     name,
                     model.shutdown,
-                    replacement,
+                    instead,
                 )
 
     @property

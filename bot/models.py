@@ -277,8 +277,18 @@ class UserTotal:
 
 
 @dataclass(frozen=True)
+class ModelTotal:
+    """What one model made this month, by where its cost figures came from."""
+
+    model: str
+    cost_source: str
+    images: int
+    cost_usd: float
+
+
+@dataclass(frozen=True)
 class ScopeUsage:
-    """Totals for a scope (today and this month) and its top users this month."""
+    """Totals for a scope (today and this month), its top users and its models this month."""
 
     scope: Scope
     images_today: int
@@ -288,6 +298,7 @@ class ScopeUsage:
     requests_failed_today: int
     top_users: tuple[UserTotal, ...]
     resets_at: datetime
+    by_model: tuple[ModelTotal, ...] = ()
 
 
 @dataclass(frozen=True)

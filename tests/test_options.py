@@ -145,6 +145,12 @@ def test_aspect_ratio_on_a_fixed_size_model_picks_the_closest_shape(ratio: str, 
     assert request(f"a fox --ar {ratio} --model openai/gpt-image-1")[1].size == size
 
 
+def test_aspect_ratio_on_a_model_with_its_own_list_picks_from_that_list() -> None:
+    flux = request("a fox --ar 16:9 --model bfl/flux-kontext-pro")[1]
+    assert (flux.size, flux.quality) == ("1392x752", None)
+    assert request("a fox --ar 2:3 --model bfl/flux-kontext-pro")[1].size == "832x1248"
+
+
 def test_sources_keep_their_shape_at_the_nearest_legal_size() -> None:
     gpt2, gpt1 = CATALOG.find(GPT2), CATALOG.find("gpt-image-1")
     assert gpt2 is not None and gpt1 is not None
@@ -301,9 +307,7 @@ def test_a_prompt_of_32000_characters_is_the_longest_allowed() -> None:
 
 
 def test_vary_may_have_no_prompt() -> None:
-    got = parse_request(
-        "--n 2", {}, defaults=DEFAULTS, menu=MENU, max_n=4, require_prompt=False
-    )
+    got = parse_request("--n 2", {}, defaults=DEFAULTS, menu=MENU, max_n=4, require_prompt=False)
     assert got == ("", Options(n=2, model=GPT2))
 
 

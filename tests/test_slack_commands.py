@@ -216,3 +216,28 @@ async def test_workspace_admins_and_channel_managers_count_as_admins(
     await slack.wait_for(lambda: len(cards(slack)) == 2 and slack.responses)
     assert slack.responses[0]["text"].startswith("Limit reached: your daily images")
     assert sorted(e.user_id for e in await slack_bot.entries()) == ["U7", "UOWNER"]
+
+
+async def test_model_in_the_prompt_picks_an_offered_model(
+    tmp_path: Path, slack: FakeSlack, gateway: FakeGateway
+) -> None:
+    async with running_bot(
+        tmp_path / "imagine.db", slack, gateway, IMAGINE_MODELS="bfl/flux-kontext-pro"
+    ) as bot:
+        await bot.command("a red balloon --model bfl/flux-kontext-pro")
+        await slack.wait_for(lambda: cards(slack))
+        await bot.command("a red fox --model openai/gpt-image-2.6-flare")
+        [refusal] = await slack.wait_for(lambda: slack.responses)
+        [entry] = await bot.entries()
+
+    [sent] = gateway.image_requests
+    assert sent.fields["model"] == "bfl/flux-kontext-pro"
+    assert (entry.model, entry.status, entry.cost_source) == (
+        "bfl/flux-kontext-pro",
+        "succeeded",
+        "table",
+    )
+    assert refusal["text"] == (
+        'The model "openai/gpt-image-2.6-flare" is not offered here. Choose one of: '
+        "openai/gpt-image-2, bfl/flux-kontext-pro."
+    )

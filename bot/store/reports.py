@@ -11,9 +11,10 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from bot.models import LedgerEntry, Limits, Scope, ScopeUsage, UserTotal, UserUsage
+from bot.models import LedgerEntry, Limits, ModelTotal, Scope, ScopeUsage, UserTotal, UserUsage
 from bot.store.common import day_window, utc
 from bot.store.sql import (
+    BY_MODEL,
     ENTRY_COLUMNS,
     EXPORT_PAGE,
     PERIOD_TOTALS,
@@ -78,12 +79,17 @@ async def scope_usage(fetch: Fetch, scope: Scope, now: datetime, top: int) -> Sc
     totals = await period(fetch, scope, None, now)
     where, params = scope_filter(scope, None)
     rows = await fetch(TOP_USERS.format(where=where), params | period_params(now) | {"top": top})
+    models = await fetch(BY_MODEL.format(where=where), params | period_params(now))
     return ScopeUsage(
         scope=scope,
         **totals.charged(),
         requests_failed_today=totals.failed_today,
         top_users=tuple(UserTotal(user, images, round(cost, 6)) for user, images, cost in rows),
         resets_at=day_window(now)[1],
+        by_model=tuple(
+            ModelTotal(model, source, images, round(cost, 6))
+            for model, source, images, cost in models
+        ),
     )
 
 

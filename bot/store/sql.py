@@ -76,6 +76,12 @@ TOP_USERS = (
     f"GROUP BY user_id HAVING SUM({IMAGES}) > 0 OR SUM({COST}) > 0 "
     "ORDER BY images DESC, cost DESC, user_id LIMIT :top"
 )
+BY_MODEL = (
+    "SELECT model, cost_source, COALESCE(SUM(images_delivered), 0), "
+    "COALESCE(SUM(est_cost_usd), 0.0) "
+    f"FROM usage WHERE {{where}} AND {THIS_MONTH} AND status = 'succeeded' "
+    "GROUP BY model, cost_source ORDER BY model, cost_source"
+)
 EXPORT_PAGE = (
     f"{SELECT_ENTRY} WHERE (created_at, id) > (:after_at, :after_id) AND created_at < :until "
     "ORDER BY created_at, id LIMIT :size"
