@@ -12,7 +12,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
-from bot import images, options
+from bot import checks, images, options
 from bot.backend import ImageBackend
 from bot.catalog import Catalog, ModelInfo, ModelMenu, load_catalog
 from bot.config import Settings
@@ -21,9 +21,7 @@ from bot.errors import (
     BadRequest,
     Busy,
     InternalError,
-    ModelRetired,
     NotAllowed,
-    OptionNotAllowed,
     Refused,
     ShuttingDown,
     UserFacingError,
@@ -49,12 +47,11 @@ from bot.models import (
     UserUsage,
 )
 from bot.pricing import actual_cost, estimate_cost
-from bot.sizes import parse_dims, source_size
+from bot.sizes import source_size
 from bot.store import Store
 
 log = logging.getLogger(__name__)
 
-QUALITY_RANK = {"low": 0, "medium": 1, "high": 2, "xhigh": 3, "max": 4}
 FINISH_MARGIN_S = 30.0
 
 
@@ -104,21 +101,7 @@ class ImagineHandler:
         self._per_user: dict[tuple[str, str, str], int] = {}
         self._running: set[asyncio.Task[object]] = set()
         self._closing = False
-        self._warn_deprecated()
-
-    def _warn_deprecated(self) -> None:
-        today = self.clock().date()
-        for name in self.menu.names:
-            model, form = self.catalog.require(name)
-            if model.status == "deprecated" and not model.retired(today):
-                replacement = self.catalog.get(model.replacement or "")
-                instead = f"; its replacement is {replacement.name_in(form)}" if replacement else ""
-                log.warning(
-                    "the model %s is deprecated and shuts down on %s%s",
-                    name,
-                    model.shutdown,
-                    instead,
-                )
+        checks.warn_deprecated(self.catalog, self.menu.names, self.clock())
 
     @property
     def defaults(self) -> Options:
@@ -286,7 +269,8 @@ class ImagineHandler:
         try:
             if self._closing:
                 raise ShuttingDown()
-            req, model = self._with_model(req)
+            default = self.settings.model
+            req, model = checks.with_model(self.catalog, self.menu, default, req, self.clock())
             limits = await self.limits_for(req.actor.scope)
             await self._check_request(req, limits, model)
             cap = self.settings.per_user_concurrent
@@ -308,23 +292,6 @@ class ImagineHandler:
             if task is not None:
                 self._running.discard(task)
 
-    def _with_model(self, req: ImageRequest) -> tuple[ImageRequest, ModelInfo]:
-        """The request with its model named as configured; refused when the model is gone."""
-        name = self.menu.choose(req.options.model)
-        model, form = self.catalog.require(name)
-        if model.retired(self.clock().date()):
-            setting = "IMAGINE_MODEL" if name == self.settings.model else "IMAGINE_MODELS"
-            replacement = self.catalog.get(model.replacement or "")
-            instead = replacement.name_in(form) if replacement else model.replacement
-            raise ModelRetired(name, str(model.shutdown or "an earlier date"), setting, instead)
-        if req.kind != "generate" and not model.edits:
-            raise BadRequest(f"{name} cannot edit images; choose another model with --model.")
-        if req.mask is not None and not model.masks:
-            raise BadRequest(
-                f"{name} does not take masks; edit the whole image, or choose another model."
-            )
-        return replace(req, options=replace(req.options, model=name)), model
-
     async def _check_request(self, req: ImageRequest, limits: Limits, model: ModelInfo) -> None:
         if req.parent_id is not None:
             parent = await self.entry(req.parent_id)
@@ -335,46 +302,7 @@ class ImagineHandler:
                 )
         if req.actor.is_admin and limits.admins_exempt:
             return
-        opts = req.options
-        if limits.allowed_models is not None and not self._allowed(opts.model, limits):
-            raise OptionNotAllowed(
-                "allowed_models",
-                f"model {opts.model}; use {', '.join(limits.allowed_models)}",
-            )
-        if limits.max_n is not None and opts.n > limits.max_n:
-            raise OptionNotAllowed(
-                "max_n",
-                f"at most {limits.max_n} image{'s' if limits.max_n != 1 else ''} per request",
-            )
-        if limits.max_quality is not None and opts.quality is not None:
-            self._check_quality(opts.quality, limits.max_quality, model)
-        if limits.allowed_sizes is not None and opts.size not in limits.allowed_sizes:
-            raise OptionNotAllowed(
-                "allowed_sizes", f"size {opts.size}; use {', '.join(limits.allowed_sizes)}"
-            )
-        dims = parse_dims(opts.size)
-        if limits.max_pixels is not None and dims and dims[0] * dims[1] > limits.max_pixels:
-            raise OptionNotAllowed(
-                "max_pixels",
-                f"size {opts.size} ({dims[0] * dims[1]:,} pixels); "
-                f"at most {limits.max_pixels:,} pixels here",
-            )
-
-    def _allowed(self, name: str, limits: Limits) -> bool:
-        wanted = self.catalog.find(name)
-        for allowed in limits.allowed_models or ():
-            found = self.catalog.find(allowed)
-            if allowed.lower() == name.lower() or (found and wanted and found[0] == wanted[0]):
-                return True
-        return False
-
-    def _check_quality(self, quality: str, ceiling: str, model: ModelInfo) -> None:
-        ranked = [q for q in model.qualities if q in QUALITY_RANK]
-        top = max((QUALITY_RANK[q] for q in ranked), default=0)
-        limit = QUALITY_RANK.get(ceiling, top)
-        if QUALITY_RANK.get(quality, top) > limit:
-            allowed = [q for q in ranked if QUALITY_RANK[q] <= limit]
-            raise OptionNotAllowed("max_quality", f"quality {quality}; use {' or '.join(allowed)}")
+        checks.check_limits(req.options, limits, model, self.catalog)
 
     async def _reserved(
         self,
