@@ -227,6 +227,8 @@ async def test_the_opper_protocol_generates_edits_and_varies(
         assert ran.code == 0, ran.err
     assert [picture(tmp_path / p)[1] for p in generated.json()["images"]] == [(1024, 1536)] * 2
     assert generated.json()["cost_usd"] == pytest.approx(0.08)  # Opper's own usage.cost
+    rows = await ledger_rows(env=env, cwd=tmp_path)
+    assert {(r["model"], r["cost_source"]) for r in rows} == {("gcp/imagen-4.0", "gateway")}
     assert picture(tmp_path / varied.json()["images"][0])[1] == (1536, 1024)
     by_prompt = {r.json["prompt"]: r for r in fake.image_requests}
     assert {r.path for r in fake.image_requests} == {"/v3/images"}

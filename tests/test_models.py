@@ -343,3 +343,24 @@ async def until_readyz_answers(
             pass
         await asyncio.sleep(0.1)
     raise AssertionError("imagine-bot never answered /readyz")
+
+
+async def test_usage_shows_each_model_and_where_its_cost_came_from(
+    tmp_path: Path, fake: FakeGateway
+) -> None:
+    env = env_for(tmp_path, fake, IMAGINE_MODELS="bfl/flux-kontext-pro")
+    for prompt in (PROMPT, f"{PROMPT} --model bfl/flux-kontext-pro"):
+        made = await run_cli("generate", prompt, env=env, cwd=tmp_path)
+        assert made.code == 0, made.err
+    text = await run_cli("usage", env=env, cwd=tmp_path)
+    as_json = await run_cli("usage", "--json", env=env, cwd=tmp_path)
+
+    assert text.out.splitlines()[-3:] == [
+        "By model this month (cost from):",
+        "  bfl/flux-kontext-pro (the model's price table): 1 image ($0.04)",
+        "  openai/gpt-image-2 (tokens x the model's rates): 1 image ($0.032)",
+    ]
+    assert as_json.json()["by_model"] == [
+        {"model": "bfl/flux-kontext-pro", "cost_source": "table", "images": 1, "cost_usd": 0.04},
+        {"model": GPT2, "cost_source": "tokens", "images": 1, "cost_usd": 0.031715},
+    ]

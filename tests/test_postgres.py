@@ -56,6 +56,10 @@ BY_STATUS = (
     "SELECT status, COUNT(*), SUM(images_delivered), SUM(est_cost_usd) FROM usage "
     "GROUP BY status ORDER BY status"
 )
+BY_COST_SOURCE = (
+    "SELECT model, cost_source, COUNT(*), SUM(est_cost_usd) FROM usage "
+    "GROUP BY model, cost_source ORDER BY model, cost_source"
+)
 # What the day counters should hold, summed from the ledger rows themselves.
 LEDGER_BY_DAY = (
     "SELECT platform, workspace_id, k.per, k.per_id, (created_at AT TIME ZONE 'UTC')::date, "
@@ -267,7 +271,8 @@ async def fill(store: Store) -> None:
         if outcome in (0, 1):
             made = n if outcome == 0 else max(1, n // 2)
             usage = TokenUsage(40 + i, 1056 * made)
-            await store.settle_succeeded(entry.id, made, usage, 0.042 * made, when)
+            source = ("gateway", "tokens", "table")[i % 3]
+            await store.settle_succeeded(entry.id, made, usage, 0.042 * made, when, source)
         elif outcome == 2:
             await store.settle_failed(entry.id, ("moderation", "timeout")[i % 2], when)
     assert await store.settle_abandoned(NOW + timedelta(days=1)) > 0
@@ -276,7 +281,9 @@ async def fill(store: Store) -> None:
 
 async def set_everything(store: Store) -> None:
     """Limits of every type on several scopes, changed and cleared, and channel managers."""
-    values = Limits(True, 1, 2, 0.5, 1.5, 3, "medium", ("auto", "1024x1024"), 30, False, True)
+    values = Limits(
+        True, 1, 2, 0.5, 1.5, 3, "medium", ("auto", "1024x1024"), 30, False, True, ("m1",), 10**6
+    )
     await store.set_limits(CHANNEL, values.as_dict(), "owner", NOW)
     await store.set_limits(CHANNEL, {"max_quality": None, "cooldown_s": 0}, "mod", NOW)
     await store.set_limits(GUILD, {"user_daily_images": 10, "enabled": True}, "owner", NOW)
@@ -352,7 +359,12 @@ async def test_upgrading_a_filled_database_counts_its_ledger(
 
 async def totals(sqlite_path: Path, pg: asyncpg.Connection) -> tuple[list[Any], list[Any]]:
     """Counts and sums of every table, read the same way from both databases."""
-    queries = [LEDGER_SUMS, BY_STATUS, *(f"SELECT COUNT(*) FROM {t}" for t in TABLES[1:])]
+    queries = [
+        LEDGER_SUMS,
+        BY_STATUS,
+        BY_COST_SOURCE,
+        *(f"SELECT COUNT(*) FROM {t}" for t in TABLES[1:]),
+    ]
     with sqlite3.connect(sqlite_path) as conn:
         before = [plain(conn.execute(sql).fetchall()) for sql in queries]
     after = [plain(await pg.fetch(sql)) for sql in queries]
@@ -378,11 +390,12 @@ async def test_migrate_from_sqlite_copies_every_row(
     assert after == before
     await day_counters(pg)
     assert [row[0] for row in before[1]] == ["abandoned", "failed", "reserved", "succeeded"]
+    assert {row[1] for row in before[2]} == {"", "gateway", "tokens", "table"}  # copied too
     assert ran.out.splitlines()[1].split()[:3] == ["usage", "1050", "rows,"]
 
     again = await run_cli("migrate", "--from", f"sqlite:///{path}", env=env, cwd=tmp_path)
     assert again.code == 2
-    held = "usage 1050, limits 3, limit_changes 21, channel_managers 3"
+    held = "usage 1050, limits 3, limit_changes 23, channel_managers 3"
     assert f"already holds rows ({held}); nothing was copied." in again.err
     assert (await totals(path, pg))[1] == before
     await compare_stores(f"sqlite:///{path}", pg_url)
