@@ -138,11 +138,15 @@ def parse_usage(raw: Any) -> TokenUsage | None:
         return None
     details = raw.get("input_tokens_details")
     details = details if isinstance(details, dict) else {}
+    made = raw.get("output_tokens_details")
+    made = made if isinstance(made, dict) else {}
     return TokenUsage(
         input_tokens=_int(raw.get("input_tokens")),
         output_tokens=_int(raw.get("output_tokens")),
         input_text_tokens=_int(details.get("text_tokens")),
         input_image_tokens=_int(details.get("image_tokens")),
+        output_text_tokens=_int(made.get("text_tokens")),
+        output_image_tokens=_int(made.get("image_tokens")),
     )
 
 
@@ -155,6 +159,8 @@ def add_usage(total: TokenUsage | None, more: TokenUsage | None) -> TokenUsage |
         output_tokens=total.output_tokens + more.output_tokens,
         input_text_tokens=total.input_text_tokens + more.input_text_tokens,
         input_image_tokens=total.input_image_tokens + more.input_image_tokens,
+        output_text_tokens=total.output_text_tokens + more.output_text_tokens,
+        output_image_tokens=total.output_image_tokens + more.output_image_tokens,
     )
 
 

@@ -364,3 +364,44 @@ async def test_usage_shows_each_model_and_where_its_cost_came_from(
         {"model": "bfl/flux-kontext-pro", "cost_source": "table", "images": 1, "cost_usd": 0.04},
         {"model": GPT2, "cost_source": "tokens", "images": 1, "cost_usd": 0.031715},
     ]
+
+
+async def test_unknown_models_and_a_broken_models_file_are_one_line_each(
+    tmp_path: Path, fake: FakeGateway
+) -> None:
+    broken = tmp_path / "broken.json"
+    broken.write_text("{not json")
+    odd = models_file(tmp_path, {"id": "odd", "status": "gone", "prices": {}})
+    cases = {
+        "IMAGINE_MODEL": "openai/gpt-image-9",
+        "IMAGINE_MODELS": "openai/gpt-image-2.6-flare,vendor/nothing",
+        "IMAGINE_MODELS_FILE": str(tmp_path / "missing.json"),
+    }
+    runs = [
+        await run_cli("generate", PROMPT, env=env_for(tmp_path, fake, **{k: v}), cwd=tmp_path)
+        for k, v in cases.items()
+    ]
+    runs.append(
+        await run_cli(
+            "generate", PROMPT, env=env_for(tmp_path, fake, IMAGINE_MODELS_FILE=str(broken)),
+            cwd=tmp_path,
+        )
+    )  # fmt: skip
+    runs.append(
+        await run_cli("models", env=env_for(tmp_path, fake, IMAGINE_MODELS_FILE=odd), cwd=tmp_path)
+    )
+
+    assert [r.code for r in runs] == [2] * 5
+    assert [r.err for r in runs] == [
+        "imagine-bot: Invalid setting IMAGINE_MODEL: the model catalog does not know "
+        "'openai/gpt-image-9'; describe it in IMAGINE_MODELS_FILE, or see `imagine-bot models`.\n",
+        "imagine-bot: Invalid setting IMAGINE_MODELS: the model catalog does not know "
+        "'vendor/nothing'; describe it in IMAGINE_MODELS_FILE, or see `imagine-bot models`.\n",
+        f"imagine-bot: Invalid setting IMAGINE_MODELS_FILE: cannot read {tmp_path}/missing.json: "
+        "No such file or directory\n",
+        f"imagine-bot: Invalid setting IMAGINE_MODELS_FILE: {broken} is not JSON "
+        "(Expecting property name enclosed in double quotes: line 1 column 2 (char 1))\n",
+        "imagine-bot: Invalid setting IMAGINE_MODELS_FILE: odd: status must be one of active, "
+        "deprecated, shut_down\n",
+    ]
+    assert fake.image_requests == []

@@ -7,6 +7,7 @@ import pytest
 from bot.catalog import ModelInfo, load_catalog
 from bot.models import Options, TokenUsage
 from bot.pricing import actual_cost, cost_from_usage, estimate_cost
+from bot.wire import parse_usage
 
 CATALOG = load_catalog()
 
@@ -76,4 +77,22 @@ def test_a_model_with_one_price_per_image_charges_it_whatever_the_size() -> None
     assert actual_cost(flux, Options(size="1248x832", quality=None), 1, None, None) == (
         0.04,
         "table",
+    )
+
+
+def test_output_token_details_from_a_response_are_priced_split() -> None:
+    usage = parse_usage(
+        {
+            "input_tokens": 50,
+            "output_tokens": 4260,
+            "input_tokens_details": {"text_tokens": 50, "image_tokens": 0},
+            "output_tokens_details": {"text_tokens": 100, "image_tokens": 4160},
+        }
+    )
+
+    assert usage == TokenUsage(50, 4260, 50, 0, 100, 4160)
+    cost = (50 * 5 + 100 * 10 + 4160 * 30) / 1e6
+    assert actual_cost(model("gpt-image-2"), Options(), 1, usage, None) == (
+        round(cost, 6),
+        "tokens",
     )
