@@ -14,6 +14,7 @@ from datetime import datetime
 from bot.catalog import Catalog, ModelInfo, ModelMenu
 from bot.errors import BadRequest, ModelRetired, OptionNotAllowed
 from bot.models import ImageRequest, Limits, Options
+from bot.options import fit_defaults
 from bot.sizes import parse_dims
 
 log = logging.getLogger(__name__)
@@ -38,7 +39,9 @@ def with_model(
         raise BadRequest(
             f"{name} does not take masks; edit the whole image, or choose another model."
         )
-    return replace(req, options=replace(req.options, model=name)), model
+    # options kept from an earlier request (Re-roll, Vary) may predate this model: fit them
+    fitted = fit_defaults(replace(req.options, model=name), model)
+    return replace(req, options=fitted), model
 
 
 def check_limits(opts: Options, limits: Limits, model: ModelInfo, catalog: Catalog) -> None:

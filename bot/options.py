@@ -118,7 +118,7 @@ def build_options(
 
 
 def fit_defaults(opts: Options, model: ModelInfo) -> Options:
-    """Defaults a model cannot take moved to its nearest: size, quality, format, background."""
+    """Options a model cannot take moved to its nearest: size, quality, n, format, background."""
     size = opts.size
     dims = parse_dims(size)
     if size == "auto" and "auto" not in model.sizes:
@@ -133,7 +133,8 @@ def fit_defaults(opts: Options, model: ModelInfo) -> Options:
     background = opts.background
     if background == "transparent" and not model.transparent_background:
         background = None
-    return replace(opts, size=size, quality=quality, output_format=fmt, background=background)
+    n = min(opts.n, model.max_n)
+    return replace(opts, size=size, quality=quality, n=n, output_format=fmt, background=background)
 
 
 def parse_request(

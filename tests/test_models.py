@@ -405,3 +405,19 @@ async def test_unknown_models_and_a_broken_models_file_are_one_line_each(
         "deprecated, shut_down\n",
     ]
     assert fake.image_requests == []
+
+
+async def test_a_retired_model_offered_in_imagine_models_is_refused_naming_that_setting(
+    tmp_path: Path, fake: FakeGateway
+) -> None:
+    env = env_for(tmp_path, fake, IMAGINE_MODELS="openai/gpt-image-1.5")
+    ran = await run_cli("generate", PROMPT, "--model", "gpt-image-1.5", env=env, cwd=tmp_path)
+
+    assert (ran.code, ran.err) == (
+        1,
+        "imagine-bot: The model openai/gpt-image-1.5 was shut down on 2026-12-01 and makes no "
+        "more images: set IMAGINE_MODELS to its replacement, openai/gpt-image-2. "
+        f"{NOT_CHARGED}\n",
+    )
+    assert fake.image_requests == []
+    assert await ledger_rows(env=env, cwd=tmp_path) == []
