@@ -59,7 +59,7 @@ def build_commands(
 
     @app_commands.command(name="imagine", description="Create images from a prompt")
     @app_commands.describe(
-        prompt="What to draw; --ar 3:2, --quality high, --n 2 work too", **OPTION_HELP
+        prompt="What to draw; --ar 16:9, --quality high, --n 2, --model work too", **OPTION_HELP
     )
     @app_commands.choices(**choices)
     @app_commands.guild_only()
