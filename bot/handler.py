@@ -384,7 +384,7 @@ class ImagineHandler:
                 await progress(Progress("started"))
             called = time.monotonic()
             try:
-                got = await self._backend_call(req, progress)
+                got = await self._backend_call(req, progress, model)
             finally:
                 self.metrics.gateway_call(time.monotonic() - called)
         finally:
@@ -421,10 +421,10 @@ class ImagineHandler:
             self._waiting -= 1
 
     async def _backend_call(
-        self, req: ImageRequest, progress: ProgressCallback | None
+        self, req: ImageRequest, progress: ProgressCallback | None, model: ModelInfo
     ) -> GatewayResult:
         on_partial: PartialCallback | None = None
-        if progress is not None and self.settings.stream_previews:
+        if progress is not None and self.settings.stream_previews and model.streamed_previews:
             report = progress
 
             async def on_partial(preview: bytes) -> None:

@@ -227,6 +227,7 @@ async def test_the_model_option_offers_imagine_models_and_the_choice_is_sent(
     assert final.body["content"].startswith("**a red balloon** —")
     [sent] = gateway.image_requests
     assert (sent.fields["model"], "quality" in sent.fields) == ("bfl/flux-kontext-pro", False)
+    assert "stream" not in sent.fields  # the catalog says it streams no previews
     assert refused.body["data"]["content"] == (
         'The model "openai/gpt-image-1" is not offered here. Choose one of: openai/gpt-image-2, '
         "openai/gpt-image-2.5-flare, bfl/flux-kontext-pro."
