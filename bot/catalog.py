@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 import math
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 from importlib import resources
 from pathlib import Path
@@ -22,6 +22,8 @@ from bot.errors import BadRequest, ConfigError
 Status = Literal["active", "deprecated", "shut_down"]
 STATUSES = ("active", "deprecated", "shut_down")
 SQUARE_PIXELS = 1024 * 1024
+FALLBACK_ID = "gpt-image-2"  # what a model missing from the catalog is taken to be like
+UNKNOWN = "unknown"  # the name form of such a model
 
 
 @dataclass(frozen=True)
@@ -136,15 +138,23 @@ class Catalog:
         """The model with this catalog id."""
         return next((m for m in self.models if m.id == model_id), None)
 
-    def require(self, name: str, setting: str = "IMAGINE_MODEL") -> tuple[ModelInfo, str]:
-        """Like `find`, but an unknown model is a ConfigError naming the setting."""
+    def require(self, name: str) -> tuple[ModelInfo, str]:
+        """Like `find`; a model the catalog lacks is taken to be like FALLBACK_ID, by its name.
+
+        The gateway then decides whether it serves that model (an unknown one is its
+        `model_not_found`), and prices come from the gateway's own figure where it gives one.
+        """
         found = self.find(name)
-        if found is None:
-            raise ConfigError(
-                f"Invalid setting {setting}: the model catalog does not know {name!r}; "
-                "describe it in IMAGINE_MODELS_FILE, or see `imagine-bot models`."
-            )
-        return found
+        if found is not None:
+            return found
+        base = self.get(FALLBACK_ID) or self.models[0]
+        return replace(
+            base, id=name, names={UNKNOWN: name}, status="active", shutdown=None
+        ), UNKNOWN
+
+    def knows(self, name: str) -> bool:
+        """Whether the catalog has an entry called `name`."""
+        return self.find(name) is not None
 
 
 def load_catalog(extra_file: str | None = None) -> Catalog:

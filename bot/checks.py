@@ -7,11 +7,10 @@ before it reserves anything.
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
 from dataclasses import replace
 from datetime import datetime
 
-from bot.catalog import Catalog, ModelInfo, ModelMenu
+from bot.catalog import FALLBACK_ID, Catalog, ModelInfo, ModelMenu
 from bot.errors import BadRequest, ModelRetired, OptionNotAllowed
 from bot.models import ImageRequest, Limits, Options
 from bot.options import fit_defaults
@@ -69,9 +68,19 @@ def check_limits(opts: Options, limits: Limits, model: ModelInfo, catalog: Catal
         )
 
 
-def warn_deprecated(catalog: Catalog, names: Sequence[str], now: datetime) -> None:
-    """Log once, at start, each offered model that is deprecated, with its shutdown date."""
-    for name in names:
+def warn_at_start(catalog: Catalog, menu: ModelMenu, now: datetime) -> None:
+    """Log once, at start, each offered model the catalog lacks or marks deprecated."""
+    for name in menu.names:
+        setting = "IMAGINE_MODEL" if name == menu.default else "IMAGINE_MODELS"
+        if not catalog.knows(name):
+            log.info(
+                "the model catalog does not know %s (%s): its sizes, options and prices are "
+                "taken as %s's until IMAGINE_MODELS_FILE describes it",
+                name,
+                setting,
+                FALLBACK_ID,
+            )
+            continue
         model, form = catalog.require(name)
         if model.status == "deprecated" and not model.retired(now.date()):
             replacement = catalog.get(model.replacement or "")

@@ -1,6 +1,7 @@
 """`imagine-bot run | generate | edit | vary | models | usage | limits | migrate`.
 
-Exit status: 0 done; 1 the request was refused or failed; 2 bad usage or configuration.
+Exit status: 0 done; 1 the request was refused or failed; 2 bad usage or configuration;
+130 interrupted. With --json, stdout holds exactly one JSON object whatever the outcome.
 """
 
 from __future__ import annotations
@@ -10,17 +11,22 @@ import asyncio
 import getpass
 import json
 import logging
+import os
 import sys
 import uuid
 from collections.abc import Awaitable, Callable, Sequence
 from datetime import UTC, datetime, timedelta
+from importlib.metadata import version
 from pathlib import Path
 from typing import Any
 
 from bot import images, reports
 from bot.app import App, open_app, require_gateway_key
+from bot.cliargs import Parser, UsageError, wants_json
 from bot.config import Settings, load_settings
+from bot.envnames import unknown_names
 from bot.errors import BadRequest, ConfigError, GatewayMisconfigured, UserFacingError, plural
+from bot.limits import check_scope, describe_change
 from bot.logs import setup_logging
 from bot.models import Actor, ImageRequest, Result, Scope, SourceImage
 
@@ -29,19 +35,51 @@ log = logging.getLogger(__name__)
 Command = Callable[[App, argparse.Namespace], Awaitable[int]]
 
 
+class Interrupted(UserFacingError):
+    """Ctrl-C: a request cut short is settled as failed, so nothing is charged for it."""
+
+    kind = "interrupted"
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the `imagine-bot` console script."""
-    args = build_parser().parse_args(argv)
+    try:
+        code = _main(sys.argv[1:] if argv is None else list(argv))
+        sys.stdout.flush()
+    except BrokenPipeError:
+        _drop_stdout()
+        return 1
+    return code
+
+
+def _main(argv: list[str]) -> int:
+    try:
+        args = build_parser().parse_args(argv)
+    except UsageError as exc:
+        if wants_json(argv):
+            _print_error(exc)
+        exc.parser.print_usage(sys.stderr)
+        print(f"{exc.parser.prog}: error: {exc.reason}", file=sys.stderr)
+        return 2
+    as_json = bool(getattr(args, "json", False))
     try:
         settings = load_settings()
         quiet = args.command != "run" and "log_level" not in settings.model_fields_set
         setup_logging(settings, level="WARNING" if quiet else None)
+        for warning in unknown_names():
+            log.warning("%s", warning)
         return asyncio.run(dispatch(settings, args))
-    except ConfigError as exc:
-        print(f"imagine-bot: {exc.message}", file=sys.stderr)
-        return 2
+    except UserFacingError as exc:
+        return _fail(exc, as_json)
     except KeyboardInterrupt:
+        _fail(Interrupted("Interrupted."), as_json)
         return 130
+
+
+def _drop_stdout() -> None:
+    """Whoever read stdout left (`| head`): send the rest nowhere, so exit prints nothing."""
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, sys.stdout.fileno())
 
 
 async def dispatch(settings: Settings, args: argparse.Namespace) -> int:
@@ -77,15 +115,16 @@ def _image_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--offline", action="store_true", help="draw placeholders, call nothing")
 
 
-def _scope_options(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--platform", help="cli, discord or slack")
-    parser.add_argument("--workspace", help="guild or team id ('*' for all)")
-    parser.add_argument("--channel", help="channel id ('*' for all)")
+def _scope_options(parser: argparse.ArgumentParser, default: str | None = None) -> None:
+    parser.add_argument("--platform", default=default, help="cli, discord or slack")
+    parser.add_argument("--workspace", default=default, help="guild or team id ('*' for all)")
+    parser.add_argument("--channel", default=default, help="channel id ('*' for all)")
 
 
 def build_parser() -> argparse.ArgumentParser:
     """The command line, with these exact names (scripts depend on them)."""
-    parser = argparse.ArgumentParser(prog="imagine-bot", description=__doc__)
+    parser = Parser(prog="imagine-bot", description=__doc__)
+    parser.add_argument("--version", action="version", version=f"%(prog)s {version('imagine-bot')}")
     sub = parser.add_subparsers(dest="command", required=True)
 
     run = sub.add_parser("run", help="start the Discord and/or Slack bot")
@@ -114,7 +153,9 @@ def build_parser() -> argparse.ArgumentParser:
     usage.add_argument("--json", action="store_true")
     usage.set_defaults(func=cmd_usage)
     usage_sub = usage.add_subparsers(dest="usage_command")
-    export = usage_sub.add_parser("export", help="write the ledger as CSV")
+    export = usage_sub.add_parser("export", help="write the ledger as CSV (of a scope, a user)")
+    _scope_options(export, default=argparse.SUPPRESS)
+    export.add_argument("--user", default=argparse.SUPPRESS, help="only this user's rows")
     export.add_argument("--since", required=True, type=_date, help="YYYY-MM-DD (UTC)")
     export.add_argument("--until", type=_date, help="YYYY-MM-DD, exclusive (default: now)")
     export.add_argument("--out", type=Path, help="CSV file (default: stdout)")
@@ -155,12 +196,16 @@ def _scope(args: argparse.Namespace) -> Scope:
     return Scope(args.platform or "cli", args.workspace or "*", args.channel or "*")
 
 
+def _print_error(exc: UserFacingError) -> None:
+    error = {"kind": exc.kind, "message": exc.message, "charged": exc.charged}
+    print(json.dumps({"ok": False, "error": error}))
+
+
 def _fail(exc: UserFacingError, as_json: bool) -> int:
     if as_json:
-        error = {"kind": exc.kind, "message": exc.message, "charged": exc.charged}
-        print(json.dumps({"ok": False, "error": error}))
+        _print_error(exc)
     print(f"imagine-bot: {exc.message}", file=sys.stderr)
-    return 2 if isinstance(exc, GatewayMisconfigured | BadRequest) else 1
+    return 2 if isinstance(exc, ConfigError | GatewayMisconfigured | BadRequest) else 1
 
 
 async def cmd_image(app: App, args: argparse.Namespace) -> int:
@@ -172,17 +217,16 @@ async def cmd_image(app: App, args: argparse.Namespace) -> int:
     except UserFacingError as exc:
         return _fail(exc, args.json)
     paths = await asyncio.to_thread(_write_images, result, args.out)
+    for line in reports.notes(result.warnings):
+        print(line, file=sys.stderr)
     if args.json:
-        print(
-            json.dumps(
-                {
-                    "ok": True,
-                    "request_id": result.request_id,
-                    "images": [str(p) for p in paths],
-                    "cost_usd": result.cost_usd,
-                }
-            )
-        )
+        made = {
+            "ok": True,
+            "request_id": result.request_id,
+            "images": [str(p) for p in paths],
+            "cost_usd": result.cost_usd,
+        }
+        print(json.dumps(made | ({"warnings": list(result.warnings)} if result.warnings else {})))
     else:
         print("\n".join(str(p) for p in paths))
         print(
@@ -223,25 +267,28 @@ async def _run_image(app: App, args: argparse.Namespace) -> Result:
     return await run[args.command](req)
 
 
-def _read(path: Path) -> bytes:
+def _read(path: Path, cap: int) -> bytes:
+    """The file, refused unread when larger than `cap`; a device is read to one byte past it."""
     try:
-        return path.read_bytes()
+        with path.open("rb") as file:
+            images.check_size(os.fstat(file.fileno()).st_size, path.name, cap)
+            return file.read(cap + 1)
     except OSError as exc:
         raise BadRequest(f"Cannot read {path}: {exc.strerror or exc}.") from None
 
 
 async def _load_sources(app: App, paths: list[Path]) -> tuple[SourceImage, ...]:
     loaded = []
+    cap = app.settings.max_source_bytes
     for path in paths:
-        data = await asyncio.to_thread(_read, path)
-        cap = app.settings.max_source_bytes
+        data = await asyncio.to_thread(_read, path, cap)
         loaded.append(await images.load_source(data, filename=path.name, max_bytes=cap))
     return tuple(loaded)
 
 
 async def _load_mask(path: Path, sources: tuple[SourceImage, ...]) -> SourceImage:
-    data = await asyncio.to_thread(_read, path)
-    return await images.load_mask(data, sources[0])
+    data = await asyncio.to_thread(_read, path, images.DEFAULT_MASK_INPUT_BYTES)
+    return await images.load_mask(data, sources[0], filename=path.name)
 
 
 def _make_folder(out: Path) -> None:
@@ -264,6 +311,7 @@ def _write_images(result: Result, out: Path) -> list[Path]:
 async def cmd_usage(app: App, args: argparse.Namespace) -> int:
     """A user's usage (with --user) or a scope's totals and top users."""
     scope = _scope(args)
+    check_scope(scope, limits=False)
     now = app.handler.clock()
     data: dict[str, Any]
     if args.user:
@@ -278,9 +326,15 @@ async def cmd_usage(app: App, args: argparse.Namespace) -> int:
 
 
 async def cmd_export(app: App, args: argparse.Namespace) -> int:
-    """The ledger between two dates as CSV."""
+    """The ledger between two dates as CSV, of one scope or user if asked ('*' by default)."""
+    if args.json:
+        raise BadRequest("usage export writes CSV, not JSON: leave out --json.")
     until = args.until or app.handler.clock() + timedelta(seconds=1)
-    entries = app.store.export(args.since, until)
+    if until <= args.since:
+        raise BadRequest(f"--until {until:%Y-%m-%d} is not after --since {args.since:%Y-%m-%d}.")
+    scope = Scope(args.platform or "*", args.workspace or "*", args.channel or "*")
+    check_scope(scope, limits=False)
+    entries = app.store.export(args.since, until, scope, args.user)
     if args.out is None:
         count = await reports.write_csv(entries, sys.stdout)
     else:
@@ -298,6 +352,7 @@ async def cmd_export(app: App, args: argparse.Namespace) -> int:
 async def cmd_limits_show(app: App, args: argparse.Namespace) -> int:
     """The effective limits of a scope, marking those set there."""
     scope = _scope(args)
+    check_scope(scope, limits=True)
     effective = await app.handler.limits_for(scope)
     if args.json:
         print(json.dumps(effective.as_dict()))
@@ -313,15 +368,12 @@ async def cmd_limits_set(app: App, args: argparse.Namespace) -> int:
     for item in args.assignments:
         key, sep, value = item.partition("=")
         if not sep:
-            print(f"imagine-bot: expected KEY=VALUE, got {item!r}", file=sys.stderr)
-            return 2
+            raise BadRequest(f"Expected KEY=VALUE, got {item!r}.")
         assignments[key.strip()] = value
     scope = _scope(args)
-    try:
-        await app.handler.set_limits(scope, assignments, f"cli:{getpass.getuser()}")
-    except BadRequest as exc:
-        print(f"imagine-bot: {exc.message}", file=sys.stderr)
-        return 2
+    check_scope(scope, limits=True)
+    await app.handler.set_limits(scope, assignments, f"cli:{getpass.getuser()}")
+    print(describe_change(assignments, scope))
     effective = await app.handler.limits_for(scope)
     print(reports.format_limits(effective, await app.store.get_limits(scope)))
     return 0

@@ -2,10 +2,20 @@
 
 from __future__ import annotations
 
+import json
+import re
 from typing import Annotated, Any, Literal
+from urllib.parse import urlsplit
 
-from pydantic import AliasChoices, Field, SecretStr, ValidationError, field_validator
-from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+from pydantic import (
+    AliasChoices,
+    Field,
+    SecretStr,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+)
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict, SettingsError
 
 from bot.errors import ConfigError
 from bot.models import Limits
@@ -57,6 +67,11 @@ class Settings(BaseSettings):
         None,
         validation_alias="IMAGINE_MODELS_FILE",
         description="JSON file of model entries that add to or override the shipped catalog (sizes, prices, status).",
+    )
+    opper_store: bool = Field(
+        False,
+        validation_alias="IMAGINE_OPPER_STORE",
+        description="Opper only: keep every image in Opper's Files with a shareable link (sent as store).",
     )
     gateway_timeout: float = Field(
         600.0,
@@ -228,6 +243,11 @@ class Settings(BaseSettings):
         validation_alias="IMAGINE_HTTP_PORT",
         description="Port of the HTTP server (0: do not serve).",
     )
+    metrics_token: SecretStr | None = Field(
+        None,
+        validation_alias="IMAGINE_METRICS_TOKEN",
+        description="When set, /metrics requires it as a bearer token (Authorization: Bearer ...); others get 401.",
+    )
     shutdown_grace: float = Field(
         60.0,
         ge=0,
@@ -299,6 +319,20 @@ class Settings(BaseSettings):
             return tuple(part.strip() for part in value.split(",") if part.strip())
         return value
 
+    @field_validator("discord_shard_ids")
+    @classmethod
+    def _shards(cls, value: tuple[str, ...], info: ValidationInfo) -> tuple[str, ...]:
+        count = info.data.get("discord_shard_count")
+        if not value:
+            return value
+        if count is None:
+            raise ValueError("set DISCORD_SHARD_COUNT too (the total number of shards)")
+        if not all(shard.isdigit() for shard in value):
+            raise ValueError("use numbers such as 0,1")
+        if max(int(shard) for shard in value) >= count:
+            raise ValueError(f"every id must be below DISCORD_SHARD_COUNT ({count})")
+        return value
+
     @field_validator("allowed_sizes")
     @classmethod
     def _known_sizes(cls, value: tuple[str, ...]) -> tuple[str, ...]:
@@ -320,6 +354,12 @@ class Settings(BaseSettings):
         if not value.startswith(("http://", "https://")):
             raise ValueError("must start with http:// or https://")
         return value.rstrip("/")
+
+    @field_validator("database_url")
+    @classmethod
+    def _parsable_url(cls, value: str) -> str:
+        _ = urlsplit(value).port  # raises ValueError on a bad host or port
+        return value
 
     def default_limits(self) -> Limits:
         """The configured defaults, the widest layer of limits."""
@@ -345,10 +385,15 @@ class Settings(BaseSettings):
 
 def env_name(field_name: str) -> str:
     """The environment variable that sets a field."""
+    return env_names(field_name)[0]
+
+
+def env_names(field_name: str) -> tuple[str, ...]:
+    """Every environment variable that sets a field, the documented one first."""
     alias = Settings.model_fields[field_name].validation_alias
     if isinstance(alias, AliasChoices):
-        return str(alias.choices[0])
-    return str(alias or field_name)
+        return tuple(choice for choice in alias.choices if isinstance(choice, str))
+    return (alias if isinstance(alias, str) else field_name,)
 
 
 def load_settings(env_file: str | None = ".env", **overrides: Any) -> Settings:
@@ -357,11 +402,30 @@ def load_settings(env_file: str | None = ".env", **overrides: Any) -> Settings:
         return Settings(_env_file=env_file, **overrides)  # type: ignore[call-arg]
     except ValidationError as exc:
         raise ConfigError(_describe(exc)) from None
+    except SettingsError as exc:
+        raise ConfigError(_describe_undecodable(exc, env_file)) from None
+    except UnicodeDecodeError as exc:
+        raise ConfigError(f"Cannot read {env_file}: not UTF-8 text at byte {exc.start}.") from None
+    except OSError as exc:
+        raise ConfigError(f"Cannot read {env_file}: {exc.strerror or exc}.") from None
 
 
 def _describe(exc: ValidationError) -> str:
     error = exc.errors()[0]
-    loc = error["loc"][0] if error["loc"] else ""
-    name = env_name(str(loc)) if str(loc) in Settings.model_fields else str(loc)
+    loc = [str(part) for part in error["loc"]]
+    field = loc[0] if loc else ""
+    name = env_name(field) if field in Settings.model_fields else field
+    where = f" at {'.'.join(loc[1:])}" if len(loc) > 1 else ""
     message = str(error["msg"]).removeprefix("Value error, ")
-    return f"Invalid setting {name}: {message}"
+    return f"Invalid setting {name}{where}: {message}"
+
+
+def _describe_undecodable(exc: SettingsError, env_file: str | None) -> str:
+    """pydantic-settings names the field only in its message: 'value for field "prices"'."""
+    found = re.search(r'field "(\w+)" from source "(\w+)"', str(exc))
+    if found is None or found[1] not in Settings.model_fields:
+        return f"Invalid settings: {exc}"
+    in_file = f" (in {env_file})" if found[2] == "DotEnvSettingsSource" else ""
+    cause = exc.__cause__
+    reason = f"not valid JSON ({cause})" if isinstance(cause, json.JSONDecodeError) else cause
+    return f"Invalid setting {env_name(found[1])}{in_file}: {reason}"

@@ -22,7 +22,12 @@ charged, and what to do next. It never holds a key, a token or a provider's raw 
     │   ├── GatewayTimeout           no answer within the timeout
     │   ├── GatewayRateLimited       429 after retries
     │   ├── QuotaExhausted           the gateway account has no credit
-    │   ├── GatewayMisconfigured     bad key, unknown model, wrong URL
+    │   ├── GatewayBudgetSpent       a budget set on the gateway itself is spent
+    │   ├── GatewayMisconfigured     bad key, wrong URL
+    │   │   ├── ModelNotOffered      the gateway does not serve the model
+    │   │   ├── GatewayRuleRefused   a rule on the gateway (a model allowlist) refuses it
+    │   │   ├── VerificationRequired the gateway account must be verified first
+    │   │   └── FreeTierModel        the model is outside the gateway's free tier
     │   ├── EditUnsupported          the gateway has no edits route
     │   └── BadGatewayResponse       malformed JSON, no images
     └── InternalError                a bug; shown with the request id only
@@ -30,6 +35,7 @@ charged, and what to do next. It never holds a key, a token or a provider's raw 
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 
 NOT_CHARGED = "You were not charged."
@@ -305,6 +311,82 @@ class GatewayMisconfigured(GatewayError):
     def __init__(self, detail: str, request_id: str | None = None) -> None:
         super().__init__(
             f"The bot is misconfigured: {detail}. {NOT_CHARGED} Tell the bot's admin.",
+            request_id,
+        )
+
+
+class GatewayBudgetSpent(GatewayError):
+    """A spending budget set on the gateway (not the bot's own limits) is used up."""
+
+    kind = "gateway_budget"
+
+    def __init__(self, request_id: str | None = None) -> None:
+        super().__init__(
+            "The spending budget set on the bot's image gateway is used up. "
+            f"{NOT_CHARGED} Tell the bot's admin: they can raise the gateway's budget "
+            "or wait until it resets.",
+            request_id,
+        )
+
+
+def listing(names: Sequence[str], most: int = 8) -> str:
+    """'a, b, c' or 'a, b, c and 4 more'."""
+    shown = ", ".join(names[:most])
+    return f"{shown} and {len(names) - most} more" if len(names) > most else shown
+
+
+class ModelNotOffered(GatewayMisconfigured):
+    """The gateway does not serve the configured model; `offered` lists what it serves."""
+
+    kind = "model_not_found"
+
+    def __init__(
+        self, model: str, offered: Sequence[str] = (), request_id: str | None = None
+    ) -> None:
+        self.model = model
+        detail = f"the gateway does not offer model '{model}' (IMAGINE_MODEL)"
+        if offered:
+            detail += f"; it offers {listing(offered)}"
+        super().__init__(detail, request_id)
+
+
+class GatewayRuleRefused(GatewayMisconfigured):
+    """A rule on the gateway (a team's model allowlist) refuses the request."""
+
+    kind = "gateway_forbidden"
+
+    def __init__(self, model: str, rule_id: str | None, request_id: str | None = None) -> None:
+        self.rule_id = rule_id
+        rule = f" (rule {rule_id})" if rule_id else ""
+        super().__init__(
+            f"a rule on the gateway refuses model '{model}'{rule}; allow it on the gateway "
+            "or choose another model (IMAGINE_MODEL)",
+            request_id,
+        )
+
+
+class VerificationRequired(GatewayMisconfigured):
+    """The gateway account must be verified (a payment card on file) before it serves."""
+
+    kind = "verification_required"
+
+    def __init__(self, request_id: str | None = None) -> None:
+        super().__init__(
+            "the gateway account must be verified with a payment card before it makes images "
+            "(customer_verification_required)",
+            request_id,
+        )
+
+
+class FreeTierModel(GatewayMisconfigured):
+    """The model is not available on the gateway's free tier."""
+
+    kind = "free_tier"
+
+    def __init__(self, model: str, request_id: str | None = None) -> None:
+        super().__init__(
+            f"model '{model}' is not available on the gateway's free tier; add paid credit "
+            "on the gateway or choose another model (IMAGINE_MODEL)",
             request_id,
         )
 

@@ -14,6 +14,7 @@ import json
 import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from decimal import Decimal
 from typing import Any, Literal, TypeVar
 from urllib.parse import unquote_to_bytes
 
@@ -27,27 +28,33 @@ from bot.errors import (
     BadRequest,
     ContentBlocked,
     EditUnsupported,
+    GatewayBudgetSpent,
     GatewayError,
     GatewayMisconfigured,
-    GatewayRateLimited,
     GatewayTimeout,
     GatewayUnavailable,
+    ModelNotOffered,
     QuotaExhausted,
     UserFacingError,
+    format_duration,
+    plural,
 )
-from bot.imagebody import ImageBody
+from bot.failures import classify, stream_status, unreachable_cause
+from bot.fetch import origin_of
+from bot.imagebody import ImageBody, linked_image
 from bot.models import GatewayResult, Options, PartialCallback, SourceImage, TokenUsage
 from bot.transport import AiohttpTransport
 from bot.wire import (
+    MAX_WARNINGS,
     ErrorInfo,
     add_usage,
     backoff,
     error_info,
     json_or_none,
-    origin,
+    offered_models,
     parse_cost,
     parse_usage,
-    rejection,
+    parse_warnings,
     retry_after,
     should_retry,
     sse_events,
@@ -60,8 +67,14 @@ WireProtocol = Literal["openai", "opper"]
 LARGE = 256 * 1024
 PARTIAL_IMAGES = 2
 OPPER_MAX_N = 4
-BLOCKED = frozenset({"moderation_blocked", "content_policy_violation"})
-NO_RETRY = (ContentBlocked, QuotaExhausted, GatewayMisconfigured, EditUnsupported)
+MODELS_TIMEOUT = 10.0
+NO_RETRY = (
+    ContentBlocked,
+    QuotaExhausted,
+    GatewayBudgetSpent,
+    GatewayMisconfigured,
+    EditUnsupported,
+)
 FileField = tuple[str, tuple[str, bytes, str]]
 
 
@@ -77,6 +90,7 @@ class _Call:
     """One gateway operation, rebuilt into a fresh HTTP request on every attempt."""
 
     path: str
+    model: str
     json_body: bytes | None = None
     form: dict[str, str] | None = None
     files: list[FileField] | None = None
@@ -85,13 +99,24 @@ class _Call:
 
 
 class _Retry(Exception):
-    """An attempt failed in a way worth another try; `error` is raised when tries run out."""
+    """An attempt failed in a way worth another try; `error` is raised when tries run out.
 
-    def __init__(self, error: GatewayError | BadRequest, reason: str, delay: float | None) -> None:
+    `reason` is for the log: 'HTTP 503', or why the connection failed ('connection refused').
+    """
+
+    def __init__(
+        self,
+        error: GatewayError | BadRequest,
+        reason: str,
+        delay: float | None,
+        *,
+        unreachable: bool = False,
+    ) -> None:
         super().__init__(reason)
         self.error = error
         self.reason = reason
         self.delay = delay
+        self.unreachable = unreachable
 
 
 class GatewayClient:
@@ -108,6 +133,7 @@ class GatewayClient:
         max_retries: int = 2,
         timeout: float = 600.0,
         vary_prompt: str = DEFAULT_VARY_PROMPT,
+        opper_store: bool = False,
         on_retry: Callable[[], None] | None = None,
     ) -> None:
         self._http = http
@@ -119,7 +145,10 @@ class GatewayClient:
         self.max_retries = max_retries
         self.timeout = timeout
         self.vary_prompt = vary_prompt
+        self.opper_store = opper_store
         self._timeouts = httpx.Timeout(timeout, connect=http.timeout.connect)
+        found = origin_of(self.base_url)
+        self.host = f"{found[1]}:{found[2]}" if found else "(no http URL)"  # for logs
 
     @classmethod
     def from_settings(
@@ -140,6 +169,7 @@ class GatewayClient:
             max_retries=settings.gateway_max_retries,
             timeout=settings.gateway_timeout,
             vary_prompt=settings.vary_prompt,
+            opper_store=settings.opper_store,
             on_retry=on_retry,
         )
 
@@ -155,8 +185,9 @@ class GatewayClient:
         if self.protocol == "opper":
             return await self._send(await self._opper_call(prompt, options, (), None), None)
         fields = self._fields(prompt, options, user, on_partial is not None)
+        body = json.dumps(fields).encode()
         call = _Call(
-            "/images/generations", json_body=json.dumps(fields).encode(), stream=bool(on_partial)
+            "/images/generations", fields["model"], json_body=body, stream=bool(on_partial)
         )
         return await self._send(call, on_partial)
 
@@ -181,7 +212,8 @@ class GatewayClient:
         files: list[FileField] = [("image[]", (i.filename, i.data, i.content_type)) for i in images]
         if mask is not None:
             files.append(("mask", (mask.filename, mask.data, mask.content_type)))
-        call = _Call("/images/edits", form=form, files=files, edit=True, stream=bool(on_partial))
+        streamed = bool(on_partial)
+        call = _Call("/images/edits", form["model"], None, form, files, edit=True, stream=streamed)
         return await self._send(call, on_partial)
 
     async def vary(
@@ -236,11 +268,12 @@ class GatewayClient:
             "model": options.model or self.model,
             "prompt": prompt,
             "n": options.n,
-            "size": options.size,
-            "quality": options.quality,
             "response_format": "b64_json",
+            "store": self.opper_store,
             "parameters": {key: value for key, value in parameters.items() if value is not None},
         }
+        chosen = {"size": options.size, "quality": options.quality}
+        body |= {k: v for k, v in chosen.items() if v not in ("auto", None)}  # Opper: no auto
         uris = [await _data_uri(image) for image in images]
         if uris:
             body["image"] = uris[0]
@@ -249,7 +282,7 @@ class GatewayClient:
         if mask is not None:
             body["mask"] = await _data_uri(mask)
         content = await _run(bool(images), lambda: json.dumps(body).encode())
-        return _Call("/images", json_body=content, edit=bool(images))
+        return _Call("/images", body["model"], json_body=content, edit=bool(images))
 
     async def _send(self, call: _Call, on_partial: PartialCallback | None) -> GatewayResult:
         if not self._api_key:
@@ -258,7 +291,29 @@ class GatewayClient:
             async with asyncio.timeout(self.timeout):
                 return await self._with_retries(call, on_partial)
         except TimeoutError:
-            raise GatewayTimeout(self.timeout) from None
+            raise self._timed_out() from None
+
+    def _timed_out(self, request_id: str | None = None) -> GatewayTimeout:
+        wait = format_duration(self.timeout)
+        log.info("gateway %s did not answer within %s", self.host, wait)
+        return GatewayTimeout(self.timeout, request_id)
+
+    def _give_up(self, retry: _Retry, path: str, attempts: int) -> None:
+        """Log the last failure: a warning naming host and cause when nothing could connect."""
+        tries = plural(attempts, "attempt")
+        if retry.unreachable:
+            log.warning(
+                "gateway %s unreachable: %s; gave up after %s", self.host, retry.reason, tries
+            )
+            return
+        request_id = getattr(retry.error, "gateway_request_id", None)
+        log.info(
+            "gateway %s: %s (x-request-id %s); gave up after %s",
+            path,
+            retry.reason,
+            request_id,
+            tries,
+        )
 
     async def _with_retries(self, call: _Call, on_partial: PartialCallback | None) -> GatewayResult:
         loop = asyncio.get_running_loop()
@@ -270,6 +325,7 @@ class GatewayClient:
             except _Retry as retry:
                 delay = retry.delay if retry.delay is not None else backoff(attempt)
                 if attempt >= self.max_retries or loop.time() + delay >= deadline:
+                    self._give_up(retry, call.path, attempt + 1)
                     raise retry.error from retry
                 attempt += 1
                 request_id = getattr(retry.error, "gateway_request_id", None)
@@ -311,57 +367,57 @@ class GatewayClient:
                 request_id = response.headers.get("x-request-id")
                 if not response.is_success:
                     await response.aread()
-                    raise self._failure(response, call)
+                    raise await self._failure(response, call)
                 if call.stream and response.headers.get("content-type", "").startswith(
                     "text/event-stream"
                 ):
-                    return await self._read_stream(response, on_partial, request_id)
+                    return await self._read_stream(response, call, on_partial, request_id)
                 body = ImageBody()
                 async for chunk in response.aiter_bytes():
                     body.feed(chunk)
             finally:
                 await response.aclose()
-        except httpx.ConnectTimeout as exc:
-            raise _Retry(GatewayUnavailable(), "connect timeout", None) from exc
         except httpx.TimeoutException as exc:
-            raise GatewayTimeout(self.timeout) from exc
+            if not isinstance(exc, httpx.ConnectTimeout):
+                raise self._timed_out() from exc
+            raise _Retry(GatewayUnavailable(), "timed out", None, unreachable=True) from exc
         except httpx.TransportError as exc:
-            raise _Retry(GatewayUnavailable(), type(exc).__name__, None) from exc
+            cause = unreachable_cause(exc)
+            unreachable = isinstance(exc, httpx.ConnectError)
+            raise _Retry(GatewayUnavailable(), cause, None, unreachable=unreachable) from exc
         return await self._result(await _parse(body, request_id), request_id)
 
-    def _failure(self, response: httpx.Response, call: _Call) -> Exception:
+    async def _failure(self, response: httpx.Response, call: _Call) -> Exception:
         status, headers = response.status_code, response.headers
         request_id = headers.get("x-request-id")
-        error = self._error(
-            status, error_info(json_or_none(response.content)), request_id, call.edit
-        )
+        info = error_info(json_or_none(response.content))
+        error = await self._classified(status, info, call.model, call.edit, request_id)
         if not isinstance(error, NO_RETRY) and should_retry(status, headers):
             return _Retry(error, f"HTTP {status}", retry_after(headers))
         return error
 
-    def _error(
-        self, status: int, info: ErrorInfo, request_id: str | None, edit: bool
+    async def _classified(
+        self, status: int, info: ErrorInfo, model: str, edit: bool, request_id: str | None
     ) -> GatewayError | BadRequest:
-        codes = {info.code, info.type}
-        if codes & BLOCKED:
-            return ContentBlocked(request_id)
-        if "insufficient_quota" in codes or status == 402:
-            return QuotaExhausted(request_id)
-        if status in (401, 403):
-            return GatewayMisconfigured("the image service rejected the API key", request_id)
-        if info.code == "model_not_found":
-            detail = f"the model '{self.model}' was not found (IMAGINE_MODEL)"
-            return GatewayMisconfigured(detail, request_id)
-        if edit and status in (404, 405):
-            return EditUnsupported(request_id)
-        if status in (404, 405) or 300 <= status < 400:
-            detail = "the gateway URL looks wrong (IMAGINE_GATEWAY_URL)"
-            return GatewayMisconfigured(detail, request_id)
-        if status == 429:
-            return GatewayRateLimited(request_id)
-        if status >= 500 or status in (408, 409):
-            return GatewayUnavailable(request_id)
-        return BadRequest(rejection(info, status, self._api_key))
+        """The error to show; an unknown model's names what the gateway offers instead."""
+        secret = self._api_key
+        error = classify(status, info, model=model, edit=edit, secret=secret, request_id=request_id)
+        if isinstance(error, ModelNotOffered):
+            return ModelNotOffered(model, await self.offered(), request_id)
+        return error
+
+    async def offered(self) -> tuple[str, ...]:
+        """The image models the gateway lists at `GET {base}/models`; () when it has no list."""
+        try:
+            response = await self._http.get(
+                self.base_url + "/models",
+                headers={"Authorization": f"Bearer {self._api_key}", "Accept": "application/json"},
+                timeout=httpx.Timeout(MODELS_TIMEOUT, connect=self._timeouts.connect),
+            )
+        except httpx.HTTPError:
+            log.info("gateway %s: no models list could be read", self.host)
+            return ()
+        return offered_models(json_or_none(response.content)) if response.is_success else ()
 
     async def _result(self, payload: Any, request_id: str | None) -> GatewayResult:
         if not isinstance(payload, dict):
@@ -370,14 +426,14 @@ class GatewayClient:
         if not isinstance(data, list) or not data:
             raise BadGatewayResponse("no images", request_id)
         images = tuple([await self._image(item, request_id) for item in data])
-        usage = payload.get("usage")
         revised = data[0].get("revised_prompt") if isinstance(data[0], dict) else None
         return GatewayResult(
             images=images,
-            usage=parse_usage(usage),
-            cost_usd=parse_cost(usage),
+            usage=parse_usage(payload.get("usage")),
+            cost_usd=parse_cost(payload),
             revised_prompt=revised if isinstance(revised, str) else None,
             request_id=request_id,
+            warnings=parse_warnings(payload, self._api_key),
         )
 
     async def _image(self, item: Any, request_id: str | None) -> bytes:
@@ -391,30 +447,27 @@ class GatewayClient:
         if isinstance(url, str) and url.startswith("data:"):
             return await _data_url(url, request_id)
         if isinstance(url, str) and url.startswith(("http://", "https://")):
-            return await self._download(url, request_id)
+            return await linked_image(
+                self._http,
+                url,
+                base_url=self.base_url,
+                api_key=self._api_key,
+                timeout=self._timeouts,
+                request_id=request_id,
+            )
         raise BadGatewayResponse("an image without data", request_id)
 
-    async def _download(self, url: str, request_id: str | None) -> bytes:
-        same_origin = origin(url) == origin(self.base_url)
-        headers = {"Authorization": f"Bearer {self._api_key}"} if same_origin else {}
-        try:
-            response = await self._http.get(
-                url, headers=headers, follow_redirects=True, timeout=self._timeouts
-            )
-        except httpx.TimeoutException as exc:
-            raise GatewayTimeout(self.timeout, request_id) from exc
-        except httpx.TransportError as exc:
-            raise BadGatewayResponse("an image link could not be downloaded", request_id) from exc
-        if not response.is_success:
-            detail = f"an image link answered HTTP {response.status_code}"
-            raise BadGatewayResponse(detail, request_id)
-        return response.content
-
     async def _read_stream(
-        self, response: httpx.Response, on_partial: PartialCallback | None, request_id: str | None
+        self,
+        response: httpx.Response,
+        call: _Call,
+        on_partial: PartialCallback | None,
+        request_id: str | None,
     ) -> GatewayResult:
         images: list[bytes] = []
         usage: TokenUsage | None = None
+        cost: Decimal | None = None
+        warnings: tuple[str, ...] = ()
         seen = False
         try:
             async for event, data in sse_events(response):
@@ -423,25 +476,34 @@ class GatewayClient:
                 if not isinstance(payload, dict):
                     raise BadGatewayResponse("malformed JSON", request_id)
                 if payload.get("error"):
-                    raise self._stream_error(payload["error"], request_id)
+                    raise await self._stream_error(payload["error"], call, request_id)
                 kind = event or str(payload.get("type", ""))
                 if kind.endswith(".partial_image") and on_partial is not None:
                     await _deliver(on_partial, await self._image(payload, request_id))
                 elif kind.endswith(".completed"):
                     images.append(await self._image(payload, request_id))
                     usage = add_usage(usage, parse_usage(payload.get("usage")))
+                if (reported := parse_cost(payload)) is not None:
+                    cost = reported  # the final event's figure covers the whole request
+                warnings += parse_warnings(payload, self._api_key)
         except httpx.TransportError as exc:
             if not seen or isinstance(exc, httpx.TimeoutException):
                 raise
+            log.warning("gateway %s: the stream broke off (%s)", self.host, unreachable_cause(exc))
             raise GatewayUnavailable(request_id) from exc
         if not images:
             raise BadGatewayResponse("no images", request_id)
-        return GatewayResult(images=tuple(images), usage=usage, request_id=request_id)
+        return GatewayResult(
+            images=tuple(images),
+            usage=usage,
+            cost_usd=cost,
+            request_id=request_id,
+            warnings=tuple(dict.fromkeys(warnings))[:MAX_WARNINGS],
+        )
 
-    def _stream_error(self, raw: Any, request_id: str | None) -> UserFacingError:
+    async def _stream_error(self, raw: Any, call: _Call, request_id: str | None) -> UserFacingError:
         info = error_info({"error": raw})
-        status = 429 if info.code == "rate_limit_exceeded" else 400 if info.param else 500
-        return self._error(status, info, request_id, edit=False)
+        return await self._classified(stream_status(info), info, call.model, False, request_id)
 
 
 async def _run(large: bool, func: Callable[[], T]) -> T:

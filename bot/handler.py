@@ -49,6 +49,7 @@ from bot.models import (
 from bot.pricing import actual_cost, estimate_cost
 from bot.sizes import source_size
 from bot.store import Store
+from bot.text import inert
 
 log = logging.getLogger(__name__)
 
@@ -82,10 +83,6 @@ class ImagineHandler:
         self.settings = settings
         self.catalog = catalog or load_catalog(settings.models_file)
         self.menu = ModelMenu(self.catalog, settings.model, settings.offered_models())
-        for name in self.menu.names:
-            self.catalog.require(
-                name, "IMAGINE_MODEL" if name == settings.model else "IMAGINE_MODELS"
-            )
         self.store = store
         self.backend = backend
         self.clock = clock
@@ -101,7 +98,7 @@ class ImagineHandler:
         self._per_user: dict[tuple[str, str, str], int] = {}
         self._running: set[asyncio.Task[object]] = set()
         self._closing = False
-        checks.warn_deprecated(self.catalog, self.menu.names, self.clock())
+        checks.warn_at_start(self.catalog, self.menu, self.clock())
 
     @property
     def defaults(self) -> Options:
@@ -138,14 +135,16 @@ class ImagineHandler:
         require_prompt: bool = True,
         source: tuple[int, int] | None = None,
     ) -> tuple[str, Options]:
-        """Split a prompt and its --flags, merged with typed options, into a valid request.
+        """Split an inert prompt and its --flags, merged with typed options, into a request.
 
         With `source` (an edited image's width and height) and no size asked for, the size
         keeps that image's shape on the chosen model.
         """
+        text = inert(text)
+        typed = {k: inert(v) if isinstance(v, str) else v for k, v in (typed or {}).items()}
         prompt, opts = options.parse_request(
             text,
-            typed or {},
+            typed,
             defaults=self.defaults,
             menu=self.menu,
             max_n=options.MAX_N,
@@ -477,6 +476,7 @@ class ImagineHandler:
             cost_usd=cost,
             usage=got.usage,
             revised_prompt=got.revised_prompt,
+            warnings=got.warnings,
         )
 
 

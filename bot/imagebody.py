@@ -1,4 +1,4 @@
-"""An images response body, base64-decoded while it streams in.
+"""An images response body, base64-decoded while it streams in; images behind links, capped.
 
 A gateway answers with megabytes of JSON that are almost all `"b64_json": "<base64>"`
 strings. `ImageBody` is fed the body chunk by chunk: it cuts each such string out as it
@@ -6,6 +6,9 @@ arrives, decodes it with pybase64 a chunk at a time, and keeps the small rest (t
 "skeleton") for `json.loads`. Nothing large is scanned twice and no step is long enough
 to stall the event loop. Anything unusual (an escape inside the string, bad base64, a
 body that does not parse back the same way) falls back to parsing the whole body as before.
+
+`linked_image` reads an image a gateway answered as an http(s) link: counted as it streams,
+stopped at MAX_LINKED_IMAGE_BYTES, the key sent only to the gateway's own origin.
 """
 
 from __future__ import annotations
@@ -14,10 +17,15 @@ import json
 import re
 from typing import Any
 
+import httpx
 import pybase64
+
+from bot.errors import BadGatewayResponse, GatewayTimeout
+from bot.fetch import Hosts, Refused, TooLarge, fetch
 
 KEY = re.compile(rb'"b64_json"\s*:\s*"')
 LOOKBACK = 64  # bytes of the previous chunk searched again, for a key split between chunks
+MAX_LINKED_IMAGE_BYTES = 64 * 1024 * 1024
 
 
 class ImageBody:
@@ -118,3 +126,34 @@ def _put_images(payload: Any, images: list[bytes]) -> bool:
     for item, image in zip(holes, images, strict=True):
         item["b64_json"] = image
     return True
+
+
+async def linked_image(
+    http: httpx.AsyncClient,
+    url: str,
+    *,
+    base_url: str,
+    api_key: str | None,
+    timeout: httpx.Timeout,
+    request_id: str | None,
+) -> bytes:
+    """The image behind a result's http(s) link; the key goes to the gateway's origin only."""
+    try:
+        got = await fetch(
+            http,
+            url,
+            max_bytes=MAX_LINKED_IMAGE_BYTES,
+            timeout=timeout,
+            secret={"Authorization": f"Bearer {api_key}"},
+            secret_hosts=Hosts.of(base_url),
+        )
+    except httpx.TimeoutException as exc:
+        raise GatewayTimeout(timeout.read or 0.0, request_id) from exc
+    except TooLarge as exc:
+        limit = f"{MAX_LINKED_IMAGE_BYTES // 1048576} MB"
+        raise BadGatewayResponse(f"an image link held more than {limit}", request_id) from exc
+    except (Refused, httpx.TransportError) as exc:
+        raise BadGatewayResponse("an image link could not be downloaded", request_id) from exc
+    if got.status != 200:
+        raise BadGatewayResponse(f"an image link answered HTTP {got.status}", request_id)
+    return got.data

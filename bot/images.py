@@ -27,6 +27,7 @@ from PIL import Image, ImageOps, UnidentifiedImageError
 
 from bot.errors import NOT_CHARGED, BadGatewayResponse, ImageRejected
 from bot.models import GeneratedImage, SourceImage
+from bot.text import inert_line
 
 ACCEPTED = ("PNG", "JPEG", "WEBP", "GIF", "BMP", "TIFF")
 MIME = {
@@ -105,7 +106,7 @@ def image_info(data: bytes) -> tuple[str, int, int]:
 
 def _source(data: bytes, filename: str, max_bytes: int, max_pixels: int) -> SourceImage:
     name = _shown(filename)
-    _check_bytes(data, name, max_bytes)
+    check_size(len(data), name, max_bytes)
     img = _open(data, name, max_pixels)
     fmt = _format(img)
     orientation = _orientation(img)
@@ -131,7 +132,7 @@ def _mask(
     data: bytes, like: SourceImage, filename: str, max_bytes: int, max_pixels: int
 ) -> SourceImage:
     name = _shown(filename)
-    _check_bytes(data, name, max_bytes)
+    check_size(len(data), name, max_bytes)
     img = _open(data, name, max_pixels)
     img = _upright(img, _orientation(img))
     no_holes = ImageRejected(
@@ -202,10 +203,11 @@ def _decode_result(data: bytes) -> Image.Image:
     return img
 
 
-def _check_bytes(data: bytes, name: str, max_bytes: int) -> None:
-    if len(data) > max_bytes:
+def check_size(size: int, name: str, max_bytes: int) -> None:
+    """Refuse an image of `size` bytes over the cap (ImageRejected), before or after reading."""
+    if size > max_bytes:
         raise ImageRejected(
-            f'The image "{name}" is too large: {_human(len(data))}; the limit is '
+            f'The image "{name}" is too large: {_human(size)}; the limit is '
             f"{_human(max_bytes)}. {NOT_CHARGED} Send a smaller file."
         )
 
@@ -316,8 +318,8 @@ def _stem(filename: str) -> str:
 
 
 def _shown(filename: str) -> str:
-    """A file name safe to quote in a message: no control characters or quotes, short."""
-    name = re.sub(r'[\x00-\x1f\x7f"`]+', "", filename).strip() or "image"
+    """A file name safe to quote in a message: inert (bot.text), no quotes, short."""
+    name = re.sub(r'["`]+', "", inert_line(filename)).strip() or "image"
     return name if len(name) <= 60 else name[:59] + "…"
 
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field, fields
 from datetime import datetime
+from decimal import Decimal
 from typing import Literal
 
 Kind = Literal["generate", "edit", "vary"]
@@ -28,6 +29,9 @@ class Scope:
     platform: str
     workspace_id: str = "*"
     channel_id: str = "*"
+
+
+EVERYWHERE = Scope("*")
 
 
 @dataclass(frozen=True)
@@ -87,7 +91,7 @@ class ImageRequest:
 
 @dataclass(frozen=True)
 class TokenUsage:
-    """Token counts reported by the gateway."""
+    """Token counts reported by the gateway; the splits are 0 where it gave none."""
 
     input_tokens: int = 0
     output_tokens: int = 0
@@ -99,13 +103,14 @@ class TokenUsage:
 
 @dataclass(frozen=True)
 class GatewayResult:
-    """What the gateway returned: raw image bytes and what it said about cost."""
+    """What the gateway returned: raw image bytes, its own cost figure, and its warnings."""
 
     images: tuple[bytes, ...]
     usage: TokenUsage | None = None
-    cost_usd: float | None = None
+    cost_usd: Decimal | None = None
     revised_prompt: str | None = None
     request_id: str | None = None
+    warnings: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -131,6 +136,7 @@ class Result:
     cost_usd: float
     usage: TokenUsage | None = None
     revised_prompt: str | None = None
+    warnings: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)

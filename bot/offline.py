@@ -13,6 +13,7 @@ import io
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
+from decimal import Decimal
 
 from PIL import Image, ImageDraw, ImageFont, ImageOps
 
@@ -85,7 +86,10 @@ async def _make(job: _Job, on_partial: PartialCallback | None) -> GatewayResult:
     if on_partial is not None:
         await on_partial(preview)
     return GatewayResult(
-        images=images, usage=None, cost_usd=0.0, request_id=f"offline-{uuid.uuid4().hex[:12]}"
+        images=images,
+        usage=None,
+        cost_usd=Decimal(0),
+        request_id=f"offline-{uuid.uuid4().hex[:12]}",
     )
 
 

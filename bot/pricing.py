@@ -8,6 +8,7 @@ model's per-image table for what was delivered.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from decimal import Decimal
 
 from bot.catalog import ModelInfo
 from bot.models import CostSource, Options, TokenUsage
@@ -61,11 +62,11 @@ def actual_cost(
     options: Options,
     delivered: int,
     usage: TokenUsage | None,
-    reported_usd: float | None,
+    reported_usd: Decimal | None,
 ) -> tuple[float, CostSource]:
     """What a finished request cost and where that figure came from."""
     if reported_usd is not None:
-        return round(reported_usd, 6), "gateway"
+        return round(float(reported_usd), 6), "gateway"
     if usage is not None and usage.output_tokens and model.prices.image_output_per_m:
         return cost_from_usage(model, usage), "tokens"
     return round(price_per_image(model, options.quality, options.size) * delivered, 6), "table"

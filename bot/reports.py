@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import csv
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from datetime import datetime
 from typing import TextIO
 
@@ -138,6 +138,11 @@ async def write_csv(entries: AsyncIterator[LedgerEntry], out: TextIO) -> int:
         writer.writerow([_cell(getattr(entry, column)) for column in CSV_COLUMNS])
         count += 1
     return count
+
+
+def notes(warnings: Sequence[str]) -> list[str]:
+    """The gateway's warnings about a result (e.g. an ignored mask), one line each."""
+    return [f"Note from the image service: {warning}" for warning in warnings]
 
 
 def tally(images: int, cost_usd: float) -> str:

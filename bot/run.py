@@ -15,6 +15,7 @@ from aiohttp import web
 from bot.app import App, open_app, require_gateway_key
 from bot.config import Settings
 from bot.errors import ConfigError
+from bot.metrics import bearer_matches
 from bot.served import configured_problem, fetch_listing
 
 log = logging.getLogger(__name__)
@@ -90,10 +91,14 @@ def http_app(
             return web.Response(status=503, text="\n".join(problems) + "\n")
         return web.Response(text="ready\n")
 
-    async def metrics(_: web.Request) -> web.Response:
-        return web.Response(
-            text=app.handler.metrics.render(), content_type="text/plain", charset="utf-8"
-        )
+    async def metrics(request: web.Request) -> web.Response:
+        token = app.settings.metrics_token
+        given = request.headers.get("Authorization", "")
+        if token is not None and not bearer_matches(given, token.get_secret_value()):
+            headers = {"WWW-Authenticate": 'Bearer realm="metrics"'}
+            return web.Response(status=401, text="unauthorized\n", headers=headers)
+        body, content_type = app.handler.metrics.render(request.headers.get("Accept", ""))
+        return web.Response(body=body, headers={"Content-Type": content_type})
 
     server = web.Application()
     server.add_routes(

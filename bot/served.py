@@ -86,10 +86,7 @@ def configured_problem(
     catalog: Catalog, name: str, listing: Listing, today: date, setting: str = "IMAGINE_MODEL"
 ) -> str | None:
     """One line saying why the configured model cannot work, or None when it can (or unknown)."""
-    found = catalog.find(name)
-    if found is None:
-        return None
-    model, form = found
+    model, form = catalog.require(name)
     said = verdict(model, listing, today)
     if said == "retired":
         when = model.shutdown if model.retired(today) else _listed_shutdown(model, listing)

@@ -1,4 +1,4 @@
-"""Pure pieces of the images wire protocol: error bodies, retry hints, usage, SSE events."""
+"""Pure pieces of the images wire protocol: error bodies, retry hints, usage, cost, warnings."""
 
 from __future__ import annotations
 
@@ -8,9 +8,9 @@ import math
 import random
 import time
 from collections.abc import AsyncIterator
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
+from decimal import Decimal, InvalidOperation
 from typing import Any
-from urllib.parse import urlsplit
 
 import httpx
 
@@ -18,16 +18,28 @@ from bot.errors import NOT_CHARGED
 from bot.models import TokenUsage
 
 MAX_RETRY_AFTER = 60.0
+MAX_WARNING = 200  # characters of one warning shown to a person
+MAX_WARNINGS = 3
 
 
 @dataclass(frozen=True)
 class ErrorInfo:
-    """The fields of an `{"error": {...}}` body; all None when the body was not one."""
+    """The fields of an error body; all None when the body was not one.
+
+    `param` is OpenAI's parameter name; where Vercel's gateway sends an object instead, its
+    `ruleId` (a `forbidden` answer's team rule) lands in `rule_id`.
+    """
 
     code: str | None = None
     type: str | None = None
     message: str | None = None
     param: str | None = None
+    rule_id: str | None = None
+
+    @property
+    def kinds(self) -> frozenset[str]:
+        """The code and type, lower-cased: where OpenAI, Vercel and Opper put the error's kind."""
+        return frozenset(k.lower() for k in (self.code, self.type) if k)
 
 
 async def sse_events(response: httpx.Response) -> AsyncIterator[tuple[str, str]]:
@@ -46,13 +58,6 @@ async def sse_events(response: httpx.Response) -> AsyncIterator[tuple[str, str]]
         yield event, "\n".join(data)
 
 
-def origin(url: str) -> tuple[str, str, int | None]:
-    """Scheme, host and port of a URL, to tell the gateway's own origin from others."""
-    parts = urlsplit(url)
-    port = parts.port or {"http": 80, "https": 443}.get(parts.scheme)
-    return parts.scheme, (parts.hostname or "").lower(), port
-
-
 def json_or_none(body: bytes) -> Any:
     """The body as JSON, or None when it is not JSON."""
     try:
@@ -61,18 +66,30 @@ def json_or_none(body: bytes) -> Any:
         return None
 
 
+def _text(value: Any) -> str | None:
+    return value if isinstance(value, str) and value else None
+
+
 def error_info(payload: Any) -> ErrorInfo:
-    """The fields of an OpenAI-style error body, whatever shape it came in."""
+    """The fields of an error body: OpenAI's and Vercel's `{"error": {...}}`, Opper's v3
+    `{"error": {"code", "message", "details"}}` or its older `{"type", "message", "detail"}`."""
     if not isinstance(payload, dict):
         return ErrorInfo()
     error = payload.get("error")
     if isinstance(error, str):
         return ErrorInfo(message=error)
     if not isinstance(error, dict):
-        detail = payload.get("message") or payload.get("detail")
-        return ErrorInfo(message=detail if isinstance(detail, str) else None)
-    texts = {key: error.get(key) for key in ("code", "type", "message", "param")}
-    return ErrorInfo(**{key: v if isinstance(v, str) else None for key, v in texts.items()})
+        message = _text(payload.get("message")) or _text(payload.get("detail"))
+        return ErrorInfo(type=_text(payload.get("type")), message=message)
+    param = error.get("param")
+    rule = _text(param.get("ruleId")) if isinstance(param, dict) else None
+    return ErrorInfo(
+        code=_text(error.get("code")),
+        type=_text(error.get("type")),
+        message=_text(error.get("message")),
+        param=_text(param),
+        rule_id=rule[:60] if rule else None,
+    )
 
 
 def rejection(info: ErrorInfo, status: int, secret: str | None) -> str:
@@ -132,19 +149,21 @@ def _int(value: Any) -> int:
     return value if isinstance(value, int) and not isinstance(value, bool) else 0
 
 
+def _details(raw: dict[str, Any], key: str) -> dict[str, Any]:
+    details = raw.get(key)
+    return details if isinstance(details, dict) else {}
+
+
 def parse_usage(raw: Any) -> TokenUsage | None:
-    """Token counts from a response's `usage`, if it has them."""
+    """Token counts from a response's `usage`, with the text/image splits where given."""
     if not isinstance(raw, dict) or not ({"input_tokens", "output_tokens"} & raw.keys()):
         return None
-    details = raw.get("input_tokens_details")
-    details = details if isinstance(details, dict) else {}
-    made = raw.get("output_tokens_details")
-    made = made if isinstance(made, dict) else {}
+    given, made = _details(raw, "input_tokens_details"), _details(raw, "output_tokens_details")
     return TokenUsage(
         input_tokens=_int(raw.get("input_tokens")),
         output_tokens=_int(raw.get("output_tokens")),
-        input_text_tokens=_int(details.get("text_tokens")),
-        input_image_tokens=_int(details.get("image_tokens")),
+        input_text_tokens=_int(given.get("text_tokens")),
+        input_image_tokens=_int(given.get("image_tokens")),
         output_text_tokens=_int(made.get("text_tokens")),
         output_image_tokens=_int(made.get("image_tokens")),
     )
@@ -154,19 +173,67 @@ def add_usage(total: TokenUsage | None, more: TokenUsage | None) -> TokenUsage |
     """The sum of two token counts (streamed images report one each)."""
     if total is None or more is None:
         return total or more
-    return TokenUsage(
-        input_tokens=total.input_tokens + more.input_tokens,
-        output_tokens=total.output_tokens + more.output_tokens,
-        input_text_tokens=total.input_text_tokens + more.input_text_tokens,
-        input_image_tokens=total.input_image_tokens + more.input_image_tokens,
-        output_text_tokens=total.output_text_tokens + more.output_text_tokens,
-        output_image_tokens=total.output_image_tokens + more.output_image_tokens,
-    )
+    sums = {f.name: getattr(total, f.name) + getattr(more, f.name) for f in fields(TokenUsage)}
+    return TokenUsage(**sums)
 
 
-def parse_cost(raw: Any) -> float | None:
-    """Opper's `usage.cost` in USD, if it is a finite number."""
-    cost = raw.get("cost") if isinstance(raw, dict) else None
-    if isinstance(cost, bool) or not isinstance(cost, int | float) or not math.isfinite(cost):
+def _dollars(value: Any) -> Decimal | None:
+    """A non-negative finite amount from a decimal string or a JSON number, exactly."""
+    if isinstance(value, bool) or not isinstance(value, str | int | float):
         return None
-    return float(cost)
+    try:
+        amount = Decimal(value.strip() if isinstance(value, str) else repr(value))
+    except InvalidOperation:
+        return None
+    return amount if amount.is_finite() and amount >= 0 else None
+
+
+def parse_cost(payload: Any) -> Decimal | None:
+    """The gateway's own cost in USD: Vercel's `provider_metadata.gateway.cost` (a decimal
+    string), else Opper's `usage.cost`; None when the answer carries neither."""
+    if not isinstance(payload, dict):
+        return None
+    metadata = payload.get("provider_metadata", payload.get("providerMetadata"))
+    gateway = metadata.get("gateway") if isinstance(metadata, dict) else None
+    if isinstance(gateway, dict) and (cost := _dollars(gateway.get("cost"))) is not None:
+        return cost
+    usage = payload.get("usage")
+    return _dollars(usage.get("cost")) if isinstance(usage, dict) else None
+
+
+def _warning(raw: Any) -> str | None:
+    if isinstance(raw, str):
+        return raw
+    if not isinstance(raw, dict):
+        return None
+    text = _text(raw.get("message")) or _text(raw.get("details"))
+    setting = _text(raw.get("setting"))
+    if setting and not text:
+        text = f"the model does not support the '{setting}' setting"
+    return text
+
+
+def parse_warnings(payload: Any, secret: str | None) -> tuple[str, ...]:
+    """The answer's `warnings` (e.g. a model that ignored the mask), each one short line."""
+    raw = payload.get("warnings") if isinstance(payload, dict) else None
+    found: list[str] = []
+    for item in raw if isinstance(raw, list) else []:
+        text = " ".join((_warning(item) or "").split())
+        if secret:
+            text = text.replace(secret, "[redacted]")
+        if len(text) > MAX_WARNING:
+            text = text[: MAX_WARNING - 1].rstrip() + "…"
+        if text and text not in found:
+            found.append(text)
+    return tuple(found[:MAX_WARNINGS])
+
+
+def offered_models(payload: Any) -> tuple[str, ...]:
+    """The image models a `GET /models` answer lists: those typed `image` (Vercel), or,
+    when the list has no types (OpenAI), the ids that name an image model."""
+    data = payload.get("data") if isinstance(payload, dict) else None
+    entries = [e for e in data if isinstance(e, dict)] if isinstance(data, list) else []
+    ids = [(e["id"], e.get("type")) for e in entries if _text(e.get("id"))]
+    if any(kind is not None for _, kind in ids):
+        return tuple(sorted(name for name, kind in ids if kind == "image"))
+    return tuple(sorted(name for name, _ in ids if "image" in name))

@@ -10,6 +10,7 @@ import os
 import signal
 import sys
 from collections.abc import AsyncIterator
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -27,6 +28,7 @@ from bot.errors import (
     GatewayRateLimited,
     GatewayTimeout,
     GatewayUnavailable,
+    ModelNotOffered,
     QuotaExhausted,
 )
 from bot.gateway import GatewayClient, build_http_client
@@ -114,7 +116,11 @@ async def test_generate_sends_key_model_and_options(
         "output_format": "png",
     }
     assert result.usage == TokenUsage(
-        input_tokens=7, output_tokens=2 * 6240, input_text_tokens=7, input_image_tokens=0
+        input_tokens=7,
+        output_tokens=2 * 6240,
+        input_text_tokens=7,
+        input_image_tokens=0,
+        output_image_tokens=2 * 6240,
     )
     assert result.request_id == "req_1"
     assert result.cost_usd is None
@@ -229,7 +235,11 @@ async def test_streaming_delivers_partials_then_the_final_images(
     assert partials == [image_bytes("1024x1024", "png", (128, 128, 128))] * 4
     assert result.images == (image_bytes("1024x1024"),) * 2
     assert result.usage == TokenUsage(
-        input_tokens=2, output_tokens=2 * 1056, input_text_tokens=2, input_image_tokens=0
+        input_tokens=2,
+        output_tokens=2 * 1056,
+        input_text_tokens=2,
+        input_image_tokens=0,
+        output_image_tokens=2 * 1056,
     )
     assert result.request_id == "req_1"
 
@@ -494,18 +504,23 @@ async def test_a_url_without_the_images_route_is_a_wrong_url(
 
 
 @pytest.mark.parametrize("route", ["generate", "edit"])
-async def test_unknown_model(fake: FakeGateway, http: httpx.AsyncClient, route: str) -> None:
+@pytest.mark.parametrize("model", ["openai/gpt-image-9", "gpt-image-9"])
+async def test_unknown_model(
+    fake: FakeGateway, http: httpx.AsyncClient, route: str, model: str
+) -> None:
     fake.fail("model_not_found")
-    gateway = client(http, fake, model="openai/gpt-image-9")
+    gateway = client(http, fake, model=model)
 
-    with pytest.raises(GatewayMisconfigured) as caught:
+    with pytest.raises(ModelNotOffered) as caught:
         if route == "generate":
             await gateway.generate("a fox", Options())
         else:
             await gateway.edit("a hat", [source()], Options())
 
-    expected = "the model 'openai/gpt-image-9' was not found (IMAGINE_MODEL)"
+    # the stand-in lists its models, as Vercel's gateway does
+    expected = f"the gateway does not offer model '{model}' (IMAGINE_MODEL); it offers {MODEL}"
     assert str(caught.value) == misconfigured(expected)
+    assert len(fake.image_requests) == 1
 
 
 async def test_invalid_value_names_the_parameter(
@@ -690,7 +705,8 @@ async def test_opper_generate(fake: FakeGateway, http: httpx.AsyncClient) -> Non
     result = await gateway.generate("a fox", Options(n=2, size="1536x1024", output_format="webp"))
 
     assert [size_of(image) for image in result.images] == [(1536, 1024)] * 2
-    assert result.cost_usd == pytest.approx(0.08)
+    assert all(image.startswith(b"RIFF") for image in result.images)
+    assert result.cost_usd == Decimal("0.08")
     assert result.usage is None
     [seen] = fake.image_requests
     assert seen.path == "/v3/images"
@@ -702,6 +718,7 @@ async def test_opper_generate(fake: FakeGateway, http: httpx.AsyncClient) -> Non
         "size": "1536x1024",
         "quality": "medium",
         "response_format": "b64_json",
+        "store": False,
         "parameters": {"output_format": "webp"},
     }
 
@@ -812,7 +829,7 @@ async def test_the_key_appears_in_no_log_line_and_no_error(
 async def test_the_fake_runs_as_a_process(http: httpx.AsyncClient) -> None:
     process = await asyncio.create_subprocess_exec(
         *(sys.executable, "-m", "tests.fakes.gateway", "--port", "0", "--delay", "0.01"),
-        *("--fault", "server_error:1", "--key", KEY),
+        *("--fault", "server_error:1", "--key", KEY, "--model", MODEL, "--cost", "0.0125"),
         cwd=ROOT,
         stdout=asyncio.subprocess.PIPE,
     )
@@ -829,6 +846,7 @@ async def test_the_fake_runs_as_a_process(http: httpx.AsyncClient) -> None:
         assert await process.wait() == 0
 
     assert [size_of(image) for image in result.images] == [(1024, 1536)]
+    assert result.cost_usd == Decimal("0.0125")
     assert [r["path"] for r in seen["requests"]] == ["/v1/images/generations", "/v1/images/edits"]
     assert seen["requests"][1]["files"] == [["image[]", "photo.png", len(source().data)]]
     assert seen["requests"][1]["fields"]["size"] == "1024x1536"

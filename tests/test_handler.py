@@ -536,13 +536,13 @@ async def test_metrics_count_successes_refusals_and_failures(
         fake.fail("moderation_blocked")
         with pytest.raises(ContentBlocked):
             await handler.generate(request(actor("bob")))
-        lines = handler.metrics.render().splitlines()
+        lines = handler.metrics.render()[0].decode().splitlines()
 
     for outcome in ("succeeded", "limit", "moderation"):
-        labels = f'platform="discord",kind="generate",outcome="{outcome}"'
-        assert f"imagine_requests_total{{{labels}}} 1" in lines
-    assert 'imagine_images_total{platform="discord"} 1' in lines
-    assert "imagine_gateway_seconds_count 2" in lines
+        labels = f'kind="generate",outcome="{outcome}",platform="discord"'
+        assert f"imagine_requests_total{{{labels}}} 1.0" in lines
+    assert 'imagine_images_total{platform="discord"} 1.0' in lines
+    assert "imagine_gateway_seconds_count 2.0" in lines
 
 
 async def test_a_request_that_gets_no_slot_in_time_is_told_the_bot_is_busy(

@@ -134,8 +134,8 @@ async def test_formats_pillow_cannot_open_are_named(data: bytes, name: str) -> N
 
 
 async def test_a_hostile_file_name_is_quoted_safely() -> None:
-    message = await rejected(b"nope", 'evil"\n\x1b[31m' + "x" * 100)
-    assert message.startswith('The file "evil[31m' + "x" * 51 + '…" is not an image.')
+    message = await rejected(b"nope", 'evil"\n\x1b[31m\u202e' + "x" * 100)
+    assert message.startswith('The file "evil [31m' + "x" * 50 + '…" is not an image.')
 
 
 # Normalisation

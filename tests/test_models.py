@@ -24,7 +24,7 @@ NOT_CHARGED = "You were not charged."
 
 @pytest.fixture
 async def fake() -> AsyncIterator[FakeGateway]:
-    async with FakeGateway() as server:  # its models list holds only openai/gpt-image-2
+    async with FakeGateway(models=[GPT2]) as server:  # serves and lists openai/gpt-image-2 only
         yield server
 
 
@@ -178,6 +178,7 @@ async def test_a_model_outside_imagine_models_or_allowed_models_is_refused_with_
 async def test_a_chosen_model_gets_its_own_options_and_its_own_price(
     tmp_path: Path, fake: FakeGateway
 ) -> None:
+    fake.models.served = [GPT2, "bfl/flux-kontext-pro"]
     env = env_for(tmp_path, fake, IMAGINE_MODELS="bfl/flux-kontext-pro")
     chosen = f"{PROMPT} --model bfl/flux-kontext-pro"
     ran = await run_cli("generate", chosen, "--json", env=env, cwd=tmp_path)
@@ -348,6 +349,7 @@ async def until_readyz_answers(
 async def test_usage_shows_each_model_and_where_its_cost_came_from(
     tmp_path: Path, fake: FakeGateway
 ) -> None:
+    fake.models.served = [GPT2, "bfl/flux-kontext-pro"]
     env = env_for(tmp_path, fake, IMAGINE_MODELS="bfl/flux-kontext-pro")
     for prompt in (PROMPT, f"{PROMPT} --model bfl/flux-kontext-pro"):
         made = await run_cli("generate", prompt, env=env, cwd=tmp_path)
@@ -366,37 +368,44 @@ async def test_usage_shows_each_model_and_where_its_cost_came_from(
     ]
 
 
-async def test_unknown_models_and_a_broken_models_file_are_one_line_each(
-    tmp_path: Path, fake: FakeGateway
+async def test_a_model_the_catalog_lacks_is_tried_like_gpt_image_2_with_a_warning(
+    tmp_path: Path,
 ) -> None:
+    async with FakeGateway(models=[GPT2, "vendor/new-model"]) as fake:
+        env = env_for(tmp_path, fake, IMAGINE_MODEL="vendor/new-model", IMAGINE_LOG_LEVEL="INFO")
+        ran = await run_cli("generate", PROMPT, "--size", "2048x1152", env=env, cwd=tmp_path)
+        [sent] = fake.image_requests
+
+    assert ran.code == 0, ran.err
+    assert (
+        ran.err.count(
+            "the model catalog does not know vendor/new-model (IMAGINE_MODEL): its sizes, options "
+            "and prices are taken as gpt-image-2's until IMAGINE_MODELS_FILE describes it"
+        )
+        == 1
+    )
+    assert (sent.fields["model"], sent.fields["size"]) == ("vendor/new-model", "2048x1152")
+    [row] = await ledger_rows(env=env, cwd=tmp_path)
+    assert (row["model"], row["cost_source"]) == ("vendor/new-model", "tokens")
+
+
+async def test_a_broken_models_file_is_one_line_each(tmp_path: Path, fake: FakeGateway) -> None:
     broken = tmp_path / "broken.json"
     broken.write_text("{not json")
     odd = models_file(tmp_path, {"id": "odd", "status": "gone", "prices": {}})
-    cases = {
-        "IMAGINE_MODEL": "openai/gpt-image-9",
-        "IMAGINE_MODELS": "openai/gpt-image-2.6-flare,vendor/nothing",
-        "IMAGINE_MODELS_FILE": str(tmp_path / "missing.json"),
-    }
     runs = [
-        await run_cli("generate", PROMPT, env=env_for(tmp_path, fake, **{k: v}), cwd=tmp_path)
-        for k, v in cases.items()
-    ]
-    runs.append(
         await run_cli(
-            "generate", PROMPT, env=env_for(tmp_path, fake, IMAGINE_MODELS_FILE=str(broken)),
+            "generate", PROMPT, env=env_for(tmp_path, fake, IMAGINE_MODELS_FILE=path),
             cwd=tmp_path,
         )
-    )  # fmt: skip
+        for path in (str(tmp_path / "missing.json"), str(broken))
+    ]  # fmt: skip
     runs.append(
         await run_cli("models", env=env_for(tmp_path, fake, IMAGINE_MODELS_FILE=odd), cwd=tmp_path)
     )
 
-    assert [r.code for r in runs] == [2] * 5
+    assert [r.code for r in runs] == [2] * 3
     assert [r.err for r in runs] == [
-        "imagine-bot: Invalid setting IMAGINE_MODEL: the model catalog does not know "
-        "'openai/gpt-image-9'; describe it in IMAGINE_MODELS_FILE, or see `imagine-bot models`.\n",
-        "imagine-bot: Invalid setting IMAGINE_MODELS: the model catalog does not know "
-        "'vendor/nothing'; describe it in IMAGINE_MODELS_FILE, or see `imagine-bot models`.\n",
         f"imagine-bot: Invalid setting IMAGINE_MODELS_FILE: cannot read {tmp_path}/missing.json: "
         "No such file or directory\n",
         f"imagine-bot: Invalid setting IMAGINE_MODELS_FILE: {broken} is not JSON "

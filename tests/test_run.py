@@ -67,7 +67,7 @@ async def test_run_with_nothing_configured_explains_itself(tmp_path: Path) -> No
 async def test_health_readiness_and_metrics_answer(tmp_path: Path) -> None:
     port = free_port()
     async with FakeSlack() as slack, FakeGateway() as gateway, httpx.AsyncClient() as http:
-        env = slack_env(tmp_path, slack, gateway, port)
+        env = slack_env(tmp_path, slack, gateway, port) | {"IMAGINE_METRICS_TOKEN": "m-token"}
         async with bot_process(tmp_path, env) as process:
             base = f"http://127.0.0.1:{port}"
             await wait_ready(http, f"{base}/readyz", process)
@@ -75,18 +75,23 @@ async def test_health_readiness_and_metrics_answer(tmp_path: Path) -> None:
             await send_imagine(http, port, slack, "a red balloon")
             await slack.wait_for(lambda: slack.calls("files.completeUploadExternal"), timeout=30)
             await slack.wait_for(lambda: len(slack.calls("chat.update")) >= 2, timeout=30)
-            metrics = (await http.get(f"{base}/metrics")).text
+            refused = await http.get(f"{base}/metrics")
+            auth = {"Authorization": "Bearer m-token"}
+            metrics = (await http.get(f"{base}/metrics", headers=auth)).text
             process.send_signal(signal.SIGTERM)
             await asyncio.wait_for(process.wait(), 30)
 
     assert health.status_code == 200 and health.text == "ok\n"
+    assert refused.status_code == 401
     lines = metrics.splitlines()
-    assert 'imagine_requests_total{platform="slack",kind="generate",outcome="succeeded"} 1' in lines
-    assert 'imagine_images_total{platform="slack"} 1' in lines
-    assert "imagine_gateway_seconds_count 1" in lines
-    assert "imagine_gateway_retries_total 0" in lines
-    assert "imagine_in_flight 0" in lines and "imagine_queue_depth 0" in lines
-    assert "imagine_ready 1" in lines
+    assert 'imagine_requests_total{kind="generate",outcome="succeeded",platform="slack"} 1.0' in (
+        lines
+    )
+    assert 'imagine_images_total{platform="slack"} 1.0' in lines
+    assert "imagine_gateway_seconds_count 1.0" in lines
+    assert "imagine_gateway_retries_total 0.0" in lines
+    assert "imagine_in_flight 0.0" in lines and "imagine_queue_depth 0.0" in lines
+    assert "imagine_ready 1.0" in lines
     assert "# TYPE imagine_gateway_seconds histogram" in lines
     assert process.returncode == 0
 

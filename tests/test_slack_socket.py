@@ -30,10 +30,12 @@ async def test_socket_mode_serves_a_slash_command_and_mounts_no_route(tmp_path: 
         handler = ImagineHandler(settings, store, GatewayClient.from_settings(http, settings))
         adapter = SlackAdapter(settings, handler, http)
         assert adapter.routes() == []
+        slack.rate_limit("apps.connections.open", times=1, retry_after=1)
         running = asyncio.create_task(adapter.run())
         try:
             await slack.wait_for(lambda: adapter.ready and slack.sockets)
-            [opened] = slack.calls("apps.connections.open")
+            [limited, opened] = slack.calls("apps.connections.open")  # the 429 is waited out
+            assert (limited.status, opened.status) == (429, 200)
             assert opened.headers["authorization"] == f"Bearer {APP_TOKEN}"
             command = dict(
                 parse_qsl(

@@ -514,6 +514,31 @@ async def test_export_is_oldest_first_within_a_half_open_range(store: Store) -> 
     assert rows == [NOW + timedelta(minutes=m) for m in (10, 20, 30)]
 
 
+async def test_export_keeps_to_a_scope_and_a_user(store: Store) -> None:
+    places = [
+        ("guild1", "general", "alice"),
+        ("guild1", "art", "bob"),
+        ("guild2", "general", "alice"),
+    ]
+    for workspace, channel, user in places:
+        await store.reserve(reservation(actor(user, channel, workspace)), Limits(), NOW)
+    since, until = NOW, NOW + timedelta(seconds=1)
+
+    async def exported(scope: Scope, user: str | None = None) -> list[tuple[str, str, str]]:
+        rows = store.export(since, until, scope, user)
+        return sorted([(e.workspace_id, e.channel_id, e.user_id) async for e in rows])
+
+    assert await exported(Scope("*")) == sorted(places)
+    assert await exported(GUILD) == [("guild1", "art", "bob"), ("guild1", "general", "alice")]
+    assert await exported(CHANNEL) == [("guild1", "general", "alice")]
+    assert await exported(Scope("discord", "*", "general")) == [
+        ("guild1", "general", "alice"),
+        ("guild2", "general", "alice"),
+    ]
+    assert await exported(Scope("*"), "bob") == [("guild1", "art", "bob")]
+    assert await exported(Scope("slack")) == []
+
+
 async def test_export_pages_through_many_rows_sharing_a_moment(store: Store) -> None:
     ids = set()
     for _ in range(1203):

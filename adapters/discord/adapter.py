@@ -43,12 +43,7 @@ def build_client(services: Services) -> ImagineClient:
     settings = services.settings
     if settings.discord_shard_count is None:
         return ImagineClient(services)
-    try:
-        shard_ids = [int(shard) for shard in settings.discord_shard_ids] or None
-    except ValueError:
-        raise ConfigError("Invalid setting DISCORD_SHARD_IDS: use numbers such as 0,1") from None
-    if shard_ids and max(shard_ids) >= settings.discord_shard_count:
-        raise ConfigError("Invalid setting DISCORD_SHARD_IDS: every id must be below the count")
+    shard_ids = [int(shard) for shard in settings.discord_shard_ids] or None
     return ShardedImagineClient(
         services, shard_count=settings.discord_shard_count, shard_ids=shard_ids
     )

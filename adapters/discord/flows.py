@@ -194,9 +194,7 @@ async def _edit(
     actor = interaction_actor(interaction)
 
     async def job(board: ProgressBoard) -> Result:
-        sources = await load_sources(
-            services.http, await attachments(), services.settings.max_source_bytes
-        )
+        sources = await load_sources(services, await attachments())
         req = ImageRequest(
             kind="edit",
             prompt=prompt,
@@ -232,7 +230,7 @@ async def vary_message(
             options = services.handler.source_options(services.handler.defaults, *shape_of(chosen))
         else:
             options = replace(entry_options(await services.handler.entry(entry_id)), n=1)
-        sources = await load_sources(services.http, [chosen], services.settings.max_source_bytes)
+        sources = await load_sources(services, [chosen])
         req = ImageRequest(
             kind="vary",
             prompt="",
@@ -286,7 +284,7 @@ async def _origin_sources(
     found = image_attachments(message)
     if origin.index is not None:
         found = found[origin.index : origin.index + 1]
-    return await load_sources(services.http, found, services.settings.max_source_bytes)
+    return await load_sources(services, found)
 
 
 async def _safely(step: Awaitable[None]) -> None:

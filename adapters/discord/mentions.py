@@ -80,7 +80,7 @@ async def on_message(services: Services, me: discord.ClientUser, message: discor
     guild = message.guild
 
     async def job(board: ProgressBoard) -> Result:
-        sources = await load_sources(services.http, found, services.settings.max_source_bytes)
+        sources = await load_sources(services, found)
         req = ImageRequest(
             kind="edit",
             prompt=prompt,

@@ -9,7 +9,7 @@ import discord
 
 from bot.errors import format_amount
 from bot.models import Progress, Result, ScopeUsage
-from bot.reports import format_scope_usage, tally
+from bot.reports import format_scope_usage, notes, tally
 
 MAX_CONTENT = 2000
 MAX_FILES = 10
@@ -44,8 +44,9 @@ def describe(result: Result) -> str:
 
 
 def result_text(result: Result, user_id: int) -> str:
-    """The text posted with finished images."""
-    tail = "\n" + describe(result)
+    """The text posted with finished images, and the gateway's notes about them."""
+    lines = [describe(result), *map(discord.utils.escape_markdown, notes(result.warnings))]
+    tail = "\n" + "\n".join(lines)
     return headline(result.kind, result.prompt, user_id, MAX_CONTENT - 40 - len(tail)) + tail
 
 

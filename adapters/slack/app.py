@@ -13,11 +13,11 @@ from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
 from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
 from slack_bolt.async_app import AsyncApp
 from slack_sdk.errors import SlackApiError
-from slack_sdk.web.async_client import AsyncWebClient
 
 from adapters.slack import actions, commands, limits_modal, mentions, shortcuts
 from adapters.slack.admins import Admins
 from adapters.slack.context import Services
+from adapters.slack.ratelimits import web_client
 from bot.config import Settings
 from bot.errors import ConfigError
 from bot.handler import ImagineHandler
@@ -71,11 +71,12 @@ class SlackAdapter:
         token = settings.slack_bot_token.get_secret_value()
         base_url = api_base(settings.slack_api_url)
         # Ours gets a shared aiohttp session in run(); bolt's stays session-less because bolt
-        # deep-copies its client into every lazy listener's request.
-        self.client = AsyncWebClient(token=token, base_url=base_url)
+        # deep-copies its client into every lazy listener's request. Both honour rate limits
+        # (bolt copies its client's retry handlers into the client it gives each listener).
+        self.client = web_client(token, base_url)
         self.app = AsyncApp(
             name="imagine-bot",
-            client=AsyncWebClient(token=token, base_url=base_url),
+            client=web_client(token, base_url),
             signing_secret=secret.get_secret_value() if secret else "",
             request_verification_enabled=not self.socket_mode,
             process_before_response=False,

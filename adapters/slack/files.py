@@ -12,12 +12,16 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot import images
+from bot.config import Settings
 from bot.errors import NOT_CHARGED, ImageRejected
+from bot.fetch import Hosts, OffHost, Refused, TooLarge, fetch
 from bot.models import GeneratedImage, SourceImage
+from bot.text import inert_line
 
 log = logging.getLogger(__name__)
 
 DOWNLOAD_TIMEOUT = httpx.Timeout(60.0, connect=10.0)
+SLACK_FILE_HOSTS = ("https://files.slack.com", "https://files.slack-gov.com")
 MISSING_FILES_READ = (
     "I can't read files in this workspace: the Slack app lacks the files:read scope. "
     f"{NOT_CHARGED} Ask a workspace admin to add files:read to the app and reinstall it."
@@ -44,7 +48,7 @@ def to_file(obj: Mapping[str, Any]) -> SlackFile:
     """A SlackFile from a file object in a message, an event or files.info."""
     return SlackFile(
         id=str(obj.get("id", "")),
-        name=str(obj.get("name") or obj.get("title") or "image"),
+        name=inert_line(str(obj.get("name") or obj.get("title") or "")) or "image",
         mimetype=str(obj.get("mimetype", "")),
         size=int(obj.get("size") or 0),
         url_private=str(obj.get("url_private_download") or obj.get("url_private") or ""),
@@ -83,37 +87,56 @@ async def file_info(client: AsyncWebClient, file_id: str) -> SlackFile:
     return to_file(response["file"])
 
 
-async def download(http: httpx.AsyncClient, file: SlackFile, token: str, max_bytes: int) -> bytes:
-    """The bytes of a private file, read with the bot token; friendly errors for every failure."""
+def file_hosts(api_url: str) -> Hosts:
+    """Where the bot token may go: Slack's file hosts and the Web API's own origin."""
+    return Hosts.of(*SLACK_FILE_HOSTS, api_url)
+
+
+async def download(
+    http: httpx.AsyncClient, file: SlackFile, token: str, hosts: Hosts, max_bytes: int
+) -> bytes:
+    """The bytes of a private file, read with the bot token; friendly errors for every failure.
+
+    The token goes only to `hosts`: a file elsewhere, or a redirect away, is not fetched.
+    """
     if file.size > max_bytes:
         raise too_large(file, max_bytes)
-    headers = {"Authorization": f"Bearer {token}"}
     try:
-        async with http.stream(
-            "GET",
+        got = await fetch(
+            http,
             file.url_private,
-            headers=headers,
-            follow_redirects=True,
+            max_bytes=max_bytes,
             timeout=DOWNLOAD_TIMEOUT,
-        ) as response:
-            if response.status_code != 200:
-                raise ImageRejected(
-                    f"Slack would not hand over {file.name} (HTTP {response.status_code}). "
-                    f"{NOT_CHARGED} Try again, or upload the image again."
-                )
-            if response.headers.get("content-type", "").startswith("text/html"):
-                raise ImageRejected(MISSING_FILES_READ)
-            data = bytearray()
-            async for chunk in response.aiter_bytes():
-                data.extend(chunk)
-                if len(data) > max_bytes:
-                    raise too_large(file, max_bytes)
-    except httpx.HTTPError as exc:
+            allowed=hosts,
+            secret={"Authorization": f"Bearer {token}"},
+            secret_hosts=hosts,
+        )
+    except OffHost as exc:
+        log.warning("Slack file %s not fetched: %s", file.id, exc)
+        raise ImageRejected(off_slack(file)) from None
+    except TooLarge:
+        raise too_large(file, max_bytes) from None
+    except (Refused, httpx.HTTPError) as exc:
         log.warning("download of Slack file %s failed: %s", file.id, type(exc).__name__)
         raise ImageRejected(
             f"I could not download {file.name} from Slack. {NOT_CHARGED} Try again in a minute."
         ) from None
-    return bytes(data)
+    if got.status != 200:
+        raise ImageRejected(
+            f"Slack would not hand over {file.name} (HTTP {got.status}). "
+            f"{NOT_CHARGED} Try again, or upload the image again."
+        )
+    if got.content_type.startswith("text/html"):
+        raise ImageRejected(MISSING_FILES_READ)
+    return got.data
+
+
+def off_slack(file: SlackFile) -> str:
+    """The message for a file whose link (or a redirect) leaves Slack's file hosts."""
+    return (
+        f"{file.name} is not on Slack's file servers, so I did not fetch it. "
+        f"{NOT_CHARGED} Upload the image to Slack itself and try again."
+    )
 
 
 def too_large(file: SlackFile, max_bytes: int) -> ImageRejected:
@@ -134,16 +157,17 @@ def size_text(count: int) -> str:
 
 
 async def load_sources(
-    http: httpx.AsyncClient, files: Sequence[SlackFile], token: str, max_bytes: int
+    http: httpx.AsyncClient, files: Sequence[SlackFile], token: str, settings: Settings
 ) -> tuple[SourceImage, ...]:
     """Download and validate images, in order."""
+    hosts, max_bytes = file_hosts(settings.slack_api_url), settings.max_source_bytes
     sources = []
     for file in files:
         if not file.is_image:
             raise ImageRejected(
                 f"{file.name} is not an image. Use a PNG, JPEG or WebP image. {NOT_CHARGED}"
             )
-        data = await download(http, file, token, max_bytes)
+        data = await download(http, file, token, hosts, max_bytes)
         sources.append(await images.load_source(data, filename=file.name, max_bytes=max_bytes))
     return tuple(sources)
 

@@ -19,7 +19,7 @@ async def sources(svc: Services, refs: Sequence[FileRef]) -> tuple[SourceImage, 
     files = [
         ref if isinstance(ref, SlackFile) else await file_info(svc.client, ref) for ref in refs
     ]
-    return await load_sources(svc.http, files, svc.token, svc.settings.max_source_bytes)
+    return await load_sources(svc.http, files, svc.token, svc.settings)
 
 
 def _ids(refs: Sequence[FileRef]) -> tuple[str, ...]:

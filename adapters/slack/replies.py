@@ -9,6 +9,7 @@ from typing import Any
 
 from bot.errors import format_amount
 from bot.models import Progress, Result
+from bot.reports import notes
 
 MAX_TEXT = 4000
 MAX_SECTION = 3000
@@ -78,9 +79,10 @@ def details(result: Result) -> str:
 
 
 def upload_comment(user_id: str, result: Result) -> str:
-    """The comment shown with the uploaded images: who, what, and what it cost."""
-    what = quoted(result.prompt or "a variation", MAX_TEXT - 300)
-    return f"<@{user_id}>: {what}\n{details(result)}"
+    """The comment shown with the uploaded images: who, what, what it cost, the gateway's notes."""
+    remarks = "".join(f"\n{quoted(line, 300)}" for line in notes(result.warnings))
+    what = quoted(result.prompt or "a variation", MAX_TEXT - 300 - len(remarks))
+    return f"<@{user_id}>: {what}\n{details(result)}{remarks}"
 
 
 @dataclass(frozen=True)

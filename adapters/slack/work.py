@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Awaitable, Callable
+from functools import partial
 
 from slack_sdk.errors import SlackApiError
 
 from adapters.slack.context import SLACK_ERRORS, Place, Services, notify, slack_error
 from adapters.slack.files import upload
+from adapters.slack.progress import ProgressEdits
 from adapters.slack.replies import CardIds, progress_text, result_card, upload_comment
-from bot.errors import NOT_CHARGED, Duplicate, NotAllowed, UserFacingError
+from bot.errors import NOT_CHARGED, Duplicate, NotAllowed, Refused, UserFacingError
 from bot.models import Actor, Progress, Result
 
 log = logging.getLogger(__name__)
@@ -23,11 +25,16 @@ GENERIC_FAILURE = (
     f"Something went wrong inside the bot. {NOT_CHARGED} "
     "The error was logged; tell the bot's admin if it keeps happening."
 )
+SLACK_RATE_LIMITED = (
+    "Slack is asking the bot to slow down right now, so I couldn't start your image. "
+    f"{NOT_CHARGED} Try again in a minute."
+)
 MISSING_CHANNEL = {"not_in_channel", "channel_not_found", "is_archived"}
 
 
 class Tracker:
-    """The working message of one request: posted at its first step, updated as it runs."""
+    """The working message of one request: posted at its first step, then edited in the
+    background (coalesced, so Slack's pace never holds up the request)."""
 
     def __init__(self, svc: Services, place: Place) -> None:
         self.svc = svc
@@ -36,33 +43,46 @@ class Tracker:
         self.prompt = ""
         self.source_ids: tuple[str, ...] = ()
         self.ts: str | None = None
+        self.edits: ProgressEdits | None = None
 
     def describe(self, kind: str, prompt: str, source_ids: tuple[str, ...] = ()) -> None:
         """Say what is being made, before the handler is called."""
         self.kind, self.prompt, self.source_ids = kind, prompt, source_ids
 
     async def progress(self, step: Progress) -> None:
-        """The handler's progress callback."""
+        """The handler's progress callback: the first step posts, later ones are coalesced."""
         text = progress_text(self.place.user_id, self.kind, self.prompt, step)
-        client = self.svc.client
-        if self.ts is None:
-            try:
-                posted = await client.chat_postMessage(
-                    channel=self.place.channel_id, thread_ts=self.place.thread_ts, text=text
-                )
-            except SlackApiError as exc:
-                if exc.response.get("error") in MISSING_CHANNEL:
-                    raise NotAllowed(NOT_IN_CHANNEL) from None
-                raise
-            self.ts = str(posted["ts"])
-            return
+        if self.edits is None:
+            await self._post(text)
+        else:
+            self.edits.show(text)
+
+    async def _post(self, text: str) -> None:
         try:
-            await client.chat_update(channel=self.place.channel_id, ts=self.ts, text=text)
-        except SLACK_ERRORS as exc:
-            log.warning("progress update failed (%s)", slack_error(exc))
+            posted = await self.svc.client.chat_postMessage(
+                channel=self.place.channel_id, thread_ts=self.place.thread_ts, text=text
+            )
+        except SlackApiError as exc:
+            error = exc.response.get("error")
+            if error in MISSING_CHANNEL:
+                raise NotAllowed(NOT_IN_CHANNEL) from None
+            if error == "ratelimited":
+                raise Refused(SLACK_RATE_LIMITED) from None
+            raise
+        self.ts = ts = str(posted["ts"])
+        self.edits = ProgressEdits(partial(self._edit, ts))
+
+    async def _edit(self, ts: str, text: str) -> None:
+        await self.svc.client.chat_update(channel=self.place.channel_id, ts=ts, text=text)
+
+    async def finish(self) -> None:
+        """Stop the progress edits (any not yet shown are dropped) before the card replaces them."""
+        if self.edits is not None:
+            await self.edits.close()
 
     async def discard(self) -> None:
         """Remove the working message of a request that did not finish."""
+        await self.finish()
         if self.ts is None:
             return
         try:
@@ -132,15 +152,32 @@ async def deliver(svc: Services, place: Place, tracker: Tracker, result: Result)
         )
         return
     ids = CardIds(result.request_id, tuple(file_ids), tracker.source_ids)
+    await show_card(svc, place, tracker, result, ids)
+
+
+async def show_card(
+    svc: Services, place: Place, tracker: Tracker, result: Result, ids: CardIds
+) -> None:
+    """Turn the working message into the result card; post the card anew when that fails."""
     text, blocks = result_card(place.user_id, result, ids)
-    try:
-        if tracker.ts is None:
-            await client.chat_postMessage(
-                channel=place.channel_id, thread_ts=place.thread_ts, text=text, blocks=blocks
-            )
-        else:
+    client = svc.client
+    await tracker.finish()
+    if tracker.ts is not None:
+        try:
             await client.chat_update(
                 channel=place.channel_id, ts=tracker.ts, text=text, blocks=blocks
             )
+            return
+        except SLACK_ERRORS as exc:
+            log.warning(
+                "could not turn the working message into the card of %s (%s); posting it anew",
+                result.request_id,
+                slack_error(exc),
+            )
+    try:
+        await client.chat_postMessage(
+            channel=place.channel_id, thread_ts=place.thread_ts, text=text, blocks=blocks
+        )
     except SLACK_ERRORS as exc:
         log.warning("could not post the buttons of %s (%s)", result.request_id, slack_error(exc))
+    await tracker.discard()

@@ -11,6 +11,7 @@ from datetime import datetime
 from typing import Protocol
 
 from bot.models import (
+    EVERYWHERE,
     CostSource,
     LedgerEntry,
     LimitChange,
@@ -92,8 +93,14 @@ class Store(Protocol):
         """Totals and top users for a channel, a workspace ('*' channel) or a platform."""
         ...
 
-    def export(self, since: datetime, until: datetime) -> AsyncIterator[LedgerEntry]:
-        """Ledger rows created in [since, until), oldest first."""
+    def export(
+        self,
+        since: datetime,
+        until: datetime,
+        scope: Scope = EVERYWHERE,
+        user_id: str | None = None,
+    ) -> AsyncIterator[LedgerEntry]:
+        """Ledger rows created in [since, until) in a scope ('*' matches all), oldest first."""
         ...
 
     async def purge_prompts(self, before: datetime) -> int:

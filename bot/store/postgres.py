@@ -23,6 +23,7 @@ import asyncpg
 
 from bot.errors import ConfigError, Duplicate
 from bot.models import (
+    EVERYWHERE,
     CostSource,
     LedgerEntry,
     LimitChange,
@@ -229,9 +230,15 @@ class PostgresStore:
             fetch = partial(self._fetch, conn=conn)
             return await reports.scope_usage(fetch, scope, utc(now), top)
 
-    def export(self, since: datetime, until: datetime) -> AsyncIterator[LedgerEntry]:
-        """Ledger rows created in [since, until), oldest first, read a page at a time."""
-        return reports.export(self._fetch, since, until)
+    def export(
+        self,
+        since: datetime,
+        until: datetime,
+        scope: Scope = EVERYWHERE,
+        user_id: str | None = None,
+    ) -> AsyncIterator[LedgerEntry]:
+        """Ledger rows created in [since, until) in a scope (and of a user), a page at a time."""
+        return reports.export(self._fetch, since, until, (scope, user_id))
 
     async def purge_prompts(self, before: datetime) -> int:
         """Forget prompts of rows created before a moment; returns how many."""

@@ -94,17 +94,23 @@ async def scope_usage(fetch: Fetch, scope: Scope, now: datetime, top: int) -> Sc
 
 
 async def export(
-    fetch: Fetch, since: datetime, until: datetime, timestamp: Decode | None = None
+    fetch: Fetch,
+    since: datetime,
+    until: datetime,
+    where: tuple[Scope, str | None],
+    timestamp: Decode | None = None,
 ) -> AsyncIterator[LedgerEntry]:
-    """Ledger rows created in [since, until), oldest first, read a page at a time."""
-    params: dict[str, object] = {
+    """Ledger rows of a scope (and user) created in [since, until), oldest first, by pages."""
+    condition, params = scope_filter(*where)
+    query = EXPORT_PAGE.format(where=condition)
+    params |= {
         "after_at": utc(since),
         "after_id": "",
         "until": utc(until),
         "size": EXPORT_PAGE_SIZE,
     }
     while True:
-        rows = await fetch(EXPORT_PAGE, params)
+        rows = await fetch(query, params)
         for row in rows:
             yield entry_from_row(row, timestamp)
         if len(rows) < EXPORT_PAGE_SIZE:

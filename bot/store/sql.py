@@ -83,8 +83,8 @@ BY_MODEL = (
     "GROUP BY model, cost_source ORDER BY model, cost_source"
 )
 EXPORT_PAGE = (
-    f"{SELECT_ENTRY} WHERE (created_at, id) > (:after_at, :after_id) AND created_at < :until "
-    "ORDER BY created_at, id LIMIT :size"
+    f"{SELECT_ENTRY} WHERE {{where}} AND (created_at, id) > (:after_at, :after_id) "
+    "AND created_at < :until ORDER BY created_at, id LIMIT :size"
 )
 
 SELECT_LIMITS = f"SELECT {', '.join(LIMIT_KEYS)} FROM limits WHERE {SCOPE_EXACT}"

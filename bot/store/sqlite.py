@@ -16,6 +16,7 @@ from typing import Any, TypeVar
 import aiosqlite
 
 from bot.models import (
+    EVERYWHERE,
     CostSource,
     LedgerEntry,
     LimitChange,
@@ -221,9 +222,15 @@ class SqliteStore:
         body = partial(reports.scope_usage, self._fetch, scope, utc(now), top)
         return await self._transaction("BEGIN", body)
 
-    def export(self, since: datetime, until: datetime) -> AsyncIterator[LedgerEntry]:
-        """Ledger rows created in [since, until), oldest first, read a page at a time."""
-        return reports.export(self._query, since, until, from_column)
+    def export(
+        self,
+        since: datetime,
+        until: datetime,
+        scope: Scope = EVERYWHERE,
+        user_id: str | None = None,
+    ) -> AsyncIterator[LedgerEntry]:
+        """Ledger rows created in [since, until) in a scope (and of a user), a page at a time."""
+        return reports.export(self._query, since, until, (scope, user_id), from_column)
 
     async def purge_prompts(self, before: datetime) -> int:
         """Forget prompts of rows created before a moment; returns how many."""

@@ -101,6 +101,7 @@ class FakeDiscord:
         self.commands: dict[str, list[Json]] = {}
         self.identified: list[Json] = []
         self.files: dict[str, bytes] = {}
+        self.redirects: dict[str, str] = {}  # attachment "<id>/<filename>" -> elsewhere
         self._ids = itertools.count(1_100_000_000_000_000_000)
         self._sockets: list[web.WebSocketResponse] = []
         self._seq = 0
@@ -440,6 +441,8 @@ class FakeDiscord:
 
     async def _attachment(self, request: web.Request) -> web.Response:
         key = f"{request.match_info['key']}/{request.match_info['filename']}"
+        if key in self.redirects:
+            raise web.HTTPFound(self.redirects[key])
         if key not in self.files:
             return web.Response(status=404)
         return web.Response(body=self.files[key], content_type="application/octet-stream")

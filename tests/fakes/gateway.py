@@ -7,10 +7,18 @@
 Routes: POST /v1/images/generations (JSON) and /v1/images/edits (multipart), streaming SSE
 when asked; POST /v3/images (Opper, `fake.opper_url`); GET /files/<W>x<H>.<fmt> (images behind
 `url` results); GET /_fake/requests and POST /_fake/faults for tests running it as a process:
-`python -m tests.fakes.gateway --port 0 [--delay S] [--key K] [--fault NAME[:TIMES|:always]]`
-prints its /v1 URL as the first line of stdout and serves until SIGTERM or SIGINT.
-GET /v1/models answers `fake.models`: its served ids in Vercel's shape or OpenAI's (with
-`shutdown_date`), or 404 when `fake.models.style` is None.
+`python -m tests.fakes.gateway --port 0 [--delay S] [--key K] [--cost USD] [--model M ...]
+[--fault NAME[:TIMES|:always]]` prints its /v1 URL as the first line of stdout and serves
+until SIGTERM or SIGINT.
+
+It answers as the services do: `models` (None: any) are the models it serves, and any other
+is answered 404 `model_not_found` in the shape of whoever would answer (Vercel's gateway for
+`vendor/model` ids, OpenAI for bare ids, Opper on /v3); `cost` is Vercel's
+`provider_metadata.gateway.cost`, a decimal string, on every answer (the final event of a
+stream); gpt-image-1-family models take fixed sizes, others any WxH within gpt-image-2's rules,
+answered at that size in the format asked for; Opper takes no `auto` and at most 4 images.
+GET /v1/models lists `fake.models` in Vercel's shape or OpenAI's (with `shutdown_date`), or
+answers 404 when `fake.models.style` is None.
 """
 
 from __future__ import annotations
@@ -23,32 +31,104 @@ import functools
 import io
 import itertools
 import json
+import re
 import signal
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 from aiohttp import BodyPartReader, web
 from PIL import Image
 
-SIZES = ("1024x1024", "1536x1024", "1024x1536", "auto")
+SIZES = ("1024x1024", "1536x1024", "1024x1536", "auto")  # gpt-image-1 and its family
+FIXED_SIZE_MODELS = re.compile(r"gpt-image-1|chatgpt-image|dall-e")
 QUALITIES = ("low", "medium", "high", "auto")
+LISTED_WHEN_ANY = ("openai/gpt-image-2",)  # GET /v1/models when every model is served
+OPPER_QUALITIES = ("low", "medium", "high", "4k")
 FORMATS = ("png", "jpeg", "webp")
-OUTPUT_TOKENS = {"low": (272, 408), "medium": (1056, 1584), "high": (4160, 6240)}
+OUTPUT_TOKENS = {"low": 272, "medium": 1056, "high": 4160}  # at 1024x1024, scaled by area
 IMAGE_TOKENS = 323
-# fault name -> (HTTP status, error code, message); `fail(name, status=..., code=...)` overrides
-ERRORS = {
-    "rate_limit": (429, "rate_limit_exceeded", "Rate limit reached for images per minute."),
-    "server_error": (500, "server_error", "The server had an error processing your request."),
-    "moderation_blocked": (400, "moderation_blocked", "Rejected by the safety system."),
-    "content_policy_violation": (400, "content_policy_violation", "Rejected by the safety system."),
-    "insufficient_quota": (429, "insufficient_quota", "You exceeded your current quota."),
-    "unauthorized": (401, "invalid_api_key", "Incorrect API key provided."),
-    "not_found": (404, None, "Invalid URL."),
-    "model_not_found": (404, "model_not_found", "The model does not exist."),
-    "invalid_value": (400, "invalid_value", "Invalid value: 'size'. Supported: '1024x1024'."),
+# fault name -> (HTTP status, code, type, message), as OpenAI (and Vercel's gateway, last
+# five) send them; `fail(name, status=..., code=..., param=...)` overrides a field
+ERRORS: dict[str, tuple[int, str | None, str, str]] = {
+    "rate_limit": (
+        429,
+        "rate_limit_exceeded",
+        "requests",
+        "Rate limit reached for images per minute.",
+    ),
+    "server_error": (
+        500,
+        None,
+        "server_error",
+        "The server had an error while processing your request.",
+    ),
+    "moderation_blocked": (
+        400,
+        "moderation_blocked",
+        "image_generation_user_error",
+        "Rejected by the safety system.",
+    ),
+    "content_policy_violation": (
+        400,
+        "content_policy_violation",
+        "invalid_request_error",
+        "Rejected by the safety system.",
+    ),
+    "insufficient_quota": (
+        429,
+        "insufficient_quota",
+        "insufficient_quota",
+        "You exceeded your current quota.",
+    ),
+    "unauthorized": (
+        401,
+        "invalid_api_key",
+        "invalid_request_error",
+        "Incorrect API key provided.",
+    ),
+    "not_found": (404, None, "invalid_request_error", "Invalid URL."),
+    "model_not_found": (
+        404,
+        "model_not_found",
+        "invalid_request_error",
+        "The model does not exist.",
+    ),
+    "invalid_value": (
+        400,
+        "invalid_value",
+        "invalid_request_error",
+        "Invalid value: 'size'. Supported: '1024x1024'.",
+    ),
+    "forbidden": (403, None, "forbidden", "This model is not allowed by a rule of your team."),
+    "customer_verification_required": (
+        403,
+        None,
+        "customer_verification_required",
+        "AI Gateway requires a valid credit card on file to service requests.",
+    ),
+    "free_tier": (
+        403,
+        None,
+        "no_providers_available",
+        "Free tier users do not have access to this model. Upgrade to paid credits.",
+    ),
+    "gateway_budget": (
+        402,
+        None,
+        "quota_for_entity_exceeded",
+        'Quota limit exceeded for "key_1". Current spend: $25.00, limit: $25.00.',
+    ),
+    "no_credit": (402, None, "insufficient_funds", "Insufficient funds. Add credits to continue."),
 }
-ERROR_TYPES = {"moderation_blocked": "image_generation_user_error", "server_error": "server_error"}
+VERCEL_ONLY = (
+    "forbidden",
+    "customer_verification_required",
+    "free_tier",
+    "gateway_budget",
+    "no_credit",
+)
 BEHAVIOURS = (
     "hang",  # wait `seconds` (default 3600, cut short when the fake closes), then answer
     "delay",  # wait `seconds` (default 1), then answer
@@ -60,6 +140,8 @@ BEHAVIOURS = (
     "data_url",
     "bad_base64",
     "stream_error",  # one partial image, then an error event (moderation unless `code` given)
+    "warning",  # the answer carries Vercel's `warnings` (`message`, default: an ignored mask)
+    "opper_v2_content_policy",  # Opper's older refusal: top-level {"type", "message", "detail"}
 )
 FAULTS = (*ERRORS, *BEHAVIOURS)
 
@@ -101,15 +183,20 @@ class Recorded:
 
 @dataclass
 class ModelList:
-    """What GET /v1/models answers: `served` ids, in Vercel's or OpenAI's shape (None: 404)."""
+    """The models served (None: any) and what GET /v1/models answers: those ids (when any,
+    LISTED_WHEN_ANY) in Vercel's shape or OpenAI's; `style` None answers 404."""
 
-    served: list[str] = field(default_factory=lambda: ["openai/gpt-image-2"])
+    served: list[str] | None = None
     style: str | None = "vercel"
     shutdown_dates: dict[str, str] = field(default_factory=dict)
 
+    def __contains__(self, model: object) -> bool:
+        return self.served is None or model in self.served
+
     def body(self) -> dict[str, Any]:
         """The list as that gateway sends it."""
-        return {"object": "list", "data": [self._item(model) for model in self.served]}
+        listed = LISTED_WHEN_ANY if self.served is None else self.served
+        return {"object": "list", "data": [self._item(model) for model in listed]}
 
     def _item(self, model: str) -> dict[str, Any]:
         owner = model.partition("/")[0] if "/" in model else "system"
@@ -144,12 +231,22 @@ def image_bytes(size: str, fmt: str = "png", colour: tuple[int, int, int] = (200
 class FakeGateway:
     """A real HTTP server on 127.0.0.1; with `key` set, any other key gets 401."""
 
-    def __init__(self, *, port: int = 0, delay: float = 0.0, key: str | None = None) -> None:
+    def __init__(
+        self,
+        *,
+        port: int = 0,
+        delay: float = 0.0,
+        key: str | None = None,
+        models: Sequence[str] | None = None,
+        cost: str | None = None,
+    ) -> None:
         self.port, self.delay, self.key = port, delay, key
+        self.models = ModelList(list(models) if models is not None else None)
+        self.cost = cost
         self.requests: list[Recorded] = []
         self.faults: list[Fault] = []
-        self.models = ModelList()
         self.in_flight = self.peak_in_flight = 0
+        self.file_redirect: str | None = None  # GET /files/... redirects there when set
         self._ids = itertools.count(1)
         self._closing = asyncio.Event()
         self._runner: web.AppRunner | None = None
@@ -244,7 +341,8 @@ class FakeGateway:
             sent = seen.headers.get("authorization", "")
             if self.key is not None and sent != f"Bearer {self.key}":
                 message = f"Incorrect API key provided: {sent}."  # echoed, as some providers do
-                return _error(401, {"code": "invalid_api_key", "message": message}, headers)
+                error = {"code": "invalid_api_key", "message": message}
+                return _error(_flavour(seen, ""), 401, error, headers)
             fault = self._next_fault() or Fault("")
             return await self._answer(request, seen, fault.name, dict(fault.params), headers)
         finally:
@@ -257,20 +355,23 @@ class FakeGateway:
         asked = not opper and str(fields.get("stream", "")).lower() == "true"
         stream = asked and name in ("", "hang", "delay", "reset", "stream_error")  # else JSON
         if name in ERRORS or (name == "stream_error" and not stream):
-            status, code, message = ERRORS.get(name, ERRORS["moderation_blocked"])
-            retry = {"retry-after-ms": "10", "retry-after": "1"} if name == "rate_limit" else {}
-            headers |= params.pop("headers", retry)
-            status = params.pop("status", status)
-            param = "size" if code == "invalid_value" else None
-            body = {"code": code, "message": message, "param": param, **params}
-            return _error(status, body, headers)
+            return _fault(seen, name, params, headers)
+        if name == "opper_v2_content_policy":
+            body = {"type": "ContentPolicyViolationError", "message": "Rejected.", "detail": None}
+            return web.json_response(body, status=400, headers=headers)
+        model = str(fields.get("model", ""))
+        if model not in self.models:
+            return _unknown_model(seen, model, headers)
         if name in ("hang", "delay"):
             seconds = params.get("seconds", 3600.0 if name == "hang" else 1.0)
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._closing.wait(), seconds)
         if problem := _invalid(seen, opper):
-            body = {"code": "invalid_value", "param": problem, "message": f"Invalid '{problem}'."}
-            return _error(400, body, headers)
+            error = {"code": "invalid_value", "param": problem, "message": f"Invalid '{problem}'."}
+            if opper:
+                error = {"code": "validation_error", "message": error["message"]}
+                error["details"] = {"field": problem}
+            return _error(_flavour(seen, ""), 400, error, headers)
         if name == "reset" and not stream:
             return await _reset(request, headers)
         if name == "malformed_json":
@@ -278,6 +379,10 @@ class FakeGateway:
             return web.Response(text=text, content_type="application/json", headers=headers)
         if stream:
             return await self._stream(request, seen, name, params, headers)
+        return web.json_response(self._body(seen, name, params), headers=headers)
+
+    def _body(self, seen: Recorded, name: str, params: dict[str, Any]) -> dict[str, Any]:
+        fields, opper = seen.fields, seen.path.startswith("/v3/")
         n = int(fields.get("n", 1))
         count = params.get("count", n - 1) if name == "fewer_images" else n
         size, fmt = _size_format(fields)
@@ -288,7 +393,14 @@ class FakeGateway:
         else:
             usage = _usage(fields, len(seen.files("image[]")), len(items))
         body = {"created": int(time.time()), "data": items, "size": size, "usage": usage}
-        return web.json_response(body | {"output_format": fmt}, headers=headers)
+        if self.cost is not None and not opper:
+            body["provider_metadata"] = {"gateway": {"cost": self.cost}}
+        if name == "warning":
+            text = params.get(
+                "message", "This model does not support masks; the whole image was edited."
+            )
+            body["warnings"] = [{"type": "other", "message": text}]
+        return body | {"output_format": fmt}
 
     def _item(self, name: str, params: dict[str, Any], size: str, fmt: str) -> dict[str, Any]:
         if name == "url":
@@ -325,6 +437,8 @@ class FakeGateway:
             # per image; the request's input tokens count once, on the first
             usage = _usage(fields | ({"prompt": ""} if image else {}), 0 if image else sources, 1)
             data = {"b64_json": final, "size": size, "output_format": fmt, "usage": usage}
+            if self.cost is not None and image == int(fields.get("n", 1)) - 1:
+                data["provider_metadata"] = {"gateway": {"cost": self.cost}}  # the request's
             await _event(response, f"{prefix}.completed", data)
         await response.write_eof()
         return response
@@ -340,6 +454,8 @@ class FakeGateway:
 
     async def _file(self, request: web.Request) -> web.Response:
         await self._record(request)
+        if self.file_redirect is not None:
+            raise web.HTTPFound(self.file_redirect)
         size, _, fmt = request.match_info["name"].partition(".")
         return web.Response(body=image_bytes(size, fmt), content_type=f"image/{fmt}")
 
@@ -368,48 +484,111 @@ def _size_format(fields: dict[str, Any]) -> tuple[str, str]:
     return size, str(fmt or "png")
 
 
+def _free_size(size: str) -> bool:
+    """gpt-image-2's rule: sides multiples of 16, at most 3840 and 3:1, 0.65 to 8.3 megapixels."""
+    match = re.fullmatch(r"([1-9][0-9]{1,4})x([1-9][0-9]{1,4})", size)
+    if match is None:
+        return False
+    width, height = int(match[1]), int(match[2])
+    long, short = max(width, height), min(width, height)
+    ratio_ok = long <= 3 * short and long <= 3840
+    return (
+        width % 16 == 0 and height % 16 == 0 and ratio_ok and 655_360 <= width * height <= 8_294_400
+    )
+
+
+def _size_ok(size: str, model: str, opper: bool) -> bool:
+    if size == "auto":
+        return not opper
+    return size in SIZES if FIXED_SIZE_MODELS.search(model) else _free_size(size)
+
+
 def _invalid(seen: Recorded, opper: bool) -> str | None:
     """The parameter the real API would refuse, if any."""
     fields, edit = seen.fields, seen.path.endswith("/edits")
     n = str(fields.get("n", 1))
+    quality = fields.get("quality")
     checks = {
         "prompt": bool(fields.get("prompt")),
-        "size": fields.get("size", "auto") in SIZES or _free_size(fields),
-        "quality": fields.get("quality", "auto") in QUALITIES,
+        "size": "size" not in fields
+        or _size_ok(str(fields["size"]), str(fields.get("model", "")), opper),
+        "quality": quality is None or quality in (OPPER_QUALITIES if opper else QUALITIES),
         "n": n.isdigit() and 1 <= int(n) <= (4 if opper else 10),
         "output_format": _size_format(fields)[1] in FORMATS,
         "response_format": opper or "response_format" not in fields,
         "moderation": not edit or "moderation" not in fields,
+        "store": not opper or isinstance(fields.get("store", False), bool),
         "image": not edit or bool(seen.files("image[]") or seen.files("image")),
     }
     return next((param for param, ok in checks.items() if not ok), None)
 
 
-def _free_size(fields: dict[str, Any]) -> bool:
-    """gpt-image-2's rule: sides multiples of 16, 1:3 to 3:1, up to 3840, 655,360-8,294,400 px."""
-    width, _, height = str(fields.get("size")).partition("x")
-    if not (width.isdigit() and height.isdigit() and "gpt-image-2" in str(fields.get("model"))):
-        return False
-    w, h = int(width), int(height)
-    shaped = w % 16 == 0 and h % 16 == 0 and max(w, h) <= 3840 and 1 / 3 <= w / h <= 3
-    return shaped and 655_360 <= w * h <= 8_294_400
-
-
 def _usage(fields: dict[str, Any], sources: int, images: int) -> dict[str, Any]:
-    """Token counts like gpt-image-1's: prompt words, 323 per source, a table per image."""
+    """Token counts like gpt-image-1's: prompt words, 323 per source, per image by area;
+    models with free sizes (gpt-image-2) also split the output tokens."""
     quality = str(fields.get("quality", "auto")).replace("auto", "medium")
-    square = _size_format(fields)[0] == "1024x1024"
+    width, height = (int(v) for v in _size_format(fields)[0].split("x"))
     text, pictures = len(str(fields.get("prompt", "")).split()), IMAGE_TOKENS * sources
-    out = OUTPUT_TOKENS[quality][0 if square else 1] * images
+    out = round(OUTPUT_TOKENS[quality] * width * height / 1024**2) * images
     details = {"text_tokens": text, "image_tokens": pictures}
     usage = {"input_tokens": text + pictures, "output_tokens": out, "input_tokens_details": details}
+    if not FIXED_SIZE_MODELS.search(str(fields.get("model", ""))):
+        usage["output_tokens_details"] = {"text_tokens": 0, "image_tokens": out}
     return usage | {"total_tokens": text + pictures + out}
 
 
-def _error(status: int, error: dict[str, Any], headers: dict[str, str]) -> web.Response:
-    kind = ERROR_TYPES.get(str(error.get("code")), "invalid_request_error")
-    body = {"error": {"message": "", "type": kind, "param": None, "code": None, **error}}
-    return web.json_response(body, status=status, headers=headers)
+def _flavour(seen: Recorded, name: str) -> str:
+    """Whose error shape an answer takes: Opper on /v3, Vercel for its own faults."""
+    if seen.path.startswith("/v3/"):
+        return "opper"
+    return "vercel" if name in VERCEL_ONLY else "openai"
+
+
+def _fault(
+    seen: Recorded, name: str, params: dict[str, Any], headers: dict[str, str]
+) -> web.Response:
+    if name == "model_not_found":
+        return _unknown_model(seen, str(seen.fields.get("model", "")), headers)
+    status, code, kind, message = ERRORS.get(name, ERRORS["moderation_blocked"])
+    retry = {"retry-after-ms": "10", "retry-after": "1"} if name == "rate_limit" else {}
+    headers |= params.pop("headers", retry)
+    status = params.pop("status", status)
+    param: Any = "size" if code == "invalid_value" else None
+    if name == "forbidden":
+        param = {"ruleId": "rule_images_only"}
+    error = {"code": code, "type": kind, "message": message, "param": param, **params}
+    return _error(_flavour(seen, name), status, error, headers)
+
+
+def _unknown_model(seen: Recorded, model: str, headers: dict[str, str]) -> web.Response:
+    """404 model_not_found as Vercel's gateway (vendor/model ids), OpenAI or Opper says it."""
+    flavour = _flavour(seen, "")
+    if flavour == "openai" and "/" in model:
+        error: dict[str, Any] = {
+            "message": f"Model '{model}' not found",
+            "type": "model_not_found",
+            "param": {"modelId": model},
+        }
+        return _error("vercel", 404, error, headers)
+    message = f"The model `{model}` does not exist or you do not have access to it."
+    return _error(flavour, 404, {"code": "model_not_found", "message": message}, headers)
+
+
+def _error(
+    flavour: str, status: int, error: dict[str, Any], headers: dict[str, str]
+) -> web.Response:
+    """An error body in OpenAI's shape (every field present), Vercel's (absent ones left
+    out) or Opper's v3 (`code`, `message`, `details`)."""
+    if flavour == "opper":
+        kind = error.pop("code", None) or error.get("type") or "error"
+        rest = {key: value for key, value in error.items() if key not in ("type", "param")}
+        shaped = {"code": kind, "message": "", "details": None, **rest}
+    elif flavour == "vercel":
+        shaped = {key: value for key, value in error.items() if value is not None}
+    else:
+        shaped = {"message": "", "type": "invalid_request_error", "param": None, "code": None}
+        shaped |= error
+    return web.json_response({"error": shaped}, status=status, headers=headers)
 
 
 async def _event(response: web.StreamResponse, name: str, data: dict[str, Any]) -> None:
@@ -429,7 +608,11 @@ async def _reset(request: web.Request, headers: dict[str, str]) -> web.StreamRes
 
 
 async def _run(args: argparse.Namespace) -> None:
-    async with FakeGateway(port=args.port, delay=args.delay, key=args.key) as fake:
+    models = args.model or None
+    fake = FakeGateway(
+        port=args.port, delay=args.delay, key=args.key, models=models, cost=args.cost
+    )
+    async with fake:
         for spec in args.fault:
             name, _, times = spec.partition(":")
             fake.fail(name, None if times == "always" else int(times or 1))
@@ -447,6 +630,8 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--delay", type=float, default=0.0, help="seconds before every answer")
     parser.add_argument("--key", help="answer 401 unless this key is sent")
     parser.add_argument("--fault", action="append", default=[], help="NAME[:TIMES|:always]")
+    parser.add_argument("--model", action="append", default=[], help="serve only these models")
+    parser.add_argument("--cost", help="provider_metadata.gateway.cost on every answer")
     asyncio.run(_run(parser.parse_args(argv)))
 
 

@@ -4,14 +4,19 @@
         photo = slack.add_file(png, "balloon.png")          # a user's upload (url_private here)
         msg = slack.add_message("C1", "look", files=[photo])  # a message carrying it
         slack.files_read = False                # downloads answer Slack's HTML login page
+        slack.rate_limit("chat.update", times=2, retry_after=1)  # 429 + Retry-After, twice
         await slack.wait_for(lambda: slack.calls("files.completeUploadExternal"))
 
 Web API methods (POST or GET /api/<method>, token in `Authorization: Bearer`): auth.test
 (scopes in the `x-oauth-scopes` header), chat.postMessage / update / delete / postEphemeral,
 views.open, users.info, conversations.replies, files.info, files.getUploadURLExternal ->
 POST /upload/<file id> -> files.completeUploadExternal (the three steps of files_upload_v2).
-Files: GET /files-pri/<id>/<name> redirects to /download/<id>; both need the bot token and
-the files:read scope, else they answer 200 with an HTML login page, as Slack does.
+Files: GET /files-pri/<id>/<name> redirects to /download/<id> (or `file_redirects[id]`); both
+need the bot token and the files:read scope, else they answer 200 with an HTML login page, as
+Slack does.
+`slack.rate_limit(method, times, retry_after)` makes the next `times` calls of a method answer
+as Slack's rate limiter does: HTTP 429, `Retry-After: <seconds>`, `{"ok": false, "error":
+"ratelimited"}` (such calls are logged with status 429).
 `slack.response_url()` hands out URLs whose POSTs land in `slack.responses`.
 Socket Mode: apps.connections.open (app token) hands out ws://…/socket, which says hello;
 `await slack.push("slash_commands", payload)` sends an envelope there and returns its id;
@@ -59,6 +64,7 @@ class Call:
     method: str
     args: dict[str, Any]
     headers: dict[str, str]
+    status: int = 200
 
 
 @dataclass
@@ -89,8 +95,10 @@ class FakeSlack:
     views: list[dict[str, Any]] = field(default_factory=list)
     responses: list[dict[str, Any]] = field(default_factory=list)
     downloads: list[dict[str, str]] = field(default_factory=list)
+    file_redirects: dict[str, str] = field(default_factory=dict)  # file id -> elsewhere
     sockets: list[web.WebSocketResponse] = field(default_factory=list)
     acks: list[dict[str, Any]] = field(default_factory=list)
+    limited: dict[str, list[int]] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         self._ids = itertools.count(1)
@@ -112,6 +120,14 @@ class FakeSlack:
     def calls(self, method: str) -> list[Call]:
         """Every call of one Web API method, in order."""
         return [call for call in self.log if call.method == method]
+
+    def answered(self, method: str) -> list[Call]:
+        """The calls of one method that Slack answered (not rate-limited), in order."""
+        return [call for call in self.calls(method) if call.status != 429]
+
+    def rate_limit(self, method: str, times: int = 1, retry_after: int = 1) -> None:
+        """Answer the next `times` calls of `method` with 429 and `Retry-After: retry_after`."""
+        self.limited.setdefault(method, []).extend([retry_after] * times)
 
     def response_url(self) -> str:
         """A fresh response_url whose POSTs are kept in `responses`."""
@@ -223,7 +239,13 @@ class FakeSlack:
     async def _api(self, request: web.Request) -> web.Response:
         method = request.match_info["method"]
         args = await _args(request)
-        self.log.append(Call(method, args, {k.lower(): v for k, v in request.headers.items()}))
+        call = Call(method, args, {k.lower(): v for k, v in request.headers.items()})
+        self.log.append(call)
+        if self.limited.get(method):
+            call.status = 429
+            wait = self.limited[method].pop(0)
+            body = {"ok": False, "error": "ratelimited"}
+            return web.json_response(body, status=429, headers={"Retry-After": str(wait)})
         token = self.app_token if method == "apps.connections.open" else self.token
         if not self._authorized(request, token):
             return web.json_response({"ok": False, "error": "invalid_auth"})
@@ -375,7 +397,7 @@ class FakeSlack:
         if not self._can_read(request):
             return web.Response(body=LOGIN_PAGE, content_type="text/html")
         file_id = request.match_info["key"].rpartition("-")[2]
-        raise web.HTTPFound(f"/download/{file_id}")
+        raise web.HTTPFound(self.file_redirects.get(file_id, f"/download/{file_id}"))
 
     async def _download(self, request: web.Request) -> web.Response:
         if not self._can_read(request):
