@@ -1,4 +1,4 @@
-"""`imagine-bot run | generate | edit | vary | deliver | usage | limits | migrate`.
+"""`imagine-bot run | generate | edit | vary | models | deliver | usage | limits | migrate`.
 
 Exit status: 0 done; 1 the request was refused or failed; 2 bad usage or configuration;
 130 interrupted. With --json, stdout holds exactly one JSON object whatever the outcome.
@@ -17,7 +17,6 @@ import sys
 import tempfile
 import uuid
 from collections.abc import Awaitable, Callable, Sequence
-from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from importlib.metadata import version
 from pathlib import Path
@@ -33,7 +32,6 @@ from bot.errors import BadRequest, ConfigError, GatewayMisconfigured, UserFacing
 from bot.limits import check_scope, describe_change
 from bot.logs import setup_logging
 from bot.models import Actor, ImageRequest, Result, Scope, SourceImage
-from bot.options import nearest_size
 
 log = logging.getLogger(__name__)
 
@@ -97,14 +95,19 @@ async def dispatch(settings: Settings, args: argparse.Namespace) -> int:
         from bot.store.copy import migrate_command
 
         return await migrate_command(settings, args.source)
+    if args.command == "models":
+        from bot.modelsreport import models_command
+
+        return await models_command(settings, as_json=args.json, check=args.check)
     command: Command = args.func
     async with open_app(settings, offline=getattr(args, "offline", False)) as app:
         return await command(app, args)
 
 
 def _image_options(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--size", help="1024x1024, 1536x1024, 1024x1536 or auto")
-    parser.add_argument("--quality", help="low, medium, high or auto")
+    parser.add_argument("--model", help="one of IMAGINE_MODELS (default: IMAGINE_MODEL)")
+    parser.add_argument("--size", help="WxH the model can make, e.g. 1024x1024 or 2048x1152")
+    parser.add_argument("--quality", help="one of the model's qualities, e.g. low, medium, high")
     parser.add_argument("-n", "--n", type=int, dest="n", help="number of images (1-10)")
     parser.add_argument("--format", dest="format", help="png, jpeg or webp")
     parser.add_argument("--background", help="transparent, opaque or auto")
@@ -178,6 +181,10 @@ def build_parser() -> argparse.ArgumentParser:
     _scope_options(set_)
     set_.add_argument("assignments", nargs="+", metavar="KEY=VALUE")
     set_.set_defaults(func=cmd_limits_set)
+
+    models = sub.add_parser("models", help="list the image models, their sizes and prices")
+    models.add_argument("--check", action="store_true", help="ask the gateway which it serves")
+    models.add_argument("--json", action="store_true", help="print one JSON object")
 
     migrate = sub.add_parser("migrate", help="apply database migrations")
     migrate.add_argument(
@@ -275,6 +282,7 @@ def _report(result: Result, paths: list[Path], as_json: bool) -> None:
 
 async def _run_image(app: App, args: argparse.Namespace) -> Result:
     typed: dict[str, str | int | None] = {
+        "model": args.model,
         "size": args.size,
         "quality": args.quality,
         "n": args.n,
@@ -282,11 +290,11 @@ async def _run_image(app: App, args: argparse.Namespace) -> Result:
         "background": args.background,
     }
     handler = app.handler
-    prompt, options = handler.parse(args.prompt, typed, require_prompt=args.command != "vary")
-    actor = Actor("cli", "local", "local", args.user or getpass.getuser())
     sources = await _load_sources(app, getattr(args, "images", []))
-    if args.command == "vary" and args.size is None:
-        options = replace(options, size=nearest_size(sources[0].width, sources[0].height))
+    shape = (sources[0].width, sources[0].height) if sources else None
+    vary = args.command == "vary"
+    prompt, options = handler.parse(args.prompt, typed, require_prompt=not vary, source=shape)
+    actor = Actor("cli", "local", "local", args.user or getpass.getuser())
     mask_path: Path | None = getattr(args, "mask", None)
     mask = await _load_mask(mask_path, sources) if mask_path else None
     req = ImageRequest(

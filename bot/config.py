@@ -18,13 +18,9 @@ from pydantic import (
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict, SettingsError
 
 from bot.errors import ConfigError
-from bot.models import QUALITIES, SIZES, Limits
+from bot.models import Limits
+from bot.sizes import parse_dims
 
-DEFAULT_PRICES: dict[str, dict[str, float]] = {
-    "low": {"1024x1024": 0.011, "1024x1536": 0.016, "1536x1024": 0.016},
-    "medium": {"1024x1024": 0.042, "1024x1536": 0.063, "1536x1024": 0.063},
-    "high": {"1024x1024": 0.167, "1024x1536": 0.25, "1536x1024": 0.25},
-}
 DEFAULT_VARY_PROMPT = (
     "Create a variation of this image: keep its subject, composition and style, "
     "and change the details."
@@ -57,10 +53,20 @@ class Settings(BaseSettings):
         description="Wire protocol of the gateway: openai (OpenAI, Vercel AI Gateway) or opper.",
     )
     model: str = Field(
-        "openai/gpt-image-1",
+        "openai/gpt-image-2",
         validation_alias="IMAGINE_MODEL",
         min_length=1,
-        description="Model name sent to the gateway (OpenAI direct: gpt-image-1).",
+        description="Default model, as the gateway names it (OpenAI direct: gpt-image-2); see `imagine-bot models`.",
+    )
+    models: CommaList = Field(
+        (),
+        validation_alias="IMAGINE_MODELS",
+        description="Models people may choose with --model, comma-separated (empty: only IMAGINE_MODEL).",
+    )
+    models_file: str | None = Field(
+        None,
+        validation_alias="IMAGINE_MODELS_FILE",
+        description="JSON file of model entries that add to or override the shipped catalog (sizes, prices, status).",
     )
     opper_store: bool = Field(
         False,
@@ -116,46 +122,21 @@ class Settings(BaseSettings):
         validation_alias="IMAGINE_PER_USER_CONCURRENT",
         description="Requests one person may have running at once (0: no cap).",
     )
-    default_size: Literal["1024x1024", "1536x1024", "1024x1536", "auto"] = Field(
+    default_size: str = Field(
         "1024x1024",
         validation_alias="IMAGINE_DEFAULT_SIZE",
-        description="Size when a person asks for none: 1024x1024, 1536x1024, 1024x1536 or auto.",
+        description="Size when a person asks for none (WxH or auto); a model that cannot make it uses its nearest.",
     )
-    default_quality: Literal["low", "medium", "high", "auto"] = Field(
+    default_quality: Literal["low", "medium", "high", "xhigh", "max", "auto"] = Field(
         "medium",
         validation_alias="IMAGINE_DEFAULT_QUALITY",
-        description="Quality when a person asks for none: low, medium, high or auto.",
+        description="Quality when a person asks for none: low, medium, high, xhigh, max or auto (as the model allows).",
     )
     max_source_bytes: int = Field(
         25 * 1024 * 1024,
         gt=0,
         validation_alias="IMAGINE_MAX_SOURCE_BYTES",
         description="Largest image a person may give to edit or vary, in bytes.",
-    )
-
-    # Money
-    prices: dict[str, dict[str, float]] = Field(
-        DEFAULT_PRICES,
-        validation_alias="IMAGINE_PRICES",
-        description="Price per image by quality and size in USD, as JSON; used when the gateway reports no usage.",
-    )
-    price_text_input_per_m: float = Field(
-        5.0,
-        ge=0,
-        validation_alias="IMAGINE_PRICE_TEXT_INPUT_PER_M",
-        description="USD per million text input tokens.",
-    )
-    price_image_input_per_m: float = Field(
-        10.0,
-        ge=0,
-        validation_alias="IMAGINE_PRICE_IMAGE_INPUT_PER_M",
-        description="USD per million image input tokens.",
-    )
-    price_image_output_per_m: float = Field(
-        40.0,
-        ge=0,
-        validation_alias="IMAGINE_PRICE_IMAGE_OUTPUT_PER_M",
-        description="USD per million image output tokens.",
     )
 
     # Default limits (channel settings override workspace settings override these)
@@ -195,15 +176,21 @@ class Settings(BaseSettings):
         validation_alias="IMAGINE_MAX_N",
         description="Default limit: images per request (1-10).",
     )
-    max_quality: Literal["low", "medium", "high", "auto"] = Field(
+    max_quality: Literal["low", "medium", "high", "xhigh", "max", "auto"] = Field(
         "high",
         validation_alias="IMAGINE_MAX_QUALITY",
         description="Default limit: the highest quality people may ask for.",
     )
     allowed_sizes: CommaList = Field(
-        SIZES,
+        (),
         validation_alias="IMAGINE_ALLOWED_SIZES",
-        description="Default limit: sizes people may ask for, comma-separated.",
+        description="Default limit: the exact sizes people may ask for, comma-separated (empty: every size the model makes).",
+    )
+    max_pixels: int | None = Field(
+        None,
+        ge=1,
+        validation_alias="IMAGINE_MAX_PIXELS",
+        description="Default limit: the largest image area in pixels (width x height), e.g. 2359296 (empty: no cap).",
     )
     cooldown_s: int = Field(
         0,
@@ -335,7 +322,9 @@ class Settings(BaseSettings):
         description="Slack Web API base URL (GovSlack: https://slack-gov.com/api/).",
     )
 
-    @field_validator("allowed_sizes", "discord_guild_ids", "discord_shard_ids", mode="before")
+    @field_validator(
+        "models", "allowed_sizes", "discord_guild_ids", "discord_shard_ids", mode="before"
+    )
     @classmethod
     def _split_commas(cls, value: object) -> object:
         if isinstance(value, str):
@@ -359,9 +348,16 @@ class Settings(BaseSettings):
     @field_validator("allowed_sizes")
     @classmethod
     def _known_sizes(cls, value: tuple[str, ...]) -> tuple[str, ...]:
-        unknown = [size for size in value if size not in SIZES]
+        unknown = [size for size in value if size != "auto" and parse_dims(size) is None]
         if unknown:
-            raise ValueError(f"unknown size {unknown[0]!r}; use {', '.join(SIZES)}")
+            raise ValueError(f"{unknown[0]!r} is not a size; write WxH, e.g. 1024x1024")
+        return value
+
+    @field_validator("default_size")
+    @classmethod
+    def _size(cls, value: str) -> str:
+        if value != "auto" and parse_dims(value) is None:
+            raise ValueError(f"{value!r} is not a size; write WxH, e.g. 1024x1024, or auto")
         return value
 
     @field_validator("gateway_url", "discord_api_base", "slack_api_url")
@@ -377,16 +373,6 @@ class Settings(BaseSettings):
         _ = urlsplit(value).port  # raises ValueError on a bad host or port
         return value
 
-    @field_validator("prices")
-    @classmethod
-    def _price_table(cls, value: dict[str, dict[str, float]]) -> dict[str, dict[str, float]]:
-        for quality, row in value.items():
-            if quality not in QUALITIES:
-                raise ValueError(f"unknown quality {quality!r}")
-            if any(price < 0 for price in row.values()):
-                raise ValueError("prices cannot be negative")
-        return value
-
     def default_limits(self) -> Limits:
         """The configured defaults, the widest layer of limits."""
         return Limits(
@@ -397,11 +383,16 @@ class Settings(BaseSettings):
             channel_daily_cost_usd=self.channel_daily_cost_usd,
             max_n=self.max_n,
             max_quality=self.max_quality,
-            allowed_sizes=self.allowed_sizes,
+            allowed_sizes=self.allowed_sizes or None,
             cooldown_s=self.cooldown_s,
             admins_exempt=self.admins_exempt,
             others_can_vary=self.others_can_vary,
+            max_pixels=self.max_pixels,
         )
+
+    def offered_models(self) -> tuple[str, ...]:
+        """The models people may choose: IMAGINE_MODEL first, then IMAGINE_MODELS."""
+        return tuple(dict.fromkeys((self.model, *self.models)))
 
 
 def env_name(field_name: str) -> str:

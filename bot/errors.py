@@ -14,6 +14,7 @@ charged, and what to do next. It never holds a key, a token or a provider's raw 
     │   ├── Busy                     this user already has a request running, or no slot
     │   ├── Duplicate                the same request arrived twice
     │   ├── NotAllowed               a permission the person lacks
+    │   ├── ModelRetired             the model was shut down by its maker
     │   └── ShuttingDown             the bot is restarting
     ├── GatewayError                 the image service failed
     │   ├── ContentBlocked           the safety system blocked the prompt or image
@@ -193,6 +194,24 @@ class NotAllowed(Refused):
     """The person lacks a permission the action needs."""
 
     kind = "forbidden"
+
+
+class ModelRetired(Refused):
+    """The chosen model was shut down; names the date, the setting and the replacement."""
+
+    kind = "model_retired"
+
+    def __init__(self, model: str, retired_on: str, setting: str, replacement: str | None) -> None:
+        self.model = model
+        instead = (
+            f"set {setting} to its replacement, {replacement}"
+            if replacement
+            else f"set {setting} to another model (see imagine-bot models)"
+        )
+        super().__init__(
+            f"The model {model} was shut down on {retired_on} and makes no more images: "
+            f"{instead}. {NOT_CHARGED}"
+        )
 
 
 class ShuttingDown(Refused):

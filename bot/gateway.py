@@ -13,7 +13,7 @@ import asyncio
 import json
 import logging
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any, Literal, TypeVar
 from urllib.parse import unquote_to_bytes
@@ -43,7 +43,6 @@ from bot.failures import classify, stream_status, unreachable_cause
 from bot.fetch import origin_of
 from bot.imagebody import ImageBody, linked_image
 from bot.models import GatewayResult, Options, PartialCallback, SourceImage, TokenUsage
-from bot.options import nearest_size
 from bot.transport import AiohttpTransport
 from bot.wire import (
     MAX_WARNINGS,
@@ -91,6 +90,7 @@ class _Call:
     """One gateway operation, rebuilt into a fresh HTTP request on every attempt."""
 
     path: str
+    model: str
     json_body: bytes | None = None
     form: dict[str, str] | None = None
     files: list[FileField] | None = None
@@ -185,8 +185,9 @@ class GatewayClient:
         if self.protocol == "opper":
             return await self._send(await self._opper_call(prompt, options, (), None), None)
         fields = self._fields(prompt, options, user, on_partial is not None)
+        body = json.dumps(fields).encode()
         call = _Call(
-            "/images/generations", json_body=json.dumps(fields).encode(), stream=bool(on_partial)
+            "/images/generations", fields["model"], json_body=body, stream=bool(on_partial)
         )
         return await self._send(call, on_partial)
 
@@ -211,7 +212,8 @@ class GatewayClient:
         files: list[FileField] = [("image[]", (i.filename, i.data, i.content_type)) for i in images]
         if mask is not None:
             files.append(("mask", (mask.filename, mask.data, mask.content_type)))
-        call = _Call("/images/edits", form=form, files=files, edit=True, stream=bool(on_partial))
+        streamed = bool(on_partial)
+        call = _Call("/images/edits", form["model"], None, form, files, edit=True, stream=streamed)
         return await self._send(call, on_partial)
 
     async def vary(
@@ -223,9 +225,7 @@ class GatewayClient:
         user: str | None = None,
         on_partial: PartialCallback | None = None,
     ) -> GatewayResult:
-        """A variation of one image: an edit with the variation prompt, keeping its aspect."""
-        if options.size == "auto" and image.width > 0 and image.height > 0:
-            options = replace(options, size=nearest_size(image.width, image.height))
+        """A variation of one image: an edit with the variation prompt (the handler sizes it)."""
         text = prompt or self.vary_prompt
         return await self.edit(text, [image], options, user=user, on_partial=on_partial)
 
@@ -233,7 +233,7 @@ class GatewayClient:
         self, prompt: str, options: Options, user: str | None, stream: bool
     ) -> dict[str, Any]:
         fields = {
-            "model": self.model,
+            "model": options.model or self.model,
             "prompt": prompt,
             "n": options.n,
             "size": options.size,
@@ -265,7 +265,7 @@ class GatewayClient:
             "output_compression": options.output_compression,
         }
         body: dict[str, Any] = {
-            "model": self.model,
+            "model": options.model or self.model,
             "prompt": prompt,
             "n": options.n,
             "response_format": "b64_json",
@@ -273,7 +273,7 @@ class GatewayClient:
             "parameters": {key: value for key, value in parameters.items() if value is not None},
         }
         chosen = {"size": options.size, "quality": options.quality}
-        body |= {key: value for key, value in chosen.items() if value != "auto"}  # Opper: no auto
+        body |= {k: v for k, v in chosen.items() if v not in ("auto", None)}  # Opper: no auto
         uris = [await _data_uri(image) for image in images]
         if uris:
             body["image"] = uris[0]
@@ -282,7 +282,7 @@ class GatewayClient:
         if mask is not None:
             body["mask"] = await _data_uri(mask)
         content = await _run(bool(images), lambda: json.dumps(body).encode())
-        return _Call("/images", json_body=content, edit=bool(images))
+        return _Call("/images", body["model"], json_body=content, edit=bool(images))
 
     async def _send(self, call: _Call, on_partial: PartialCallback | None) -> GatewayResult:
         if not self._api_key:
@@ -371,7 +371,7 @@ class GatewayClient:
                 if call.stream and response.headers.get("content-type", "").startswith(
                     "text/event-stream"
                 ):
-                    return await self._read_stream(response, on_partial, request_id)
+                    return await self._read_stream(response, call, on_partial, request_id)
                 body = ImageBody()
                 async for chunk in response.aiter_bytes():
                     body.feed(chunk)
@@ -391,20 +391,19 @@ class GatewayClient:
         status, headers = response.status_code, response.headers
         request_id = headers.get("x-request-id")
         info = error_info(json_or_none(response.content))
-        error = await self._classified(status, info, call.edit, request_id)
+        error = await self._classified(status, info, call.model, call.edit, request_id)
         if not isinstance(error, NO_RETRY) and should_retry(status, headers):
             return _Retry(error, f"HTTP {status}", retry_after(headers))
         return error
 
     async def _classified(
-        self, status: int, info: ErrorInfo, edit: bool, request_id: str | None
+        self, status: int, info: ErrorInfo, model: str, edit: bool, request_id: str | None
     ) -> GatewayError | BadRequest:
         """The error to show; an unknown model's names what the gateway offers instead."""
-        error = classify(
-            status, info, model=self.model, edit=edit, secret=self._api_key, request_id=request_id
-        )
+        secret = self._api_key
+        error = classify(status, info, model=model, edit=edit, secret=secret, request_id=request_id)
         if isinstance(error, ModelNotOffered):
-            return ModelNotOffered(self.model, await self.offered(), request_id)
+            return ModelNotOffered(model, await self.offered(), request_id)
         return error
 
     async def offered(self) -> tuple[str, ...]:
@@ -459,7 +458,11 @@ class GatewayClient:
         raise BadGatewayResponse("an image without data", request_id)
 
     async def _read_stream(
-        self, response: httpx.Response, on_partial: PartialCallback | None, request_id: str | None
+        self,
+        response: httpx.Response,
+        call: _Call,
+        on_partial: PartialCallback | None,
+        request_id: str | None,
     ) -> GatewayResult:
         images: list[bytes] = []
         usage: TokenUsage | None = None
@@ -473,7 +476,7 @@ class GatewayClient:
                 if not isinstance(payload, dict):
                     raise BadGatewayResponse("malformed JSON", request_id)
                 if payload.get("error"):
-                    raise await self._stream_error(payload["error"], request_id)
+                    raise await self._stream_error(payload["error"], call, request_id)
                 kind = event or str(payload.get("type", ""))
                 if kind.endswith(".partial_image") and on_partial is not None:
                     await _deliver(on_partial, await self._image(payload, request_id))
@@ -498,9 +501,9 @@ class GatewayClient:
             warnings=tuple(dict.fromkeys(warnings))[:MAX_WARNINGS],
         )
 
-    async def _stream_error(self, raw: Any, request_id: str | None) -> UserFacingError:
+    async def _stream_error(self, raw: Any, call: _Call, request_id: str | None) -> UserFacingError:
         info = error_info({"error": raw})
-        return await self._classified(stream_status(info), info, False, request_id)
+        return await self._classified(stream_status(info), info, call.model, False, request_id)
 
 
 async def _run(large: bool, func: Callable[[], T]) -> T:

@@ -13,8 +13,9 @@ from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import TypeVar
 
-from bot import images, options
+from bot import checks, images, options
 from bot.backend import ImageBackend
+from bot.catalog import Catalog, ModelInfo, ModelMenu, load_catalog
 from bot.config import Settings
 from bot.delivery import Deliveries
 from bot.errors import (
@@ -23,7 +24,6 @@ from bot.errors import (
     Busy,
     InternalError,
     NotAllowed,
-    OptionNotAllowed,
     Refused,
     ShuttingDown,
     UserFacingError,
@@ -31,8 +31,8 @@ from bot.errors import (
 from bot.limits import parse_limit_values
 from bot.metrics import Metrics
 from bot.models import (
-    QUALITIES,
     Actor,
+    CostSource,
     GatewayResult,
     GeneratedImage,
     ImageRequest,
@@ -50,13 +50,13 @@ from bot.models import (
     UserUsage,
 )
 from bot.pricing import actual_cost, estimate_cost
+from bot.sizes import source_size
 from bot.store import Store
 from bot.text import inert
 
 log = logging.getLogger(__name__)
 
 T = TypeVar("T")
-QUALITY_RANK = {"low": 0, "medium": 1, "high": 2, "auto": 2}
 FINISH_MARGIN_S = 30.0
 
 
@@ -82,8 +82,11 @@ class ImagineHandler:
         *,
         clock: Callable[[], datetime] = utcnow,
         metrics: Metrics | None = None,
+        catalog: Catalog | None = None,
     ) -> None:
         self.settings = settings
+        self.catalog = catalog or load_catalog(settings.models_file)
+        self.menu = ModelMenu(self.catalog, settings.model, settings.offered_models())
         self.store = store
         self.backend = backend
         self.clock = clock
@@ -100,11 +103,24 @@ class ImagineHandler:
         self._per_user: dict[tuple[str, str, str], int] = {}
         self._running: set[asyncio.Task[object]] = set()
         self._closing = False
+        checks.warn_at_start(self.catalog, self.menu, self.clock())
 
     @property
     def defaults(self) -> Options:
-        """Options used when a person sets none."""
-        return Options(size=self.settings.default_size, quality=self.settings.default_quality)
+        """Options used when a person sets none, fitted to the default model."""
+        opts = Options(
+            size=self.settings.default_size,
+            quality=self.settings.default_quality,
+            model=self.settings.model,
+        )
+        return options.fit_defaults(opts, self.menu.info(self.settings.model))
+
+    def source_options(self, base: Options, width: int, height: int) -> Options:
+        """`base` with the size that keeps a WxH source's shape on its model."""
+        if not (width and height):
+            return base
+        model = self.menu.info(self.menu.choose(base.model))
+        return replace(base, size=source_size(model, width, height))
 
     @property
     def in_flight(self) -> int:
@@ -122,16 +138,27 @@ class ImagineHandler:
         typed: Mapping[str, str | int | None] | None = None,
         *,
         require_prompt: bool = True,
+        source: tuple[int, int] | None = None,
     ) -> tuple[str, Options]:
-        """Split an inert prompt and its --flags, merged with typed options, into a request."""
+        """Split an inert prompt and its --flags, merged with typed options, into a request.
+
+        With `source` (an edited image's width and height) and no size asked for, the size
+        keeps that image's shape on the chosen model.
+        """
+        text = inert(text)
         typed = {k: inert(v) if isinstance(v, str) else v for k, v in (typed or {}).items()}
-        return options.parse_request(
-            inert(text),
+        prompt, opts = options.parse_request(
+            text,
             typed,
             defaults=self.defaults,
+            menu=self.menu,
             max_n=options.MAX_N,
             require_prompt=require_prompt,
         )
+        asked = {"size", "aspect"} & (options.parse_prompt(text)[1].keys() | _typed_keys(typed))
+        if source is not None and not asked:
+            opts = self.source_options(opts, *source)
+        return prompt, opts
 
     async def generate(self, req: ImageRequest, progress: ProgressCallback | None = None) -> Result:
         """Create images from a prompt."""
@@ -260,8 +287,10 @@ class ImagineHandler:
         try:
             if self._closing:
                 raise ShuttingDown()
+            default = self.settings.model
+            req, model = checks.with_model(self.catalog, self.menu, default, req, self.clock())
             limits = await self.limits_for(req.actor.scope)
-            await self._check_request(req, limits)
+            await self._check_request(req, limits, model)
             cap = self.settings.per_user_concurrent
             if cap and self._per_user.get(user_key, 0) >= cap:
                 raise Busy()
@@ -273,7 +302,7 @@ class ImagineHandler:
         if task is not None:
             self._running.add(task)
         try:
-            return await self._reserved(req, limits, progress)
+            return await self._reserved(req, limits, progress, model)
         finally:
             self._per_user[user_key] -= 1
             if not self._per_user[user_key]:
@@ -281,7 +310,7 @@ class ImagineHandler:
             if task is not None:
                 self._running.discard(task)
 
-    async def _check_request(self, req: ImageRequest, limits: Limits) -> None:
+    async def _check_request(self, req: ImageRequest, limits: Limits, model: ModelInfo) -> None:
         if req.parent_id is not None:
             parent = await self.entry(req.parent_id)
             if parent.user_id != req.actor.user_id and limits.others_can_vary is False:
@@ -291,27 +320,14 @@ class ImagineHandler:
                 )
         if req.actor.is_admin and limits.admins_exempt:
             return
-        opts = req.options
-        if limits.max_n is not None and opts.n > limits.max_n:
-            raise OptionNotAllowed(
-                "max_n",
-                f"at most {limits.max_n} image{'s' if limits.max_n != 1 else ''} per request",
-            )
-        if limits.max_quality is not None and QUALITY_RANK.get(opts.quality, 2) > QUALITY_RANK.get(
-            limits.max_quality, 2
-        ):
-            ceiling = QUALITY_RANK.get(limits.max_quality, 2)
-            allowed = [q for q in QUALITIES if q != "auto" and QUALITY_RANK[q] <= ceiling]
-            raise OptionNotAllowed(
-                "max_quality", f"quality {opts.quality}; use {' or '.join(allowed)}"
-            )
-        if limits.allowed_sizes is not None and opts.size not in limits.allowed_sizes:
-            raise OptionNotAllowed(
-                "allowed_sizes", f"size {opts.size}; use {', '.join(limits.allowed_sizes)}"
-            )
+        checks.check_limits(req.options, limits, model, self.catalog)
 
     async def _reserved(
-        self, req: ImageRequest, limits: Limits, progress: ProgressCallback | None
+        self,
+        req: ImageRequest,
+        limits: Limits,
+        progress: ProgressCallback | None,
+        model: ModelInfo,
     ) -> Result:
         started = time.monotonic()
         now = self.clock()
@@ -321,10 +337,10 @@ class ImagineHandler:
             idempotency_key=req.idempotency_key,
             actor=req.actor,
             kind=req.kind,
-            model=self.settings.model,
+            model=req.options.model,
             options=req.options,
             prompt=req.prompt if self.settings.prompt_retention_days else None,
-            est_cost_usd=estimate_cost(self.settings, req.options),
+            est_cost_usd=estimate_cost(model, req.options),
             deadline=now + reservation_budget(timeout),
             parent_id=req.parent_id,
         )
@@ -336,7 +352,7 @@ class ImagineHandler:
         outcome = "failed"
         cost, delivered = 0.0, 0
         try:
-            result = await self._call(req, entry.id, progress, timeout)
+            result = await self._call(req, entry.id, progress, timeout, model)
             outcome, cost, delivered = "succeeded", result.cost_usd, len(result.images)
             return result
         except UserFacingError as exc:
@@ -373,7 +389,12 @@ class ImagineHandler:
         await asyncio.shield(self.store.settle_failed(entry_id, kind, self.clock()))
 
     async def _call(
-        self, req: ImageRequest, entry_id: str, progress: ProgressCallback | None, timeout: float
+        self,
+        req: ImageRequest,
+        entry_id: str,
+        progress: ProgressCallback | None,
+        timeout: float,
+        model: ModelInfo,
     ) -> Result:
         await self._acquire_slot(progress, timeout)
         try:
@@ -381,7 +402,7 @@ class ImagineHandler:
                 await progress(Progress("started"))
             called = time.monotonic()
             try:
-                got = await self._backend_call(req, progress)
+                got = await self._backend_call(req, progress, model)
             finally:
                 self.metrics.gateway_call(time.monotonic() - called)
         finally:
@@ -394,15 +415,22 @@ class ImagineHandler:
                 for i, data in enumerate(got.images)
             )
         )
-        return await self._settle_succeeded(req, entry_id, got, tuple(made), progress)
+        return await self._settle_succeeded(req, entry_id, got, tuple(made), progress, model)
 
     async def _keep(
-        self, entry_id: str, made: tuple[GeneratedImage, ...], got: GatewayResult, cost: float
+        self,
+        entry_id: str,
+        made: tuple[GeneratedImage, ...],
+        got: GatewayResult,
+        cost: float,
+        source: CostSource,
     ) -> None:
         """Keep the images until they are delivered, then settle the row (delivery pending)."""
         now = self.clock()
         await self.store.keep_results(entry_id, made, now)
-        await self.store.settle_succeeded(entry_id, len(made), got.usage, cost, now)
+        await self.store.settle_succeeded(
+            entry_id, len(made), got.usage, cost, now, cost_source=source
+        )
 
     async def _fit(self, req: ImageRequest, stem: str, data: bytes) -> GeneratedImage:
         async with self._pillow:
@@ -426,10 +454,10 @@ class ImagineHandler:
             self._waiting -= 1
 
     async def _backend_call(
-        self, req: ImageRequest, progress: ProgressCallback | None
+        self, req: ImageRequest, progress: ProgressCallback | None, model: ModelInfo
     ) -> GatewayResult:
         on_partial: PartialCallback | None = None
-        if progress is not None and self.settings.stream_previews:
+        if progress is not None and self.settings.stream_previews and model.streamed_previews:
             report = progress
 
             async def on_partial(preview: bytes) -> None:
@@ -464,9 +492,10 @@ class ImagineHandler:
         got: GatewayResult,
         made: tuple[GeneratedImage, ...],
         progress: ProgressCallback | None,
+        model: ModelInfo,
     ) -> Result:
-        cost = actual_cost(self.settings, req.options, len(made), got.usage, got.cost_usd)
-        await asyncio.shield(self._keep(entry_id, made, got, cost))
+        cost, source = actual_cost(model, req.options, len(made), got.usage, got.cost_usd)
+        await asyncio.shield(self._keep(entry_id, made, got, cost, source))
         if progress is not None:
             await progress(Progress("done"))
         return Result(
@@ -480,3 +509,9 @@ class ImagineHandler:
             revised_prompt=got.revised_prompt,
             warnings=got.warnings,
         )
+
+
+def _typed_keys(typed: Mapping[str, str | int | None] | None) -> set[str]:
+    """The option keys a platform's typed fields actually set."""
+    given = {name.lower() for name, value in (typed or {}).items() if str(value or "").strip()}
+    return {options.ALIASES.get(name, name) for name in given}

@@ -8,10 +8,11 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from bot.errors import BadRequest
-from bot.models import LIMIT_KEYS, QUALITIES, SIZES, Scope
+from bot.models import LIMIT_KEYS, QUALITIES, Scope
+from bot.sizes import parse_dims
 
 BOOL_KEYS = {"enabled", "admins_exempt", "others_can_vary"}
-INT_KEYS = {"user_daily_images", "channel_daily_images", "max_n", "cooldown_s"}
+INT_KEYS = {"user_daily_images", "channel_daily_images", "max_n", "cooldown_s", "max_pixels"}
 COST_KEYS = {"user_daily_cost_usd", "channel_daily_cost_usd"}
 TRUE = {"true", "yes", "on", "1"}
 FALSE = {"false", "no", "off", "0"}
@@ -48,11 +49,15 @@ def parse_limit_value(key: str, text: str) -> object:
         if value not in QUALITIES:
             raise BadRequest(f"max_quality must be one of {', '.join(QUALITIES)}, not {text!r}.")
         return value
-    sizes = tuple(part.strip() for part in value.split(",") if part.strip())
-    unknown = [size for size in sizes if size not in SIZES]
+    parts = tuple(part.strip() for part in value.split(",") if part.strip())
+    if key == "allowed_models":
+        return parts
+    unknown = [size for size in parts if size != "auto" and parse_dims(size) is None]
     if unknown:
-        raise BadRequest(f"allowed_sizes: unknown size {unknown[0]!r}; use {', '.join(SIZES)}.")
-    return sizes
+        raise BadRequest(
+            f"allowed_sizes: {unknown[0]!r} is not a size; write WxH, e.g. 1024x1024,2048x1152."
+        )
+    return parts
 
 
 def _number(key: str, value: str, whole: bool) -> int | float:

@@ -17,10 +17,11 @@ Stage = Literal["queued", "started", "partial", "done"]
 # What happened to a succeeded row's images (migrations/sqlite/0003_kept_results.sql)
 Delivery = Literal["pending", "delivered", "undelivered"]
 
-QUALITIES = ("low", "medium", "high", "auto")
-SIZES = ("1024x1024", "1536x1024", "1024x1536", "auto")
+# Quality words from cheapest to dearest; each model takes some of them (bot/catalog.json).
+QUALITIES = ("low", "medium", "high", "xhigh", "max", "auto")
 FORMATS = ("png", "jpeg", "webp")
 BACKGROUNDS = ("transparent", "opaque", "auto")
+CostSource = Literal["gateway", "tokens", "table", ""]
 
 
 @dataclass(frozen=True)
@@ -53,14 +54,15 @@ class Actor:
 
 @dataclass(frozen=True)
 class Options:
-    """Validated image options, as the gateway receives them."""
+    """Validated image options, as the gateway receives them; `model` '' is the configured one."""
 
     size: str = "1024x1024"
-    quality: str = "medium"
+    quality: str | None = "medium"
     n: int = 1
     background: str | None = None
     output_format: str = "png"
     output_compression: int | None = None
+    model: str = ""
 
 
 @dataclass(frozen=True)
@@ -167,6 +169,8 @@ class Limits:
     cooldown_s: int | None = None
     admins_exempt: bool | None = None
     others_can_vary: bool | None = None
+    allowed_models: tuple[str, ...] | None = None
+    max_pixels: int | None = None
 
     def over(self, wider: Limits) -> Limits:
         """These limits with unset keys taken from a wider scope."""
@@ -219,6 +223,7 @@ class LedgerEntry:
     parent_id: str | None = None
     delivery: Delivery | None = None
     delivery_at: datetime | None = None
+    cost_source: CostSource = ""
 
 
 @dataclass(frozen=True)
@@ -292,8 +297,18 @@ class Undelivered:
 
 
 @dataclass(frozen=True)
+class ModelTotal:
+    """What one model made this month, by where its cost figures came from."""
+
+    model: str
+    cost_source: str
+    images: int
+    cost_usd: float
+
+
+@dataclass(frozen=True)
 class ScopeUsage:
-    """Totals for a scope (today and this month) and its top users this month."""
+    """Totals for a scope (today and this month), its top users and its models this month."""
 
     scope: Scope
     images_today: int
@@ -304,6 +319,7 @@ class ScopeUsage:
     top_users: tuple[UserTotal, ...]
     resets_at: datetime
     undelivered: Undelivered = field(default_factory=Undelivered)
+    by_model: tuple[ModelTotal, ...] = ()
 
 
 @dataclass(frozen=True)

@@ -19,10 +19,10 @@ from PIL import Image, ImageDraw, ImageFont, ImageOps
 
 from bot.config import DEFAULT_VARY_PROMPT
 from bot.models import GatewayResult, Options, PartialCallback, SourceImage
-from bot.options import nearest_size
 
 LABEL = "OFFLINE — no image service was called"
 PREVIEW_SIDE = 256
+AUTO_SIDE = 1536  # the longer side of an 'auto' placeholder that follows a source
 MAX_PROMPT_SHOWN = 1_000
 Font = ImageFont.FreeTypeFont | ImageFont.ImageFont
 
@@ -98,12 +98,18 @@ def _draw_all(job: _Job) -> tuple[tuple[bytes, ...], bytes]:
     source = _decode(job.source) if job.source is not None else None
     size = job.options.size
     if size == "auto":
-        size = nearest_size(*source.size) if source is not None else "1024x1024"
+        size = _shape(*source.size) if source is not None else "1024x1024"
     width, height = (int(side) for side in size.split("x"))
     drawn = [_draw(job, source, (width, height), i) for i in range(job.options.n)]
     preview = drawn[0].copy()
     preview.thumbnail((PREVIEW_SIDE, PREVIEW_SIDE))
     return tuple(_encode(img, job.options) for img in drawn), _encode(preview, Options())
+
+
+def _shape(width: int, height: int) -> str:
+    """The source's shape with its longer side at AUTO_SIDE pixels."""
+    scale = AUTO_SIDE / max(width, height)
+    return f"{round(width * scale)}x{round(height * scale)}"
 
 
 def _decode(source: SourceImage) -> Image.Image:

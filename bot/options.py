@@ -1,19 +1,21 @@
 """One option parser for every platform: typed options and `--flag value` prompt suffixes.
 
 Flags may sit anywhere in the prompt, as `--flag value`, `--flag=value` or with the em or
-en dash a phone puts in place of `--` (`—ar 3:2`). Every value is checked against what
-gpt-image-1 accepts, and every refusal says what would work.
+en dash a phone puts in place of `--` (`—ar 3:2`). `--model` picks one of the offered
+models, and every other value is checked against what that model accepts (bot/catalog.json);
+every refusal says what would work.
 """
 
 from __future__ import annotations
 
-import math
 import re
 from collections.abc import Mapping
 from dataclasses import replace
 
+from bot.catalog import ModelInfo, ModelMenu
 from bot.errors import BadRequest
-from bot.models import BACKGROUNDS, FORMATS, QUALITIES, SIZES, Options
+from bot.models import BACKGROUNDS, FORMATS, Options
+from bot.sizes import nearest_sizes, parse_dims, pixels, shape_size
 
 MAX_PROMPT_CHARS = 32_000
 MAX_N = 10
@@ -32,9 +34,11 @@ ALIASES = {
     "output_format": "format",
     "compression": "compression",
     "output_compression": "compression",
+    "model": "model",
 }
 KNOWN_FLAGS = (
-    "--size, --ar (--aspect), --quality (--q), --n, --bg (--background), --format, --compression"
+    "--size, --ar (--aspect), --quality (--q), --n, --bg (--background), --format, "
+    "--compression, --model"
 )
 EXAMPLES = {
     "size": "1536x1024",
@@ -44,8 +48,8 @@ EXAMPLES = {
     "background": "transparent",
     "format": "webp",
     "compression": "80",
+    "model": "openai/gpt-image-2",
 }
-SHAPES = {"1536x1024": 1.5, "1024x1536": 1024 / 1536, "1024x1024": 1.0}
 NAMED_SIZES = {"landscape": "1536x1024", "portrait": "1024x1536", "square": "1024x1024"}
 FORMAT_ALIASES = {"jpg": "jpeg"}
 
@@ -80,30 +84,57 @@ def parse_prompt(text: str) -> tuple[str, dict[str, str]]:
 
 
 def build_options(
-    raw: Mapping[str, str | int | None], *, defaults: Options, max_n: int = MAX_N
+    raw: Mapping[str, str | int | None],
+    *,
+    defaults: Options,
+    menu: ModelMenu,
+    max_n: int = MAX_N,
 ) -> Options:
-    """Validate raw option values (None or blank = not given) over `defaults`."""
+    """Validate raw option values (None or blank = not given) over `defaults`, for one model."""
     given = _given(raw)
     if "size" in given and "aspect" in given:
         raise BadRequest("Use either --size or --ar, not both.")
-    opts = defaults
+    name = menu.choose(given.get("model") or defaults.model)
+    model = menu.info(name)
+    opts = fit_defaults(replace(defaults, model=name), model)
     if "size" in given:
-        opts = replace(opts, size=parse_size(given["size"]))
+        opts = replace(opts, size=parse_size(given["size"], model, name))
     if "aspect" in given:
-        opts = replace(opts, size=parse_aspect(given["aspect"]))
+        opts = replace(opts, size=parse_aspect(given["aspect"], model, opts.size))
     if "quality" in given:
-        opts = replace(opts, quality=_choice("quality", given["quality"], QUALITIES))
+        opts = replace(opts, quality=_quality(given["quality"], model, name))
     if "n" in given:
-        opts = replace(opts, n=_count(given["n"], min(max_n, MAX_N)))
+        opts = replace(opts, n=_count(given["n"], min(max_n, MAX_N, model.max_n)))
     if "background" in given:
-        opts = replace(opts, background=_choice("background", given["background"], BACKGROUNDS))
+        opts = replace(opts, background=_background(given["background"], model, name))
     if "format" in given:
         fmt = given["format"].lower()
-        opts = replace(opts, output_format=_choice("format", FORMAT_ALIASES.get(fmt, fmt), FORMATS))
+        fmt = _choice("format", FORMAT_ALIASES.get(fmt, fmt), FORMATS)
+        opts = replace(opts, output_format=_format(fmt, model, name))
     if "compression" in given:
         opts = replace(opts, output_compression=_compression(given["compression"]))
     _check_combination(opts)
     return opts
+
+
+def fit_defaults(opts: Options, model: ModelInfo) -> Options:
+    """Options a model cannot take moved to its nearest: size, quality, n, format, background."""
+    size = opts.size
+    dims = parse_dims(size)
+    if size == "auto" and "auto" not in model.sizes:
+        size = shape_size(model, 1, 1)
+    elif dims is not None and model.size_problem(*dims) is not None:
+        size = shape_size(model, dims[0], dims[1], dims[0] * dims[1])
+    quality = opts.quality
+    if quality not in model.qualities:
+        fallback = "auto" if "auto" in model.qualities else next(iter(model.qualities), None)
+        quality = fallback
+    fmt = opts.output_format if opts.output_format in model.formats else model.formats[0]
+    background = opts.background
+    if background == "transparent" and not model.transparent_background:
+        background = None
+    n = min(opts.n, model.max_n)
+    return replace(opts, size=size, quality=quality, n=n, output_format=fmt, background=background)
 
 
 def parse_request(
@@ -111,6 +142,7 @@ def parse_request(
     typed: Mapping[str, str | int | None],
     *,
     defaults: Options,
+    menu: ModelMenu,
     max_n: int,
     require_prompt: bool = True,
 ) -> tuple[str, Options]:
@@ -128,7 +160,7 @@ def parse_request(
         merged.pop("size", None)
         merged.pop("aspect", None)
     merged.update(typed_given)
-    opts = build_options(merged, defaults=defaults, max_n=max_n)
+    opts = build_options(merged, defaults=defaults, menu=menu, max_n=max_n)
     return check_prompt(prompt, required=require_prompt), opts
 
 
@@ -145,17 +177,36 @@ def check_prompt(prompt: str, *, required: bool = True) -> str:
     return prompt
 
 
-def parse_size(value: str) -> str:
-    """A supported size from `1536x1024`, `1536×1024`, `landscape`, `portrait` or `square`."""
+def parse_size(value: str, model: ModelInfo, name: str) -> str:
+    """A size `model` makes, from `2048x1152`, `1536×1024`, `landscape`, `portrait` or `square`."""
     text = re.sub(r"\s+", "", value.lower()).replace("×", "x").replace("*", "x")
-    size = NAMED_SIZES.get(text, text)
-    if size not in SIZES:
-        raise BadRequest(f'Unknown size "{value}". Use one of: {", ".join(SIZES)}.')
-    return size
+    if text in NAMED_SIZES:
+        width, height = (int(side) for side in NAMED_SIZES[text].split("x"))
+        if model.size_problem(width, height) is None:
+            return NAMED_SIZES[text]
+        return shape_size(model, width, height)
+    if text == "auto" and "auto" in model.sizes:
+        return text
+    dims = parse_dims(text)
+    if dims is None:
+        raise BadRequest(f'Unknown size "{value}". {_size_hint(model)}')
+    problem = model.size_problem(*dims)
+    if problem is None:
+        return text
+    if model.size_rule is None:
+        raise BadRequest(f"{name} cannot make {text}. {_size_hint(model)}")
+    nearest = " or ".join(nearest_sizes(model, *dims))
+    raise BadRequest(f"{name} cannot make {text}: {problem}. Nearest: {nearest}.")
 
 
-def parse_aspect(value: str) -> str:
-    """The supported size nearest to an aspect ratio such as `3:2`, `16:9` or `1:1`."""
+def _size_hint(model: ModelInfo) -> str:
+    if model.size_rule is None:
+        return f"Use one of: {', '.join(model.sizes)}."
+    return f"Use {model.size_rule.describe()}, e.g. 1536x1024 or 2048x1152."
+
+
+def parse_aspect(value: str, model: ModelInfo, current: str = "1024x1024") -> str:
+    """The size of `model` nearest to an aspect ratio such as `3:2`, `16:9` or `1:1`."""
     match = _RATIO.fullmatch(value.strip())
     width = float(match[1]) if match else 0.0
     height = float(match[2]) if match else 0.0
@@ -163,13 +214,29 @@ def parse_aspect(value: str) -> str:
         raise BadRequest(
             f'Unknown aspect ratio "{value}". Write it as width:height, e.g. --ar 3:2.'
         )
-    return nearest_size(width, height)
+    return shape_size(model, width, height, pixels(current) or 1024 * 1024)
 
 
-def nearest_size(width: float, height: float) -> str:
-    """The supported fixed size whose shape is closest to width:height."""
-    ratio = math.log(width / height)
-    return min(SHAPES, key=lambda size: abs(ratio - math.log(SHAPES[size])))
+def _quality(value: str, model: ModelInfo, name: str) -> str:
+    if not model.qualities:
+        raise BadRequest(f"{name} has no quality setting; leave out --quality.")
+    return _choice("quality", value, model.qualities)
+
+
+def _background(value: str, model: ModelInfo, name: str) -> str:
+    background = _choice("background", value, BACKGROUNDS)
+    if background == "transparent" and not model.transparent_background:
+        raise BadRequest(
+            f"{name} cannot make transparent backgrounds; leave out --bg, or choose another "
+            "model with --model."
+        )
+    return background
+
+
+def _format(fmt: str, model: ModelInfo, name: str) -> str:
+    if fmt not in model.formats:
+        raise BadRequest(f"{name} does not make {fmt}; use --format {' or '.join(model.formats)}.")
+    return fmt
 
 
 def _given(raw: Mapping[str, str | int | None]) -> dict[str, str]:

@@ -30,8 +30,17 @@ CSV_COLUMNS = (
     "input_tokens",
     "output_tokens",
     "est_cost_usd",
+    "cost_source",
     "error_kind",
 )
+
+
+COST_SOURCES = {
+    "gateway": "the gateway's own figure",
+    "tokens": "tokens x the model's rates",
+    "table": "the model's price table",
+    "": "unrecorded",
+}
 
 
 def user_usage_dict(usage: UserUsage) -> dict[str, object]:
@@ -71,6 +80,15 @@ def scope_usage_dict(usage: ScopeUsage) -> dict[str, object]:
             {"user_id": u.user_id, "images": u.images, "cost_usd": round(u.cost_usd, 6)}
             for u in usage.top_users
         ],
+        "by_model": [
+            {
+                "model": m.model,
+                "cost_source": m.cost_source,
+                "images": m.images,
+                "cost_usd": round(m.cost_usd, 6),
+            }
+            for m in usage.by_model
+        ],
     }
 
 
@@ -106,6 +124,13 @@ def format_scope_usage(usage: ScopeUsage) -> str:
     if usage.top_users:
         lines.append("Top users this month:")
         lines.extend(f"  {u.user_id}: {tally(u.images, u.cost_usd)}" for u in usage.top_users)
+    if usage.by_model:
+        lines.append("By model this month (cost from):")
+        lines.extend(
+            f"  {m.model} ({COST_SOURCES.get(m.cost_source, m.cost_source)}): "
+            f"{tally(m.images, m.cost_usd)}"
+            for m in usage.by_model
+        )
     return "\n".join(lines)
 
 

@@ -16,6 +16,7 @@ from bot.app import App, open_app, require_gateway_key
 from bot.config import Settings
 from bot.errors import ConfigError
 from bot.metrics import bearer_matches
+from bot.served import configured_problem, fetch_listing
 
 log = logging.getLogger(__name__)
 
@@ -75,7 +76,9 @@ def build_adapters(app: App) -> list[Adapter]:
     return adapters
 
 
-def http_app(app: App, adapters: list[Adapter]) -> web.Application:
+def http_app(
+    app: App, adapters: list[Adapter], model_problems: list[str] | None = None
+) -> web.Application:
     """Health, readiness and metrics, plus Slack's events route in HTTP mode."""
 
     async def healthz(_: web.Request) -> web.Response:
@@ -83,6 +86,7 @@ def http_app(app: App, adapters: list[Adapter]) -> web.Application:
 
     async def readyz(_: web.Request) -> web.Response:
         problems = [type(a).__name__ + " not connected" for a in adapters if not a.ready]
+        problems += model_problems or []
         try:
             await app.store.ping()
         except Exception:
@@ -123,13 +127,14 @@ async def run(settings: Settings, *, offline: bool = False) -> int:
         loop.add_signal_handler(sig, stop.set)
     async with open_app(settings, offline=offline) as app, AsyncExitStack() as stack:
         adapters = build_adapters(app)
+        model_problems = [] if offline or settings.offline else await check_models(app)
         app.handler.metrics.gauge(
             "imagine_ready",
             "1 when every adapter is connected.",
             lambda: float(all(a.ready for a in adapters)),
         )
         if settings.http_port:
-            runner = web.AppRunner(http_app(app, adapters), access_log=None)
+            runner = web.AppRunner(http_app(app, adapters, model_problems), access_log=None)
             await runner.setup()
             stack.push_async_callback(runner.cleanup)
             site = web.TCPSite(runner, settings.http_host, settings.http_port, backlog=HTTP_BACKLOG)
@@ -144,6 +149,24 @@ async def run(settings: Settings, *, offline: bool = False) -> int:
             log.error("%s stopped: %s", task.get_name(), task.exception())
         await _shutdown(app, adapters, tasks, stopped)
     return 1 if failed else 0
+
+
+async def check_models(app: App) -> list[str]:
+    """Ask the gateway once which models it serves; log one error per unusable model."""
+    settings = app.settings
+    key = settings.gateway_key.get_secret_value() if settings.gateway_key else None
+    listing = await fetch_listing(app.http, settings.gateway_url, key)
+    if listing.models is None:
+        log.info("model check skipped: %s", listing.reason)
+    today = app.handler.clock().date()
+    problems = []
+    for name in settings.offered_models():
+        setting = "IMAGINE_MODEL" if name == settings.model else "IMAGINE_MODELS"
+        problem = configured_problem(app.handler.catalog, name, listing, today, setting)
+        if problem is not None:
+            log.error("%s", problem)
+            problems.append(problem)
+    return problems
 
 
 async def _shutdown(

@@ -33,7 +33,7 @@ from bot.config import Settings, load_settings
 ROOT = Path(__file__).resolve().parents[1]
 CLI = Path(sys.executable).with_name("imagine-bot")
 KEY = "sk-test-7d41f0c9-SECRET-e2e"
-MODEL = "openai/gpt-image-1"
+MODEL = "openai/gpt-image-2"
 RESETS = r"Resets in (\d+ h( \d+ min)?|\d+ min|\d+ s) \(00:00 UTC\)\."
 
 

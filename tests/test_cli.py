@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -21,7 +22,31 @@ from tests.support import (
 )
 
 PROMPT = "a red balloon on a wooden table"
-CUSTOM_MODEL = "openai/gpt-image-1-e2e"
+CUSTOM_MODEL = "openai/gpt-image-2-e2e"
+# an admin's IMAGINE_MODELS_FILE: a model the shipped catalog lacks, with its own prices
+CUSTOM_ENTRY = {
+    "id": "gpt-image-2-e2e",
+    "names": {"vercel": CUSTOM_MODEL},
+    "sizes": ["1024x1024", "1536x1024", "1024x1536"],
+    "qualities": ["low", "medium", "high"],
+    "max_n": 10,
+    "formats": ["png", "webp"],
+    "transparent_background": True,
+    "edits": True,
+    "masks": True,
+    "prices": {"image_output_per_m": 40.0, "per_image": {"high": {"1024x1536": 0.25}}},
+}
+OPPER_ENTRY = {
+    "id": "imagen-4.0",
+    "names": {"opper": "gcp/imagen-4.0"},
+    "sizes": ["1024x1024", "1536x1024", "1024x1536"],
+    "qualities": ["low", "medium", "high"],
+    "max_n": 4,
+    "formats": ["png", "jpeg", "webp"],
+    "edits": True,
+    "masks": True,
+    "prices": {"per_image": {"*": {"1024x1024": 0.04}}},
+}
 WRONG_KEY = "sk-wrong-3b9d27e1-LEAKED"
 UNAVAILABLE = (
     "The image service is unavailable right now. You were not charged. Try again in a few minutes."
@@ -48,7 +73,13 @@ async def fake() -> AsyncIterator[FakeGateway]:
 
 
 def gateway_env(tmp_path: Path, fake: FakeGateway, **env: str) -> dict[str, str]:
-    return cli_env(tmp_path, IMAGINE_GATEWAY_URL=fake.url, IMAGINE_MODEL=CUSTOM_MODEL, **env)
+    return cli_env(tmp_path, IMAGINE_GATEWAY_URL=fake.url, **env)
+
+
+def models_file(tmp_path: Path, *entries: dict[str, object]) -> str:
+    path = tmp_path / "models.json"
+    path.write_text(json.dumps({"models": list(entries)}))
+    return str(path)
 
 
 async def test_offline_generate_writes_a_png_without_a_key(tmp_path: Path) -> None:
@@ -66,7 +97,8 @@ async def test_offline_generate_writes_a_png_without_a_key(tmp_path: Path) -> No
 async def test_generate_two_tall_images_with_the_key_model_and_options(
     tmp_path: Path, fake: FakeGateway
 ) -> None:
-    env = gateway_env(tmp_path, fake, IMAGINE_PRICE_TEXT_INPUT_PER_M="0")
+    added = models_file(tmp_path, CUSTOM_ENTRY)
+    env = gateway_env(tmp_path, fake, IMAGINE_MODEL=CUSTOM_MODEL, IMAGINE_MODELS_FILE=added)
     args = ("-n", "2", "--size", "1024x1536", "--quality", "high", "--background", "opaque")
     ran = await run_cli(
         "generate",
@@ -134,7 +166,7 @@ async def test_edit_sends_every_image_and_the_mask_as_multipart(
     [sent_mask] = seen.files("mask")
     assert picture(sent_mask.data) == ("PNG", (64, 48))
     assert seen.form == {
-        "model": CUSTOM_MODEL,
+        "model": "openai/gpt-image-2",
         "prompt": "put the lamp on the table",
         "n": "1",
         "size": "1536x1024",
@@ -157,12 +189,13 @@ async def test_vary_is_an_edit_with_the_variation_prompt_keeping_the_aspect(
     ]
 
     assert by_default.code == configured.code == 0, by_default.err + configured.err
-    assert picture(tmp_path / by_default.json()["images"][0])[1] == (1536, 1024)
-    assert picture(tmp_path / configured.json()["images"][0])[1] == (1024, 1536)
+    # gpt-image-2's smallest area at the sources' 3:2 and 2:3 shapes
+    assert picture(tmp_path / by_default.json()["images"][0])[1] == (1008, 672)
+    assert picture(tmp_path / configured.json()["images"][0])[1] == (672, 1008)
     first, second = fake.image_requests
     assert first.path == second.path == "/v1/images/edits"
-    assert (first.form["prompt"], first.form["size"]) == (DEFAULT_VARY_PROMPT, "1536x1024")
-    assert (second.form["prompt"], second.form["size"]) == ("The same scene at night.", "1024x1536")
+    assert (first.form["prompt"], first.form["size"]) == (DEFAULT_VARY_PROMPT, "1008x672")
+    assert (second.form["prompt"], second.form["size"]) == ("The same scene at night.", "672x1008")
     assert [p.filename for p in first.files("image[]")] == ["wide.png"]
     assert first.files("mask") == []
 
@@ -178,6 +211,7 @@ async def test_the_opper_protocol_generates_edits_and_varies(
         IMAGINE_GATEWAY_PROTOCOL="opper",
         IMAGINE_GATEWAY_URL=fake.opper_url,
         IMAGINE_MODEL="gcp/imagen-4.0",
+        IMAGINE_MODELS_FILE=models_file(tmp_path, OPPER_ENTRY),
     )
     generated, edited, varied = await run_all(
         [
@@ -193,6 +227,8 @@ async def test_the_opper_protocol_generates_edits_and_varies(
         assert ran.code == 0, ran.err
     assert [picture(tmp_path / p)[1] for p in generated.json()["images"]] == [(1024, 1536)] * 2
     assert generated.json()["cost_usd"] == pytest.approx(0.08)  # Opper's own usage.cost
+    rows = await ledger_rows(env=env, cwd=tmp_path)
+    assert {(r["model"], r["cost_source"]) for r in rows} == {("gcp/imagen-4.0", "gateway")}
     assert picture(tmp_path / varied.json()["images"][0])[1] == (1536, 1024)
     by_prompt = {r.json["prompt"]: r for r in fake.image_requests}
     assert {r.path for r in fake.image_requests} == {"/v3/images"}
@@ -343,7 +379,8 @@ async def test_bad_usage_and_bad_settings_exit_2_with_one_line(tmp_path: Path) -
     )
     assert bad_size.code == 2
     assert bad_size.err == (
-        'imagine-bot: Unknown size "999x1". Use one of: 1024x1024, 1536x1024, 1024x1536, auto.\n'
+        "imagine-bot: openai/gpt-image-2 cannot make 999x1: both sides must be multiples of 16. "
+        "Nearest: 1440x480 or 1424x480.\n"
     )
     for ran in (no_prompt, bad_n, timeout, protocol, missing, bad_size):
         assert ran.out == "" and "Traceback" not in ran.err

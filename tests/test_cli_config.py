@@ -41,10 +41,6 @@ from tests.support import (
 )
 
 PROMPT = "a lighthouse at dusk"
-BAD_JSON = (
-    "Invalid setting IMAGINE_PRICES: not valid JSON "
-    "(Expecting property name enclosed in double quotes: line 1 column 2 (char 1))"
-)
 
 
 async def opened(tmp_path: Path) -> Store:
@@ -64,45 +60,17 @@ def log_lines(err: str) -> list[str]:
     return [line.split(" ", 2)[2] for line in err.splitlines()]
 
 
-async def test_a_malformed_json_setting_is_one_line_naming_it_and_nothing_is_charged(
+async def test_the_retired_price_settings_are_named_as_ignored_and_the_catalog_prices(
     tmp_path: Path, gateway: FakeGateway
 ) -> None:
-    env = cli_env(tmp_path, IMAGINE_GATEWAY_URL=gateway.url)
-    in_env = await run_cli("generate", PROMPT, env=env | {"IMAGINE_PRICES": "{bad"}, cwd=tmp_path)
-    as_json = await run_cli(
-        "generate", PROMPT, "--json", env=env | {"IMAGINE_PRICES": "{bad"}, cwd=tmp_path
-    )
-    nested = await run_cli(
-        "generate",
-        PROMPT,
-        env=env | {"IMAGINE_PRICES": '{"low": {"1024x1024": "cheap"}}'},
-        cwd=tmp_path,
-    )
-    (tmp_path / ".env").write_text("IMAGINE_PRICES=[1\n")
-    in_file = await run_cli("generate", PROMPT, env=env, cwd=tmp_path)
-    (tmp_path / ".env").unlink()
+    env = cli_env(tmp_path, IMAGINE_GATEWAY_URL=gateway.url, IMAGINE_PRICES="{bad")
+    ran = await run_cli("generate", PROMPT, "--json", env=env, cwd=tmp_path)
 
-    assert in_env.err == f"imagine-bot: {BAD_JSON}\n"
-    assert nested.err == (
-        "imagine-bot: Invalid setting IMAGINE_PRICES at low.1024x1024: "
-        "Input should be a valid number, unable to parse string as a number\n"
+    assert ran.code == 0, ran.err
+    assert "IMAGINE_PRICES is not a setting; it is ignored (.env.example lists them all)." in (
+        ran.err
     )
-    assert in_file.err == (
-        "imagine-bot: Invalid setting IMAGINE_PRICES (in .env): "
-        "not valid JSON (Expecting ',' delimiter: line 1 column 3 (char 2))\n"
-    )
-    assert as_json.err == in_env.err
-    assert only_json(as_json) == {
-        "ok": False,
-        "error": {"kind": "config", "message": BAD_JSON, "charged": False},
-    }
-    for ran in (in_env, as_json, nested, in_file):
-        assert ran.code == 2
-        assert "Traceback" not in ran.err and "pydantic" not in ran.err
-    for ran in (in_env, nested, in_file):
-        assert ran.out == ""
-    assert gateway.image_requests == []
-    assert await ledger_rows(env=env, cwd=tmp_path) == []
+    assert only_json(ran)["cost_usd"] == pytest.approx((4 * 5 + 1056 * 30) / 1e6)  # gpt-image-2
 
 
 @pytest.mark.parametrize(
@@ -237,7 +205,14 @@ async def test_json_prints_exactly_one_object_on_every_exit_path(tmp_path: Path)
             "usage",
             "imagine-bot: unrecognized arguments: --json",
         ),
-        (["usage", "--json"], env | {"IMAGINE_PRICES": "{bad"}, 2, "config", BAD_JSON),
+        (
+            ["usage", "--json"],
+            env | {"IMAGINE_MODELS_FILE": str(tmp_path / "none.json")},
+            2,
+            "config",
+            "Invalid setting IMAGINE_MODELS_FILE: cannot read "
+            f"{tmp_path / 'none.json'}: No such file or directory",
+        ),
         (
             ["usage", "--json", "export", "--since", "2000-01-01"],
             env,
@@ -258,7 +233,8 @@ async def test_json_prints_exactly_one_object_on_every_exit_path(tmp_path: Path)
             env,
             2,
             "bad_request",
-            'Unknown size "999x1". Use one of: 1024x1024, 1536x1024, 1024x1536, auto.',
+            "openai/gpt-image-2 cannot make 999x1: both sides must be multiples of 16. "
+            "Nearest: 1440x480 or 1424x480.",
         ),
         (
             ["usage", "--platform", "dicsord", "--json"],

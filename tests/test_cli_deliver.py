@@ -38,7 +38,7 @@ def names_in(folder: Path) -> list[str]:
 
 
 def env_for(tmp_path: Path, gateway: FakeGateway) -> dict[str, str]:
-    return cli_env(tmp_path, IMAGINE_GATEWAY_URL=gateway.url, IMAGINE_PRICE_TEXT_INPUT_PER_M="0")
+    return cli_env(tmp_path, IMAGINE_GATEWAY_URL=gateway.url)
 
 
 @pytest.mark.skipif(not SYS.is_dir(), reason="needs sysfs at /sys")

@@ -28,14 +28,20 @@ from tests.support import (
     wait_until,
 )
 
-# Priced so that a medium 1024x1024 image costs the same whether it is reserved (table) or
-# settled (the fake reports 1056 output tokens at $40/M, and text input is made free).
+# gpt-image-2 repriced (IMAGINE_MODELS_FILE) so that a medium 1024x1024 image costs the same
+# reserved (table) or settled (the fake reports 1056 output tokens at $40/M; text is free).
 EPOCH = datetime(2000, 1, 1, tzinfo=UTC)
 PRICE = 1056 * 40 / 1e6
-PRICED = {
-    "IMAGINE_PRICES": json.dumps({"medium": {"1024x1024": PRICE}}),
-    "IMAGINE_PRICE_TEXT_INPUT_PER_M": "0",
+REPRICED = {
+    "id": "gpt-image-2",
+    "prices": {"image_output_per_m": 40.0, "per_image": {"medium": {"1024x1024": PRICE}}},
 }
+
+
+def priced(tmp_path: Path) -> dict[str, str]:
+    path = tmp_path / "models.json"
+    path.write_text(json.dumps({"models": [REPRICED]}))
+    return {"IMAGINE_MODELS_FILE": str(path)}
 
 
 @pytest.fixture
@@ -116,7 +122,7 @@ async def test_ten_processes_of_ten_users_in_a_channel_of_three_images_a_day(
 async def test_ten_processes_against_a_daily_budget_that_fits_three(
     tmp_path: Path, slow: GatewayProcess
 ) -> None:
-    env = cli_env(tmp_path, IMAGINE_GATEWAY_URL=slow.url, **PRICED)
+    env = cli_env(tmp_path, IMAGINE_GATEWAY_URL=slow.url, **priced(tmp_path))
     await set_limits(env, tmp_path, "user_daily_cost_usd=0.13")  # 3 x $0.04224 fit, 4 do not
 
     ran = await ten_at_once(["carol"] * 10, env, tmp_path)
@@ -139,7 +145,7 @@ async def test_blocks_outages_and_timeouts_charge_nothing_and_short_results_char
         IMAGINE_GATEWAY_URL=fake.url,
         IMAGINE_GATEWAY_MAX_RETRIES="0",
         IMAGINE_GATEWAY_TIMEOUT="1",
-        **PRICED,
+        **priced(tmp_path),
     )
     outcomes: dict[str, Ran] = {}
     for user, fault, params in [

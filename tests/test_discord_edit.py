@@ -34,7 +34,7 @@ async def test_the_edit_image_menu_asks_in_a_modal_and_sends_every_image(
     [edit] = gateway.image_requests
     assert edit.path == "/v1/images/edits" and edit.fields["prompt"] == "make the sky pink"
     assert [image_size(p.data) for p in edit.files("image[]")] == [(300, 200), (300, 200)]
-    assert edit.fields["size"] == "1536x1024"  # the sources' shape
+    assert edit.fields["size"] == "1008x672"  # the sources' 3:2 shape, at least 655,360 px
     assert fake.find("GET", rf"{MESSAGES}/{source['id']}")  # fresh attachment URLs
     [entry] = await bot.entries()
     assert f"imagine:reroll:{entry.id}:{source['id']}" in custom_ids(final.body)
@@ -68,7 +68,7 @@ async def test_a_reply_that_mentions_the_bot_edits_the_replied_image(
         )
     )
     [edit] = gateway.image_requests
-    assert edit.fields["prompt"] == "make it blue" and edit.fields["size"] == "1024x1536"
+    assert edit.fields["prompt"] == "make it blue" and edit.fields["size"] == "672x1008"
     assert len(edit.files("image[]")) == 1
     assert final.body["content"].startswith("**Edit: make it blue** — <@700000000000000001>")
     [entry] = await bot.entries()
@@ -143,7 +143,7 @@ async def test_vary_image_varies_one_image_or_asks_which(
     final = await bot.final(await bot.send(fake.context_menu("Vary image", single)))
     assert final.body["content"].startswith("**Variation** —")
     [vary] = gateway.image_requests
-    assert vary.fields["prompt"] == DEFAULT_VARY_PROMPT and vary.fields["size"] == "1536x1024"
+    assert vary.fields["prompt"] == DEFAULT_VARY_PROMPT and vary.fields["size"] == "1008x672"
 
     several = photo_message(fake, (300, 200), (200, 300))
     menu = await bot.send(fake.context_menu("Vary image", several))
@@ -155,4 +155,4 @@ async def test_vary_image_varies_one_image_or_asks_which(
     ]
     click = await bot.send(fake.click(bot.message_of(menu), f"imagine:pick:{several['id']}:1"))
     await bot.final(click)
-    assert gateway.image_requests[-1].fields["size"] == "1024x1536"
+    assert gateway.image_requests[-1].fields["size"] == "672x1008"

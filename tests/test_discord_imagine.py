@@ -61,7 +61,7 @@ async def test_prompt_flags_set_the_options(bot: DiscordBot, gateway: FakeGatewa
     final = await bot.final(ix)
     assert final.body["content"].startswith("**a cat** —")
     [sent] = gateway.image_requests
-    assert (sent.fields["size"], sent.fields["quality"]) == ("1536x1024", "low")
+    assert (sent.fields["size"], sent.fields["quality"]) == ("1248x832", "low")
 
 
 async def test_a_bad_option_is_refused_privately_before_deferring(
@@ -72,7 +72,8 @@ async def test_a_bad_option_is_refused_privately_before_deferring(
     assert answer.body == {
         "type": 4,
         "data": {
-            "content": 'Unknown size "999x999". Use one of: 1024x1024, 1536x1024, 1024x1536, auto.',
+            "content": "openai/gpt-image-2 cannot make 999x999: both sides must be multiples "
+            "of 16. Nearest: 992x992 or 1008x1008.",
             "flags": 64,
             "tts": False,
             "allowed_mentions": {"parse": []},
@@ -197,3 +198,42 @@ async def test_a_queued_request_shows_its_position(
         assert queued.body["content"] == "**second** — <@7>\nQueued — position 1"
         await bot.final(first)
         await bot.final(second)
+
+
+async def test_the_model_option_offers_imagine_models_and_the_choice_is_sent(
+    tmp_path: Path, fake: FakeDiscord, gateway: FakeGateway
+) -> None:
+    offered = "openai/gpt-image-2.5-flare,bfl/flux-kontext-pro"
+    async with running_bot(
+        tmp_path / "imagine.db", fake, gateway, DISCORD_GUILD_IDS="42", IMAGINE_MODELS=offered
+    ) as bot:
+        final = await bot.final(
+            await bot.slash(
+                "imagine", [opt("prompt", "a red balloon"), opt("model", "bfl/flux-kontext-pro")]
+            )
+        )
+        refused = await bot.callback(
+            await bot.slash("imagine", [opt("prompt", "a fox --model openai/gpt-image-1")])
+        )
+        [entry] = await bot.entries()
+    commands = {c["name"]: c for c in fake.commands["42"]}
+    for name in ("imagine", "edit"):
+        [model] = [o for o in commands[name]["options"] if o["name"] == "model"]
+        assert [c["value"] for c in model["choices"]] == [
+            "openai/gpt-image-2",
+            "openai/gpt-image-2.5-flare",
+            "bfl/flux-kontext-pro",
+        ]
+    assert final.body["content"].startswith("**a red balloon** —")
+    [sent] = gateway.image_requests
+    assert (sent.fields["model"], "quality" in sent.fields) == ("bfl/flux-kontext-pro", False)
+    assert "stream" not in sent.fields  # the catalog says it streams no previews
+    assert refused.body["data"]["content"] == (
+        'The model "openai/gpt-image-1" is not offered here. Choose one of: openai/gpt-image-2, '
+        "openai/gpt-image-2.5-flare, bfl/flux-kontext-pro."
+    )
+    assert (entry.model, entry.status, entry.cost_source) == (
+        "bfl/flux-kontext-pro",
+        "succeeded",
+        "table",
+    )

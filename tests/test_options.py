@@ -1,22 +1,37 @@
-"""The option parser: prompt suffixes, typed options, validation messages, precedence."""
+"""The option parser: prompt suffixes, typed options, validation messages, precedence.
+
+Values are checked against the chosen model: the default openai/gpt-image-2 takes free sizes,
+bfl/flux-kontext-pro a fixed list and no quality, the retired gpt-image-1 its three sizes.
+"""
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 
+from bot.catalog import ModelMenu, load_catalog
 from bot.errors import BadRequest
 from bot.models import Options
-from bot.options import build_options, nearest_size, parse_prompt, parse_request
+from bot.options import build_options, parse_prompt, parse_request
+from bot.sizes import source_size
 
-DEFAULTS = Options(size="1024x1024", quality="medium")
+GPT2 = "openai/gpt-image-2"
+DEFAULTS = Options(size="1024x1024", quality="medium", model=GPT2)
+CATALOG = load_catalog()
+MENU = ModelMenu(CATALOG, GPT2, (GPT2, "openai/gpt-image-1", "bfl/flux-kontext-pro"))
 KNOWN = (
     "Known options: --size, --ar (--aspect), --quality (--q), --n, --bg (--background), "
-    "--format, --compression."
+    "--format, --compression, --model."
 )
 
 
 def request(text: str, typed: dict[str, str | int | None] | None = None, max_n: int = 4):
-    return parse_request(text, typed or {}, defaults=DEFAULTS, max_n=max_n)
+    return parse_request(text, typed or {}, defaults=DEFAULTS, menu=MENU, max_n=max_n)
+
+
+def build(raw: dict[str, Any]) -> Options:
+    return build_options(raw, defaults=DEFAULTS, menu=MENU)
 
 
 def rejects(text: str, typed: dict[str, str | int | None] | None = None, max_n: int = 4) -> str:
@@ -42,6 +57,7 @@ def rejects(text: str, typed: dict[str, str | int | None] | None = None, max_n: 
         ("a fox —ar 16:9 —q high", {"aspect": "16:9", "quality": "high"}),
         ("a fox –n 2", {"n": "2"}),
         ("a fox --Quality HIGH", {"quality": "HIGH"}),
+        ("a fox --model bfl/flux-kontext-pro", {"model": "bfl/flux-kontext-pro"}),
     ],
 )
 def test_every_flag_and_alias_is_split_from_the_prompt(text: str, expected: dict[str, str]) -> None:
@@ -76,6 +92,7 @@ def test_all_suffixes_become_validated_options() -> None:
         background="transparent",
         output_format="webp",
         output_compression=80,
+        model=GPT2,
     )
 
 
@@ -92,33 +109,70 @@ def test_no_options_gives_the_defaults() -> None:
         ("Portrait", "1024x1536"),
         ("square", "1024x1024"),
         ("auto", "auto"),
+        ("2048x1152", "2048x1152"),
+        ("3840x2160", "3840x2160"),
+        ("1360 x 768", "1360x768"),
     ],
 )
-def test_size_spellings(value: str, size: str) -> None:
-    assert build_options({"size": value}, defaults=DEFAULTS).size == size
+def test_size_spellings_and_free_sizes_on_gpt_image_2(value: str, size: str) -> None:
+    assert build({"size": value}).size == size
 
 
 @pytest.mark.parametrize(
     ("ratio", "size"),
     [
-        ("3:2", "1536x1024"),
-        ("16:9", "1536x1024"),
-        ("5:4", "1536x1024"),
+        ("3:2", "1248x832"),
+        ("16:9", "1360x768"),
+        ("5:4", "1136x912"),
         ("1:1", "1024x1024"),
-        ("9:8", "1024x1024"),
-        ("4:5", "1024x1536"),
-        ("9:16", "1024x1536"),
-        ("1.91:1", "1536x1024"),
+        ("9:8", "1088x960"),
+        ("4:5", "912x1136"),
+        ("9:16", "768x1360"),
+        ("1.91:1", "1408x736"),
     ],
 )
-def test_aspect_ratio_maps_to_the_nearest_supported_size(ratio: str, size: str) -> None:
+def test_aspect_ratio_maps_to_the_nearest_legal_size_at_about_a_megapixel(
+    ratio: str, size: str
+) -> None:
     assert request(f"a fox --ar {ratio}")[1].size == size
 
 
-def test_nearest_size_of_pixel_dimensions() -> None:
-    assert nearest_size(4032, 3024) == "1536x1024"
-    assert nearest_size(1080, 1920) == "1024x1536"
-    assert nearest_size(500, 480) == "1024x1024"
+@pytest.mark.parametrize(
+    ("ratio", "size"),
+    [("3:2", "1536x1024"), ("16:9", "1536x1024"), ("1:1", "1024x1024"), ("9:16", "1024x1536")],
+)
+def test_aspect_ratio_on_a_fixed_size_model_picks_the_closest_shape(ratio: str, size: str) -> None:
+    assert request(f"a fox --ar {ratio} --model openai/gpt-image-1")[1].size == size
+
+
+def test_aspect_ratio_on_a_model_with_its_own_list_picks_from_that_list() -> None:
+    flux = request("a fox --ar 16:9 --model bfl/flux-kontext-pro")[1]
+    assert (flux.size, flux.quality) == ("1392x752", None)
+    assert request("a fox --ar 2:3 --model bfl/flux-kontext-pro")[1].size == "832x1248"
+
+
+def test_sources_keep_their_shape_at_the_nearest_legal_size() -> None:
+    gpt2, gpt1 = CATALOG.find(GPT2), CATALOG.find("gpt-image-1")
+    assert gpt2 is not None and gpt1 is not None
+    assert source_size(gpt2[0], 4032, 3024) == "1456x1088"
+    assert source_size(gpt2[0], 1080, 1920) == "944x1680"
+    assert source_size(gpt2[0], 1024, 1536) == "1024x1536"
+    assert source_size(gpt2[0], 500, 480) == "832x800"
+    assert source_size(gpt1[0], 4032, 3024) == "1536x1024"
+    assert source_size(gpt1[0], 1080, 1920) == "1024x1536"
+
+
+def test_the_chosen_model_travels_in_the_options() -> None:
+    assert request("a fox --model gpt-image-2")[1].model == GPT2
+    flux = request("a fox --model bfl/flux-kontext-pro")[1]
+    assert flux == Options(size="1024x1024", quality=None, model="bfl/flux-kontext-pro")
+
+
+def test_a_model_that_is_not_offered_is_refused_with_the_list() -> None:
+    assert rejects("a fox --model openai/gpt-image-2.6-flare") == (
+        'The model "openai/gpt-image-2.6-flare" is not offered here. Choose one of: '
+        "openai/gpt-image-2, openai/gpt-image-1, bfl/flux-kontext-pro."
+    )
 
 
 def test_jpg_is_jpeg() -> None:
@@ -137,7 +191,50 @@ def test_jpg_is_jpeg() -> None:
         ("a fox --quality low --q high", "--q is given twice; keep one."),
         (
             "a fox --size 800x600",
-            'Unknown size "800x600". Use one of: 1024x1024, 1536x1024, 1024x1536, auto.',
+            "openai/gpt-image-2 cannot make 800x600: both sides must be multiples of 16. "
+            "Nearest: 944x704 or 928x720.",
+        ),
+        (
+            "a fox --size 4096x4096",
+            "openai/gpt-image-2 cannot make 4096x4096: the longer side can be at most 3840. "
+            "Nearest: 2880x2880 or 2864x2896.",
+        ),
+        (
+            "a fox --size 3840x768",
+            "openai/gpt-image-2 cannot make 3840x768: the shape must lie between 1:3 and 3:1. "
+            "Nearest: 2976x992 or 2960x992.",
+        ),
+        (
+            "a fox --size 512x512",
+            "openai/gpt-image-2 cannot make 512x512: the area must be 655,360 to 8,294,400 "
+            "pixels. Nearest: 816x816 or 832x816.",
+        ),
+        (
+            "a fox --size 800x600 --model openai/gpt-image-1",
+            "openai/gpt-image-1 cannot make 800x600. "
+            "Use one of: 1024x1024, 1536x1024, 1024x1536, auto.",
+        ),
+        (
+            "a fox --size auto --model bfl/flux-kontext-pro",
+            'Unknown size "auto". Use one of: 1024x1024, 1184x880, 880x1184, 1248x832, '
+            "832x1248, 1392x752, 752x1392.",
+        ),
+        (
+            "a fox --quality high --model bfl/flux-kontext-pro",
+            "bfl/flux-kontext-pro has no quality setting; leave out --quality.",
+        ),
+        (
+            "a fox --format webp --model bfl/flux-kontext-pro",
+            "bfl/flux-kontext-pro does not make webp; use --format png or jpeg.",
+        ),
+        (
+            "a fox --bg transparent --model bfl/flux-kontext-pro",
+            "bfl/flux-kontext-pro cannot make transparent backgrounds; leave out --bg, or "
+            "choose another model with --model.",
+        ),
+        (
+            "a fox --n 2 --model bfl/flux-kontext-pro",
+            'The number of images (--n) must be a whole number from 1 to 1, not "2".',
         ),
         (
             "a fox --ar wide",
@@ -210,8 +307,8 @@ def test_a_prompt_of_32000_characters_is_the_longest_allowed() -> None:
 
 
 def test_vary_may_have_no_prompt() -> None:
-    got = parse_request("--n 2", {}, defaults=DEFAULTS, max_n=4, require_prompt=False)
-    assert got == ("", Options(n=2))
+    got = parse_request("--n 2", {}, defaults=DEFAULTS, menu=MENU, max_n=4, require_prompt=False)
+    assert got == ("", Options(n=2, model=GPT2))
 
 
 def test_typed_options_go_through_the_same_validation() -> None:
@@ -221,18 +318,21 @@ def test_typed_options_go_through_the_same_validation() -> None:
         'The number of images (--n) must be a whole number from 1 to 4, not "7".'
     )
     assert rejects("a fox", {"size": "huge"}) == (
-        'Unknown size "huge". Use one of: 1024x1024, 1536x1024, 1024x1536, auto.'
+        'Unknown size "huge". Use any WxH with sides in multiples of 16, up to 3840 on a side, '
+        "shapes from 1:3 to 3:1, 655,360-8,294,400 pixels, e.g. 1536x1024 or 2048x1152."
     )
     assert rejects("a fox", {"colour": "red"}) == f"Unknown option colour. {KNOWN}"
 
 
 def test_typed_option_names_match_the_options_fields_too() -> None:
-    opts = build_options({"output_format": "jpeg", "output_compression": 60}, defaults=DEFAULTS)
+    opts = build({"output_format": "jpeg", "output_compression": 60})
     assert (opts.output_format, opts.output_compression) == ("jpeg", 60)
 
 
 def test_typed_option_wins_over_the_same_suffix() -> None:
-    assert request("a fox --q low --n 3", {"quality": "high"})[1] == Options(quality="high", n=3)
+    assert request("a fox --q low --n 3", {"quality": "high"})[1] == Options(
+        quality="high", n=3, model=GPT2
+    )
 
 
 def test_suffix_fills_in_a_typed_option_that_was_not_given() -> None:
@@ -242,7 +342,7 @@ def test_suffix_fills_in_a_typed_option_that_was_not_given() -> None:
 
 def test_typed_size_overrides_an_aspect_suffix() -> None:
     assert request("a fox --ar 2:3", {"size": "landscape"})[1].size == "1536x1024"
-    assert request("a fox --size 1024x1536", {"aspect": "3:2"})[1].size == "1536x1024"
+    assert request("a fox --size 1024x1536", {"aspect": "3:2"})[1].size == "1248x832"
 
 
 def test_combination_is_checked_after_merging() -> None:

@@ -56,6 +56,10 @@ BY_STATUS = (
     "SELECT status, COUNT(*), SUM(images_delivered), SUM(est_cost_usd) FROM usage "
     "GROUP BY status ORDER BY status"
 )
+BY_COST_SOURCE = (
+    "SELECT model, cost_source, COUNT(*), SUM(est_cost_usd) FROM usage "
+    "GROUP BY model, cost_source ORDER BY model, cost_source"
+)
 # What the day counters should hold, summed from the ledger rows themselves: images made
 # but never delivered count nothing.
 RECEIVED = "(status = 'succeeded' AND delivery IS DISTINCT FROM 'undelivered')"
@@ -274,7 +278,8 @@ async def fill(store: Store) -> None:
                 for k in range(made)
             ]
             await store.keep_results(entry.id, kept, when)
-            await store.settle_succeeded(entry.id, made, usage, 0.042 * made, when)
+            source = ("gateway", "tokens", "table")[i % 3]
+            await store.settle_succeeded(entry.id, made, usage, 0.042 * made, when, source)
             if (i // 5) % 3:  # pending, delivered or undelivered, on every day
                 await store.settle_delivery(entry.id, (i // 5) % 3 == 1, when)
         elif outcome == 2:
@@ -285,7 +290,9 @@ async def fill(store: Store) -> None:
 
 async def set_everything(store: Store) -> None:
     """Limits of every type on several scopes, changed and cleared, and channel managers."""
-    values = Limits(True, 1, 2, 0.5, 1.5, 3, "medium", ("auto", "1024x1024"), 30, False, True)
+    values = Limits(
+        True, 1, 2, 0.5, 1.5, 3, "medium", ("auto", "1024x1024"), 30, False, True, ("m1",), 10**6
+    )
     await store.set_limits(CHANNEL, values.as_dict(), "owner", NOW)
     await store.set_limits(CHANNEL, {"max_quality": None, "cooldown_s": 0}, "mod", NOW)
     await store.set_limits(GUILD, {"user_daily_images": 10, "enabled": True}, "owner", NOW)
@@ -342,7 +349,8 @@ async def test_upgrading_a_filled_database_counts_its_ledger(
     )
     await pg.execute(migrations("postgres")[0].sql)
     await pg.execute("INSERT INTO schema_version VALUES (1, now())")
-    first = [name for name in ENTRY_COLUMNS if name not in ("delivery", "delivery_at")]
+    later = ("delivery", "delivery_at", "cost_source")  # columns added after 0001
+    first = [name for name in ENTRY_COLUMNS if name not in later]
     records = [tuple(getattr(e, name) for name in first) for e in rows]
     await pg.copy_records_to_table("usage", records=records, columns=first)
 
@@ -361,7 +369,12 @@ async def test_upgrading_a_filled_database_counts_its_ledger(
 
 async def totals(sqlite_path: Path, pg: asyncpg.Connection) -> tuple[list[Any], list[Any]]:
     """Counts and sums of every table, read the same way from both databases."""
-    queries = [LEDGER_SUMS, BY_STATUS, *(f"SELECT COUNT(*) FROM {t}" for t in TABLES[1:])]
+    queries = [
+        LEDGER_SUMS,
+        BY_STATUS,
+        BY_COST_SOURCE,
+        *(f"SELECT COUNT(*) FROM {t}" for t in TABLES[1:]),
+    ]
     with sqlite3.connect(sqlite_path) as conn:
         before = [plain(conn.execute(sql).fetchall()) for sql in queries]
     after = [plain(await pg.fetch(sql)) for sql in queries]
@@ -387,13 +400,14 @@ async def test_migrate_from_sqlite_copies_every_row(
     assert after == before
     await day_counters(pg)
     assert [row[0] for row in before[1]] == ["abandoned", "failed", "reserved", "succeeded"]
+    assert {row[1] for row in before[2]} == {"", "gateway", "tokens", "table"}  # copied too
     assert ran.out.splitlines()[1].split()[:3] == ["usage", "1050", "rows,"]
 
     again = await run_cli("migrate", "--from", f"sqlite:///{path}", env=env, cwd=tmp_path)
     assert again.code == 2
     kept = before[-1][0][0]
     assert kept > 100
-    held = f"usage 1050, limits 3, limit_changes 21, channel_managers 3, kept_results {kept}"
+    held = f"usage 1050, limits 3, limit_changes 23, channel_managers 3, kept_results {kept}"
     assert f"already holds rows ({held}); nothing was copied." in again.err
     assert (await totals(path, pg))[1] == before
     await compare_stores(f"sqlite:///{path}", pg_url)

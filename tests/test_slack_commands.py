@@ -77,7 +77,7 @@ async def test_usage_goes_only_to_the_person(slack_bot: SlackBot, slack: FakeSla
     await slack_bot.command("usage")
     [reply] = await slack.wait_for(lambda: slack.responses)
     assert reply["response_type"] == "ephemeral"
-    assert reply["text"].startswith("*Your usage*\nToday: 1 image ($0.04")
+    assert reply["text"].startswith("*Your usage*\nToday: 1 image ($0.032)")
     assert "This channel" not in reply["text"]
 
 
@@ -142,7 +142,10 @@ async def test_a_channel_without_the_bot_is_explained_and_not_charged(
 async def test_a_bad_flag_is_explained(slack_bot: SlackBot, slack: FakeSlack) -> None:
     await slack_bot.command("a red balloon --size 999x999")
     [reply] = await slack.wait_for(lambda: slack.responses)
-    assert reply["text"].startswith('Unknown size "999x999". Use one of: 1024x1024')
+    assert reply["text"] == (
+        "openai/gpt-image-2 cannot make 999x999: both sides must be multiples of 16. "
+        "Nearest: 992x992 or 1008x1008."
+    )
     assert await slack_bot.entries() == []
 
 
@@ -216,3 +219,28 @@ async def test_workspace_admins_and_channel_managers_count_as_admins(
     await slack.wait_for(lambda: len(cards(slack)) == 2 and slack.responses)
     assert slack.responses[0]["text"].startswith("Limit reached: your daily images")
     assert sorted(e.user_id for e in await slack_bot.entries()) == ["U7", "UOWNER"]
+
+
+async def test_model_in_the_prompt_picks_an_offered_model(
+    tmp_path: Path, slack: FakeSlack, gateway: FakeGateway
+) -> None:
+    async with running_bot(
+        tmp_path / "imagine.db", slack, gateway, IMAGINE_MODELS="bfl/flux-kontext-pro"
+    ) as bot:
+        await bot.command("a red balloon --model bfl/flux-kontext-pro")
+        await slack.wait_for(lambda: cards(slack))
+        await bot.command("a red fox --model openai/gpt-image-2.6-flare")
+        [refusal] = await slack.wait_for(lambda: slack.responses)
+        [entry] = await bot.entries()
+
+    [sent] = gateway.image_requests
+    assert sent.fields["model"] == "bfl/flux-kontext-pro"
+    assert (entry.model, entry.status, entry.cost_source) == (
+        "bfl/flux-kontext-pro",
+        "succeeded",
+        "table",
+    )
+    assert refusal["text"] == (
+        'The model "openai/gpt-image-2.6-flare" is not offered here. Choose one of: '
+        "openai/gpt-image-2, bfl/flux-kontext-pro."
+    )

@@ -72,7 +72,7 @@ async def test_edit_shortcut_opens_a_modal_whose_submission_edits_the_image(
     [request] = gateway.image_requests
     assert request.path == "/v1/images/edits"
     assert request.fields["prompt"] == "make the balloon blue"
-    assert (request.fields["quality"], request.fields["size"]) == ("high", "1536x1024")
+    assert (request.fields["quality"], request.fields["size"]) == ("high", "1008x672")
     [part] = request.files("image[]")
     assert part.data == source
     [complete] = slack.calls("files.completeUploadExternal")
@@ -123,7 +123,7 @@ async def test_vary_shortcut_on_one_image_varies_it_at_once(
     assert slack.views == []
     [request] = gateway.image_requests
     assert request.files("image[]")[0].data == source
-    assert (request.fields["size"], request.fields["n"]) == ("1024x1536", "1")
+    assert (request.fields["size"], request.fields["n"]) == ("672x1008", "1")
     [entry] = await slack_bot.entries()
     assert entry.kind == "vary"
 

@@ -422,7 +422,9 @@ async def test_limits_per_scope_and_audit_trail(store: Store) -> None:
 
 
 async def test_set_limits_takes_every_key_and_round_trips(store: Store) -> None:
-    values = Limits(True, 1, 2, 0.5, 1.5, 3, "medium", ("auto",), 30, False, True)
+    values = Limits(
+        True, 1, 2, 0.5, 1.5, 3, "medium", ("auto",), 30, False, True, ("bfl/flux-kontext-pro",), 9
+    )
     assert await store.set_limits(CHANNEL, values.as_dict(), "me", NOW) == values
     assert await store.get_limits(CHANNEL) == values
     assert len(await store.limit_changes(CHANNEL)) == len(LIMIT_KEYS)
@@ -445,7 +447,9 @@ async def test_set_limits_refuses_unknown_keys_and_bad_values(store: Store) -> N
         ("user_daily_images", -1),
         ("enabled", 1),
         ("max_quality", "ultra"),
-        ("allowed_sizes", ("999x999",)),
+        ("allowed_sizes", ("huge",)),
+        ("allowed_models", ("a,b",)),
+        ("max_pixels", -1),
         ("user_daily_cost_usd", True),
     ):
         with pytest.raises(BadRequest, match=key):

@@ -43,7 +43,8 @@ class ImagineClient(ServicesClient):
     async def setup_hook(self) -> None:
         """Register commands and buttons, sync the commands, log the invite URL."""
         self.add_dynamic_items(*DYNAMIC_ITEMS)
-        for command in [*build_commands(), *build_admin_commands()]:
+        models = self.services.settings.offered_models()
+        for command in [*build_commands(models), *build_admin_commands()]:
             self.tree.add_command(command)
         await self.sync_commands()
         if self.application_id is not None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 import discord
@@ -13,20 +14,15 @@ from adapters.discord.modals import open_edit_modal
 from bot.models import BACKGROUNDS, FORMATS, QUALITIES
 
 Choice = app_commands.Choice
-SIZES = [
-    Choice(name="1024x1024 (square)", value="1024x1024"),
-    Choice(name="1536x1024 (landscape)", value="1536x1024"),
-    Choice(name="1024x1536 (portrait)", value="1024x1536"),
-    Choice(name="auto (the model decides)", value="auto"),
-]
+MAX_CHOICES = 25  # Discord's limit per option
 OPTION_CHOICES: dict[str, list[Choice[str]]] = {
-    "size": SIZES,
     "quality": [Choice(name=q, value=q) for q in QUALITIES],
     "background": [Choice(name=b, value=b) for b in BACKGROUNDS],
     "format": [Choice(name=f, value=f) for f in FORMATS],
 }
 OPTION_HELP = {
-    "size": "Image size (or add --ar 3:2 to the prompt)",
+    "model": "Which image model draws it",
+    "size": "WxH, e.g. 1024x1024, 1536x1024 or 2048x1152 (or add --ar 16:9 to the prompt)",
     "quality": "Higher quality costs more and takes longer",
     "count": "How many images (1-10; the server may allow fewer)",
     "background": "transparent needs png or webp",
@@ -40,19 +36,32 @@ def typed(
     count: int | None,
     background: str | None,
     fmt: str | None,
+    model: str | None = None,
 ) -> dict[str, str | int | None]:
     """Typed options as the core's option parser names them."""
-    return {"size": size, "quality": quality, "n": count, "background": background, "format": fmt}
+    return {
+        "size": size,
+        "quality": quality,
+        "n": count,
+        "background": background,
+        "format": fmt,
+        "model": model,
+    }
 
 
-def build_commands() -> list[app_commands.Command[Any, Any, Any] | app_commands.ContextMenu]:
-    """Fresh command objects for one client's command tree."""
+def build_commands(
+    models: Sequence[str],
+) -> list[app_commands.Command[Any, Any, Any] | app_commands.ContextMenu]:
+    """Fresh command objects for one client's command tree; `models` are the offered ones."""
+    choices = OPTION_CHOICES | {
+        "model": [Choice(name=name, value=name) for name in models[:MAX_CHOICES]]
+    }
 
     @app_commands.command(name="imagine", description="Create images from a prompt")
     @app_commands.describe(
-        prompt="What to draw; --ar 3:2, --quality high, --n 2 work too", **OPTION_HELP
+        prompt="What to draw; --ar 16:9, --quality high, --n 2, --model work too", **OPTION_HELP
     )
-    @app_commands.choices(**OPTION_CHOICES)
+    @app_commands.choices(**choices)
     @app_commands.guild_only()
     async def imagine(
         interaction: discord.Interaction[Any],
@@ -62,9 +71,11 @@ def build_commands() -> list[app_commands.Command[Any, Any, Any] | app_commands.
         count: app_commands.Range[int, 1, 10] | None = None,
         background: str | None = None,
         format: str | None = None,
+        model: str | None = None,
     ) -> None:
-        """/imagine prompt [size] [quality] [count] [background] [format]."""
-        await flows.imagine(interaction, prompt, typed(size, quality, count, background, format))
+        """/imagine prompt [size] [quality] [count] [background] [format] [model]."""
+        options = typed(size, quality, count, background, format, model)
+        await flows.imagine(interaction, prompt, options)
 
     @app_commands.command(name="edit", description="Change an image as you describe")
     @app_commands.describe(
@@ -72,7 +83,7 @@ def build_commands() -> list[app_commands.Command[Any, Any, Any] | app_commands.
         prompt="How it should change, e.g. make the balloon blue",
         **OPTION_HELP,
     )
-    @app_commands.choices(**OPTION_CHOICES)
+    @app_commands.choices(**choices)
     @app_commands.guild_only()
     async def edit(
         interaction: discord.Interaction[Any],
@@ -83,9 +94,10 @@ def build_commands() -> list[app_commands.Command[Any, Any, Any] | app_commands.
         count: app_commands.Range[int, 1, 10] | None = None,
         background: str | None = None,
         format: str | None = None,
+        model: str | None = None,
     ) -> None:
         """/edit image prompt [options]."""
-        options = typed(size, quality, count, background, format)
+        options = typed(size, quality, count, background, format, model)
         await flows.edit_attachments(interaction, [image], prompt, options)
 
     @app_commands.context_menu(name="Edit image")

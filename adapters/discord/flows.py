@@ -27,7 +27,7 @@ from adapters.discord.sources import (
 from bot.delivery import Undelivered
 from bot.errors import BadRequest, Duplicate, UserFacingError
 from bot.models import ImageRequest, LedgerEntry, Options, Result, SourceImage
-from bot.options import nearest_size, parse_prompt
+from bot.options import parse_prompt
 
 log = logging.getLogger(__name__)
 
@@ -47,19 +47,17 @@ def entry_options(entry: LedgerEntry) -> Options:
     return Options(**json.loads(entry.options_json))
 
 
-def size_for(attachment: discord.Attachment) -> str:
-    """The supported size closest to an image's shape ('auto' when Discord gave no size)."""
-    if attachment.width and attachment.height:
-        return nearest_size(attachment.width, attachment.height)
-    return "auto"
+def shape_of(attachment: discord.Attachment) -> tuple[int, int]:
+    """An image's width and height as Discord reports them (0 when it gave none)."""
+    return attachment.width or 0, attachment.height or 0
 
 
-def edit_typed(text: str, first: discord.Attachment, typed: Typed, base: Typed) -> dict[str, Any]:
-    """Options for an edit: typed ones win, then --flags, then `base` and the image's shape."""
+def edit_typed(text: str, typed: Typed, base: Typed) -> dict[str, Any]:
+    """Options for an edit: typed ones win, then --flags, then `base`."""
     _, flags = parse_prompt(text)
-    fallback: dict[str, Any] = {"size": size_for(first), **base}
+    fallback: dict[str, Any] = dict(base)
     if {"size", "aspect"} & flags.keys():
-        fallback.pop("size")
+        fallback.pop("size", None)
     merged = {k: v for k, v in fallback.items() if k not in flags}
     merged.update({k: v for k, v in typed.items() if v is not None})
     return merged
@@ -200,7 +198,8 @@ async def _edit(
 ) -> None:
     services = services_of(interaction)
     try:
-        prompt, options = services.handler.parse(text, edit_typed(text, first, typed, base))
+        typed_here = edit_typed(text, typed, base)
+        prompt, options = services.handler.parse(text, typed_here, source=shape_of(first))
     except BadRequest as exc:
         await refuse(interaction, exc.message)
         return
@@ -240,7 +239,7 @@ async def vary_message(
 
     async def job(board: ProgressBoard) -> Result:
         if entry_id is None:
-            options = replace(services.handler.defaults, size=size_for(chosen))
+            options = services.handler.source_options(services.handler.defaults, *shape_of(chosen))
         else:
             options = replace(entry_options(await services.handler.entry(entry_id)), n=1)
         sources = await load_sources(services, [chosen])

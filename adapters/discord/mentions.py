@@ -14,7 +14,7 @@ import re
 
 import discord
 
-from adapters.discord.flows import edit_typed, run
+from adapters.discord.flows import edit_typed, run, shape_of
 from adapters.discord.permissions import message_actor
 from adapters.discord.replies import clip, headline
 from adapters.discord.respond import MessageResponder, ProgressBoard
@@ -69,7 +69,9 @@ async def on_message(services: Services, me: discord.ClientUser, message: discor
         return
     found = image_attachments(source)
     try:
-        prompt, options = services.handler.parse(text, edit_typed(text, found[0], {}, {}))
+        prompt, options = services.handler.parse(
+            text, edit_typed(text, {}, {}), source=shape_of(found[0])
+        )
     except BadRequest as exc:
         await message.reply(clip(exc.message), mention_author=False)
         return

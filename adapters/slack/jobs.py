@@ -10,7 +10,6 @@ from adapters.slack.context import Services
 from adapters.slack.files import SlackFile, file_info, load_sources
 from adapters.slack.work import Start, Tracker
 from bot.models import Actor, ImageRequest, Options, Result, SourceImage
-from bot.options import nearest_size, parse_prompt
 
 FileRef = SlackFile | str
 
@@ -27,10 +26,8 @@ def _ids(refs: Sequence[FileRef]) -> tuple[str, ...]:
     return tuple(ref.id if isinstance(ref, SlackFile) else ref for ref in refs)
 
 
-def _shape(source: SourceImage) -> str:
-    if source.width and source.height:
-        return nearest_size(source.width, source.height)
-    return "auto"
+def _shape(source: SourceImage) -> tuple[int, int]:
+    return source.width, source.height
 
 
 def generate_job(svc: Services, text: str, key: str) -> Start:
@@ -51,10 +48,8 @@ def edit_job(
     """Change images as the text says; the size follows the first image unless a flag sets it."""
 
     async def start(actor: Actor, tracker: Tracker) -> Result:
-        _, flags = parse_prompt(text)
         images = await sources(svc, refs)
-        typed = {} if {"size", "aspect"} & flags.keys() else {"size": _shape(images[0])}
-        prompt, opts = svc.handler.parse(text, typed)
+        prompt, opts = svc.handler.parse(text, source=_shape(images[0]))
         tracker.describe("edit", prompt, _ids(refs))
         req = ImageRequest("edit", prompt, actor, key, opts, images, parent_id=parent)
         return await svc.handler.edit(req, tracker.progress)
@@ -67,7 +62,7 @@ def vary_job(svc: Services, ref: FileRef, key: str, parent: str | None) -> Start
 
     async def start(actor: Actor, tracker: Tracker) -> Result:
         images = await sources(svc, [ref])
-        opts = replace(svc.handler.defaults, size=_shape(images[0]))
+        opts = svc.handler.source_options(svc.handler.defaults, *_shape(images[0]))
         if parent is not None:
             entry = await svc.handler.entry(parent)
             opts = replace(Options(**json.loads(entry.options_json)), n=1)

@@ -22,9 +22,9 @@ VERBS = {"generate": "Imagining", "edit": "Editing", "vary": "Varying"}
 HELP = """\
 */imagine* makes images from a prompt:
 • `/imagine a red balloon on a wooden table`
-• Options at the end of the prompt: `--size 1536x1024` (or `--ar 3:2`, `landscape`, `portrait`), \
-`--quality low|medium|high`, `--n 2`, `--bg transparent`, `--format png|jpeg|webp`, \
-`--compression 80`
+• Options at the end of the prompt: `--size 2048x1152` (any size the model makes; or `--ar 16:9`, \
+`landscape`, `portrait`), `--quality low|medium|high`, `--n 2`, `--bg transparent`, \
+`--format png|jpeg|webp`, `--compression 80`, `--model M` (one of the models this bot offers)
 • `/imagine usage`: what you have used today and what is left
 • `/imagine limits`: this channel's limits (admins and channel managers can change them; \
 `/imagine limits workspace` for the whole workspace)

@@ -12,6 +12,7 @@ from typing import Protocol
 
 from bot.models import (
     EVERYWHERE,
+    CostSource,
     GeneratedImage,
     LedgerEntry,
     LimitChange,
@@ -48,8 +49,9 @@ class Store(Protocol):
         usage: TokenUsage | None,
         cost_usd: float,
         now: datetime,
+        cost_source: CostSource = "table",
     ) -> None:
-        """Mark a reserved row succeeded with what was delivered and what it cost.
+        """Mark a reserved row succeeded with what was delivered, what it cost and how we know.
 
         A row already settled as abandoned (its process overran the deadline) is charged
         too: the images were made and paid for. Failed rows stay failed.

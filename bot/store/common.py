@@ -7,6 +7,7 @@ these functions, so both refuse the same requests with the same messages.
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass, replace
 from datetime import UTC, datetime, timedelta
@@ -16,7 +17,6 @@ from bot.errors import BadRequest, Cooldown, Disabled, LimitReached
 from bot.models import (
     LIMIT_KEYS,
     QUALITIES,
-    SIZES,
     LedgerEntry,
     LimitChange,
     Limits,
@@ -25,6 +25,8 @@ from bot.models import (
 )
 
 COST_EPSILON = 1e-9
+LIST_KEYS = ("allowed_sizes", "allowed_models")
+SIZE_TEXT = re.compile(r"auto|[1-9][0-9]{0,4}x[1-9][0-9]{0,4}")
 ABANDON_EVERY = timedelta(seconds=1)
 MANAGER_KEY = "channel_manager"
 _LIMIT_TYPES: dict[str, object] = {
@@ -126,7 +128,7 @@ def reserved_entry(reservation: Reservation, now: datetime) -> LedgerEntry:
         kind=reservation.kind,
         model=reservation.model,
         size=options.size,
-        quality=options.quality,
+        quality=options.quality or "",
         n=options.n,
         status="reserved",
         images_delivered=0,
@@ -163,7 +165,10 @@ def _checked_value(key: str, value: object) -> object:
     elif key == "max_quality":
         ok = value in QUALITIES
     elif key == "allowed_sizes" and isinstance(value, tuple | list):
-        ok = all(size in SIZES for size in value)
+        ok = all(isinstance(size, str) and SIZE_TEXT.fullmatch(size) for size in value)
+        value = tuple(value)
+    elif key == "allowed_models" and isinstance(value, tuple | list):
+        ok = all(isinstance(name, str) and name and "," not in name for name in value)
         value = tuple(value)
     else:
         ok = False
@@ -176,7 +181,9 @@ def _expected(key: str) -> str:
     if key == "max_quality":
         return f"use one of {', '.join(QUALITIES)}"
     if key == "allowed_sizes":
-        return f"use sizes from {', '.join(SIZES)}"
+        return "use sizes such as 1024x1024 or 2048x1152"
+    if key == "allowed_models":
+        return "use model names such as openai/gpt-image-2"
     kind = _LIMIT_TYPES[key]
     if kind is bool:
         return "use true or false"
@@ -238,7 +245,7 @@ def _decoded(key: str, value: object) -> object:
         return None
     if kind is bool:
         return bool(value)
-    if key == "allowed_sizes":
+    if key in LIST_KEYS:
         return tuple(part for part in str(value).split(",") if part)
     if kind is float and isinstance(value, int | float):
         return float(value)

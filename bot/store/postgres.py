@@ -24,6 +24,7 @@ import asyncpg
 from bot.errors import ConfigError, Duplicate
 from bot.models import (
     EVERYWHERE,
+    CostSource,
     GeneratedImage,
     LedgerEntry,
     LimitChange,
@@ -184,9 +185,10 @@ class PostgresStore:
         usage: TokenUsage | None,
         cost_usd: float,
         now: datetime,
+        cost_source: CostSource = "table",
     ) -> None:
         """Mark a reserved (or already abandoned) row succeeded with what it delivered and cost."""
-        params = succeed_params(entry_id, images_delivered, usage, cost_usd, now)
+        params = succeed_params(entry_id, images_delivered, usage, cost_usd, now, cost_source)
         await self._execute(SUCCEED, params)
 
     async def settle_failed(self, entry_id: str, error_kind: str, now: datetime) -> None:

@@ -14,6 +14,7 @@ from typing import Any
 from bot.models import (
     LedgerEntry,
     Limits,
+    ModelTotal,
     Scope,
     ScopeUsage,
     Undelivered,
@@ -23,6 +24,7 @@ from bot.models import (
 from bot.store.common import day_window, utc
 from bot.store.delivery_sql import RECEIVED, UNDELIVERED_TOTALS
 from bot.store.sql import (
+    BY_MODEL,
     ENTRY_COLUMNS,
     EXPORT_PAGE,
     PERIOD_TOTALS,
@@ -94,6 +96,7 @@ async def scope_usage(fetch: Fetch, scope: Scope, now: datetime, top: int) -> Sc
     totals = await period(fetch, scope, None, now)
     where, params = scope_filter(scope, None)
     rows = await fetch(TOP_USERS.format(where=where), params | period_params(now) | {"top": top})
+    models = await fetch(BY_MODEL.format(where=where), params | period_params(now))
     return ScopeUsage(
         scope=scope,
         **totals.charged(),
@@ -101,6 +104,10 @@ async def scope_usage(fetch: Fetch, scope: Scope, now: datetime, top: int) -> Sc
         top_users=tuple(UserTotal(user, images, round(cost, 6)) for user, images, cost in rows),
         resets_at=day_window(now)[1],
         undelivered=await undelivered(fetch, scope, now),
+        by_model=tuple(
+            ModelTotal(model, source, images, round(cost, 6))
+            for model, source, images, cost in models
+        ),
     )
 
 

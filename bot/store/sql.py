@@ -15,6 +15,7 @@ from typing import Any
 from bot.errors import Duplicate
 from bot.models import (
     LIMIT_KEYS,
+    CostSource,
     LedgerEntry,
     LimitChange,
     Limits,
@@ -54,7 +55,7 @@ THIS_MONTH = "created_at >= :month_start AND created_at < :month_end"
 SUCCEED = (
     "UPDATE usage SET status = 'succeeded', images_delivered = :images, "
     "input_tokens = :input_tokens, output_tokens = :output_tokens, est_cost_usd = :cost, "
-    "settled_at = :now, delivery = 'pending', delivery_at = :now "
+    "cost_source = :cost_source, settled_at = :now, delivery = 'pending', delivery_at = :now "
     "WHERE id = :id AND status IN ('reserved', 'abandoned')"
 )
 FAIL = (
@@ -75,6 +76,12 @@ TOP_USERS = (
     f"FROM usage WHERE {{where}} AND {THIS_MONTH} AND status IN ('reserved', 'succeeded') "
     f"GROUP BY user_id HAVING SUM({IMAGES}) > 0 OR SUM({COST}) > 0 "
     "ORDER BY images DESC, cost DESC, user_id LIMIT :top"
+)
+BY_MODEL = (
+    "SELECT model, cost_source, COALESCE(SUM(images_delivered), 0), "
+    "COALESCE(SUM(est_cost_usd), 0.0) "
+    f"FROM usage WHERE {{where}} AND {THIS_MONTH} AND status = 'succeeded' "
+    "GROUP BY model, cost_source ORDER BY model, cost_source"
 )
 EXPORT_PAGE = (
     f"{SELECT_ENTRY} WHERE {{where}} AND (created_at, id) > (:after_at, :after_id) "
@@ -168,7 +175,12 @@ def reserve_params(entry: LedgerEntry, cooldown_s: int | None) -> dict[str, obje
 
 
 def succeed_params(
-    entry_id: str, images: int, usage: TokenUsage | None, cost_usd: float, now: datetime
+    entry_id: str,
+    images: int,
+    usage: TokenUsage | None,
+    cost_usd: float,
+    now: datetime,
+    cost_source: CostSource,
 ) -> dict[str, object]:
     """The parameters of SUCCEED."""
     tokens = usage or TokenUsage()
@@ -178,6 +190,7 @@ def succeed_params(
         "input_tokens": tokens.input_tokens,
         "output_tokens": tokens.output_tokens,
         "cost": float(cost_usd),
+        "cost_source": cost_source,
         "now": utc(now),
     }
 

@@ -17,6 +17,7 @@ import aiosqlite
 
 from bot.models import (
     EVERYWHERE,
+    CostSource,
     GeneratedImage,
     LedgerEntry,
     LimitChange,
@@ -169,9 +170,12 @@ class SqliteStore:
         usage: TokenUsage | None,
         cost_usd: float,
         now: datetime,
+        cost_source: CostSource = "table",
     ) -> None:
         """Mark a reserved row succeeded with what was delivered and what it cost."""
-        await self._run(SUCCEED, succeed_params(entry_id, images_delivered, usage, cost_usd, now))
+        await self._run(
+            SUCCEED, succeed_params(entry_id, images_delivered, usage, cost_usd, now, cost_source)
+        )
 
     async def settle_failed(self, entry_id: str, error_kind: str, now: datetime) -> None:
         """Mark a reserved row failed: nothing is charged."""

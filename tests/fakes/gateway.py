@@ -17,6 +17,8 @@ is answered 404 `model_not_found` in the shape of whoever would answer (Vercel's
 `provider_metadata.gateway.cost`, a decimal string, on every answer (the final event of a
 stream); gpt-image-1-family models take fixed sizes, others any WxH within gpt-image-2's rules,
 answered at that size in the format asked for; Opper takes no `auto` and at most 4 images.
+GET /v1/models lists `fake.models` in Vercel's shape or OpenAI's (with `shutdown_date`), or
+answers 404 when `fake.models.style` is None.
 """
 
 from __future__ import annotations
@@ -42,6 +44,7 @@ from PIL import Image
 SIZES = ("1024x1024", "1536x1024", "1024x1536", "auto")  # gpt-image-1 and its family
 FIXED_SIZE_MODELS = re.compile(r"gpt-image-1|chatgpt-image|dall-e")
 QUALITIES = ("low", "medium", "high", "auto")
+LISTED_WHEN_ANY = ("openai/gpt-image-2",)  # GET /v1/models when every model is served
 OPPER_QUALITIES = ("low", "medium", "high", "4k")
 FORMATS = ("png", "jpeg", "webp")
 OUTPUT_TOKENS = {"low": 272, "medium": 1056, "high": 4160}  # at 1024x1024, scaled by area
@@ -179,6 +182,35 @@ class Recorded:
 
 
 @dataclass
+class ModelList:
+    """The models served (None: any) and what GET /v1/models answers: those ids (when any,
+    LISTED_WHEN_ANY) in Vercel's shape or OpenAI's; `style` None answers 404."""
+
+    served: list[str] | None = None
+    style: str | None = "vercel"
+    shutdown_dates: dict[str, str] = field(default_factory=dict)
+
+    def __contains__(self, model: object) -> bool:
+        return self.served is None or model in self.served
+
+    def body(self) -> dict[str, Any]:
+        """The list as that gateway sends it."""
+        listed = LISTED_WHEN_ANY if self.served is None else self.served
+        return {"object": "list", "data": [self._item(model) for model in listed]}
+
+    def _item(self, model: str) -> dict[str, Any]:
+        owner = model.partition("/")[0] if "/" in model else "system"
+        item: dict[str, Any] = {"id": model, "object": "model", "created": 1776729600}
+        item["owned_by"] = owner
+        if self.style == "vercel":
+            pricing = {"input": "0.000005", "output": "0.00003", "input_cache_read": "0.00000125"}
+            item |= {"name": model, "type": "image", "pricing": pricing}
+        elif model in self.shutdown_dates:
+            item["shutdown_date"] = self.shutdown_dates[model]
+        return item
+
+
+@dataclass
 class Fault:
     """A scripted misbehaviour for the next `times` image requests (None: every one)."""
 
@@ -209,7 +241,7 @@ class FakeGateway:
         cost: str | None = None,
     ) -> None:
         self.port, self.delay, self.key = port, delay, key
-        self.models = tuple(models) if models is not None else None
+        self.models = ModelList(list(models) if models is not None else None)
         self.cost = cost
         self.requests: list[Recorded] = []
         self.faults: list[Fault] = []
@@ -251,6 +283,7 @@ class FakeGateway:
         for path in ("/v1/images/generations", "/v1/images/edits", "/v3/images"):
             app.router.add_post(path, self._serve)
         app.router.add_get("/files/{name}", self._file)
+        app.router.add_get("/v1/models", self._models)
         app.router.add_get("/_fake/requests", self._dump)
         app.router.add_post("/_fake/faults", self._add_fault)
         self._runner = web.AppRunner(app, shutdown_timeout=0.5, access_log=None)
@@ -327,7 +360,7 @@ class FakeGateway:
             body = {"type": "ContentPolicyViolationError", "message": "Rejected.", "detail": None}
             return web.json_response(body, status=400, headers=headers)
         model = str(fields.get("model", ""))
-        if self.models is not None and model not in self.models:
+        if model not in self.models:
             return _unknown_model(seen, model, headers)
         if name in ("hang", "delay"):
             seconds = params.get("seconds", 3600.0 if name == "hang" else 1.0)
@@ -416,6 +449,15 @@ class FakeGateway:
             await _event(response, f"{prefix}.completed", data)
         await response.write_eof()
         return response
+
+    async def _models(self, request: web.Request) -> web.Response:
+        await self._record(request)
+        if self.models.style is None:
+            return web.Response(status=404, text="Not Found")
+        sent = request.headers.get("Authorization", "")
+        if self.models.style == "openai" and self.key is not None and sent != f"Bearer {self.key}":
+            return _error(401, {"code": "invalid_api_key", "message": "Incorrect API key."}, {})
+        return web.json_response(self.models.body())
 
     async def _file(self, request: web.Request) -> web.Response:
         await self._record(request)
