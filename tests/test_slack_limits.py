@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from adapters.slack.limits_modal import NOT_ALLOWED
-from bot.models import Scope
+from bot.models import LIMIT_KEYS, Scope
 from tests.fakes.slack import TEAM, FakeSlack
 from tests.fakes.slack_app import SlackBot
 
@@ -152,3 +152,25 @@ async def test_an_admin_sets_workspace_limits(slack_bot: SlackBot, slack: FakeSl
     await slack_bot.interactive(submit(view, "UADMIN", {"channel_daily_images": "20"}))
     assert (await slack_bot.store.get_limits(WORKSPACE)).channel_daily_images == 20
     assert (await slack_bot.handler.limits_for(CHANNEL)).channel_daily_images == 20
+
+
+async def test_every_limit_has_words_in_the_modal_and_the_new_ones_save(
+    slack_bot: SlackBot, slack: FakeSlack
+) -> None:
+    view = await open_modal(slack_bot, slack, "UADMIN")
+    labels = {
+        b["block_id"].removeprefix("limit_"): b["label"]["text"]
+        for b in view["blocks"]
+        if b.get("block_id", "").startswith("limit_")
+    }
+    assert set(labels) == set(LIMIT_KEYS)
+    assert [key for key, label in labels.items() if label == key] == []
+    assert labels["max_quality"] == "Highest quality (low, medium, high, xhigh, max, auto)"
+    assert labels["max_pixels"] == "Largest image area in pixels (width x height)"
+    assert labels["allowed_models"] == "Models people may choose, comma-separated"
+
+    changes = {"max_pixels": "2359296", "allowed_models": "openai/gpt-image-2"}
+    response = await slack_bot.interactive(submit(view, "UADMIN", changes))
+    assert (response.status_code, response.text) == (200, "")
+    limits = await slack_bot.store.get_limits(CHANNEL)
+    assert (limits.max_pixels, limits.allowed_models) == (2359296, ("openai/gpt-image-2",))

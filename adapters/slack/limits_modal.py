@@ -14,7 +14,7 @@ from adapters.slack.context import PLATFORM, Place, Services, notify, open_view
 from adapters.slack.replies import user_list
 from bot.errors import BadRequest
 from bot.limits import format_limit, parse_limit_value
-from bot.models import LIMIT_KEYS, Limits, Scope
+from bot.models import LIMIT_KEYS, QUALITIES, Limits, Scope
 from bot.reports import format_limits
 
 log = logging.getLogger(__name__)
@@ -28,8 +28,10 @@ LABELS = {
     "user_daily_cost_usd": "Dollars per person per day",
     "channel_daily_cost_usd": "Dollars per channel per day",
     "max_n": "Most images per request (1-10)",
-    "max_quality": "Highest quality (low, medium, high, auto)",
+    "max_quality": f"Highest quality ({', '.join(QUALITIES)})",
     "allowed_sizes": "Allowed sizes, comma-separated",
+    "max_pixels": "Largest image area in pixels (width x height)",
+    "allowed_models": "Models people may choose, comma-separated",
     "cooldown_s": "Seconds between one person's requests",
     "admins_exempt": "Admins exempt from limits (true/false)",
     "others_can_vary": "Others may vary or re-roll a person's images",
