@@ -165,5 +165,12 @@ async def test_a_press_that_fails_inside_the_bot_is_answered_not_left_to_time_ou
     click = await bot.send(bot.fake.click(result, f"imagine:delete:{entry.id}"))
     answer = (await bot.callback(click)).body
     assert (answer["type"], answer["data"]["flags"]) == (4, 64)
-    assert answer["data"]["content"] == GENERIC_ERROR
+    assert (
+        answer["data"]["content"]
+        == GENERIC_ERROR
+        == (
+            "Something went wrong inside the bot. You were not charged. The error was logged; try "
+            "again, and tell the bot's admin if it keeps happening."
+        )
+    )
     assert int(result["id"]) in bot.fake.messages

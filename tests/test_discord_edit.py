@@ -118,6 +118,21 @@ async def test_a_mention_with_a_bad_long_option_gets_a_reply_within_discords_lim
     assert gateway.image_requests == [] and await bot.entries() == []
 
 
+async def test_a_mention_quoting_a_masked_link_does_not_make_the_bot_post_one(
+    bot: DiscordBot, fake: FakeDiscord, gateway: FakeGateway
+) -> None:
+    source = photo_message(fake, (200, 300))
+    bot_user = user(BOT_ID, "imagine", bot=True)
+    text = f"<@{BOT_ID}> make it blue --model [FreeNitro](https://evil.example/claim)"
+    await fake.dispatch("MESSAGE_CREATE", fake.message(text, reference=source, mentions=[bot_user]))
+    answer = await fake.wait_for(lambda c: c.method == "POST" and c.path == MESSAGES)
+    assert answer.body["content"] == (
+        'The model "\\[FreeNitro](https://evil.example/claim)" is not offered here. '
+        "Choose one of: openai/gpt-image-2."
+    )
+    assert gateway.image_requests == [] and await bot.entries() == []
+
+
 async def test_slash_edit_takes_an_attachment(
     bot: DiscordBot, fake: FakeDiscord, gateway: FakeGateway
 ) -> None:

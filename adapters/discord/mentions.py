@@ -16,7 +16,7 @@ import discord
 
 from adapters.discord.flows import edit_typed, run, shape_of
 from adapters.discord.permissions import message_actor
-from adapters.discord.replies import clip, headline
+from adapters.discord.replies import headline, public
 from adapters.discord.respond import MessageResponder, ProgressBoard
 from adapters.discord.services import Origin, Services
 from adapters.discord.sources import image_attachments, load_sources
@@ -73,7 +73,7 @@ async def on_message(services: Services, me: discord.ClientUser, message: discor
             text, edit_typed(text, {}, {}), source=shape_of(found[0])
         )
     except BadRequest as exc:
-        await message.reply(clip(exc.message), mention_author=False)
+        await message.reply(public(exc.message), mention_author=False)
         return
     title = headline("edit", prompt, message.author.id)
     responder = await MessageResponder.start(message, f"{title}\nWorking on it…")

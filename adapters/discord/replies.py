@@ -3,18 +3,20 @@
 from __future__ import annotations
 
 import io
+import re
 from dataclasses import replace
 
 import discord
 
-from bot.errors import format_amount
+from bot.errors import NOT_CHARGED, format_amount
 from bot.models import Progress, Result, ScopeUsage
 from bot.reports import format_scope_usage, notes, tally
 
 MAX_CONTENT = 2000
+MASKED_LINK = re.compile(r"\[(.+?)\]\(")
 MAX_FILES = 10
 GENERIC_ERROR = (
-    "Something went wrong inside the bot. The error was logged; try again, "
+    f"Something went wrong inside the bot. {NOT_CHARGED} The error was logged; try again, "
     "and tell the bot's admin if it keeps happening."
 )
 
@@ -22,6 +24,13 @@ GENERIC_ERROR = (
 def clip(text: str, limit: int = MAX_CONTENT) -> str:
     """Text cut to Discord's limit, marked with an ellipsis when cut."""
     return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def public(text: str) -> str:
+    """An error for a message others see: cut to Discord's limit, and no masked link
+    (`[words](address)`), so a person's words quoted in it cannot pose as a link of the bot's
+    (the address stays visible). The escape is discord.utils.escape_markdown's."""
+    return clip(MASKED_LINK.sub(r"\\[\1](", text))
 
 
 def headline(kind: str, prompt: str, user_id: int, room: int = 1800) -> str:

@@ -9,7 +9,7 @@ from typing import Any, Protocol
 
 import discord
 
-from adapters.discord.replies import GENERIC_ERROR, clip, preview_file, progress_text
+from adapters.discord.replies import GENERIC_ERROR, clip, preview_file, progress_text, public
 from bot.models import Progress
 
 log = logging.getLogger(__name__)
@@ -98,7 +98,7 @@ class InteractionResponder:
         buttons: dict[str, Any] = {} if view is None else {"view": view}
         if self.expired:
             await self._channel().send(
-                content=clip(f"<@{self.interaction.user.id}> {text}"),
+                content=public(f"<@{self.interaction.user.id}> {text}"),
                 allowed_mentions=discord.AllowedMentions(users=[self.interaction.user]),
                 **buttons,
             )
@@ -152,7 +152,7 @@ class MessageResponder:
 
     async def fail(self, text: str, view: discord.ui.View | None = None) -> None:
         """Edit the reply into the error (a message reply cannot be private)."""
-        self.reply = await self.reply.edit(content=clip(text), attachments=[], view=view)
+        self.reply = await self.reply.edit(content=public(text), attachments=[], view=view)
 
     async def drop(self) -> None:
         """Delete the reply."""
