@@ -102,3 +102,29 @@ async def test_a_failing_upload_is_retried_kept_and_delivered_once_by_deliver_ag
     assert (mine.images_today, mine.cost_today_usd) == (1, entry.est_cost_usd)
     assert (report.images_today, report.undelivered.images_today) == (1, 0)
     assert len(gateway.image_requests) == 1
+
+
+async def test_a_delivery_cut_off_by_shutdown_leaves_the_person_a_deliver_again_button(
+    tmp_path: Path, slack: FakeSlack, gateway: FakeGateway
+) -> None:
+    slack.rate_limit("files.getUploadURLExternal", retry_after=20)  # the upload waits it out
+    settings = {"IMAGINE_SHUTDOWN_GRACE": 0}
+    async with running_bot(tmp_path / "imagine.db", slack, gateway, **settings) as bot:
+        await bot.command("a red balloon")
+        await slack.wait_for(lambda: slack.calls("files.getUploadURLExternal"))
+    async with running_bot(tmp_path / "imagine.db", slack, gateway) as restarted:
+        [entry] = await restarted.entries()
+        text = await said(restarted, 1)
+        reply = slack.responses[0]
+        await restarted.interactive(press(slack, reply))
+        await slack.wait_for(lambda: cards(slack))
+        delivered = await restarted.handler.entry(entry.id)
+
+    assert text == (
+        f"The images of request {entry.id[:8]} were made, but the bot was restarting before "
+        "Slack had them. They are kept for 48 h and do not count against your limits until "
+        "you receive them. Press Deliver again to get them."
+    )
+    assert reply["blocks"][0]["text"]["text"] == text
+    assert [m for m in slack.messages["C1"] if "Imagining" in m.get("text", "")] == []
+    assert delivered.delivery == "delivered" and len(gateway.image_requests) == 1

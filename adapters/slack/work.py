@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Awaitable, Callable
 from functools import partial
@@ -13,7 +14,7 @@ from adapters.slack.delivery import DELIVER_AGAIN, deliver_again_blocks, deliver
 from adapters.slack.files import upload
 from adapters.slack.progress import ProgressEdits
 from adapters.slack.replies import CardIds, progress_text, result_card, upload_comment
-from bot.delivery import Undelivered
+from bot.delivery import DeliveryFailed, Undelivered
 from bot.errors import NOT_CHARGED, Duplicate, NotAllowed, Refused, UserFacingError
 from bot.models import Actor, Progress, Result
 
@@ -31,6 +32,7 @@ SLACK_RATE_LIMITED = (
     "Slack is asking the bot to slow down right now, so I couldn't start your image. "
     f"{NOT_CHARGED} Try again in a minute."
 )
+STOPPED = DeliveryFailed("the bot was restarting before Slack had them", transient=False)
 MISSING_CHANNEL = {"not_in_channel", "channel_not_found", "is_archived"}
 
 
@@ -146,12 +148,23 @@ async def deliver(svc: Services, place: Place, tracker: Tracker, result: Result)
     try:
         file_ids = await svc.handler.deliver(result, attempt, again=DELIVER_AGAIN)
     except Undelivered as exc:
-        await tracker.discard()
-        blocks = deliver_again_blocks(exc.message, result.request_id, place.thread_ts)
-        await notify(svc, place, exc.message, blocks=blocks)
+        await offer_again(svc, place, tracker, exc)
         return
+    except asyncio.CancelledError:  # the bot is stopping; the handler kept the images
+        kept_for = svc.handler.deliveries.kept_for
+        await offer_again(
+            svc, place, tracker, Undelivered(result.request_id, STOPPED, kept_for, DELIVER_AGAIN)
+        )
+        raise
     ids = CardIds(result.request_id, tuple(file_ids), tracker.source_ids)
     await show_card(svc, place, tracker, result, ids)
+
+
+async def offer_again(svc: Services, place: Place, tracker: Tracker, exc: Undelivered) -> None:
+    """Say why a result was not delivered, privately, with its Deliver again button."""
+    await tracker.discard()
+    blocks = deliver_again_blocks(exc.message, exc.request_id, place.thread_ts)
+    await notify(svc, place, exc.message, blocks=blocks)
 
 
 async def show_card(
