@@ -4,6 +4,7 @@ by the Deliver again button, which works after a restart too."""
 from __future__ import annotations
 
 import asyncio
+import re
 from pathlib import Path
 
 from bot.models import Actor, LedgerEntry, Scope
@@ -124,3 +125,35 @@ async def test_after_the_interaction_expired_the_button_is_posted_in_the_channel
     assert custom_ids(posted.body) == [button]
     assert f"imagine:vary:{entry.id}:0" in custom_ids(result.body)
     assert delivered.delivery == "delivered"
+
+
+async def test_a_delivery_cut_off_by_shutdown_leaves_the_person_a_deliver_again_button(
+    tmp_path: Path, fake: FakeDiscord, gateway: FakeGateway
+) -> None:
+    db = tmp_path / "imagine.db"
+    gateway.delay = 1.0
+    settings = {"IMAGINE_SHUTDOWN_GRACE": 0, "IMAGINE_STREAM_PREVIEWS": False}
+    async with running_bot(db, fake, gateway, **settings) as bot:
+        ix = await bot.slash("imagine", [opt("prompt", "a red balloon")])
+        original = rf"/webhooks/\d+/{ix['token']}/messages/@original"
+        await fake.wait_for(lambda c: c.method == "PATCH" and bool(re.fullmatch(original, c.path)))
+        fake.rate_limit("PATCH", original, times=5, retry_after=20)  # the result waits it out
+        await fake.wait_for(lambda c: c.status == 429 and bool(c.body.get("components")))
+    said = await bot.private_error(ix)  # the bot has stopped
+    buttons = custom_ids((await bot.followup(ix)).body)
+
+    async with running_bot(db, fake, gateway) as restarted:
+        [entry] = await restarted.entries()
+        button = f"imagine:deliver:{entry.id}"
+        press = await restarted.send(fake.click(with_button(fake, button), button))
+        final = await restarted.final(press)
+        delivered = await settled(restarted, entry.id)
+
+    assert said == (
+        f"The images of request {entry.id[:8]} were made, but the bot was restarting before "
+        "Discord had them. They are kept for 48 h and do not count against your limits until "
+        "you receive them. Press Deliver again to get them."
+    )
+    assert buttons == [button] and entry.delivery == "undelivered"
+    assert f"imagine:vary:{entry.id}:0" in custom_ids(final.body)
+    assert delivered.delivery == "delivered" and len(gateway.image_requests) == 1

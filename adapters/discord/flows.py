@@ -11,7 +11,7 @@ from typing import Any
 
 import discord
 
-from adapters.discord.deliver import DELIVER_AGAIN, delivery_failure
+from adapters.discord.deliver import DELIVER_AGAIN, STOPPED, delivery_failure
 from adapters.discord.permissions import interaction_actor
 from adapters.discord.replies import GENERIC_ERROR, headline, result_files, result_text
 from adapters.discord.respond import InteractionResponder, ProgressBoard, Responder, refuse
@@ -117,6 +117,11 @@ async def deliver(
         await services.handler.deliver(result, attempt, again=DELIVER_AGAIN)
     except Undelivered as exc:
         await _safely(responder.fail(exc.message, services.again_view(result.request_id)))
+    except asyncio.CancelledError:  # the bot is stopping; the handler kept the images
+        kept_for = services.handler.deliveries.kept_for
+        stopped = Undelivered(result.request_id, STOPPED, kept_for, DELIVER_AGAIN)
+        await _safely(responder.fail(stopped.message, services.again_view(result.request_id)))
+        raise
 
 
 async def run_deferred(
