@@ -43,6 +43,7 @@ from bot.failures import classify, stream_status, unreachable_cause
 from bot.fetch import origin_of
 from bot.imagebody import ImageBody, linked_image
 from bot.models import GatewayResult, Options, PartialCallback, SourceImage, TokenUsage
+from bot.served import fetch_listing
 from bot.transport import AiohttpTransport
 from bot.wire import (
     MAX_WARNINGS,
@@ -51,7 +52,6 @@ from bot.wire import (
     backoff,
     error_info,
     json_or_none,
-    offered_models,
     parse_cost,
     parse_usage,
     parse_warnings,
@@ -67,7 +67,6 @@ WireProtocol = Literal["openai", "opper"]
 LARGE = 256 * 1024
 PARTIAL_IMAGES = 2
 OPPER_MAX_N = 4
-MODELS_TIMEOUT = 10.0
 NO_RETRY = (
     ContentBlocked,
     QuotaExhausted,
@@ -408,16 +407,7 @@ class GatewayClient:
 
     async def offered(self) -> tuple[str, ...]:
         """The image models the gateway lists at `GET {base}/models`; () when it has no list."""
-        try:
-            response = await self._http.get(
-                self.base_url + "/models",
-                headers={"Authorization": f"Bearer {self._api_key}", "Accept": "application/json"},
-                timeout=httpx.Timeout(MODELS_TIMEOUT, connect=self._timeouts.connect),
-            )
-        except httpx.HTTPError:
-            log.info("gateway %s: no models list could be read", self.host)
-            return ()
-        return offered_models(json_or_none(response.content)) if response.is_success else ()
+        return (await fetch_listing(self._http, self.base_url, self._api_key)).images
 
     async def _result(self, payload: Any, request_id: str | None) -> GatewayResult:
         if not isinstance(payload, dict):
