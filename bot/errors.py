@@ -93,6 +93,15 @@ def plural(count: int, word: str) -> str:
     return f"{count} {word}" if count == 1 else f"{count} {word}s"
 
 
+def human_size(size: int) -> str:
+    """A byte count as a person reads it: 3 MB, 12 KB, 80 bytes."""
+    if size >= 1024 * 1024:
+        return f"{size / (1024 * 1024):.1f}".removesuffix(".0") + " MB"
+    if size >= 1024:
+        return f"{size / 1024:.0f} KB"
+    return f"{size} bytes"
+
+
 def format_amount(value: float, unit: str) -> str:
     """Images as an integer, dollars with two to three decimals."""
     if unit != "usd":

@@ -37,11 +37,12 @@ from bot.errors import (
     QuotaExhausted,
     UserFacingError,
     format_duration,
+    human_size,
     plural,
 )
 from bot.failures import classify, stream_status, unreachable_cause
-from bot.fetch import origin_of
-from bot.imagebody import ImageBody, linked_image
+from bot.fetch import TooLarge, origin_of, read_capped
+from bot.imagebody import MAX_LINKED_IMAGE_BYTES, ImageBody, linked_image
 from bot.models import GatewayResult, Options, PartialCallback, SourceImage, TokenUsage
 from bot.served import fetch_listing
 from bot.transport import AiohttpTransport
@@ -65,6 +66,8 @@ log = logging.getLogger(__name__)
 T = TypeVar("T")
 WireProtocol = Literal["openai", "opper"]
 LARGE = 256 * 1024
+ANSWER_MARGIN = 16 * 1024  # an answer's JSON around its base64: usage, metadata
+MAX_ERROR_BYTES = 1024 * 1024
 PARTIAL_IMAGES = 2
 OPPER_MAX_N = 4
 NO_RETRY = (
@@ -95,6 +98,7 @@ class _Call:
     files: list[FileField] | None = None
     edit: bool = False
     stream: bool = False
+    n: int = 1
 
 
 class _Retry(Exception):
@@ -134,8 +138,10 @@ class GatewayClient:
         vary_prompt: str = DEFAULT_VARY_PROMPT,
         opper_store: bool = False,
         on_retry: Callable[[], None] | None = None,
+        max_image_bytes: int = MAX_LINKED_IMAGE_BYTES,
     ) -> None:
         self._http = http
+        self.max_image_bytes = max_image_bytes
         self._on_retry = on_retry
         self._api_key = api_key
         self.base_url = base_url.rstrip("/")
@@ -186,7 +192,11 @@ class GatewayClient:
         fields = self._fields(prompt, options, user, on_partial is not None)
         body = json.dumps(fields).encode()
         call = _Call(
-            "/images/generations", fields["model"], json_body=body, stream=bool(on_partial)
+            "/images/generations",
+            fields["model"],
+            json_body=body,
+            stream=bool(on_partial),
+            n=options.n,
         )
         return await self._send(call, on_partial)
 
@@ -212,7 +222,7 @@ class GatewayClient:
         if mask is not None:
             files.append(("mask", (mask.filename, mask.data, mask.content_type)))
         streamed = bool(on_partial)
-        call = _Call("/images/edits", form["model"], None, form, files, edit=True, stream=streamed)
+        call = _Call("/images/edits", form["model"], None, form, files, True, streamed, options.n)
         return await self._send(call, on_partial)
 
     async def vary(
@@ -281,7 +291,7 @@ class GatewayClient:
         if mask is not None:
             body["mask"] = await _data_uri(mask)
         content = await _run(bool(images), lambda: json.dumps(body).encode())
-        return _Call("/images", body["model"], json_body=content, edit=bool(images))
+        return _Call("/images", body["model"], content, edit=bool(images), n=options.n)
 
     async def _send(self, call: _Call, on_partial: PartialCallback | None) -> GatewayResult:
         if not self._api_key:
@@ -365,15 +375,12 @@ class GatewayClient:
             try:
                 request_id = response.headers.get("x-request-id")
                 if not response.is_success:
-                    await response.aread()
-                    raise await self._failure(response, call)
+                    raise await self._failure(response, await _error_body(response), call)
                 if call.stream and response.headers.get("content-type", "").startswith(
                     "text/event-stream"
                 ):
                     return await self._read_stream(response, call, on_partial, request_id)
-                body = ImageBody()
-                async for chunk in response.aiter_bytes():
-                    body.feed(chunk)
+                body = await self._read_body(response, call, request_id)
             finally:
                 await response.aclose()
         except httpx.TimeoutException as exc:
@@ -386,10 +393,25 @@ class GatewayClient:
             raise _Retry(GatewayUnavailable(), cause, None, unreachable=unreachable) from exc
         return await self._result(await _parse(body, request_id), request_id)
 
-    async def _failure(self, response: httpx.Response, call: _Call) -> Exception:
+    async def _read_body(
+        self, response: httpx.Response, call: _Call, request_id: str | None
+    ) -> ImageBody:
+        """The JSON answer, fed to ImageBody as it streams; refused past n images' base64."""
+        limit = call.n * self.max_image_bytes * 4 // 3 + ANSWER_MARGIN
+        claimed = response.headers.get("content-length", "")
+        body = ImageBody()
+        if claimed.isdigit() and int(claimed) > limit:
+            raise BadGatewayResponse(f"an answer larger than {human_size(limit)}", request_id)
+        async for chunk in response.aiter_bytes():
+            body.feed(chunk)
+            if len(body) > limit:
+                raise BadGatewayResponse(f"an answer larger than {human_size(limit)}", request_id)
+        return body
+
+    async def _failure(self, response: httpx.Response, content: bytes, call: _Call) -> Exception:
         status, headers = response.status_code, response.headers
         request_id = headers.get("x-request-id")
-        info = error_info(json_or_none(response.content))
+        info = error_info(json_or_none(content))
         error = await self._classified(status, info, call.model, call.edit, request_id)
         if not isinstance(error, NO_RETRY) and should_retry(status, headers):
             return _Retry(error, f"HTTP {status}", retry_after(headers))
@@ -459,8 +481,9 @@ class GatewayClient:
         cost: Decimal | None = None
         warnings: tuple[str, ...] = ()
         seen = False
+        most = self.max_image_bytes * 4 // 3 + ANSWER_MARGIN  # one event: one image's base64
         try:
-            async for event, data in sse_events(response):
+            async for event, data in sse_events(response, most):
                 seen = True
                 payload = await _loads(data.encode(), request_id)
                 if not isinstance(payload, dict):
@@ -476,6 +499,9 @@ class GatewayClient:
                 if (reported := parse_cost(payload)) is not None:
                     cost = reported  # the final event's figure covers the whole request
                 warnings += parse_warnings(payload, self._api_key)
+        except TooLarge as exc:
+            detail = f"a stream event larger than {human_size(most)}"
+            raise BadGatewayResponse(detail, request_id) from exc
         except httpx.TransportError as exc:
             if not seen or isinstance(exc, httpx.TimeoutException):
                 raise
@@ -494,6 +520,14 @@ class GatewayClient:
     async def _stream_error(self, raw: Any, call: _Call, request_id: str | None) -> UserFacingError:
         info = error_info({"error": raw})
         return await self._classified(stream_status(info), info, call.model, False, request_id)
+
+
+async def _error_body(response: httpx.Response) -> bytes:
+    """An error answer's body, at most MAX_ERROR_BYTES; b"" (only the status to go by) past it."""
+    try:
+        return await read_capped(response, MAX_ERROR_BYTES)
+    except TooLarge:
+        return b""
 
 
 async def _run(large: bool, func: Callable[[], T]) -> T:
