@@ -3,8 +3,10 @@
     generate / edit / vary -> _send (key check, overall deadline, retries)
                            -> _attempt (one HTTP exchange) -> _result | _read_stream
 
-Every failure leaves as a `bot.errors` type whose message is safe to show; the API key is
-sent only to the gateway's own origin and never logged.
+Opper's request body is built in bot/opper.py, base64 and JSON are decoded in bot/decoding.py.
+Every answer is read with a cap (n images' base64, one image's per stream event, 1 MiB of an
+error). Every failure leaves as a `bot.errors` type whose message is safe to show; the API key
+is sent only to the gateway's own origin and never logged.
 """
 
 from __future__ import annotations
@@ -15,15 +17,13 @@ import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import Any, Literal, TypeVar
-from urllib.parse import unquote_to_bytes
+from typing import Any, Literal
 
 import httpx
-import pybase64
 
+from bot import decoding, opper
 from bot.config import DEFAULT_VARY_PROMPT, Settings
 from bot.errors import (
-    NOT_CHARGED,
     BadGatewayResponse,
     BadRequest,
     ContentBlocked,
@@ -63,13 +63,10 @@ from bot.wire import (
 
 log = logging.getLogger(__name__)
 
-T = TypeVar("T")
 WireProtocol = Literal["openai", "opper"]
-LARGE = 256 * 1024
 ANSWER_MARGIN = 16 * 1024  # an answer's JSON around its base64: usage, metadata
 MAX_ERROR_BYTES = 1024 * 1024
 PARTIAL_IMAGES = 2
-OPPER_MAX_N = 4
 NO_RETRY = (
     ContentBlocked,
     QuotaExhausted,
@@ -263,35 +260,9 @@ class GatewayClient:
         images: Sequence[SourceImage],
         mask: SourceImage | None,
     ) -> _Call:
-        if options.n > OPPER_MAX_N:
-            raise BadRequest(
-                f"This image service makes at most {OPPER_MAX_N} images per request; "
-                f"ask for {OPPER_MAX_N} or fewer. {NOT_CHARGED}"
-            )
-        parameters = {
-            "output_format": options.output_format,
-            "background": options.background,
-            "output_compression": options.output_compression,
-        }
-        body: dict[str, Any] = {
-            "model": options.model or self.model,
-            "prompt": prompt,
-            "n": options.n,
-            "response_format": "b64_json",
-            "store": self.opper_store,
-            "parameters": {key: value for key, value in parameters.items() if value is not None},
-        }
-        chosen = {"size": options.size, "quality": options.quality}
-        body |= {k: v for k, v in chosen.items() if v not in ("auto", None)}  # Opper: no auto
-        uris = [await _data_uri(image) for image in images]
-        if uris:
-            body["image"] = uris[0]
-        if uris[1:]:
-            body["reference_images"] = uris[1:]
-        if mask is not None:
-            body["mask"] = await _data_uri(mask)
-        content = await _run(bool(images), lambda: json.dumps(body).encode())
-        return _Call("/images", body["model"], content, edit=bool(images), n=options.n)
+        model = options.model or self.model
+        body = await opper.request_body(prompt, options, images, mask, model, self.opper_store)
+        return _Call("/images", model, body, edit=bool(images), n=options.n)
 
     async def _send(self, call: _Call, on_partial: PartialCallback | None) -> GatewayResult:
         if not self._api_key:
@@ -391,7 +362,7 @@ class GatewayClient:
             cause = unreachable_cause(exc)
             unreachable = isinstance(exc, httpx.ConnectError)
             raise _Retry(GatewayUnavailable(), cause, None, unreachable=unreachable) from exc
-        return await self._result(await _parse(body, request_id), request_id)
+        return await self._result(await decoding.parse_body(body, request_id), request_id)
 
     async def _read_body(
         self, response: httpx.Response, call: _Call, request_id: str | None
@@ -455,9 +426,9 @@ class GatewayClient:
         if isinstance(b64, bytes) and b64:
             return b64
         if isinstance(b64, str) and b64:
-            return await _b64decode(b64, request_id)
+            return await decoding.b64decode(b64, request_id)
         if isinstance(url, str) and url.startswith("data:"):
-            return await _data_url(url, request_id)
+            return await decoding.data_url(url, request_id)
         if isinstance(url, str) and url.startswith(("http://", "https://")):
             return await linked_image(
                 self._http,
@@ -485,7 +456,7 @@ class GatewayClient:
         try:
             async for event, data in sse_events(response, most):
                 seen = True
-                payload = await _loads(data.encode(), request_id)
+                payload = await decoding.loads(data.encode(), request_id)
                 if not isinstance(payload, dict):
                     raise BadGatewayResponse("malformed JSON", request_id)
                 if payload.get("error"):
@@ -528,50 +499,6 @@ async def _error_body(response: httpx.Response) -> bytes:
         return await read_capped(response, MAX_ERROR_BYTES)
     except TooLarge:
         return b""
-
-
-async def _run(large: bool, func: Callable[[], T]) -> T:
-    """Run `func` inline when its input is small, in a worker thread when it is large."""
-    return await asyncio.to_thread(func) if large else func()
-
-
-async def _loads(body: bytes, request_id: str | None) -> Any:
-    try:
-        return await _run(len(body) > LARGE, lambda: json.loads(body))
-    except ValueError as exc:
-        raise BadGatewayResponse("malformed JSON", request_id) from exc
-
-
-async def _parse(body: ImageBody, request_id: str | None) -> Any:
-    """The response JSON, its base64 images already decoded while the body streamed in."""
-    try:
-        return await _run(not body.cheap and len(body) > LARGE, body.parse)
-    except ValueError as exc:
-        raise BadGatewayResponse("malformed JSON", request_id) from exc
-
-
-async def _b64decode(text: str, request_id: str | None) -> bytes:
-    try:
-        data = await _run(len(text) > LARGE, lambda: pybase64.b64decode(text, validate=True))
-    except ValueError as exc:
-        raise BadGatewayResponse("undecodable image data", request_id) from exc
-    if not isinstance(data, bytes) or not data:
-        raise BadGatewayResponse("undecodable image data", request_id)
-    return data
-
-
-async def _data_url(url: str, request_id: str | None) -> bytes:
-    header, comma, payload = url.removeprefix("data:").partition(",")
-    if not comma:
-        raise BadGatewayResponse("undecodable image data", request_id)
-    if header.endswith(";base64"):
-        return await _b64decode(payload, request_id)
-    return unquote_to_bytes(payload)
-
-
-async def _data_uri(image: SourceImage) -> str:
-    encoded = await _run(len(image.data) > LARGE, lambda: pybase64.b64encode(image.data))
-    return f"data:{image.content_type};base64,{encoded.decode('ascii')}"
 
 
 async def _deliver(on_partial: PartialCallback, image: bytes) -> None:
