@@ -350,10 +350,14 @@ class ModelNotOffered(GatewayMisconfigured):
     kind = "model_not_found"
 
     def __init__(
-        self, model: str, offered: Sequence[str] = (), request_id: str | None = None
+        self,
+        model: str,
+        offered: Sequence[str] = (),
+        request_id: str | None = None,
+        setting: str = "IMAGINE_MODEL",
     ) -> None:
         self.model = model
-        detail = f"the gateway does not offer model '{model}' (IMAGINE_MODEL)"
+        detail = f"the gateway does not offer model '{model}' ({setting})"
         if offered:
             detail += f"; it offers {listing(offered)}"
         super().__init__(detail, request_id)
@@ -364,12 +368,18 @@ class GatewayRuleRefused(GatewayMisconfigured):
 
     kind = "gateway_forbidden"
 
-    def __init__(self, model: str, rule_id: str | None, request_id: str | None = None) -> None:
+    def __init__(
+        self,
+        model: str,
+        rule_id: str | None,
+        request_id: str | None = None,
+        setting: str = "IMAGINE_MODEL",
+    ) -> None:
         self.rule_id = rule_id
         rule = f" (rule {rule_id})" if rule_id else ""
         super().__init__(
             f"a rule on the gateway refuses model '{model}'{rule}; allow it on the gateway "
-            "or choose another model (IMAGINE_MODEL)",
+            f"or choose another model ({setting})",
             request_id,
         )
 
@@ -392,10 +402,12 @@ class FreeTierModel(GatewayMisconfigured):
 
     kind = "free_tier"
 
-    def __init__(self, model: str, request_id: str | None = None) -> None:
+    def __init__(
+        self, model: str, request_id: str | None = None, setting: str = "IMAGINE_MODEL"
+    ) -> None:
         super().__init__(
             f"model '{model}' is not available on the gateway's free tier; add paid credit "
-            "on the gateway or choose another model (IMAGINE_MODEL)",
+            f"on the gateway or choose another model ({setting})",
             request_id,
         )
 

@@ -392,10 +392,18 @@ class GatewayClient:
         self, status: int, info: ErrorInfo, model: str, edit: bool, request_id: str | None
     ) -> GatewayError | BadRequest:
         """The error to show; an unknown model's names what the gateway offers instead."""
-        secret = self._api_key
-        error = classify(status, info, model=model, edit=edit, secret=secret, request_id=request_id)
+        setting = "IMAGINE_MODEL" if model.lower() == self.model.lower() else "IMAGINE_MODELS"
+        error = classify(
+            status,
+            info,
+            model=model,
+            edit=edit,
+            secret=self._api_key,
+            request_id=request_id,
+            setting=setting,
+        )
         if isinstance(error, ModelNotOffered):
-            return ModelNotOffered(model, await self.offered(), request_id)
+            return ModelNotOffered(model, await self.offered(), request_id, setting)
         return error
 
     async def offered(self) -> tuple[str, ...]:
