@@ -40,7 +40,7 @@ def reservation(user: int, now: datetime) -> Reservation:
         idempotency_key=uuid.uuid4().hex,
         actor=actor(user, channels=1),
         kind="generate",
-        model="openai/gpt-image-1",
+        model="openai/gpt-image-2",
         options=Options(),
         prompt="a red balloon",
         est_cost_usd=0.042,

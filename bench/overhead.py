@@ -24,7 +24,7 @@ from bot.app import open_app
 from bot.handler import ImagineHandler
 
 _REQUEST_BODY = json.dumps(
-    {"model": "openai/gpt-image-1", "prompt": "a red balloon", "n": 1, "size": "1024x1024"}
+    {"model": "openai/gpt-image-2", "prompt": "a red balloon", "n": 1, "size": "1024x1024"}
 ).encode()
 
 

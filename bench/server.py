@@ -6,7 +6,7 @@ being measured:
     python -m bench.server [--delay S]    # prints its /v1 URL, serves until SIGTERM
 
 Every body is built once: `n` copies of one 1024×1024 noise PNG (incompressible, so about
-3.1 MB of PNG and 4.2 MB of base64) with gpt-image-1's usage block. The header
+3.1 MB of PNG and 4.2 MB of base64) with a gpt-image-2 usage block. The header
 `x-gateway-ms` says how long the server itself spent on the request (the delay included);
 GET /_bench/in_flight counts the requests sitting in the delay.
 """

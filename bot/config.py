@@ -365,6 +365,10 @@ class Settings(BaseSettings):
     def _http_url(cls, value: str) -> str:
         if not value.startswith(("http://", "https://")):
             raise ValueError("must start with http:// or https://")
+        if "@" in urlsplit(value).netloc:  # it would be echoed in reports and logs
+            raise ValueError(
+                "must not carry a user name or password; keys and tokens have their own settings"
+            )
         return value.rstrip("/")
 
     @field_validator("database_url")

@@ -93,6 +93,15 @@ def plural(count: int, word: str) -> str:
     return f"{count} {word}" if count == 1 else f"{count} {word}s"
 
 
+def human_size(size: int) -> str:
+    """A byte count as a person reads it: 3 MB, 12 KB, 80 bytes."""
+    if size >= 1024 * 1024:
+        return f"{size / (1024 * 1024):.1f}".removesuffix(".0") + " MB"
+    if size >= 1024:
+        return f"{size / 1024:.0f} KB"
+    return f"{size} bytes"
+
+
 def format_amount(value: float, unit: str) -> str:
     """Images as an integer, dollars with two to three decimals."""
     if unit != "usd":
@@ -341,10 +350,14 @@ class ModelNotOffered(GatewayMisconfigured):
     kind = "model_not_found"
 
     def __init__(
-        self, model: str, offered: Sequence[str] = (), request_id: str | None = None
+        self,
+        model: str,
+        offered: Sequence[str] = (),
+        request_id: str | None = None,
+        setting: str = "IMAGINE_MODEL",
     ) -> None:
         self.model = model
-        detail = f"the gateway does not offer model '{model}' (IMAGINE_MODEL)"
+        detail = f"the gateway does not offer model '{model}' ({setting})"
         if offered:
             detail += f"; it offers {listing(offered)}"
         super().__init__(detail, request_id)
@@ -355,12 +368,18 @@ class GatewayRuleRefused(GatewayMisconfigured):
 
     kind = "gateway_forbidden"
 
-    def __init__(self, model: str, rule_id: str | None, request_id: str | None = None) -> None:
+    def __init__(
+        self,
+        model: str,
+        rule_id: str | None,
+        request_id: str | None = None,
+        setting: str = "IMAGINE_MODEL",
+    ) -> None:
         self.rule_id = rule_id
         rule = f" (rule {rule_id})" if rule_id else ""
         super().__init__(
             f"a rule on the gateway refuses model '{model}'{rule}; allow it on the gateway "
-            "or choose another model (IMAGINE_MODEL)",
+            f"or choose another model ({setting})",
             request_id,
         )
 
@@ -383,10 +402,12 @@ class FreeTierModel(GatewayMisconfigured):
 
     kind = "free_tier"
 
-    def __init__(self, model: str, request_id: str | None = None) -> None:
+    def __init__(
+        self, model: str, request_id: str | None = None, setting: str = "IMAGINE_MODEL"
+    ) -> None:
         super().__init__(
             f"model '{model}' is not available on the gateway's free tier; add paid credit "
-            "on the gateway or choose another model (IMAGINE_MODEL)",
+            f"on the gateway or choose another model ({setting})",
             request_id,
         )
 

@@ -54,8 +54,10 @@ def classify(
     edit: bool,
     secret: str | None,
     request_id: str | None,
+    setting: str = "IMAGINE_MODEL",
 ) -> GatewayError | BadRequest:
-    """The error a person is shown for a gateway's error answer."""
+    """The error a person is shown for a gateway's error answer; `setting` names where the
+    model was configured (IMAGINE_MODEL, or IMAGINE_MODELS for one chosen with --model)."""
     kinds = info.kinds
     if kinds & BLOCKED:
         return ContentBlocked(request_id)
@@ -64,23 +66,25 @@ def classify(
     if kinds & NO_CREDIT or status == 402:
         return QuotaExhausted(request_id)
     if "model_not_found" in kinds:
-        return ModelNotOffered(model, (), request_id)
-    if status == 403 and (refused := _refused(info, model, request_id)) is not None:
+        return ModelNotOffered(model, (), request_id, setting)
+    if status == 403 and (refused := _refused(info, model, request_id, setting)) is not None:
         return refused
     if status in (401, 403):
         return GatewayMisconfigured("the image service rejected the API key", request_id)
     return _by_status(status, info, edit, secret, request_id)
 
 
-def _refused(info: ErrorInfo, model: str, request_id: str | None) -> GatewayError | None:
+def _refused(
+    info: ErrorInfo, model: str, request_id: str | None, setting: str
+) -> GatewayError | None:
     """Vercel's 403s that are about the account or its rules, not the key."""
     kinds = info.kinds
     if "customer_verification_required" in kinds:
         return VerificationRequired(request_id)
     if "forbidden" in kinds:
-        return GatewayRuleRefused(model, info.rule_id, request_id)
+        return GatewayRuleRefused(model, info.rule_id, request_id, setting)
     if "no_providers_available" in kinds:
-        return FreeTierModel(model, request_id)
+        return FreeTierModel(model, request_id, setting)
     return None
 
 

@@ -3,8 +3,10 @@
     generate / edit / vary -> _send (key check, overall deadline, retries)
                            -> _attempt (one HTTP exchange) -> _result | _read_stream
 
-Every failure leaves as a `bot.errors` type whose message is safe to show; the API key is
-sent only to the gateway's own origin and never logged.
+Opper's request body is built in bot/opper.py, base64 and JSON are decoded in bot/decoding.py.
+Every answer is read with a cap (n images' base64, one image's per stream event, 1 MiB of an
+error). Every failure leaves as a `bot.errors` type whose message is safe to show; the API key
+is sent only to the gateway's own origin and never logged.
 """
 
 from __future__ import annotations
@@ -15,15 +17,13 @@ import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import Any, Literal, TypeVar
-from urllib.parse import unquote_to_bytes
+from typing import Any, Literal
 
 import httpx
-import pybase64
 
+from bot import decoding, opper
 from bot.config import DEFAULT_VARY_PROMPT, Settings
 from bot.errors import (
-    NOT_CHARGED,
     BadGatewayResponse,
     BadRequest,
     ContentBlocked,
@@ -37,12 +37,14 @@ from bot.errors import (
     QuotaExhausted,
     UserFacingError,
     format_duration,
+    human_size,
     plural,
 )
 from bot.failures import classify, stream_status, unreachable_cause
-from bot.fetch import origin_of
-from bot.imagebody import ImageBody, linked_image
+from bot.fetch import TooLarge, origin_of, read_capped
+from bot.imagebody import MAX_LINKED_IMAGE_BYTES, ImageBody, linked_image
 from bot.models import GatewayResult, Options, PartialCallback, SourceImage, TokenUsage
+from bot.served import fetch_listing
 from bot.transport import AiohttpTransport
 from bot.wire import (
     MAX_WARNINGS,
@@ -51,7 +53,6 @@ from bot.wire import (
     backoff,
     error_info,
     json_or_none,
-    offered_models,
     parse_cost,
     parse_usage,
     parse_warnings,
@@ -62,12 +63,10 @@ from bot.wire import (
 
 log = logging.getLogger(__name__)
 
-T = TypeVar("T")
 WireProtocol = Literal["openai", "opper"]
-LARGE = 256 * 1024
+ANSWER_MARGIN = 16 * 1024  # an answer's JSON around its base64: usage, metadata
+MAX_ERROR_BYTES = 1024 * 1024
 PARTIAL_IMAGES = 2
-OPPER_MAX_N = 4
-MODELS_TIMEOUT = 10.0
 NO_RETRY = (
     ContentBlocked,
     QuotaExhausted,
@@ -96,6 +95,7 @@ class _Call:
     files: list[FileField] | None = None
     edit: bool = False
     stream: bool = False
+    n: int = 1
 
 
 class _Retry(Exception):
@@ -135,8 +135,10 @@ class GatewayClient:
         vary_prompt: str = DEFAULT_VARY_PROMPT,
         opper_store: bool = False,
         on_retry: Callable[[], None] | None = None,
+        max_image_bytes: int = MAX_LINKED_IMAGE_BYTES,
     ) -> None:
         self._http = http
+        self.max_image_bytes = max_image_bytes
         self._on_retry = on_retry
         self._api_key = api_key
         self.base_url = base_url.rstrip("/")
@@ -187,7 +189,11 @@ class GatewayClient:
         fields = self._fields(prompt, options, user, on_partial is not None)
         body = json.dumps(fields).encode()
         call = _Call(
-            "/images/generations", fields["model"], json_body=body, stream=bool(on_partial)
+            "/images/generations",
+            fields["model"],
+            json_body=body,
+            stream=bool(on_partial),
+            n=options.n,
         )
         return await self._send(call, on_partial)
 
@@ -213,7 +219,7 @@ class GatewayClient:
         if mask is not None:
             files.append(("mask", (mask.filename, mask.data, mask.content_type)))
         streamed = bool(on_partial)
-        call = _Call("/images/edits", form["model"], None, form, files, edit=True, stream=streamed)
+        call = _Call("/images/edits", form["model"], None, form, files, True, streamed, options.n)
         return await self._send(call, on_partial)
 
     async def vary(
@@ -254,35 +260,9 @@ class GatewayClient:
         images: Sequence[SourceImage],
         mask: SourceImage | None,
     ) -> _Call:
-        if options.n > OPPER_MAX_N:
-            raise BadRequest(
-                f"This image service makes at most {OPPER_MAX_N} images per request; "
-                f"ask for {OPPER_MAX_N} or fewer. {NOT_CHARGED}"
-            )
-        parameters = {
-            "output_format": options.output_format,
-            "background": options.background,
-            "output_compression": options.output_compression,
-        }
-        body: dict[str, Any] = {
-            "model": options.model or self.model,
-            "prompt": prompt,
-            "n": options.n,
-            "response_format": "b64_json",
-            "store": self.opper_store,
-            "parameters": {key: value for key, value in parameters.items() if value is not None},
-        }
-        chosen = {"size": options.size, "quality": options.quality}
-        body |= {k: v for k, v in chosen.items() if v not in ("auto", None)}  # Opper: no auto
-        uris = [await _data_uri(image) for image in images]
-        if uris:
-            body["image"] = uris[0]
-        if uris[1:]:
-            body["reference_images"] = uris[1:]
-        if mask is not None:
-            body["mask"] = await _data_uri(mask)
-        content = await _run(bool(images), lambda: json.dumps(body).encode())
-        return _Call("/images", body["model"], json_body=content, edit=bool(images))
+        model = options.model or self.model
+        body = await opper.request_body(prompt, options, images, mask, model, self.opper_store)
+        return _Call("/images", model, body, edit=bool(images), n=options.n)
 
     async def _send(self, call: _Call, on_partial: PartialCallback | None) -> GatewayResult:
         if not self._api_key:
@@ -366,15 +346,12 @@ class GatewayClient:
             try:
                 request_id = response.headers.get("x-request-id")
                 if not response.is_success:
-                    await response.aread()
-                    raise await self._failure(response, call)
+                    raise await self._failure(response, await _error_body(response), call)
                 if call.stream and response.headers.get("content-type", "").startswith(
                     "text/event-stream"
                 ):
                     return await self._read_stream(response, call, on_partial, request_id)
-                body = ImageBody()
-                async for chunk in response.aiter_bytes():
-                    body.feed(chunk)
+                body = await self._read_body(response, call, request_id)
             finally:
                 await response.aclose()
         except httpx.TimeoutException as exc:
@@ -385,12 +362,27 @@ class GatewayClient:
             cause = unreachable_cause(exc)
             unreachable = isinstance(exc, httpx.ConnectError)
             raise _Retry(GatewayUnavailable(), cause, None, unreachable=unreachable) from exc
-        return await self._result(await _parse(body, request_id), request_id)
+        return await self._result(await decoding.parse_body(body, request_id), request_id)
 
-    async def _failure(self, response: httpx.Response, call: _Call) -> Exception:
+    async def _read_body(
+        self, response: httpx.Response, call: _Call, request_id: str | None
+    ) -> ImageBody:
+        """The JSON answer, fed to ImageBody as it streams; refused past n images' base64."""
+        limit = call.n * self.max_image_bytes * 4 // 3 + ANSWER_MARGIN
+        claimed = response.headers.get("content-length", "")
+        body = ImageBody()
+        if claimed.isdigit() and int(claimed) > limit:
+            raise BadGatewayResponse(f"an answer larger than {human_size(limit)}", request_id)
+        async for chunk in response.aiter_bytes():
+            body.feed(chunk)
+            if len(body) > limit:
+                raise BadGatewayResponse(f"an answer larger than {human_size(limit)}", request_id)
+        return body
+
+    async def _failure(self, response: httpx.Response, content: bytes, call: _Call) -> Exception:
         status, headers = response.status_code, response.headers
         request_id = headers.get("x-request-id")
-        info = error_info(json_or_none(response.content))
+        info = error_info(json_or_none(content))
         error = await self._classified(status, info, call.model, call.edit, request_id)
         if not isinstance(error, NO_RETRY) and should_retry(status, headers):
             return _Retry(error, f"HTTP {status}", retry_after(headers))
@@ -400,24 +392,23 @@ class GatewayClient:
         self, status: int, info: ErrorInfo, model: str, edit: bool, request_id: str | None
     ) -> GatewayError | BadRequest:
         """The error to show; an unknown model's names what the gateway offers instead."""
-        secret = self._api_key
-        error = classify(status, info, model=model, edit=edit, secret=secret, request_id=request_id)
+        setting = "IMAGINE_MODEL" if model.lower() == self.model.lower() else "IMAGINE_MODELS"
+        error = classify(
+            status,
+            info,
+            model=model,
+            edit=edit,
+            secret=self._api_key,
+            request_id=request_id,
+            setting=setting,
+        )
         if isinstance(error, ModelNotOffered):
-            return ModelNotOffered(model, await self.offered(), request_id)
+            return ModelNotOffered(model, await self.offered(), request_id, setting)
         return error
 
     async def offered(self) -> tuple[str, ...]:
         """The image models the gateway lists at `GET {base}/models`; () when it has no list."""
-        try:
-            response = await self._http.get(
-                self.base_url + "/models",
-                headers={"Authorization": f"Bearer {self._api_key}", "Accept": "application/json"},
-                timeout=httpx.Timeout(MODELS_TIMEOUT, connect=self._timeouts.connect),
-            )
-        except httpx.HTTPError:
-            log.info("gateway %s: no models list could be read", self.host)
-            return ()
-        return offered_models(json_or_none(response.content)) if response.is_success else ()
+        return (await fetch_listing(self._http, self.base_url, self._api_key)).images
 
     async def _result(self, payload: Any, request_id: str | None) -> GatewayResult:
         if not isinstance(payload, dict):
@@ -443,9 +434,9 @@ class GatewayClient:
         if isinstance(b64, bytes) and b64:
             return b64
         if isinstance(b64, str) and b64:
-            return await _b64decode(b64, request_id)
+            return await decoding.b64decode(b64, request_id)
         if isinstance(url, str) and url.startswith("data:"):
-            return await _data_url(url, request_id)
+            return await decoding.data_url(url, request_id)
         if isinstance(url, str) and url.startswith(("http://", "https://")):
             return await linked_image(
                 self._http,
@@ -469,10 +460,11 @@ class GatewayClient:
         cost: Decimal | None = None
         warnings: tuple[str, ...] = ()
         seen = False
+        most = self.max_image_bytes * 4 // 3 + ANSWER_MARGIN  # one event: one image's base64
         try:
-            async for event, data in sse_events(response):
+            async for event, data in sse_events(response, most):
                 seen = True
-                payload = await _loads(data.encode(), request_id)
+                payload = await decoding.loads(data.encode(), request_id)
                 if not isinstance(payload, dict):
                     raise BadGatewayResponse("malformed JSON", request_id)
                 if payload.get("error"):
@@ -486,6 +478,9 @@ class GatewayClient:
                 if (reported := parse_cost(payload)) is not None:
                     cost = reported  # the final event's figure covers the whole request
                 warnings += parse_warnings(payload, self._api_key)
+        except TooLarge as exc:
+            detail = f"a stream event larger than {human_size(most)}"
+            raise BadGatewayResponse(detail, request_id) from exc
         except httpx.TransportError as exc:
             if not seen or isinstance(exc, httpx.TimeoutException):
                 raise
@@ -506,48 +501,12 @@ class GatewayClient:
         return await self._classified(stream_status(info), info, call.model, False, request_id)
 
 
-async def _run(large: bool, func: Callable[[], T]) -> T:
-    """Run `func` inline when its input is small, in a worker thread when it is large."""
-    return await asyncio.to_thread(func) if large else func()
-
-
-async def _loads(body: bytes, request_id: str | None) -> Any:
+async def _error_body(response: httpx.Response) -> bytes:
+    """An error answer's body, at most MAX_ERROR_BYTES; b"" (only the status to go by) past it."""
     try:
-        return await _run(len(body) > LARGE, lambda: json.loads(body))
-    except ValueError as exc:
-        raise BadGatewayResponse("malformed JSON", request_id) from exc
-
-
-async def _parse(body: ImageBody, request_id: str | None) -> Any:
-    """The response JSON, its base64 images already decoded while the body streamed in."""
-    try:
-        return await _run(not body.cheap and len(body) > LARGE, body.parse)
-    except ValueError as exc:
-        raise BadGatewayResponse("malformed JSON", request_id) from exc
-
-
-async def _b64decode(text: str, request_id: str | None) -> bytes:
-    try:
-        data = await _run(len(text) > LARGE, lambda: pybase64.b64decode(text, validate=True))
-    except ValueError as exc:
-        raise BadGatewayResponse("undecodable image data", request_id) from exc
-    if not isinstance(data, bytes) or not data:
-        raise BadGatewayResponse("undecodable image data", request_id)
-    return data
-
-
-async def _data_url(url: str, request_id: str | None) -> bytes:
-    header, comma, payload = url.removeprefix("data:").partition(",")
-    if not comma:
-        raise BadGatewayResponse("undecodable image data", request_id)
-    if header.endswith(";base64"):
-        return await _b64decode(payload, request_id)
-    return unquote_to_bytes(payload)
-
-
-async def _data_uri(image: SourceImage) -> str:
-    encoded = await _run(len(image.data) > LARGE, lambda: pybase64.b64encode(image.data))
-    return f"data:{image.content_type};base64,{encoded.decode('ascii')}"
+        return await read_capped(response, MAX_ERROR_BYTES)
+    except TooLarge:
+        return b""
 
 
 async def _deliver(on_partial: PartialCallback, image: bytes) -> None:

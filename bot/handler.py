@@ -201,7 +201,7 @@ class ImagineHandler:
             raise BadRequest("Re-rolling an edit needs its source image; use Edit instead.")
         req = ImageRequest(
             kind=entry.kind,
-            prompt=entry.prompt or "",
+            prompt=inert(entry.prompt or ""),  # rows kept before prompts were cleaned
             actor=actor,
             idempotency_key=idempotency_key,
             options=Options(**json.loads(entry.options_json)),

@@ -20,7 +20,7 @@ from typing import Any
 import httpx
 import pybase64
 
-from bot.errors import BadGatewayResponse, GatewayTimeout
+from bot.errors import BadGatewayResponse, GatewayTimeout, human_size
 from bot.fetch import Hosts, Refused, TooLarge, fetch
 
 KEY = re.compile(rb'"b64_json"\s*:\s*"')
@@ -150,7 +150,7 @@ async def linked_image(
     except httpx.TimeoutException as exc:
         raise GatewayTimeout(timeout.read or 0.0, request_id) from exc
     except TooLarge as exc:
-        limit = f"{MAX_LINKED_IMAGE_BYTES // 1048576} MB"
+        limit = human_size(MAX_LINKED_IMAGE_BYTES)
         raise BadGatewayResponse(f"an image link held more than {limit}", request_id) from exc
     except (Refused, httpx.TransportError) as exc:
         raise BadGatewayResponse("an image link could not be downloaded", request_id) from exc

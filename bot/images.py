@@ -25,7 +25,7 @@ from typing import cast
 
 from PIL import Image, ImageOps, UnidentifiedImageError
 
-from bot.errors import NOT_CHARGED, BadGatewayResponse, ImageRejected
+from bot.errors import NOT_CHARGED, BadGatewayResponse, ImageRejected, human_size
 from bot.models import GeneratedImage, SourceImage
 from bot.text import inert_line
 
@@ -157,7 +157,8 @@ def _mask(
     out = _encode(Image.merge("RGBA", (black, black, black, alpha)), "PNG", 0, None)
     if len(out) > MASK_MAX_BYTES:
         raise ImageRejected(
-            f'The mask "{name}" is too detailed to send (over {_human(MASK_MAX_BYTES)} as PNG). '
+            f'The mask "{name}" is too detailed to send '
+            f"(over {human_size(MASK_MAX_BYTES)} as PNG). "
             f"{NOT_CHARGED} Use a simpler mask."
         )
     return SourceImage(out, f"{_stem(filename)}.png", "image/png", width, height)
@@ -189,8 +190,8 @@ def _fit(data: bytes, cap: int | None, preferred: str, stem: str) -> GeneratedIm
         if len(out) <= cap:
             return GeneratedImage(out, MIME[fmt], f"{stem}.{EXTENSIONS[fmt]}", *img.size)
     raise ImageRejected(
-        f"A generated image is too large to upload here ({_human(len(data))}; the limit is "
-        f"{_human(cap)}) and could not be made small enough."
+        f"A generated image is too large to upload here ({human_size(len(data))}; the limit is "
+        f"{human_size(cap)}) and could not be made small enough."
     )
 
 
@@ -207,8 +208,8 @@ def check_size(size: int, name: str, max_bytes: int) -> None:
     """Refuse an image of `size` bytes over the cap (ImageRejected), before or after reading."""
     if size > max_bytes:
         raise ImageRejected(
-            f'The image "{name}" is too large: {_human(size)}; the limit is '
-            f"{_human(max_bytes)}. {NOT_CHARGED} Send a smaller file."
+            f'The image "{name}" is too large: {human_size(size)}; the limit is '
+            f"{human_size(max_bytes)}. {NOT_CHARGED} Send a smaller file."
         )
 
 
@@ -321,11 +322,3 @@ def _shown(filename: str) -> str:
     """A file name safe to quote in a message: inert (bot.text), no quotes, short."""
     name = re.sub(r'["`]+', "", inert_line(filename)).strip() or "image"
     return name if len(name) <= 60 else name[:59] + "…"
-
-
-def _human(size: int) -> str:
-    if size >= 1024 * 1024:
-        return f"{size / (1024 * 1024):.1f}".removesuffix(".0") + " MB"
-    if size >= 1024:
-        return f"{size / 1024:.0f} KB"
-    return f"{size} bytes"

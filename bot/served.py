@@ -16,48 +16,59 @@ from typing import Literal
 import httpx
 
 from bot.catalog import Catalog, ModelInfo
+from bot.fetch import TooLarge, host_of, read_capped
+from bot.wire import json_or_none, offered_models
 
 log = logging.getLogger(__name__)
 
 Verdict = Literal["served", "not served", "retired"]
 LIST_TIMEOUT_S = 15.0
+MAX_LIST_BYTES = 4 * 1024 * 1024
 
 
 @dataclass(frozen=True)
 class Listing:
-    """The gateway's models (lower-case id -> shutdown date), or None with the reason why not."""
+    """The gateway's models (lower-case id -> shutdown date), or None with the reason why not.
+
+    `images` are the listed ids, as the gateway spells them, that name image models.
+    """
 
     models: Mapping[str, date | None] | None
     reason: str = ""
+    images: tuple[str, ...] = ()
 
 
 async def fetch_listing(http: httpx.AsyncClient, base_url: str, api_key: str | None) -> Listing:
     """Ask the gateway for its models; the key goes only to the gateway's own URL."""
     url = f"{base_url.rstrip('/')}/models"
-    headers = {"Authorization": f"Bearer {api_key}"} if api_key else {}
+    headers = {"Accept": "application/json"}
+    if api_key:
+        headers["Authorization"] = f"Bearer {api_key}"
     try:
-        response = await http.get(url, headers=headers, timeout=LIST_TIMEOUT_S)
+        async with http.stream("GET", url, headers=headers, timeout=LIST_TIMEOUT_S) as response:
+            status = response.status_code
+            body = await read_capped(response, MAX_LIST_BYTES) if status == 200 else b""
+    except TooLarge:
+        return Listing(None, f"the gateway's models list is larger than {MAX_LIST_BYTES >> 20} MB")
     except httpx.HTTPError as exc:
+        log.info("gateway %s: no models list could be read (%s)", host_of(url), type(exc).__name__)
         return Listing(None, f"the gateway could not be reached ({type(exc).__name__})")
-    if response.status_code in (401, 403):
+    if status in (401, 403):
         return Listing(
             None, "the gateway wants a valid key to list its models (IMAGINE_GATEWAY_KEY)"
         )
-    if response.status_code != 200:
-        return Listing(None, f"the gateway publishes no models list (HTTP {response.status_code})")
-    try:
-        data = response.json().get("data")
-    except (ValueError, AttributeError):
-        data = None
+    if status != 200:
+        return Listing(None, f"the gateway publishes no models list (HTTP {status})")
+    payload = json_or_none(body)
+    data = payload.get("data") if isinstance(payload, dict) else None
     if not isinstance(data, list):
         return Listing(None, "the gateway publishes no models list (no JSON data)")
-    return Listing(
-        {
-            str(item["id"]).lower(): _date(item.get("shutdown_date"))
-            for item in data
-            if isinstance(item, dict) and item.get("id")
-        }
-    )
+    models = {
+        str(item["id"]).lower(): _date(item.get("shutdown_date"))
+        for item in data
+        if isinstance(item, dict) and item.get("id")
+    }
+    return Listing(models, images=offered_models(payload))
 
 
 def verdict(model: ModelInfo, listing: Listing, today: date) -> Verdict | None:

@@ -15,6 +15,7 @@ from typing import Any
 import httpx
 
 from bot.errors import NOT_CHARGED
+from bot.fetch import TooLarge
 from bot.models import TokenUsage
 
 MAX_RETRY_AFTER = 60.0
@@ -42,20 +43,50 @@ class ErrorInfo:
         return frozenset(k.lower() for k in (self.code, self.type) if k)
 
 
-async def sse_events(response: httpx.Response) -> AsyncIterator[tuple[str, str]]:
-    """Server-sent events as (event name, data) pairs."""
-    event, data = "", []
-    async for line in response.aiter_lines():
+async def sse_events(
+    response: httpx.Response, max_event_bytes: int
+) -> AsyncIterator[tuple[str, str]]:
+    """Server-sent events as (event name, data) pairs; TooLarge when one passes the cap."""
+    event, data, size = "", [], 0
+    async for line in _lines(response, max_event_bytes):
         if line.startswith("event:"):
             event = line[6:].strip()
         elif line.startswith("data:"):
             data.append(line[5:].removeprefix(" "))
+            size += len(line)
+            if size > max_event_bytes:
+                raise TooLarge(max_event_bytes)
         elif not line and data:
             if data != ["[DONE]"]:
                 yield event, "\n".join(data)
-            event, data = "", []
+            event, data, size = "", [], 0
     if data and data != ["[DONE]"]:
         yield event, "\n".join(data)
+
+
+async def _lines(response: httpx.Response, max_line_bytes: int) -> AsyncIterator[str]:
+    """The body's lines (ended by CRLF, CR or LF), none buffered past `max_line_bytes`."""
+    pending, start = bytearray(), 0
+    async for chunk in response.aiter_bytes():
+        pending += chunk
+        while (end := _line_end(pending, start)) >= 0:
+            if pending[end] == 13 and end + 1 == len(pending):
+                break  # a CR ending the chunk may be half of a CRLF
+            cut = end + 2 if pending[end : end + 2] == b"\r\n" else end + 1
+            yield pending[:end].decode("utf-8", "replace")
+            del pending[:cut]
+            start = 0
+        else:
+            start = len(pending)
+        if len(pending) > max_line_bytes:
+            raise TooLarge(max_line_bytes)
+    for line in pending.decode("utf-8", "replace").splitlines():
+        yield line
+
+
+def _line_end(pending: bytearray, start: int) -> int:
+    ends = [i for i in (pending.find(b"\n", start), pending.find(b"\r", start)) if i >= 0]
+    return min(ends, default=-1)
 
 
 def json_or_none(body: bytes) -> Any:

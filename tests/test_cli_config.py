@@ -73,6 +73,18 @@ async def test_the_retired_price_settings_are_named_as_ignored_and_the_catalog_p
     assert only_json(ran)["cost_usd"] == pytest.approx((4 * 5 + 1056 * 30) / 1e6)  # gpt-image-2
 
 
+@pytest.mark.parametrize("name", ["IMAGINE_GATEWAY_URL", "DISCORD_API_BASE", "SLACK_API_URL"])
+def test_a_service_url_with_a_password_in_it_is_refused_without_echoing_it(name: str) -> None:
+    with pytest.raises(ConfigError) as refused:
+        load_settings(env_file=None, **{name: "https://me:sk-secret-1@127.0.0.1:9/v1"})
+
+    assert refused.value.message == (
+        f"Invalid setting {name}: must not carry a user name or password; "
+        "keys and tokens have their own settings"
+    )
+    assert "sk-secret-1" not in refused.value.message
+
+
 @pytest.mark.parametrize(
     ("env", "message"),
     [

@@ -121,6 +121,28 @@ async def test_a_model_the_gateway_does_not_offer_is_named_with_what_it_offers(
     assert len(fake.image_requests) == 1  # never retried, and never blamed on the URL
 
 
+async def test_a_chosen_model_is_named_with_the_setting_that_offers_it(
+    http: httpx.AsyncClient,
+) -> None:
+    async with FakeGateway(models=[GPT2]) as fake:
+        gateway = client(http, fake.url)
+        with pytest.raises(ModelNotOffered) as missing:
+            await gateway.generate("a fox", Options(model="openai/gpt-image-9"))
+        fake.fail("forbidden")
+        with pytest.raises(GatewayRuleRefused) as ruled:
+            await gateway.generate("a fox", Options(model=GPT2.upper()))
+        listed = await models_listed(http, fake)
+
+    offers = f"; it offers {GPT2}" if listed else ""
+    assert str(missing.value) == misconfigured(
+        f"the gateway does not offer model 'openai/gpt-image-9' (IMAGINE_MODELS){offers}"
+    )
+    assert str(ruled.value) == misconfigured(
+        f"a rule on the gateway refuses model '{GPT2.upper()}' (rule rule_images_only); "
+        "allow it on the gateway or choose another model (IMAGINE_MODEL)"
+    )
+
+
 async def test_the_stand_in_answers_an_unknown_model_as_each_service_does(
     http: httpx.AsyncClient, fake: FakeGateway
 ) -> None:

@@ -6,6 +6,7 @@ import asyncio
 import logging
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
@@ -434,6 +435,19 @@ async def test_reroll_repeats_the_prompt_until_it_is_purged(
         "That result is no longer known to the bot; start a new /imagine."
     )
     assert len(fake.image_requests) == 2
+
+
+async def test_reroll_cleans_a_prompt_kept_before_prompts_were_cleaned(
+    tmp_path: Path, fake: FakeGateway
+) -> None:
+    async with running(tmp_path, fake) as handler:
+        kept = replace(request(), prompt="a red\u202e balloon\x07 on a table")
+        original = await handler.generate(kept)
+        rerolled = await handler.reroll(original.request_id, actor("bob"), "button-1")
+        copy = await handler.entry(rerolled.request_id)
+
+    assert fake.image_requests[1].json["prompt"] == "a red balloon on a table"
+    assert copy.prompt == rerolled.prompt == "a red balloon on a table"
 
 
 async def test_others_cannot_vary_or_reroll_where_it_is_off(

@@ -31,6 +31,7 @@ import functools
 import io
 import itertools
 import json
+import os
 import re
 import signal
 import time
@@ -139,6 +140,7 @@ BEHAVIOURS = (
     "url",  # http URLs to /files/... on this fake, or on `base` (another origin)
     "data_url",
     "bad_base64",
+    "oversized",  # each image is `bytes` (default 1 MiB) of noise, as JSON or as stream events
     "stream_error",  # one partial image, then an error event (moderation unless `code` given)
     "warning",  # the answer carries Vercel's `warnings` (`message`, default: an ignored mask)
     "opper_v2_content_policy",  # Opper's older refusal: top-level {"type", "message", "detail"}
@@ -353,7 +355,14 @@ class FakeGateway:
     ) -> web.StreamResponse:
         fields, opper = seen.fields, seen.path.startswith("/v3/")
         asked = not opper and str(fields.get("stream", "")).lower() == "true"
-        stream = asked and name in ("", "hang", "delay", "reset", "stream_error")  # else JSON
+        stream = asked and name in (
+            "",
+            "hang",
+            "delay",
+            "reset",
+            "stream_error",
+            "oversized",
+        )  # else JSON
         if name in ERRORS or (name == "stream_error" and not stream):
             return _fault(seen, name, params, headers)
         if name == "opper_v2_content_policy":
@@ -410,6 +419,8 @@ class FakeGateway:
             return {"url": f"data:image/{fmt};base64,{encoded}"}
         if name == "bad_base64":
             encoded = "%%% not base64 %%%"
+        if name == "oversized":
+            encoded = _noise(params)
         return {"b64_json": encoded, "mime_type": f"image/{fmt}"}
 
     async def _stream(
@@ -422,6 +433,7 @@ class FakeGateway:
         await response.prepare(request)
         partial = base64.b64encode(image_bytes(size, fmt, (128, 128, 128))).decode()
         final = base64.b64encode(image_bytes(size, fmt)).decode()
+        final = _noise(params) if name == "oversized" else final
         sources = len(seen.files("image[]"))
         # every event carries what was asked, as the spec's stream events require
         asked = {"created_at": int(time.time()), "size": size, "output_format": fmt,
@@ -596,6 +608,10 @@ def _error(
         shaped = {"message": "", "type": "invalid_request_error", "param": None, "code": None}
         shaped |= error
     return web.json_response({"error": shaped}, status=status, headers=headers)
+
+
+def _noise(params: dict[str, Any]) -> str:
+    return base64.b64encode(os.urandom(int(params.get("bytes", 1024 * 1024)))).decode()
 
 
 async def _event(response: web.StreamResponse, name: str, data: dict[str, Any]) -> None:
