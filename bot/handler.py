@@ -495,7 +495,17 @@ class ImagineHandler:
         model: ModelInfo,
     ) -> Result:
         cost, source = actual_cost(model, req.options, len(made), got.usage, got.cost_usd)
-        await asyncio.shield(self._keep(entry_id, made, got, cost, source))
+        keeping = asyncio.ensure_future(self._keep(entry_id, made, got, cost, source))
+        try:
+            await asyncio.shield(keeping)
+        except asyncio.CancelledError:
+            # the gateway billed these images: settle the row before the cancellation goes
+            # on, so the failed-settlement that follows cannot overtake it, and leave them
+            # deliverable again instead of counted against the person
+            await asyncio.wait([keeping])
+            if not keeping.cancelled() and keeping.exception() is None:
+                await asyncio.shield(self.store.settle_delivery(entry_id, False, self.clock()))
+            raise
         if progress is not None:
             await progress(Progress("done"))
         return Result(
