@@ -45,6 +45,15 @@ class DeliveryFailed(Exception):
         self.transient = transient
         self.fix = fix
 
+    @classmethod
+    def internal(cls, doing: str) -> DeliveryFailed:
+        """A bug of ours while `doing` ('posting them'): logged by the caller, never retried."""
+        return cls(
+            f"something went wrong inside the bot while {doing}",
+            transient=False,
+            fix="The error was logged; tell the bot's admin if it keeps happening.",
+        )
+
 
 class Undelivered(UserFacingError):
     """Images were made but could not be delivered; they are kept for another try."""

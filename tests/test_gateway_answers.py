@@ -453,47 +453,32 @@ def warnings_logged(caplog: pytest.LogCaptureFixture) -> list[str]:
     return [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING]
 
 
-async def test_a_closed_port_logs_host_and_cause_and_tells_the_person_generically(
-    http: httpx.AsyncClient, caplog: pytest.LogCaptureFixture
+@pytest.mark.parametrize(
+    ("where", "retries", "cause"),
+    [
+        ("closed", 1, "connection refused; gave up after 2 attempts"),
+        ("tls", 0, "TLS handshake failed; gave up after 1 attempt"),
+        ("backlog", 0, "timed out; gave up after 1 attempt"),
+    ],
+)
+async def test_an_unreachable_gateway_logs_host_and_cause_and_tells_the_person_generically(
+    http: httpx.AsyncClient,
+    fake: FakeGateway,
+    full_backlog: int,
+    caplog: pytest.LogCaptureFixture,
+    where: str,
+    retries: int,
+    cause: str,
 ) -> None:
-    port = closed_port()
-    gateway = client(http, f"http://127.0.0.1:{port}/v1", max_retries=1)
+    ports = {"closed": closed_port(), "tls": fake.port, "backlog": full_backlog}
+    port, scheme = ports[where], "https" if where == "tls" else "http"  # TLS to plain HTTP
+    gateway = client(http, f"{scheme}://127.0.0.1:{port}/v1", max_retries=retries)
 
     with pytest.raises(GatewayUnavailable) as caught:
         await gateway.generate("a fox", Options())
 
     assert str(caught.value) == UNAVAILABLE
-    assert warnings_logged(caplog) == [
-        f"gateway 127.0.0.1:{port} unreachable: connection refused; gave up after 2 attempts"
-    ]
-
-
-async def test_tls_to_a_plain_http_server_is_named(
-    http: httpx.AsyncClient, fake: FakeGateway, caplog: pytest.LogCaptureFixture
-) -> None:
-    gateway = client(http, f"https://127.0.0.1:{fake.port}/v1", max_retries=0)
-
-    with pytest.raises(GatewayUnavailable) as caught:
-        await gateway.generate("a fox", Options())
-
-    assert str(caught.value) == UNAVAILABLE
-    assert warnings_logged(caplog) == [
-        f"gateway 127.0.0.1:{fake.port} unreachable: TLS handshake failed; gave up after 1 attempt"
-    ]
-
-
-async def test_a_connect_timeout_is_named(
-    http: httpx.AsyncClient, full_backlog: int, caplog: pytest.LogCaptureFixture
-) -> None:
-    gateway = client(http, f"http://127.0.0.1:{full_backlog}/v1", max_retries=0)
-
-    with pytest.raises(GatewayUnavailable) as caught:
-        await gateway.generate("a fox", Options())
-
-    assert str(caught.value) == UNAVAILABLE
-    assert warnings_logged(caplog) == [
-        f"gateway 127.0.0.1:{full_backlog} unreachable: timed out; gave up after 1 attempt"
-    ]
+    assert warnings_logged(caplog) == [f"gateway 127.0.0.1:{port} unreachable: {cause}"]
 
 
 async def test_no_answer_in_time_is_logged_with_the_host_but_is_no_outage(

@@ -46,8 +46,4 @@ def delivery_failure(exc: Exception) -> DeliveryFailed:
     if isinstance(exc, aiohttp.ClientError | TimeoutError):
         return DeliveryFailed("Discord could not be reached", transient=True)
     log.error("posting a result failed inside the bot", exc_info=exc)
-    return DeliveryFailed(
-        "something went wrong inside the bot while posting them",
-        transient=False,
-        fix="The error was logged; tell the bot's admin if it keeps happening.",
-    )
+    return DeliveryFailed.internal("posting them")

@@ -35,11 +35,7 @@ def delivery_failure(exc: Exception) -> DeliveryFailed:
     if isinstance(exc, aiohttp.ClientError | TimeoutError | SlackRequestError):
         return DeliveryFailed("Slack could not be reached", transient=True)
     log.error("uploading a result failed inside the bot", exc_info=exc)
-    return DeliveryFailed(
-        "something went wrong inside the bot while uploading them",
-        transient=False,
-        fix="The error was logged; tell the bot's admin if it keeps happening.",
-    )
+    return DeliveryFailed.internal("uploading them")
 
 
 def _api_failure(exc: SlackApiError) -> DeliveryFailed:
