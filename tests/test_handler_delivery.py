@@ -3,15 +3,19 @@ again, and housekeeping that gives up stalled deliveries and purges old kept ima
 
 from __future__ import annotations
 
+import asyncio
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
+import asyncpg
 import pytest
 
 from bot.delivery import DeliveryFailed, Undelivered
 from bot.errors import BadRequest, ContentBlocked
 from bot.models import Result
 from tests.fakes.gateway import FakeGateway
+from tests.storefixtures import postgres_url
 from tests.test_handler import NOW, Clock, actor, request, rows, running
 
 AGAIN = "Press Deliver again to get them."
@@ -107,3 +111,51 @@ async def test_housekeeping_gives_up_stalled_deliveries_then_purges_their_images
     assert after.delivery == "undelivered" and kept == ()
     assert failed.delivery is None
     assert nothing.value.message == f"Request {failed.id[:8]} made no images to deliver."
+
+
+async def wait_for(conn: asyncpg.Connection, query: str, *args: object) -> Any:
+    """Poll a query until it answers something (at most ~20 s)."""
+    for _ in range(400):
+        if found := await conn.fetchval(query, *args):
+            return found
+        await asyncio.sleep(0.05)
+    raise AssertionError(f"nothing answered {query!r}")
+
+
+async def test_a_request_cancelled_while_its_images_are_kept_stays_billed_and_deliverable(
+    tmp_path: Path, gateway: FakeGateway
+) -> None:
+    url = postgres_url()
+    plain, _, query = url.partition("?")
+    schema = dict(part.split("=") for part in query.split("&"))["search_path"]
+    gateway.fail("delay", seconds=1)
+    async with running(tmp_path, gateway, IMAGINE_DATABASE_URL=url) as handler:
+        locker = await asyncpg.connect(plain, server_settings={"search_path": schema})
+        try:
+            task = asyncio.create_task(handler.generate(request()))
+            entry_id = await wait_for(locker, "SELECT id FROM usage WHERE status = 'reserved'")
+            # hold the row while the gateway answers: keeping the images then waits on it
+            held = locker.transaction()
+            await held.start()
+            await locker.execute("SELECT 1 FROM usage WHERE id = $1 FOR UPDATE", entry_id)
+            await wait_for(
+                locker,
+                "SELECT 1 FROM pg_stat_activity WHERE wait_event_type = 'Lock' "
+                "AND datname = current_database()",
+            )
+            task.cancel()
+            await asyncio.sleep(0.5)  # the cancellation's own settlement runs now, or waits
+            await held.rollback()
+            with pytest.raises(asyncio.CancelledError):
+                await task
+        finally:
+            await locker.close()
+        [entry] = await rows(handler.store)
+        kept = await handler.store.kept_results(entry_id)
+
+    assert (entry.status, entry.delivery, entry.images_delivered) == (
+        "succeeded",
+        "undelivered",
+        1,
+    )
+    assert entry.est_cost_usd > 0 and len(kept) == 1
