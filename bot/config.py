@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import json
-import re
 from typing import Annotated, Any, Literal
 from urllib.parse import urlsplit
 
@@ -15,7 +13,7 @@ from pydantic import (
     ValidationInfo,
     field_validator,
 )
-from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict, SettingsError
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from bot.errors import ConfigError
 from bot.models import Limits
@@ -418,8 +416,6 @@ def load_settings(env_file: str | None = ".env", **overrides: Any) -> Settings:
         return Settings(_env_file=env_file, **overrides)  # type: ignore[call-arg]
     except ValidationError as exc:
         raise ConfigError(_describe(exc)) from None
-    except SettingsError as exc:
-        raise ConfigError(_describe_undecodable(exc, env_file)) from None
     except UnicodeDecodeError as exc:
         raise ConfigError(f"Cannot read {env_file}: not UTF-8 text at byte {exc.start}.") from None
     except OSError as exc:
@@ -434,14 +430,3 @@ def _describe(exc: ValidationError) -> str:
     where = f" at {'.'.join(loc[1:])}" if len(loc) > 1 else ""
     message = str(error["msg"]).removeprefix("Value error, ")
     return f"Invalid setting {name}{where}: {message}"
-
-
-def _describe_undecodable(exc: SettingsError, env_file: str | None) -> str:
-    """pydantic-settings names the field only in its message: 'value for field "prices"'."""
-    found = re.search(r'field "(\w+)" from source "(\w+)"', str(exc))
-    if found is None or found[1] not in Settings.model_fields:
-        return f"Invalid settings: {exc}"
-    in_file = f" (in {env_file})" if found[2] == "DotEnvSettingsSource" else ""
-    cause = exc.__cause__
-    reason = f"not valid JSON ({cause})" if isinstance(cause, json.JSONDecodeError) else cause
-    return f"Invalid setting {env_name(found[1])}{in_file}: {reason}"
