@@ -63,6 +63,18 @@ def cli_env(tmp_path: Path, **env: str) -> dict[str, str]:
     return base | env
 
 
+def gateway_env(tmp_path: Path, gateway: Any, **env: str) -> dict[str, str]:
+    """`cli_env` pointed at a fake gateway (anything with a `.url`)."""
+    return cli_env(tmp_path, IMAGINE_GATEWAY_URL=gateway.url, **env)
+
+
+def models_file(tmp_path: Path, *entries: dict[str, object]) -> str:
+    """An IMAGINE_MODELS_FILE holding `entries`; returns its path."""
+    path = tmp_path / "models.json"
+    path.write_text(json.dumps({"models": list(entries)}))
+    return str(path)
+
+
 @dataclass(frozen=True)
 class Ran:
     """One finished CLI process."""

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -13,7 +12,9 @@ from tests.fakes.gateway import FakeGateway
 from tests.support import (
     KEY,
     cli_env,
+    gateway_env,
     ledger_rows,
+    models_file,
     picture,
     run_all,
     run_cli,
@@ -70,16 +71,6 @@ DEBUG = {"IMAGINE_LOG_LEVEL": "DEBUG"}
 async def fake() -> AsyncIterator[FakeGateway]:
     async with FakeGateway() as server:
         yield server
-
-
-def gateway_env(tmp_path: Path, fake: FakeGateway, **env: str) -> dict[str, str]:
-    return cli_env(tmp_path, IMAGINE_GATEWAY_URL=fake.url, **env)
-
-
-def models_file(tmp_path: Path, *entries: dict[str, object]) -> str:
-    path = tmp_path / "models.json"
-    path.write_text(json.dumps({"models": list(entries)}))
-    return str(path)
 
 
 async def test_offline_generate_writes_a_png_without_a_key(tmp_path: Path) -> None:

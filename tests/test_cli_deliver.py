@@ -18,8 +18,8 @@ import pytest
 from bot.errors import format_amount
 from tests.fakes.gateway import FakeGateway
 from tests.support import (
-    cli_env,
     finish,
+    gateway_env,
     ledger_rows,
     picture,
     run_cli,
@@ -37,15 +37,11 @@ def names_in(folder: Path) -> list[str]:
     return sorted(path.name for path in folder.iterdir())
 
 
-def env_for(tmp_path: Path, gateway: FakeGateway) -> dict[str, str]:
-    return cli_env(tmp_path, IMAGINE_GATEWAY_URL=gateway.url)
-
-
 @pytest.mark.skipif(not SYS.is_dir(), reason="needs sysfs at /sys")
 async def test_an_out_folder_that_exists_but_takes_no_file_is_refused_before_the_call(
     tmp_path: Path, gateway: FakeGateway
 ) -> None:
-    env = env_for(tmp_path, gateway)
+    env = gateway_env(tmp_path, gateway)
 
     ran = await run_cli("generate", PROMPT, "--out", str(SYS), env=env, cwd=tmp_path)
 
@@ -59,7 +55,7 @@ async def test_an_out_folder_that_exists_but_takes_no_file_is_refused_before_the
 async def test_images_made_but_not_written_are_kept_and_deliver_writes_them(
     tmp_path: Path, gateway: FakeGateway
 ) -> None:
-    env = env_for(tmp_path, gateway)
+    env = gateway_env(tmp_path, gateway)
     out = tmp_path / "art"
     out.mkdir()
     gateway.fail("delay", seconds=2)
@@ -131,7 +127,7 @@ async def test_images_made_but_not_written_are_kept_and_deliver_writes_them(
 async def test_deliver_is_refused_for_someone_else_and_for_an_unknown_request(
     tmp_path: Path, gateway: FakeGateway
 ) -> None:
-    env = env_for(tmp_path, gateway)
+    env = gateway_env(tmp_path, gateway)
     made = await run_cli("generate", PROMPT, "--user", "alice", "--json", env=env, cwd=tmp_path)
     request_id = made.json()["request_id"]
 

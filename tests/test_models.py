@@ -4,7 +4,6 @@ gpt-image-2, retired models, choosing a model, free sizes, prices, and `models -
 from __future__ import annotations
 
 import asyncio
-import json
 import signal
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -15,7 +14,15 @@ import pytest
 from tests.fakes.gateway import FakeGateway
 from tests.fakes.slack import FakeSlack
 from tests.runbot import bot_process, free_port, slack_env
-from tests.support import KEY, cli_env, ledger_rows, picture, run_cli, write_png
+from tests.support import (
+    KEY,
+    gateway_env,
+    ledger_rows,
+    models_file,
+    picture,
+    run_cli,
+    write_png,
+)
 
 PROMPT = "a red balloon on a wooden table"  # 7 words: 7 text tokens on the stand-in
 GPT2 = "openai/gpt-image-2"
@@ -28,22 +35,12 @@ async def fake() -> AsyncIterator[FakeGateway]:
         yield server
 
 
-def env_for(tmp_path: Path, fake: FakeGateway, **env: str) -> dict[str, str]:
-    return cli_env(tmp_path, IMAGINE_GATEWAY_URL=fake.url, **env)
-
-
-def models_file(tmp_path: Path, *entries: dict[str, object]) -> str:
-    path = tmp_path / "models.json"
-    path.write_text(json.dumps({"models": list(entries)}))
-    return str(path)
-
-
 async def test_with_a_gateway_serving_only_gpt_image_2_the_defaults_generate_edit_and_vary(
     tmp_path: Path, fake: FakeGateway
 ) -> None:
     assert [m["id"] for m in fake.models.body()["data"]] == [GPT2]
     photo = write_png(tmp_path / "photo.png", (1200, 800))
-    env = env_for(tmp_path, fake)
+    env = gateway_env(tmp_path, fake)
     made = await run_cli("generate", PROMPT, "--json", env=env, cwd=tmp_path)
     edited = await run_cli("edit", "make it blue", str(photo), "--json", env=env, cwd=tmp_path)
     varied = await run_cli("vary", str(photo), "--json", env=env, cwd=tmp_path)
@@ -84,7 +81,7 @@ async def test_with_a_gateway_serving_only_gpt_image_2_the_defaults_generate_edi
 async def test_a_retired_model_is_refused_before_any_image_request(
     tmp_path: Path, fake: FakeGateway, model: str, line: str
 ) -> None:
-    env = env_for(tmp_path, fake, IMAGINE_MODEL=model)
+    env = gateway_env(tmp_path, fake, IMAGINE_MODEL=model)
     text = await run_cli("generate", PROMPT, env=env, cwd=tmp_path)
     as_json = await run_cli("generate", PROMPT, "--json", env=env, cwd=tmp_path)
 
@@ -107,7 +104,7 @@ async def test_a_deprecated_model_works_and_warns_with_its_shutdown_date(
         "shutdown": "2099-01-01",
         "replacement": "gpt-image-2.6-sunburst",
     }
-    env = env_for(tmp_path, fake, IMAGINE_MODELS_FILE=models_file(tmp_path, deprecated))
+    env = gateway_env(tmp_path, fake, IMAGINE_MODELS_FILE=models_file(tmp_path, deprecated))
     ran = await run_cli("generate", PROMPT, env=env, cwd=tmp_path)
 
     assert ran.code == 0, ran.err
@@ -122,7 +119,7 @@ async def test_a_deprecated_model_works_and_warns_with_its_shutdown_date(
 async def test_size_2048x1152_works_and_an_illegal_size_names_the_nearest_legal_ones(
     tmp_path: Path, fake: FakeGateway
 ) -> None:
-    env = env_for(tmp_path, fake)
+    env = gateway_env(tmp_path, fake)
     wide = await run_cli("generate", PROMPT, "--size", "2048x1152", "--json", env=env, cwd=tmp_path)
     bad = await run_cli("generate", PROMPT, "--size", "2000x1000", "--json", env=env, cwd=tmp_path)
 
@@ -144,7 +141,9 @@ async def test_a_model_outside_imagine_models_or_allowed_models_is_refused_with_
     tmp_path: Path, fake: FakeGateway
 ) -> None:
     fake.models.served = [GPT2, "bfl/flux-kontext-pro"]
-    env = env_for(tmp_path, fake, IMAGINE_MODELS="openai/gpt-image-2.5-flare,bfl/flux-kontext-pro")
+    env = gateway_env(
+        tmp_path, fake, IMAGINE_MODELS="openai/gpt-image-2.5-flare,bfl/flux-kontext-pro"
+    )
     unoffered = await run_cli(
         "generate", PROMPT, "--model", "openai/gpt-image-2.6-flare", env=env, cwd=tmp_path
     )
@@ -179,7 +178,7 @@ async def test_a_chosen_model_gets_its_own_options_and_its_own_price(
     tmp_path: Path, fake: FakeGateway
 ) -> None:
     fake.models.served = [GPT2, "bfl/flux-kontext-pro"]
-    env = env_for(tmp_path, fake, IMAGINE_MODELS="bfl/flux-kontext-pro")
+    env = gateway_env(tmp_path, fake, IMAGINE_MODELS="bfl/flux-kontext-pro")
     chosen = f"{PROMPT} --model bfl/flux-kontext-pro"
     ran = await run_cli("generate", chosen, "--json", env=env, cwd=tmp_path)
 
@@ -198,7 +197,7 @@ async def test_a_chosen_model_gets_its_own_options_and_its_own_price(
 
 
 async def test_max_pixels_caps_free_sizes(tmp_path: Path, fake: FakeGateway) -> None:
-    env = env_for(tmp_path, fake, IMAGINE_MAX_PIXELS="2000000")
+    env = gateway_env(tmp_path, fake, IMAGINE_MAX_PIXELS="2000000")
     ran = await run_cli("generate", PROMPT, "--size", "2048x1152", "--json", env=env, cwd=tmp_path)
 
     refusal = (
@@ -224,7 +223,7 @@ async def test_models_check_says_served_not_served_or_retired(
     tmp_path: Path, fake: FakeGateway
 ) -> None:
     fake.models.served = [GPT2, "openai/gpt-image-1", "bfl/flux-kontext-pro"]
-    env = env_for(tmp_path, fake)
+    env = gateway_env(tmp_path, fake)
     text = await run_cli("models", "--check", env=env, cwd=tmp_path)
     as_json = await run_cli("models", "--check", "--json", env=env, cwd=tmp_path)
 
@@ -254,7 +253,7 @@ async def test_models_check_reads_openais_list_and_its_shutdown_dates(tmp_path: 
         fake.models.style = "openai"
         fake.models.served = ["gpt-image-2", "gpt-image-2.5-flare"]
         fake.models.shutdown_dates = {"gpt-image-2.5-flare": "2026-11-30"}
-        env = env_for(tmp_path, fake, IMAGINE_MODEL="gpt-image-2")
+        env = gateway_env(tmp_path, fake, IMAGINE_MODEL="gpt-image-2")
         ran = await run_cli("models", "--check", env=env, cwd=tmp_path)
         sent = fake.requests[0].headers["authorization"]
 
@@ -269,7 +268,7 @@ async def test_a_gateway_without_a_models_list_is_not_an_error(
     tmp_path: Path, fake: FakeGateway
 ) -> None:
     fake.models.style = None  # 404
-    env = env_for(tmp_path, fake)
+    env = gateway_env(tmp_path, fake)
     text = await run_cli("models", "--check", env=env, cwd=tmp_path)
     as_json = await run_cli("models", "--check", "--json", env=env, cwd=tmp_path)
 
@@ -289,7 +288,7 @@ async def test_a_gateway_without_a_models_list_is_not_an_error(
 async def test_models_without_check_lists_the_catalog_and_calls_nothing(
     tmp_path: Path, fake: FakeGateway
 ) -> None:
-    ran = await run_cli("models", env=env_for(tmp_path, fake), cwd=tmp_path)
+    ran = await run_cli("models", env=gateway_env(tmp_path, fake), cwd=tmp_path)
 
     assert ran.code == 0, ran.err
     lines = ran.out.splitlines()
@@ -350,7 +349,7 @@ async def test_usage_shows_each_model_and_where_its_cost_came_from(
     tmp_path: Path, fake: FakeGateway
 ) -> None:
     fake.models.served = [GPT2, "bfl/flux-kontext-pro"]
-    env = env_for(tmp_path, fake, IMAGINE_MODELS="bfl/flux-kontext-pro")
+    env = gateway_env(tmp_path, fake, IMAGINE_MODELS="bfl/flux-kontext-pro")
     for prompt in (PROMPT, f"{PROMPT} --model bfl/flux-kontext-pro"):
         made = await run_cli("generate", prompt, env=env, cwd=tmp_path)
         assert made.code == 0, made.err
@@ -372,7 +371,9 @@ async def test_a_model_the_catalog_lacks_is_tried_like_gpt_image_2_with_a_warnin
     tmp_path: Path,
 ) -> None:
     async with FakeGateway(models=[GPT2, "vendor/new-model"]) as fake:
-        env = env_for(tmp_path, fake, IMAGINE_MODEL="vendor/new-model", IMAGINE_LOG_LEVEL="INFO")
+        env = gateway_env(
+            tmp_path, fake, IMAGINE_MODEL="vendor/new-model", IMAGINE_LOG_LEVEL="INFO"
+        )
         ran = await run_cli("generate", PROMPT, "--size", "2048x1152", env=env, cwd=tmp_path)
         [sent] = fake.image_requests
 
@@ -395,13 +396,15 @@ async def test_a_broken_models_file_is_one_line_each(tmp_path: Path, fake: FakeG
     odd = models_file(tmp_path, {"id": "odd", "status": "gone", "prices": {}})
     runs = [
         await run_cli(
-            "generate", PROMPT, env=env_for(tmp_path, fake, IMAGINE_MODELS_FILE=path),
+            "generate", PROMPT, env=gateway_env(tmp_path, fake, IMAGINE_MODELS_FILE=path),
             cwd=tmp_path,
         )
         for path in (str(tmp_path / "missing.json"), str(broken))
     ]  # fmt: skip
     runs.append(
-        await run_cli("models", env=env_for(tmp_path, fake, IMAGINE_MODELS_FILE=odd), cwd=tmp_path)
+        await run_cli(
+            "models", env=gateway_env(tmp_path, fake, IMAGINE_MODELS_FILE=odd), cwd=tmp_path
+        )
     )
 
     assert [r.code for r in runs] == [2] * 3
@@ -419,7 +422,7 @@ async def test_a_broken_models_file_is_one_line_each(tmp_path: Path, fake: FakeG
 async def test_a_retired_model_offered_in_imagine_models_is_refused_naming_that_setting(
     tmp_path: Path, fake: FakeGateway
 ) -> None:
-    env = env_for(tmp_path, fake, IMAGINE_MODELS="openai/gpt-image-1.5")
+    env = gateway_env(tmp_path, fake, IMAGINE_MODELS="openai/gpt-image-1.5")
     ran = await run_cli("generate", PROMPT, "--model", "gpt-image-1.5", env=env, cwd=tmp_path)
 
     assert (ran.code, ran.err) == (
