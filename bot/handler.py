@@ -140,25 +140,19 @@ class ImagineHandler:
         require_prompt: bool = True,
         source: tuple[int, int] | None = None,
     ) -> tuple[str, Options]:
-        """Split an inert prompt and its --flags, merged with typed options, into a request.
-
-        With `source` (an edited image's width and height) and no size asked for, the size
-        keeps that image's shape on the chosen model.
-        """
+        """Split an inert prompt and its --flags, merged with typed options, into a request;
+        with `source` (an edited image's width and height) it keeps that image's shape."""
         text = inert(text)
         typed = {k: inert(v) if isinstance(v, str) else v for k, v in (typed or {}).items()}
-        prompt, opts = options.parse_request(
+        return options.parse_request(
             text,
             typed,
             defaults=self.defaults,
             menu=self.menu,
             max_n=options.MAX_N,
             require_prompt=require_prompt,
+            source=source,
         )
-        asked = {"size", "aspect"} & (options.parse_prompt(text)[1].keys() | _typed_keys(typed))
-        if source is not None and not asked:
-            opts = self.source_options(opts, *source)
-        return prompt, opts
 
     async def generate(self, req: ImageRequest, progress: ProgressCallback | None = None) -> Result:
         """Create images from a prompt."""
@@ -519,9 +513,3 @@ class ImagineHandler:
             revised_prompt=got.revised_prompt,
             warnings=got.warnings,
         )
-
-
-def _typed_keys(typed: Mapping[str, str | int | None] | None) -> set[str]:
-    """The option keys a platform's typed fields actually set."""
-    given = {name.lower() for name, value in (typed or {}).items() if str(value or "").strip()}
-    return {options.ALIASES.get(name, name) for name in given}

@@ -15,7 +15,7 @@ from dataclasses import replace
 from bot.catalog import ModelInfo, ModelMenu
 from bot.errors import BadRequest
 from bot.models import BACKGROUNDS, FORMATS, Options
-from bot.sizes import nearest_sizes, parse_dims, pixels, shape_size
+from bot.sizes import nearest_sizes, parse_dims, pixels, shape_size, source_size
 
 MAX_PROMPT_CHARS = 32_000
 MAX_N = 10
@@ -145,13 +145,16 @@ def parse_request(
     menu: ModelMenu,
     max_n: int,
     require_prompt: bool = True,
+    source: tuple[int, int] | None = None,
 ) -> tuple[str, Options]:
     """The prompt and options of one request, from its text and the platform's typed options.
 
     Precedence: an option the person typed into the platform's own field (not None or
     blank) wins; a `--flag` in the prompt fills in an option that was not typed; `defaults`
     fill in the rest. `--size` and `--ar` count as one option, so a typed size also
-    overrides an `--ar` suffix. `require_prompt=False` allows an empty prompt (vary).
+    overrides an `--ar` suffix. `require_prompt=False` allows an empty prompt (vary). With
+    `source` (an edited image's width and height) and no size asked for, the size keeps that
+    image's shape on the chosen model.
     """
     prompt, suffixes = parse_prompt(text)
     typed_given = _given(typed)
@@ -161,6 +164,8 @@ def parse_request(
         merged.pop("aspect", None)
     merged.update(typed_given)
     opts = build_options(merged, defaults=defaults, menu=menu, max_n=max_n)
+    if source is not None and all(source) and not {"size", "aspect"} & _given(merged).keys():
+        opts = replace(opts, size=source_size(menu.info(opts.model), *source))
     return check_prompt(prompt, required=require_prompt), opts
 
 
