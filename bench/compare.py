@@ -15,7 +15,7 @@ from pathlib import Path
 import openai
 
 from bench.common import KEY, bench_settings, emit, median
-from bot.gateway import GatewayClient, build_http_client
+from bot.gateway.client import GatewayClient, build_http_client
 from bot.models import Options
 
 Call = Callable[[], Awaitable[object]]

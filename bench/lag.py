@@ -12,7 +12,7 @@ import asyncio
 from pathlib import Path
 
 from bench.common import LagMonitor, bench_settings, emit, note, percentile, request
-from bot.app import open_app
+from bot.entry.wiring import open_app
 
 CAP = 2 * 1024 * 1024
 

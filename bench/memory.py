@@ -20,7 +20,7 @@ from pathlib import Path
 import httpx
 
 from bench.common import bench_settings, emit, note, request, rss_mb
-from bot.app import open_app
+from bot.entry.wiring import open_app
 
 REQUESTS = 500
 DELAY = 6.0

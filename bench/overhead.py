@@ -20,7 +20,7 @@ import pybase64
 
 from bench.common import KEY, bench_settings, emit, median, percentile, request
 from bench.server import noise_png, response_body
-from bot.app import open_app
+from bot.entry.wiring import open_app
 from bot.handler import ImagineHandler
 
 _REQUEST_BODY = json.dumps(

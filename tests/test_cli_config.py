@@ -20,7 +20,7 @@ from typing import Any
 import pytest
 
 from bot.config import Settings, env_names, load_settings
-from bot.envnames import unknown_names
+from bot.entry.envnames import unknown_names
 from bot.errors import ConfigError
 from bot.models import Actor, Limits, Scope
 from bot.store import Store, open_store
@@ -56,7 +56,7 @@ def only_json(ran: Ran) -> dict[str, Any]:
 
 
 def log_lines(err: str) -> list[str]:
-    """Text log lines without their timestamp: 'WARNING bot.cli: ...'."""
+    """Text log lines without their timestamp: 'WARNING bot.entry.cli: ...'."""
     return [line.split(" ", 2)[2] for line in err.splitlines()]
 
 
@@ -165,11 +165,11 @@ async def test_unknown_names_get_one_warning_each_with_the_closest_setting(
 
     assert ran.code == 0, ran.err
     assert log_lines(ran.err) == [
-        "WARNING bot.cli: DISCORD_TOKN in .env is not a setting; did you mean DISCORD_TOKEN?",
-        "WARNING bot.cli: IMAGINE_MODLE is not a setting; did you mean IMAGINE_MODEL?",
-        "WARNING bot.cli: SLACK_SIGNING_SECRETS in .env is not a setting; "
+        "WARNING bot.entry.cli: DISCORD_TOKN in .env is not a setting; did you mean DISCORD_TOKEN?",
+        "WARNING bot.entry.cli: IMAGINE_MODLE is not a setting; did you mean IMAGINE_MODEL?",
+        "WARNING bot.entry.cli: SLACK_SIGNING_SECRETS in .env is not a setting; "
         "did you mean SLACK_SIGNING_SECRET?",
-        "WARNING bot.cli: imagine_foo is not a setting; "
+        "WARNING bot.entry.cli: imagine_foo is not a setting; "
         "it is ignored (.env.example lists them all).",
     ]
     assert "discord-secret-value" not in ran.text

@@ -13,7 +13,7 @@ import pytest
 
 from adapters.discord import DiscordAdapter
 from bot.errors import ConfigError
-from bot.gateway import GatewayClient
+from bot.gateway.client import GatewayClient
 from bot.handler import ImagineHandler
 from bot.store import open_store
 from tests.fakes.discord import FakeDiscord
@@ -34,7 +34,7 @@ async def test_imagine_bot_run_answers_imagine_with_uploaded_images(tmp_path: Pa
             "IMAGINE_HTTP_PORT": "0",
         }
         process = await asyncio.create_subprocess_exec(
-            sys.executable, "-c", "from bot.cli import main; raise SystemExit(main(['run']))",
+            sys.executable, "-c", "from bot.entry.cli import main; raise SystemExit(main(['run']))",
             env=env, cwd=tmp_path, stderr=asyncio.subprocess.PIPE,
         )  # fmt: skip
         try:

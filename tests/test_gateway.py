@@ -31,7 +31,7 @@ from bot.errors import (
     ModelNotOffered,
     QuotaExhausted,
 )
-from bot.gateway import GatewayClient, build_http_client
+from bot.gateway.client import GatewayClient, build_http_client
 from bot.models import Options, SourceImage, TokenUsage
 from tests.fakes.gateway import FakeGateway, image_bytes
 
@@ -307,7 +307,7 @@ async def test_rate_limit_then_success_honours_retry_after_ms(
     assert len(result.images) == 1
     assert len(fake.image_requests) == 2
     assert result.request_id == "req_2"
-    [line] = [r.getMessage() for r in caplog.records if r.name == "bot.gateway"]
+    [line] = [r.getMessage() for r in caplog.records if r.name == "bot.gateway.client"]
     assert line == (
         "gateway /images/generations: HTTP 429 (x-request-id req_1); retry 1 of 2 in 0.01 s"
     )
@@ -819,7 +819,7 @@ async def test_the_key_appears_in_no_log_line_and_no_error(
 
     assert len(errors) == 2
     assert any(r.name.startswith("httpcore") for r in caplog.records)
-    assert any(r.name == "bot.gateway" for r in caplog.records)
+    assert any(r.name == "bot.gateway.client" for r in caplog.records)
     logged = "\n".join(r.getMessage() for r in caplog.records) + caplog.text
     for text in (logged, *errors):
         assert KEY not in text

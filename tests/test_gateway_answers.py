@@ -31,10 +31,10 @@ from bot.errors import (
     QuotaExhausted,
     VerificationRequired,
 )
-from bot.failures import unreachable_cause
-from bot.gateway import GatewayClient, build_http_client
+from bot.gateway.client import GatewayClient, build_http_client
+from bot.gateway.failures import unreachable_cause
+from bot.gateway.wire import offered_models, parse_cost, parse_warnings
 from bot.models import Options, TokenUsage
-from bot.wire import offered_models, parse_cost, parse_warnings
 from tests.fakes.gateway import FakeGateway
 from tests.support import picture
 from tests.test_gateway import KEY, UNAVAILABLE, misconfigured, source

@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 from bot.errors import NOT_CHARGED, BadGatewayResponse, BadRequest
-from bot.gateway import GatewayClient, build_http_client
+from bot.gateway.client import GatewayClient, build_http_client
 from bot.handler import ImagineHandler
 from bot.models import Actor, ImageRequest, LedgerEntry, Options, Progress
 from bot.store import Store, open_store

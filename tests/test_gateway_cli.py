@@ -124,7 +124,7 @@ async def test_an_unreachable_gateway_logs_host_and_cause_and_says_only_unavaila
     assert ran.code == 1
     logged, shown = ran.err.splitlines()
     assert logged.endswith(
-        f" WARNING bot.gateway: gateway 127.0.0.1:{port} unreachable: connection refused; "
+        f" WARNING bot.gateway.client: gateway 127.0.0.1:{port} unreachable: connection refused; "
         "gave up after 1 attempt"
     )
     assert shown == f"imagine-bot: {UNAVAILABLE}"

@@ -25,7 +25,7 @@ from bot.errors import (
     OptionNotAllowed,
     ShuttingDown,
 )
-from bot.gateway import GatewayClient, build_http_client
+from bot.gateway.client import GatewayClient, build_http_client
 from bot.handler import ImagineHandler, utcnow
 from bot.images import load_source
 from bot.models import (

@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from bot.imagebody import ImageBody
+from bot.gateway.imagebody import ImageBody
 
 FIRST = os.urandom(3000)
 SECOND = os.urandom(2001)  # padded base64

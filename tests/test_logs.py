@@ -9,7 +9,7 @@ from collections.abc import Iterator
 import pytest
 
 from bot.config import load_settings
-from bot.logs import setup_logging
+from bot.entry.logs import setup_logging
 
 SECRETS = {
     "IMAGINE_GATEWAY_KEY": "sk-proj-Zq3x9v7LmN2pQ8rT5wY1",

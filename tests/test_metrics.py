@@ -13,10 +13,10 @@ import pytest
 from aiohttp import web
 from prometheus_client.parser import text_string_to_metric_families
 
-from bot.app import open_app
+from bot.entry.run import http_app
+from bot.entry.wiring import open_app
 from bot.metrics import Metrics
 from bot.models import Actor, ImageRequest, Options
-from bot.run import http_app
 from tests.support import make_settings
 
 TOKEN = "metrics-7f3a-SECRET"

@@ -325,7 +325,7 @@ async def test_run_checks_the_models_once_logs_a_missing_one_and_readyz_says_so(
     assert answer.status_code == 503
     assert answer.text == f"{problem}\n"
     log = err.decode()
-    assert log.count(problem) == 1 and f"ERROR bot.run: {problem}" in log
+    assert log.count(problem) == 1 and f"ERROR bot.entry.run: {problem}" in log
     assert [r.path for r in fake.requests] == ["/v1/models"]
 
 

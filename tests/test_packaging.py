@@ -33,7 +33,7 @@ def test_the_wheel_carries_every_migration(tmp_path: Path) -> None:
         shipped = {p.name for p in (ROOT / "migrations" / dialect).glob("*.sql")}
         assert shipped, dialect
         assert {f"migrations/{dialect}/{name}" for name in shipped} <= names
-    assert "bot/cli.py" in names and "adapters/discord/__init__.py" in names
+    assert "bot/entry/cli.py" in names and "adapters/discord/__init__.py" in names
     assert "bot/catalog.json" in names
     assert not any(name.startswith(("tests/", "bench/")) for name in names)
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 import pytest
 
 from bot.catalog import ModelInfo, load_catalog
+from bot.gateway.wire import parse_usage
 from bot.models import Options, TokenUsage
 from bot.pricing import actual_cost, cost_from_usage, estimate_cost
-from bot.wire import parse_usage
 
 CATALOG = load_catalog()
 

@@ -13,7 +13,7 @@ from adapters.slack import SlackAdapter
 from adapters.slack.app import NOT_SIGNED_IN
 from adapters.slack.files import MISSING_FILES_READ
 from bot.errors import ConfigError
-from bot.gateway import GatewayClient
+from bot.gateway.client import GatewayClient
 from bot.handler import ImagineHandler
 from bot.store import open_store
 from tests.fakes.gateway import FakeGateway

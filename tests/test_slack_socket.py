@@ -9,7 +9,7 @@ from urllib.parse import parse_qsl
 import httpx
 
 from adapters.slack import SlackAdapter
-from bot.gateway import GatewayClient
+from bot.gateway.client import GatewayClient
 from bot.handler import ImagineHandler
 from bot.store import open_store
 from tests.fakes.gateway import FakeGateway

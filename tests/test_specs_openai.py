@@ -21,7 +21,7 @@ import pytest
 from PIL import Image
 
 from bot.errors import UserFacingError
-from bot.gateway import GatewayClient
+from bot.gateway.client import GatewayClient
 from bot.models import Options, SourceImage
 from tests.fakes.gateway import ERRORS, VERCEL_ONLY, FakeGateway, Recorded
 from tests.specs import fragment, problems

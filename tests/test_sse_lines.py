@@ -8,7 +8,7 @@ import httpx
 import pytest
 
 from bot.fetch import TooLarge
-from bot.wire import sse_events
+from bot.gateway.wire import sse_events
 
 
 class Chunks(httpx.AsyncByteStream):

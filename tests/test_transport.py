@@ -11,7 +11,7 @@ import httpx
 import pytest
 from aiohttp import web
 
-from bot.transport import AiohttpTransport
+from bot.gateway.transport import AiohttpTransport
 
 BIG = bytes(range(256)) * 20_000  # 5 MB
 

@@ -25,7 +25,7 @@ from PIL import Image
 
 from adapters.discord import DiscordAdapter
 from bot.config import Settings, load_settings
-from bot.gateway import GatewayClient
+from bot.gateway.client import GatewayClient
 from bot.handler import ImagineHandler
 from bot.models import LedgerEntry
 from bot.store import Store, open_store

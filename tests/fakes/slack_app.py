@@ -31,7 +31,7 @@ from slack_sdk.signature import SignatureVerifier
 
 from adapters.slack import SlackAdapter
 from bot.config import Settings, load_settings
-from bot.gateway import GatewayClient
+from bot.gateway.client import GatewayClient
 from bot.handler import ImagineHandler
 from bot.models import LedgerEntry
 from bot.store import Store, open_store

@@ -3,7 +3,8 @@
     generate / edit / vary -> _send (key check, overall deadline, retries)
                            -> _attempt (one HTTP exchange) -> _result | _read_stream
 
-Opper's request body is built in bot/opper.py, base64 and JSON are decoded in bot/decoding.py.
+Opper's request body is built in bot/gateway/opper.py, base64 and JSON are decoded in
+bot/gateway/decoding.py.
 Every answer is read with a cap (n images' base64, one image's per stream event, 1 MiB of an
 error). Every failure leaves as a `bot.errors` type whose message is safe to show; the API key
 is sent only to the gateway's own origin and never logged.
@@ -21,7 +22,6 @@ from typing import Any, Literal
 
 import httpx
 
-from bot import decoding, opper
 from bot.config import DEFAULT_VARY_PROMPT, Settings
 from bot.errors import (
     BadGatewayResponse,
@@ -40,13 +40,13 @@ from bot.errors import (
     human_size,
     plural,
 )
-from bot.failures import classify, stream_status, unreachable_cause
 from bot.fetch import TooLarge, origin_of, read_capped
-from bot.imagebody import MAX_LINKED_IMAGE_BYTES, ImageBody, linked_image
-from bot.models import GatewayResult, Options, PartialCallback, SourceImage, TokenUsage
-from bot.served import fetch_listing
-from bot.transport import AiohttpTransport
-from bot.wire import (
+from bot.gateway import decoding, opper
+from bot.gateway.failures import classify, stream_status, unreachable_cause
+from bot.gateway.imagebody import MAX_LINKED_IMAGE_BYTES, ImageBody, linked_image
+from bot.gateway.served import fetch_listing
+from bot.gateway.transport import AiohttpTransport
+from bot.gateway.wire import (
     MAX_WARNINGS,
     ErrorInfo,
     add_usage,
@@ -60,6 +60,7 @@ from bot.wire import (
     should_retry,
     sse_events,
 )
+from bot.models import GatewayResult, Options, PartialCallback, SourceImage, TokenUsage
 
 log = logging.getLogger(__name__)
 

@@ -38,7 +38,7 @@ from bot.errors import (
     QuotaExhausted,
     VerificationRequired,
 )
-from bot.wire import ErrorInfo, rejection
+from bot.gateway.wire import ErrorInfo, rejection
 
 BLOCKED = frozenset(
     {"moderation_blocked", "content_policy_violation", "contentpolicyviolationerror"}

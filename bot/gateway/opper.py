@@ -6,8 +6,8 @@ import json
 from collections.abc import Sequence
 from typing import Any
 
-from bot.decoding import data_uri, off_loop
 from bot.errors import NOT_CHARGED, BadRequest
+from bot.gateway.decoding import data_uri, off_loop
 from bot.models import Options, SourceImage
 
 MAX_N = 4

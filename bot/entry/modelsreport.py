@@ -7,8 +7,8 @@ from datetime import UTC, datetime
 
 from bot.catalog import Catalog, ModelInfo, load_catalog
 from bot.config import Settings
-from bot.gateway import build_http_client
-from bot.served import Listing, Verdict, fetch_listing, verdict
+from bot.gateway.client import build_http_client
+from bot.gateway.served import Listing, Verdict, fetch_listing, verdict
 
 
 async def models_command(settings: Settings, *, as_json: bool, check: bool) -> int:

@@ -23,14 +23,14 @@ from pathlib import Path
 from typing import Any
 
 from bot import images, reports
-from bot.app import App, open_app, require_gateway_key
-from bot.cliargs import Parser, UsageError, wants_json
 from bot.config import Settings, load_settings
 from bot.delivery import DeliveryFailed
-from bot.envnames import unknown_names
+from bot.entry.cliargs import Parser, UsageError, wants_json
+from bot.entry.envnames import unknown_names
+from bot.entry.logs import setup_logging
+from bot.entry.wiring import App, open_app, require_gateway_key
 from bot.errors import BadRequest, ConfigError, GatewayMisconfigured, UserFacingError, plural
 from bot.limits import check_scope, describe_change
-from bot.logs import setup_logging
 from bot.models import Actor, ImageRequest, Result, Scope, SourceImage
 
 log = logging.getLogger(__name__)
@@ -88,7 +88,7 @@ def _drop_stdout() -> None:
 async def dispatch(settings: Settings, args: argparse.Namespace) -> int:
     """Run the chosen command inside one wired app."""
     if args.command == "run":
-        from bot.run import run
+        from bot.entry.run import run
 
         return await run(settings, offline=args.offline)
     if args.command == "migrate":
@@ -96,7 +96,7 @@ async def dispatch(settings: Settings, args: argparse.Namespace) -> int:
 
         return await migrate_command(settings, args.source)
     if args.command == "models":
-        from bot.modelsreport import models_command
+        from bot.entry.modelsreport import models_command
 
         return await models_command(settings, as_json=args.json, check=args.check)
     command: Command = args.func

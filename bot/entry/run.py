@@ -12,11 +12,11 @@ from typing import Protocol
 
 from aiohttp import web
 
-from bot.app import App, open_app, require_gateway_key
 from bot.config import Settings
+from bot.entry.wiring import App, open_app, require_gateway_key
 from bot.errors import ConfigError
+from bot.gateway.served import configured_problem, fetch_listing
 from bot.metrics import bearer_matches
-from bot.served import configured_problem, fetch_listing
 
 log = logging.getLogger(__name__)
 

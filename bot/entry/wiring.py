@@ -11,7 +11,7 @@ import httpx
 from bot.backend import ImageBackend
 from bot.config import Settings
 from bot.errors import ConfigError
-from bot.gateway import GatewayClient, build_http_client
+from bot.gateway.client import GatewayClient, build_http_client
 from bot.handler import ImagineHandler
 from bot.metrics import Metrics
 from bot.offline import OfflineBackend

@@ -12,7 +12,7 @@ from urllib.parse import unquote_to_bytes
 import pybase64
 
 from bot.errors import BadGatewayResponse
-from bot.imagebody import ImageBody
+from bot.gateway.imagebody import ImageBody
 from bot.models import SourceImage
 
 T = TypeVar("T")

@@ -17,7 +17,7 @@ import httpx
 
 from bot.catalog import Catalog, ModelInfo
 from bot.fetch import TooLarge, host_of, read_capped
-from bot.wire import json_or_none, offered_models
+from bot.gateway.wire import json_or_none, offered_models
 
 log = logging.getLogger(__name__)
 

@@ -1,0 +1,1 @@
+"""The gateway protocol: the images API over HTTP (OpenAI shape, Opper), streaming, decoding."""
