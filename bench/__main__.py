@@ -20,7 +20,7 @@ from collections.abc import Callable, Coroutine
 from contextlib import nullcontext
 from pathlib import Path
 
-from bench import ack, compare, lag, ledger, memory, overhead
+from bench import ack, calls, compare, lag, ledger, memory, overhead
 from bench.common import note
 from bench.server import noise_png, response_body, running
 
@@ -33,6 +33,7 @@ GROUPS: dict[str, tuple[Measure, float | None]] = {
     "ledger": (ledger.measure, 0.0),
     "memory": (memory.measure, memory.DELAY),
     "ack": (ack.measure, None),
+    "calls": (calls.measure, None),
 }
 
 

@@ -38,25 +38,15 @@ ENV = {name: str(value).lower() for name, value in SETTINGS.items()}
 @asynccontextmanager
 async def running(tmp: Path, env: dict[str, str], port: int) -> AsyncIterator[None]:
     """`imagine-bot run` with `env`, until its /readyz answers 200; stopped afterwards."""
-    async with bot_process(tmp, env | ENV) as process, httpx.AsyncClient(timeout=2) as http:
+    async with bot_process(tmp, env) as process, httpx.AsyncClient(timeout=2) as http:
         await wait_ready(http, f"http://127.0.0.1:{port}/readyz", process)
         yield
 
 
-async def check_ledger(tmp: Path, platform: str) -> None:
-    """Every request (the burst and the warm-up) is in the bot's ledger once, succeeded."""
-    store = await open_store(f"sqlite:///{tmp / 'imagine.db'}")
-    try:
-        rows = [e async for e in store.export(datetime(2000, 1, 1, tzinfo=UTC), FAR)]
-    finally:
-        await store.close()
-    keys = {e.idempotency_key for e in rows if e.status == "succeeded"}
-    if len(rows) != BURST + 1 or len(keys) != BURST + 1:
-        raise SystemExit(f"{platform}: {len(rows)} ledger rows, {len(keys)} succeeded")
-
-
-async def discord_round(tmp: Path) -> list[float]:
-    """One burst on Discord; the ack times in ms."""
+@asynccontextmanager
+async def discord_bot(tmp: Path, settings: dict[str, str]) -> AsyncIterator[FakeDiscord]:
+    """`imagine-bot run` with `settings` on the fake Discord and the fake gateway; yields the
+    fake Discord."""
     port = free_port()
     async with FakeDiscord() as fake, FakeGateway() as gateway:
         env = base_env(
@@ -65,23 +55,48 @@ async def discord_round(tmp: Path) -> list[float]:
             IMAGINE_GATEWAY_KEY="gateway-key", IMAGINE_HTTP_HOST="127.0.0.1",
             IMAGINE_HTTP_PORT=str(port),
         )  # fmt: skip
+        async with running(tmp, env | settings, port):
+            yield fake
+
+
+@asynccontextmanager
+async def slack_bot(tmp: Path, settings: dict[str, str]) -> AsyncIterator[tuple[FakeSlack, str]]:
+    """`imagine-bot run` with `settings` on the fake Slack (HTTP mode) and the fake gateway;
+    yields the fake Slack and the bot's events URL."""
+    port = free_port()
+    async with FakeSlack() as slack, FakeGateway() as gateway:
+        env = slack_env(tmp, slack, gateway, port) | settings
         async with running(tmp, env, port):
-            await discord_burst(fake, 1)
-            payloads = await discord_burst(fake, BURST)
-        acks = discord_acks_ms(fake, payloads)
-    await check_ledger(tmp, "discord")
-    return acks
+            yield slack, f"http://127.0.0.1:{port}/slack/events"
+
+
+async def check_ledger(tmp: Path, platform: str, requests: int) -> None:
+    """Every one of `requests` requests is in the bot's ledger once, succeeded."""
+    store = await open_store(f"sqlite:///{tmp / 'imagine.db'}")
+    try:
+        rows = [e async for e in store.export(datetime(2000, 1, 1, tzinfo=UTC), FAR)]
+    finally:
+        await store.close()
+    keys = {e.idempotency_key for e in rows if e.status == "succeeded"}
+    if len(rows) != requests or len(keys) != requests:
+        raise SystemExit(f"{platform}: {len(rows)} ledger rows, {len(keys)} succeeded")
+
+
+async def discord_round(tmp: Path) -> list[float]:
+    """One burst on Discord; the ack times in ms."""
+    async with discord_bot(tmp, ENV) as fake:
+        await discord_burst(fake, 1)
+        payloads = await discord_burst(fake, BURST)
+    await check_ledger(tmp, "discord", BURST + 1)
+    return discord_acks_ms(fake, payloads)
 
 
 async def slack_round(tmp: Path) -> list[float]:
     """One burst on Slack; the ack times in ms."""
-    port = free_port()
-    async with FakeSlack() as slack, FakeGateway() as gateway:
-        url = f"http://127.0.0.1:{port}/slack/events"
-        async with running(tmp, slack_env(tmp, slack, gateway, port), port):
-            await slack_burst(slack, url, slack_commands(slack, 1, start=BURST))
-            acks = await slack_burst(slack, url, slack_commands(slack, BURST))
-    await check_ledger(tmp, "slack")
+    async with slack_bot(tmp, ENV) as (slack, url):
+        await slack_burst(slack, url, slack_commands(slack, 1, start=BURST))
+        acks = await slack_burst(slack, url, slack_commands(slack, BURST))
+    await check_ledger(tmp, "slack", BURST + 1)
     return acks
 
 
