@@ -8,7 +8,7 @@ import logging
 import os
 import time
 import uuid
-from collections.abc import Awaitable, Callable, Mapping, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import TypeVar
@@ -39,6 +39,7 @@ from bot.models import (
     GeneratedImage,
     ImageRequest,
     LedgerEntry,
+    LimitChange,
     Limits,
     Options,
     PartialCallback,
@@ -251,6 +252,36 @@ class ImagineHandler:
         """A person's own usage today and this month, with what remains."""
         limits = await self.limits_for(actor.scope)
         return await self.store.user_usage(actor.scope, actor.user_id, limits, self.clock())
+
+    async def limits_here(self, scope: Scope) -> Limits:
+        """The limits set at exactly this scope (unset keys inherit)."""
+        return await self.store.get_limits(scope)
+
+    async def limit_changes(self, scope: Scope) -> list[LimitChange]:
+        """The audit trail of a scope's limits and managers, oldest first."""
+        return await self.store.limit_changes(scope)
+
+    async def channel_managers(self, scope: Scope) -> list[str]:
+        """The people who may change this channel's limits."""
+        return await self.store.channel_managers(scope)
+
+    async def is_channel_manager(self, scope: Scope, user_id: str) -> bool:
+        """Whether `user_id` may change this channel's limits."""
+        return await self.store.is_channel_manager(scope, user_id)
+
+    async def set_channel_manager(
+        self, scope: Scope, user_id: str, manages: bool, changed_by: str
+    ) -> bool:
+        """Add or remove a channel manager (audited); False when nothing changed."""
+        if manages:
+            return await self.store.add_channel_manager(scope, user_id, changed_by, self.clock())
+        return await self.store.remove_channel_manager(scope, user_id, changed_by, self.clock())
+
+    def export(
+        self, since: datetime, until: datetime, scope: Scope, user_id: str | None = None
+    ) -> AsyncIterator[LedgerEntry]:
+        """The ledger rows of a scope (and person) between two times, for CSV."""
+        return self.store.export(since, until, scope, user_id)
 
     async def would_refuse(self, actor: Actor) -> str | None:
         """Why a request by `actor` would be refused here anyway (off, or nothing left), for

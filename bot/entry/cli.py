@@ -230,7 +230,7 @@ async def cmd_export(app: App, args: argparse.Namespace) -> int:
         raise BadRequest(f"--until {until:%Y-%m-%d} is not after --since {args.since:%Y-%m-%d}.")
     scope = Scope(args.platform or "*", args.workspace or "*", args.channel or "*")
     check_scope(scope, limits=False)
-    entries = app.store.export(args.since, until, scope, args.user)
+    entries = app.handler.export(args.since, until, scope, args.user)
     if args.out is None:
         count = await reports.write_csv(entries, sys.stdout)
     else:
@@ -253,7 +253,7 @@ async def cmd_limits_show(app: App, args: argparse.Namespace) -> int:
     if args.json:
         print(json.dumps(effective.as_dict()))
     else:
-        here = await app.store.get_limits(scope)
+        here = await app.handler.limits_here(scope)
         print(reports.format_limits(effective, here))
     return 0
 
@@ -271,5 +271,5 @@ async def cmd_limits_set(app: App, args: argparse.Namespace) -> int:
     await app.handler.set_limits(scope, assignments, f"cli:{getpass.getuser()}")
     print(describe_change(assignments, scope))
     effective = await app.handler.limits_for(scope)
-    print(reports.format_limits(effective, await app.store.get_limits(scope)))
+    print(reports.format_limits(effective, await app.handler.limits_here(scope)))
     return 0
