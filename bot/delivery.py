@@ -59,6 +59,8 @@ class Undelivered(UserFacingError):
     """Images were made but could not be delivered; they are kept for another try."""
 
     kind = "undelivered"
+    states_charge = False  # its own sentence says they count only once received
+    states_charge = False  # its own sentence says they count only once received
 
     def __init__(self, request_id: str, failure: DeliveryFailed, kept_for: str, again: str) -> None:
         self.request_id = request_id

@@ -42,20 +42,40 @@ NOT_CHARGED = "You were not charged."
 
 
 class UserFacingError(Exception):
-    """An error whose message may be shown to the person who caused or met it."""
+    """An error whose message may be shown to the person who caused or met it.
+
+    It is built from parts: what happened, whether the person was charged (from the class,
+    so no message can leave it out), and what to do next. The runner adds the request id.
+    """
 
     kind = "error"
     charged = False
+    states_charge = True
 
-    def __init__(self, message: str) -> None:
-        super().__init__(message)
-        self.message = message
+    def __init__(self, what: str, then: str = "") -> None:
+        self.what = what
+        self.then = then
+        self.entry_id: str | None = None  # the ledger row, once the request has one
+        super().__init__(self.message)
+
+    @property
+    def charge(self) -> str:
+        """'You were not charged.' (or nothing, for errors that are not about a request)."""
+        if not self.states_charge:
+            return ""
+        return "You were charged." if self.charged else NOT_CHARGED
+
+    @property
+    def message(self) -> str:
+        """The whole sentence a person reads."""
+        return " ".join(part for part in (self.what, self.charge, self.then) if part)
 
 
 class ConfigError(UserFacingError):
-    """A setting is missing or invalid."""
+    """A setting is missing or invalid: the operator's to fix, before any request."""
 
     kind = "config"
+    states_charge = False
 
 
 class BadRequest(UserFacingError):
@@ -131,9 +151,8 @@ class LimitReached(Refused):
         reset = format_duration((resets_at - now).total_seconds())
         shown = f"{format_amount(used, unit)} of {format_amount(allowed, unit)}"
         super().__init__(
-            f"Limit reached: {label} ({limit}) — {shown} used. "
-            f"Resets in {reset} (00:00 UTC). {NOT_CHARGED} "
-            "Ask an admin if you need more."
+            f"Limit reached: {label} ({limit}) — {shown} used. Resets in {reset} (00:00 UTC).",
+            then="Ask an admin if you need more.",
         )
 
 
@@ -144,7 +163,7 @@ class OptionNotAllowed(Refused):
 
     def __init__(self, limit: str, detail: str) -> None:
         self.limit = limit
-        super().__init__(f"Not allowed here: {detail} ({limit}). {NOT_CHARGED}")
+        super().__init__(f"Not allowed here: {detail} ({limit}).")
 
 
 class Disabled(Refused):
@@ -166,9 +185,7 @@ class Cooldown(Refused):
 
     def __init__(self, wait_s: float) -> None:
         self.wait_s = wait_s
-        super().__init__(
-            f"Slow down: you can ask again in {format_duration(wait_s)} (cooldown_s). {NOT_CHARGED}"
-        )
+        super().__init__(f"Slow down: you can ask again in {format_duration(wait_s)} (cooldown_s).")
 
 
 class Busy(Refused):
@@ -178,16 +195,14 @@ class Busy(Refused):
 
     def __init__(self, *, queue_full: bool = False) -> None:
         if queue_full:
-            message = (
-                "The bot is busy with other people's images and yours did not get a turn. "
-                f"{NOT_CHARGED} Try again in a few minutes."
+            super().__init__(
+                "The bot is busy with other people's images and yours did not get a turn.",
+                then="Try again in a few minutes.",
             )
         else:
-            message = (
-                "You already have an image in progress. Wait for it to finish, then try again. "
-                f"{NOT_CHARGED}"
+            super().__init__(
+                "You already have an image in progress. Wait for it to finish, then try again."
             )
-        super().__init__(message)
 
 
 class Duplicate(Refused):
@@ -218,8 +233,7 @@ class ModelRetired(Refused):
             else f"set {setting} to another model (see imagine-bot models)"
         )
         super().__init__(
-            f"The model {model} was shut down on {retired_on} and makes no more images: "
-            f"{instead}. {NOT_CHARGED}"
+            f"The model {model} was shut down on {retired_on} and makes no more images: {instead}."
         )
 
 
@@ -235,7 +249,7 @@ class ShuttingDown(Refused):
             if interrupted
             else "The bot is restarting and cannot take new requests right now."
         )
-        super().__init__(f"{what} {NOT_CHARGED} Try again in a minute.")
+        super().__init__(what, then="Try again in a minute.")
 
 
 class GatewayError(UserFacingError):
@@ -243,8 +257,8 @@ class GatewayError(UserFacingError):
 
     kind = "gateway"
 
-    def __init__(self, message: str, request_id: str | None = None) -> None:
-        super().__init__(message)
+    def __init__(self, what: str, request_id: str | None = None, *, then: str = "") -> None:
+        super().__init__(what, then)
         self.gateway_request_id = request_id
 
 
@@ -255,9 +269,9 @@ class ContentBlocked(GatewayError):
 
     def __init__(self, request_id: str | None = None) -> None:
         super().__init__(
-            "Your request was blocked by the image service's safety system. "
-            f"{NOT_CHARGED} Try rewording the prompt.",
+            "Your request was blocked by the image service's safety system.",
             request_id,
+            then="Try rewording the prompt.",
         )
 
 
@@ -268,9 +282,9 @@ class GatewayUnavailable(GatewayError):
 
     def __init__(self, request_id: str | None = None) -> None:
         super().__init__(
-            "The image service is unavailable right now. "
-            f"{NOT_CHARGED} Try again in a few minutes.",
+            "The image service is unavailable right now.",
             request_id,
+            then="Try again in a few minutes.",
         )
 
 
@@ -281,9 +295,9 @@ class GatewayTimeout(GatewayError):
 
     def __init__(self, seconds: float, request_id: str | None = None) -> None:
         super().__init__(
-            f"The image service did not answer within {format_duration(seconds)}. "
-            f"{NOT_CHARGED} Try again, perhaps with a lower quality.",
+            f"The image service did not answer within {format_duration(seconds)}.",
             request_id,
+            then="Try again, perhaps with a lower quality.",
         )
 
 
@@ -294,8 +308,9 @@ class GatewayRateLimited(GatewayError):
 
     def __init__(self, request_id: str | None = None) -> None:
         super().__init__(
-            f"The image service is busy (rate limited). {NOT_CHARGED} Try again in a minute.",
+            "The image service is busy (rate limited).",
             request_id,
+            then="Try again in a minute.",
         )
 
 
@@ -306,9 +321,9 @@ class QuotaExhausted(GatewayError):
 
     def __init__(self, request_id: str | None = None) -> None:
         super().__init__(
-            "The bot's image service account has run out of credit. "
-            f"{NOT_CHARGED} Tell the bot's admin: they need to add credit with the provider.",
+            "The bot's image service account has run out of credit.",
             request_id,
+            then="Tell the bot's admin: they need to add credit with the provider.",
         )
 
 
@@ -319,8 +334,9 @@ class GatewayMisconfigured(GatewayError):
 
     def __init__(self, detail: str, request_id: str | None = None) -> None:
         super().__init__(
-            f"The bot is misconfigured: {detail}. {NOT_CHARGED} Tell the bot's admin.",
+            f"The bot is misconfigured: {detail}.",
             request_id,
+            then="Tell the bot's admin.",
         )
 
 
@@ -331,10 +347,10 @@ class GatewayBudgetSpent(GatewayError):
 
     def __init__(self, request_id: str | None = None) -> None:
         super().__init__(
-            "The spending budget set on the bot's image gateway is used up. "
-            f"{NOT_CHARGED} Tell the bot's admin: they can raise the gateway's budget "
-            "or wait until it resets.",
+            "The spending budget set on the bot's image gateway is used up.",
             request_id,
+            then="Tell the bot's admin: they can raise the gateway's budget "
+            "or wait until it resets.",
         )
 
 
@@ -419,9 +435,9 @@ class EditUnsupported(GatewayError):
 
     def __init__(self, request_id: str | None = None) -> None:
         super().__init__(
-            "This image service cannot edit images. "
-            f"{NOT_CHARGED} Tell the bot's admin to configure a gateway that supports edits.",
+            "This image service cannot edit images.",
             request_id,
+            then="Tell the bot's admin to configure a gateway that supports edits.",
         )
 
 
@@ -432,19 +448,20 @@ class BadGatewayResponse(GatewayError):
 
     def __init__(self, detail: str, request_id: str | None = None) -> None:
         super().__init__(
-            f"The image service sent an unusable answer ({detail}). {NOT_CHARGED} Try again.",
+            f"The image service sent an unusable answer ({detail}).",
             request_id,
+            then="Try again.",
         )
 
 
 class InternalError(UserFacingError):
-    """A bug: the person sees only the request id, the log has the rest."""
+    """A bug: the person sees only the request id (added by the runner), the log the rest."""
 
     kind = "internal"
 
-    def __init__(self, request_id: str) -> None:
-        self.request_id = request_id
+    def __init__(self, entry_id: str | None = None) -> None:
         super().__init__(
-            f"Something went wrong inside the bot (request {request_id}). "
-            f"{NOT_CHARGED} The error was logged; tell the bot's admin if it keeps happening."
+            "Something went wrong inside the bot.",
+            then="The error was logged; tell the bot's admin if it keeps happening.",
         )
+        self.entry_id = entry_id

@@ -8,7 +8,7 @@ import logging
 import os
 import time
 import uuid
-from collections.abc import Awaitable, Callable, Mapping, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import TypeVar
@@ -22,11 +22,13 @@ from bot.errors import (
     BadGatewayResponse,
     BadRequest,
     Busy,
+    Disabled,
     InternalError,
     NotAllowed,
     Refused,
     ShuttingDown,
     UserFacingError,
+    format_duration,
 )
 from bot.limits import parse_limit_values
 from bot.metrics import Metrics
@@ -37,6 +39,7 @@ from bot.models import (
     GeneratedImage,
     ImageRequest,
     LedgerEntry,
+    LimitChange,
     Limits,
     Options,
     PartialCallback,
@@ -139,15 +142,17 @@ class ImagineHandler:
         *,
         require_prompt: bool = True,
         source: tuple[int, int] | None = None,
+        base: Options | None = None,
     ) -> tuple[str, Options]:
         """Split an inert prompt and its --flags, merged with typed options, into a request;
-        with `source` (an edited image's width and height) it keeps that image's shape."""
+        with `source` (an edited image's width and height) it keeps that image's shape, and
+        `base` (a result's options) stands in for the defaults."""
         text = inert(text)
         typed = {k: inert(v) if isinstance(v, str) else v for k, v in (typed or {}).items()}
         return options.parse_request(
             text,
             typed,
-            defaults=self.defaults,
+            defaults=self.defaults if base is None else base,
             menu=self.menu,
             max_n=options.MAX_N,
             require_prompt=require_prompt,
@@ -247,6 +252,54 @@ class ImagineHandler:
         """A person's own usage today and this month, with what remains."""
         limits = await self.limits_for(actor.scope)
         return await self.store.user_usage(actor.scope, actor.user_id, limits, self.clock())
+
+    async def limits_here(self, scope: Scope) -> Limits:
+        """The limits set at exactly this scope (unset keys inherit)."""
+        return await self.store.get_limits(scope)
+
+    async def limit_changes(self, scope: Scope) -> list[LimitChange]:
+        """The audit trail of a scope's limits and managers, oldest first."""
+        return await self.store.limit_changes(scope)
+
+    async def channel_managers(self, scope: Scope) -> list[str]:
+        """The people who may change this channel's limits."""
+        return await self.store.channel_managers(scope)
+
+    async def is_channel_manager(self, scope: Scope, user_id: str) -> bool:
+        """Whether `user_id` may change this channel's limits."""
+        return await self.store.is_channel_manager(scope, user_id)
+
+    async def set_channel_manager(
+        self, scope: Scope, user_id: str, manages: bool, changed_by: str
+    ) -> bool:
+        """Add or remove a channel manager (audited); False when nothing changed."""
+        if manages:
+            return await self.store.add_channel_manager(scope, user_id, changed_by, self.clock())
+        return await self.store.remove_channel_manager(scope, user_id, changed_by, self.clock())
+
+    def export(
+        self, since: datetime, until: datetime, scope: Scope, user_id: str | None = None
+    ) -> AsyncIterator[LedgerEntry]:
+        """The ledger rows of a scope (and person) between two times, for CSV."""
+        return self.store.export(since, until, scope, user_id)
+
+    async def would_refuse(self, actor: Actor) -> str | None:
+        """Why a request by `actor` would be refused here anyway (off, or nothing left), for
+        surfaces that ask for more input first; None when it may go ahead."""
+        limits = await self.limits_for(actor.scope)
+        if limits.enabled is False:
+            return Disabled().message
+        if actor.is_admin and limits.admins_exempt:
+            return None
+        usage = await self.usage(actor)
+        if usage.images_remaining != 0 and usage.cost_remaining_usd != 0:
+            return None
+        reset = format_duration((usage.resets_at - self.clock()).total_seconds())
+        return Refused(
+            "You have reached your limit here, so a new image would be refused. "
+            f"Limits reset in {reset} (00:00 UTC).",
+            then="Ask an admin if you need more.",
+        ).message
 
     async def scope_usage(self, scope: Scope) -> ScopeUsage:
         """Totals and top users of a channel, workspace or platform, for admins."""
@@ -351,13 +404,16 @@ class ImagineHandler:
             return result
         except UserFacingError as exc:
             outcome = exc.kind
+            exc.entry_id = entry.id
             await self._settle_failed(entry.id, exc.kind)
             raise
         except asyncio.CancelledError:
             outcome = "shutdown" if self._closing else "cancelled"
             await self._settle_failed(entry.id, outcome)
             if self._closing:
-                raise ShuttingDown(interrupted=True) from None
+                stopped = ShuttingDown(interrupted=True)
+                stopped.entry_id = entry.id
+                raise stopped from None
             raise
         except Exception:
             log.exception("request %s failed inside the bot", entry.id)

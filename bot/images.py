@@ -25,7 +25,7 @@ from typing import cast
 
 from PIL import Image, ImageOps, UnidentifiedImageError
 
-from bot.errors import NOT_CHARGED, BadGatewayResponse, ImageRejected, human_size
+from bot.errors import BadGatewayResponse, ImageRejected, human_size
 from bot.models import GeneratedImage, SourceImage
 from bot.text import inert_line
 
@@ -136,8 +136,8 @@ def _mask(
     img = _open(data, name, max_pixels)
     img = _upright(img, _orientation(img))
     no_holes = ImageRejected(
-        f'The mask "{name}" has no transparent areas. {NOT_CHARGED} '
-        "Send a PNG whose transparent parts mark where the image should change."
+        f'The mask "{name}" has no transparent areas.',
+        then="Send a PNG whose transparent parts mark where the image should change.",
     )
     if img.mode not in ALPHA_MODES and "transparency" not in img.info:
         raise no_holes
@@ -149,8 +149,8 @@ def _mask(
         if abs(math.log(alpha.width / alpha.height / (width / height))) > MASK_SHAPE_TOLERANCE:
             raise ImageRejected(
                 f'The mask "{name}" is {alpha.width}×{alpha.height} but the image is '
-                f"{width}×{height}; they must have the same shape. {NOT_CHARGED} "
-                "Draw the mask over the image itself."
+                f"{width}×{height}; they must have the same shape.",
+                then="Draw the mask over the image itself.",
             )
         alpha = alpha.resize((width, height), Image.Resampling.BILINEAR)
     black = Image.new("L", alpha.size, 0)
@@ -158,8 +158,8 @@ def _mask(
     if len(out) > MASK_MAX_BYTES:
         raise ImageRejected(
             f'The mask "{name}" is too detailed to send '
-            f"(over {human_size(MASK_MAX_BYTES)} as PNG). "
-            f"{NOT_CHARGED} Use a simpler mask."
+            f"(over {human_size(MASK_MAX_BYTES)} as PNG).",
+            then="Use a simpler mask.",
         )
     return SourceImage(out, f"{_stem(filename)}.png", "image/png", width, height)
 
@@ -209,7 +209,8 @@ def check_size(size: int, name: str, max_bytes: int) -> None:
     if size > max_bytes:
         raise ImageRejected(
             f'The image "{name}" is too large: {human_size(size)}; the limit is '
-            f"{human_size(max_bytes)}. {NOT_CHARGED} Send a smaller file."
+            f"{human_size(max_bytes)}.",
+            then="Send a smaller file.",
         )
 
 
@@ -223,9 +224,7 @@ def _open(data: bytes, name: str, max_pixels: int) -> Image.Image:
         sniffed = _sniff(data)
         if sniffed:
             raise _unsupported(name, sniffed) from None
-        raise ImageRejected(
-            f'The file "{name}" is not an image. {NOT_CHARGED} {SEND_INSTEAD}'
-        ) from None
+        raise ImageRejected(f'The file "{name}" is not an image.', then=SEND_INSTEAD) from None
     fmt = _format(img)
     if fmt not in ACCEPTED:
         raise _unsupported(name, fmt)
@@ -237,8 +236,8 @@ def _open(data: bytes, name: str, max_pixels: int) -> Image.Image:
         img.load()
     except Exception as exc:  # Pillow raises many types for broken files; all mean "damaged".
         raise ImageRejected(
-            f'The image "{name}" is damaged or incomplete and cannot be read. {NOT_CHARGED} '
-            "Save it again and send it once more."
+            f'The image "{name}" is damaged or incomplete and cannot be read.',
+            then="Save it again and send it once more.",
         ) from exc
     return img
 
@@ -263,8 +262,7 @@ def _sniff(data: bytes) -> str | None:
 
 def _unsupported(name: str, fmt: str) -> ImageRejected:
     return ImageRejected(
-        f'The image "{name}" is in {fmt} format, which the bot cannot use. '
-        f"{NOT_CHARGED} {SEND_INSTEAD}"
+        f'The image "{name}" is in {fmt} format, which the bot cannot use.', then=f"{SEND_INSTEAD}"
     )
 
 
@@ -272,7 +270,8 @@ def _too_many_pixels(name: str, size: tuple[int, int] | None, max_pixels: int) -
     shown = f" ({size[0]}×{size[1]})" if size else ""
     return ImageRejected(
         f'The image "{name}" has too many pixels{shown}; the limit is '
-        f"{max_pixels / 1_000_000:g} megapixels. {NOT_CHARGED} Send a smaller image."
+        f"{max_pixels / 1_000_000:g} megapixels.",
+        then="Send a smaller image.",
     )
 
 

@@ -5,6 +5,7 @@ Nothing here knows about Discord or Slack; adapters translate their events into 
 
 from __future__ import annotations
 
+import json
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field, fields
 from datetime import datetime
@@ -224,6 +225,11 @@ class LedgerEntry:
     delivery: Delivery | None = None
     delivery_at: datetime | None = None
     cost_source: CostSource = ""
+
+    @property
+    def options(self) -> Options:
+        """The options the request ran with."""
+        return Options(**json.loads(self.options_json))
 
 
 @dataclass(frozen=True)

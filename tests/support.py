@@ -217,3 +217,21 @@ def picture(data: bytes | Path) -> tuple[str | None, tuple[int, int]]:
 def parse_time(text: str) -> datetime:
     """A timestamp as the CSV export writes it."""
     return datetime.fromisoformat(text)
+
+
+REQUEST_NAMED = re.compile(r" \(request [0-9a-f]{8}\)(?=\n?$)")
+
+
+def unnamed(text: str) -> str:
+    """A failure after its ledger row was made, without the '(request 1a2b3c4d)' it must end
+    with (the id is random); fails when the text names no request."""
+    found = REQUEST_NAMED.search(text)
+    assert found is not None, f"no request id in {text!r}"
+    return text[: found.start()] + text[found.end() :]
+
+
+def unnamed_json(answer: dict[str, Any]) -> dict[str, Any]:
+    """A --json failure with its error message `unnamed`."""
+    error = dict(answer["error"])
+    error["message"] = unnamed(error["message"])
+    return answer | {"error": error}

@@ -18,6 +18,8 @@ from tests.support import (
     picture,
     run_all,
     run_cli,
+    unnamed,
+    unnamed_json,
     user_usage,
     write_png,
 )
@@ -128,6 +130,22 @@ async def test_generate_two_tall_images_with_the_key_model_and_options(
     }
     usage = await user_usage("alice", env=env, cwd=tmp_path)
     assert (usage["images_today"], usage["cost_today_usd"]) == (2, data["cost_usd"])
+
+
+@pytest.mark.parametrize("command", ["edit", "vary"])
+async def test_edits_and_variations_keep_the_sources_shape(
+    tmp_path: Path, fake: FakeGateway, command: str
+) -> None:
+    wide = write_png(tmp_path / "wide.png", (1500, 1000))
+    env = gateway_env(tmp_path, fake)
+    prompt = ["make the sky orange"] if command == "edit" else []
+    ran = await run_cli(command, *prompt, str(wide), "--json", env=env, cwd=tmp_path)
+
+    assert ran.code == 0, ran.err
+    [seen] = fake.image_requests
+    assert seen.form["size"] == "1504x1008"
+    [written] = ran.json()["images"]
+    assert picture(tmp_path / written)[1] == (1504, 1008)
 
 
 async def test_edit_sends_every_image_and_the_mask_as_multipart(
@@ -259,11 +277,11 @@ async def test_persistent_server_errors_end_after_bounded_tries_uncharged(
     ran = await run_cli("generate", PROMPT, "--user", "olga", "--json", env=env, cwd=tmp_path)
 
     assert ran.code == 1
-    assert ran.json() == {
+    assert unnamed_json(ran.json()) == {
         "ok": False,
         "error": {"kind": "unavailable", "message": UNAVAILABLE, "charged": False},
     }
-    assert ran.err == f"imagine-bot: {UNAVAILABLE}\n"
+    assert unnamed(ran.err) == f"imagine-bot: {UNAVAILABLE}\n"
     assert len(fake.image_requests) == 3
     usage = await user_usage("olga", env=env, cwd=tmp_path)
     assert (usage["images_today"], usage["cost_today_usd"]) == (0, 0)
@@ -289,9 +307,9 @@ async def test_a_safety_block_or_an_empty_account_fails_after_one_request(
     as_json = await run_cli("generate", PROMPT, "--user", "mo", "--json", env=env, cwd=tmp_path)
     assert len(fake.image_requests) == 2
 
-    assert (text.code, text.out, text.err) == (1, "", f"imagine-bot: {message}\n")
-    assert (as_json.code, as_json.err) == (1, f"imagine-bot: {message}\n")
-    assert as_json.json() == {
+    assert (text.code, text.out, unnamed(text.err)) == (1, "", f"imagine-bot: {message}\n")
+    assert (as_json.code, unnamed(as_json.err)) == (1, f"imagine-bot: {message}\n")
+    assert unnamed_json(as_json.json()) == {
         "ok": False,
         "error": {"kind": kind, "message": message, "charged": False},
     }
@@ -316,15 +334,16 @@ async def test_a_bad_key_is_a_configuration_error_that_never_prints_the_key(
 
     assert sent == [f"Bearer {WRONG_KEY}"] * 2 + [f"Bearer {KEY}"]
     assert rejected.code == rejected_json.code == 2
-    assert f"\nimagine-bot: {BAD_KEY}\n" in f"\n{rejected.err}"
-    assert rejected_json.json()["error"] == {
+    [shown] = [line for line in rejected.err.splitlines() if line.startswith("imagine-bot:")]
+    assert unnamed(shown) == f"imagine-bot: {BAD_KEY}"
+    assert unnamed_json(rejected_json.json())["error"] == {
         "kind": "misconfigured",
         "message": BAD_KEY,
         "charged": False,
     }
     assert accepted.code == 0, accepted.err
     if not logging:  # quiet by default: the one line only
-        assert rejected.err == f"imagine-bot: {BAD_KEY}\n"
+        assert unnamed(rejected.err) == f"imagine-bot: {BAD_KEY}\n"
     else:  # the logs really were on
         assert "outcome=misconfigured" in rejected.err
     if logging == DEBUG:
@@ -371,7 +390,7 @@ async def test_bad_usage_and_bad_settings_exit_2_with_one_line(tmp_path: Path) -
     assert bad_size.code == 2
     assert bad_size.err == (
         "imagine-bot: openai/gpt-image-2 cannot make 999x1: both sides must be multiples of 16. "
-        "Nearest: 1440x480 or 1424x480.\n"
+        "Nearest: 1440x480 or 1424x480. You were not charged.\n"
     )
     for ran in (no_prompt, bad_n, timeout, protocol, missing, bad_size):
         assert ran.out == "" and "Traceback" not in ran.err

@@ -230,7 +230,7 @@ async def test_json_prints_exactly_one_object_on_every_exit_path(tmp_path: Path)
             env,
             2,
             "bad_request",
-            "usage export writes CSV, not JSON: leave out --json.",
+            "usage export writes CSV, not JSON: leave out --json. You were not charged.",
         ),
         (
             ["generate", PROMPT, "--json"],
@@ -246,14 +246,15 @@ async def test_json_prints_exactly_one_object_on_every_exit_path(tmp_path: Path)
             2,
             "bad_request",
             "openai/gpt-image-2 cannot make 999x1: both sides must be multiples of 16. "
-            "Nearest: 1440x480 or 1424x480.",
+            "Nearest: 1440x480 or 1424x480. You were not charged.",
         ),
         (
             ["usage", "--platform", "dicsord", "--json"],
             env,
             2,
             "bad_request",
-            "Unknown platform 'dicsord'. Use discord, slack, cli or * (every platform).",
+            "Unknown platform 'dicsord'. Use discord, slack, cli or * (every platform). "
+            "You were not charged.",
         ),
         (
             ["limits", "show", "--platform", "discord", "--channel", "C1", "--json"],
@@ -261,7 +262,7 @@ async def test_json_prints_exactly_one_object_on_every_exit_path(tmp_path: Path)
             2,
             "bad_request",
             "Channel C1 needs its server: a channel's limits apply within one Discord server, "
-            "so add --workspace with its id.",
+            "so add --workspace with its id. You were not charged.",
         ),
     ]
     ran = await asyncio.gather(*(run_cli(*argv, env=e, cwd=tmp_path) for argv, e, *_ in cases))
@@ -288,7 +289,10 @@ async def test_version_comes_from_the_package_metadata(tmp_path: Path) -> None:
 async def test_limits_set_refuses_a_scope_that_can_never_apply(tmp_path: Path) -> None:
     env = cli_env(tmp_path)
     cases = {
-        ("--platform", "dicsord"): "Unknown platform 'dicsord'. Use discord, slack or cli.",
+        (
+            "--platform",
+            "dicsord",
+        ): "Unknown platform 'dicsord'. Use discord, slack or cli.",
         (
             "--platform",
             "*",
@@ -308,7 +312,8 @@ async def test_limits_set_refuses_a_scope_that_can_never_apply(tmp_path: Path) -
     }
     for flags, message in cases.items():
         ran = await run_cli("limits", "set", *flags, "max_n=2", env=env, cwd=tmp_path)
-        assert (ran.code, ran.out, ran.err) == (2, "", f"imagine-bot: {message}\n"), flags
+        expected = f"imagine-bot: {message} You were not charged.\n"
+        assert (ran.code, ran.out, ran.err) == (2, "", expected), flags
 
     store = await opened(tmp_path)
     try:
@@ -328,7 +333,8 @@ async def test_limits_set_refuses_values_no_database_column_can_hold(tmp_path: P
     }
     for assignment, message in cases.items():
         ran = await run_cli("limits", "set", *scope, assignment, env=env, cwd=tmp_path)
-        assert (ran.code, ran.out, ran.err) == (2, "", f"imagine-bot: {message}\n"), assignment
+        expected = f"imagine-bot: {message} You were not charged.\n"
+        assert (ran.code, ran.out, ran.err) == (2, "", expected), assignment
 
     store = await opened(tmp_path)
     try:
@@ -432,10 +438,13 @@ async def test_usage_export_keeps_to_the_scope_flags(tmp_path: Path) -> None:
     )
     assert (typo.code, typo.out) == (2, "")
     assert typo.err == (
-        "imagine-bot: Unknown platform 'dicsord'. Use discord, slack, cli or * (every platform).\n"
+        "imagine-bot: Unknown platform 'dicsord'. Use discord, slack, cli or * (every platform). "
+        "You were not charged.\n"
     )
     assert (backwards.code, backwards.out) == (2, "")
-    assert backwards.err == "imagine-bot: --until 1999-01-01 is not after --since 2000-01-01.\n"
+    assert backwards.err == (
+        "imagine-bot: --until 1999-01-01 is not after --since 2000-01-01. You were not charged.\n"
+    )
 
 
 async def test_odd_image_inputs_are_one_line_and_charge_nothing(
@@ -447,9 +456,13 @@ async def test_odd_image_inputs_are_one_line_and_charge_nothing(
     (tmp_path / "notes.txt").write_text("not a picture")
     (tmp_path / "art").mkdir()
     cases = [
-        (["edit", PROMPT, "missing.png"], 2, "Cannot read missing.png: No such file or directory."),
-        (["edit", PROMPT, "art"], 2, "Cannot read art: Is a directory."),
-        (["vary", "art"], 2, "Cannot read art: Is a directory."),
+        (
+            ["edit", PROMPT, "missing.png"],
+            2,
+            "Cannot read missing.png: No such file or directory. You were not charged.",
+        ),
+        (["edit", PROMPT, "art"], 2, "Cannot read art: Is a directory. You were not charged."),
+        (["vary", "art"], 2, "Cannot read art: Is a directory. You were not charged."),
         (
             ["edit", PROMPT, "notes.txt"],
             1,
@@ -459,7 +472,7 @@ async def test_odd_image_inputs_are_one_line_and_charge_nothing(
         (
             ["edit", PROMPT, str(good), "--mask", "art"],
             2,
-            "Cannot read art: Is a directory.",
+            "Cannot read art: Is a directory. You were not charged.",
         ),
         (
             ["edit", PROMPT, str(good), "--mask", str(good)],
@@ -519,9 +532,13 @@ async def test_ctrl_c_mid_request_is_one_json_object_and_charges_nothing(
     assert ran.code == 130
     assert only_json(ran) == {
         "ok": False,
-        "error": {"kind": "interrupted", "message": "Interrupted.", "charged": False},
+        "error": {
+            "kind": "interrupted",
+            "message": "Interrupted. You were not charged.",
+            "charged": False,
+        },
     }
-    assert ran.err == "imagine-bot: Interrupted.\n"
+    assert ran.err == "imagine-bot: Interrupted. You were not charged.\n"
     [row] = await ledger_rows(env=env, cwd=tmp_path)
     assert (row["status"], row["images_delivered"], row["error_kind"]) == (
         "failed",

@@ -46,7 +46,9 @@ async def test_an_out_folder_that_exists_but_takes_no_file_is_refused_before_the
     ran = await run_cli("generate", PROMPT, "--out", str(SYS), env=env, cwd=tmp_path)
 
     assert ran.code == 2
-    assert ran.err == f"imagine-bot: Cannot write images to {SYS}: Permission denied.\n"
+    assert ran.err == (
+        f"imagine-bot: Cannot write images to {SYS}: Permission denied. You were not charged.\n"
+    )
     assert ran.out == ""
     assert gateway.requests == []
     assert await ledger_rows(env=env, cwd=tmp_path) == []
@@ -100,7 +102,9 @@ async def test_images_made_but_not_written_are_kept_and_deliver_writes_them(
         *deliver[:2], "--out", "art/x", "--user", "alice", env=env, cwd=tmp_path
     )
     assert blocked.code == 2
-    assert blocked.err == "imagine-bot: Cannot write images to art/x: Not a directory.\n"
+    assert blocked.err == (
+        "imagine-bot: Cannot write images to art/x: Not a directory. You were not charged.\n"
+    )
     delivered = await run_cli(*deliver, env=env, cwd=tmp_path)
     again = await run_cli(*deliver, env=env, cwd=tmp_path)
 
@@ -115,8 +119,8 @@ async def test_images_made_but_not_written_are_kept_and_deliver_writes_them(
     )
     assert again.code == 2
     assert (
-        again.err
-        == f"imagine-bot: The images of request {request_id[:8]} were delivered already.\n"
+        again.err == f"imagine-bot: The images of request {request_id[:8]} were delivered already. "
+        "You were not charged.\n"
     )
     [row] = await ledger_rows(env=env, cwd=tmp_path)
     assert row["delivery"] == "delivered"
@@ -137,15 +141,17 @@ async def test_deliver_is_refused_for_someone_else_and_for_an_unknown_request(
 
     assert other.code == 1
     assert other.err == (
-        "imagine-bot: Only the person who asked for these images can have them delivered.\n"
+        "imagine-bot: Only the person who asked for these images can have them delivered. "
+        "You were not charged.\n"
     )
     assert unknown.code == 2
     assert unknown.err == (
-        "imagine-bot: That result is no longer known to the bot; start a new /imagine.\n"
+        "imagine-bot: That result is no longer known to the bot; start a new /imagine. "
+        "You were not charged.\n"
     )
     assert done.code == 2
     assert done.json()["error"]["message"] == (
-        f"The images of request {request_id[:8]} were delivered already."
+        f"The images of request {request_id[:8]} were delivered already. You were not charged."
     )
     for ran in (other, unknown, done):
         assert "Traceback" not in ran.err

@@ -24,6 +24,7 @@ from tests.support import (
     run_all,
     run_cli,
     start_cli,
+    unnamed,
     user_usage,
     wait_until,
 )
@@ -166,7 +167,7 @@ async def test_blocks_outages_and_timeouts_charge_nothing_and_short_results_char
         "slow": 1,
         "short": 0,
     }
-    assert outcomes["slow"].err == (
+    assert unnamed(outcomes["slow"].err) == (
         "imagine-bot: The image service did not answer within 1 s. You were not charged. "
         "Try again, perhaps with a lower quality.\n"
     )
@@ -232,7 +233,10 @@ async def test_the_same_idempotency_key_twice_generates_and_charges_once(
     assert len(made) == 1 and len(duplicates) == 2
     for r in duplicates:
         assert r.code == 1
-        assert r.err == "imagine-bot: This request was already received; it is handled only once.\n"
+        assert r.err == (
+            "imagine-bot: This request was already received; it is handled only once. "
+            "You were not charged.\n"
+        )
         assert r.json()["error"]["kind"] == "duplicate"
     assert len(await slow.requests()) == 1
     assert (await user_usage("ida", env=env, cwd=tmp_path))["images_today"] == 1

@@ -13,7 +13,7 @@ import pytest
 
 from tests.fakes.gateway import FakeGateway
 from tests.storefixtures import STORE_KINDS, store_url
-from tests.support import cli_env, ledger_rows, run_cli, user_usage
+from tests.support import cli_env, ledger_rows, run_cli, unnamed, unnamed_json, user_usage
 from tests.test_gateway_answers import BUDGET, GPT2, MASK_IGNORED, QUOTA, VERCEL_REFUSALS
 
 PROMPT = "a red balloon on a wooden table"
@@ -59,8 +59,8 @@ async def test_an_unknown_model_is_refused_with_the_admins_line_and_not_charged(
         "The bot is misconfigured: the gateway does not offer model 'openai/gpt-image-9' "
         f"(IMAGINE_MODEL){offers}. You were not charged. Tell the bot's admin."
     )
-    assert (ran.code, ran.err) == (2, f"imagine-bot: {message}\n")
-    assert ran.json() == {
+    assert (ran.code, unnamed(ran.err)) == (2, f"imagine-bot: {message}\n")
+    assert unnamed_json(ran.json()) == {
         "ok": False,
         "error": {"kind": "model_not_found", "message": message, "charged": False},
     }
@@ -84,8 +84,12 @@ async def test_each_gateway_refusal_is_its_own_line_and_not_charged(
         requests = len(fake.image_requests)
 
     admin_fix = message not in (BUDGET, QUOTA)  # misconfiguration exits 2, the rest 1
-    assert (ran.code, ran.err) == (2 if admin_fix else 1, f"imagine-bot: {message}\n")
-    assert ran.json()["error"] == {"kind": error.kind, "message": message, "charged": False}
+    assert (ran.code, unnamed(ran.err)) == (2 if admin_fix else 1, f"imagine-bot: {message}\n")
+    assert unnamed_json(ran.json())["error"] == {
+        "kind": error.kind,
+        "message": message,
+        "charged": False,
+    }
     assert requests == 1
     [row] = await ledger_rows(env=env, cwd=tmp_path)
     assert (row["status"], row["error_kind"], float(row["est_cost_usd"])) == (
@@ -127,10 +131,10 @@ async def test_an_unreachable_gateway_logs_host_and_cause_and_says_only_unavaila
         f" WARNING bot.gateway.client: gateway 127.0.0.1:{port} unreachable: connection refused; "
         "gave up after 1 attempt"
     )
-    assert shown == f"imagine-bot: {UNAVAILABLE}"
+    assert unnamed(shown) == f"imagine-bot: {UNAVAILABLE}"
     if as_json:
         error = {"kind": "unavailable", "message": UNAVAILABLE, "charged": False}
-        assert json.loads(ran.out) == {"ok": False, "error": error}
+        assert unnamed_json(json.loads(ran.out)) == {"ok": False, "error": error}
     else:
         assert ran.out == ""
     [row] = await ledger_rows(env=env, cwd=tmp_path)

@@ -300,7 +300,7 @@ async def test_a_disabled_channel_refuses(tmp_path: Path, fake: FakeGateway) -> 
 
     assert refused.value.message == (
         "Image generation is turned off in this channel. "
-        "Ask an admin to enable it, or try another channel."
+        f"Ask an admin to enable it, or try another channel. {NOT_CHARGED}"
     )
     assert ledger == [] and fake.image_requests == []
 
@@ -429,10 +429,10 @@ async def test_reroll_repeats_the_prompt_until_it_is_purged(
     assert rerolled.prompt == PROMPT
     assert purged.value.message == (
         "This result cannot be re-rolled: its prompt is not kept (prompts are kept 30 days). "
-        "Start a new /imagine instead."
+        f"Start a new /imagine instead. {NOT_CHARGED}"
     )
     assert unknown.value.message == (
-        "That result is no longer known to the bot; start a new /imagine."
+        "That result is no longer known to the bot; start a new /imagine. You were not charged."
     )
     assert len(fake.image_requests) == 2
 
@@ -474,7 +474,7 @@ async def test_others_cannot_vary_or_reroll_where_it_is_off(
 
     expected = (
         "In this channel only the person who made an image can vary or re-roll it. "
-        "Start your own with /imagine."
+        f"Start your own with /imagine. {NOT_CHARGED}"
     )
     assert reroll.value.message == varied.value.message == expected
     assert len(own.images) == 1
@@ -530,9 +530,10 @@ async def test_an_unexpected_error_shows_only_the_request_id(
         after = await handler.generate(request())  # the slot was given back
 
     assert failed.value.message == (
-        f"Something went wrong inside the bot (request {entry.id}). {NOT_CHARGED} "
+        f"Something went wrong inside the bot. {NOT_CHARGED} "
         "The error was logged; tell the bot's admin if it keeps happening."
     )
+    assert failed.value.entry_id == entry.id
     assert "adapter" not in failed.value.message
     assert (entry.status, entry.error_kind, entry.images_delivered) == ("failed", "internal", 0)
     assert f"request {entry.id} failed inside the bot" in caplog.text

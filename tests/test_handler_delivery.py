@@ -71,7 +71,8 @@ async def test_a_lasting_cause_is_not_retried_and_the_images_stay_kept(
         result.request_id, "generate", result.prompt, result.options, result.images, result.cost_usd
     )
     assert twice.value.message == (
-        f"The images of request {result.request_id[:8]} are being delivered right now."
+        f"The images of request {result.request_id[:8]} are being delivered right now. "
+        "You were not charged."
     )
 
 
@@ -106,11 +107,13 @@ async def test_housekeeping_gives_up_stalled_deliveries_then_purges_their_images
     assert given_up.delivery == "undelivered" and usage.images_today == 0
     assert gone.value.message == (
         f"The images of request {stalled.request_id[:8]} are no longer kept: undelivered "
-        "images are kept for 24 h. They did not count against your limits."
+        "images are kept for 24 h. They did not count against your limits. You were not charged."
     )
     assert after.delivery == "undelivered" and kept == ()
     assert failed.delivery is None
-    assert nothing.value.message == f"Request {failed.id[:8]} made no images to deliver."
+    assert nothing.value.message == (
+        f"Request {failed.id[:8]} made no images to deliver. You were not charged."
+    )
 
 
 async def wait_for(conn: asyncpg.Connection, query: str, *args: object) -> Any:

@@ -394,7 +394,7 @@ async def test_an_impossible_cap_is_refused() -> None:
         await fit_for_upload(data, cap_bytes=100, preferred_format="png", filename_stem="x")
     assert caught.value.message == (
         "A generated image is too large to upload here (770 KB; the limit is 100 bytes) "
-        "and could not be made small enough."
+        "and could not be made small enough. You were not charged."
     )
 
 

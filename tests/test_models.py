@@ -129,7 +129,7 @@ async def test_size_2048x1152_works_and_an_illegal_size_names_the_nearest_legal_
     assert sent.fields["size"] == "2048x1152"
     message = (
         "openai/gpt-image-2 cannot make 2000x1000: both sides must be multiples of 16. "
-        "Nearest: 2000x1008 or 2016x1008."
+        "Nearest: 2000x1008 or 2016x1008. You were not charged."
     )
     assert (bad.code, bad.err) == (2, f"imagine-bot: {message}\n")
     assert bad.json()["error"] == {"kind": "bad_request", "message": message, "charged": False}
@@ -158,7 +158,8 @@ async def test_a_model_outside_imagine_models_or_allowed_models_is_refused_with_
     assert (unoffered.code, unoffered.err) == (
         2,
         'imagine-bot: The model "openai/gpt-image-2.6-flare" is not offered here. Choose one of: '
-        "openai/gpt-image-2, openai/gpt-image-2.5-flare, bfl/flux-kontext-pro.\n",
+        "openai/gpt-image-2, openai/gpt-image-2.5-flare, bfl/flux-kontext-pro. "
+        "You were not charged.\n",
     )
     assert limited.code == 0, limited.err
     assert "allowed_models = openai/gpt-image-2  (set here)" in limited.out

@@ -35,9 +35,11 @@ def build(raw: dict[str, Any]) -> Options:
 
 
 def rejects(text: str, typed: dict[str, str | int | None] | None = None, max_n: int = 4) -> str:
+    """What a refusal says happened; the whole message also says nothing was charged."""
     with pytest.raises(BadRequest) as caught:
         request(text, typed, max_n)
-    return caught.value.message
+    assert caught.value.message == f"{caught.value.what} You were not charged."
+    return caught.value.what
 
 
 @pytest.mark.parametrize(

@@ -11,7 +11,7 @@ import httpx
 
 from adapters.discord.services import Services
 from bot import images
-from bot.errors import NOT_CHARGED, BadRequest, ImageRejected
+from bot.errors import BadRequest, ImageRejected
 from bot.fetch import Hosts, OffHost, Refused, TooLarge, fetch
 from bot.models import SourceImage
 from bot.text import inert_line
@@ -68,8 +68,8 @@ async def download(
     if attachment.size > max_bytes:
         raise ImageRejected(
             f'The image "{shown_name(attachment)}" is too large: '
-            f"{attachment.size / 1048576:.1f} MB; the limit is {max_bytes / 1048576:.0f} MB. "
-            f"{NOT_CHARGED} Send a smaller file."
+            f"{attachment.size / 1048576:.1f} MB; the limit is {max_bytes / 1048576:.0f} MB.",
+            then="Send a smaller file.",
         )
     try:
         got = await fetch(
@@ -78,15 +78,16 @@ async def download(
     except TooLarge:
         raise ImageRejected(
             f'The image "{shown_name(attachment)}" is too large: the limit is '
-            f"{max_bytes / 1048576:.0f} MB. {NOT_CHARGED} Send a smaller file."
+            f"{max_bytes / 1048576:.0f} MB.",
+            then="Send a smaller file.",
         ) from None
     except OffHost as exc:
         log.warning("Discord attachment %s not fetched: %s", attachment.id, exc)
-        raise ImageRejected(_unreadable(attachment)) from None
+        raise _unreadable(attachment) from None
     except (Refused, httpx.HTTPError):
-        raise ImageRejected(_unreadable(attachment)) from None
+        raise _unreadable(attachment) from None
     if got.status != 200:
-        raise ImageRejected(_unreadable(attachment))
+        raise _unreadable(attachment)
     return await images.load_source(got.data, filename=attachment.filename, max_bytes=max_bytes)
 
 
@@ -102,8 +103,8 @@ async def load_sources(
     return tuple(found)
 
 
-def _unreadable(attachment: discord.Attachment) -> str:
-    return (
-        f'Could not download "{shown_name(attachment)}" from Discord. {NOT_CHARGED} '
-        "Post the image again and retry."
+def _unreadable(attachment: discord.Attachment) -> ImageRejected:
+    return ImageRejected(
+        f'Could not download "{shown_name(attachment)}" from Discord.',
+        then="Post the image again and retry.",
     )

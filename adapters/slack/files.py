@@ -13,7 +13,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bot import images
 from bot.config import Settings
-from bot.errors import NOT_CHARGED, ImageRejected
+from bot.errors import ImageRejected
 from bot.fetch import Hosts, OffHost, Refused, TooLarge, fetch
 from bot.models import GeneratedImage, SourceImage
 from bot.text import inert_line
@@ -23,9 +23,9 @@ log = logging.getLogger(__name__)
 DOWNLOAD_TIMEOUT = httpx.Timeout(60.0, connect=10.0)
 SLACK_FILE_HOSTS = ("https://files.slack.com", "https://files.slack-gov.com")
 MISSING_FILES_READ = (
-    "I can't read files in this workspace: the Slack app lacks the files:read scope. "
-    f"{NOT_CHARGED} Ask a workspace admin to add files:read to the app and reinstall it."
+    "I can't read files in this workspace: the Slack app lacks the files:read scope."
 )
+ADD_FILES_READ = "Ask a workspace admin to add files:read to the app and reinstall it."
 
 
 @dataclass(frozen=True)
@@ -68,9 +68,9 @@ def pick_images(files: Sequence[SlackFile]) -> list[SlackFile]:
     if files:
         names = ", ".join(f.name for f in files[:3])
         raise ImageRejected(
-            f"{names} is not an image. Pick a message with a PNG, JPEG or WebP image. {NOT_CHARGED}"
+            f"{names} is not an image. Pick a message with a PNG, JPEG or WebP image."
         )
-    raise ImageRejected(f"That message has no image to work on. {NOT_CHARGED}")
+    raise ImageRejected("That message has no image to work on.")
 
 
 async def file_info(client: AsyncWebClient, file_id: str) -> SlackFile:
@@ -80,10 +80,8 @@ async def file_info(client: AsyncWebClient, file_id: str) -> SlackFile:
     except SlackApiError as exc:
         error = exc.response.get("error")
         if error == "missing_scope":
-            raise ImageRejected(MISSING_FILES_READ) from None
-        raise ImageRejected(
-            f"That image is no longer available in Slack ({error}). {NOT_CHARGED}"
-        ) from None
+            raise ImageRejected(MISSING_FILES_READ, then=ADD_FILES_READ) from None
+        raise ImageRejected(f"That image is no longer available in Slack ({error}).") from None
     return to_file(response["file"])
 
 
@@ -113,37 +111,37 @@ async def download(
         )
     except OffHost as exc:
         log.warning("Slack file %s not fetched: %s", file.id, exc)
-        raise ImageRejected(off_slack(file)) from None
+        raise off_slack(file) from None
     except TooLarge:
         raise too_large(file, max_bytes) from None
     except (Refused, httpx.HTTPError) as exc:
         log.warning("download of Slack file %s failed: %s", file.id, type(exc).__name__)
         raise ImageRejected(
-            f"I could not download {file.name} from Slack. {NOT_CHARGED} Try again in a minute."
+            f"I could not download {file.name} from Slack.", then="Try again in a minute."
         ) from None
     if got.status != 200:
         raise ImageRejected(
-            f"Slack would not hand over {file.name} (HTTP {got.status}). "
-            f"{NOT_CHARGED} Try again, or upload the image again."
+            f"Slack would not hand over {file.name} (HTTP {got.status}).",
+            then="Try again, or upload the image again.",
         )
     if got.content_type.startswith("text/html"):
-        raise ImageRejected(MISSING_FILES_READ)
+        raise ImageRejected(MISSING_FILES_READ, then=ADD_FILES_READ)
     return got.data
 
 
-def off_slack(file: SlackFile) -> str:
-    """The message for a file whose link (or a redirect) leaves Slack's file hosts."""
-    return (
-        f"{file.name} is not on Slack's file servers, so I did not fetch it. "
-        f"{NOT_CHARGED} Upload the image to Slack itself and try again."
+def off_slack(file: SlackFile) -> ImageRejected:
+    """The refusal of a file whose link (or a redirect) leaves Slack's file hosts."""
+    return ImageRejected(
+        f"{file.name} is not on Slack's file servers, so I did not fetch it.",
+        then="Upload the image to Slack itself and try again.",
     )
 
 
 def too_large(file: SlackFile, max_bytes: int) -> ImageRejected:
     """The error for a file over the size limit."""
     return ImageRejected(
-        f"{file.name} is too large: the limit is {size_text(max_bytes)}. "
-        f"{NOT_CHARGED} Use a smaller image."
+        f"{file.name} is too large: the limit is {size_text(max_bytes)}.",
+        then="Use a smaller image.",
     )
 
 
@@ -164,9 +162,7 @@ async def load_sources(
     sources = []
     for file in files:
         if not file.is_image:
-            raise ImageRejected(
-                f"{file.name} is not an image. Use a PNG, JPEG or WebP image. {NOT_CHARGED}"
-            )
+            raise ImageRejected(f"{file.name} is not an image. Use a PNG, JPEG or WebP image.")
         data = await download(http, file, token, hosts, max_bytes)
         sources.append(await images.load_source(data, filename=file.name, max_bytes=max_bytes))
     return tuple(sources)

@@ -24,7 +24,7 @@ from adapters.slack.files import SlackFile, message_files, pick_images
 from adapters.slack.jobs import edit_job, generate_job
 from adapters.slack.replies import from_slack
 from adapters.slack.work import Start, perform
-from bot.errors import NOT_CHARGED, BadRequest, ConfigError, UserFacingError
+from bot.errors import BadRequest, Refused, UserFacingError
 
 MENTION = re.compile(r"<@[A-Z0-9]+(?:\|[^>]*)?>")
 THREAD_PAGE = 200
@@ -34,7 +34,7 @@ HINT = (
 )
 MISSING_HISTORY = (
     "I can't read this thread: the Slack app lacks the channels:history scope "
-    f"(groups:history in private channels). {NOT_CHARGED} Ask a workspace admin to add it."
+    "(groups:history in private channels)."
 )
 
 
@@ -49,10 +49,8 @@ async def thread_images(
     except SLACK_ERRORS as exc:
         error = slack_error(exc)
         if error == "missing_scope":
-            raise ConfigError(MISSING_HISTORY) from None
-        raise BadRequest(
-            f"I couldn't read this thread ({error}). {NOT_CHARGED} Try again."
-        ) from None
+            raise Refused(MISSING_HISTORY, then="Ask a workspace admin to add it.") from None
+        raise BadRequest(f"I couldn't read this thread ({error}).", then="Try again.") from None
     found: list[SlackFile] = []
     for message in response.get("messages") or ():
         images = [f for f in message_files(message) if f.is_image]

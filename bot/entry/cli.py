@@ -8,30 +8,27 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import contextlib
 import getpass
 import json
 import logging
 import os
 import sys
-import tempfile
-import uuid
 from collections.abc import Awaitable, Callable, Sequence
 from datetime import UTC, datetime, timedelta
 from importlib.metadata import version
 from pathlib import Path
 from typing import Any
 
-from bot import images, reports
+from bot import reports
 from bot.config import Settings, load_settings
-from bot.delivery import DeliveryFailed
 from bot.entry.cliargs import Parser, UsageError, wants_json
 from bot.entry.envnames import unknown_names
 from bot.entry.logs import setup_logging
-from bot.entry.wiring import App, open_app, require_gateway_key
-from bot.errors import BadRequest, ConfigError, GatewayMisconfigured, UserFacingError, plural
+from bot.entry.terminal import cmd_deliver, cmd_image, fail
+from bot.entry.wiring import App, open_app
+from bot.errors import BadRequest, UserFacingError, plural
 from bot.limits import check_scope, describe_change
-from bot.models import Actor, ImageRequest, Result, Scope, SourceImage
+from bot.models import Actor, Scope
 
 log = logging.getLogger(__name__)
 
@@ -60,7 +57,7 @@ def _main(argv: list[str]) -> int:
         args = build_parser().parse_args(argv)
     except UsageError as exc:
         if wants_json(argv):
-            _print_error(exc)
+            fail(exc.message, exc, as_json=True)
         exc.parser.print_usage(sys.stderr)
         print(f"{exc.parser.prog}: error: {exc.reason}", file=sys.stderr)
         return 2
@@ -73,9 +70,10 @@ def _main(argv: list[str]) -> int:
             log.warning("%s", warning)
         return asyncio.run(dispatch(settings, args))
     except UserFacingError as exc:
-        return _fail(exc, as_json)
+        return fail(exc.message, exc, as_json)
     except KeyboardInterrupt:
-        _fail(Interrupted("Interrupted."), as_json)
+        interrupted = Interrupted("Interrupted.")
+        fail(interrupted.message, interrupted, as_json)
         return 130
 
 
@@ -206,173 +204,6 @@ def _scope(args: argparse.Namespace) -> Scope:
     return Scope(args.platform or "cli", args.workspace or "*", args.channel or "*")
 
 
-def _print_error(exc: UserFacingError) -> None:
-    error = {"kind": exc.kind, "message": exc.message, "charged": exc.charged}
-    print(json.dumps({"ok": False, "error": error}))
-
-
-def _fail(exc: UserFacingError, as_json: bool) -> int:
-    if as_json:
-        _print_error(exc)
-    print(f"imagine-bot: {exc.message}", file=sys.stderr)
-    return 2 if isinstance(exc, ConfigError | GatewayMisconfigured | BadRequest) else 1
-
-
-async def cmd_image(app: App, args: argparse.Namespace) -> int:
-    """generate / edit / vary from the terminal, writing the images into --out."""
-    require_gateway_key(app.settings, args.offline)
-    try:
-        await asyncio.to_thread(_make_folder, args.out)
-        result = await _run_image(app, args)
-        paths = await _deliver(app, result, args)
-    except UserFacingError as exc:
-        return _fail(exc, args.json)
-    _report(result, paths, args.json)
-    return 0
-
-
-async def cmd_deliver(app: App, args: argparse.Namespace) -> int:
-    """Write the kept images of a request whose delivery failed into --out."""
-    actor = Actor("cli", "local", "local", args.user or getpass.getuser())
-    try:
-        await asyncio.to_thread(_make_folder, args.out)
-        result = await app.handler.deliver_again(args.request_id, actor)
-        paths = await _deliver(app, result, args)
-    except UserFacingError as exc:
-        return _fail(exc, args.json)
-    _report(result, paths, args.json)
-    return 0
-
-
-async def _deliver(app: App, result: Result, args: argparse.Namespace) -> list[Path]:
-    """Write a result into --out; when that fails its images stay kept, and the error says
-    where and the command that writes them."""
-    user = f" --user {args.user}" if args.user else ""
-    again = (
-        f"The ledger database {app.handler.deliveries.kept_where} holds them; once {args.out} "
-        f"can be written (or into another folder), write them with: "
-        f"imagine-bot deliver {result.request_id} --out {args.out}{user}"
-    )
-
-    async def write() -> list[Path]:
-        return await asyncio.to_thread(_write_images, result, args.out)
-
-    return await app.handler.deliver(result, write, again=again)
-
-
-def _report(result: Result, paths: list[Path], as_json: bool) -> None:
-    for line in reports.notes(result.warnings):
-        print(line, file=sys.stderr)
-    if as_json:
-        made = {
-            "ok": True,
-            "request_id": result.request_id,
-            "images": [str(p) for p in paths],
-            "cost_usd": result.cost_usd,
-        }
-        print(json.dumps(made | ({"warnings": list(result.warnings)} if result.warnings else {})))
-        return
-    print("\n".join(str(p) for p in paths))
-    print(
-        f"{len(paths)} image(s), estimated cost ${result.cost_usd:.3f}, "
-        f"request {result.request_id}",
-        file=sys.stderr,
-    )
-
-
-async def _run_image(app: App, args: argparse.Namespace) -> Result:
-    typed: dict[str, str | int | None] = {
-        "model": args.model,
-        "size": args.size,
-        "quality": args.quality,
-        "n": args.n,
-        "format": args.format,
-        "background": args.background,
-    }
-    handler = app.handler
-    sources = await _load_sources(app, getattr(args, "images", []))
-    shape = (sources[0].width, sources[0].height) if sources else None
-    vary = args.command == "vary"
-    prompt, options = handler.parse(args.prompt, typed, require_prompt=not vary, source=shape)
-    actor = Actor("cli", "local", "local", args.user or getpass.getuser())
-    mask_path: Path | None = getattr(args, "mask", None)
-    mask = await _load_mask(mask_path, sources) if mask_path else None
-    req = ImageRequest(
-        kind=args.command,
-        prompt=prompt,
-        actor=actor,
-        idempotency_key=args.idempotency_key or f"cli-{uuid.uuid4().hex}",
-        options=options,
-        sources=sources,
-        mask=mask,
-    )
-    run = {"generate": handler.generate, "edit": handler.edit, "vary": handler.vary}
-    return await run[args.command](req)
-
-
-def _read(path: Path, cap: int) -> bytes:
-    """The file, refused unread when larger than `cap`; a device is read to one byte past it."""
-    try:
-        with path.open("rb") as file:
-            images.check_size(os.fstat(file.fileno()).st_size, path.name, cap)
-            return file.read(cap + 1)
-    except OSError as exc:
-        raise BadRequest(f"Cannot read {path}: {exc.strerror or exc}.") from None
-
-
-async def _load_sources(app: App, paths: list[Path]) -> tuple[SourceImage, ...]:
-    loaded = []
-    cap = app.settings.max_source_bytes
-    for path in paths:
-        data = await asyncio.to_thread(_read, path, cap)
-        loaded.append(await images.load_source(data, filename=path.name, max_bytes=cap))
-    return tuple(loaded)
-
-
-async def _load_mask(path: Path, sources: tuple[SourceImage, ...]) -> SourceImage:
-    data = await asyncio.to_thread(_read, path, images.DEFAULT_MASK_INPUT_BYTES)
-    return await images.load_mask(data, sources[0], filename=path.name)
-
-
-def _make_folder(out: Path) -> None:
-    """Create --out and prove it takes a file, before anything is charged."""
-    try:
-        out.mkdir(parents=True, exist_ok=True)
-        with tempfile.TemporaryFile(dir=out):
-            pass
-    except OSError as exc:
-        raise BadRequest(f"Cannot write images to {out}: {exc.strerror or exc}.") from None
-
-
-def _write_images(result: Result, out: Path) -> list[Path]:
-    """Each image through a temporary file renamed into place: never a cut-off image."""
-    paths = []
-    for image in result.images:
-        path = out / image.filename
-        try:
-            _write_atomically(path, image.data)
-        except OSError as exc:
-            raise DeliveryFailed(
-                f"they could not be written to {out}: {exc.strerror or exc}", transient=False
-            ) from None
-        paths.append(path)
-    return paths
-
-
-def _write_atomically(path: Path, data: bytes) -> None:
-    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=".imagine-", suffix=".part")
-    try:
-        with os.fdopen(handle, "wb") as file:
-            file.write(data)
-            file.flush()
-            os.fsync(file.fileno())
-        os.replace(temporary, path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(temporary)
-        raise
-
-
 async def cmd_usage(app: App, args: argparse.Namespace) -> int:
     """A user's usage (with --user) or a scope's totals and top users."""
     scope = _scope(args)
@@ -399,7 +230,7 @@ async def cmd_export(app: App, args: argparse.Namespace) -> int:
         raise BadRequest(f"--until {until:%Y-%m-%d} is not after --since {args.since:%Y-%m-%d}.")
     scope = Scope(args.platform or "*", args.workspace or "*", args.channel or "*")
     check_scope(scope, limits=False)
-    entries = app.store.export(args.since, until, scope, args.user)
+    entries = app.handler.export(args.since, until, scope, args.user)
     if args.out is None:
         count = await reports.write_csv(entries, sys.stdout)
     else:
@@ -422,7 +253,7 @@ async def cmd_limits_show(app: App, args: argparse.Namespace) -> int:
     if args.json:
         print(json.dumps(effective.as_dict()))
     else:
-        here = await app.store.get_limits(scope)
+        here = await app.handler.limits_here(scope)
         print(reports.format_limits(effective, here))
     return 0
 
@@ -440,5 +271,5 @@ async def cmd_limits_set(app: App, args: argparse.Namespace) -> int:
     await app.handler.set_limits(scope, assignments, f"cli:{getpass.getuser()}")
     print(describe_change(assignments, scope))
     effective = await app.handler.limits_for(scope)
-    print(reports.format_limits(effective, await app.store.get_limits(scope)))
+    print(reports.format_limits(effective, await app.handler.limits_here(scope)))
     return 0

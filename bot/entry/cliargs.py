@@ -13,6 +13,7 @@ class UsageError(UserFacingError):
     """The command line cannot be parsed; raised instead of argparse's exit."""
 
     kind = "usage"
+    states_charge = False
 
     def __init__(self, parser: argparse.ArgumentParser, message: str) -> None:
         super().__init__(f"{parser.prog}: {message}")

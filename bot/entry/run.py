@@ -174,7 +174,7 @@ async def _shutdown(
 ) -> None:
     grace = app.settings.shutdown_grace
     log.info("shutting down: %d request(s) in flight, %.0f s grace", app.handler.in_flight, grace)
-    late = await app.handler.drain(grace)
+    late = await app.runner.drain(grace)
     if late:
         log.warning("%d request(s) did not finish in time; settled as failed, not charged", late)
     closers: list[Awaitable[None]] = [a.close() for a in adapters]

@@ -15,6 +15,7 @@ from bot.gateway.client import GatewayClient, build_http_client
 from bot.handler import ImagineHandler
 from bot.metrics import Metrics
 from bot.offline import OfflineBackend
+from bot.requests import Runner
 from bot.store import Store
 from bot.store.open import open_store
 
@@ -27,6 +28,7 @@ class App:
     http: httpx.AsyncClient
     store: Store
     handler: ImagineHandler
+    runner: Runner
 
 
 def require_gateway_key(settings: Settings, offline: bool) -> None:
@@ -54,6 +56,6 @@ async def open_app(settings: Settings, *, offline: bool = False) -> AsyncIterato
                 )
             handler = ImagineHandler(settings, store, backend, metrics=metrics)
             await handler.housekeeping()
-            yield App(settings, http, store, handler)
+            yield App(settings, http, store, handler, Runner(handler))
     finally:
         await store.close()

@@ -99,7 +99,7 @@ def _by_status(
         return GatewayRateLimited(request_id)
     if status >= 500 or status in (408, 409):
         return GatewayUnavailable(request_id)
-    return BadRequest(rejection(info, status, secret))
+    return rejection(info, status, secret)
 
 
 def stream_status(info: ErrorInfo) -> int:

@@ -6,7 +6,7 @@ import json
 from collections.abc import Sequence
 from typing import Any
 
-from bot.errors import NOT_CHARGED, BadRequest
+from bot.errors import BadRequest
 from bot.gateway.decoding import data_uri, off_loop
 from bot.models import Options, SourceImage
 
@@ -25,7 +25,7 @@ async def request_body(
     if options.n > MAX_N:
         raise BadRequest(
             f"This image service makes at most {MAX_N} images per request; "
-            f"ask for {MAX_N} or fewer. {NOT_CHARGED}"
+            f"ask for {MAX_N} or fewer."
         )
     parameters = {
         "output_format": options.output_format,

@@ -14,7 +14,7 @@ from typing import Any
 
 import httpx
 
-from bot.errors import NOT_CHARGED
+from bot.errors import BadRequest
 from bot.fetch import TooLarge
 from bot.models import TokenUsage
 
@@ -123,8 +123,8 @@ def error_info(payload: Any) -> ErrorInfo:
     )
 
 
-def rejection(info: ErrorInfo, status: int, secret: str | None) -> str:
-    """A BadRequest message from a provider's error: named parameter, capped text."""
+def rejection(info: ErrorInfo, status: int, secret: str | None) -> BadRequest:
+    """A BadRequest from a provider's error: named parameter, capped text."""
     detail = " ".join((info.message or f"HTTP {status}").split())
     if secret:
         detail = detail.replace(secret, "[redacted]")
@@ -133,9 +133,9 @@ def rejection(info: ErrorInfo, status: int, secret: str | None) -> str:
     elif not detail.endswith((".", "!", "?")):
         detail += "."
     where = f" (parameter: {info.param[:60]})" if info.param else ""
-    return (
-        f"The image service rejected the request{where}: {detail} "
-        f"{NOT_CHARGED} Check the options and try again."
+    return BadRequest(
+        f"The image service rejected the request{where}: {detail}",
+        then="Check the options and try again.",
     )
 
 
