@@ -4,7 +4,6 @@ the bot; and the Vary image menu."""
 from __future__ import annotations
 
 from adapters.discord.mentions import HOW_TO
-from adapters.discord.sources import NO_IMAGES
 from bot.config import DEFAULT_VARY_PROMPT
 from tests.discordfixtures import bot as bot
 from tests.discordfixtures import fake as fake
@@ -45,10 +44,10 @@ async def test_the_edit_image_menu_on_a_message_without_images_is_refused(
 ) -> None:
     menu = await bot.send(fake.context_menu("Edit image", fake.message("just words")))
     answer = (await bot.callback(menu)).body
-    assert (answer["type"], answer["data"]["content"], answer["data"]["flags"]) == (
-        4,
-        NO_IMAGES,
-        64,
+    assert (answer["type"], answer["data"]["flags"]) == (4, 64)
+    assert answer["data"]["content"] == (
+        "That message has no images. Use this on a message with a picture attached, or use "
+        "/edit and attach the image. You were not charged."
     )
 
 
@@ -128,7 +127,7 @@ async def test_a_mention_quoting_a_masked_link_does_not_make_the_bot_post_one(
     answer = await fake.wait_for(lambda c: c.method == "POST" and c.path == MESSAGES)
     assert answer.body["content"] == (
         'The model "\\[FreeNitro](https://evil.example/claim)" is not offered here. '
-        "Choose one of: openai/gpt-image-2."
+        "Choose one of: openai/gpt-image-2. You were not charged."
     )
     assert gateway.image_requests == [] and await bot.entries() == []
 

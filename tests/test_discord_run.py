@@ -15,6 +15,7 @@ from adapters.discord import DiscordAdapter
 from bot.errors import ConfigError
 from bot.gateway.client import GatewayClient
 from bot.handler import ImagineHandler
+from bot.requests import Runner
 from bot.store import open_store
 from tests.fakes.discord import FakeDiscord
 from tests.fakes.discord_bot import TOKEN, bot_settings, image_size, opt, running_bot
@@ -68,7 +69,7 @@ async def test_a_rejected_token_is_a_configuration_error(tmp_path: Path) -> None
         store = await open_store(settings.database_url)
         async with httpx.AsyncClient() as http:
             handler = ImagineHandler(settings, store, GatewayClient.from_settings(http, settings))
-            adapter = DiscordAdapter(settings, handler, http)
+            adapter = DiscordAdapter(settings, Runner(handler), http)
             with pytest.raises(ConfigError) as caught:
                 await adapter.run()
         await store.close()

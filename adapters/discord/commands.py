@@ -9,8 +9,11 @@ import discord
 from discord import app_commands
 
 from adapters.discord import flows
-from adapters.discord.buttons import open_vary
+from adapters.discord.buttons import pick_view
 from adapters.discord.modals import open_edit_modal
+from adapters.discord.respond import refuse
+from adapters.discord.sources import NO_IMAGES, image_attachments
+from bot.errors import BadRequest
 from bot.models import BACKGROUNDS, FORMATS, QUALITIES
 
 Choice = app_commands.Choice
@@ -47,6 +50,19 @@ def typed(
         "format": fmt,
         "model": model,
     }
+
+
+async def open_vary(interaction: discord.Interaction[Any], message: discord.Message) -> None:
+    """Vary image: vary the only image at once, or let the person pick one of several."""
+    found = image_attachments(message)
+    if len(found) == 1:
+        await flows.vary_message(interaction, message, 0, None, None)
+    elif not found:
+        await refuse(interaction, BadRequest(NO_IMAGES).message)
+    else:
+        await interaction.response.send_message(
+            "Which image should I vary?", view=pick_view(message, len(found)), ephemeral=True
+        )
 
 
 def build_commands(
@@ -104,7 +120,7 @@ def build_commands(
     @app_commands.guild_only()
     async def edit_image(interaction: discord.Interaction[Any], message: discord.Message) -> None:
         """Edit the images of any message: asks for the instruction in a modal."""
-        await open_edit_modal(interaction, message, {})
+        await open_edit_modal(interaction, message, None)
 
     @app_commands.context_menu(name="Vary image")
     @app_commands.guild_only()
