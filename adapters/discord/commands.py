@@ -65,13 +65,19 @@ async def open_vary(interaction: discord.Interaction[Any], message: discord.Mess
         )
 
 
-def build_commands(
-    models: Sequence[str],
-) -> list[app_commands.Command[Any, Any, Any] | app_commands.ContextMenu]:
+Command = app_commands.Command[Any, Any, Any] | app_commands.ContextMenu
+
+
+def build_commands(models: Sequence[str]) -> list[Command]:
     """Fresh command objects for one client's command tree; `models` are the offered ones."""
     choices = OPTION_CHOICES | {
         "model": [Choice(name=name, value=name) for name in models[:MAX_CHOICES]]
     }
+    return [*image_commands(choices), *message_menus()]
+
+
+def image_commands(choices: dict[str, list[Choice[str]]]) -> list[Command]:
+    """/imagine and /edit, their options offering `choices`."""
 
     @app_commands.command(name="imagine", description="Create images from a prompt")
     @app_commands.describe(
@@ -116,6 +122,12 @@ def build_commands(
         options = typed(size, quality, count, background, format, model)
         await flows.edit_attachments(interaction, [image], prompt, options)
 
+    return [imagine, edit]
+
+
+def message_menus() -> list[Command]:
+    """The message menus Edit image and Vary image."""
+
     @app_commands.context_menu(name="Edit image")
     @app_commands.guild_only()
     async def edit_image(interaction: discord.Interaction[Any], message: discord.Message) -> None:
@@ -128,4 +140,4 @@ def build_commands(
         """A variation of an image of any message."""
         await open_vary(interaction, message)
 
-    return [imagine, edit, edit_image, vary_image]
+    return [edit_image, vary_image]
