@@ -132,6 +132,20 @@ async def test_edit_opens_a_modal_then_edits_the_result(
     assert f"imagine:reroll:{entry.id}:{result['id']}" in custom_ids(final.body)
 
 
+async def test_an_edit_from_a_result_keeps_its_quality_and_format_and_names_it_as_parent(
+    bot: DiscordBot, gateway: FakeGateway
+) -> None:
+    result = await imagine(bot, "a red balloon --quality high --format webp")
+    [first] = await bot.entries()
+    click = await bot.send(bot.fake.click(result, f"imagine:edit:{first.id}"))
+    modal = (await bot.callback(click)).body
+    await bot.final(await bot.send(bot.fake.submit(modal["data"], ["make it blue"])))
+    edit = gateway.image_requests[-1]
+    assert (edit.fields["quality"], edit.fields["output_format"]) == ("high", "webp")
+    [entry] = [e for e in await bot.entries() if e.kind == "edit"]
+    assert (entry.parent_id, entry.quality) == (first.id, "high")
+
+
 async def test_delete_is_for_the_requester_or_manage_messages(bot: DiscordBot) -> None:
     result = await imagine(bot)
     [entry] = await bot.entries()
