@@ -135,7 +135,7 @@ async def test_a_delivery_cut_off_by_shutdown_leaves_the_person_a_deliver_again_
     tmp_path: Path, fake: FakeDiscord, gateway: FakeGateway
 ) -> None:
     db = tmp_path / "imagine.db"
-    gateway.delay = 1.0
+    gateway.delay = 2.5  # a progress edit (after 1 s) comes well before the result
     settings = {"IMAGINE_SHUTDOWN_GRACE": 0, "IMAGINE_STREAM_PREVIEWS": False}
     async with running_bot(db, fake, gateway, **settings) as bot:
         ix = await bot.slash("imagine", [opt("prompt", "a red balloon")])

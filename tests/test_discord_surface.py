@@ -40,7 +40,7 @@ async def test_a_request_costs_its_defer_and_its_result_and_one_edit_while_it_ru
 ) -> None:
     quick = await bot.slash("imagine", [opt("prompt", "a quick sketch")])
     await bot.final(quick)
-    gateway.fail("slow_stream", seconds=1.5)  # a preview, then the image 1.5 s later
+    gateway.fail("slow_stream", seconds=2.0)  # a preview, then the image 2 s later
     slow = await bot.slash("imagine", [opt("prompt", "a slow painting")])
     await bot.final(slow)
 
