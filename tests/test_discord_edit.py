@@ -170,3 +170,39 @@ async def test_vary_image_varies_one_image_or_asks_which(
     click = await bot.send(fake.click(bot.message_of(menu), f"imagine:pick:{several['id']}:1"))
     await bot.final(click)
     assert gateway.image_requests[-1].fields["size"] == "672x1008"
+
+
+async def test_slash_edit_of_a_file_that_is_not_an_image_is_refused_before_deferring(
+    bot: DiscordBot, fake: FakeDiscord, gateway: FakeGateway
+) -> None:
+    report = fake.attachment(b"%PDF-1.7 not an image", "report.pdf")
+    ix = await bot.slash(
+        "edit",
+        [opt("image", report["id"], 11), opt("prompt", "add a hat")],
+        attachments=[report],
+    )
+    answer = (await bot.callback(ix)).body
+    assert (answer["type"], answer["data"]["flags"]) == (4, 64)
+    assert answer["data"]["content"] == (
+        "That attachment is not an image. You were not charged. "
+        "Attach a PNG, JPEG or WebP picture to edit."
+    )
+    assert gateway.image_requests == [] and await bot.entries() == []
+
+
+async def test_a_vary_of_a_message_whose_image_is_gone_says_so(
+    bot: DiscordBot, fake: FakeDiscord, gateway: FakeGateway
+) -> None:
+    several = photo_message(fake, (300, 200), (200, 300))
+    menu = await bot.send(fake.context_menu("Vary image", several))
+    await bot.callback(menu)
+    picker = bot.message_of(menu)
+    del fake.messages[int(several["id"])]  # deleted while the picker was open
+    click = await bot.send(fake.click(picker, f"imagine:pick:{several['id']}:1"))
+    answer = (await bot.callback(click)).body
+    assert (answer["type"], answer["data"]["flags"]) == (4, 64)
+    assert answer["data"]["content"] == (
+        "The message with the image was deleted, so there is nothing to change. "
+        "You were not charged."
+    )
+    assert gateway.image_requests == [] and await bot.entries() == []
