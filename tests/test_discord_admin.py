@@ -112,7 +112,9 @@ async def test_a_bad_limit_value_says_what_would_work(bot: DiscordBot) -> None:
     ix = await bot.slash(
         "limits", [sub("set", opt("key", "max_n"), opt("value", "lots"))], who=ADMIN
     )
-    assert await private_answer(bot, ix) == "max_n must be a whole number, not 'lots'."
+    assert await private_answer(bot, ix) == (
+        "max_n must be a whole number, not 'lots'. You were not charged."
+    )
     assert await bot.store.limit_changes() == []
 
 
@@ -126,6 +128,6 @@ async def test_a_channel_limit_applies_to_imagine_there(bot: DiscordBot) -> None
     ix = await bot.slash("imagine", [opt("prompt", "a cat")])
     assert await bot.private_error(ix) == (
         "Image generation is turned off in this channel. "
-        "Ask an admin to enable it, or try another channel."
+        "Ask an admin to enable it, or try another channel. You were not charged."
     )
     assert await bot.entries() == []

@@ -5,15 +5,16 @@ from __future__ import annotations
 import sqlite3
 from pathlib import Path
 
-from adapters.discord.replies import GENERIC_ERROR
-from bot.models import Scope
+from bot.models import Actor, Scope
+from bot.requests import words
 from tests.discordfixtures import bot as bot
 from tests.discordfixtures import fake as fake
-from tests.fakes.discord import CHANNEL_ID, GUILD_ID, FakeDiscord, Json, member
+from tests.fakes.discord import CHANNEL_ID, GUILD_ID, OWNER_ID, FakeDiscord, Json, member
 from tests.fakes.discord_bot import DiscordBot, custom_ids, image_size, opt, running_bot
 from tests.fakes.gateway import FakeGateway
 
 GUEST = member(700000000000000002, "guest")
+OWNER = Actor("discord", str(GUILD_ID), str(CHANNEL_ID), str(OWNER_ID))
 MODERATOR = member(700000000000000003, "moderator", permissions=(1 << 10) | (1 << 13))
 
 
@@ -71,18 +72,45 @@ async def test_buttons_keep_working_after_the_bot_restarts(
     assert final.body["content"].startswith("**a lighthouse at dusk** — <@700000000000000002>")
 
 
-async def test_a_double_click_charges_once(bot: DiscordBot, gateway: FakeGateway) -> None:
+async def test_vary_pressed_again_later_makes_a_new_result_charged_again(
+    bot: DiscordBot, gateway: FakeGateway
+) -> None:
     result = await imagine(bot)
     [first] = await bot.entries()
-    gateway.fail("delay", seconds=0.3)  # keep the first press in flight while the second lands
+    custom_id = f"imagine:vary:{first.id}:0"
+    one = await bot.final(await bot.send(bot.fake.click(result, custom_id)))
+    await bot.idle()  # the first press has ended
+    two = await bot.final(await bot.send(bot.fake.click(result, custom_id)))
+    varied = [e for e in await bot.entries() if e.kind == "vary"]
+    assert [(e.parent_id, e.status) for e in varied] == [(first.id, "succeeded")] * 2
+    assert {f"imagine:vary:{e.id}:0" for e in varied} == {
+        custom_ids(one.body)[0],
+        custom_ids(two.body)[0],
+    }
+    assert len(gateway.image_requests) == 3
+    assert (await bot.handler.usage(OWNER)).images_today == 3
+
+
+async def test_a_double_click_makes_one_result_charged_once(
+    bot: DiscordBot, gateway: FakeGateway
+) -> None:
+    result = await imagine(bot)
+    [first] = await bot.entries()
+    gateway.fail("delay", seconds=0.5)  # keep the first press in flight while the second lands
     custom_id = f"imagine:vary:{first.id}:0"
     one, two = bot.fake.click(result, custom_id), bot.fake.click(result, custom_id)
     await bot.send(one)
     await bot.send(two)
-    assert (await bot.callback(two)).body == {"type": 6}  # acknowledged, nothing else
+    dropped = (await bot.callback(two)).body
     await bot.final(one)
+    assert (dropped["type"], dropped["data"]["flags"]) == (4, 64)  # private, never deferred
+    assert dropped["data"]["content"] == (
+        "Your first press of that button is still running; this one was dropped."
+    )
     assert sorted(e.kind for e in await bot.entries()) == ["generate", "vary"]
     assert len(gateway.image_requests) == 2
+    assert (await bot.handler.usage(OWNER)).images_today == 2
+    assert [c.method for c in bot.fake.calls if two["token"] in c.path] == ["POST"]
 
 
 async def test_edit_opens_a_modal_then_edits_the_result(
@@ -102,6 +130,20 @@ async def test_edit_opens_a_modal_then_edits_the_result(
     assert final.body["content"].startswith("**Edit: make it blue** —")
     [entry] = [e for e in await bot.entries() if e.kind == "edit"]
     assert f"imagine:reroll:{entry.id}:{result['id']}" in custom_ids(final.body)
+
+
+async def test_an_edit_from_a_result_keeps_its_quality_and_format_and_names_it_as_parent(
+    bot: DiscordBot, gateway: FakeGateway
+) -> None:
+    result = await imagine(bot, "a red balloon --quality high --format webp")
+    [first] = await bot.entries()
+    click = await bot.send(bot.fake.click(result, f"imagine:edit:{first.id}"))
+    modal = (await bot.callback(click)).body
+    await bot.final(await bot.send(bot.fake.submit(modal["data"], ["make it blue"])))
+    edit = gateway.image_requests[-1]
+    assert (edit.fields["quality"], edit.fields["output_format"]) == ("high", "webp")
+    [entry] = [e for e in await bot.entries() if e.kind == "edit"]
+    assert (entry.parent_id, entry.quality) == (first.id, "high")
 
 
 async def test_delete_is_for_the_requester_or_manage_messages(bot: DiscordBot) -> None:
@@ -136,7 +178,7 @@ async def test_a_channel_can_forbid_varying_other_peoples_images(
     click = await bot.send(bot.fake.click(result, f"imagine:vary:{first.id}:0", who=GUEST))
     assert await bot.private_error(click) == (
         "In this channel only the person who made an image can vary or re-roll it. "
-        "Start your own with /imagine."
+        "Start your own with /imagine. You were not charged."
     )
     assert len(await bot.entries()) == 1 and len(gateway.image_requests) == 1
 
@@ -150,8 +192,8 @@ async def test_edit_says_at_once_when_nothing_is_left_today(bot: DiscordBot) -> 
     answer = await bot.callback(await bot.send(bot.fake.click(result, f"imagine:edit:{entry.id}")))
     assert (answer.body["type"], answer.body["data"]["flags"]) == (4, 64)  # no modal to fill in
     assert answer.body["data"]["content"] == (
-        "You have reached today's limit here, so an edit would be refused. "
-        "Limits reset in 12 h (00:00 UTC). Ask a server admin if you need more."
+        "You have reached your limit here, so a new image would be refused. "
+        "Limits reset in 12 h (00:00 UTC). You were not charged. Ask an admin if you need more."
     )
 
 
@@ -167,10 +209,10 @@ async def test_a_press_that_fails_inside_the_bot_is_answered_not_left_to_time_ou
     assert (answer["type"], answer["data"]["flags"]) == (4, 64)
     assert (
         answer["data"]["content"]
-        == GENERIC_ERROR
+        == words.internal().text
         == (
-            "Something went wrong inside the bot. You were not charged. The error was logged; try "
-            "again, and tell the bot's admin if it keeps happening."
+            "Something went wrong inside the bot. You were not charged. The error was logged; "
+            "tell the bot's admin if it keeps happening."
         )
     )
     assert int(result["id"]) in bot.fake.messages

@@ -81,11 +81,15 @@ async def test_a_refused_upload_is_kept_and_deliver_again_posts_it_once(
         report = await again.handler.scope_usage(CHANNEL)
         kept = await again.store.kept_results(entry.id)
 
-    assert not_yours == "Only the person who asked for these images can have them delivered."
+    assert not_yours == (
+        "Only the person who asked for these images can have them delivered. You were not charged."
+    )
     assert final.body["content"].startswith(f"**a red balloon** — <@{OWNER_ID}>")
     assert [f.data for f in final.files] == [image.data for image in before]
     assert f"imagine:vary:{entry.id}:0" in custom_ids(final.body)
-    assert twice == f"The images of request {entry.id[:8]} were delivered already."
+    assert twice == (
+        f"The images of request {entry.id[:8]} were delivered already. You were not charged."
+    )
     assert uploads(fake) == 2
     assert len(gateway.image_requests) == 1
     assert delivered.delivery == "delivered" and kept == ()
@@ -131,7 +135,7 @@ async def test_a_delivery_cut_off_by_shutdown_leaves_the_person_a_deliver_again_
     tmp_path: Path, fake: FakeDiscord, gateway: FakeGateway
 ) -> None:
     db = tmp_path / "imagine.db"
-    gateway.delay = 1.0
+    gateway.delay = 2.5  # a progress edit (after 1 s) comes well before the result
     settings = {"IMAGINE_SHUTDOWN_GRACE": 0, "IMAGINE_STREAM_PREVIEWS": False}
     async with running_bot(db, fake, gateway, **settings) as bot:
         ix = await bot.slash("imagine", [opt("prompt", "a red balloon")])
@@ -151,7 +155,7 @@ async def test_a_delivery_cut_off_by_shutdown_leaves_the_person_a_deliver_again_
 
     assert said == (
         f"The images of request {entry.id[:8]} were made, but the bot was restarting before "
-        "Discord had them. They are kept for 48 h and do not count against your limits until "
+        "they were posted. They are kept for 48 h and do not count against your limits until "
         "you receive them. Press Deliver again to get them."
     )
     assert buttons == [button] and entry.delivery == "undelivered"

@@ -4,7 +4,6 @@ the bot; and the Vary image menu."""
 from __future__ import annotations
 
 from adapters.discord.mentions import HOW_TO
-from adapters.discord.sources import NO_IMAGES
 from bot.config import DEFAULT_VARY_PROMPT
 from tests.discordfixtures import bot as bot
 from tests.discordfixtures import fake as fake
@@ -45,10 +44,10 @@ async def test_the_edit_image_menu_on_a_message_without_images_is_refused(
 ) -> None:
     menu = await bot.send(fake.context_menu("Edit image", fake.message("just words")))
     answer = (await bot.callback(menu)).body
-    assert (answer["type"], answer["data"]["content"], answer["data"]["flags"]) == (
-        4,
-        NO_IMAGES,
-        64,
+    assert (answer["type"], answer["data"]["flags"]) == (4, 64)
+    assert answer["data"]["content"] == (
+        "That message has no images. Use this on a message with a picture attached, or use "
+        "/edit and attach the image. You were not charged."
     )
 
 
@@ -128,7 +127,7 @@ async def test_a_mention_quoting_a_masked_link_does_not_make_the_bot_post_one(
     answer = await fake.wait_for(lambda c: c.method == "POST" and c.path == MESSAGES)
     assert answer.body["content"] == (
         'The model "\\[FreeNitro](https://evil.example/claim)" is not offered here. '
-        "Choose one of: openai/gpt-image-2."
+        "Choose one of: openai/gpt-image-2. You were not charged."
     )
     assert gateway.image_requests == [] and await bot.entries() == []
 
@@ -171,3 +170,39 @@ async def test_vary_image_varies_one_image_or_asks_which(
     click = await bot.send(fake.click(bot.message_of(menu), f"imagine:pick:{several['id']}:1"))
     await bot.final(click)
     assert gateway.image_requests[-1].fields["size"] == "672x1008"
+
+
+async def test_slash_edit_of_a_file_that_is_not_an_image_is_refused_before_deferring(
+    bot: DiscordBot, fake: FakeDiscord, gateway: FakeGateway
+) -> None:
+    report = fake.attachment(b"%PDF-1.7 not an image", "report.pdf")
+    ix = await bot.slash(
+        "edit",
+        [opt("image", report["id"], 11), opt("prompt", "add a hat")],
+        attachments=[report],
+    )
+    answer = (await bot.callback(ix)).body
+    assert (answer["type"], answer["data"]["flags"]) == (4, 64)
+    assert answer["data"]["content"] == (
+        "That attachment is not an image. You were not charged. "
+        "Attach a PNG, JPEG or WebP picture to edit."
+    )
+    assert gateway.image_requests == [] and await bot.entries() == []
+
+
+async def test_a_vary_of_a_message_whose_image_is_gone_says_so(
+    bot: DiscordBot, fake: FakeDiscord, gateway: FakeGateway
+) -> None:
+    several = photo_message(fake, (300, 200), (200, 300))
+    menu = await bot.send(fake.context_menu("Vary image", several))
+    await bot.callback(menu)
+    picker = bot.message_of(menu)
+    del fake.messages[int(several["id"])]  # deleted while the picker was open
+    click = await bot.send(fake.click(picker, f"imagine:pick:{several['id']}:1"))
+    answer = (await bot.callback(click)).body
+    assert (answer["type"], answer["data"]["flags"]) == (4, 64)
+    assert answer["data"]["content"] == (
+        "The message with the image was deleted, so there is nothing to change. "
+        "You were not charged."
+    )
+    assert gateway.image_requests == [] and await bot.entries() == []

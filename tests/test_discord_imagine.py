@@ -22,6 +22,7 @@ OWNER = Actor("discord", str(GUILD_ID), str(CHANNEL_ID), str(OWNER_ID))
 async def test_imagine_defers_shows_progress_and_uploads_the_images(
     bot: DiscordBot, fake: FakeDiscord, gateway: FakeGateway
 ) -> None:
+    gateway.fail("slow_stream", seconds=1.5)  # previews a while before each image
     ix = await bot.slash(
         "imagine",
         [opt("prompt", "a red balloon on a wooden table"), opt("size", "1536x1024"),
@@ -73,7 +74,7 @@ async def test_a_bad_option_is_refused_privately_before_deferring(
         "type": 4,
         "data": {
             "content": "openai/gpt-image-2 cannot make 999x999: both sides must be multiples "
-            "of 16. Nearest: 992x992 or 1008x1008.",
+            "of 16. Nearest: 992x992 or 1008x1008. You were not charged.",
             "flags": 64,
             "tts": False,
             "allowed_mentions": {"parse": []},
@@ -115,8 +116,13 @@ async def test_a_moderation_block_is_shown_exactly_and_not_charged(
 ) -> None:
     gateway.fail("moderation_blocked")
     ix = await bot.slash("imagine", [opt("prompt", "something the safety system blocks")])
-    assert await bot.private_error(ix) == ContentBlocked().message
+    said = await bot.private_error(ix)
     [entry] = await bot.entries()
+    assert said == (
+        "Your request was blocked by the image service's safety system. You were not charged. "
+        f"Try rewording the prompt. (request {entry.id[:8]})"
+    )
+    assert said == f"{ContentBlocked().message} (request {entry.id[:8]})"
     assert (entry.status, entry.error_kind) == ("failed", "moderation")
     usage = await bot.handler.usage(OWNER)
     assert (usage.images_today, usage.cost_today_usd) == (0, 0.0)
@@ -177,8 +183,11 @@ async def test_a_gateway_error_never_leaks_the_key(bot: DiscordBot, gateway: Fak
     gateway.fail("unauthorized")  # the fake echoes the key it was sent, as some providers do
     ix = await bot.slash("imagine", [opt("prompt", "a cat")])
     text = await bot.private_error(ix)
-    assert text.startswith("The bot is misconfigured:")
-    assert text.endswith("You were not charged. Tell the bot's admin.")
+    [entry] = await bot.entries()
+    assert text == (
+        "The bot is misconfigured: the image service rejected the API key. You were not "
+        f"charged. Tell the bot's admin. (request {entry.id[:8]})"
+    )
     assert not any("gateway-key" in str(call.body) for call in bot.fake.calls)
 
 
@@ -186,7 +195,7 @@ async def test_a_queued_request_shows_its_position(
     tmp_path: Path, fake: FakeDiscord, gateway: FakeGateway
 ) -> None:
     async with running_bot(tmp_path / "imagine.db", fake, gateway, IMAGINE_MAX_CONCURRENT=1) as bot:
-        gateway.fail("delay", seconds=1.0)  # the first request holds the only slot a while
+        gateway.fail("delay", seconds=3.5)  # the first holds the only slot past a progress edit
         first = await bot.slash("imagine", [opt("prompt", "first")])
         await fake.wait_for(
             lambda c: f"/{first['token']}/" in c.path and "Generating" in str(c.body)
@@ -230,7 +239,7 @@ async def test_the_model_option_offers_imagine_models_and_the_choice_is_sent(
     assert "stream" not in sent.fields  # the catalog says it streams no previews
     assert refused.body["data"]["content"] == (
         'The model "openai/gpt-image-1" is not offered here. Choose one of: openai/gpt-image-2, '
-        "openai/gpt-image-2.5-flare, bfl/flux-kontext-pro."
+        "openai/gpt-image-2.5-flare, bfl/flux-kontext-pro. You were not charged."
     )
     assert (entry.model, entry.status, entry.cost_source) == (
         "bfl/flux-kontext-pro",

@@ -72,9 +72,10 @@ async def test_a_429_on_the_private_error_still_tells_the_person(
     gateway.fail("moderation_blocked")
     fake.rate_limit("POST", rf"/webhooks/{APP_ID}/[^/]+")
     ix = await bot.slash("imagine", [opt("prompt", "something the safety system blocks")])
-    assert await bot.private_error(ix) == ContentBlocked().message
+    said = await bot.private_error(ix)
     assert [c.method for c in limited(fake)] == ["POST"]
     [entry] = await bot.entries()
+    assert said == f"{ContentBlocked().message} (request {entry.id[:8]})"
     assert (entry.status, entry.error_kind) == ("failed", "moderation")
     assert (await bot.handler.usage(OWNER)).images_today == 0
 
@@ -106,7 +107,8 @@ async def test_an_error_after_the_token_expired_replaces_the_stale_thinking_mess
         )
         [entry] = await bot.entries()
     [told] = fake.find("POST", CHANNEL_MESSAGES)
-    assert told.body["content"] == f"<@{OWNER_ID}> {ContentBlocked().message}"
+    blocked = f"{ContentBlocked().message} (request {entry.id[:8]})"
+    assert told.body["content"] == f"<@{OWNER_ID}> {blocked}"
     assert told.body["allowed_mentions"]["users"] == [OWNER_ID]
     assert removed.status == 204 and int(thinking) not in fake.messages
     assert not fake.find("POST", rf"/webhooks/{APP_ID}/{ix['token']}")

@@ -15,7 +15,9 @@ from adapters.discord import DiscordAdapter
 from bot.errors import ConfigError
 from bot.gateway.client import GatewayClient
 from bot.handler import ImagineHandler
+from bot.requests import Runner
 from bot.store import open_store
+from tests.discordfixtures import fake as fake
 from tests.fakes.discord import FakeDiscord
 from tests.fakes.discord_bot import TOKEN, bot_settings, image_size, opt, running_bot
 from tests.fakes.gateway import FakeGateway
@@ -68,7 +70,7 @@ async def test_a_rejected_token_is_a_configuration_error(tmp_path: Path) -> None
         store = await open_store(settings.database_url)
         async with httpx.AsyncClient() as http:
             handler = ImagineHandler(settings, store, GatewayClient.from_settings(http, settings))
-            adapter = DiscordAdapter(settings, handler, http)
+            adapter = DiscordAdapter(settings, Runner(handler), http)
             with pytest.raises(ConfigError) as caught:
                 await adapter.run()
         await store.close()
@@ -105,3 +107,23 @@ async def test_stopping_waits_for_a_result_being_uploaded(tmp_path: Path) -> Non
         # running_bot stops as `imagine-bot run` does: drain the handler, then close
         final = await bot.final(ix)
     assert len(final.files) == 1
+
+
+async def test_a_request_cut_off_by_shutdown_is_told_privately_and_not_charged(
+    tmp_path: Path, fake: FakeDiscord, gateway: FakeGateway
+) -> None:
+    db = tmp_path / "imagine.db"
+    gateway.fail("hang")
+    async with running_bot(db, fake, gateway, IMAGINE_SHUTDOWN_GRACE=0) as bot:
+        ix = await bot.slash("imagine", [opt("prompt", "a red balloon")])
+        async with asyncio.timeout(15):
+            while not gateway.image_requests:  # noqa: ASYNC110 - sent by the bot's own task
+                await asyncio.sleep(0.01)
+    said = await bot.private_error(ix)  # running_bot drained the runner, as `run` does
+    async with running_bot(db, fake, gateway) as restarted:
+        [entry] = await restarted.entries()
+    assert said == (
+        "The bot restarted before your image was finished. You were not charged. "
+        f"Try again in a minute. (request {entry.id[:8]})"
+    )
+    assert (entry.status, entry.error_kind, entry.est_cost_usd) == ("failed", "shutdown", 0)

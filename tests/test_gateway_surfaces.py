@@ -69,7 +69,8 @@ async def test_the_first_imagine_on_a_gateway_without_the_model_names_imagine_mo
     offers = "; it offers openai/gpt-image-2" if listed else ""
     assert shown == (
         "The bot is misconfigured: the gateway does not offer model 'vendor/gone' "
-        f"(IMAGINE_MODEL){offers}. You were not charged. Tell the bot's admin."
+        f"(IMAGINE_MODEL){offers}. You were not charged. Tell the bot's admin. "
+        f"(request {entry.id[:8]})"
     )
     assert (entry.status, entry.error_kind, entry.est_cost_usd) == ("failed", "model_not_found", 0)
     assert len(gateway.image_requests) == 1

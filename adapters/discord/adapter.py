@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import logging
 
 import discord
@@ -16,7 +15,7 @@ from adapters.discord.client import ImagineClient, ShardedImagineClient
 from adapters.discord.services import TOKEN_TTL_S, Services
 from bot.config import Settings
 from bot.errors import ConfigError
-from bot.handler import ImagineHandler
+from bot.requests import Runner
 
 log = logging.getLogger(__name__)
 
@@ -50,12 +49,13 @@ def build_client(services: Services) -> ImagineClient:
 
 
 class DiscordAdapter:
-    """Slash commands, menus, persistent buttons and reply-mentions on top of the handler."""
+    """Slash commands, menus, persistent buttons and reply-mentions, each a request for the
+    runner."""
 
     def __init__(
         self,
         settings: Settings,
-        handler: ImagineHandler,
+        runner: Runner,
         http: httpx.AsyncClient,
         *,
         token_ttl_s: float = TOKEN_TTL_S,
@@ -64,7 +64,7 @@ class DiscordAdapter:
             raise ConfigError("Missing setting DISCORD_TOKEN: the bot token from Discord.")
         self._token = settings.discord_token
         self._services = Services(
-            settings, handler, http, result_view, deliver_again_view, token_ttl_s
+            settings, runner, http, result_view, deliver_again_view, token_ttl_s
         )
         self._client: ImagineClient | None = None
         self._closing = False
@@ -92,14 +92,7 @@ class DiscordAdapter:
             ) from None
 
     async def close(self) -> None:
-        """Let running requests show their result or error within the grace, then disconnect."""
+        """Disconnect (the runner, drained first, has let running requests finish)."""
         self._closing = True
-        running = set(self._services.running)
-        if running:
-            _, late = await asyncio.wait(running, timeout=self._services.settings.shutdown_grace)
-            for task in late:
-                task.cancel()
-            if late:
-                await asyncio.wait(late, timeout=5)
         if self._client is not None:
             await self._client.close()

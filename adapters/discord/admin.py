@@ -20,7 +20,7 @@ from adapters.discord.permissions import (
     scope_channel_id,
     scope_refusal,
 )
-from adapters.discord.replies import GENERIC_ERROR, clip, scope_usage_text
+from adapters.discord.replies import clip, scope_usage_text
 from adapters.discord.respond import refuse
 from adapters.discord.services import services_of
 from bot.errors import UserFacingError
@@ -28,6 +28,7 @@ from bot.handler import ImagineHandler
 from bot.limits import format_limit
 from bot.models import LIMIT_KEYS, LimitChange, Scope
 from bot.reports import format_limits, format_user_usage
+from bot.requests import words
 
 log = logging.getLogger(__name__)
 
@@ -73,7 +74,7 @@ async def answer(interaction: discord.Interaction[Any], work: Callable[[], Await
         text = exc.message
     except Exception:
         log.exception("Discord admin command failed")
-        text = GENERIC_ERROR
+        text = words.internal().text
     await interaction.edit_original_response(content=clip(text))
 
 
@@ -112,8 +113,8 @@ async def usage_report(handler: ImagineHandler, target: Scope, place: str) -> st
 async def limits_report(handler: ImagineHandler, target: Scope, place: str) -> str:
     """Every limit in effect, marking those set at this scope, and the latest changes."""
     effective = await handler.limits_for(target)
-    here = await handler.store.get_limits(target)
-    changes = (await handler.store.limit_changes(target))[-RECENT_CHANGES:]
+    here = await handler.limits_here(target)
+    changes = (await handler.limit_changes(target))[-RECENT_CHANGES:]
     text = (
         f"**Limits for {place}** (values not set here are inherited)\n"
         f"```\n{format_limits(effective, here)}\n```"
@@ -144,7 +145,7 @@ async def reset_limits(
     user_id = str(interaction.user.id)
 
     async def work(handler: ImagineHandler, target: Scope, place: str) -> str:
-        here = await handler.store.get_limits(target)
+        here = await handler.limits_here(target)
         keys = [k for k in ([key] if key else LIMIT_KEYS) if getattr(here, k) is not None]
         if not keys:
             return f"Nothing to reset: {f'`{key}` is' if key else 'no limits are'} set for {place}."

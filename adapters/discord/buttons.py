@@ -1,10 +1,10 @@
 """Buttons under every result, as DynamicItems so they keep working after a restart.
 
 Each custom_id carries only a ledger id (and an image index or a source message): the
-prompt and options live in the store. A press uses its interaction id as the idempotency
-key; a second press of the same button by the same person while the first is still
-running (a double click arrives as two interactions) is acknowledged and dropped. An
-error nothing else caught is logged and answered, as a failed command is.
+prompt and options live in the store. A press is a request of its own, keyed by its
+interaction id and named by its button (`press`): the runner drops a second press of the
+same button by the same person while the first runs, and a later press makes a new result.
+An error nothing else caught is logged and answered, as a failed command is.
 """
 
 from __future__ import annotations
@@ -21,8 +21,8 @@ from adapters.discord.modals import open_edit_modal
 from adapters.discord.permissions import delete_refusal
 from adapters.discord.respond import refuse, report_failure
 from adapters.discord.services import Origin, services_of
-from adapters.discord.sources import MESSAGE_GONE, NO_IMAGES, image_attachments
-from bot.errors import UserFacingError
+from adapters.discord.sources import MESSAGE_GONE
+from bot.errors import BadRequest, UserFacingError
 from bot.models import Result
 
 ENTRY = r"(?P<entry>[0-9A-Za-z_-]{1,40})"
@@ -30,24 +30,15 @@ Button = discord.ui.Button[discord.ui.View]
 log = logging.getLogger(__name__)
 
 
-async def once(
+async def answering(
     interaction: discord.Interaction[Any], action: str, run: Callable[[], Awaitable[None]]
 ) -> None:
-    """Run a press unless the same person's same press on this message is still running."""
-    pressing = services_of(interaction).pressing
-    message_id = interaction.message.id if interaction.message else 0
-    key = f"{action}:{interaction.user.id}:{message_id}"
-    if key in pressing:
-        await interaction.response.defer()
-        return
-    pressing.add(key)
+    """Run a press; a failure inside the bot is logged and answered, never left to time out."""
     try:
         await run()
     except Exception:
         log.exception("Discord button %s failed", action)
         await report_failure(interaction)
-    finally:
-        pressing.discard(key)
 
 
 def image_button(label: str, custom_id: str, index: int, emoji: str | None = None) -> Button:
@@ -56,6 +47,11 @@ def image_button(label: str, custom_id: str, index: int, emoji: str | None = Non
     return discord.ui.Button(
         label=label, emoji=emoji, style=discord.ButtonStyle.primary, custom_id=custom_id, row=row
     )
+
+
+def row_button(label: str, emoji: str, style: discord.ButtonStyle, custom_id: str) -> Button:
+    """A button in the row under the images."""
+    return discord.ui.Button(label=label, emoji=emoji, style=style, custom_id=custom_id, row=2)
 
 
 class VaryButton(discord.ui.DynamicItem[Button], template=rf"imagine:vary:{ENTRY}:(?P<index>\d+)"):
@@ -74,14 +70,15 @@ class VaryButton(discord.ui.DynamicItem[Button], template=rf"imagine:vary:{ENTRY
         return cls(match["entry"], int(match["index"]))
 
     async def callback(self, interaction: discord.Interaction[Any]) -> None:
-        """Vary the image, once per double click."""
-        if interaction.message is None:
-            return
+        """Vary the image."""
         message = interaction.message
-        await once(
+        if message is None:
+            return
+        press = f"vary:{self.entry_id}:{self.index}"
+        await answering(
             interaction,
-            f"vary:{self.entry_id}:{self.index}",
-            lambda: flows.vary_message(interaction, message, self.index, self.entry_id),
+            press,
+            lambda: flows.vary_message(interaction, message, self.index, self.entry_id, press),
         )
 
 
@@ -93,15 +90,8 @@ class RerollButton(
 
     def __init__(self, entry_id: str, origin: Origin) -> None:
         tail = "".join(f":{part}" for part in (origin.message_id, origin.index) if part is not None)
-        super().__init__(
-            discord.ui.Button(
-                label="Re-roll",
-                emoji="🔄",
-                style=discord.ButtonStyle.secondary,
-                custom_id=f"imagine:reroll:{entry_id}{tail}",
-                row=2,
-            )
-        )
+        custom_id = f"imagine:reroll:{entry_id}{tail}"
+        super().__init__(row_button("Re-roll", "🔄", discord.ButtonStyle.secondary, custom_id))
         self.entry_id = entry_id
         self.origin = origin
 
@@ -115,11 +105,9 @@ class RerollButton(
         return cls(match["entry"], Origin(message, index))
 
     async def callback(self, interaction: discord.Interaction[Any]) -> None:
-        """Re-roll, once per double click."""
-        await once(
-            interaction,
-            f"reroll:{self.entry_id}",
-            lambda: flows.reroll(interaction, self.entry_id, self.origin),
+        """Re-roll."""
+        await answering(
+            interaction, "reroll", lambda: flows.reroll(interaction, self.entry_id, self.origin)
         )
 
 
@@ -131,10 +119,7 @@ class EntryButton(discord.ui.DynamicItem[Button], template=rf"imagine:(?:edit|de
 
     def __init__(self, entry_id: str) -> None:
         label, emoji, style = self.LOOK
-        custom_id = f"imagine:{self.ACTION}:{entry_id}"
-        super().__init__(
-            discord.ui.Button(label=label, emoji=emoji, style=style, custom_id=custom_id, row=2)
-        )
+        super().__init__(row_button(label, emoji, style, f"imagine:{self.ACTION}:{entry_id}"))
         self.entry_id = entry_id
 
     @classmethod
@@ -145,12 +130,11 @@ class EntryButton(discord.ui.DynamicItem[Button], template=rf"imagine:(?:edit|de
         return cls(match["entry"])
 
     async def callback(self, interaction: discord.Interaction[Any]) -> None:
-        """Run the press on the result's message, once per double click."""
+        """Run the press on the result's message."""
         message = interaction.message
         if message is None:
             return
-        key = f"{self.ACTION}:{self.entry_id}"
-        await once(interaction, key, lambda: self.press(interaction, message))
+        await answering(interaction, self.ACTION, lambda: self.press(interaction, message))
 
     async def press(self, interaction: discord.Interaction[Any], message: discord.Message) -> None:
         """What the button does (each kind of button says)."""
@@ -164,19 +148,8 @@ class EditButton(EntryButton, template=rf"imagine:edit:{ENTRY}"):
     LOOK = ("Edit", "✏️", discord.ButtonStyle.secondary)
 
     async def press(self, interaction: discord.Interaction[Any], message: discord.Message) -> None:
-        """Open the edit modal, keeping the result's quality and format."""
-        await open_edit_modal(interaction, message, await self.kept_options(interaction))
-
-    async def kept_options(
-        self, interaction: discord.Interaction[Any]
-    ) -> dict[str, str | int | None]:
-        """The result's quality and format, for its edit (nothing when the result is unknown)."""
-        try:
-            entry = await services_of(interaction).handler.entry(self.entry_id)
-        except UserFacingError:
-            return {}
-        options = flows.entry_options(entry)
-        return {"quality": options.quality, "format": options.output_format}
+        """Open the edit modal; the edit keeps the result's quality and format."""
+        await open_edit_modal(interaction, message, self.entry_id)
 
 
 class DeleteButton(EntryButton, template=rf"imagine:delete:{ENTRY}"):
@@ -223,9 +196,8 @@ class PickButton(
         return cls(int(match["message"]), int(match["index"]))
 
     async def callback(self, interaction: discord.Interaction[Any]) -> None:
-        """Vary the chosen image of that message, once per double click."""
-        key = f"pick:{self.message_id}:{self.index}"
-        await once(interaction, key, lambda: self.vary(interaction))
+        """Vary the chosen image of that message."""
+        await answering(interaction, "pick", lambda: self.vary(interaction))
 
     async def vary(self, interaction: discord.Interaction[Any]) -> None:
         """Fetch the message again (it may be gone) and vary the chosen image."""
@@ -235,9 +207,10 @@ class PickButton(
         try:
             message = await channel.fetch_message(self.message_id)
         except discord.NotFound:
-            await refuse(interaction, MESSAGE_GONE)
+            await refuse(interaction, BadRequest(MESSAGE_GONE).message)
             return
-        await flows.vary_message(interaction, message, self.index, None)
+        press = f"pick:{self.message_id}:{self.index}"
+        await flows.vary_message(interaction, message, self.index, None, press)
 
 
 class DeliverAgainButton(discord.ui.DynamicItem[Button], template=rf"imagine:deliver:{ENTRY}"):
@@ -262,11 +235,9 @@ class DeliverAgainButton(discord.ui.DynamicItem[Button], template=rf"imagine:del
         return cls(match["entry"])
 
     async def callback(self, interaction: discord.Interaction[Any]) -> None:
-        """Deliver the kept images, once per double click (the store claims them once)."""
-        await once(
-            interaction,
-            f"deliver:{self.entry_id}",
-            lambda: flows.deliver_again(interaction, self.entry_id),
+        """Deliver the kept images (the store claims them once)."""
+        await answering(
+            interaction, "deliver", lambda: flows.deliver_again(interaction, self.entry_id)
         )
 
 
@@ -307,16 +278,3 @@ def pick_view(message: discord.Message, count: int) -> discord.ui.View:
     for index in range(count):
         view.add_item(PickButton(message.id, index))
     return view
-
-
-async def open_vary(interaction: discord.Interaction[Any], message: discord.Message) -> None:
-    """Vary image: vary the only image at once, or let the person pick one of several."""
-    found = image_attachments(message)
-    if len(found) == 1:
-        await flows.vary_message(interaction, message, 0, None)
-    elif not found:
-        await refuse(interaction, NO_IMAGES)
-    else:
-        await interaction.response.send_message(
-            "Which image should I vary?", view=pick_view(message, len(found)), ephemeral=True
-        )

@@ -9,8 +9,11 @@ import discord
 from discord import app_commands
 
 from adapters.discord import flows
-from adapters.discord.buttons import open_vary
+from adapters.discord.buttons import pick_view
 from adapters.discord.modals import open_edit_modal
+from adapters.discord.respond import refuse
+from adapters.discord.sources import NO_IMAGES, image_attachments
+from bot.errors import BadRequest
 from bot.models import BACKGROUNDS, FORMATS, QUALITIES
 
 Choice = app_commands.Choice
@@ -49,13 +52,32 @@ def typed(
     }
 
 
-def build_commands(
-    models: Sequence[str],
-) -> list[app_commands.Command[Any, Any, Any] | app_commands.ContextMenu]:
+async def open_vary(interaction: discord.Interaction[Any], message: discord.Message) -> None:
+    """Vary image: vary the only image at once, or let the person pick one of several."""
+    found = image_attachments(message)
+    if len(found) == 1:
+        await flows.vary_message(interaction, message, 0, None, None)
+    elif not found:
+        await refuse(interaction, BadRequest(NO_IMAGES).message)
+    else:
+        await interaction.response.send_message(
+            "Which image should I vary?", view=pick_view(message, len(found)), ephemeral=True
+        )
+
+
+Command = app_commands.Command[Any, Any, Any] | app_commands.ContextMenu
+
+
+def build_commands(models: Sequence[str]) -> list[Command]:
     """Fresh command objects for one client's command tree; `models` are the offered ones."""
     choices = OPTION_CHOICES | {
         "model": [Choice(name=name, value=name) for name in models[:MAX_CHOICES]]
     }
+    return [*image_commands(choices), *message_menus()]
+
+
+def image_commands(choices: dict[str, list[Choice[str]]]) -> list[Command]:
+    """/imagine and /edit, their options offering `choices`."""
 
     @app_commands.command(name="imagine", description="Create images from a prompt")
     @app_commands.describe(
@@ -100,11 +122,17 @@ def build_commands(
         options = typed(size, quality, count, background, format, model)
         await flows.edit_attachments(interaction, [image], prompt, options)
 
+    return [imagine, edit]
+
+
+def message_menus() -> list[Command]:
+    """The message menus Edit image and Vary image."""
+
     @app_commands.context_menu(name="Edit image")
     @app_commands.guild_only()
     async def edit_image(interaction: discord.Interaction[Any], message: discord.Message) -> None:
         """Edit the images of any message: asks for the instruction in a modal."""
-        await open_edit_modal(interaction, message, {})
+        await open_edit_modal(interaction, message, None)
 
     @app_commands.context_menu(name="Vary image")
     @app_commands.guild_only()
@@ -112,4 +140,4 @@ def build_commands(
         """A variation of an image of any message."""
         await open_vary(interaction, message)
 
-    return [imagine, edit, edit_image, vary_image]
+    return [edit_image, vary_image]

@@ -20,7 +20,6 @@ DELIVER_AGAIN = "Press Deliver again to get them."
 MISSING_PERMISSIONS = 50013
 MISSING_ACCESS = 50001
 TOO_LARGE = 40005
-STOPPED = DeliveryFailed("the bot was restarting before Discord had them", transient=False)
 
 
 def delivery_failure(exc: Exception) -> DeliveryFailed:

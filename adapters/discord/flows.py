@@ -1,20 +1,19 @@
-"""The requests behind every entry point: defer, run one core call, show the result."""
+"""Every entry point as one `Ask` for the runner: slash commands, menus, buttons, the modal.
+
+Each turns its interaction into what was asked (the key is the interaction id, which
+Discord never reuses; a button names itself in `press`) and hands it, with a Discord
+surface, to `runner.submit`. What happens next is the runner's.
+"""
 
 from __future__ import annotations
 
-import asyncio
-import json
-import logging
-from collections.abc import Awaitable, Callable, Mapping, Sequence
-from dataclasses import replace
+from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 
 import discord
 
-from adapters.discord.deliver import DELIVER_AGAIN, STOPPED, delivery_failure
 from adapters.discord.permissions import interaction_actor
-from adapters.discord.replies import GENERIC_ERROR, headline, result_files, result_text
-from adapters.discord.respond import InteractionResponder, ProgressBoard, Responder, refuse
+from adapters.discord.respond import InteractionResponder, refuse
 from adapters.discord.services import Origin, Services, services_of
 from adapters.discord.sources import (
     MESSAGE_GONE,
@@ -24,17 +23,17 @@ from adapters.discord.sources import (
     is_image,
     load_sources,
 )
-from bot.delivery import Undelivered
-from bot.errors import BadRequest, Duplicate, UserFacingError
-from bot.models import ImageRequest, LedgerEntry, Options, Result, SourceImage
-from bot.options import parse_prompt
+from adapters.discord.surface import DiscordSurface
+from bot.errors import BadRequest, ImageRejected
+from bot.models import SourceImage
+from bot.requests import Ask, AskKind
+from bot.requests.ask import Sources, Typed, no_sources
 
-log = logging.getLogger(__name__)
-
-Typed = Mapping[str, str | int | None]
-Job = Callable[[ProgressBoard], Awaitable[Result]]
-NOT_AN_IMAGE = "That attachment is not an image. Attach a PNG, JPEG or WebP picture to edit."
-IMAGE_GONE = "That image is no longer on the message; pick another one."
+Attachments = Callable[[], Awaitable[Sequence[discord.Attachment]]]
+NOT_AN_IMAGE = ImageRejected(
+    "That attachment is not an image.", then="Attach a PNG, JPEG or WebP picture to edit."
+)
+IMAGE_GONE = BadRequest("That image is no longer on the message.", then="Pick another one.")
 
 
 def request_key(interaction: discord.Interaction[Any]) -> str:
@@ -42,121 +41,50 @@ def request_key(interaction: discord.Interaction[Any]) -> str:
     return f"discord:ix:{interaction.id}"
 
 
-def entry_options(entry: LedgerEntry) -> Options:
-    """The options an earlier request ran with."""
-    return Options(**json.loads(entry.options_json))
-
-
-def shape_of(attachment: discord.Attachment) -> tuple[int, int]:
-    """An image's width and height as Discord reports them (0 when it gave none)."""
-    return attachment.width or 0, attachment.height or 0
-
-
-def edit_typed(text: str, typed: Typed, base: Typed) -> dict[str, Any]:
-    """Options for an edit: typed ones win, then --flags, then `base`."""
-    _, flags = parse_prompt(text)
-    fallback: dict[str, Any] = dict(base)
-    if {"size", "aspect"} & flags.keys():
-        fallback.pop("size", None)
-    merged = {k: v for k, v in fallback.items() if k not in flags}
-    merged.update({k: v for k, v in typed.items() if v is not None})
-    return merged
-
-
-async def run(
-    services: Services, responder: Responder, job: Job, *, title: str, user_id: int, origin: Origin
-) -> None:
-    """Run a job with progress, then show its images or its error; nothing else leaks."""
-    task = asyncio.current_task()
-    if task is not None:
-        services.running.add(task)
-    try:
-        await _run(services, responder, job, title=title, user_id=user_id, origin=origin)
-    finally:
-        if task is not None:
-            services.running.discard(task)
-
-
-async def _run(
-    services: Services, responder: Responder, job: Job, *, title: str, user_id: int, origin: Origin
-) -> None:
-    board = ProgressBoard(responder, title)
-    try:
-        result = await job(board)
-    except Duplicate:
-        await board.settle(show_pending=False)
-        await _safely(responder.drop())
-        return
-    except UserFacingError as exc:
-        await board.settle(show_pending=False)
-        await _safely(responder.fail(exc.message))
-        return
-    except Exception:
-        log.exception("Discord request failed")
-        await board.settle(show_pending=False)
-        await _safely(responder.fail(GENERIC_ERROR))
-        return
-    await board.settle(show_pending=True)
-    await deliver(services, responder, result, user_id=user_id, origin=origin)
-
-
-async def deliver(
-    services: Services, responder: Responder, result: Result, *, user_id: int, origin: Origin
-) -> None:
-    """Post a result with its buttons, retried by the handler; when that never works, say
-    why and offer Deliver again (the images stay kept)."""
-    text, view = result_text(result, user_id), services.result_view(result, origin)
-
-    async def attempt() -> None:
-        try:
-            await responder.finish(text, result_files(result), view)
-        except Exception as exc:
-            raise delivery_failure(exc) from None
-
-    try:
-        await services.handler.deliver(result, attempt, again=DELIVER_AGAIN)
-    except Undelivered as exc:
-        await _safely(responder.fail(exc.message, services.again_view(result.request_id)))
-    except asyncio.CancelledError:  # the bot is stopping; the handler kept the images
-        kept_for = services.handler.deliveries.kept_for
-        stopped = Undelivered(result.request_id, STOPPED, kept_for, DELIVER_AGAIN)
-        await _safely(responder.fail(stopped.message, services.again_view(result.request_id)))
-        raise
-
-
-async def run_deferred(
-    interaction: discord.Interaction[Any], job: Job, *, title: str, origin: Origin
-) -> None:
-    """Defer an interaction, then run the job on its response (nothing if already answered)."""
-    services = services_of(interaction)
-    responder = await InteractionResponder.start(interaction, services.token_ttl_s)
-    if responder is None:
-        return
-    await run(services, responder, job, title=title, user_id=interaction.user.id, origin=origin)
-
-
-async def imagine(interaction: discord.Interaction[Any], text: str, typed: Typed) -> None:
-    """/imagine: parse, defer, generate."""
-    services = services_of(interaction)
-    try:
-        prompt, options = services.handler.parse(text, typed)
-    except BadRequest as exc:
-        await refuse(interaction, exc.message)
-        return
-    req = ImageRequest(
-        kind="generate",
-        prompt=prompt,
+def ask_of(
+    interaction: discord.Interaction[Any],
+    kind: AskKind,
+    *,
+    text: str = "",
+    typed: Typed | None = None,
+    sources: Sources | None = None,
+    parent_id: str | None = None,
+    press: str | None = None,
+) -> Ask:
+    """What an interaction asks for, charged to the person behind it."""
+    return Ask(
+        kind=kind,
         actor=interaction_actor(interaction),
-        idempotency_key=request_key(interaction),
-        options=options,
+        key=request_key(interaction),
+        text=text,
+        typed=dict(typed or {}),
+        sources=sources or no_sources,
+        parent_id=parent_id,
+        press=press,
         upload_cap_bytes=interaction.filesize_limit,
     )
 
-    async def job(board: ProgressBoard) -> Result:
-        return await services.handler.generate(req, board.report)
 
-    title = headline("generate", prompt, interaction.user.id)
-    await run_deferred(interaction, job, title=title, origin=Origin())
+def downloaded(services: Services, attachments: Attachments) -> Sources:
+    """The images of `attachments`, fetched and checked when the runner asks for them."""
+
+    async def load() -> tuple[SourceImage, ...]:
+        return await load_sources(services, await attachments())
+
+    return load
+
+
+async def submit(interaction: discord.Interaction[Any], ask: Ask, origin: Origin) -> None:
+    """Run `ask` on the interaction's response."""
+    services = services_of(interaction)
+    responder = InteractionResponder(interaction, services.token_ttl_s)
+    surface = DiscordSurface(responder, services, interaction.user.id, origin)
+    await services.runner.submit(ask, surface)
+
+
+async def imagine(interaction: discord.Interaction[Any], text: str, typed: Typed) -> None:
+    """/imagine: images from a prompt."""
+    await submit(interaction, ask_of(interaction, "generate", text=text, typed=typed), Origin())
 
 
 async def edit_attachments(
@@ -168,63 +96,36 @@ async def edit_attachments(
     """/edit: the attached images changed as the prompt says."""
     found = [a for a in attachments if is_image(a)]
     if not found:
-        await refuse(interaction, NOT_AN_IMAGE)
+        await refuse(interaction, NOT_AN_IMAGE.message)
         return
 
     async def attached() -> list[discord.Attachment]:
         return found
 
-    await _edit(interaction, found[0], text, typed, {}, attached, Origin())
+    services = services_of(interaction)
+    sources = downloaded(services, attached)
+    ask = ask_of(interaction, "edit", text=text, typed=typed, sources=sources)
+    await submit(interaction, ask, Origin())
 
 
 async def edit_message(
-    interaction: discord.Interaction[Any], message: discord.Message, text: str, base: Typed
+    interaction: discord.Interaction[Any],
+    message: discord.Message,
+    text: str,
+    parent_id: str | None,
 ) -> None:
-    """Edit image (menu or button, after the modal): every image of a message goes in."""
-    found = image_attachments(message)
-    if not found:
-        await refuse(interaction, NO_IMAGES)
+    """Edit image (the menu, or a result's Edit button, after the modal): every image of
+    the message goes in; under a result, its quality and format carry over."""
+    if not image_attachments(message):
+        await refuse(interaction, BadRequest(NO_IMAGES).message)
         return
 
     async def refetched() -> list[discord.Attachment]:
         return image_attachments(await fresh_message(message))
 
-    await _edit(interaction, found[0], text, {}, base, refetched, Origin(message.id))
-
-
-async def _edit(
-    interaction: discord.Interaction[Any],
-    first: discord.Attachment,
-    text: str,
-    typed: Typed,
-    base: Typed,
-    attachments: Callable[[], Awaitable[list[discord.Attachment]]],
-    origin: Origin,
-) -> None:
-    services = services_of(interaction)
-    try:
-        typed_here = edit_typed(text, typed, base)
-        prompt, options = services.handler.parse(text, typed_here, source=shape_of(first))
-    except BadRequest as exc:
-        await refuse(interaction, exc.message)
-        return
-    actor = interaction_actor(interaction)
-
-    async def job(board: ProgressBoard) -> Result:
-        sources = await load_sources(services, await attachments())
-        req = ImageRequest(
-            kind="edit",
-            prompt=prompt,
-            actor=actor,
-            idempotency_key=request_key(interaction),
-            options=options,
-            sources=sources,
-            upload_cap_bytes=interaction.filesize_limit,
-        )
-        return await services.handler.edit(req, board.report)
-
-    title = headline("edit", prompt, interaction.user.id)
-    await run_deferred(interaction, job, title=title, origin=origin)
+    sources = downloaded(services_of(interaction), refetched)
+    ask = ask_of(interaction, "edit", text=text, sources=sources, parent_id=parent_id)
+    await submit(interaction, ask, Origin(message.id))
 
 
 async def vary_message(
@@ -232,92 +133,57 @@ async def vary_message(
     message: discord.Message,
     index: int,
     entry_id: str | None,
+    press: str | None,
 ) -> None:
     """A variation of one image of a message; with `entry_id`, of one of the bot's results."""
-    services = services_of(interaction)
     found = image_attachments(message)
     if index >= len(found):
-        await refuse(interaction, IMAGE_GONE)
+        await refuse(interaction, IMAGE_GONE.message)
         return
-    actor = interaction_actor(interaction)
     chosen = found[index]
 
-    async def job(board: ProgressBoard) -> Result:
-        if entry_id is None:
-            options = services.handler.source_options(services.handler.defaults, *shape_of(chosen))
-        else:
-            options = replace(entry_options(await services.handler.entry(entry_id)), n=1)
-        sources = await load_sources(services, [chosen])
-        req = ImageRequest(
-            kind="vary",
-            prompt="",
-            actor=actor,
-            idempotency_key=request_key(interaction),
-            options=options,
-            sources=sources,
-            upload_cap_bytes=interaction.filesize_limit,
-            parent_id=entry_id,
-        )
-        return await services.handler.vary(req, board.report)
+    async def one() -> list[discord.Attachment]:
+        return [chosen]
 
-    title = headline("vary", "", interaction.user.id)
-    await run_deferred(interaction, job, title=title, origin=Origin(message.id, index))
+    sources = downloaded(services_of(interaction), one)
+    ask = ask_of(interaction, "vary", sources=sources, parent_id=entry_id, press=press)
+    await submit(interaction, ask, Origin(message.id, index))
 
 
 async def reroll(interaction: discord.Interaction[Any], entry_id: str, origin: Origin) -> None:
-    """Run an earlier request again, charged to whoever pressed Re-roll."""
-    services = services_of(interaction)
-    actor = interaction_actor(interaction)
-    user_id = interaction.user.id
-
-    async def job(board: ProgressBoard) -> Result:
-        entry = await services.handler.entry(entry_id)
-        board.title = headline(entry.kind, entry.prompt or "", user_id)
-        return await services.handler.reroll(
-            entry_id,
-            actor,
-            request_key(interaction),
-            sources=await _origin_sources(interaction, services, entry, origin),
-            upload_cap_bytes=interaction.filesize_limit,
-            progress=board.report,
-        )
-
-    title = headline("generate", "Re-roll", user_id)
-    await run_deferred(interaction, job, title=title, origin=origin)
+    """Re-roll: run a result's request again, charged to whoever pressed it."""
+    sources = None
+    if origin.message_id is not None:
+        images = origin_images(interaction, origin.message_id, origin.index)
+        sources = downloaded(services_of(interaction), images)
+    ask = ask_of(
+        interaction, "reroll", sources=sources, parent_id=entry_id, press=f"reroll:{entry_id}"
+    )
+    await submit(interaction, ask, origin)
 
 
 async def deliver_again(interaction: discord.Interaction[Any], entry_id: str) -> None:
     """Deliver again: post the kept images of a result that could not be delivered."""
-    services = services_of(interaction)
-    actor = interaction_actor(interaction)
-
-    async def job(board: ProgressBoard) -> Result:
-        return await services.handler.deliver_again(entry_id, actor)
-
-    title = headline("generate", "Deliver again", interaction.user.id)
-    await run_deferred(interaction, job, title=title, origin=Origin())
+    ask = ask_of(interaction, "deliver", parent_id=entry_id, press=f"deliver:{entry_id}")
+    await submit(interaction, ask, Origin())
 
 
-async def _origin_sources(
-    interaction: discord.Interaction[Any], services: Services, entry: LedgerEntry, origin: Origin
-) -> tuple[SourceImage, ...]:
-    if entry.kind == "generate" or origin.message_id is None:
-        return ()
-    channel = interaction.channel
-    if not isinstance(channel, discord.abc.Messageable):
-        raise BadRequest(MESSAGE_GONE)
-    try:
-        message = await channel.fetch_message(origin.message_id)
-    except discord.NotFound:
-        raise BadRequest(MESSAGE_GONE) from None
-    found = image_attachments(message)
-    if origin.index is not None:
-        found = found[origin.index : origin.index + 1]
-    return await load_sources(services, found)
+def origin_images(
+    interaction: discord.Interaction[Any], message_id: int, index: int | None
+) -> Attachments:
+    """The images a result was made from (`index`: the one it varied), fetched again."""
 
+    async def found() -> list[discord.Attachment]:
+        channel = interaction.channel
+        if not isinstance(channel, discord.abc.Messageable):
+            raise BadRequest(MESSAGE_GONE)
+        try:
+            message = await channel.fetch_message(message_id)
+        except discord.NotFound:
+            raise BadRequest(MESSAGE_GONE) from None
+        images = image_attachments(message)
+        if index is not None:
+            images = images[index : index + 1]
+        return images
 
-async def _safely(step: Awaitable[None]) -> None:
-    try:
-        await step
-    except Exception:
-        log.warning("could not update the Discord message", exc_info=True)
+    return found

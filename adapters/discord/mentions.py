@@ -14,14 +14,15 @@ import re
 
 import discord
 
-from adapters.discord.flows import edit_typed, run, shape_of
 from adapters.discord.permissions import message_actor
-from adapters.discord.replies import headline, public
-from adapters.discord.respond import MessageResponder, ProgressBoard
+from adapters.discord.replies import public
+from adapters.discord.respond import MessageResponder
 from adapters.discord.services import Origin, Services
 from adapters.discord.sources import image_attachments, load_sources
+from adapters.discord.surface import DiscordSurface
 from bot.errors import BadRequest
-from bot.models import ImageRequest, Result
+from bot.models import SourceImage
+from bot.requests import Ask
 
 log = logging.getLogger(__name__)
 
@@ -29,7 +30,7 @@ HOW_TO = (
     "Reply to a message with an image and mention me with what to change "
     "(e.g. *make the balloon blue*), or use /imagine to create a new image."
 )
-NO_INSTRUCTION = "Say how the image should change, e.g. make the balloon blue."
+NO_INSTRUCTION = BadRequest("Say how the image should change, e.g. make the balloon blue.")
 
 
 def mentions_me(message: discord.Message, me: discord.abc.Snowflake) -> bool:
@@ -65,32 +66,21 @@ async def on_message(services: Services, me: discord.ClientUser, message: discor
         await message.reply(HOW_TO, mention_author=False)
         return
     if not text:
-        await message.reply(NO_INSTRUCTION, mention_author=False)
+        await message.reply(public(NO_INSTRUCTION.message), mention_author=False)
         return
     found = image_attachments(source)
-    try:
-        prompt, options = services.handler.parse(
-            text, edit_typed(text, {}, {}), source=shape_of(found[0])
-        )
-    except BadRequest as exc:
-        await message.reply(public(exc.message), mention_author=False)
-        return
-    title = headline("edit", prompt, message.author.id)
-    responder = await MessageResponder.start(message, f"{title}\nWorking on it…")
-    guild = message.guild
 
-    async def job(board: ProgressBoard) -> Result:
-        sources = await load_sources(services, found)
-        req = ImageRequest(
-            kind="edit",
-            prompt=prompt,
-            actor=message_actor(message),
-            idempotency_key=f"discord:msg:{message.id}",
-            options=options,
-            sources=sources,
-            upload_cap_bytes=guild.filesize_limit,
-        )
-        return await services.handler.edit(req, board.report)
+    async def sources() -> tuple[SourceImage, ...]:
+        return await load_sources(services, found)
 
-    origin = Origin(source.id)
-    await run(services, responder, job, title=title, user_id=message.author.id, origin=origin)
+    ask = Ask(
+        "edit",
+        message_actor(message),
+        f"discord:msg:{message.id}",
+        text=text,
+        sources=sources,
+        upload_cap_bytes=message.guild.filesize_limit,
+    )
+    responder = MessageResponder(message)
+    surface = DiscordSurface(responder, services, message.author.id, Origin(source.id))
+    await services.runner.submit(ask, surface)

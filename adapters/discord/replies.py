@@ -8,17 +8,14 @@ from dataclasses import replace
 
 import discord
 
-from bot.errors import NOT_CHARGED, format_amount
-from bot.models import Progress, Result, ScopeUsage
+from bot.errors import format_amount
+from bot.models import Result, ScopeUsage
 from bot.reports import format_scope_usage, notes, tally
 
 MAX_CONTENT = 2000
 MASKED_LINK = re.compile(r"\[(.+?)\]\(")
 MAX_FILES = 10
-GENERIC_ERROR = (
-    f"Something went wrong inside the bot. {NOT_CHARGED} The error was logged; try again, "
-    "and tell the bot's admin if it keeps happening."
-)
+TITLES = {"edit": "Edit", "vary": "Variation", "deliver": "Deliver again"}
 
 
 def clip(text: str, limit: int = MAX_CONTENT) -> str:
@@ -35,7 +32,7 @@ def public(text: str) -> str:
 
 def headline(kind: str, prompt: str, user_id: int, room: int = 1800) -> str:
     """'**prompt** — @user', with the prompt cut to leave `room` for the rest."""
-    title = {"edit": "Edit", "vary": "Variation"}.get(kind, "")
+    title = TITLES.get(kind, "")
     text = discord.utils.escape_markdown(prompt.strip())
     if title and text:
         text = f"{title}: {text}"
@@ -57,15 +54,6 @@ def result_text(result: Result, user_id: int) -> str:
     lines = [describe(result), *map(discord.utils.escape_markdown, notes(result.warnings))]
     tail = "\n" + "\n".join(lines)
     return headline(result.kind, result.prompt, user_id, MAX_CONTENT - 40 - len(tail)) + tail
-
-
-def progress_text(progress: Progress, title: str) -> str:
-    """'Queued — position 3' / 'Generating…' under the request's headline."""
-    if progress.stage == "queued":
-        return f"{title}\nQueued — position {progress.position}"
-    if progress.stage == "partial":
-        return f"{title}\nGenerating… (preview)"
-    return f"{title}\nGenerating…"
 
 
 def result_files(result: Result) -> list[discord.File]:

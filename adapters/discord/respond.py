@@ -1,16 +1,19 @@
-"""Where a request's progress, result or error is shown: an interaction or a reply message."""
+"""Where a request is shown on Discord: a deferred interaction, or a reply to a message.
+
+A responder does the platform's mechanics only (which call, which token, what is private);
+`DiscordSurface` decides what is shown.
+"""
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import time
 from typing import Any, Protocol
 
 import discord
 
-from adapters.discord.replies import GENERIC_ERROR, clip, preview_file, progress_text, public
-from bot.models import Progress
+from adapters.discord.replies import clip, public
+from bot.requests import words
 
 log = logging.getLogger(__name__)
 PARTIAL_MESSAGE_CHANNELS = (
@@ -23,7 +26,11 @@ PARTIAL_MESSAGE_CHANNELS = (
 
 
 class Responder(Protocol):
-    """One place on Discord that shows a request from progress to result."""
+    """One place on Discord that shows a request from acknowledgement to result."""
+
+    async def start(self, title: str) -> bool:
+        """Show at once that the request was taken; False when that is no longer possible."""
+        ...
 
     async def progress(self, text: str, preview: discord.File | None) -> None:
         """Show how the request is getting on."""
@@ -33,49 +40,55 @@ class Responder(Protocol):
         """Show the finished images with their buttons."""
         ...
 
-    async def fail(self, text: str, view: discord.ui.View | None = None) -> None:
-        """Show why the request failed (with `view`'s buttons), privately where Discord
-        allows it."""
+    async def fail(self, text: str, view: discord.ui.View | None) -> None:
+        """After `start`: show why the request failed, privately where Discord allows it."""
         ...
 
-    async def drop(self) -> None:
-        """Remove what was shown: the request turned out to be a repeat."""
+    async def refuse(self, text: str, view: discord.ui.View | None) -> None:
+        """Instead of `start`: answer with why the request will not run."""
         ...
+
+    async def drop(self, note: str | None) -> None:
+        """After `start`: remove what was shown, telling the person `note` privately."""
+        ...
+
+
+def with_view(view: discord.ui.View | None) -> dict[str, Any]:
+    """discord.py's keyword for buttons, or none (it refuses view=None on some calls)."""
+    return {} if view is None else {"view": view}
 
 
 class InteractionResponder:
-    """A deferred interaction: edits its response while the token lives, then posts instead."""
+    """An interaction: deferred publicly, its response edited while the token lives, then
+    the bot token posts in the channel instead."""
 
-    def __init__(
-        self, interaction: discord.Interaction[Any], token_ttl_s: float, message_id: int | None
-    ) -> None:
+    def __init__(self, interaction: discord.Interaction[Any], token_ttl_s: float) -> None:
         self.interaction = interaction
         self.deadline = time.monotonic() + token_ttl_s
-        self.message_id = message_id
-
-    @classmethod
-    async def start(
-        cls, interaction: discord.Interaction[Any], token_ttl_s: float
-    ) -> InteractionResponder | None:
-        """Defer at once (a public 'thinking' message); None if it was already answered."""
-        try:
-            answer = await interaction.response.defer(thinking=True)
-        except discord.HTTPException as exc:
-            log.info("interaction %s not deferred: %s", interaction.id, exc)
-            return None
-        return cls(interaction, token_ttl_s, answer.message_id if answer else None)
+        self.message_id: int | None = None
 
     @property
     def expired(self) -> bool:
         """Whether the interaction token is (nearly) too old to use."""
         return time.monotonic() >= self.deadline
 
+    async def start(self, title: str) -> bool:
+        """Defer (a public 'thinking' message); False when Discord says it was answered or
+        is too old."""
+        try:
+            answer = await self.interaction.response.defer(thinking=True)
+        except discord.HTTPException as exc:
+            log.info("interaction %s not deferred: %s", self.interaction.id, exc)
+            return False
+        self.message_id = answer.message_id if answer else None
+        return True
+
     async def progress(self, text: str, preview: discord.File | None) -> None:
         """Edit the 'thinking' response; skipped once the token is too old."""
         if self.expired:
             return
         await self.interaction.edit_original_response(
-            content=text, attachments=[preview] if preview else []
+            content=clip(text), attachments=[preview] if preview else []
         )
 
     async def finish(self, text: str, files: list[discord.File], view: discord.ui.View) -> None:
@@ -93,26 +106,34 @@ class InteractionResponder:
         )
         await self._delete_thinking()
 
-    async def fail(self, text: str, view: discord.ui.View | None = None) -> None:
+    async def fail(self, text: str, view: discord.ui.View | None) -> None:
         """Swap the public 'thinking' message for a private one; in the channel when late."""
-        buttons: dict[str, Any] = {} if view is None else {"view": view}
         if self.expired:
             await self._channel().send(
                 content=public(f"<@{self.interaction.user.id}> {text}"),
                 allowed_mentions=discord.AllowedMentions(users=[self.interaction.user]),
-                **buttons,
+                **with_view(view),
             )
             await self._delete_thinking()
             return
-        await self.drop()
-        await self.interaction.followup.send(clip(text), ephemeral=True, **buttons)
+        await self.drop(None)
+        await self.interaction.followup.send(clip(text), ephemeral=True, **with_view(view))
 
-    async def drop(self) -> None:
-        """Delete the response."""
+    async def refuse(self, text: str, view: discord.ui.View | None) -> None:
+        """Answer privately instead of deferring."""
+        await refuse(self.interaction, text, view)
+
+    async def drop(self, note: str | None) -> None:
+        """Delete the response; say `note` privately."""
+        if self.expired:
+            await self._delete_thinking()
+            return
         try:
             await self.interaction.delete_original_response()
         except discord.NotFound:
             log.debug("interaction response already gone")
+        if note:
+            await self.interaction.followup.send(clip(note), ephemeral=True)
 
     def _channel(self) -> discord.abc.Messageable:
         channel = self.interaction.channel
@@ -121,7 +142,7 @@ class InteractionResponder:
         return channel
 
     async def _delete_thinking(self) -> None:
-        """Remove the stale 'Generating…' message with the bot token (its webhook expired)."""
+        """Remove the stale 'thinking' message with the bot token (its webhook expired)."""
         channel = self.interaction.channel
         if self.message_id is None or not isinstance(channel, PARTIAL_MESSAGE_CHANNELS):
             return
@@ -134,77 +155,63 @@ class InteractionResponder:
 class MessageResponder:
     """A reply to a message, edited with the bot token: no time limit, nothing private."""
 
-    def __init__(self, reply: discord.Message) -> None:
-        self.reply = reply
+    def __init__(self, source: discord.Message) -> None:
+        self.source = source
+        self.reply: discord.Message | None = None
 
-    @classmethod
-    async def start(cls, source: discord.Message, text: str) -> MessageResponder:
-        """Reply to `source`; that reply later shows progress and the result."""
-        return cls(await source.reply(text, mention_author=False))
+    async def start(self, title: str) -> bool:
+        """Reply to the message; that reply later shows progress and the result."""
+        try:
+            self.reply = await self.source.reply(f"{title}\nWorking on it…", mention_author=False)
+        except discord.HTTPException as exc:
+            log.info("could not answer message %s: %s", self.source.id, exc)
+            return False
+        return True
 
     async def progress(self, text: str, preview: discord.File | None) -> None:
         """Edit the reply."""
-        self.reply = await self.reply.edit(content=text, attachments=[preview] if preview else [])
+        await self._edit(content=clip(text), attachments=[preview] if preview else [])
 
     async def finish(self, text: str, files: list[discord.File], view: discord.ui.View) -> None:
         """Edit the reply into the result."""
-        self.reply = await self.reply.edit(content=text, attachments=files, view=view)
+        await self._edit(content=text, attachments=files, view=view)
 
-    async def fail(self, text: str, view: discord.ui.View | None = None) -> None:
+    async def fail(self, text: str, view: discord.ui.View | None) -> None:
         """Edit the reply into the error (a message reply cannot be private)."""
-        self.reply = await self.reply.edit(content=public(text), attachments=[], view=view)
+        await self._edit(content=public(text), attachments=[], view=view)
 
-    async def drop(self) -> None:
-        """Delete the reply."""
-        await self.reply.delete()
+    async def refuse(self, text: str, view: discord.ui.View | None) -> None:
+        """Reply with the refusal."""
+        await self.source.reply(public(text), mention_author=False, **with_view(view))
 
-
-class ProgressBoard:
-    """Shows the latest progress without holding up the request: one edit at a time."""
-
-    def __init__(self, responder: Responder, title: str) -> None:
-        self.responder = responder
-        self.title = title
-        self._latest: Progress | None = None
-        self._task: asyncio.Task[None] | None = None
-
-    async def report(self, progress: Progress) -> None:
-        """Take a progress step (the handler's callback); shown as soon as Discord allows."""
-        if progress.stage == "done":
+    async def drop(self, note: str | None) -> None:
+        """Delete the reply (a reply cannot be private, so `note` is not shown)."""
+        if self.reply is None:
             return
-        self._latest = progress
-        if self._task is None or self._task.done():
-            self._task = asyncio.create_task(self._show())
+        try:
+            await self.reply.delete()
+        except discord.NotFound:
+            log.debug("reply already gone")
 
-    async def settle(self, *, show_pending: bool) -> None:
-        """Finish showing progress before the result (with the latest step not yet shown,
-        so a streamed preview is always seen) or before an error (dropping it)."""
-        if not show_pending:
-            self._latest = None
-        if self._task is not None:
-            await self._task
-
-    async def _show(self) -> None:
-        while self._latest is not None:
-            progress, self._latest = self._latest, None
-            preview = preview_file(progress.preview) if progress.preview else None
-            try:
-                await self.responder.progress(progress_text(progress, self.title), preview)
-            except Exception:
-                log.warning("could not show progress on Discord", exc_info=True)
+    async def _edit(self, **changes: Any) -> None:
+        if self.reply is None:
+            raise RuntimeError("the reply was never posted")
+        self.reply = await self.reply.edit(**changes)
 
 
-async def refuse(interaction: discord.Interaction[Any], text: str) -> None:
+async def refuse(
+    interaction: discord.Interaction[Any], text: str, view: discord.ui.View | None = None
+) -> None:
     """Answer privately: a refusal, with what to do next (cut to Discord's limit)."""
     if interaction.response.is_done():
-        await interaction.followup.send(clip(text), ephemeral=True)
+        await interaction.followup.send(clip(text), ephemeral=True, **with_view(view))
     else:
-        await interaction.response.send_message(clip(text), ephemeral=True)
+        await interaction.response.send_message(clip(text), ephemeral=True, **with_view(view))
 
 
 async def report_failure(interaction: discord.Interaction[Any]) -> None:
     """Tell the person privately that something failed inside the bot (already logged)."""
     try:
-        await refuse(interaction, GENERIC_ERROR)
+        await refuse(interaction, words.internal().text)
     except discord.HTTPException:
         log.warning("could not report the error to Discord", exc_info=True)

@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import discord
@@ -13,6 +12,7 @@ import httpx
 from bot.config import Settings
 from bot.handler import ImagineHandler
 from bot.models import Result
+from bot.requests import Runner
 
 TOKEN_TTL_S = 14 * 60
 
@@ -29,20 +29,22 @@ ViewFactory = Callable[[Result, Origin], discord.ui.View]
 AgainFactory = Callable[[str], discord.ui.View]  # the Deliver again button of a ledger id
 
 
-@dataclass
+@dataclass(frozen=True)
 class Services:
-    """The core handler, settings and HTTP client; how results (and results that could not
-    be delivered) get buttons; presses in flight;
-    the requests running (so stopping can let them finish)."""
+    """The runner (and through it the handler), settings and HTTP client, and how results
+    (and results that could not be delivered) get their buttons."""
 
     settings: Settings
-    handler: ImagineHandler
+    runner: Runner
     http: httpx.AsyncClient
     result_view: ViewFactory
     again_view: AgainFactory
     token_ttl_s: float = TOKEN_TTL_S
-    pressing: set[str] = field(default_factory=set)
-    running: set[asyncio.Task[Any]] = field(default_factory=set)
+
+    @property
+    def handler(self) -> ImagineHandler:
+        """The core handler, for ledger rows and admin queries."""
+        return self.runner.handler
 
 
 class ServicesClient(discord.Client):

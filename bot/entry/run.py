@@ -68,7 +68,7 @@ def build_adapters(app: App) -> list[Adapter]:
     if app.settings.discord_token is not None:
         from adapters.discord import DiscordAdapter
 
-        adapters.append(DiscordAdapter(app.settings, app.handler, app.http))
+        adapters.append(DiscordAdapter(app.settings, app.runner, app.http))
     if app.settings.slack_bot_token is not None:
         from adapters.slack import SlackAdapter
 

@@ -28,6 +28,7 @@ from bot.config import Settings, load_settings
 from bot.gateway.client import GatewayClient
 from bot.handler import ImagineHandler
 from bot.models import LedgerEntry
+from bot.requests import Runner
 from bot.store import Store, open_store
 from tests.fakes.discord import Call, FakeDiscord, Json
 from tests.fakes.gateway import FakeGateway
@@ -65,6 +66,7 @@ class DiscordBot:
     """A running adapter and what it stands on."""
 
     adapter: DiscordAdapter
+    runner: Runner
     handler: ImagineHandler
     store: Store
     fake: FakeDiscord
@@ -120,6 +122,12 @@ class DiscordBot:
         assert self.fake.find("DELETE", original)
         return str(answer.body["content"])
 
+    async def idle(self) -> None:
+        """Wait until no request runs (a result is shown a moment before its request ends)."""
+        async with asyncio.timeout(30):
+            while self.runner.running:  # noqa: ASYNC110 - ended by the bot's own tasks
+                await asyncio.sleep(0.01)
+
     def message_of(self, ix: Json) -> Json:
         """The stored response message of an interaction."""
         return self.fake.messages[self.fake.originals[ix["token"]]]
@@ -149,13 +157,15 @@ def bot_settings(db: Path, fake: FakeDiscord, gateway: FakeGateway, **extra: Any
 async def running_bot(
     db: Path, fake: FakeDiscord, gateway: FakeGateway, *, token_ttl_s: float = 840, **extra: Any
 ) -> AsyncIterator[DiscordBot]:
-    """Start store, handler and adapter; wait until the client is connected; stop it all after."""
+    """Start store, handler, runner and adapter; wait until the client is connected; stop as
+    `imagine-bot run` does: drain the runner within the grace, then disconnect."""
     settings = bot_settings(db, fake, gateway, **extra)
     store = await open_store(settings.database_url)
     async with httpx.AsyncClient(timeout=30) as http:
         backend = GatewayClient.from_settings(http, settings)
         handler = ImagineHandler(settings, store, backend, clock=lambda: NOW)
-        adapter = DiscordAdapter(settings, handler, http, token_ttl_s=token_ttl_s)
+        runner = Runner(handler)
+        adapter = DiscordAdapter(settings, runner, http, token_ttl_s=token_ttl_s)
         running = asyncio.create_task(adapter.run())
         try:
             for _ in range(1000):
@@ -165,9 +175,9 @@ async def running_bot(
             if running.done():
                 running.result()
             assert adapter.ready, "the Discord client did not connect to the fake"
-            yield DiscordBot(adapter, handler, store, fake)
+            yield DiscordBot(adapter, runner, handler, store, fake)
         finally:
-            await handler.drain(5)
+            await runner.drain(settings.shutdown_grace)
             await adapter.close()
             await running
             await store.close()

@@ -142,6 +142,7 @@ BEHAVIOURS = (
     "bad_base64",
     "oversized",  # each image is `bytes` (default 1 MiB) of noise, as JSON or as stream events
     "stream_error",  # one partial image, then an error event (moderation unless `code` given)
+    "slow_stream",  # a stream whose partials come at once and each image `seconds` (1) later
     "warning",  # the answer carries Vercel's `warnings` (`message`, default: an ignored mask)
     "opper_v2_content_policy",  # Opper's older refusal: top-level {"type", "message", "detail"}
 )
@@ -361,6 +362,7 @@ class FakeGateway:
             "delay",
             "reset",
             "stream_error",
+            "slow_stream",
             "oversized",
         )  # else JSON
         if name in ERRORS or (name == "stream_error" and not stream):
@@ -443,6 +445,9 @@ class FakeGateway:
             for index in range(int(fields.get("partial_images", 0))):
                 data = {"b64_json": partial, "partial_image_index": index, **asked}
                 await _event(response, f"{prefix}.partial_image", data)
+            if name == "slow_stream":
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._closing.wait(), params.get("seconds", 1.0))
             if name == "reset" and request.transport is not None:
                 request.transport.close()
                 return response
