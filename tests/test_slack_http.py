@@ -15,6 +15,7 @@ from adapters.slack.files import MISSING_FILES_READ
 from bot.errors import ConfigError
 from bot.gateway.client import GatewayClient
 from bot.handler import ImagineHandler
+from bot.requests import Runner
 from bot.store import open_store
 from tests.fakes.gateway import FakeGateway
 from tests.fakes.slack import SCOPES, FakeSlack
@@ -124,7 +125,7 @@ async def test_a_rejected_token_stops_run_with_a_config_error(
     store = await open_store(settings.database_url)
     async with httpx.AsyncClient() as http:
         handler = ImagineHandler(settings, store, GatewayClient.from_settings(http, settings))
-        adapter = SlackAdapter(settings, handler, http)
+        adapter = SlackAdapter(settings, Runner(handler), http)
         with pytest.raises(ConfigError, match=r"Slack rejected SLACK_BOT_TOKEN \(invalid_auth\)"):
             await adapter.run()
         assert not adapter.ready
@@ -194,7 +195,7 @@ async def test_an_unreachable_slack_stops_run_with_a_config_error(
     store = await open_store(settings.database_url)
     async with httpx.AsyncClient() as http:
         handler = ImagineHandler(settings, store, GatewayClient.from_settings(http, settings))
-        adapter = SlackAdapter(settings, handler, http)
+        adapter = SlackAdapter(settings, Runner(handler), http)
         with pytest.raises(
             ConfigError, match=r"Cannot reach Slack's Web API at http://127\.0\.0\.1:9/api/"
         ):
