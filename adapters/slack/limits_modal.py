@@ -146,8 +146,8 @@ def read_changes(values: Mapping[str, Any], here: Limits) -> tuple[dict[str, str
             continue
         try:
             parse_limit_value(key, text)
-        except BadRequest as exc:
-            errors[block] = exc.message
+        except BadRequest as exc:  # a setting, not a request: nothing to say about charges
+            errors[block] = " ".join(part for part in (exc.what, exc.then) if part)
             continue
         changes[key] = text
     return changes, errors
