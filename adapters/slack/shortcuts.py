@@ -62,26 +62,26 @@ def register(app: AsyncApp, svc: Services) -> None:
         await open_request_view(svc, place, body["trigger_id"], vary_modal(target, files))
 
     async def edit_submitted(body: dict[str, Any]) -> None:
-        await submitted(body, "edit", instruction(body["view"]))
+        await submitted(svc, body, "edit", instruction(body["view"]))
 
     async def vary_submitted(body: dict[str, Any]) -> None:
-        await submitted(body, "vary", "")
-
-    async def submitted(body: dict[str, Any], kind: AskKind, text: str) -> None:
-        view = body["view"]
-        target = Target.load(view["private_metadata"])
-        place = Place(team_of(body), target.channel_id, str(body["user"]["id"]), target.thread_ts)
-        files = chosen_files(view, target)
-        if kind == "vary":
-            files = files[:1]
-        sources = file_sources(svc, files)
-        key = f"slack:view:{view['id']}"
-        ask = Ask(
-            kind, await svc.actor(place), key, text, sources=sources, parent_id=target.parent_id
-        )
-        await submit(svc, place, ask, files)
+        await submitted(svc, body, "vary", "")
 
     app.message_shortcut(EDIT_SHORTCUT)(acknowledged(svc, edit_shortcut))
     app.message_shortcut(VARY_SHORTCUT)(acknowledged(svc, vary_shortcut))
     app.view_submission(EDIT_VIEW)(acknowledged(svc, edit_submitted))
     app.view_submission(VARY_VIEW)(acknowledged(svc, vary_submitted))
+
+
+async def submitted(svc: Services, body: dict[str, Any], kind: AskKind, text: str) -> None:
+    """The request of a submitted Edit or Vary modal, on the images it picked."""
+    view = body["view"]
+    target = Target.load(view["private_metadata"])
+    place = Place(team_of(body), target.channel_id, str(body["user"]["id"]), target.thread_ts)
+    files = chosen_files(view, target)
+    if kind == "vary":
+        files = files[:1]
+    sources = file_sources(svc, files)
+    key = f"slack:view:{view['id']}"
+    ask = Ask(kind, await svc.actor(place), key, text, sources=sources, parent_id=target.parent_id)
+    await submit(svc, place, ask, files)
