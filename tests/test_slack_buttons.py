@@ -216,5 +216,7 @@ async def test_a_damaged_button_is_explained(
         }
         await bot.interactive(click(card, "Button", slack))
         [told] = await slack.wait_for(lambda: slack.responses)
-    assert told["text"] == "That button is damaged or too old; start a new /imagine."
+    assert told["text"] == (
+        "That button is damaged or too old. You were not charged. Start a new /imagine."
+    )
     assert slack.views == [] and gateway.image_requests == []

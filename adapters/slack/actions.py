@@ -27,10 +27,11 @@ from adapters.slack.context import (
 from adapters.slack.delivery import ACTION_DELIVER, thread_of
 from adapters.slack.modals import Target, edit_modal
 from adapters.slack.replies import ACTION_EDIT, ACTION_REROLL, ACTION_VARY, button_value
+from bot.errors import BadRequest
 from bot.requests import Ask, AskKind
 
 VARY_ACTION = re.compile(rf"^{ACTION_VARY}_\d+$")
-BAD_BUTTON = "That button is damaged or too old; start a new /imagine."
+BAD_BUTTON = BadRequest("That button is damaged or too old.", then="Start a new /imagine.")
 
 
 @dataclass(frozen=True)
@@ -59,7 +60,7 @@ async def pressed(svc: Services, body: dict[str, Any], *, needs_files: bool) -> 
     except (ValueError, KeyError, TypeError):
         request_id, file_ids = "", ()
     if not request_id or (needs_files and not file_ids):
-        await notify(svc, place, BAD_BUTTON)
+        await notify(svc, place, BAD_BUTTON.message)
         return None
     key = f"slack:press:{action.get('action_ts')}:{body.get('trigger_id')}"
     return Pressed(place, key, str(action.get("action_id", "")), request_id, file_ids)

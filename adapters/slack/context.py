@@ -17,6 +17,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 from adapters.slack.admins import Admins
 from adapters.slack.replies import cap
 from bot.config import Settings
+from bot.errors import Refused
 from bot.handler import ImagineHandler
 from bot.models import Actor, Scope
 from bot.requests import Runner
@@ -165,7 +166,8 @@ async def open_view(svc: Services, place: Place, trigger_id: str, view: dict[str
     except SLACK_ERRORS as exc:
         error = slack_error(exc)
         log.warning("views.open failed (%s)", error)
-        await notify(svc, place, f"Slack did not open the form ({error}). Please try again.")
+        refused = Refused(f"Slack did not open the form ({error}).", then="Please try again.")
+        await notify(svc, place, refused.message)
 
 
 async def open_request_view(
