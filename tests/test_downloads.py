@@ -208,11 +208,11 @@ async def test_a_huge_linked_image_is_refused_at_the_cap_without_the_key(
     await slack_bot.command("a fox")
 
     [reply] = await slack.wait_for(lambda: slack.responses)
+    [entry] = await slack_bot.entries()
     assert reply["text"] == (
         "The image service sent an unusable answer (an image link held more than 64 MB). "
-        "You were not charged. Try again."
+        f"You were not charged. Try again. (request {entry.id[:8]})"
     )
-    [entry] = await slack_bot.entries()
     assert (entry.status, entry.images_delivered, entry.est_cost_usd) == ("failed", 0, 0)
     assert stranger.credentials == []
     assert MAX_LINKED_IMAGE_BYTES <= stranger.streamed < 300 * 1024 * 1024

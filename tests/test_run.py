@@ -74,7 +74,9 @@ async def test_health_readiness_and_metrics_answer(tmp_path: Path) -> None:
             health = await http.get(f"{base}/healthz")
             await send_imagine(http, port, slack, "a red balloon")
             await slack.wait_for(lambda: slack.calls("files.completeUploadExternal"), timeout=30)
-            await slack.wait_for(lambda: len(slack.calls("chat.update")) >= 2, timeout=30)
+            await slack.wait_for(  # the card: the working message with its buttons
+                lambda: [c for c in slack.calls("chat.update") if c.args.get("blocks")], timeout=30
+            )
             refused = await http.get(f"{base}/metrics")
             auth = {"Authorization": "Bearer m-token"}
             metrics = (await http.get(f"{base}/metrics", headers=auth)).text

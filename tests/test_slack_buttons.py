@@ -1,19 +1,20 @@
-"""Vary, Re-roll and Edit under a result: ids only, so they survive a restart; one charge each."""
+"""Vary, Re-roll and Edit under a result: ids only, so they survive a restart; each press is
+a request of its own, charged once, and a second press while the first runs is dropped."""
 
 from __future__ import annotations
 
+import asyncio
 import json
-import logging
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from adapters.slack.actions import PRESSED_BEFORE
-from bot.models import Scope
+from bot.models import Actor, Scope
+from bot.requests.words import PRESSED_AGAIN
 from tests.fakes.gateway import FakeGateway
 from tests.fakes.slack import TEAM, FakeSlack
-from tests.fakes.slack_app import running_bot
+from tests.fakes.slack_app import SlackBot, running_bot
 
 
 def cards(slack: FakeSlack) -> list[dict[str, Any]]:
@@ -100,42 +101,75 @@ async def test_buttons_work_after_a_restart(
         assert again.fields["prompt"] == "make it blue"
         assert [p.data for p in again.files("image[]")] == [slack.file_data[first_files[0]]]
 
-        entries = {e.idempotency_key: e for e in await bot.entries()}
-    vary = entries.pop(f"slack:imagine_vary_2:{original.id}:U1")
-    reroll = entries.pop(f"slack:imagine_reroll:{original.id}:U1")
-    edit = entries.pop(f"slack:view:{view['id']}")
-    edit_again = entries.pop(f"slack:imagine_reroll:{edit.id}:U1")
-    assert list(entries.values()) == [original]
-    assert [vary.kind, reroll.kind, edit.kind, edit_again.kind] == [
-        "vary",
-        "generate",
-        "edit",
-        "edit",
-    ]
-    assert [vary.parent_id, reroll.parent_id, edit.parent_id] == [original.id] * 3
-    assert edit_again.parent_id == edit.id
+        entries = await bot.entries()
+    under = {(e.kind, e.parent_id): e for e in entries}
+    assert len(under) == len(entries) == 5 and under.pop(("generate", None)) == original
+    vary, reroll = under.pop(("vary", original.id)), under.pop(("generate", original.id))
+    edit = under.pop(("edit", original.id))
+    [edit_again] = under.values()
+    assert (edit_again.kind, edit_again.parent_id) == ("edit", edit.id)
+    assert edit.idempotency_key == f"slack:view:{view['id']}"
     assert {vary.status, reroll.status, edit.status, edit_again.status} == {"succeeded"}
+    assert len({e.idempotency_key for e in entries}) == 5
 
 
-async def test_a_double_click_charges_once_and_a_later_click_is_explained(
-    tmp_path: Path, slack: FakeSlack, gateway: FakeGateway, caplog: pytest.LogCaptureFixture
+async def test_vary_pressed_twice_in_a_row_makes_two_results_both_charged(
+    slack_bot: SlackBot, slack: FakeSlack, gateway: FakeGateway
 ) -> None:
-    caplog.set_level(logging.INFO, logger="adapters.slack")
-    async with running_bot(tmp_path / "imagine.db", slack, gateway) as bot:
-        await bot.command("a red balloon")
-        [card] = await slack.wait_for(lambda: cards(slack))
-        gateway.fail("delay", seconds=1.0)  # the first click is still running at the second
-        await bot.interactive(click(card, "Re-roll", slack))
-        await bot.interactive(click(card, "Re-roll", slack))
-        await slack.wait_for(lambda: len(cards(slack)) == 2)
-        assert any("while it runs" in r.getMessage() for r in caplog.records)
-        assert slack.responses == []
+    await slack_bot.command("a red balloon")
+    [card] = await slack.wait_for(lambda: cards(slack))
+    await slack_bot.interactive(click(card, "Vary", slack))
+    await slack.wait_for(lambda: len(cards(slack)) == 2)
+    await slack_bot.interactive(click(card, "Vary", slack))
+    await slack.wait_for(lambda: len(cards(slack)) == 3)
+    entries = await slack_bot.entries()
+    [original] = [e for e in entries if e.parent_id is None]
+    varied = [e for e in entries if e is not original]
+    assert [(e.kind, e.parent_id, e.status) for e in varied] == [
+        ("vary", original.id, "succeeded")
+    ] * 2
+    mine = await slack_bot.handler.usage(Actor("slack", TEAM, "C1", "U1"))
+    assert mine.images_today == 3
+    assert mine.cost_today_usd == pytest.approx(sum(e.est_cost_usd for e in [original, *varied]))
+    assert len(gateway.image_requests) == 3
+    assert slack.responses == []
 
-        await bot.interactive(click(card, "Re-roll", slack))
-        [told] = await slack.wait_for(lambda: slack.responses)
-        assert told["text"] == PRESSED_BEFORE
-        assert len(await bot.entries()) == 2
+
+async def test_a_double_click_runs_once_and_the_second_press_is_dropped(
+    slack_bot: SlackBot, slack: FakeSlack, gateway: FakeGateway
+) -> None:
+    await slack_bot.command("a red balloon")
+    [card] = await slack.wait_for(lambda: cards(slack))
+    gateway.fail("delay", seconds=1.0)  # the first press is still running at the second
+    await asyncio.gather(
+        slack_bot.interactive(click(card, "Re-roll", slack)),
+        slack_bot.interactive(click(card, "Re-roll", slack)),
+    )
+    [told] = await slack.wait_for(lambda: slack.responses)
+    await slack.wait_for(lambda: len(cards(slack)) == 2)
+    assert told["text"] == PRESSED_AGAIN
+    assert told["response_type"] == "ephemeral"
+    [rerolled] = [e for e in await slack_bot.entries() if e.parent_id is not None]
+    assert (rerolled.kind, rerolled.status) == ("generate", "succeeded")
     assert len(gateway.image_requests) == 2
+    assert len(slack.calls("chat.postMessage")) == 2  # no working message for the dropped press
+
+
+async def test_edit_is_refused_before_its_modal_when_nothing_is_left_today(
+    slack_bot: SlackBot, slack: FakeSlack, gateway: FakeGateway
+) -> None:
+    await slack_bot.command("a red balloon")
+    [card] = await slack.wait_for(lambda: cards(slack))
+    await slack_bot.handler.set_limits(
+        Scope("slack", TEAM, "C1"), {"user_daily_images": "1"}, "UADMIN"
+    )
+    await slack_bot.interactive(click(card, "Edit", slack))
+    [told] = await slack.wait_for(lambda: slack.responses)
+    assert told["text"] == (
+        "You have reached your limit here, so a new image would be refused. Limits reset in "
+        "12 h (00:00 UTC). You were not charged. Ask an admin if you need more."
+    )
+    assert slack.views == [] and len(await slack_bot.entries()) == 1
 
 
 async def test_others_may_not_vary_when_the_channel_forbids_it(
@@ -151,7 +185,7 @@ async def test_others_may_not_vary_when_the_channel_forbids_it(
         [told] = await slack.wait_for(lambda: slack.responses)
         assert told["text"] == (
             "In this channel only the person who made an image can vary or re-roll it. "
-            "Start your own with /imagine."
+            "Start your own with /imagine. You were not charged."
         )
         assert len(await bot.entries()) == 1
     assert len(gateway.image_requests) == 1
@@ -182,5 +216,7 @@ async def test_a_damaged_button_is_explained(
         }
         await bot.interactive(click(card, "Button", slack))
         [told] = await slack.wait_for(lambda: slack.responses)
-    assert told["text"] == "That button is damaged or too old; start a new /imagine."
+    assert told["text"] == (
+        "That button is damaged or too old. You were not charged. Start a new /imagine."
+    )
     assert slack.views == [] and gateway.image_requests == []

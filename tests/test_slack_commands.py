@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from adapters.slack.work import NOT_IN_CHANNEL
 from bot.models import Scope
 from tests.fakes.gateway import FakeGateway
 from tests.fakes.slack import TEAM, FakeSlack
@@ -106,7 +105,9 @@ async def test_limit_reached_is_refused_with_its_message_and_not_charged(
     )
     assert len(gateway.image_requests) == 1
     assert [e.prompt for e in await slack_bot.entries()] == ["a red balloon"]
-    assert len(slack.calls("chat.postMessage")) == 1
+    assert len(slack.calls("chat.postMessage")) == 2  # the refused one's working message…
+    [deleted] = slack.calls("chat.delete")  # …removed
+    assert deleted.args["ts"] not in {m["ts"] for m in slack.messages["C1"]}
 
 
 async def test_a_blocked_prompt_gets_the_moderation_message_and_costs_nothing(
@@ -115,11 +116,11 @@ async def test_a_blocked_prompt_gets_the_moderation_message_and_costs_nothing(
     gateway.fail("moderation_blocked")
     await slack_bot.command("something the safety system refuses")
     [reply] = await slack.wait_for(lambda: slack.responses)
+    [entry] = await slack_bot.entries()
     assert reply["text"] == (
         "Your request was blocked by the image service's safety system. "
-        "You were not charged. Try rewording the prompt."
+        f"You were not charged. Try rewording the prompt. (request {entry.id[:8]})"
     )
-    [entry] = await slack_bot.entries()
     assert (entry.status, entry.error_kind, entry.images_delivered) == ("failed", "moderation", 0)
     assert slack.calls("files.completeUploadExternal") == []
     assert len(slack.calls("chat.postMessage")) == 1
@@ -133,10 +134,11 @@ async def test_a_channel_without_the_bot_is_explained_and_not_charged(
     slack.not_in_channel.add("C9")
     await slack_bot.command("a red balloon", channel="C9")
     [reply] = await slack.wait_for(lambda: slack.responses)
-    assert reply["text"] == NOT_IN_CHANNEL
-    assert gateway.image_requests == []
-    [entry] = await slack_bot.entries()
-    assert (entry.status, entry.images_delivered) == ("failed", 0)
+    assert reply["text"] == (
+        "I'm not a member of this channel, so I can't post images here. You were not charged. "
+        "Invite me with `/invite @Imagine` and try again."
+    )
+    assert gateway.image_requests == [] and await slack_bot.entries() == []
 
 
 async def test_a_bad_flag_is_explained(slack_bot: SlackBot, slack: FakeSlack) -> None:
@@ -144,7 +146,7 @@ async def test_a_bad_flag_is_explained(slack_bot: SlackBot, slack: FakeSlack) ->
     [reply] = await slack.wait_for(lambda: slack.responses)
     assert reply["text"] == (
         "openai/gpt-image-2 cannot make 999x999: both sides must be multiples of 16. "
-        "Nearest: 992x992 or 1008x1008."
+        "Nearest: 992x992 or 1008x1008. You were not charged."
     )
     assert await slack_bot.entries() == []
 
@@ -184,23 +186,35 @@ async def test_a_refused_upload_is_reported_honestly(
     assert slack.messages["C1"] == []
 
 
-async def test_progress_shows_the_queue_position_and_the_first_sketch(
-    tmp_path: Path, slack: FakeSlack, gateway: FakeGateway
+async def test_progress_edits_the_working_message_while_the_image_is_made(
+    slack_bot: SlackBot, slack: FakeSlack, gateway: FakeGateway
 ) -> None:
-    extra = {"IMAGINE_MAX_CONCURRENT": 1, "IMAGINE_STREAM_PREVIEWS": True}
-    async with running_bot(tmp_path / "imagine.db", slack, gateway, **extra) as bot:
-        gateway.fail("delay", seconds=1.0)  # the first request holds the only slot a while
-        await bot.command("a red balloon", user="U1")
-        await slack.wait_for(lambda: slack.calls("chat.postMessage"))
-        await bot.command("a blue balloon", user="U2")
-        await slack.wait_for(lambda: len(cards(slack)) == 2)
-    texts = [c.args["text"] for c in slack.log if c.method in ("chat.postMessage", "chat.update")]
-    assert any(
-        "Imagining for <@U2>: a blue balloon\n_waiting in the queue (position 1)…_" in t
-        for t in texts
-    )
-    assert any("_drawing… (a first sketch is ready)_" in t for t in texts)
-    assert all(request.fields["stream"] is True for request in gateway.image_requests)
+    gateway.fail("delay", seconds=2.0)  # longer than one request waits between edits
+    await slack_bot.command("a red balloon")
+    await slack.wait_for(lambda: cards(slack))
+    [working] = slack.calls("chat.postMessage")
+    edits = [c.args["text"] for c in slack.calls("chat.update") if not c.args.get("blocks")]
+    head = ":hourglass_flowing_sand: Imagining for <@U1>: a red balloon"
+    assert working.args["text"] == f"{head}\n_Starting…_"
+    assert edits == [f"{head}\n_Generating…_"]
+
+
+async def test_one_request_costs_five_slack_calls_upload_included(
+    slack_bot: SlackBot, slack: FakeSlack
+) -> None:
+    await slack_bot.command("a red balloon")
+    await slack.wait_for(lambda: cards(slack))
+    [upload] = slack.uploads.values()  # the POST to the upload URL, the fake keeps it apart
+    assert upload.data.startswith(PNG_MAGIC)
+    calls = [c.method for c in slack.log if c.method != "auth.test"]  # auth.test: at start only
+    assert calls == [
+        "chat.postMessage",
+        "files.getUploadURLExternal",
+        "files.completeUploadExternal",
+        "chat.update",
+    ]
+    assert [c.method for c in slack.log].count("auth.test") == 1
+    assert slack.responses == []
 
 
 async def test_workspace_admins_and_channel_managers_count_as_admins(
@@ -242,5 +256,5 @@ async def test_model_in_the_prompt_picks_an_offered_model(
     )
     assert refusal["text"] == (
         'The model "openai/gpt-image-2.6-flare" is not offered here. Choose one of: '
-        "openai/gpt-image-2, bfl/flux-kontext-pro."
+        "openai/gpt-image-2, bfl/flux-kontext-pro. You were not charged."
     )

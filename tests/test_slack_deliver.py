@@ -91,13 +91,17 @@ async def test_a_failing_upload_is_retried_kept_and_delivered_once_by_deliver_ag
         mine = await bot.handler.usage(ASKER)
         report = await bot.handler.scope_usage(CHANNEL)
 
-    assert not_yours == "Only the person who asked for these images can have them delivered."
+    assert not_yours == (
+        "Only the person who asked for these images can have them delivered. You were not charged."
+    )
     [complete] = slack.calls("files.completeUploadExternal")
     assert complete.args["channel_id"] == "C1"
     assert [u.data for u in slack.uploads.values() if u.data] == [kept[0].data]
     assert card["text"].startswith(":frame_with_picture: <@U1>: a red balloon")
     assert entry.id[:8] in card["text"]
-    assert twice == f"The images of request {entry.id[:8]} were delivered already."
+    assert twice == (
+        f"The images of request {entry.id[:8]} were delivered already. You were not charged."
+    )
     assert delivered.delivery == "delivered"
     assert (mine.images_today, mine.cost_today_usd) == (1, entry.est_cost_usd)
     assert (report.images_today, report.undelivered.images_today) == (1, 0)
@@ -122,7 +126,7 @@ async def test_a_delivery_cut_off_by_shutdown_leaves_the_person_a_deliver_again_
 
     assert text == (
         f"The images of request {entry.id[:8]} were made, but the bot was restarting before "
-        "Slack had them. They are kept for 48 h and do not count against your limits until "
+        "they were posted. They are kept for 48 h and do not count against your limits until "
         "you receive them. Press Deliver again to get them."
     )
     assert reply["blocks"][0]["text"]["text"] == text

@@ -214,8 +214,10 @@ async def test_a_thread_the_app_may_not_read_is_explained(
     parent = slack.add_message("C1", "the original", files=[slack.add_file(png(), "b.png")])
     await slack_bot.event(mention("<@UBOT> make it blue", LATER, parent["ts"]))
     [told] = await slack.wait_for(lambda: slack.calls("chat.postEphemeral"))
-    assert told.args["text"] == MISSING_HISTORY
-    assert "channels:history" in MISSING_HISTORY and "not charged" in MISSING_HISTORY
+    assert told.args["text"] == (
+        f"{MISSING_HISTORY} You were not charged. Ask a workspace admin to add it."
+    )
+    assert "channels:history" in MISSING_HISTORY
     assert gateway.image_requests == [] and await slack_bot.entries() == []
 
 
@@ -253,3 +255,17 @@ async def test_a_mention_is_read_as_the_person_typed_it(
         assert "salt &amp; pepper &lt;3 &lt;!here&gt;" in text
     [entry] = await slack_bot.entries()
     assert entry.prompt == "salt & pepper <3 <!here>"
+
+
+async def test_a_form_slack_will_not_open_is_explained_and_costs_nothing(
+    slack_bot: SlackBot, slack: FakeSlack, gateway: FakeGateway
+) -> None:
+    slack.rate_limit("views.open", times=1, retry_after=600)  # longer than the bot waits
+    message = slack.add_message("C1", "my balloon", files=[slack.add_file(png(), "balloon.png")])
+    await slack_bot.interactive(shortcut("imagine_edit_image", message, slack))
+    [reply] = await slack.wait_for(lambda: slack.responses)
+    assert reply["text"] == (
+        "Slack did not open the form (ratelimited). You were not charged. Please try again."
+    )
+    assert slack.views == [] and gateway.image_requests == []
+    assert await slack_bot.entries() == []

@@ -11,6 +11,7 @@ import httpx
 from adapters.slack import SlackAdapter
 from bot.gateway.client import GatewayClient
 from bot.handler import ImagineHandler
+from bot.requests import Runner
 from bot.store import open_store
 from tests.fakes.gateway import FakeGateway
 from tests.fakes.slack import APP_TOKEN, TEAM, FakeSlack
@@ -28,7 +29,7 @@ async def test_socket_mode_serves_a_slash_command_and_mounts_no_route(tmp_path: 
         )
         store = await open_store(settings.database_url)
         handler = ImagineHandler(settings, store, GatewayClient.from_settings(http, settings))
-        adapter = SlackAdapter(settings, handler, http)
+        adapter = SlackAdapter(settings, Runner(handler), http)
         assert adapter.routes() == []
         slack.rate_limit("apps.connections.open", times=1, retry_after=1)
         running = asyncio.create_task(adapter.run())

@@ -1,9 +1,10 @@
 """The buttons under a result: Vary (per image), Re-roll and Edit, and Deliver again under
-a result Slack did not take. They carry ids only.
+a result Slack did not take. They carry ids only, so they work after a restart.
 
-A button charges once per person and result: its idempotency key is the result's ledger id,
-the button and the user, so a double click (two payloads, two action_ts) runs once. The new
-result has buttons of its own for the next round.
+Each press is its own request, keyed by the press's own ids (its action_ts and trigger_id):
+a later press of Vary makes a new variation, charged again. A second press by the same
+person while the first still runs is dropped by the runner (`press` names the button and
+the result it sits under).
 """
 
 from __future__ import annotations
@@ -14,46 +15,44 @@ from typing import Any
 
 from slack_bolt.async_app import AsyncApp
 
+from adapters.slack.asks import file_sources, submit
 from adapters.slack.context import (
     Place,
     Services,
     acknowledged,
     interactive_place,
     notify,
-    open_view,
+    open_request_view,
 )
 from adapters.slack.delivery import ACTION_DELIVER, thread_of
-from adapters.slack.jobs import reroll_job, vary_job
 from adapters.slack.modals import Target, edit_modal
 from adapters.slack.replies import ACTION_EDIT, ACTION_REROLL, ACTION_VARY, button_value
-from adapters.slack.work import Start, Tracker, perform
-from bot.models import Actor, Result
+from bot.errors import BadRequest
+from bot.requests import Ask, AskKind
 
 VARY_ACTION = re.compile(rf"^{ACTION_VARY}_\d+$")
-BAD_BUTTON = "That button is damaged or too old; start a new /imagine."
-PRESSED_BEFORE = (
-    "You already used this button on this result; each button runs once per person. "
-    "Use the buttons under the newer images."
-)
+BAD_BUTTON = BadRequest("That button is damaged or too old.", then="Start a new /imagine.")
 
 
 @dataclass(frozen=True)
 class Pressed:
-    """A clicked button: who and where, its action id, the result's ledger id, its file ids."""
+    """A pressed button: who and where, the press's own id, the button, the result's ledger
+    id and its file ids."""
 
     place: Place
+    key: str
     action_id: str
     request_id: str
     file_ids: tuple[str, ...]
 
     @property
-    def key(self) -> str:
-        """The idempotency key: each button runs once per person and result."""
-        return f"slack:{self.action_id}:{self.request_id}:{self.place.user_id}"
+    def press(self) -> str:
+        """The button and the result it sits under."""
+        return f"{self.action_id}:{self.request_id}"
 
 
 async def pressed(svc: Services, body: dict[str, Any], *, needs_files: bool) -> Pressed | None:
-    """The clicked button, or None after telling the person it is damaged."""
+    """The pressed button, or None after telling the person it is damaged."""
     place = interactive_place(body)
     action = (body.get("actions") or [{}])[0]
     try:
@@ -61,18 +60,23 @@ async def pressed(svc: Services, body: dict[str, Any], *, needs_files: bool) -> 
     except (ValueError, KeyError, TypeError):
         request_id, file_ids = "", ()
     if not request_id or (needs_files and not file_ids):
-        await notify(svc, place, BAD_BUTTON)
+        await notify(svc, place, BAD_BUTTON.message)
         return None
-    return Pressed(place, str(action.get("action_id", "")), request_id, file_ids)
+    key = f"slack:press:{action.get('action_ts')}:{body.get('trigger_id')}"
+    return Pressed(place, key, str(action.get("action_id", "")), request_id, file_ids)
 
 
-def deliver_again_job(svc: Services, request_id: str) -> Start:
-    """The kept images of a result that could not be delivered, for its requester."""
-
-    async def start(actor: Actor, tracker: Tracker) -> Result:
-        return await svc.handler.deliver_again(request_id, actor)
-
-    return start
+async def run_press(svc: Services, button: Pressed, kind: AskKind, place: Place) -> None:
+    """The request a button makes: under its result, with the result's files as sources."""
+    ask = Ask(
+        kind,
+        await svc.actor(place),
+        button.key,
+        sources=file_sources(svc, button.file_ids),
+        parent_id=button.request_id,
+        press=button.press,
+    )
+    await submit(svc, place, ask, button.file_ids)
 
 
 def register(app: AsyncApp, svc: Services) -> None:
@@ -81,14 +85,14 @@ def register(app: AsyncApp, svc: Services) -> None:
     async def vary(body: dict[str, Any]) -> None:
         button = await pressed(svc, body, needs_files=True)
         if button is not None:
-            job = vary_job(svc, button.file_ids[0], button.key, button.request_id)
-            await perform(svc, button.place, button.key, job, repeated=PRESSED_BEFORE)
+            await run_press(
+                svc, replace(button, file_ids=button.file_ids[:1]), "vary", button.place
+            )
 
     async def reroll(body: dict[str, Any]) -> None:
         button = await pressed(svc, body, needs_files=False)
         if button is not None:
-            job = reroll_job(svc, button.request_id, button.file_ids, button.key)
-            await perform(svc, button.place, button.key, job, repeated=PRESSED_BEFORE)
+            await run_press(svc, button, "reroll", button.place)
 
     async def edit(body: dict[str, Any]) -> None:
         button = await pressed(svc, body, needs_files=True)
@@ -96,14 +100,14 @@ def register(app: AsyncApp, svc: Services) -> None:
             place = button.place
             target = Target(place.channel_id, place.thread_ts, button.file_ids, button.request_id)
             modal = edit_modal(target, len(button.file_ids))
-            await open_view(svc, place, body["trigger_id"], modal)
+            await open_request_view(svc, place, body["trigger_id"], modal)
 
     async def deliver_again(body: dict[str, Any]) -> None:
         button = await pressed(svc, body, needs_files=False)
         if button is not None:
             value = str((body.get("actions") or [{}])[0].get("value", ""))
             place = replace(button.place, thread_ts=thread_of(value))
-            await perform(svc, place, button.key, deliver_again_job(svc, button.request_id))
+            await run_press(svc, replace(button, file_ids=()), "deliver", place)
 
     app.action(VARY_ACTION)(acknowledged(svc, vary))
     app.action(ACTION_DELIVER)(acknowledged(svc, deliver_again))

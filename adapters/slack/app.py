@@ -1,4 +1,4 @@
-"""SlackAdapter: a slack-bolt AsyncApp in Socket Mode or HTTP mode, wired to the handler."""
+"""SlackAdapter: a slack-bolt AsyncApp in Socket Mode or HTTP mode, wired to the runner."""
 
 from __future__ import annotations
 
@@ -21,7 +21,7 @@ from adapters.slack.context import Services
 from adapters.slack.ratelimits import web_client
 from bot.config import Settings
 from bot.errors import ConfigError
-from bot.handler import ImagineHandler
+from bot.requests import Runner
 
 log = logging.getLogger(__name__)
 
@@ -60,9 +60,7 @@ def granted_scopes(headers: Mapping[str, str]) -> set[str]:
 class SlackAdapter:
     """Serves /imagine, shortcuts, mentions, buttons and the limits modal for one workspace."""
 
-    def __init__(
-        self, settings: Settings, handler: ImagineHandler, http: httpx.AsyncClient
-    ) -> None:
+    def __init__(self, settings: Settings, runner: Runner, http: httpx.AsyncClient) -> None:
         if settings.slack_bot_token is None:
             raise ConfigError("Missing setting SLACK_BOT_TOKEN: the Slack bot token (xoxb-...).")
         self.socket_mode = settings.slack_app_token is not None
@@ -79,8 +77,8 @@ class SlackAdapter:
         self._signed_in = asyncio.Event()
         self._authorized: AuthorizeResult | None = None
         self.app = self._bolt_app(base_url, secret.get_secret_value() if secret else "")
-        admins = Admins(self.client, handler.store)
-        self.services = Services(settings, handler, http, self.client, token, admins)
+        admins = Admins(self.client, runner.handler)
+        self.services = Services(settings, runner, http, self.client, token, admins)
         for module in (commands, shortcuts, actions, mentions, limits_modal):
             module.register(self.app, self.services)
         self._stopped = asyncio.Event()
@@ -176,18 +174,11 @@ class SlackAdapter:
         return [] if self.socket_mode else [web.post(EVENTS_PATH, self.handle_http)]
 
     async def close(self) -> None:
-        """Stop taking events, let running deliveries finish within the grace, release sessions."""
+        """Stop taking events and release the sessions (the runner has drained the requests)."""
         self._ready = False
         if self._socket is not None:
             await self._socket.close_async()  # type: ignore[no-untyped-call]
             self._socket = None
-        tasks = set(self.services.tasks)
-        if tasks:
-            _, late = await asyncio.wait(tasks, timeout=self.settings.shutdown_grace)
-            for task in late:
-                task.cancel()
-            if late:
-                await asyncio.wait(late, timeout=5)
         self._stopped.set()
         if self._session is not None:
             self.client.session = None

@@ -9,13 +9,14 @@ from typing import Any
 from slack_bolt.async_app import AsyncAck, AsyncApp
 
 from adapters.slack import limits_modal
-from adapters.slack.context import Place, Services, notify
-from adapters.slack.jobs import generate_job
+from adapters.slack.asks import submit
+from adapters.slack.context import PLATFORM, Place, Services, notify
 from adapters.slack.limits_modal import WORKSPACE_WORDS
 from adapters.slack.replies import HELP, from_slack
-from adapters.slack.work import perform
 from bot.errors import UserFacingError
+from bot.models import Actor
 from bot.reports import format_scope_usage, format_user_usage
+from bot.requests import Ask
 
 ANY_COMMAND = re.compile(r"^/")
 
@@ -63,7 +64,7 @@ def register(app: AsyncApp, svc: Services) -> None:
         place = command_place(command)
         if kind == "generate":
             key = f"slack:command:{command.get('trigger_id')}"
-            await perform(svc, place, key, generate_job(svc, rest, key))
+            await submit(svc, place, Ask("generate", await svc.actor(place), key, rest))
         elif kind == "usage":
             await show_usage(svc, place)
         elif kind == "limits":
@@ -75,7 +76,8 @@ def register(app: AsyncApp, svc: Services) -> None:
 async def show_usage(svc: Services, place: Place) -> None:
     """The person's own usage; admins also see the channel's totals."""
     try:
-        actor = await svc.actor(place)
+        role = await svc.admins.role(place.scope, place.user_id)
+        actor = Actor(PLATFORM, place.team_id, place.channel_id, place.user_id, role.is_admin)
         mine = await svc.handler.usage(actor)
         text = "*Your usage*\n" + format_user_usage(mine, svc.handler.clock())
         if actor.is_admin:

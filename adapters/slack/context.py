@@ -1,11 +1,10 @@
-"""What every Slack listener shares: the handler, clients, roles, and where to answer."""
+"""What every Slack listener shares: the runner, clients, roles, and where to answer."""
 
 from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine, Mapping
-from contextlib import asynccontextmanager
+from collections.abc import Awaitable, Callable, Coroutine, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -18,8 +17,10 @@ from slack_sdk.web.async_client import AsyncWebClient
 from adapters.slack.admins import Admins
 from adapters.slack.replies import cap
 from bot.config import Settings
+from bot.errors import Refused
 from bot.handler import ImagineHandler
 from bot.models import Actor, Scope
+from bot.requests import Runner
 
 log = logging.getLogger(__name__)
 
@@ -71,24 +72,34 @@ def interactive_place(body: Mapping[str, Any]) -> Place:
 
 @dataclass
 class Services:
-    """The objects listeners need, and the bookkeeping of the work they start."""
+    """The objects listeners need, and the listener tasks held until they end."""
 
     settings: Settings
-    handler: ImagineHandler
+    runner: Runner
     http: httpx.AsyncClient
     client: AsyncWebClient
     token: str
     admins: Admins
     tasks: set[asyncio.Task[Any]] = field(default_factory=set)
-    inflight: set[str] = field(default_factory=set)
+
+    @property
+    def handler(self) -> ImagineHandler:
+        """The core's door for admin queries (limits, usage, channel managers)."""
+        return self.runner.handler
 
     async def actor(self, place: Place) -> Actor:
-        """The Actor for a request, with is_admin from Slack and our channel managers."""
-        role = await self.admins.role(place.scope, place.user_id)
-        return Actor(PLATFORM, place.team_id, place.channel_id, place.user_id, role.is_admin)
+        """The Actor of a request. Being an admin only matters where admins are exempt from
+        the limits, so only there is Slack asked (users.info) and the channel managers read."""
+        limits = await self.handler.limits_for(place.scope)
+        admin = (
+            bool(limits.admins_exempt)
+            and (await self.admins.role(place.scope, place.user_id)).is_admin
+        )
+        return Actor(PLATFORM, place.team_id, place.channel_id, place.user_id, admin)
 
     def start(self, work: Coroutine[Any, Any, None]) -> None:
-        """Run `work` in the background, holding its task until it ends (close() waits for it)."""
+        """Run `work` in the background, holding its task until it ends (a request's task is
+        also the runner's, which drains it on shutdown)."""
         task = asyncio.create_task(work)
         self.tasks.add(task)
         task.add_done_callback(self._finished)
@@ -97,18 +108,6 @@ class Services:
         self.tasks.discard(task)
         if not task.cancelled() and (error := task.exception()) is not None:
             log.error("Slack listener failed", exc_info=error)
-
-    @asynccontextmanager
-    async def job(self, key: str) -> AsyncIterator[bool]:
-        """Hold a request's key while it runs; yields False when the key already runs here."""
-        if key in self.inflight:
-            yield False
-            return
-        self.inflight.add(key)
-        try:
-            yield True
-        finally:
-            self.inflight.discard(key)
 
 
 Work = Callable[[dict[str, Any]], Coroutine[Any, Any, None]]
@@ -167,4 +166,17 @@ async def open_view(svc: Services, place: Place, trigger_id: str, view: dict[str
     except SLACK_ERRORS as exc:
         error = slack_error(exc)
         log.warning("views.open failed (%s)", error)
-        await notify(svc, place, f"Slack did not open the form ({error}). Please try again.")
+        refused = Refused(f"Slack did not open the form ({error}).", then="Please try again.")
+        await notify(svc, place, refused.message)
+
+
+async def open_request_view(
+    svc: Services, place: Place, trigger_id: str, view: dict[str, Any]
+) -> None:
+    """Open the modal of a request, unless the request would be refused anyway (image
+    generation off here, or nothing left today): then say so instead."""
+    refusal = await svc.runner.would_refuse(await svc.actor(place))
+    if refusal is not None:
+        await notify(svc, place, refusal)
+        return
+    await open_view(svc, place, trigger_id, view)

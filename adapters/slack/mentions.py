@@ -12,6 +12,7 @@ from typing import Any
 
 from slack_bolt.async_app import AsyncApp
 
+from adapters.slack.asks import file_sources, submit
 from adapters.slack.context import (
     SLACK_ERRORS,
     Place,
@@ -21,10 +22,9 @@ from adapters.slack.context import (
     slack_error,
 )
 from adapters.slack.files import SlackFile, message_files, pick_images
-from adapters.slack.jobs import edit_job, generate_job
 from adapters.slack.replies import from_slack
-from adapters.slack.work import Start, perform
 from bot.errors import BadRequest, Refused, UserFacingError
+from bot.requests import Ask
 
 MENTION = re.compile(r"<@[A-Z0-9]+(?:\|[^>]*)?>")
 THREAD_PAGE = 200
@@ -59,17 +59,20 @@ async def thread_images(
     return found
 
 
-async def mention_job(svc: Services, event: Mapping[str, Any], text: str, key: str) -> Start | None:
+async def mention_ask(
+    svc: Services, event: Mapping[str, Any], text: str, key: str, place: Place
+) -> tuple[Ask, list[SlackFile]] | None:
     """Edit when there is an image to edit, generate when there is only text, else None."""
-    own = message_files(event)
-    if own:
-        return edit_job(svc, pick_images(own), text, key, None)
+    images = pick_images(own) if (own := message_files(event)) else []
     thread_ts = event.get("thread_ts")
-    if thread_ts:
+    if not images and thread_ts:
         images = await thread_images(svc, event["channel"], thread_ts, event["ts"])
-        if images:
-            return edit_job(svc, images, text, key, None)
-    return generate_job(svc, text, key) if text else None
+    if not images and not text:
+        return None
+    actor = await svc.actor(place)
+    if not images:
+        return Ask("generate", actor, key, text), []
+    return Ask("edit", actor, key, text, sources=file_sources(svc, images)), images
 
 
 def register(app: AsyncApp, svc: Services) -> None:
@@ -88,13 +91,14 @@ def register(app: AsyncApp, svc: Services) -> None:
         text = from_slack(MENTION.sub("", str(event.get("text", "")))).strip()
         key = f"slack:event:{body.get('event_id') or event['ts']}"
         try:
-            job = await mention_job(svc, event, text, key)
+            found = await mention_ask(svc, event, text, key, place)
         except UserFacingError as exc:
             await notify(svc, place, exc.message)
             return
-        if job is None:
+        if found is None:
             await notify(svc, place, HINT)
             return
-        await perform(svc, place, key, job)
+        ask, images = found
+        await submit(svc, place, ask, images)
 
     app.event("app_mention")(acknowledged(svc, mentioned))

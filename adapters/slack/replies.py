@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from bot.errors import format_amount
-from bot.models import Progress, Result
+from bot.models import Result
 from bot.reports import notes
 
 MAX_TEXT = 4000
@@ -18,6 +18,7 @@ ACTION_VARY = "imagine_vary"
 ACTION_REROLL = "imagine_reroll"
 ACTION_EDIT = "imagine_edit"
 VERBS = {"generate": "Imagining", "edit": "Editing", "vary": "Varying"}
+STARTING = "Starting…"
 
 HELP = """\
 */imagine* makes images from a prompt:
@@ -53,17 +54,11 @@ def quoted(text: str, limit: int) -> str:
     return (cut if broken < 0 else cut[:broken]) + "…"
 
 
-def progress_text(user_id: str, kind: str, prompt: str, progress: Progress | None) -> str:
-    """The working message: who asked for what, and where the request stands."""
-    head = f"{VERBS.get(kind, 'Working on')} for <@{user_id}>: {quoted(prompt, PROMPT_IN_CARD)}"
-    if progress is None or progress.stage == "started":
-        state = "drawing…"
-    elif progress.stage == "queued":
-        state = f"waiting in the queue (position {progress.position})…"
-    elif progress.stage == "partial":
-        state = "drawing… (a first sketch is ready)"
-    else:
-        state = "uploading…"
+def progress_text(user_id: str, kind: str, prompt: str, state: str = STARTING) -> str:
+    """The working message: who asked for what, and where the request stands (the runner's
+    words, e.g. 'Queued — position 3')."""
+    what = quoted(prompt or "a variation", PROMPT_IN_CARD)
+    head = f"{VERBS.get(kind, 'Working on')} for <@{user_id}>: {what}"
     return cap(f":hourglass_flowing_sand: {head}\n_{state}_")
 
 

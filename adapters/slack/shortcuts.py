@@ -6,17 +6,17 @@ from typing import Any
 
 from slack_bolt.async_app import AsyncApp
 
+from adapters.slack.asks import file_sources, submit
 from adapters.slack.context import (
     Place,
     Services,
     acknowledged,
     interactive_place,
     notify,
-    open_view,
+    open_request_view,
     team_of,
 )
 from adapters.slack.files import message_files, pick_images
-from adapters.slack.jobs import edit_job, vary_job
 from adapters.slack.modals import (
     EDIT_VIEW,
     VARY_VIEW,
@@ -26,8 +26,8 @@ from adapters.slack.modals import (
     instruction,
     vary_modal,
 )
-from adapters.slack.work import perform
 from bot.errors import UserFacingError
+from bot.requests import Ask, AskKind
 
 EDIT_SHORTCUT = "imagine_edit_image"
 VARY_SHORTCUT = "imagine_vary_image"
@@ -38,14 +38,13 @@ def register(app: AsyncApp, svc: Services) -> None:
 
     async def edit_shortcut(body: dict[str, Any]) -> None:
         place = interactive_place(body)
-        message = body.get("message") or {}
         try:
-            files = pick_images(message_files(message))
+            files = pick_images(message_files(body.get("message") or {}))
         except UserFacingError as exc:
             await notify(svc, place, exc.message)
             return
         target = Target(place.channel_id, place.thread_ts, tuple(f.id for f in files))
-        await open_view(svc, place, body["trigger_id"], edit_modal(target, files))
+        await open_request_view(svc, place, body["trigger_id"], edit_modal(target, files))
 
     async def vary_shortcut(body: dict[str, Any]) -> None:
         place = interactive_place(body)
@@ -56,24 +55,17 @@ def register(app: AsyncApp, svc: Services) -> None:
             return
         if len(files) == 1:
             key = f"slack:shortcut:{body['trigger_id']}"
-            await perform(svc, place, key, vary_job(svc, files[0], key, None))
+            ask = Ask("vary", await svc.actor(place), key, sources=file_sources(svc, files))
+            await submit(svc, place, ask, files)
             return
         target = Target(place.channel_id, place.thread_ts, tuple(f.id for f in files))
-        await open_view(svc, place, body["trigger_id"], vary_modal(target, files))
+        await open_request_view(svc, place, body["trigger_id"], vary_modal(target, files))
 
     async def edit_submitted(body: dict[str, Any]) -> None:
-        view = body["view"]
-        target, place = _submission(body, view)
-        key = f"slack:view:{view['id']}"
-        job = edit_job(svc, chosen_files(view, target), instruction(view), key, target.parent_id)
-        await perform(svc, place, key, job)
+        await submitted(svc, body, "edit", instruction(body["view"]))
 
     async def vary_submitted(body: dict[str, Any]) -> None:
-        view = body["view"]
-        target, place = _submission(body, view)
-        key = f"slack:view:{view['id']}"
-        file_id = chosen_files(view, target)[0]
-        await perform(svc, place, key, vary_job(svc, file_id, key, target.parent_id))
+        await submitted(svc, body, "vary", "")
 
     app.message_shortcut(EDIT_SHORTCUT)(acknowledged(svc, edit_shortcut))
     app.message_shortcut(VARY_SHORTCUT)(acknowledged(svc, vary_shortcut))
@@ -81,12 +73,15 @@ def register(app: AsyncApp, svc: Services) -> None:
     app.view_submission(VARY_VIEW)(acknowledged(svc, vary_submitted))
 
 
-def _submission(body: dict[str, Any], view: dict[str, Any]) -> tuple[Target, Place]:
+async def submitted(svc: Services, body: dict[str, Any], kind: AskKind, text: str) -> None:
+    """The request of a submitted Edit or Vary modal, on the images it picked."""
+    view = body["view"]
     target = Target.load(view["private_metadata"])
-    place = Place(
-        team_id=team_of(body),
-        channel_id=target.channel_id,
-        user_id=str(body["user"]["id"]),
-        thread_ts=target.thread_ts,
-    )
-    return target, place
+    place = Place(team_of(body), target.channel_id, str(body["user"]["id"]), target.thread_ts)
+    files = chosen_files(view, target)
+    if kind == "vary":
+        files = files[:1]
+    sources = file_sources(svc, files)
+    key = f"slack:view:{view['id']}"
+    ask = Ask(kind, await svc.actor(place), key, text, sources=sources, parent_id=target.parent_id)
+    await submit(svc, place, ask, files)

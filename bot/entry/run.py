@@ -72,7 +72,7 @@ def build_adapters(app: App) -> list[Adapter]:
     if app.settings.slack_bot_token is not None:
         from adapters.slack import SlackAdapter
 
-        adapters.append(SlackAdapter(app.settings, app.handler, app.http))
+        adapters.append(SlackAdapter(app.settings, app.runner, app.http))
     return adapters
 
 

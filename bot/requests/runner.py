@@ -28,6 +28,7 @@ class Runner:
         self.handler = handler
         self._tasks: set[asyncio.Task[object]] = set()
         self._presses: set[tuple[str, ...]] = set()
+        self._keys: set[str] = set()  # the events running now, so a redelivery is dropped
         self._active: Counter[str] = Counter()
 
     @property
@@ -38,6 +39,10 @@ class Runner:
     async def submit(self, ask: Ask, surface: Surface) -> None:
         """Run one request to its end on `surface`. Never raises, except when cancelled."""
         press = ask.press_key
+        if ask.key in self._keys:
+            log.info("dropped a repeat of %s while it runs", ask.key)
+            await _quietly(surface.drop())
+            return
         if press is not None and press in self._presses:
             await _quietly(surface.drop(words.PRESSED_AGAIN))
             return
@@ -46,6 +51,7 @@ class Runner:
             self._tasks.add(task)
         if press is not None:
             self._presses.add(press)
+        self._keys.add(ask.key)
         pace = surface.pace.key if surface.pace else ""
         self._active[pace] += 1
         try:
@@ -56,6 +62,7 @@ class Runner:
                 del self._active[pace]
             if press is not None:
                 self._presses.discard(press)
+            self._keys.discard(ask.key)
             if task is not None:
                 self._tasks.discard(task)
 

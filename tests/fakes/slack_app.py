@@ -34,6 +34,7 @@ from bot.config import Settings, load_settings
 from bot.gateway.client import GatewayClient
 from bot.handler import ImagineHandler
 from bot.models import LedgerEntry
+from bot.requests import Runner
 from bot.store import Store, open_store
 from tests.fakes.gateway import FakeGateway
 from tests.fakes.slack import TEAM, TOKEN, FakeSlack
@@ -64,6 +65,7 @@ class SlackBot:
     """A running adapter and what it stands on."""
 
     adapter: SlackAdapter
+    runner: Runner
     handler: ImagineHandler
     store: Store
     slack: FakeSlack
@@ -164,7 +166,7 @@ def bot_settings(db: Path, slack: FakeSlack, gateway: FakeGateway, **extra: Any)
 async def running_bot(
     db: Path, slack: FakeSlack, gateway: FakeGateway, *, signed_in: bool = True, **extra: Any
 ) -> AsyncIterator[SlackBot]:
-    """Start store, handler, adapter and its HTTP route; stop them all afterwards.
+    """Start store, handler, runner, adapter and its HTTP route; stop them all afterwards.
 
     With `signed_in` False it yields as soon as the route takes requests, before the adapter's
     start-up auth.test has answered, as `imagine-bot run` serves HTTP while Slack signs in.
@@ -175,27 +177,27 @@ async def running_bot(
         handler = ImagineHandler(
             settings, store, GatewayClient.from_settings(http, settings), clock=lambda: NOW
         )
-        adapter = SlackAdapter(settings, handler, http)
+        runner = Runner(handler)
+        adapter = SlackAdapter(settings, runner, http)
         running = asyncio.create_task(adapter.run())
         server = web.Application()
         server.add_routes(adapter.routes())
-        runner = web.AppRunner(server, access_log=None)
-        await runner.setup()
-        await web.TCPSite(runner, "127.0.0.1", 0).start()
-        port = runner.addresses[0][1]
+        site = web.AppRunner(server, access_log=None)
+        await site.setup()
+        await web.TCPSite(site, "127.0.0.1", 0).start()
+        port = site.addresses[0][1]
         try:
             if signed_in:
                 await slack.wait_for(lambda: adapter.ready or running.done())
             if running.done():
                 running.result()
-            yield SlackBot(
-                adapter, handler, store, slack, f"http://127.0.0.1:{port}/slack/events", http
-            )
+            url = f"http://127.0.0.1:{port}/slack/events"
+            yield SlackBot(adapter, runner, handler, store, slack, url, http)
         finally:
-            await handler.drain(5)
+            await runner.drain(settings.shutdown_grace)
             await adapter.close()
             try:
                 await running  # raises what stopped run(), after the cleanup below
             finally:
-                await runner.cleanup()
+                await site.cleanup()
                 await store.close()
