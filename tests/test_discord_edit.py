@@ -73,6 +73,7 @@ async def test_a_reply_that_mentions_the_bot_edits_the_replied_image(
     [entry] = await bot.entries()
     assert entry.idempotency_key == f"discord:msg:{reply['id']}"
     assert f"imagine:reroll:{entry.id}:{source['id']}" in custom_ids(final.body)
+    await bot.idle()  # the first run has ended: the ledger, not the runner, knows the repeat
 
     await fake.dispatch("MESSAGE_CREATE", reply)  # the gateway delivers it again
     second = await fake.wait_for(
