@@ -10,6 +10,7 @@ import os
 import signal
 import sys
 from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -58,6 +59,8 @@ EDIT_UNSUPPORTED = (
     "Tell the bot's admin to configure a gateway that supports edits."
 )
 FAST_RETRY = {"retry-after-ms": "10"}
+REJECTED_KEY = "the image service rejected the API key"
+WRONG_URL = "the gateway URL looks wrong (IMAGINE_GATEWAY_URL)"
 
 
 def misconfigured(detail: str) -> str:
@@ -94,6 +97,27 @@ async def http() -> AsyncIterator[httpx.AsyncClient]:
 def client(http: httpx.AsyncClient, fake: FakeGateway, **kwargs: Any) -> GatewayClient:
     settings: dict[str, Any] = {"base_url": fake.url, "api_key": KEY, "model": MODEL}
     return GatewayClient(http, **(settings | kwargs))
+
+
+@asynccontextmanager
+async def configured(
+    fake: FakeGateway, *, opper: bool = False, **env: Any
+) -> AsyncIterator[GatewayClient]:
+    """The client the bot builds from its settings for the fake (on its Opper route with
+    `opper`), on the bot's own HTTP client, closed afterwards."""
+    route = {"IMAGINE_GATEWAY_URL": fake.opper_url, "IMAGINE_GATEWAY_PROTOCOL": "opper"}
+    if not opper:
+        route = {"IMAGINE_GATEWAY_URL": fake.url}
+    settings = load_settings(None, IMAGINE_GATEWAY_KEY=KEY, **route, **env)
+    async with build_http_client(settings) as http:
+        yield GatewayClient.from_settings(http, settings)
+
+
+async def ask(gateway: GatewayClient, route: str) -> object:
+    """One request on a route: 'generate' a fox, or 'edit' one photo."""
+    if route == "edit":
+        return await gateway.edit("a hat", [source()], Options())
+    return await gateway.generate("a fox", Options())
 
 
 async def test_generate_sends_key_model_and_options(
@@ -412,29 +436,32 @@ async def test_x_should_retry_true_retries_a_bad_request(
     assert len(fake.image_requests) == 3
 
 
-@pytest.mark.parametrize("code", ["moderation_blocked", "content_policy_violation"])
-async def test_moderation_block_is_never_retried(
-    fake: FakeGateway, http: httpx.AsyncClient, code: str
+REFUSALS = [
+    ("moderation_blocked", "generate", ContentBlocked, BLOCKED),
+    ("content_policy_violation", "generate", ContentBlocked, BLOCKED),
+    ("insufficient_quota", "generate", QuotaExhausted, QUOTA),
+    ("unauthorized", "generate", GatewayMisconfigured, misconfigured(REJECTED_KEY)),
+    ("not_found", "edit", EditUnsupported, EDIT_UNSUPPORTED),
+    ("not_found", "generate", GatewayMisconfigured, misconfigured(WRONG_URL)),
+]
+
+
+@pytest.mark.parametrize(("fault", "route", "error", "message"), REFUSALS)
+async def test_a_refusal_is_never_retried_and_says_why(
+    fake: FakeGateway,
+    http: httpx.AsyncClient,
+    fault: str,
+    route: str,
+    error: type[Exception],
+    message: str,
 ) -> None:
-    fake.fail(code, times=None, headers={"x-should-retry": "true", **FAST_RETRY})
+    fake.fail(fault, times=None, headers={"x-should-retry": "true", **FAST_RETRY})
 
-    with pytest.raises(ContentBlocked) as caught:
-        await client(http, fake).generate("something forbidden", Options())
+    with pytest.raises(error) as caught:
+        await ask(client(http, fake), route)
 
-    assert str(caught.value) == BLOCKED
-    assert caught.value.charged is False
-    assert len(fake.image_requests) == 1
-
-
-async def test_insufficient_quota_is_never_retried(
-    fake: FakeGateway, http: httpx.AsyncClient
-) -> None:
-    fake.fail("insufficient_quota", times=None, headers=FAST_RETRY)
-
-    with pytest.raises(QuotaExhausted) as caught:
-        await client(http, fake).generate("a fox", Options())
-
-    assert str(caught.value) == QUOTA
+    assert str(caught.value) == message
+    assert getattr(caught.value, "charged", None) is False
     assert len(fake.image_requests) == 1
 
 
@@ -445,18 +472,9 @@ async def test_a_rejected_key_is_a_configuration_error_without_the_key(
         with pytest.raises(GatewayMisconfigured) as caught:
             await client(http, fake).generate("a fox", Options())
 
-    assert str(caught.value) == misconfigured("the image service rejected the API key")
+    assert str(caught.value) == misconfigured(REJECTED_KEY)
     assert KEY not in str(caught.value)
     assert len(fake.image_requests) == 1
-
-
-async def test_scripted_401(fake: FakeGateway, http: httpx.AsyncClient) -> None:
-    fake.fail("unauthorized")
-
-    with pytest.raises(GatewayMisconfigured) as caught:
-        await client(http, fake).generate("a fox", Options())
-
-    assert str(caught.value) == misconfigured("the image service rejected the API key")
 
 
 async def test_missing_key_fails_before_any_request(
@@ -469,29 +487,6 @@ async def test_missing_key_fails_before_any_request(
     assert fake.requests == []
 
 
-async def test_404_on_edits_means_edits_are_unsupported(
-    fake: FakeGateway, http: httpx.AsyncClient
-) -> None:
-    fake.fail("not_found")
-
-    with pytest.raises(EditUnsupported) as caught:
-        await client(http, fake).edit("a hat", [source()], Options())
-
-    assert str(caught.value) == EDIT_UNSUPPORTED
-    assert len(fake.image_requests) == 1
-
-
-async def test_404_on_generations_means_a_wrong_url(
-    fake: FakeGateway, http: httpx.AsyncClient
-) -> None:
-    fake.fail("not_found")
-
-    with pytest.raises(GatewayMisconfigured) as caught:
-        await client(http, fake).generate("a fox", Options())
-
-    assert str(caught.value) == misconfigured("the gateway URL looks wrong (IMAGINE_GATEWAY_URL)")
-
-
 async def test_a_url_without_the_images_route_is_a_wrong_url(
     fake: FakeGateway, http: httpx.AsyncClient
 ) -> None:
@@ -500,7 +495,7 @@ async def test_a_url_without_the_images_route_is_a_wrong_url(
     with pytest.raises(GatewayMisconfigured) as caught:
         await gateway.generate("a fox", Options())
 
-    assert str(caught.value) == misconfigured("the gateway URL looks wrong (IMAGINE_GATEWAY_URL)")
+    assert str(caught.value) == misconfigured(WRONG_URL)
 
 
 @pytest.mark.parametrize("route", ["generate", "edit"])
@@ -512,10 +507,7 @@ async def test_unknown_model(
     gateway = client(http, fake, model=model)
 
     with pytest.raises(ModelNotOffered) as caught:
-        if route == "generate":
-            await gateway.generate("a fox", Options())
-        else:
-            await gateway.edit("a hat", [source()], Options())
+        await ask(gateway, route)
 
     # the stand-in lists its models, as Vercel's gateway does
     expected = f"the gateway does not offer model '{model}' (IMAGINE_MODEL); it offers {MODEL}"
@@ -762,14 +754,7 @@ async def test_opper_refuses_more_than_four_images_before_asking(
 
 async def test_opper_errors_map_like_openai(fake: FakeGateway) -> None:
     fake.fail("moderation_blocked")
-    settings = load_settings(
-        None,
-        IMAGINE_GATEWAY_URL=fake.opper_url,
-        IMAGINE_GATEWAY_KEY=KEY,
-        IMAGINE_GATEWAY_PROTOCOL="opper",
-    )
-    async with build_http_client(settings) as http:
-        gateway = GatewayClient.from_settings(http, settings)
+    async with configured(fake, opper=True) as gateway:
         with pytest.raises(ContentBlocked):
             await gateway.generate("a fox", Options())
 
@@ -778,17 +763,9 @@ async def test_opper_errors_map_like_openai(fake: FakeGateway) -> None:
 
 
 async def test_from_settings_uses_the_configured_gateway(fake: FakeGateway) -> None:
-    settings = load_settings(
-        None,
-        IMAGINE_GATEWAY_URL=fake.url,
-        IMAGINE_GATEWAY_KEY=KEY,
-        IMAGINE_MODEL="vendor/model-x",
-        IMAGINE_GATEWAY_MAX_RETRIES=0,
-        IMAGINE_VARY_PROMPT="again",
-    )
     fake.fail("server_error")
-    async with build_http_client(settings) as http:
-        gateway = GatewayClient.from_settings(http, settings)
+    env = {"IMAGINE_MODEL": "vendor/model-x", "IMAGINE_VARY_PROMPT": "again"}
+    async with configured(fake, IMAGINE_GATEWAY_MAX_RETRIES=0, **env) as gateway:
         with pytest.raises(GatewayUnavailable):
             await gateway.generate("a fox", Options())
         await gateway.vary(source(), Options())

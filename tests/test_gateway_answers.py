@@ -37,7 +37,7 @@ from bot.gateway.wire import offered_models, parse_cost, parse_warnings
 from bot.models import Options, TokenUsage
 from tests.fakes.gateway import FakeGateway
 from tests.support import picture
-from tests.test_gateway import KEY, UNAVAILABLE, misconfigured, source
+from tests.test_gateway import KEY, UNAVAILABLE, configured, misconfigured, source
 
 GPT2 = "openai/gpt-image-2"
 QUOTA = (
@@ -277,16 +277,9 @@ async def test_opper_gets_no_auto_and_store_false(
 
 
 async def test_imagine_opper_store_keeps_images_on_opper(fake: FakeGateway) -> None:
-    settings = load_settings(
-        None,
-        IMAGINE_GATEWAY_URL=fake.opper_url,
-        IMAGINE_GATEWAY_KEY=KEY,
-        IMAGINE_GATEWAY_PROTOCOL="opper",
-        IMAGINE_MODEL="gpt-image-1",
-        IMAGINE_OPPER_STORE="true",
-    )
-    async with build_http_client(settings) as http:
-        await GatewayClient.from_settings(http, settings).generate("a fox", Options())
+    env = {"IMAGINE_MODEL": "gpt-image-1", "IMAGINE_OPPER_STORE": "true"}
+    async with configured(fake, opper=True, **env) as gateway:
+        await gateway.generate("a fox", Options())
 
     assert fake.image_requests[0].json["store"] is True
 
