@@ -71,7 +71,7 @@ async def test_a_retried_event_is_charged_once(
     assert (first.status_code, retried.status_code) == (200, 200)
     await slack.wait_for(lambda: slack.calls("files.completeUploadExternal"))
     await slack.wait_for(lambda: logged(caplog, "ignored a repeat of slack:event:Ev0RETRY"))
-    await slack.wait_for(lambda: not slack_bot.adapter.services.tasks)  # the first has ended
+    await slack_bot.idle()  # the first has ended
     again = await slack_bot.event(event, event_id="Ev0RETRY", retry=2)
     assert again.status_code == 200
     await slack.wait_for(
