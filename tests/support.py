@@ -29,7 +29,7 @@ import httpx
 from PIL import Image
 
 from bot.config import Settings, load_settings
-from bot.models import TokenUsage
+from bot.models import Progress, TokenUsage
 
 ROOT = Path(__file__).resolve().parents[1]
 CLI = Path(sys.executable).with_name("imagine-bot")
@@ -222,6 +222,23 @@ class GatewayProcess:
         async with httpx.AsyncClient() as http:
             spec = {"name": name, "times": times, **params}
             (await http.post(f"{self.origin}/_fake/faults", json=spec)).raise_for_status()
+
+
+class Held:
+    """A progress callback that holds its request once it has started, until `release()`."""
+
+    def __init__(self) -> None:
+        self.started = asyncio.Event()
+        self._released = asyncio.Event()
+
+    async def __call__(self, progress: Progress) -> None:
+        if progress.stage == "started":
+            self.started.set()
+            await self._released.wait()
+
+    def release(self) -> None:
+        """Let the held request go on."""
+        self._released.set()
 
 
 async def wait_until(condition: Callable[[], bool]) -> None:

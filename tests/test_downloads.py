@@ -90,31 +90,23 @@ def test_slack_file_hosts_are_slacks_own_and_the_api_origin() -> None:
     assert "http://127.0.0.2:8123/files-pri/x" not in local
 
 
-async def test_a_slack_file_on_another_host_is_refused_before_anything_is_fetched(
-    slack_bot: SlackBot, slack: FakeSlack, gateway: FakeGateway, stranger: Stranger
+@pytest.mark.parametrize("elsewhere", ["its link", "a redirect"])
+async def test_a_slack_file_off_slacks_hosts_is_not_fetched(
+    slack_bot: SlackBot, slack: FakeSlack, gateway: FakeGateway, stranger: Stranger, elsewhere: str
 ) -> None:
-    planted = slack.add_file(png(), "cat.png")
-    planted["url_private"] = planted["url_private_download"] = stranger.url("/cat.png")
-    parent = slack.add_message("C1", "look", files=[planted])
+    photo = slack.add_file(png(), "cat.png")
+    if elsewhere == "its link":
+        photo["url_private"] = photo["url_private_download"] = stranger.url("/cat.png")
+    else:
+        slack.file_redirects[photo["id"]] = stranger.url("/elsewhere.png")
+    parent = slack.add_message("C1", "look", files=[photo])
 
     assert await refused_mention(slack_bot, gateway, parent) == (
         "cat.png is not on Slack's file servers, so I did not fetch it. "
         "You were not charged. Upload the image to Slack itself and try again."
     )
-    assert stranger.requests == []
-
-
-async def test_a_redirect_off_slacks_hosts_is_not_followed(
-    slack_bot: SlackBot, slack: FakeSlack, gateway: FakeGateway, stranger: Stranger
-) -> None:
-    photo = slack.add_file(png(), "cat.png")
-    slack.file_redirects[photo["id"]] = stranger.url("/elsewhere.png")
-    parent = slack.add_message("C1", "look", files=[photo])
-
-    told = await refused_mention(slack_bot, gateway, parent)
-
-    assert told.startswith("cat.png is not on Slack's file servers")
-    assert [d["auth"] for d in slack.downloads] == [f"Bearer {TOKEN}"]  # Slack's own host
+    asked = [] if elsewhere == "its link" else [f"Bearer {TOKEN}"]  # Slack's own host only
+    assert [d["auth"] for d in slack.downloads] == asked
     assert stranger.requests == []
 
 
@@ -160,28 +152,20 @@ async def test_a_discord_attachment_streaming_past_its_claimed_size_stops_at_the
     )
 
 
-async def test_a_discord_attachment_on_another_host_is_not_fetched(
-    bot: DiscordBot, fake: FakeDiscord, gateway: FakeGateway, stranger: Stranger
+@pytest.mark.parametrize("elsewhere", ["its link", "a redirect"])
+async def test_a_discord_attachment_off_discords_hosts_is_not_fetched(
+    bot: DiscordBot, fake: FakeDiscord, gateway: FakeGateway, stranger: Stranger, elsewhere: str
 ) -> None:
     image = fake.attachment(png(64, 64), "cat.png")
-    image["url"] = image["proxy_url"] = stranger.url("/attachments/1/2/cat.png")
+    if elsewhere == "its link":
+        image["url"] = image["proxy_url"] = stranger.url("/attachments/1/2/cat.png")
+    else:
+        fake.redirects[f"{image['id']}/cat.png"] = stranger.url("/cat.png")
 
     assert await refused_edit(bot, gateway, image) == (
         'Could not download "cat.png" from Discord. You were not charged. '
         "Post the image again and retry."
     )
-    assert stranger.requests == []
-
-
-async def test_a_redirect_off_discords_hosts_is_not_followed(
-    bot: DiscordBot, fake: FakeDiscord, gateway: FakeGateway, stranger: Stranger
-) -> None:
-    image = fake.attachment(png(64, 64), "cat.png")
-    fake.redirects[f"{image['id']}/cat.png"] = stranger.url("/cat.png")
-
-    told = await refused_edit(bot, gateway, image)
-
-    assert told.startswith('Could not download "cat.png" from Discord.')
     assert stranger.requests == []
 
 

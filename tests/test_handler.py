@@ -39,7 +39,7 @@ from bot.models import (
 )
 from bot.store import Store, open_store
 from tests.fakes.gateway import FakeGateway
-from tests.support import make_settings, picture, wait_until
+from tests.support import Held, make_settings, picture, wait_until
 
 NOW = datetime(2026, 3, 14, 12, 0, tzinfo=UTC)
 PROMPT = "a red balloon on a wooden table"
@@ -380,21 +380,14 @@ async def test_daily_limits_reset_at_midnight_utc(tmp_path: Path, fake: FakeGate
 
 
 async def test_one_request_per_user_at_a_time(tmp_path: Path, fake: FakeGateway) -> None:
-    started = asyncio.Event()
-    gate = asyncio.Event()
-
-    async def hold(progress: Progress) -> None:
-        if progress.stage == "started":
-            started.set()
-            await gate.wait()
-
+    hold = Held()
     async with running(tmp_path, fake) as handler:
         first = asyncio.create_task(handler.generate(request(), hold))
-        await started.wait()
+        await hold.started.wait()
         with pytest.raises(Busy) as busy:
             await handler.generate(request())
         other = await handler.generate(request(actor("bob")))
-        gate.set()
+        hold.release()
         done = await first
         again = await handler.generate(request())
         ledger = await rows(handler.store)
@@ -562,21 +555,14 @@ async def test_metrics_count_successes_refusals_and_failures(
 async def test_a_request_that_gets_no_slot_in_time_is_told_the_bot_is_busy(
     tmp_path: Path, fake: FakeGateway
 ) -> None:
-    started = asyncio.Event()
-    gate = asyncio.Event()
-
-    async def hold(progress: Progress) -> None:
-        if progress.stage == "started":
-            started.set()
-            await gate.wait()
-
+    hold = Held()
     env = {"IMAGINE_MAX_CONCURRENT": 1, "IMAGINE_GATEWAY_TIMEOUT": 0.2}
     async with running(tmp_path, fake, **env) as handler:
         first = asyncio.create_task(handler.generate(request(), hold))
-        await started.wait()
+        await hold.started.wait()
         with pytest.raises(Busy) as busy:
             await handler.generate(request(actor("bob")))
-        gate.set()
+        hold.release()
         await first
         ledger = await rows(handler.store)
 
