@@ -87,14 +87,17 @@ async def running(
     fake: FakeGateway,
     *,
     clock: Callable[[], datetime] = utcnow,
+    backend_env: dict[str, Any] | None = None,
     **env: Any,
 ) -> AsyncIterator[ImagineHandler]:
-    """A handler wired like `open_app` does it, with settings from IMAGINE_* names."""
+    """A handler wired like `open_app` does it, with settings from IMAGINE_* names
+    (`backend_env` changes only those its gateway client is built from)."""
     settings = make_settings(tmp_path, IMAGINE_GATEWAY_URL=fake.url, **env)
+    wired = make_settings(tmp_path, IMAGINE_GATEWAY_URL=fake.url, **(env | (backend_env or {})))
     store = await open_store(settings.database_url)
     try:
-        async with build_http_client(settings) as http:
-            backend = GatewayClient.from_settings(http, settings)
+        async with build_http_client(wired) as http:
+            backend = GatewayClient.from_settings(http, wired)
             yield ImagineHandler(settings, store, backend, clock=clock)
     finally:
         await store.close()
@@ -556,8 +559,9 @@ async def test_a_request_that_gets_no_slot_in_time_is_told_the_bot_is_busy(
     tmp_path: Path, fake: FakeGateway
 ) -> None:
     hold = Held()
-    env = {"IMAGINE_MAX_CONCURRENT": 1, "IMAGINE_GATEWAY_TIMEOUT": 0.2}
-    async with running(tmp_path, fake, **env) as handler:
+    env = {"IMAGINE_MAX_CONCURRENT": 1, "IMAGINE_GATEWAY_TIMEOUT": 0.2}  # the wait for a slot
+    patient = {"IMAGINE_GATEWAY_TIMEOUT": 60}  # alice's own call may be slow on a busy machine
+    async with running(tmp_path, fake, backend_env=patient, **env) as handler:
         first = asyncio.create_task(handler.generate(request(), hold))
         await hold.started.wait()
         with pytest.raises(Busy) as busy:
