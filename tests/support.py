@@ -29,12 +29,43 @@ import httpx
 from PIL import Image
 
 from bot.config import Settings, load_settings
+from bot.models import Progress, TokenUsage
 
 ROOT = Path(__file__).resolve().parents[1]
 CLI = Path(sys.executable).with_name("imagine-bot")
 KEY = "sk-test-7d41f0c9-SECRET-e2e"
 MODEL = "openai/gpt-image-2"
 RESETS = r"Resets in (\d+ h( \d+ min)?|\d+ min|\d+ s) \(00:00 UTC\)\."
+
+# what a person reads when the image service fails, word for word
+UNAVAILABLE = (
+    "The image service is unavailable right now. You were not charged. Try again in a few minutes."
+)
+RATE_LIMITED = (
+    "The image service is busy (rate limited). You were not charged. Try again in a minute."
+)
+BLOCKED = (
+    "Your request was blocked by the image service's safety system. You were not charged. "
+    "Try rewording the prompt."
+)
+QUOTA = (
+    "The bot's image service account has run out of credit. You were not charged. "
+    "Tell the bot's admin: they need to add credit with the provider."
+)
+EDIT_UNSUPPORTED = (
+    "This image service cannot edit images. You were not charged. "
+    "Tell the bot's admin to configure a gateway that supports edits."
+)
+
+
+def misconfigured(detail: str) -> str:
+    """The message of a bot that is set up wrongly."""
+    return f"The bot is misconfigured: {detail}. You were not charged. Tell the bot's admin."
+
+
+def unusable(detail: str) -> str:
+    """The message of an answer the bot could not use."""
+    return f"The image service sent an unusable answer ({detail}). You were not charged. Try again."
 
 
 def database_url(tmp_path: Path) -> str:
@@ -193,11 +224,40 @@ class GatewayProcess:
             (await http.post(f"{self.origin}/_fake/faults", json=spec)).raise_for_status()
 
 
+class Held:
+    """A progress callback that holds its request once it has started, until `release()`."""
+
+    def __init__(self) -> None:
+        self.started = asyncio.Event()
+        self._released = asyncio.Event()
+
+    async def __call__(self, progress: Progress) -> None:
+        if progress.stage == "started":
+            self.started.set()
+            await self._released.wait()
+
+    def release(self) -> None:
+        """Let the held request go on."""
+        self._released.set()
+
+
 async def wait_until(condition: Callable[[], bool]) -> None:
     """Wait (at most 30 s) for something another task or process will do."""
     async with asyncio.timeout(30):
         while not condition():  # noqa: ASYNC110 - the state belongs to code with no event to await
             await asyncio.sleep(0.01)
+
+
+def image_tokens(prompt: int, made: int, *, sources: int = 0) -> TokenUsage:
+    """A gpt-image model's count: `prompt` text and `sources` image tokens in, `made` image
+    tokens out."""
+    return TokenUsage(
+        input_tokens=prompt + sources,
+        output_tokens=made,
+        input_text_tokens=prompt,
+        input_image_tokens=sources,
+        output_image_tokens=made,
+    )
 
 
 def write_png(path: Path, size: tuple[int, int], mode: str = "RGB") -> Path:

@@ -10,7 +10,10 @@ import pytest
 from bot.config import DEFAULT_VARY_PROMPT
 from tests.fakes.gateway import FakeGateway
 from tests.support import (
+    BLOCKED,
     KEY,
+    QUOTA,
+    UNAVAILABLE,
     cli_env,
     gateway_env,
     ledger_rows,
@@ -51,17 +54,6 @@ OPPER_ENTRY = {
     "prices": {"per_image": {"*": {"1024x1024": 0.04}}},
 }
 WRONG_KEY = "sk-wrong-3b9d27e1-LEAKED"
-UNAVAILABLE = (
-    "The image service is unavailable right now. You were not charged. Try again in a few minutes."
-)
-BLOCKED = (
-    "Your request was blocked by the image service's safety system. You were not charged. "
-    "Try rewording the prompt."
-)
-QUOTA = (
-    "The bot's image service account has run out of credit. You were not charged. "
-    "Tell the bot's admin: they need to add credit with the provider."
-)
 BAD_KEY = (
     "The bot is misconfigured: the image service rejected the API key. You were not charged. "
     "Tell the bot's admin."

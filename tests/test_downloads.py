@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -20,7 +21,7 @@ from bot.gateway.imagebody import MAX_LINKED_IMAGE_BYTES
 from bot.models import Options
 from tests.discordfixtures import bot as bot
 from tests.discordfixtures import fake as fake
-from tests.fakes.discord import FakeDiscord
+from tests.fakes.discord import FakeDiscord, Json
 from tests.fakes.discord_bot import DiscordBot, opt
 from tests.fakes.gateway import FakeGateway, image_bytes
 from tests.fakes.slack import TOKEN, FakeSlack
@@ -42,6 +43,27 @@ async def stranger() -> AsyncIterator[Stranger]:
 def mention(text: str, thread_ts: str) -> dict[str, str]:
     return {"type": "app_mention", "user": "U1", "text": text, "ts": LATER, "channel": "C1",
             "thread_ts": thread_ts}  # fmt: skip
+
+
+async def refused_mention(
+    bot: SlackBot, gateway: FakeGateway, parent: dict[str, Any], text: str = "make it blue"
+) -> str:
+    """What Slack shows the person who asked, in a reply to `parent`, to edit its file; the
+    request reached neither the gateway nor the ledger."""
+    await bot.event(mention(f"<@UBOT> {text}", parent["ts"]))
+    [told] = await bot.slack.wait_for(lambda: bot.slack.calls("chat.postEphemeral"))
+    assert gateway.image_requests == [] and await bot.entries() == []
+    return str(told.args["text"])
+
+
+async def refused_edit(bot: DiscordBot, gateway: FakeGateway, image: Json) -> str:
+    """The private answer to /edit of a Discord attachment; the request reached neither the
+    gateway nor the ledger."""
+    ix = await bot.slash("edit", [opt("image", image["id"], 11), opt("prompt", "add a hat")],
+                         attachments=[image])  # fmt: skip
+    answer = await bot.followup(ix)
+    assert gateway.image_requests == [] and await bot.entries() == []
+    return str(answer.body["content"])
 
 
 # ---- Slack: the bot token goes to Slack's file hosts only ------------------------------------
@@ -68,38 +90,24 @@ def test_slack_file_hosts_are_slacks_own_and_the_api_origin() -> None:
     assert "http://127.0.0.2:8123/files-pri/x" not in local
 
 
-async def test_a_slack_file_on_another_host_is_refused_before_anything_is_fetched(
-    slack_bot: SlackBot, slack: FakeSlack, gateway: FakeGateway, stranger: Stranger
+@pytest.mark.parametrize("elsewhere", ["its link", "a redirect"])
+async def test_a_slack_file_off_slacks_hosts_is_not_fetched(
+    slack_bot: SlackBot, slack: FakeSlack, gateway: FakeGateway, stranger: Stranger, elsewhere: str
 ) -> None:
-    planted = slack.add_file(png(), "cat.png")
-    planted["url_private"] = planted["url_private_download"] = stranger.url("/cat.png")
-    parent = slack.add_message("C1", "look", files=[planted])
+    photo = slack.add_file(png(), "cat.png")
+    if elsewhere == "its link":
+        photo["url_private"] = photo["url_private_download"] = stranger.url("/cat.png")
+    else:
+        slack.file_redirects[photo["id"]] = stranger.url("/elsewhere.png")
+    parent = slack.add_message("C1", "look", files=[photo])
 
-    await slack_bot.event(mention("<@UBOT> make it blue", parent["ts"]))
-
-    [told] = await slack.wait_for(lambda: slack.calls("chat.postEphemeral"))
-    assert told.args["text"] == (
+    assert await refused_mention(slack_bot, gateway, parent) == (
         "cat.png is not on Slack's file servers, so I did not fetch it. "
         "You were not charged. Upload the image to Slack itself and try again."
     )
+    asked = [] if elsewhere == "its link" else [f"Bearer {TOKEN}"]  # Slack's own host only
+    assert [d["auth"] for d in slack.downloads] == asked
     assert stranger.requests == []
-    assert gateway.image_requests == [] and await slack_bot.entries() == []
-
-
-async def test_a_redirect_off_slacks_hosts_is_not_followed(
-    slack_bot: SlackBot, slack: FakeSlack, gateway: FakeGateway, stranger: Stranger
-) -> None:
-    photo = slack.add_file(png(), "cat.png")
-    slack.file_redirects[photo["id"]] = stranger.url("/elsewhere.png")
-    parent = slack.add_message("C1", "look", files=[photo])
-
-    await slack_bot.event(mention("<@UBOT> make it blue", parent["ts"]))
-
-    [told] = await slack.wait_for(lambda: slack.calls("chat.postEphemeral"))
-    assert told.args["text"].startswith("cat.png is not on Slack's file servers")
-    assert [d["auth"] for d in slack.downloads] == [f"Bearer {TOKEN}"]  # Slack's own host
-    assert stranger.requests == []
-    assert gateway.image_requests == [] and await slack_bot.entries() == []
 
 
 async def test_a_slack_file_larger_than_it_claims_stops_at_the_cap(
@@ -111,13 +119,11 @@ async def test_a_slack_file_larger_than_it_claims_stops_at_the_cap(
     async with running_bot(
         tmp_path / "imagine.db", slack, gateway, IMAGINE_MAX_SOURCE_BYTES=4096
     ) as running:
-        await running.event(mention("<@UBOT> make it small", parent["ts"]))
-        [told] = await slack.wait_for(lambda: slack.calls("chat.postEphemeral"))
-        assert await running.entries() == []
-    assert told.args["text"] == (
+        told = await refused_mention(running, gateway, parent, "make it small")
+    assert told == (
         "sneaky.png is too large: the limit is 4 KB. You were not charged. Use a smaller image."
     )
-    assert len(slack.downloads) == 1 and gateway.image_requests == []
+    assert len(slack.downloads) == 1
 
 
 # ---- Discord: attachments from Discord's CDN only, counted as they stream --------------------
@@ -140,48 +146,27 @@ async def test_a_discord_attachment_streaming_past_its_claimed_size_stops_at_the
     fake.files[f"{image['id']}/tiny.png"] = bytes(50 * 1024 * 1024)
     image["size"] = 10
 
-    ix = await bot.slash("edit", [opt("image", image["id"], 11), opt("prompt", "add a hat")],
-                         attachments=[image])  # fmt: skip
-
-    answer = await bot.followup(ix)
-    assert answer.body["content"] == (
+    assert await refused_edit(bot, gateway, image) == (
         'The image "tiny.png" is too large: the limit is 25 MB. You were not charged. '
         "Send a smaller file."
     )
-    assert gateway.image_requests == [] and await bot.entries() == []
 
 
-async def test_a_discord_attachment_on_another_host_is_not_fetched(
-    bot: DiscordBot, fake: FakeDiscord, gateway: FakeGateway, stranger: Stranger
+@pytest.mark.parametrize("elsewhere", ["its link", "a redirect"])
+async def test_a_discord_attachment_off_discords_hosts_is_not_fetched(
+    bot: DiscordBot, fake: FakeDiscord, gateway: FakeGateway, stranger: Stranger, elsewhere: str
 ) -> None:
     image = fake.attachment(png(64, 64), "cat.png")
-    image["url"] = image["proxy_url"] = stranger.url("/attachments/1/2/cat.png")
+    if elsewhere == "its link":
+        image["url"] = image["proxy_url"] = stranger.url("/attachments/1/2/cat.png")
+    else:
+        fake.redirects[f"{image['id']}/cat.png"] = stranger.url("/cat.png")
 
-    ix = await bot.slash("edit", [opt("image", image["id"], 11), opt("prompt", "add a hat")],
-                         attachments=[image])  # fmt: skip
-
-    answer = await bot.followup(ix)
-    assert answer.body["content"] == (
+    assert await refused_edit(bot, gateway, image) == (
         'Could not download "cat.png" from Discord. You were not charged. '
         "Post the image again and retry."
     )
-    assert stranger.requests == [] and gateway.image_requests == []
-    assert await bot.entries() == []
-
-
-async def test_a_redirect_off_discords_hosts_is_not_followed(
-    bot: DiscordBot, fake: FakeDiscord, gateway: FakeGateway, stranger: Stranger
-) -> None:
-    image = fake.attachment(png(64, 64), "cat.png")
-    fake.redirects[f"{image['id']}/cat.png"] = stranger.url("/cat.png")
-
-    ix = await bot.slash("edit", [opt("image", image["id"], 11), opt("prompt", "add a hat")],
-                         attachments=[image])  # fmt: skip
-
-    answer = await bot.followup(ix)
-    assert answer.body["content"].startswith('Could not download "cat.png" from Discord.')
-    assert stranger.requests == [] and gateway.image_requests == []
-    assert await bot.entries() == []
+    assert stranger.requests == []
 
 
 # ---- Gateway image links: http(s) or data:, capped, the key to the gateway's origin only ------

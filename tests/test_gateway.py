@@ -10,6 +10,7 @@ import os
 import signal
 import sys
 from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -24,6 +25,7 @@ from bot.errors import (
     BadRequest,
     ContentBlocked,
     EditUnsupported,
+    GatewayError,
     GatewayMisconfigured,
     GatewayRateLimited,
     GatewayTimeout,
@@ -32,40 +34,26 @@ from bot.errors import (
     QuotaExhausted,
 )
 from bot.gateway.client import GatewayClient, build_http_client
-from bot.models import Options, SourceImage, TokenUsage
+from bot.models import Options, SourceImage
 from tests.fakes.gateway import FakeGateway, image_bytes
+from tests.support import (
+    BLOCKED,
+    EDIT_UNSUPPORTED,
+    QUOTA,
+    RATE_LIMITED,
+    UNAVAILABLE,
+    image_tokens,
+    misconfigured,
+    unusable,
+)
 
 KEY = "sk-test-9f8e7d6c5b4a-SECRET"
 MODEL = "openai/gpt-image-2"
 ROOT = Path(__file__).resolve().parents[1]
 
-UNAVAILABLE = (
-    "The image service is unavailable right now. You were not charged. Try again in a few minutes."
-)
-RATE_LIMITED = (
-    "The image service is busy (rate limited). You were not charged. Try again in a minute."
-)
-BLOCKED = (
-    "Your request was blocked by the image service's safety system. You were not charged. "
-    "Try rewording the prompt."
-)
-QUOTA = (
-    "The bot's image service account has run out of credit. You were not charged. "
-    "Tell the bot's admin: they need to add credit with the provider."
-)
-EDIT_UNSUPPORTED = (
-    "This image service cannot edit images. You were not charged. "
-    "Tell the bot's admin to configure a gateway that supports edits."
-)
 FAST_RETRY = {"retry-after-ms": "10"}
-
-
-def misconfigured(detail: str) -> str:
-    return f"The bot is misconfigured: {detail}. You were not charged. Tell the bot's admin."
-
-
-def unusable(detail: str) -> str:
-    return f"The image service sent an unusable answer ({detail}). You were not charged. Try again."
+REJECTED_KEY = "the image service rejected the API key"
+WRONG_URL = "the gateway URL looks wrong (IMAGINE_GATEWAY_URL)"
 
 
 def size_of(data: bytes) -> tuple[int, int]:
@@ -96,6 +84,27 @@ def client(http: httpx.AsyncClient, fake: FakeGateway, **kwargs: Any) -> Gateway
     return GatewayClient(http, **(settings | kwargs))
 
 
+@asynccontextmanager
+async def configured(
+    fake: FakeGateway, *, opper: bool = False, **env: Any
+) -> AsyncIterator[GatewayClient]:
+    """The client the bot builds from its settings for the fake (on its Opper route with
+    `opper`), on the bot's own HTTP client, closed afterwards."""
+    route = {"IMAGINE_GATEWAY_URL": fake.opper_url, "IMAGINE_GATEWAY_PROTOCOL": "opper"}
+    if not opper:
+        route = {"IMAGINE_GATEWAY_URL": fake.url}
+    settings = load_settings(None, IMAGINE_GATEWAY_KEY=KEY, **route, **env)
+    async with build_http_client(settings) as http:
+        yield GatewayClient.from_settings(http, settings)
+
+
+async def ask(gateway: GatewayClient, route: str) -> object:
+    """One request on a route: 'generate' a fox, or 'edit' one photo."""
+    if route == "edit":
+        return await gateway.edit("a hat", [source()], Options())
+    return await gateway.generate("a fox", Options())
+
+
 async def test_generate_sends_key_model_and_options(
     fake: FakeGateway, http: httpx.AsyncClient
 ) -> None:
@@ -115,13 +124,7 @@ async def test_generate_sends_key_model_and_options(
         "quality": "high",
         "output_format": "png",
     }
-    assert result.usage == TokenUsage(
-        input_tokens=7,
-        output_tokens=2 * 6240,
-        input_text_tokens=7,
-        input_image_tokens=0,
-        output_image_tokens=2 * 6240,
-    )
+    assert result.usage == image_tokens(7, 2 * 6240)
     assert result.request_id == "req_1"
     assert result.cost_usd is None
 
@@ -234,13 +237,7 @@ async def test_streaming_delivers_partials_then_the_final_images(
     assert fake.image_requests[0].json["partial_images"] == 2
     assert partials == [image_bytes("1024x1024", "png", (128, 128, 128))] * 4
     assert result.images == (image_bytes("1024x1024"),) * 2
-    assert result.usage == TokenUsage(
-        input_tokens=2,
-        output_tokens=2 * 1056,
-        input_text_tokens=2,
-        input_image_tokens=0,
-        output_image_tokens=2 * 1056,
-    )
+    assert result.usage == image_tokens(2, 2 * 1056)
     assert result.request_id == "req_1"
 
 
@@ -333,41 +330,75 @@ async def test_retry_after_in_seconds_or_as_a_date(
     assert caplog.records[-1].getMessage().endswith(logged)
 
 
-async def test_persistent_rate_limit_gives_up_after_max_retries(
-    fake: FakeGateway, http: httpx.AsyncClient
+BAD_SIZE = (
+    "The image service rejected the request (parameter: size): Invalid value: 'size'. "
+    "Supported: '1024x1024'. You were not charged. Check the options and try again."
+)
+PERSISTENT = [
+    # the fault on every request, how it is scripted, the client's settings, how it ends, tries
+    pytest.param("rate_limit", {}, {}, GatewayRateLimited, RATE_LIMITED, 3, id="rate-limited"),
+    pytest.param(
+        "rate_limit",
+        {"headers": {"retry-after": "120"}},
+        {"timeout": 30.0},
+        GatewayRateLimited,
+        RATE_LIMITED,
+        1,
+        id="retry-after-beyond-the-deadline",
+    ),
+    *(
+        pytest.param(
+            "server_error",
+            {"headers": FAST_RETRY},
+            {"max_retries": retries},
+            GatewayUnavailable,
+            UNAVAILABLE,
+            1 + retries,
+            id=f"server-error-max-retries-{retries}",
+        )
+        for retries in (0, 1, 3)
+    ),
+    pytest.param(
+        "server_error",
+        {"headers": {"x-should-retry": "false"}},
+        {},
+        GatewayUnavailable,
+        UNAVAILABLE,
+        1,
+        id="x-should-retry-false",
+    ),
+    pytest.param(
+        "invalid_value",
+        {"headers": {"x-should-retry": "true", **FAST_RETRY}},
+        {},
+        BadRequest,
+        BAD_SIZE,
+        3,
+        id="x-should-retry-true-on-a-bad-request",
+    ),
+]
+
+
+@pytest.mark.parametrize(("fault", "params", "settings", "error", "message", "tries"), PERSISTENT)
+async def test_a_persistent_failure_is_tried_as_often_as_allowed_then_said(
+    fake: FakeGateway,
+    http: httpx.AsyncClient,
+    fault: str,
+    params: dict[str, Any],
+    settings: dict[str, Any],
+    error: type[GatewayError],
+    message: str,
+    tries: int,
 ) -> None:
-    fake.fail("rate_limit", times=None)
+    fake.fail(fault, times=None, **params)
 
-    with pytest.raises(GatewayRateLimited) as caught:
-        await client(http, fake).generate("a fox", Options())
+    with pytest.raises(error) as caught:
+        await client(http, fake, **settings).generate("a fox", Options())
 
-    assert str(caught.value) == RATE_LIMITED
-    assert len(fake.image_requests) == 3
-
-
-async def test_retry_after_beyond_the_deadline_is_not_waited_for(
-    fake: FakeGateway, http: httpx.AsyncClient
-) -> None:
-    fake.fail("rate_limit", times=None, headers={"retry-after": "120"})
-
-    with pytest.raises(GatewayRateLimited):
-        await client(http, fake, timeout=30.0).generate("a fox", Options())
-
-    assert len(fake.image_requests) == 1
-
-
-@pytest.mark.parametrize("max_retries", [0, 1, 3])
-async def test_persistent_server_error_tries_one_plus_max_retries(
-    fake: FakeGateway, http: httpx.AsyncClient, max_retries: int
-) -> None:
-    fake.fail("server_error", times=None, headers=FAST_RETRY)
-
-    with pytest.raises(GatewayUnavailable) as caught:
-        await client(http, fake, max_retries=max_retries).generate("a fox", Options())
-
-    assert str(caught.value) == UNAVAILABLE
-    assert caught.value.gateway_request_id == f"req_{max_retries + 1}"
-    assert len(fake.image_requests) == 1 + max_retries
+    assert str(caught.value) == message
+    assert len(fake.image_requests) == tries
+    if not isinstance(caught.value, BadRequest):  # a refusal of ours names no request
+        assert caught.value.gateway_request_id == f"req_{tries}"
 
 
 async def test_on_retry_counts_each_retried_attempt(
@@ -390,51 +421,32 @@ async def test_server_error_then_success(fake: FakeGateway, http: httpx.AsyncCli
     assert len(fake.image_requests) == 3
 
 
-async def test_x_should_retry_false_stops_retries(
-    fake: FakeGateway, http: httpx.AsyncClient
+REFUSALS = [
+    ("moderation_blocked", "generate", ContentBlocked, BLOCKED),
+    ("content_policy_violation", "generate", ContentBlocked, BLOCKED),
+    ("insufficient_quota", "generate", QuotaExhausted, QUOTA),
+    ("unauthorized", "generate", GatewayMisconfigured, misconfigured(REJECTED_KEY)),
+    ("not_found", "edit", EditUnsupported, EDIT_UNSUPPORTED),
+    ("not_found", "generate", GatewayMisconfigured, misconfigured(WRONG_URL)),
+]
+
+
+@pytest.mark.parametrize(("fault", "route", "error", "message"), REFUSALS)
+async def test_a_refusal_is_never_retried_and_says_why(
+    fake: FakeGateway,
+    http: httpx.AsyncClient,
+    fault: str,
+    route: str,
+    error: type[Exception],
+    message: str,
 ) -> None:
-    fake.fail("server_error", times=None, headers={"x-should-retry": "false"})
+    fake.fail(fault, times=None, headers={"x-should-retry": "true", **FAST_RETRY})
 
-    with pytest.raises(GatewayUnavailable):
-        await client(http, fake).generate("a fox", Options())
+    with pytest.raises(error) as caught:
+        await ask(client(http, fake), route)
 
-    assert len(fake.image_requests) == 1
-
-
-async def test_x_should_retry_true_retries_a_bad_request(
-    fake: FakeGateway, http: httpx.AsyncClient
-) -> None:
-    fake.fail("invalid_value", times=None, headers={"x-should-retry": "true", **FAST_RETRY})
-
-    with pytest.raises(BadRequest):
-        await client(http, fake).generate("a fox", Options())
-
-    assert len(fake.image_requests) == 3
-
-
-@pytest.mark.parametrize("code", ["moderation_blocked", "content_policy_violation"])
-async def test_moderation_block_is_never_retried(
-    fake: FakeGateway, http: httpx.AsyncClient, code: str
-) -> None:
-    fake.fail(code, times=None, headers={"x-should-retry": "true", **FAST_RETRY})
-
-    with pytest.raises(ContentBlocked) as caught:
-        await client(http, fake).generate("something forbidden", Options())
-
-    assert str(caught.value) == BLOCKED
-    assert caught.value.charged is False
-    assert len(fake.image_requests) == 1
-
-
-async def test_insufficient_quota_is_never_retried(
-    fake: FakeGateway, http: httpx.AsyncClient
-) -> None:
-    fake.fail("insufficient_quota", times=None, headers=FAST_RETRY)
-
-    with pytest.raises(QuotaExhausted) as caught:
-        await client(http, fake).generate("a fox", Options())
-
-    assert str(caught.value) == QUOTA
+    assert str(caught.value) == message
+    assert getattr(caught.value, "charged", None) is False
     assert len(fake.image_requests) == 1
 
 
@@ -445,18 +457,9 @@ async def test_a_rejected_key_is_a_configuration_error_without_the_key(
         with pytest.raises(GatewayMisconfigured) as caught:
             await client(http, fake).generate("a fox", Options())
 
-    assert str(caught.value) == misconfigured("the image service rejected the API key")
+    assert str(caught.value) == misconfigured(REJECTED_KEY)
     assert KEY not in str(caught.value)
     assert len(fake.image_requests) == 1
-
-
-async def test_scripted_401(fake: FakeGateway, http: httpx.AsyncClient) -> None:
-    fake.fail("unauthorized")
-
-    with pytest.raises(GatewayMisconfigured) as caught:
-        await client(http, fake).generate("a fox", Options())
-
-    assert str(caught.value) == misconfigured("the image service rejected the API key")
 
 
 async def test_missing_key_fails_before_any_request(
@@ -469,29 +472,6 @@ async def test_missing_key_fails_before_any_request(
     assert fake.requests == []
 
 
-async def test_404_on_edits_means_edits_are_unsupported(
-    fake: FakeGateway, http: httpx.AsyncClient
-) -> None:
-    fake.fail("not_found")
-
-    with pytest.raises(EditUnsupported) as caught:
-        await client(http, fake).edit("a hat", [source()], Options())
-
-    assert str(caught.value) == EDIT_UNSUPPORTED
-    assert len(fake.image_requests) == 1
-
-
-async def test_404_on_generations_means_a_wrong_url(
-    fake: FakeGateway, http: httpx.AsyncClient
-) -> None:
-    fake.fail("not_found")
-
-    with pytest.raises(GatewayMisconfigured) as caught:
-        await client(http, fake).generate("a fox", Options())
-
-    assert str(caught.value) == misconfigured("the gateway URL looks wrong (IMAGINE_GATEWAY_URL)")
-
-
 async def test_a_url_without_the_images_route_is_a_wrong_url(
     fake: FakeGateway, http: httpx.AsyncClient
 ) -> None:
@@ -500,7 +480,7 @@ async def test_a_url_without_the_images_route_is_a_wrong_url(
     with pytest.raises(GatewayMisconfigured) as caught:
         await gateway.generate("a fox", Options())
 
-    assert str(caught.value) == misconfigured("the gateway URL looks wrong (IMAGINE_GATEWAY_URL)")
+    assert str(caught.value) == misconfigured(WRONG_URL)
 
 
 @pytest.mark.parametrize("route", ["generate", "edit"])
@@ -512,10 +492,7 @@ async def test_unknown_model(
     gateway = client(http, fake, model=model)
 
     with pytest.raises(ModelNotOffered) as caught:
-        if route == "generate":
-            await gateway.generate("a fox", Options())
-        else:
-            await gateway.edit("a hat", [source()], Options())
+        await ask(gateway, route)
 
     # the stand-in lists its models, as Vercel's gateway does
     expected = f"the gateway does not offer model '{model}' (IMAGINE_MODEL); it offers {MODEL}"
@@ -762,14 +739,7 @@ async def test_opper_refuses_more_than_four_images_before_asking(
 
 async def test_opper_errors_map_like_openai(fake: FakeGateway) -> None:
     fake.fail("moderation_blocked")
-    settings = load_settings(
-        None,
-        IMAGINE_GATEWAY_URL=fake.opper_url,
-        IMAGINE_GATEWAY_KEY=KEY,
-        IMAGINE_GATEWAY_PROTOCOL="opper",
-    )
-    async with build_http_client(settings) as http:
-        gateway = GatewayClient.from_settings(http, settings)
+    async with configured(fake, opper=True) as gateway:
         with pytest.raises(ContentBlocked):
             await gateway.generate("a fox", Options())
 
@@ -778,17 +748,9 @@ async def test_opper_errors_map_like_openai(fake: FakeGateway) -> None:
 
 
 async def test_from_settings_uses_the_configured_gateway(fake: FakeGateway) -> None:
-    settings = load_settings(
-        None,
-        IMAGINE_GATEWAY_URL=fake.url,
-        IMAGINE_GATEWAY_KEY=KEY,
-        IMAGINE_MODEL="vendor/model-x",
-        IMAGINE_GATEWAY_MAX_RETRIES=0,
-        IMAGINE_VARY_PROMPT="again",
-    )
     fake.fail("server_error")
-    async with build_http_client(settings) as http:
-        gateway = GatewayClient.from_settings(http, settings)
+    env = {"IMAGINE_MODEL": "vendor/model-x", "IMAGINE_VARY_PROMPT": "again"}
+    async with configured(fake, IMAGINE_GATEWAY_MAX_RETRIES=0, **env) as gateway:
         with pytest.raises(GatewayUnavailable):
             await gateway.generate("a fox", Options())
         await gateway.vary(source(), Options())

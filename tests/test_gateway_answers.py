@@ -34,23 +34,15 @@ from bot.errors import (
 from bot.gateway.client import GatewayClient, build_http_client
 from bot.gateway.failures import unreachable_cause
 from bot.gateway.wire import offered_models, parse_cost, parse_warnings
-from bot.models import Options, TokenUsage
+from bot.models import Options
 from tests.fakes.gateway import FakeGateway
-from tests.support import picture
-from tests.test_gateway import KEY, UNAVAILABLE, misconfigured, source
+from tests.support import BLOCKED, QUOTA, UNAVAILABLE, image_tokens, misconfigured, picture
+from tests.test_gateway import KEY, ask, configured, source
 
 GPT2 = "openai/gpt-image-2"
-QUOTA = (
-    "The bot's image service account has run out of credit. You were not charged. "
-    "Tell the bot's admin: they need to add credit with the provider."
-)
 BUDGET = (
     "The spending budget set on the bot's image gateway is used up. You were not charged. "
     "Tell the bot's admin: they can raise the gateway's budget or wait until it resets."
-)
-BLOCKED = (
-    "Your request was blocked by the image service's safety system. You were not charged. "
-    "Try rewording the prompt."
 )
 MASK_IGNORED = "This model does not support masks; the whole image was edited."
 
@@ -93,12 +85,7 @@ async def test_a_gateway_that_knows_only_gpt_image_2_makes_any_legal_size(
         )
 
     assert [picture(image) for image in result.images] == [("JPEG", (2048, 1152))]
-    assert result.usage == TokenUsage(
-        input_tokens=2,
-        output_tokens=612,
-        input_text_tokens=2,
-        output_image_tokens=612,
-    )
+    assert result.usage == image_tokens(2, 612)
 
 
 @pytest.mark.parametrize("route", ["generate", "edit"])
@@ -108,10 +95,7 @@ async def test_a_model_the_gateway_does_not_offer_is_named_with_what_it_offers(
     async with FakeGateway(models=[GPT2]) as fake:
         gateway = client(http, fake.url, model="openai/gpt-image-9")
         with pytest.raises(ModelNotOffered) as caught:
-            if route == "generate":
-                await gateway.generate("a fox", Options())
-            else:
-                await gateway.edit("a hat", [source()], Options())
+            await ask(gateway, route)
         listed = await models_listed(http, fake)
 
     offers = f"; it offers {GPT2}" if listed else ""
@@ -277,16 +261,9 @@ async def test_opper_gets_no_auto_and_store_false(
 
 
 async def test_imagine_opper_store_keeps_images_on_opper(fake: FakeGateway) -> None:
-    settings = load_settings(
-        None,
-        IMAGINE_GATEWAY_URL=fake.opper_url,
-        IMAGINE_GATEWAY_KEY=KEY,
-        IMAGINE_GATEWAY_PROTOCOL="opper",
-        IMAGINE_MODEL="gpt-image-1",
-        IMAGINE_OPPER_STORE="true",
-    )
-    async with build_http_client(settings) as http:
-        await GatewayClient.from_settings(http, settings).generate("a fox", Options())
+    env = {"IMAGINE_MODEL": "gpt-image-1", "IMAGINE_OPPER_STORE": "true"}
+    async with configured(fake, opper=True, **env) as gateway:
+        await gateway.generate("a fox", Options())
 
     assert fake.image_requests[0].json["store"] is True
 

@@ -10,13 +10,13 @@ from typing import Any
 
 import pytest
 
-from bot.errors import NOT_CHARGED, BadGatewayResponse, BadRequest
+from bot.errors import NOT_CHARGED, BadGatewayResponse, BadRequest, UserFacingError
 from bot.gateway.client import GatewayClient, build_http_client
 from bot.handler import ImagineHandler
 from bot.models import Actor, ImageRequest, LedgerEntry, Options, Progress
 from bot.store import Store, open_store
 from tests.fakes.gateway import FakeGateway
-from tests.support import make_settings
+from tests.support import make_settings, unusable
 
 CAP = 64 * 1024  # one image, for these tests; the JSON answer may hold n of them as base64
 
@@ -58,10 +58,6 @@ async def rows(store: Store) -> list[LedgerEntry]:
     return [entry async for entry in store.export(start, end)]
 
 
-def unusable(detail: str) -> str:
-    return f"The image service sent an unusable answer ({detail}). {NOT_CHARGED} Try again."
-
-
 async def ignore(progress: Progress) -> Any:
     return None
 
@@ -83,31 +79,39 @@ async def test_a_json_answer_past_n_images_is_refused_and_not_charged(
     assert [e.est_cost_usd for e in ledger if e.status == "failed"] == [0]
 
 
-async def test_a_stream_event_past_one_image_is_refused_and_not_charged(
-    tmp_path: Path, fake: FakeGateway
+REJECTED = (
+    "The image service rejected the request: HTTP 400. "
+    f"{NOT_CHARGED} Check the options and try again."
+)
+PAST_THE_CAP = [
+    (
+        "oversized",
+        {"bytes": CAP + 16 * 1024},
+        True,
+        BadGatewayResponse,
+        unusable("a stream event larger than 101 KB"),
+    ),
+    ("invalid_value", {"message": "x" * (2 * 1024 * 1024)}, False, BadRequest, REJECTED),
+]
+
+
+@pytest.mark.parametrize(("fault", "params", "stream", "error", "message"), PAST_THE_CAP)
+async def test_a_stream_event_or_error_body_past_its_cap_is_refused_and_not_charged(
+    tmp_path: Path,
+    fake: FakeGateway,
+    fault: str,
+    params: dict[str, Any],
+    stream: bool,
+    error: type[UserFacingError],
+    message: str,
 ) -> None:
-    fake.fail("oversized", bytes=CAP + 16 * 1024)
+    """An event past one image is unusable; an error body past a MiB is judged by its status."""
+    fake.fail(fault, **params)
     async with capped(tmp_path, fake) as handler:
-        with pytest.raises(BadGatewayResponse) as event:
-            await handler.generate(request(), ignore)
+        with pytest.raises(error) as refused:
+            await handler.generate(request(), ignore if stream else None)
         ledger = await rows(handler.store)
 
-    assert fake.image_requests[0].json["stream"] is True
-    assert event.value.message == unusable("a stream event larger than 101 KB")
-    assert [(e.status, e.images_delivered, e.est_cost_usd) for e in ledger] == [("failed", 0, 0)]
-
-
-async def test_an_error_body_past_a_mebibyte_is_judged_by_its_status(
-    tmp_path: Path, fake: FakeGateway
-) -> None:
-    fake.fail("invalid_value", message="x" * (2 * 1024 * 1024))
-    async with capped(tmp_path, fake) as handler:
-        with pytest.raises(BadRequest) as rejected:
-            await handler.generate(request())
-        ledger = await rows(handler.store)
-
-    assert rejected.value.message == (
-        f"The image service rejected the request: HTTP 400. {NOT_CHARGED} "
-        "Check the options and try again."
-    )
+    assert fake.image_requests[0].json.get("stream", False) is stream
+    assert refused.value.message == message
     assert [(e.status, e.images_delivered, e.est_cost_usd) for e in ledger] == [("failed", 0, 0)]

@@ -13,13 +13,19 @@ import pytest
 
 from tests.fakes.gateway import FakeGateway
 from tests.storefixtures import STORE_KINDS, store_url
-from tests.support import cli_env, ledger_rows, run_cli, unnamed, unnamed_json, user_usage
-from tests.test_gateway_answers import BUDGET, GPT2, MASK_IGNORED, QUOTA, VERCEL_REFUSALS
+from tests.support import (
+    QUOTA,
+    UNAVAILABLE,
+    cli_env,
+    ledger_rows,
+    run_cli,
+    unnamed,
+    unnamed_json,
+    user_usage,
+)
+from tests.test_gateway_answers import BUDGET, GPT2, MASK_IGNORED, VERCEL_REFUSALS
 
 PROMPT = "a red balloon on a wooden table"
-UNAVAILABLE = (
-    "The image service is unavailable right now. You were not charged. Try again in a few minutes."
-)
 
 
 def env_for(tmp_path: Path, url: str, **env: str) -> dict[str, str]:

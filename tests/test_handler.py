@@ -39,7 +39,7 @@ from bot.models import (
 )
 from bot.store import Store, open_store
 from tests.fakes.gateway import FakeGateway
-from tests.support import make_settings, picture, wait_until
+from tests.support import Held, make_settings, picture, wait_until
 
 NOW = datetime(2026, 3, 14, 12, 0, tzinfo=UTC)
 PROMPT = "a red balloon on a wooden table"
@@ -87,14 +87,17 @@ async def running(
     fake: FakeGateway,
     *,
     clock: Callable[[], datetime] = utcnow,
+    backend_env: dict[str, Any] | None = None,
     **env: Any,
 ) -> AsyncIterator[ImagineHandler]:
-    """A handler wired like `open_app` does it, with settings from IMAGINE_* names."""
+    """A handler wired like `open_app` does it, with settings from IMAGINE_* names
+    (`backend_env` changes only those its gateway client is built from)."""
     settings = make_settings(tmp_path, IMAGINE_GATEWAY_URL=fake.url, **env)
+    wired = make_settings(tmp_path, IMAGINE_GATEWAY_URL=fake.url, **(env | (backend_env or {})))
     store = await open_store(settings.database_url)
     try:
-        async with build_http_client(settings) as http:
-            backend = GatewayClient.from_settings(http, settings)
+        async with build_http_client(wired) as http:
+            backend = GatewayClient.from_settings(http, wired)
             yield ImagineHandler(settings, store, backend, clock=clock)
     finally:
         await store.close()
@@ -380,21 +383,14 @@ async def test_daily_limits_reset_at_midnight_utc(tmp_path: Path, fake: FakeGate
 
 
 async def test_one_request_per_user_at_a_time(tmp_path: Path, fake: FakeGateway) -> None:
-    started = asyncio.Event()
-    gate = asyncio.Event()
-
-    async def hold(progress: Progress) -> None:
-        if progress.stage == "started":
-            started.set()
-            await gate.wait()
-
+    hold = Held()
     async with running(tmp_path, fake) as handler:
         first = asyncio.create_task(handler.generate(request(), hold))
-        await started.wait()
+        await hold.started.wait()
         with pytest.raises(Busy) as busy:
             await handler.generate(request())
         other = await handler.generate(request(actor("bob")))
-        gate.set()
+        hold.release()
         done = await first
         again = await handler.generate(request())
         ledger = await rows(handler.store)
@@ -563,21 +559,15 @@ async def test_metrics_count_successes_refusals_and_failures(
 async def test_a_request_that_gets_no_slot_in_time_is_told_the_bot_is_busy(
     tmp_path: Path, fake: FakeGateway
 ) -> None:
-    started = asyncio.Event()
-    gate = asyncio.Event()
-
-    async def hold(progress: Progress) -> None:
-        if progress.stage == "started":
-            started.set()
-            await gate.wait()
-
-    env = {"IMAGINE_MAX_CONCURRENT": 1, "IMAGINE_GATEWAY_TIMEOUT": 0.2}
-    async with running(tmp_path, fake, **env) as handler:
+    hold = Held()
+    env = {"IMAGINE_MAX_CONCURRENT": 1, "IMAGINE_GATEWAY_TIMEOUT": 0.2}  # the wait for a slot
+    patient = {"IMAGINE_GATEWAY_TIMEOUT": 60}  # alice's own call may be slow on a busy machine
+    async with running(tmp_path, fake, backend_env=patient, **env) as handler:
         first = asyncio.create_task(handler.generate(request(), hold))
-        await started.wait()
+        await hold.started.wait()
         with pytest.raises(Busy) as busy:
             await handler.generate(request(actor("bob")))
-        gate.set()
+        hold.release()
         await first
         ledger = await rows(handler.store)
 

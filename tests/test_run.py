@@ -16,7 +16,6 @@ from bot.store.open import open_store
 from tests.fakes.gateway import FakeGateway
 from tests.fakes.slack import FakeSlack
 from tests.runbot import (
-    IMAGINE_BOT,
     base_env,
     bot_process,
     free_port,
@@ -44,16 +43,8 @@ def slack_texts(slack: FakeSlack) -> list[str]:
 
 
 async def test_run_with_nothing_configured_explains_itself(tmp_path: Path) -> None:
-    process = await asyncio.create_subprocess_exec(
-        IMAGINE_BOT,
-        "run",
-        cwd=tmp_path,
-        env=base_env(tmp_path),
-        stdin=asyncio.subprocess.DEVNULL,
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.PIPE,
-    )
-    out, err = await asyncio.wait_for(process.communicate(), 60)
+    async with bot_process(tmp_path, base_env(tmp_path)) as process:
+        out, err = await asyncio.wait_for(process.communicate(), 60)
     text = err.decode()
 
     assert process.returncode == 2

@@ -72,6 +72,7 @@ async def test_a_retried_event_is_charged_once(
     await slack.wait_for(lambda: slack.calls("files.completeUploadExternal"))
     assert logged(caplog, "dropped a repeat of slack:event:Ev0RETRY while it runs")
     assert len(slack.calls("chat.postMessage")) == 1  # the retry showed nothing
+    await slack_bot.idle()  # the first has ended
     again = await slack_bot.event(event, event_id="Ev0RETRY", retry=2)
     assert again.status_code == 200
     ledger_said = "dropped a repeat of slack:event:Ev0RETRY"  # the ledger knew the key

@@ -147,6 +147,7 @@ async def test_a_card_slack_will_not_take_for_long_is_posted_anew(
     slack.rate_limit("chat.update", times=1, retry_after=TOO_LONG)
     await slack_bot.command("a red balloon")
     [card] = await slack.wait_for(lambda: cards(slack))
+    await slack_bot.idle()  # the working message is deleted after the card is posted
     assert [c.status for c in slack.calls("chat.update")] == [429]  # given up at once
     assert (
         f"Slack rate-limited chat.update and asked to wait {TOO_LONG} s, longer than the "

@@ -53,10 +53,13 @@ from tests.fakes.discord_objects import (
     too_long,
     user,
 )
+from tests.fakes.server import LocalServer, Script, json_answer, read_body
 
 
-class FakeDiscord:
+class FakeDiscord(LocalServer):
     """REST + gateway on 127.0.0.1, recording what the bot sends."""
+
+    max_body = 64 * 1024 * 1024
 
     def __init__(
         self,
@@ -66,6 +69,7 @@ class FakeDiscord:
         upload_delay: float = 0.0,
         ack_deadline: float = ACK_DEADLINE,
     ) -> None:
+        super().__init__()
         self.attachment_size_limit = attachment_size_limit
         self.ack_deadline = ack_deadline  # a later first answer gets 404 Unknown interaction
         self.upload_delay = upload_delay  # seconds before an upload (multipart) is read
@@ -78,15 +82,17 @@ class FakeDiscord:
         self.identified: list[Json] = []
         self.interactions: dict[str, Json] = {}
         self.dispatched_at: dict[str, float] = {}  # interaction id -> when it was sent
-        self.limits: list[RateLimit] = []
+        self.limits = Script()  # scripted 429s, see rate_limit()
         self.files: dict[str, bytes] = {}
         self.redirects: dict[str, str] = {}  # attachment "<id>/<filename>" -> elsewhere
         self._ids = itertools.count(1_100_000_000_000_000_000)
-        self._sockets: list[web.WebSocketResponse] = []
+        self._listening: list[web.WebSocketResponse] = []  # identified or resumed sockets
         self._seq = 0
-        self._changed = asyncio.Condition()
-        self._runner: web.AppRunner | None = None
-        self.base = ""
+
+    @property
+    def base(self) -> str:
+        """http://127.0.0.1:<port>"""
+        return self.origin
 
     @property
     def api_base(self) -> str:
@@ -112,38 +118,26 @@ class FakeDiscord:
         is_global: bool = False,
     ) -> None:
         """Answer the next `times` calls of `method` on a path matching the regex with a 429."""
-        self.limits.append(RateLimit(method, pattern, times, retry_after, is_global))
+        self.limits.add("429", times, limit=RateLimit(method, pattern, retry_after, is_global))
 
-    async def start(self) -> None:
-        """Listen on a free port of 127.0.0.1."""
-        app = web.Application(client_max_size=64 * 1024 * 1024)
-        app.router.add_get("/gateway", self._gateway)
-        app.router.add_get("/attachments/{key}/{filename}", self._attachment)
-        app.router.add_route("*", "/api/v10/{path:.*}", self._rest)
-        self._runner = web.AppRunner(app, access_log=None)
-        await self._runner.setup()
-        await web.TCPSite(self._runner, "127.0.0.1", 0).start()
-        self.base = f"http://127.0.0.1:{self._runner.addresses[0][1]}"
+    def routes(self) -> list[web.RouteDef]:
+        """The gateway websocket, attachments, and every REST path under /api/v10."""
+        return [
+            web.get("/gateway", self._gateway),
+            web.get("/attachments/{key}/{filename}", self._attachment),
+            web.route("*", "/api/v10/{path:.*}", self._rest),
+        ]
 
-    async def __aenter__(self) -> FakeDiscord:
-        await self.start()
-        return self
-
-    async def __aexit__(self, *exc_info: object) -> None:
-        await self.close()
-
-    async def close(self) -> None:
-        """Close sockets and stop listening."""
-        for ws in list(self._sockets):
-            await ws.close()
-        if self._runner is not None:
-            await self._runner.cleanup()
+    def describe(self) -> str:
+        """Every call the bot made."""
+        return "the bot made:\n" + "\n".join(
+            f"  {c.method} {c.path} {c.body}"[:300] for c in self.calls
+        )
 
     # ----------------------------------------------------------------- gateway
 
     async def _gateway(self, request: web.Request) -> web.WebSocketResponse:
-        ws = web.WebSocketResponse()
-        await ws.prepare(request)
+        ws = await self.websocket(request)
         await ws.send_json({"op": 10, "d": {"heartbeat_interval": 41250}, "s": None, "t": None})
         async for frame in ws:
             msg = json.loads(frame.data)
@@ -151,14 +145,14 @@ class FakeDiscord:
                 await ws.send_json({"op": 11, "d": None})
             elif msg["op"] == 2:
                 self.identified.append(msg["d"])
-                self._sockets.append(ws)
+                self._listening.append(ws)
                 await self._send(ws, "READY", self._ready(msg["d"].get("shard")))
                 await self._send(ws, "GUILD_CREATE", self.guild())
             elif msg["op"] == 6:
-                self._sockets.append(ws)
+                self._listening.append(ws)
                 await self._send(ws, "RESUMED", {})
-        if ws in self._sockets:
-            self._sockets.remove(ws)
+        if ws in self._listening:
+            self._listening.remove(ws)
         return ws
 
     async def _send(self, ws: web.WebSocketResponse, event: str, data: Json) -> None:
@@ -167,10 +161,10 @@ class FakeDiscord:
 
     async def dispatch(self, event: str, data: Json) -> None:
         """Send a gateway event to every identified connection."""
-        assert self._sockets, "no bot is connected to the fake gateway"
+        assert self._listening, "no bot is connected to the fake gateway"
         if event == "INTERACTION_CREATE":
             self.dispatched_at[data["id"]] = time.monotonic()
-        for ws in self._sockets:
+        for ws in self._listening:
             await self._send(ws, event, data)
 
     def _ready(self, shard: list[int] | None) -> Json:
@@ -299,19 +293,9 @@ class FakeDiscord:
 
     async def wait_for(self, test: Callable[[Call], bool], *, timeout: float = 15.0) -> Call:
         """The first recorded call passing `test`, waiting for it if needed."""
-
-        def found() -> Call | None:
-            return next((c for c in self.calls if test(c)), None)
-
-        async with self._changed:
-            try:
-                await asyncio.wait_for(self._changed.wait_for(found), timeout)
-            except TimeoutError:
-                seen = "\n".join(f"  {c.method} {c.path} {c.body}"[:300] for c in self.calls)
-                raise AssertionError(f"no matching call; the bot made:\n{seen}") from None
-        call = found()
-        assert call is not None
-        return call
+        return await self.until(
+            lambda: next((c for c in self.calls if test(c)), None), timeout=timeout
+        )
 
     def find(self, method: str, pattern: str) -> list[Call]:
         """Recorded calls with this method whose path matches a regex."""
@@ -326,18 +310,17 @@ class FakeDiscord:
         try:
             self._answer(call, request.headers.get("Authorization"))
         finally:
-            async with self._changed:
-                self.calls.append(call)
-                self._changed.notify_all()
+            self.calls.append(call)
+            await self.noted()
         if call.answer is None:
             return web.Response(status=204, headers=call.headers)
         # exactly "application/json", without a charset: discord.py compares the whole header
-        return web.Response(status=call.status, body=json.dumps(call.answer).encode(),
-                            content_type="application/json", headers=call.headers)  # fmt: skip
+        return json_answer(call.answer, status=call.status, headers=call.headers, charset=None)
 
     def _answer(self, call: Call, sent: str | None) -> None:
         """Decide the answer to a call and note it on the call."""
-        if limit := next((lim for lim in self.limits if lim.hit(call)), None):
+        if fault := self.limits.take(lambda f: f.params["limit"].matches(call)):
+            limit = fault.params["limit"]
             call.status, call.answer, call.headers = 429, limit.body(), limit.headers()
             return
         # interaction webhooks carry no token; bot-token routes must carry the right one
@@ -353,16 +336,14 @@ class FakeDiscord:
 
     async def _record(self, request: web.Request) -> Call:
         call = Call(request.method, "/" + request.match_info["path"], query=dict(request.query))
-        if request.content_type == "multipart/form-data":
-            reader = await request.multipart()
-            async for part in reader:
-                data = await part.read()  # type: ignore[union-attr]
-                if part.name == "payload_json":
-                    call.body = json.loads(data)
-                else:
-                    call.files.append(Upload(part.name or "", part.filename or "", bytes(data)))
-        elif request.can_read_body:
-            call.body = await request.json()
+        body = await read_body(request)
+        for part in body.parts:
+            if part.name == "payload_json":
+                call.body = json.loads(part.data)
+            else:
+                call.files.append(Upload(part.name, part.filename or "", part.data))
+        if body.json is not None:
+            call.body = body.json
         return call
 
     def _route(self, call: Call) -> Json | list[Json] | int | tuple[int, Json] | None:

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import io
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -80,39 +80,28 @@ class DiscordBot:
         """Dispatch a slash command."""
         return await self.send(self.fake.slash(name, options, **kwargs))
 
-    async def callback(self, ix: Json) -> Call:
-        """The bot's first answer to an interaction (defer, message or modal).
-
-        Here and below, a try the fake answered with 429 does not count: discord.py sends it
-        again."""
+    async def answered(self, method: str, test: Callable[[Call], bool]) -> Call:
+        """The first call of `method` passing `test` that the fake answered: a try it answered
+        with 429 does not count (discord.py sends it again)."""
         return await self.fake.wait_for(
-            lambda c: (
-                c.method == "POST"
-                and c.path.endswith(f"/{ix['token']}/callback")
-                and c.status != 429
-            )
+            lambda c: c.method == method and c.status != 429 and test(c)
         )
+
+    async def callback(self, ix: Json) -> Call:
+        """The bot's first answer to an interaction (defer, message or modal)."""
+        return await self.answered("POST", lambda c: c.path.endswith(f"/{ix['token']}/callback"))
 
     async def final(self, ix: Json) -> Call:
         """The edit of an interaction's response that carries buttons (the result)."""
-        return await self.fake.wait_for(
-            lambda c: (
-                c.method == "PATCH"
-                and f"/{ix['token']}/messages/@original" in c.path
-                and bool(c.body.get("components"))
-                and c.status != 429
-            )
+        original = f"/{ix['token']}/messages/@original"
+        return await self.answered(
+            "PATCH", lambda c: original in c.path and bool(c.body.get("components"))
         )
 
     async def followup(self, ix: Json) -> Call:
         """A follow-up message posted on an interaction's webhook (private errors)."""
-        return await self.fake.wait_for(
-            lambda c: (
-                c.method == "POST"
-                and c.path.endswith(f"/webhooks/{ix['application_id']}/{ix['token']}")
-                and c.status != 429
-            )
-        )
+        webhook = f"/webhooks/{ix['application_id']}/{ix['token']}"
+        return await self.answered("POST", lambda c: c.path.endswith(webhook))
 
     async def private_error(self, ix: Json) -> str:
         """The text of a failed request's private follow-up; its public 'thinking' is gone."""

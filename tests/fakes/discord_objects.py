@@ -57,22 +57,16 @@ class Call:
 
 @dataclass
 class RateLimit:
-    """A scripted 429 for the next `times` calls whose method and path match."""
+    """A scripted 429 for calls whose method and path match (a fault of FakeDiscord.limits)."""
 
     method: str
     pattern: str
-    times: int
     retry_after: float
     is_global: bool
 
-    def hit(self, call: Call) -> bool:
-        """Whether this limit answers `call` (and counts it)."""
-        if self.times <= 0 or call.method != self.method:
-            return False
-        if not re.fullmatch(self.pattern, call.path):
-            return False
-        self.times -= 1
-        return True
+    def matches(self, call: Call) -> bool:
+        """Whether this limit answers `call`."""
+        return call.method == self.method and re.fullmatch(self.pattern, call.path) is not None
 
     def headers(self) -> dict[str, str]:
         """The headers Discord sends with a 429 (discord.py's webhook client needs `Via`)."""

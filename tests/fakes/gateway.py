@@ -33,14 +33,24 @@ import itertools
 import json
 import os
 import re
-import signal
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from aiohttp import BodyPartReader, web
+from aiohttp import web
 from PIL import Image
+
+from tests.fakes.server import (
+    Body,
+    LocalServer,
+    Part,
+    Script,
+    headers_of,
+    json_answer,
+    read_body,
+    serve_until_signalled,
+)
 
 SIZES = ("1024x1024", "1536x1024", "1024x1536", "auto")  # gpt-image-1 and its family
 FIXED_SIZE_MODELS = re.compile(r"gpt-image-1|chatgpt-image|dall-e")
@@ -150,24 +160,23 @@ FAULTS = (*ERRORS, *BEHAVIOURS)
 
 
 @dataclass
-class Part:
-    """One multipart part of an edit request."""
-
-    name: str
-    filename: str | None
-    content_type: str | None
-    data: bytes
-
-
-@dataclass
 class Recorded:
     """One request as the fake saw it; header names are lower-case."""
 
     method: str
     path: str
     headers: dict[str, str]
-    json: Any = None
-    parts: list[Part] = field(default_factory=list)
+    body: Body = field(default_factory=Body)
+
+    @property
+    def json(self) -> Any:
+        """The JSON body, if one came."""
+        return self.body.json
+
+    @property
+    def parts(self) -> list[Part]:
+        """The multipart parts, in order."""
+        return self.body.parts
 
     @property
     def form(self) -> dict[str, str]:
@@ -177,7 +186,7 @@ class Recorded:
     @property
     def fields(self) -> dict[str, Any]:
         """The request's parameters: the JSON body, or the multipart text fields."""
-        return self.json if isinstance(self.json, dict) else self.form
+        return self.body.fields
 
     def files(self, name: str) -> list[Part]:
         """The file parts sent under one field name ('image[]', 'image' or 'mask')."""
@@ -213,15 +222,6 @@ class ModelList:
         return item
 
 
-@dataclass
-class Fault:
-    """A scripted misbehaviour for the next `times` image requests (None: every one)."""
-
-    name: str
-    times: int | None = 1
-    params: dict[str, Any] = field(default_factory=dict)
-
-
 @functools.lru_cache(maxsize=64)
 def image_bytes(size: str, fmt: str = "png", colour: tuple[int, int, int] = (200, 60, 40)) -> bytes:
     """A solid image of exactly `size` ('WxH') in a format; cached."""
@@ -231,8 +231,10 @@ def image_bytes(size: str, fmt: str = "png", colour: tuple[int, int, int] = (200
     return out.getvalue()
 
 
-class FakeGateway:
+class FakeGateway(LocalServer):
     """A real HTTP server on 127.0.0.1; with `key` set, any other key gets 401."""
+
+    max_body = 256 * 1024 * 1024
 
     def __init__(
         self,
@@ -243,21 +245,15 @@ class FakeGateway:
         models: Sequence[str] | None = None,
         cost: str | None = None,
     ) -> None:
-        self.port, self.delay, self.key = port, delay, key
+        super().__init__(port=port)
+        self.delay, self.key = delay, key
         self.models = ModelList(list(models) if models is not None else None)
         self.cost = cost
         self.requests: list[Recorded] = []
-        self.faults: list[Fault] = []
+        self.faults = Script()
         self.in_flight = self.peak_in_flight = 0
         self.file_redirect: str | None = None  # GET /files/... redirects there when set
         self._ids = itertools.count(1)
-        self._closing = asyncio.Event()
-        self._runner: web.AppRunner | None = None
-
-    @property
-    def origin(self) -> str:
-        """http://127.0.0.1:<port>"""
-        return f"http://127.0.0.1:{self.port}"
 
     @property
     def url(self) -> str:
@@ -278,58 +274,21 @@ class FakeGateway:
         """Script a fault (one of FAULTS) for the next `times` image requests."""
         if name not in FAULTS:
             raise ValueError(f"unknown fault {name!r}; known: {', '.join(FAULTS)}")
-        self.faults.append(Fault(name, times, params))
+        self.faults.add(name, times, **params)
 
-    async def start(self) -> FakeGateway:
-        """Listen on 127.0.0.1 (a random port unless one was given)."""
-        app = web.Application(client_max_size=256 * 1024 * 1024)
-        for path in ("/v1/images/generations", "/v1/images/edits", "/v3/images"):
-            app.router.add_post(path, self._serve)
-        app.router.add_get("/files/{name}", self._file)
-        app.router.add_get("/v1/models", self._models)
-        app.router.add_get("/_fake/requests", self._dump)
-        app.router.add_post("/_fake/faults", self._add_fault)
-        self._runner = web.AppRunner(app, shutdown_timeout=0.5, access_log=None)
-        await self._runner.setup()
-        await web.TCPSite(self._runner, "127.0.0.1", self.port).start()
-        self.port = self._runner.addresses[0][1]
-        return self
-
-    async def close(self) -> None:
-        """Release hanging requests and stop serving."""
-        self._closing.set()
-        if self._runner is not None:
-            await self._runner.cleanup()
-
-    async def __aenter__(self) -> FakeGateway:
-        return await self.start()
-
-    async def __aexit__(self, *exc_info: object) -> None:
-        await self.close()
-
-    def _next_fault(self) -> Fault | None:
-        if not self.faults:
-            return None
-        fault = self.faults[0]
-        if fault.times is not None:
-            fault.times -= 1
-            if fault.times <= 0:
-                self.faults.pop(0)
-        return fault
+    def routes(self) -> list[web.RouteDef]:
+        """The image routes of both protocols, image files, the models list, the test hooks."""
+        images = ("/v1/images/generations", "/v1/images/edits", "/v3/images")
+        return [
+            *(web.post(path, self._serve) for path in images),
+            web.get("/files/{name}", self._file),
+            web.get("/v1/models", self._models),
+            web.get("/_fake/requests", self._dump),
+            web.post("/_fake/faults", self._add_fault),
+        ]
 
     async def _record(self, request: web.Request) -> Recorded:
-        headers = {k.lower(): v for k, v in request.headers.items()}
-        seen = Recorded(request.method, request.path, headers)
-        if request.content_type == "application/json":
-            with contextlib.suppress(ValueError):
-                seen.json = await request.json()
-        elif request.content_type.startswith("multipart/"):
-            reader = await request.multipart()
-            while (part := await reader.next()) is not None:
-                assert isinstance(part, BodyPartReader)
-                data = bytes(await part.read())
-                kind = part.headers.get("Content-Type")
-                seen.parts.append(Part(part.name or "", part.filename, kind, data))
+        seen = Recorded(request.method, request.path, headers_of(request), await read_body(request))
         self.requests.append(seen)
         return seen
 
@@ -346,8 +305,9 @@ class FakeGateway:
                 message = f"Incorrect API key provided: {sent}."  # echoed, as some providers do
                 error = {"code": "invalid_api_key", "message": message}
                 return _error(_flavour(seen, ""), 401, error, headers)
-            fault = self._next_fault() or Fault("")
-            return await self._answer(request, seen, fault.name, dict(fault.params), headers)
+            fault = self.faults.take()
+            name, params = (fault.name, dict(fault.params)) if fault else ("", {})
+            return await self._answer(request, seen, name, params, headers)
         finally:
             self.in_flight -= 1
 
@@ -369,14 +329,14 @@ class FakeGateway:
             return _fault(seen, name, params, headers)
         if name == "opper_v2_content_policy":
             body = {"type": "ContentPolicyViolationError", "message": "Rejected.", "detail": None}
-            return web.json_response(body, status=400, headers=headers)
+            return json_answer(body, status=400, headers=headers)
         model = str(fields.get("model", ""))
         if model not in self.models:
             return _unknown_model(seen, model, headers)
         if name in ("hang", "delay"):
             seconds = params.get("seconds", 3600.0 if name == "hang" else 1.0)
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._closing.wait(), seconds)
+                await asyncio.wait_for(self.closing.wait(), seconds)
         if problem := _invalid(seen, opper):
             error = {"code": "invalid_value", "param": problem, "message": f"Invalid '{problem}'."}
             if opper:
@@ -390,7 +350,7 @@ class FakeGateway:
             return web.Response(text=text, content_type="application/json", headers=headers)
         if stream:
             return await self._stream(request, seen, name, params, headers)
-        return web.json_response(self._body(seen, name, params), headers=headers)
+        return json_answer(self._body(seen, name, params), headers=headers)
 
     def _body(self, seen: Recorded, name: str, params: dict[str, Any]) -> dict[str, Any]:
         fields, opper = seen.fields, seen.path.startswith("/v3/")
@@ -474,7 +434,7 @@ class FakeGateway:
         sent = request.headers.get("Authorization", "")
         if self.models.style == "openai" and self.key is not None and sent != f"Bearer {self.key}":
             return _error(401, {"code": "invalid_api_key", "message": "Incorrect API key."}, {})
-        return web.json_response(self.models.body())
+        return json_answer(self.models.body())
 
     async def _file(self, request: web.Request) -> web.Response:
         await self._record(request)
@@ -494,12 +454,12 @@ class FakeGateway:
             }
             for r in self.requests
         ]
-        return web.json_response({"requests": rows, "peak_in_flight": self.peak_in_flight})
+        return json_answer({"requests": rows, "peak_in_flight": self.peak_in_flight})
 
     async def _add_fault(self, request: web.Request) -> web.Response:
         spec = dict(await request.json())
         self.fail(spec.pop("name"), spec.pop("times", 1), **spec)
-        return web.json_response({"ok": True})
+        return json_answer({"ok": True})
 
 
 def _size_format(fields: dict[str, Any]) -> tuple[str, str]:
@@ -612,7 +572,7 @@ def _error(
     else:
         shaped = {"message": "", "type": "invalid_request_error", "param": None, "code": None}
         shaped |= error
-    return web.json_response({"error": shaped}, status=status, headers=headers)
+    return json_answer({"error": shaped}, status=status, headers=headers)
 
 
 def _noise(params: dict[str, Any]) -> str:
@@ -636,19 +596,13 @@ async def _reset(request: web.Request, headers: dict[str, str]) -> web.StreamRes
 
 
 async def _run(args: argparse.Namespace) -> None:
-    models = args.model or None
     fake = FakeGateway(
-        port=args.port, delay=args.delay, key=args.key, models=models, cost=args.cost
+        port=args.port, delay=args.delay, key=args.key, models=args.model or None, cost=args.cost
     )
-    async with fake:
-        for spec in args.fault:
-            name, _, times = spec.partition(":")
-            fake.fail(name, None if times == "always" else int(times or 1))
-        print(fake.url, flush=True)
-        stop = asyncio.Event()
-        for signum in (signal.SIGINT, signal.SIGTERM):
-            asyncio.get_running_loop().add_signal_handler(signum, stop.set)
-        await stop.wait()
+    for spec in args.fault:
+        name, _, times = spec.partition(":")
+        fake.fail(name, None if times == "always" else int(times or 1))
+    await serve_until_signalled(fake, lambda: fake.url)
 
 
 def main(argv: list[str] | None = None) -> None:

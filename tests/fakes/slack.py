@@ -33,7 +33,6 @@ import asyncio
 import contextlib
 import itertools
 import json
-import signal
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -42,6 +41,15 @@ from typing import Any
 from aiohttp import WSMsgType, web
 
 from adapters.slack import REQUIRED_SCOPES
+from tests.fakes.server import (
+    LocalServer,
+    Script,
+    headers_of,
+    json_answer,
+    parse_json,
+    read_body,
+    serve_until_signalled,
+)
 
 TOKEN = "xoxb-fake-bot-token"
 APP_TOKEN = "xapp-fake-app-token"
@@ -78,8 +86,10 @@ class Upload:
 
 
 @dataclass
-class FakeSlack:
+class FakeSlack(LocalServer):
     """The fake server; every attribute may be changed by a test while it runs."""
+
+    max_body = 64 * 1024 * 1024
 
     token: str = TOKEN
     app_token: str = APP_TOKEN
@@ -99,21 +109,15 @@ class FakeSlack:
     responses: list[dict[str, Any]] = field(default_factory=list)
     downloads: list[dict[str, str]] = field(default_factory=list)
     file_redirects: dict[str, str] = field(default_factory=dict)  # file id -> elsewhere
-    sockets: list[web.WebSocketResponse] = field(default_factory=list)
     acks: list[dict[str, Any]] = field(default_factory=list)
-    limited: dict[str, list[int]] = field(default_factory=dict)
+    limits: Script = field(default_factory=Script)  # scripted 429s, see rate_limit()
 
     def __post_init__(self) -> None:
+        super().__init__(port=self.port)
         self._ids = itertools.count(1)
         self._clock = int(time.time())
-        self._runner: web.AppRunner | None = None
 
     # ---- test helpers -------------------------------------------------------------------
-
-    @property
-    def origin(self) -> str:
-        """http://127.0.0.1:<port>"""
-        return f"http://127.0.0.1:{self.port}"
 
     @property
     def api_url(self) -> str:
@@ -130,7 +134,7 @@ class FakeSlack:
 
     def rate_limit(self, method: str, times: int = 1, retry_after: int = 1) -> None:
         """Answer the next `times` calls of `method` with 429 and `Retry-After: retry_after`."""
-        self.limited.setdefault(method, []).extend([retry_after] * times)
+        self.limits.add(method, times, retry_after=retry_after)
 
     def response_url(self) -> str:
         """A fresh response_url whose POSTs are kept in `responses`."""
@@ -188,50 +192,25 @@ class FakeSlack:
 
     async def wait_for(self, predicate: Callable[[], object], timeout: float = 15.0) -> Any:
         """Poll until `predicate()` is truthy (returns it); AssertionError after `timeout` s."""
-        deadline = time.monotonic() + timeout
-        while True:
-            value = predicate()
-            if value:
-                return value
-            if time.monotonic() > deadline:
-                raise AssertionError(f"condition not met; calls: {[c.method for c in self.log]}")
-            await asyncio.sleep(0.02)
+        return await self.until(predicate, timeout=timeout)
+
+    def describe(self) -> str:
+        """The Web API methods called, in order."""
+        return f"calls: {[c.method for c in self.log]}"
 
     # ---- server ---------------------------------------------------------------------------
 
-    async def start(self) -> FakeSlack:
-        """Listen on 127.0.0.1."""
-        app = web.Application(client_max_size=64 * 1024 * 1024)
-        app.add_routes(
-            [
-                web.route("*", "/api/{method}", self._api),
-                web.post("/upload/{file_id}", self._upload),
-                web.get("/files-pri/{key}/{name:.*}", self._private),
-                web.get("/download/{file_id}", self._download),
-                web.post("/response/{n}", self._response),
-                web.get("/_fake/calls", self._dump),
-                web.get("/socket", self._socket),
-            ]
-        )
-        self._runner = web.AppRunner(app, shutdown_timeout=0.5, access_log=None)
-        await self._runner.setup()
-        await web.TCPSite(self._runner, "127.0.0.1", self.port).start()
-        self.port = self._runner.addresses[0][1]
-        return self
-
-    async def close(self) -> None:
-        """Stop listening."""
-        for socket in self.sockets:
-            await socket.close()
-        if self._runner is not None:
-            await self._runner.cleanup()
-            self._runner = None
-
-    async def __aenter__(self) -> FakeSlack:
-        return await self.start()
-
-    async def __aexit__(self, *exc_info: object) -> None:
-        await self.close()
+    def routes(self) -> list[web.RouteDef]:
+        """The Web API, uploads, private files, response URLs, Socket Mode, the test hook."""
+        return [
+            web.route("*", "/api/{method}", self._api),
+            web.post("/upload/{file_id}", self._upload),
+            web.get("/files-pri/{key}/{name:.*}", self._private),
+            web.get("/download/{file_id}", self._download),
+            web.post("/response/{n}", self._response),
+            web.get("/_fake/calls", self._dump),
+            web.get("/socket", self._socket),
+        ]
 
     def _ts(self) -> str:
         return f"{self._clock}.{next(self._ids):06d}"
@@ -241,25 +220,25 @@ class FakeSlack:
 
     async def _api(self, request: web.Request) -> web.Response:
         method = request.match_info["method"]
-        args = await _args(request)
-        call = Call(method, args, {k.lower(): v for k, v in request.headers.items()})
+        args = dict(request.query) | (await read_body(request)).fields
+        call = Call(method, args, headers_of(request))
         self.log.append(call)
-        if self.limited.get(method):
+        if limited := self.limits.take(lambda fault: fault.name == method):
             call.status = 429
-            wait = self.limited[method].pop(0)
+            wait = limited.params["retry_after"]
             body = {"ok": False, "error": "ratelimited"}
-            return web.json_response(body, status=429, headers={"Retry-After": str(wait)})
+            return json_answer(body, status=429, headers={"Retry-After": str(wait)})
         token = self.app_token if method == "apps.connections.open" else self.token
         if not self._authorized(request, token):
-            return web.json_response({"ok": False, "error": "invalid_auth"})
+            return json_answer({"ok": False, "error": "invalid_auth"})
         needed = NEEDS_SCOPE.get(method)
         if needed is not None and needed not in self.scopes:
-            return web.json_response({"ok": False, "error": "missing_scope", "needed": needed})
+            return json_answer({"ok": False, "error": "missing_scope", "needed": needed})
         answer = getattr(self, "_m_" + method.replace(".", "_"), None)
         if answer is None:
-            return web.json_response({"ok": False, "error": "unknown_method"}, status=404)
+            return json_answer({"ok": False, "error": "unknown_method"}, status=404)
         body, headers = answer(args)
-        return web.json_response(body, headers=headers)
+        return json_answer(body, headers=headers)
 
     def _m_auth_test(self, args: dict[str, Any]) -> tuple[dict[str, Any], dict[str, str]]:
         body = {
@@ -287,7 +266,7 @@ class FakeSlack:
             channel, str(args.get("text", "")), user=BOT_USER, thread_ts=args.get("thread_ts")
         )
         if args.get("blocks"):
-            message["blocks"] = _json(args["blocks"])
+            message["blocks"] = parse_json(args["blocks"])
         return {"ok": True, "channel": channel, "ts": message["ts"], "message": message}, {}
 
     def _m_chat_update(self, args: dict[str, Any]) -> tuple[dict[str, Any], dict[str, str]]:
@@ -296,7 +275,7 @@ class FakeSlack:
             return {"ok": False, "error": "message_not_found"}, {}
         message["text"] = args.get("text", message["text"])
         if "blocks" in args:
-            message["blocks"] = _json(args["blocks"])
+            message["blocks"] = parse_json(args["blocks"])
         return {
             "ok": True,
             "channel": args["channel"],
@@ -318,7 +297,7 @@ class FakeSlack:
         return {"ok": True, "message_ts": self._ts()}, {}
 
     def _m_views_open(self, args: dict[str, Any]) -> tuple[dict[str, Any], dict[str, str]]:
-        view = dict(_json(args.get("view", "{}")))
+        view = dict(parse_json(args.get("view", "{}")))
         view["id"] = f"V{next(self._ids):08d}"
         self.views.append(view)
         return {"ok": True, "view": view}, {}
@@ -360,7 +339,7 @@ class FakeSlack:
         self, args: dict[str, Any]
     ) -> tuple[dict[str, Any], dict[str, str]]:
         shared = []
-        for item in _json(args.get("files", "[]")):
+        for item in parse_json(args.get("files", "[]")):
             upload = self.uploads.get(str(item["id"]))
             if upload is None or not upload.data:
                 return {"ok": False, "error": "file_not_found"}, {}
@@ -419,9 +398,7 @@ class FakeSlack:
         return web.Response(text="ok")
 
     async def _socket(self, request: web.Request) -> web.WebSocketResponse:
-        socket = web.WebSocketResponse()
-        await socket.prepare(request)
-        self.sockets.append(socket)
+        socket = await self.websocket(request)
         hello = {"type": "hello", "num_connections": 1, "connection_info": {"app_id": "A0FAKE"}}
         await socket.send_json(hello)
         async for message in socket:
@@ -431,20 +408,7 @@ class FakeSlack:
 
     async def _dump(self, request: web.Request) -> web.Response:
         calls = [{"method": c.method, "args": c.args} for c in self.log]
-        return web.json_response({"calls": calls, "responses": self.responses})
-
-
-async def _args(request: web.Request) -> dict[str, Any]:
-    args: dict[str, Any] = dict(request.query)
-    if request.content_type == "application/json":
-        args.update(await request.json())
-    elif request.can_read_body:
-        args.update({k: v for k, v in (await request.post()).items() if isinstance(v, str)})
-    return args
-
-
-def _json(value: Any) -> Any:
-    return json.loads(value) if isinstance(value, str) else value
+        return json_answer({"calls": calls, "responses": self.responses})
 
 
 def _mimetype(data: bytes, name: str) -> str:
@@ -459,14 +423,7 @@ def _mimetype(data: bytes, name: str) -> str:
 
 async def _run(args: argparse.Namespace) -> None:
     slack = FakeSlack(port=args.port, token=args.token)
-    await slack.start()
-    print(slack.api_url, flush=True)
-    stop = asyncio.Event()
-    loop = asyncio.get_running_loop()
-    for sig in (signal.SIGTERM, signal.SIGINT):
-        loop.add_signal_handler(sig, stop.set)
-    await stop.wait()
-    await slack.close()
+    await serve_until_signalled(slack, lambda: slack.api_url)
 
 
 def main(argv: list[str] | None = None) -> None:

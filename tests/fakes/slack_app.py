@@ -136,6 +136,10 @@ class SlackBot:
             headers = {"X-Slack-Retry-Num": str(retry), "X-Slack-Retry-Reason": "http_timeout"}
         return await self.post(json.dumps(envelope), "application/json", headers=headers)
 
+    async def idle(self) -> None:
+        """Wait until no work the adapter started still runs (its last Slack call made)."""
+        await self.slack.wait_for(lambda: not self.adapter.services.tasks)
+
     async def entries(self) -> list[LedgerEntry]:
         """Every ledger row, oldest first."""
         return [

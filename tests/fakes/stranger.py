@@ -13,16 +13,17 @@ target, a CDN. Tests assert what it saw, above all that no credential arrived.
 
 from __future__ import annotations
 
-import asyncio
 from dataclasses import dataclass, field
 
 from aiohttp import web
+
+from tests.fakes.server import LocalServer
 
 CHUNK = 1024 * 1024
 
 
 @dataclass
-class Stranger:
+class Stranger(LocalServer):
     """A real HTTP server on `host` (another loopback address than the bot's fakes)."""
 
     host: str = "127.0.0.2"
@@ -33,14 +34,7 @@ class Stranger:
     streamed: int = 0
 
     def __post_init__(self) -> None:
-        self.port = 0
-        self._closing = asyncio.Event()
-        self._runner: web.AppRunner | None = None
-
-    @property
-    def origin(self) -> str:
-        """http://<host>:<port>"""
-        return f"http://{self.host}:{self.port}"
+        super().__init__(host=self.host)
 
     def url(self, path: str = "/image.png") -> str:
         """A URL on this server."""
@@ -51,19 +45,9 @@ class Stranger:
         """Every Authorization header that arrived (none should)."""
         return [auth for _, auth in self.requests if auth]
 
-    async def __aenter__(self) -> Stranger:
-        app = web.Application()
-        app.router.add_get("/{path:.*}", self._serve)
-        self._runner = web.AppRunner(app, shutdown_timeout=0.5, access_log=None)
-        await self._runner.setup()
-        await web.TCPSite(self._runner, self.host, 0).start()
-        self.port = self._runner.addresses[0][1]
-        return self
-
-    async def __aexit__(self, *exc_info: object) -> None:
-        self._closing.set()
-        if self._runner is not None:
-            await self._runner.cleanup()
+    def routes(self) -> list[web.RouteDef]:
+        """Any path."""
+        return [web.get("/{path:.*}", self._serve)]
 
     async def _serve(self, request: web.Request) -> web.StreamResponse:
         self.requests.append((request.path, request.headers.get("Authorization", "")))
@@ -72,7 +56,7 @@ class Stranger:
         response = web.StreamResponse(headers={"Content-Type": "image/png"})
         await response.prepare(request)
         if self.hang:
-            await self._closing.wait()
+            await self.closing.wait()
             return response
         chunk = bytes(CHUNK)
         try:
