@@ -6,10 +6,16 @@ Nothing here knows about Discord or Slack; adapters translate their events into 
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
 from typing import Literal
+
+# re-exported: the limits are one table of their own (bot/limit_table.py)
+from bot.limit_table import LIMIT_KEYS as LIMIT_KEYS
+from bot.limit_table import LIMITS as LIMITS
+from bot.limit_table import Limits as Limits
+from bot.limit_types import QUALITIES as QUALITIES
 
 Kind = Literal["generate", "edit", "vary"]
 Status = Literal["reserved", "succeeded", "failed", "abandoned"]
@@ -17,8 +23,6 @@ Stage = Literal["queued", "started", "partial", "done"]
 # What happened to a succeeded row's images (migrations/sqlite/0003_kept_results.sql)
 Delivery = Literal["pending", "delivered", "undelivered"]
 
-# Quality words from cheapest to dearest; each model takes some of them (bot/catalog.json).
-QUALITIES = ("low", "medium", "high", "xhigh", "max", "auto")
 FORMATS = ("png", "jpeg", "webp")
 BACKGROUNDS = ("transparent", "opaque", "auto")
 CostSource = Literal["gateway", "tokens", "table", ""]
@@ -152,46 +156,6 @@ class Progress:
 
 ProgressCallback = Callable[[Progress], Awaitable[None]]
 PartialCallback = Callable[[bytes], Awaitable[None]]
-
-
-@dataclass(frozen=True)
-class Limits:
-    """Limit settings for one scope; None means inherit from the wider scope."""
-
-    enabled: bool | None = None
-    user_daily_images: int | None = None
-    channel_daily_images: int | None = None
-    user_daily_cost_usd: float | None = None
-    channel_daily_cost_usd: float | None = None
-    max_n: int | None = None
-    max_quality: str | None = None
-    allowed_sizes: tuple[str, ...] | None = None
-    cooldown_s: int | None = None
-    admins_exempt: bool | None = None
-    others_can_vary: bool | None = None
-    allowed_models: tuple[str, ...] | None = None
-    max_pixels: int | None = None
-
-    def over(self, wider: Limits) -> Limits:
-        """These limits with unset keys taken from a wider scope."""
-        values = {
-            f.name: getattr(self, f.name)
-            if getattr(self, f.name) is not None
-            else getattr(wider, f.name)
-            for f in fields(self)
-        }
-        return Limits(**values)
-
-    def as_dict(self) -> dict[str, object]:
-        """One key per limit, JSON-friendly."""
-        out: dict[str, object] = {}
-        for f in fields(self):
-            value = getattr(self, f.name)
-            out[f.name] = list(value) if isinstance(value, tuple) else value
-        return out
-
-
-LIMIT_KEYS = tuple(f.name for f in fields(Limits))
 
 
 @dataclass(frozen=True)

@@ -139,7 +139,7 @@ def format_limits(effective: Limits, here: Limits) -> str:
     lines = []
     for key in LIMIT_KEYS:
         mark = "  (set here)" if getattr(here, key) is not None else ""
-        lines.append(f"{key} = {format_limit(getattr(effective, key))}{mark}")
+        lines.append(f"{key} = {format_limit(key, getattr(effective, key))}{mark}")
     return "\n".join(lines)
 
 

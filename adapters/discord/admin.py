@@ -131,7 +131,7 @@ async def set_limit(
 
     async def work(handler: ImagineHandler, target: Scope, place: str) -> str:
         limits = await handler.set_limits(target, {key: value}, user_id)
-        shown = format_limit(getattr(limits, key))
+        shown = format_limit(key, getattr(limits, key))
         return f"`{key}` is now **{shown}** for {place}. The change is logged."
 
     await answer_at_scope(interaction, scope, work)

@@ -7,16 +7,16 @@ these functions, so both refuse the same requests with the same messages.
 from __future__ import annotations
 
 import json
-import re
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass, replace
 from datetime import UTC, datetime, timedelta
-from typing import Any, get_type_hints
+from typing import Any
 
 from bot.errors import BadRequest, Cooldown, Disabled, LimitReached
+from bot.limit_types import Invalid
 from bot.models import (
     LIMIT_KEYS,
-    QUALITIES,
+    LIMITS,
     LedgerEntry,
     LimitChange,
     Limits,
@@ -25,14 +25,8 @@ from bot.models import (
 )
 
 COST_EPSILON = 1e-9
-LIST_KEYS = ("allowed_sizes", "allowed_models")
-SIZE_TEXT = re.compile(r"auto|[1-9][0-9]{0,4}x[1-9][0-9]{0,4}")
 ABANDON_EVERY = timedelta(seconds=1)
 MANAGER_KEY = "channel_manager"
-_LIMIT_TYPES: dict[str, object] = {
-    name: next(arg for arg in hint.__args__ if arg is not type(None))
-    for name, hint in get_type_hints(Limits).items()
-}
 
 
 def utc(moment: datetime) -> datetime:
@@ -149,45 +143,14 @@ def checked_limit_changes(changes: Mapping[str, object]) -> dict[str, object]:
     """Validate keys and typed values of a limits change; raises BadRequest naming the key."""
     checked: dict[str, object] = {}
     for key, value in changes.items():
-        if key not in LIMIT_KEYS:
+        spec = LIMITS.get(key)
+        if spec is None:
             raise BadRequest(f"Unknown limit {key!r}. Valid limits: {', '.join(LIMIT_KEYS)}.")
-        checked[key] = None if value is None else _checked_value(key, value)
+        try:
+            checked[key] = None if value is None else spec.type.checked(value)
+        except Invalid as exc:
+            raise BadRequest(f"Invalid value {value!r} for limit {key!r}: {exc}.") from None
     return checked
-
-
-def _checked_value(key: str, value: object) -> object:
-    kind = _LIMIT_TYPES[key]
-    if isinstance(value, bool):
-        ok = kind is bool
-    elif isinstance(value, int | float):
-        ok = (kind is float or (kind is int and isinstance(value, int))) and value >= 0
-        value = float(value) if kind is float else value
-    elif key == "max_quality":
-        ok = value in QUALITIES
-    elif key == "allowed_sizes" and isinstance(value, tuple | list):
-        ok = all(isinstance(size, str) and SIZE_TEXT.fullmatch(size) for size in value)
-        value = tuple(value)
-    elif key == "allowed_models" and isinstance(value, tuple | list):
-        ok = all(isinstance(name, str) and name and "," not in name for name in value)
-        value = tuple(value)
-    else:
-        ok = False
-    if not ok:
-        raise BadRequest(f"Invalid value {value!r} for limit {key!r}: {_expected(key)}.")
-    return value
-
-
-def _expected(key: str) -> str:
-    if key == "max_quality":
-        return f"use one of {', '.join(QUALITIES)}"
-    if key == "allowed_sizes":
-        return "use sizes such as 1024x1024 or 2048x1152"
-    if key == "allowed_models":
-        return "use model names such as openai/gpt-image-2"
-    kind = _LIMIT_TYPES[key]
-    if kind is bool:
-        return "use true or false"
-    return "use a whole number, 0 or more" if kind is int else "use a number, 0 or more"
 
 
 def changed_limits(
@@ -199,8 +162,8 @@ def changed_limits(
         LimitChange(
             scope,
             key,
-            limit_text(getattr(old, key)),
-            limit_text(getattr(new, key)),
+            limit_text(key, getattr(old, key)),
+            limit_text(key, getattr(new, key)),
             changed_by,
             utc(now),
         )
@@ -222,31 +185,15 @@ def manager_change(
     return LimitChange(scope, MANAGER_KEY, old, new, by, utc(now))
 
 
-def limit_text(value: object) -> str | None:
+def limit_text(key: str, value: object) -> str | None:
     """A limit value as the text the audit trail (and `limits set`) uses."""
-    if value is None:
-        return None
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, tuple):
-        return ",".join(value)
-    return str(value)
+    return None if value is None else str(LIMITS[key].type.text(value))
 
 
 def limits_from_columns(values: Mapping[str, object]) -> Limits:
     """Limits from column values: booleans or 0/1, sizes as comma text (missing keys: None)."""
-    decoded: dict[str, Any] = {key: _decoded(key, values.get(key)) for key in LIMIT_KEYS}
+    decoded: dict[str, Any] = {
+        key: None if values.get(key) is None else spec.type.decode(values[key])
+        for key, spec in LIMITS.items()
+    }
     return Limits(**decoded)
-
-
-def _decoded(key: str, value: object) -> object:
-    kind = _LIMIT_TYPES[key]
-    if value is None:
-        return None
-    if kind is bool:
-        return bool(value)
-    if key in LIST_KEYS:
-        return tuple(part for part in str(value).split(",") if part)
-    if kind is float and isinstance(value, int | float):
-        return float(value)
-    return value
