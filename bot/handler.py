@@ -14,6 +14,7 @@ from datetime import UTC, datetime, timedelta
 from typing import TypeVar
 
 from bot import checks, images, options
+from bot.admin import LimitsAdmin
 from bot.backend import ImageBackend
 from bot.catalog import Catalog, ModelInfo, ModelMenu, load_catalog
 from bot.config import Settings
@@ -28,7 +29,6 @@ from bot.errors import (
     ShuttingDown,
     UserFacingError,
 )
-from bot.limits import parse_limit_values
 from bot.metrics import Metrics
 from bot.models import (
     Actor,
@@ -44,10 +44,7 @@ from bot.models import (
     ProgressCallback,
     Reservation,
     Result,
-    Scope,
-    ScopeUsage,
     SourceImage,
-    UserUsage,
 )
 from bot.pricing import actual_cost, estimate_cost
 from bot.sizes import source_size
@@ -71,8 +68,8 @@ def utcnow() -> datetime:
     return datetime.now(UTC)
 
 
-class ImagineHandler:
-    """generate / edit / vary / reroll plus usage and limits, for every platform."""
+class ImagineHandler(LimitsAdmin):
+    """generate / edit / vary / reroll for every platform, plus the admin door (bot/admin.py)."""
 
     def __init__(
         self,
@@ -224,34 +221,6 @@ class ImagineHandler:
             raise BadRequest("That result is no longer known to the bot; start a new /imagine.")
         return found
 
-    async def limits_for(self, scope: Scope) -> Limits:
-        """The effective limits of a channel: channel over workspace over platform over defaults."""
-        layers = [
-            scope,
-            Scope(scope.platform, scope.workspace_id, "*"),
-            Scope(scope.platform, "*", "*"),
-        ]
-        effective = self.settings.default_limits()
-        for layer in reversed(list(dict.fromkeys(layers))):
-            effective = (await self.store.get_limits(layer)).over(effective)
-        return effective
-
-    async def set_limits(
-        self, scope: Scope, assignments: Mapping[str, str], changed_by: str
-    ) -> Limits:
-        """Parse KEY=VALUE text (empty clears) and store it for exactly this scope, audited."""
-        changes = parse_limit_values(assignments)
-        return await self.store.set_limits(scope, changes, changed_by, self.clock())
-
-    async def usage(self, actor: Actor) -> UserUsage:
-        """A person's own usage today and this month, with what remains."""
-        limits = await self.limits_for(actor.scope)
-        return await self.store.user_usage(actor.scope, actor.user_id, limits, self.clock())
-
-    async def scope_usage(self, scope: Scope) -> ScopeUsage:
-        """Totals and top users of a channel, workspace or platform, for admins."""
-        return await self.store.scope_usage(scope, self.clock())
-
     async def housekeeping(self) -> None:
         """Settle abandoned reservations and stalled deliveries; forget prompts and kept
         images past their retention."""
@@ -283,7 +252,7 @@ class ImagineHandler:
                 raise ShuttingDown()
             default = self.settings.model
             req, model = checks.with_model(self.catalog, self.menu, default, req, self.clock())
-            limits = await self.limits_for(req.actor.scope)
+            limits = await self.limits_of(req.actor)
             await self._check_request(req, limits, model)
             cap = self.settings.per_user_concurrent
             if cap and self._per_user.get(user_key, 0) >= cap:

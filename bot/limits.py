@@ -1,15 +1,18 @@
 """Limit values as people type them (`user_daily_images=3`, `max_quality=`) and as shown.
 
-Also the scopes an admin may name: a platform, a workspace in it, a channel in that.
+Also the scopes an admin may name: the whole installation ('*'), a platform, a workspace in
+it, a channel, a role or a person in that; and how their limits combine for one person.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
+from dataclasses import replace
+from typing import Any
 
 from bot.errors import BadRequest
 from bot.limit_types import Invalid
-from bot.models import LIMIT_KEYS, LIMITS, Scope
+from bot.models import EVERYWHERE, LIMIT_KEYS, LIMITS, Limits, Scope
 
 # Each platform's name as shown, and what it calls a workspace.
 PLATFORMS = {
@@ -44,14 +47,18 @@ def format_limit(key: str, value: object) -> str:
     return str(LIMITS[key].type.shown(value))
 
 
-def check_scope(scope: Scope, *, limits: bool) -> None:
-    """Refuse a scope no request can ever fall in (limits), or that matches nothing (reports)."""
-    if limits and scope.platform == ALL:
-        raise BadRequest("Limits are set for one platform at a time: use discord, slack or cli.")
+def check_scope(scope: Scope, *, limits: bool, keys: Sequence[str] = ()) -> None:
+    """Refuse a scope no request can ever fall in (limits), or that matches nothing (reports);
+    with `keys`, also a key that does not belong at this scope."""
+    if scope.platform == ALL and limits:
+        _check_installation(scope, keys)
+        return
     if scope.platform not in (*PLATFORMS, ALL):
         choices = "discord, slack or cli" if limits else "discord, slack, cli or * (every platform)"
         raise BadRequest(f"Unknown platform {scope.platform!r}. Use {choices}.")
-    if scope.platform == "cli":
+    if scope.role_id is not None or scope.user_id is not None:
+        _check_tier(scope, keys)
+    elif scope.platform == "cli":
         for flag, value in (("--workspace", scope.workspace_id), ("--channel", scope.channel_id)):
             if value not in (CLI_PLACE, ALL):
                 raise BadRequest(
@@ -64,13 +71,97 @@ def check_scope(scope: Scope, *, limits: bool) -> None:
             f"Channel {scope.channel_id} needs its {workspace}: a channel's limits apply within "
             f"one {name} {workspace}, so add --workspace with its id."
         )
+    wide = [key for key in keys if LIMITS[key].installation]
+    if limits and wide:
+        raise BadRequest(
+            f"{wide[0]} is the whole installation's budget, across every platform: "
+            "set it with --platform '*' and no --workspace or --channel."
+        )
+
+
+def _check_installation(scope: Scope, keys: Sequence[str]) -> None:
+    if scope != EVERYWHERE:
+        raise BadRequest(
+            "--platform '*' sets the whole installation's budgets: leave out --workspace, "
+            "--channel, --role and --user."
+        )
+    narrow = [key for key in keys if not LIMITS[key].installation]
+    if narrow:
+        wide = ", ".join(key for key, spec in LIMITS.items() if spec.installation)
+        only = f" Only the installation's budgets go with --platform '*': {wide}." if wide else ""
+        raise BadRequest(
+            f"{narrow[0]} is set for one platform at a time: use discord, slack or cli.{only}"
+        )
+
+
+def _check_tier(scope: Scope, keys: Sequence[str]) -> None:
+    name, workspace = PLATFORMS[scope.platform]
+    flag = "--role" if scope.role_id is not None else "--user"
+    if scope.platform == "cli" and scope.role_id is not None:
+        raise BadRequest("The CLI has no roles: --role is for Discord roles and Slack user groups.")
+    if scope.platform == "cli" and scope.workspace_id != CLI_PLACE:
+        raise BadRequest(
+            f"The CLI has one workspace, {CLI_PLACE!r}: --workspace {scope.workspace_id} "
+            "matches no request. For Discord or Slack, add --platform."
+        )
+    if scope.workspace_id == ALL:
+        raise BadRequest(
+            f"{flag} needs its {workspace}: a {name} {'role' if flag == '--role' else 'person'}"
+            f"'s limits apply within one {workspace}, so add --workspace with its id."
+        )
+    if not (scope.role_id or scope.user_id):
+        raise BadRequest(f"{flag} needs an id.")
+    wider = [key for key in keys if not LIMITS[key].person]
+    if wider:
+        raise BadRequest(
+            f"{wider[0]} is not a person's limit: set it for a channel or a {workspace}, "
+            f"without {flag}."
+        )
+
+
+def scope_layers(scope: Scope) -> list[Scope]:
+    """The scopes whose limits hold in a channel, widest first: the installation, the
+    platform, the workspace and the channel."""
+    layers = [
+        EVERYWHERE,
+        Scope(scope.platform),
+        Scope(scope.platform, scope.workspace_id),
+        scope,
+    ]
+    return list(dict.fromkeys(layers))
+
+
+def resolve(
+    defaults: Limits, layers: Sequence[Limits], roles: Sequence[Limits], person: Limits
+) -> Limits:
+    """The limits that hold: each of `layers` (widest first) over `defaults`; then, for a
+    person's own keys, their `person` override, else the most generous of their `roles`."""
+    effective = defaults
+    for layer in layers:
+        effective = layer.over(effective)
+    tiers: dict[str, Any] = {}
+    for key, spec in LIMITS.items():
+        if not spec.person:
+            continue
+        value = getattr(person, key)
+        for role in roles if value is None else ():
+            value = spec.more_generous(value, getattr(role, key))
+        if value is not None:
+            tiers[key] = value
+    return replace(effective, **tiers)
 
 
 def describe_scope(scope: Scope) -> str:
     """A scope as people read it: 'Discord server 123 (all channels)'."""
+    if scope == EVERYWHERE:
+        return "the whole installation (every platform)"
     name, workspace = PLATFORMS[scope.platform]
     if scope.workspace_id == ALL:
         return f"every {name} {workspace}"
+    if scope.role_id is not None:
+        return f"{name} role {scope.role_id} in {workspace} {scope.workspace_id}"
+    if scope.user_id is not None:
+        return f"{name} user {scope.user_id} in {workspace} {scope.workspace_id}"
     if scope.channel_id == ALL:
         return f"{name} {workspace} {scope.workspace_id} (all channels)"
     return f"{name} channel {scope.channel_id} in {workspace} {scope.workspace_id}"

@@ -28,13 +28,43 @@ BACKGROUNDS = ("transparent", "opaque", "auto")
 CostSource = Literal["gateway", "tokens", "table", ""]
 
 
+ROLE = "role:"
+PERSON = "user:"
+
+
 @dataclass(frozen=True)
 class Scope:
-    """Where limits apply: a platform, a workspace (guild/team) and a channel; '*' is all."""
+    """Where limits apply: a platform, a workspace (guild/team) and a channel; '*' is all.
+
+    A role's or one person's own limits in a workspace take the channel's place, as
+    'role:ID' and 'user:ID' (no platform's channel id holds a colon).
+    """
 
     platform: str
     workspace_id: str = "*"
     channel_id: str = "*"
+
+    @classmethod
+    def role(cls, platform: str, workspace_id: str, role_id: str) -> Scope:
+        """The limits of one role (a Discord role, a Slack user group) in a workspace."""
+        return cls(platform, workspace_id, f"{ROLE}{role_id}")
+
+    @classmethod
+    def person(cls, platform: str, workspace_id: str, user_id: str) -> Scope:
+        """One person's own limits in a workspace."""
+        return cls(platform, workspace_id, f"{PERSON}{user_id}")
+
+    @property
+    def role_id(self) -> str | None:
+        """The role of a role's scope, else None."""
+        return self.channel_id.removeprefix(ROLE) if self.channel_id.startswith(ROLE) else None
+
+    @property
+    def user_id(self) -> str | None:
+        """The person of a person's scope, else None."""
+        if not self.channel_id.startswith(PERSON):
+            return None
+        return self.channel_id.removeprefix(PERSON)
 
 
 EVERYWHERE = Scope("*")
@@ -49,6 +79,7 @@ class Actor:
     channel_id: str
     user_id: str
     is_admin: bool = False
+    roles: tuple[str, ...] = ()  # Discord role ids, Slack user group ids: the tiers
 
     @property
     def scope(self) -> Scope:

@@ -292,7 +292,7 @@ async def test_limits_set_refuses_a_scope_that_can_never_apply(tmp_path: Path) -
         (
             "--platform",
             "*",
-        ): "Limits are set for one platform at a time: use discord, slack or cli.",
+        ): "max_n is set for one platform at a time: use discord, slack or cli.",
         ("--platform", "discord", "--channel", "C1"): (
             "Channel C1 needs its server: a channel's limits apply within one Discord server, "
             "so add --workspace with its id."

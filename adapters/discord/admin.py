@@ -112,8 +112,8 @@ async def usage_report(handler: ImagineHandler, target: Scope, place: str) -> st
 async def limits_report(handler: ImagineHandler, target: Scope, place: str) -> str:
     """Every limit in effect, marking those set at this scope, and the latest changes."""
     effective = await handler.limits_for(target)
-    here = await handler.store.get_limits(target)
-    changes = (await handler.store.limit_changes(target))[-RECENT_CHANGES:]
+    here = await handler.limits_here(target)
+    changes = (await handler.limit_changes(target))[-RECENT_CHANGES:]
     text = (
         f"**Limits for {place}** (values not set here are inherited)\n"
         f"```\n{format_limits(effective, here)}\n```"
@@ -144,7 +144,7 @@ async def reset_limits(
     user_id = str(interaction.user.id)
 
     async def work(handler: ImagineHandler, target: Scope, place: str) -> str:
-        here = await handler.store.get_limits(target)
+        here = await handler.limits_here(target)
         keys = [k for k in ([key] if key else LIMIT_KEYS) if getattr(here, k) is not None]
         if not keys:
             return f"Nothing to reset: {f'`{key}` is' if key else 'no limits are'} set for {place}."

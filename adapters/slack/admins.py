@@ -9,8 +9,8 @@ from dataclasses import dataclass
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
+from bot.handler import ImagineHandler
 from bot.models import Scope
-from bot.store import Store
 
 log = logging.getLogger(__name__)
 
@@ -33,15 +33,15 @@ class Role:
 class Admins:
     """Looks up roles; users.info answers are kept for a minute to spare Slack's rate limits."""
 
-    def __init__(self, client: AsyncWebClient, store: Store) -> None:
+    def __init__(self, client: AsyncWebClient, handler: ImagineHandler) -> None:
         self.client = client
-        self.store = store
+        self.handler = handler
         self._cache: dict[tuple[str, str], tuple[float, bool]] = {}
 
     async def role(self, scope: Scope, user_id: str) -> Role:
         """The person's role in a channel."""
         admin = await self.workspace_admin(scope.workspace_id, user_id)
-        manager = await self.store.is_channel_manager(scope, user_id)
+        manager = await self.handler.is_channel_manager(scope, user_id)
         return Role(workspace_admin=admin, channel_manager=manager)
 
     async def workspace_admin(self, team_id: str, user_id: str) -> bool:

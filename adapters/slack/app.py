@@ -79,7 +79,7 @@ class SlackAdapter:
         self._signed_in = asyncio.Event()
         self._authorized: AuthorizeResult | None = None
         self.app = self._bolt_app(base_url, secret.get_secret_value() if secret else "")
-        admins = Admins(self.client, handler.store)
+        admins = Admins(self.client, handler)
         self.services = Services(settings, handler, http, self.client, token, admins)
         for module in (commands, shortcuts, actions, mentions, limits_modal):
             module.register(self.app, self.services)

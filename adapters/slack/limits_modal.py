@@ -44,7 +44,7 @@ async def open_limits(svc: Services, place: Place, trigger_id: str, rest: str) -
     role = await svc.admins.role(place.scope, place.user_id)
     if not may_change(role, scope):
         effective = await svc.handler.limits_for(place.scope)
-        here = await svc.handler.store.get_limits(place.scope)
+        here = await svc.handler.limits_here(place.scope)
         await notify(
             svc,
             place,
@@ -57,7 +57,7 @@ async def open_limits(svc: Services, place: Place, trigger_id: str, rest: str) -
 
 async def limits_view(svc: Services, place: Place, scope: Scope, role: Role) -> dict[str, Any]:
     """The modal: one field per limit, pre-filled with this scope's own values."""
-    here = await svc.handler.store.get_limits(scope)
+    here = await svc.handler.limits_here(scope)
     wider_scope = (
         Scope(PLATFORM, scope.workspace_id) if scope.channel_id != "*" else Scope(PLATFORM)
     )
@@ -75,7 +75,7 @@ async def limits_view(svc: Services, place: Place, scope: Scope, role: Role) -> 
     ]
     blocks.extend(_limit_input(key, getattr(here, key), getattr(wider, key)) for key in LIMIT_KEYS)
     if scope.channel_id != "*" and role.workspace_admin:
-        managers = await svc.handler.store.channel_managers(scope)
+        managers = await svc.handler.channel_managers(scope)
         blocks.append(_managers_input(managers))
     meta = {"w": scope.workspace_id, "c": scope.channel_id, "o": place.channel_id}
     return {
@@ -154,7 +154,7 @@ def register(app: AsyncApp, svc: Services) -> None:
         if not may_change(role, scope):
             await ack(response_action="errors", errors={f"limit_{LIMIT_KEYS[0]}": NOT_ALLOWED})
             return
-        changes, errors = read_changes(values, await svc.handler.store.get_limits(scope))
+        changes, errors = read_changes(values, await svc.handler.limits_here(scope))
         if errors:
             await ack(response_action="errors", errors=errors)
             return
@@ -173,16 +173,15 @@ async def _save_managers(
     if "managers" not in values or not role.workspace_admin or scope.channel_id == "*":
         return None
     wanted = list((values["managers"].get("value") or {}).get("selected_users") or [])
-    store = svc.handler.store
-    current = await store.channel_managers(scope)
-    now = svc.handler.clock()
+    handler = svc.handler
+    current = await handler.channel_managers(scope)
     for user in wanted:
         if user not in current:
-            await store.add_channel_manager(scope, user, changed_by, now)
+            await handler.add_channel_manager(scope, user, changed_by)
             log.info("channel manager %s added to %s by %s", user, scope.channel_id, changed_by)
     for user in current:
         if user not in wanted:
-            await store.remove_channel_manager(scope, user, changed_by, now)
+            await handler.remove_channel_manager(scope, user, changed_by)
             log.info("channel manager %s removed from %s by %s", user, scope.channel_id, changed_by)
     return wanted
 
