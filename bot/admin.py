@@ -7,7 +7,7 @@ adapters and the CLI, which never reach the store themselves.
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Callable, Mapping
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from bot.config import Settings
 from bot.limits import check_scope, parse_limit_values, resolve, scope_layers
@@ -21,6 +21,7 @@ from bot.models import (
     ScopeUsage,
     UserUsage,
 )
+from bot.periods import PeriodReport, period_report, remaining_text, windows
 from bot.store import Store
 
 
@@ -75,6 +76,21 @@ class LimitsAdmin:
         """Totals and top users of a channel, workspace or platform, for admins."""
         return await self.store.scope_usage(scope, self.clock())
 
+    async def period_report(self, scope: Scope, user_id: str | None = None) -> PeriodReport:
+        """Today, this week and this month of a scope (or one person in it), by person,
+        channel and model, with the month's forecast."""
+        now = self.clock()
+        since = windows(now).earliest
+        rows = self.ledger_entries(since, now + timedelta(seconds=1), _filter(scope), user_id)
+        return await period_report(rows, now)
+
+    async def remaining(self, actor: Actor) -> str | None:
+        """A person's tightest own budget, as a result footer shows it ('7 of 20 images left
+        this month'); None when none of theirs is set."""
+        limits = await self.limits_of(actor)
+        report = await self.period_report(Scope(actor.platform, actor.workspace_id), actor.user_id)
+        return remaining_text(limits, report.periods)
+
     def ledger_entries(
         self,
         since: datetime,
@@ -100,6 +116,13 @@ class LimitsAdmin:
     async def channel_managers(self, scope: Scope) -> list[str]:
         """The managers of exactly this scope, in the order they were added."""
         return await self.store.channel_managers(scope)
+
+
+def _filter(scope: Scope) -> Scope:
+    """The ledger rows a scope's report covers: a role's or a person's scope is its workspace."""
+    if scope.role_id is not None or scope.user_id is not None:
+        return Scope(scope.platform, scope.workspace_id)
+    return scope
 
 
 def _role_scopes(actor: Actor) -> list[Scope]:

@@ -101,12 +101,20 @@ async def cmd_usage(app: App, args: argparse.Namespace) -> int:
     now = app.handler.clock()
     data: dict[str, Any]
     if args.user:
+        report = await app.handler.period_report(
+            Scope(scope.platform, scope.workspace_id), args.user
+        )
         actor = Actor(scope.platform, scope.workspace_id, scope.channel_id, args.user)
         user_usage = await app.handler.usage(actor)
-        data, text = reports.user_usage_dict(user_usage), reports.format_user_usage(user_usage, now)
+        data = reports.user_usage_dict(user_usage) | reports.period_dict(report)
+        text = reports.format_user_usage(user_usage, now)
+        text += "\n" + reports.format_periods(report, forecast=False)
     else:
+        report = await app.handler.period_report(scope)
         scope_usage = await app.handler.scope_usage(scope)
-        data, text = reports.scope_usage_dict(scope_usage), reports.format_scope_usage(scope_usage)
+        data = reports.scope_usage_dict(scope_usage) | reports.scope_period_dict(report)
+        text = reports.format_scope_usage(scope_usage)
+        text += "\n" + reports.format_periods(report, forecast=True)
     print(json.dumps(data) if args.json else text)
     return 0
 
