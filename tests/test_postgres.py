@@ -246,7 +246,7 @@ async def test_the_cli_sets_limits_generates_and_reports_on_postgres(
     made = await run_all(argvs, env=env, cwd=tmp_path)
     assert sorted(r.code for r in made) == [0, 0, 1], [r.err for r in made]
     [refused] = [r for r in made if r.code == 1]
-    pattern = limit_message("your daily images", "user_daily_images", "2 of 2")
+    pattern = limit_message("You have used 2 of your 2 images today", "user_daily_images")
     assert pattern.fullmatch(refused.err), refused.err
     assert (await user_usage("alice", env=env, cwd=tmp_path))["images_today"] == 2
     shown = await run_cli("limits", "show", "--json", env=env, cwd=tmp_path)
