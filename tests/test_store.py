@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from bot.errors import BadRequest, ConfigError, Cooldown, Disabled, Duplicate, LimitReached
-from bot.models import LIMIT_KEYS, Limits, Reservation, Scope, TokenUsage
+from bot.models import LIMIT_KEYS, Limits, Options, Reservation, Scope, TokenUsage
 from bot.store import Store, open_store
 from tests.storefixtures import NOW, STORE_KINDS, actor, reservation, store_url
 
@@ -61,7 +61,7 @@ async def test_reserve_inserts_a_reserved_row(store: Store) -> None:
     )
     assert entry.created_at == NOW and entry.created_at.tzinfo is not None
     assert entry.deadline == req.deadline
-    assert '"n": 2' in entry.options_json
+    assert entry.options == Options(n=2)
     assert await store.get_entry("missing") is None
 
 

@@ -6,10 +6,9 @@ these functions, so both refuse the same requests with the same messages.
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Mapping
-from dataclasses import asdict, dataclass, replace
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any, get_type_hints
 
@@ -137,7 +136,7 @@ def reserved_entry(reservation: Reservation, now: datetime) -> LedgerEntry:
         est_cost_usd=reservation.est_cost_usd,
         error_kind=None,
         prompt=reservation.prompt,
-        options_json=json.dumps(asdict(options), sort_keys=True),
+        options=options,
         created_at=utc(now),
         settled_at=None,
         deadline=utc(reservation.deadline),

@@ -149,10 +149,10 @@ def _source_path(source: str) -> Path:
 async def copy_sqlite(path: Path, target_url: str) -> list[Copied]:
     """Copy every row of a SQLite ledger into an empty PostgreSQL database; what was copied."""
     try:
-        from bot.store.postgres import PostgresStore
+        from bot.store.postgres import PostgresDatabase
     except ModuleNotFoundError as exc:
         raise ConfigError(POSTGRES_EXTRA) from exc
-    target = await PostgresStore.open(target_url)
+    target = await PostgresDatabase.open(target_url)
     try:
         source = await connect_sqlite(str(path))
     except (OSError, sqlite3.DatabaseError) as exc:

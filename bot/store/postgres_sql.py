@@ -13,7 +13,7 @@ from functools import lru_cache
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from bot.errors import ConfigError
-from bot.models import Actor, Limits
+from bot.models import Limits
 from bot.store.common import counts_channel, counts_user
 from bot.store.sql import CHECK_COLUMNS, ENTRY_COLUMNS, ENTRY_VALUES, LAST_REQUEST
 
@@ -78,10 +78,10 @@ def advisory_key(*parts: str) -> int:
 MIGRATION_LOCK = advisory_key("migrate")
 
 
-def scope_locks(actor: Actor) -> list[int]:
+def scope_locks(platform: str, workspace_id: str, user_id: str, channel_id: str) -> list[int]:
     """The advisory lock keys a reservation holds: its user's and its channel's, in order."""
-    user = advisory_key("user", actor.platform, actor.workspace_id, actor.user_id)
-    channel = advisory_key("channel", actor.platform, actor.workspace_id, actor.channel_id)
+    user = advisory_key("user", platform, workspace_id, user_id)
+    channel = advisory_key("channel", platform, workspace_id, channel_id)
     return sorted({user, channel})
 
 

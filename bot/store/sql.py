@@ -7,8 +7,9 @@ postgres_sql.py). Moments go in as datetimes: the SQLite store writes them as te
 
 from __future__ import annotations
 
+import json
 from collections.abc import Awaitable, Callable, Mapping, Sequence
-from dataclasses import fields
+from dataclasses import asdict, fields
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -19,6 +20,7 @@ from bot.models import (
     LedgerEntry,
     LimitChange,
     Limits,
+    Options,
     Reservation,
     Scope,
     TokenUsage,
@@ -35,7 +37,11 @@ from bot.store.common import (
 Fetch = Callable[[str, Mapping[str, object]], Awaitable[list[Any]]]
 Decode = Callable[[Any], Any]  # reads back a moment stored as something else (text)
 
-ENTRY_COLUMNS = tuple(f.name for f in fields(LedgerEntry))
+# A ledger row's columns, in LedgerEntry's order; its options are kept as JSON text.
+ENTRY_COLUMNS = tuple(
+    "options_json" if f.name == "options" else f.name for f in fields(LedgerEntry)
+)
+_OPTION_NAMES = frozenset(f.name for f in fields(Options))
 TIMESTAMPS = ("created_at", "settled_at", "deadline", "delivery_at")
 SELECT_ENTRY = f"SELECT {', '.join(ENTRY_COLUMNS)} FROM usage"
 ENTRY_VALUES = ", ".join(f":{name}" for name in ENTRY_COLUMNS)
@@ -94,6 +100,13 @@ UPSERT_LIMITS = (
     f"VALUES (:platform, :workspace_id, :channel_id, {', '.join(f':{k}' for k in LIMIT_KEYS)}) "
     "ON CONFLICT (platform, workspace_id, channel_id) DO UPDATE SET "
     + ", ".join(f"{key} = excluded.{key}" for key in LIMIT_KEYS)
+)
+# Takes the scope's row lock (on PostgreSQL; SQLite's transaction holds the write lock), so
+# that two changes of one scope are audited one after the other.
+LOCK_LIMITS = (
+    "INSERT INTO limits (platform, workspace_id, channel_id) "
+    "VALUES (:platform, :workspace_id, :channel_id) "
+    "ON CONFLICT (platform, workspace_id, channel_id) DO UPDATE SET platform = excluded.platform"
 )
 INSERT_LIMIT_CHANGE = (
     "INSERT INTO limit_changes (platform, workspace_id, channel_id, key, old_value, "
@@ -164,14 +177,26 @@ def reserve_params(entry: LedgerEntry, cooldown_s: int | None) -> dict[str, obje
     """A reserved row's columns, with the moments its check compares against."""
     now = entry.created_at
     day_start, day_end = day_window(now)
-    values: dict[str, object] = {name: getattr(entry, name) for name in ENTRY_COLUMNS}
-    return values | {
+    return entry_values(entry) | {
         "now": now,
         "day_start": day_start,
         "day_end": day_end,
         "day": day_start.date(),
         "cooldown_from": now - timedelta(seconds=cooldown_s or 0),
     }
+
+
+def entry_values(entry: LedgerEntry) -> dict[str, object]:
+    """A ledger row as column values: its options as JSON text."""
+    values = {f.name: getattr(entry, f.name) for f in fields(LedgerEntry)}
+    values["options_json"] = json.dumps(asdict(values.pop("options")), sort_keys=True)
+    return values
+
+
+def options_from_json(text: str) -> Options:
+    """A ledger row's options read back (keys this code no longer knows are left out)."""
+    decoded = json.loads(text or "{}")
+    return Options(**{key: value for key, value in decoded.items() if key in _OPTION_NAMES})
 
 
 def succeed_params(
@@ -223,6 +248,7 @@ def limits_from_rows(rows: Sequence[Sequence[Any]]) -> Limits:
 def entry_from_row(row: Sequence[Any], timestamp: Decode | None = None) -> LedgerEntry:
     """A ledger row in ENTRY_COLUMNS order; `timestamp` reads its moments when they are text."""
     values = dict(zip(ENTRY_COLUMNS, row, strict=True))
+    values["options"] = options_from_json(values.pop("options_json"))
     if timestamp is not None:
         for key in TIMESTAMPS:
             values[key] = timestamp(values[key])
