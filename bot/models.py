@@ -171,6 +171,27 @@ class Limits:
     others_can_vary: bool | None = None
     allowed_models: tuple[str, ...] | None = None
     max_pixels: int | None = None
+    user_weekly_images: int | None = None
+    user_weekly_cost_usd: float | None = None
+    user_monthly_images: int | None = None
+    user_monthly_cost_usd: float | None = None
+    channel_weekly_images: int | None = None
+    channel_weekly_cost_usd: float | None = None
+    channel_monthly_images: int | None = None
+    channel_monthly_cost_usd: float | None = None
+    workspace_daily_images: int | None = None
+    workspace_daily_cost_usd: float | None = None
+    workspace_weekly_images: int | None = None
+    workspace_weekly_cost_usd: float | None = None
+    workspace_monthly_images: int | None = None
+    workspace_monthly_cost_usd: float | None = None
+    bot_daily_images: int | None = None
+    bot_daily_cost_usd: float | None = None
+    bot_weekly_images: int | None = None
+    bot_weekly_cost_usd: float | None = None
+    bot_monthly_images: int | None = None
+    bot_monthly_cost_usd: float | None = None
+    timezone: str | None = None
 
     def over(self, wider: Limits) -> Limits:
         """These limits with unset keys taken from a wider scope."""

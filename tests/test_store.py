@@ -9,6 +9,7 @@ import asyncio
 import subprocess
 import sys
 from collections.abc import AsyncIterator
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 
@@ -17,11 +18,13 @@ import pytest
 from bot.errors import BadRequest, ConfigError, Cooldown, Disabled, Duplicate, LimitReached
 from bot.models import LIMIT_KEYS, Limits, Options, Reservation, Scope, TokenUsage
 from bot.store import Store, open_store
+from bot.store.budgets import BUDGET_KEYS
 from tests.storefixtures import NOW, STORE_KINDS, actor, reservation, store_url
 
 CHANNEL = Scope("discord", "guild1", "general")
 GUILD = Scope("discord", "guild1")
 MIDNIGHT = datetime(2026, 3, 15, tzinfo=UTC)
+LIMITS_5_8 = "user_daily_images=5,channel_daily_images=8"
 
 
 @pytest.fixture(params=STORE_KINDS)
@@ -368,7 +371,7 @@ def test_os_processes_racing_on_one_database_end_exactly_at_the_limits(url: str)
     users = ["alice", "alice", "bob", "bob"]
     procs = [
         subprocess.Popen(
-            [sys.executable, str(worker), url, user, "25", "5", "8"],
+            [sys.executable, str(worker), url, "reserve", user, "25", LIMITS_5_8],
             cwd=root,
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
@@ -425,6 +428,8 @@ async def test_set_limits_takes_every_key_and_round_trips(store: Store) -> None:
     values = Limits(
         True, 1, 2, 0.5, 1.5, 3, "medium", ("auto",), 30, False, True, ("bfl/flux-kontext-pro",), 9
     )
+    budgets = {key: 7 if key.endswith("images") else 2.5 for key in BUDGET_KEYS}
+    values = replace(values, **budgets, timezone="Europe/Paris")
     assert await store.set_limits(CHANNEL, values.as_dict(), "me", NOW) == values
     assert await store.get_limits(CHANNEL) == values
     assert len(await store.limit_changes(CHANNEL)) == len(LIMIT_KEYS)
@@ -450,6 +455,8 @@ async def test_set_limits_refuses_unknown_keys_and_bad_values(store: Store) -> N
         ("allowed_sizes", ("huge",)),
         ("allowed_models", ("a,b",)),
         ("max_pixels", -1),
+        ("timezone", "Mars/Olympus_Mons"),
+        ("workspace_monthly_images", 1.5),
         ("user_daily_cost_usd", True),
     ):
         with pytest.raises(BadRequest, match=key):

@@ -11,7 +11,7 @@ from collections.abc import Awaitable, Callable, Mapping, Sequence
 from datetime import datetime
 from typing import Any, Protocol, TypeVar
 
-from bot.models import LedgerEntry, Limits
+from bot.store.reserve_sql import ReservePlan
 
 T = TypeVar("T")
 Params = Mapping[str, object]
@@ -49,11 +49,9 @@ class Database(Session, Protocol):
         """Run `body` in one read-only transaction, so its queries see one moment."""
         ...
 
-    async def reserve(
-        self, entry: LedgerEntry, limits: Limits, exempt: bool, refuse: Callable[[Row], None]
-    ) -> None:
-        """Insert a reserved ledger row if the limits allow it, atomically across processes;
-        otherwise call `refuse` with the row of CHECK_COLUMNS (sql.py), which raises."""
+    async def reserve(self, plan: ReservePlan) -> Row | None:
+        """Insert a reservation's row if its budgets allow it, atomically across processes:
+        None when inserted, else the explain row that says why not (reserve_sql.py)."""
         ...
 
     def moment(self, value: Any) -> datetime | None:

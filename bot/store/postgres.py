@@ -1,13 +1,13 @@
 """The store's database on PostgreSQL, through an asyncpg connection pool shared by several
 processes.
 
-A reservation is one transaction. It first takes transaction-scoped advisory locks on its
-user and on its channel, always in key order so that two reservations never wait on each
-other in a cycle; then it reads that user's and that channel's day counters (kept by
-triggers in the same transactions as the ledger rows), checks them and inserts its row.
-Every process charging the same user or channel queues on the same locks, so check and
-insert are atomic across processes; under READ COMMITTED the read after the locks sees
-every earlier holder's committed row and counter.
+A reservation is one statement, so one round trip (postgres_sql.py RESERVE). Its function
+budget_check locks the row of every counter the reservation charges, in key order so that
+two reservations never wait on each other in a cycle, and reads them after the locks;
+the statement inserts the ledger row only when they allow it, and triggers add the row to
+the counters it holds. Every process charging a counter queues on its row lock, so check
+and insert are atomic across processes; under READ COMMITTED each statement of the function
+sees every earlier holder's committed counter.
 """
 
 from __future__ import annotations
@@ -19,22 +19,19 @@ from typing import Any, TypeVar
 
 import asyncpg
 
-from bot.errors import ConfigError, Duplicate
-from bot.models import LedgerEntry, Limits
+from bot.errors import ConfigError
 from bot.store.dialect import Params, Row, Session
 from bot.store.migrate import migrate_postgres
 from bot.store.postgres_sql import (
     ABANDON,
-    INSERT_ENTRY,
-    LOCK,
+    RESERVE,
     bind,
     pool_url,
-    reserve_check,
+    reserve_params,
     safe_url,
-    scope_locks,
     without_password,
 )
-from bot.store.sql import reserve_params
+from bot.store.reserve_sql import ReservePlan
 
 T = TypeVar("T")
 CONNECT_TIMEOUT_S = 10.0
@@ -115,21 +112,13 @@ class PostgresDatabase(_Statements):
         ):
             return await body(_Statements(conn))
 
-    async def reserve(
-        self, entry: LedgerEntry, limits: Limits, exempt: bool, refuse: Callable[[Row], None]
-    ) -> None:
-        """Lock, check and insert in one transaction (see the module's docstring)."""
-        params = reserve_params(entry, limits.cooldown_s)
-        async with self._pool.acquire() as conn, conn.transaction():
-            for key in scope_locks(
-                entry.platform, entry.workspace_id, entry.user_id, entry.channel_id
-            ):
-                await conn.execute(LOCK, key)
-            statements = _Statements(conn)
-            [row] = await statements.fetch(reserve_check(limits, exempt), params)
-            refuse(row)
-            if not await statements.fetch(INSERT_ENTRY, params):
-                raise Duplicate()
+    async def reserve(self, plan: ReservePlan) -> Row | None:
+        """One statement: lock and read the counters, insert if they allow (module doc)."""
+        [row] = await self.fetch(RESERVE, reserve_params(plan))
+        inserted, duplicate, last_at, used = row
+        if inserted:
+            return None
+        return (duplicate, last_at, *used)
 
     def moment(self, value: Any) -> datetime | None:
         """A timestamptz comes back as an aware datetime already."""

@@ -10,10 +10,9 @@ from __future__ import annotations
 import json
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import asdict, fields
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
-from bot.errors import Duplicate
 from bot.models import (
     LIMIT_KEYS,
     CostSource,
@@ -21,13 +20,10 @@ from bot.models import (
     LimitChange,
     Limits,
     Options,
-    Reservation,
     Scope,
     TokenUsage,
 )
 from bot.store.common import (
-    Totals,
-    check_quota,
     day_window,
     limits_from_columns,
     month_window,
@@ -130,14 +126,13 @@ IS_MANAGER = (
 )
 MANAGERS = f"SELECT user_id FROM channel_managers WHERE {SCOPE_EXACT} ORDER BY added_at, user_id"
 
-# The pieces of a reservation's check: `raise_refusal` reads the row of CHECK_COLUMNS.
+# The pieces of a reservation's check (reserve_sql.py).
 KEY_TAKEN = "EXISTS (SELECT 1 FROM usage WHERE idempotency_key = :idempotency_key)"
 LAST_REQUEST = (
     "(SELECT MAX(created_at) AS at FROM usage WHERE platform = :platform "
     "AND workspace_id = :workspace_id AND user_id = :user_id "
     f"AND created_at > :cooldown_from AND {COUNTED})"
 )
-CHECK_COLUMNS = f"{KEY_TAKEN}, u.images, u.cost, c.images, c.cost, l.at"
 
 
 def scope_params(scope: Scope) -> dict[str, object]:
@@ -170,19 +165,6 @@ def period_params(now: datetime) -> dict[str, object]:
         "day_end": day[1],
         "month_start": month[0],
         "month_end": month[1],
-    }
-
-
-def reserve_params(entry: LedgerEntry, cooldown_s: int | None) -> dict[str, object]:
-    """A reserved row's columns, with the moments its check compares against."""
-    now = entry.created_at
-    day_start, day_end = day_window(now)
-    return entry_values(entry) | {
-        "now": now,
-        "day_start": day_start,
-        "day_end": day_end,
-        "day": day_start.date(),
-        "cooldown_from": now - timedelta(seconds=cooldown_s or 0),
     }
 
 
@@ -260,21 +242,3 @@ def change_from_row(row: Sequence[Any], timestamp: Decode | None = None) -> Limi
     platform, workspace_id, channel_id, key, old, new, by, at = row
     moment = at if timestamp is None else timestamp(at)
     return LimitChange(Scope(platform, workspace_id, channel_id), key, old, new, by, moment)
-
-
-def raise_refusal(
-    reservation: Reservation,
-    limits: Limits,
-    exempt: bool,
-    row: Sequence[Any],
-    now: datetime,
-    timestamp: Decode | None = None,
-) -> None:
-    """Raise Duplicate, Disabled, Cooldown or LimitReached from a row of CHECK_COLUMNS."""
-    duplicate, user_images, user_cost, channel_images, channel_cost, last = row
-    if duplicate:
-        raise Duplicate()
-    if not exempt:
-        last_at = last if timestamp is None else timestamp(last)
-        totals = Totals(user_images, user_cost, channel_images, channel_cost, last_at)
-        check_quota(reservation, limits, totals, now)

@@ -3,7 +3,7 @@
 Every write is either one statement or a `BEGIN IMMEDIATE` transaction, so SQLite's write
 lock makes each check-and-change atomic across processes sharing the file. Within one
 process an asyncio.Lock keeps the tasks sharing the connection from interleaving. A
-reservation is one INSERT that checks the limits in the same statement (sqlite_sql.py).
+reservation is one INSERT that checks its budgets in the same statement (sqlite_sql.py).
 """
 
 from __future__ import annotations
@@ -16,14 +16,13 @@ from typing import Any, TypeVar
 
 import aiosqlite
 
-from bot.models import LedgerEntry, Limits
 from bot.store.dialect import Params, Row, Session
 from bot.store.migrate import migrate_sqlite
+from bot.store.reserve_sql import ReservePlan
 from bot.store.sqlite_db import connect_sqlite, from_column, retry_busy, sqlite_params
 from bot.store.sqlite_sql import ABANDON, reserve_queries
 
 T = TypeVar("T")
-_RESERVE_ATTEMPTS = 5
 
 
 class _Statements:
@@ -104,25 +103,21 @@ class SqliteDatabase:
         await self._conn.execute("COMMIT")
         return result
 
-    async def reserve(
-        self, entry: LedgerEntry, limits: Limits, exempt: bool, refuse: Callable[[Row], None]
-    ) -> None:
-        """Insert the row in one statement that checks the limits (its own transaction).
+    async def reserve(self, plan: ReservePlan) -> Row | None:
+        """Insert the row in one statement that checks the budgets (its own transaction).
 
         An INSERT takes SQLite's write lock before it reads, so the check and the insert
-        are atomic across processes. When nothing was inserted a second query finds the
-        reason to refuse; if another process freed quota in between, the insert is retried.
+        are atomic across processes. When nothing was inserted, a second query reads why.
         """
-        queries = reserve_queries(entry, limits, exempt)
-        insert = partial(self._statements.execute, queries.insert, queries.params)
-        explain = partial(self._statements.fetch, queries.explain, queries.params)
-        may_insert = exempt or limits.enabled is not False
+        queries = reserve_queries(plan)
         async with self._lock:
-            for _ in range(_RESERVE_ATTEMPTS):
-                if may_insert and await retry_busy(insert) > 0:
-                    return
-                refuse((await retry_busy(explain))[0])
-        raise RuntimeError("a reservation was refused but no limit explains why")
+            insert = partial(self._statements.execute, queries.insert, plan.params)
+            if plan.may_insert and await retry_busy(insert) > 0:
+                return None
+            explain = partial(self._statements.fetch, queries.explain, plan.params)
+            rows: list[Row] = await retry_busy(explain)
+        duplicate, last, *used = rows[0]
+        return (duplicate, from_column(last), *used)
 
     def moment(self, value: Any) -> datetime | None:
         """A moment stored as ISO-8601 text, read back (NULL stays None)."""

@@ -9,10 +9,10 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Mapping, Sequence
 from datetime import datetime
-from functools import partial
 
 from bot.models import (
     EVERYWHERE,
+    Actor,
     CostSource,
     GeneratedImage,
     LedgerEntry,
@@ -24,7 +24,9 @@ from bot.models import (
     TokenUsage,
     UserUsage,
 )
-from bot.store import reports
+from bot.store import alerts, reports
+from bot.store.alerts import AlertSent
+from bot.store.budgets import BudgetUse
 from bot.store.common import (
     abandon_due,
     changed_limits,
@@ -46,7 +48,8 @@ from bot.store.delivery_sql import (
     keep_params,
     kept_from_rows,
 )
-from bot.store.dialect import Database, Params, Row, Session
+from bot.store.dialect import Database, Params, Session
+from bot.store.reserve_sql import raise_refusal, reserve_plan
 from bot.store.sql import (
     ADD_MANAGER,
     FAIL,
@@ -67,10 +70,11 @@ from bot.store.sql import (
     entry_from_row,
     limit_values,
     limits_from_rows,
-    raise_refusal,
     scope_params,
     succeed_params,
 )
+
+_RESERVE_ATTEMPTS = 5
 
 
 class Store:
@@ -81,25 +85,26 @@ class Store:
         self._abandoned_at: datetime | None = None
 
     async def reserve(self, reservation: Reservation, limits: Limits, now: datetime) -> LedgerEntry:
-        """Check the limits and insert a reserved row, atomically across processes.
+        """Check every budget that applies and insert a reserved row, atomically across
+        processes (budgets.py names the budgets; reserve_sql.py plans the reservation).
 
-        Raises `LimitReached` or `Cooldown` when the request would exceed `limits`
-        (counting reserved and succeeded rows of the current UTC day; reserved rows whose
-        deadline has passed count nothing), and `Duplicate` when the idempotency key is
-        already in the ledger. `limits.admins_exempt` with an admin actor skips the checks.
+        Raises `Disabled`, `Cooldown` or `LimitReached` when the request would exceed
+        `limits` (reserved rows whose deadline has passed count nothing: they are settled
+        as abandoned and the reservation tried again), and `Duplicate` when the idempotency
+        key is already in the ledger. `limits.admins_exempt` with an admin skips the checks.
         """
         now = utc(now)
         entry = reserved_entry(reservation, now)
-        exempt = is_exempt(reservation, limits)
+        plan = reserve_plan(entry, limits, is_exempt(reservation, limits))
         await self._abandon_expired(now)
-        refuse = partial(self._refuse, reservation, limits, exempt, now)
-        await self.db.reserve(entry, limits, exempt, refuse)
-        return entry
-
-    def _refuse(
-        self, reservation: Reservation, limits: Limits, exempt: bool, now: datetime, row: Row
-    ) -> None:
-        raise_refusal(reservation, limits, exempt, row, now, self.db.moment)
+        for attempt in range(_RESERVE_ATTEMPTS):
+            row = await self.db.reserve(plan)
+            if row is None:
+                return entry
+            if attempt == 0 and await self.db.execute(self.db.abandon_sql, {"now": now}):
+                continue
+            raise_refusal(reservation, limits, plan, row, now)
+        raise RuntimeError("a reservation was refused but no limit explains why")
 
     async def _abandon_expired(self, now: datetime) -> None:
         """Settle expired reservations, at most once per second of `now` per store."""
@@ -276,6 +281,21 @@ class Store:
     async def channel_managers(self, scope: Scope) -> list[str]:
         """The users listed as managers of exactly this scope, in the order they were added."""
         return [str(row[0]) for row in await self.db.fetch(MANAGERS, scope_params(scope))]
+
+    async def budget_use(self, actor: Actor, limits: Limits, now: datetime) -> list[BudgetUse]:
+        """Every budget key (budgets.py) for an actor now: used, allowed and reset moment."""
+        return await alerts.budget_use(self.db, actor, limits, utc(now))
+
+    async def claim_alert(
+        self, actor: Actor, key: str, threshold: int, limits: Limits, now: datetime
+    ) -> bool:
+        """Claim the alert of budget `key` at `threshold` percent in its current period for
+        the actor's holder: True for exactly one caller, across processes too."""
+        return await alerts.claim_alert(self.db, actor, key, threshold, limits, utc(now))
+
+    async def alerts_sent(self, platform: str, workspace_id: str) -> list[AlertSent]:
+        """The budget alerts claimed for a workspace, oldest first."""
+        return await alerts.alerts_sent(self.db, platform, workspace_id)
 
     async def ping(self) -> None:
         """Raise if the database cannot be reached."""
