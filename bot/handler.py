@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
 import os
 import time
@@ -195,7 +194,7 @@ class ImagineHandler(LimitsAdmin):
             prompt=inert(entry.prompt or ""),  # rows kept before prompts were cleaned
             actor=actor,
             idempotency_key=idempotency_key,
-            options=Options(**json.loads(entry.options_json)),
+            options=entry.options,
             sources=tuple(sources),
             upload_cap_bytes=upload_cap_bytes,
             parent_id=entry.id,

@@ -1,7 +1,9 @@
 """The one table of limits: each field of `Limits` is a row naming its type, its IMAGINE_*
 default, what it means (the README's tables) and its label in the platforms' forms.
 
-Adding a limit is adding a row here (and, while limits are columns, a migration).
+Adding a limit is adding a row here (and, while limits are columns, a migration). The
+budgets read `{holder}_{period}_{unit}`: a person (in their workspace), a channel, a
+workspace or the whole installation ('bot', set with --platform '*'), by day, week or month.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from bot.limit_types import (
     NO_SETTING,
     QUALITIES,
     SIZES,
+    TIMEZONE,
     Spec,
     count,
     one_of,
@@ -23,6 +26,46 @@ from bot.limit_types import (
 )
 
 COUNT = count()
+PER = {
+    "daily": "per day",
+    "weekly": "per week (from Monday)",
+    "monthly": "per month (from the 1st)",
+}
+WHO = {
+    "user": ("one person may {verb} {per} in a workspace", "per person"),
+    "channel": ("a channel may {verb} {per}", "per channel"),
+    "workspace": ("a workspace (Discord server, Slack team) may {verb} {per}", "per workspace"),
+    "bot": ("the whole installation may {verb} {per}, across every platform", "for the bot"),
+}
+
+
+def images(holder: str, period: str) -> int | None:
+    """A row of the images one holder may make in one period (days, weeks and months run in
+    the scope's `timezone`)."""
+    doc, label = WHO[holder]
+    what = doc.format(verb="make", per=PER[period])
+    return row(
+        COUNT,
+        None,
+        f"images {what}",
+        f"Images {label} {PER[period].split(' (')[0]}",
+        person=holder == "user",
+        installation=holder == "bot",
+    )
+
+
+def dollars(holder: str, period: str) -> float | None:
+    """A row of the USD one holder may spend in one period."""
+    doc, label = WHO[holder]
+    what = doc.format(verb="spend", per=PER[period])
+    return row(
+        DOLLARS,
+        None,
+        f"USD {what}",
+        f"Dollars {label} {PER[period].split(' (')[0]}",
+        person=holder == "user",
+        installation=holder == "bot",
+    )
 
 
 @dataclass(frozen=True)
@@ -32,28 +75,10 @@ class Limits:
     enabled: bool | None = row(
         FLAG, True, "image generation is on", "Image generation on (true/false)"
     )
-    user_daily_images: int | None = row(
-        COUNT,
-        None,
-        "images one person may make per UTC day in a workspace",
-        "Images per person per day",
-    )
-    channel_daily_images: int | None = row(
-        COUNT, None, "images per channel per UTC day", "Images per channel per day", person=False
-    )
-    user_daily_cost_usd: float | None = row(
-        DOLLARS,
-        None,
-        "USD one person may spend per UTC day in a workspace",
-        "Dollars per person per day",
-    )
-    channel_daily_cost_usd: float | None = row(
-        DOLLARS,
-        None,
-        "USD per channel per UTC day",
-        "Dollars per channel per day",
-        person=False,
-    )
+    user_daily_images: int | None = images("user", "daily")
+    channel_daily_images: int | None = images("channel", "daily")
+    user_daily_cost_usd: float | None = dollars("user", "daily")
+    channel_daily_cost_usd: float | None = dollars("channel", "daily")
     max_n: int | None = row(
         count(1, 10), 4, "images per request (1-10)", "Most images per request (1-10)"
     )
@@ -97,6 +122,33 @@ class Limits:
         None,
         "the largest image area in pixels (width x height), e.g. 2359296; cost grows with area",
         "Largest image area in pixels (width x height)",
+    )
+    user_weekly_images: int | None = images("user", "weekly")
+    user_weekly_cost_usd: float | None = dollars("user", "weekly")
+    user_monthly_images: int | None = images("user", "monthly")
+    user_monthly_cost_usd: float | None = dollars("user", "monthly")
+    channel_weekly_images: int | None = images("channel", "weekly")
+    channel_weekly_cost_usd: float | None = dollars("channel", "weekly")
+    channel_monthly_images: int | None = images("channel", "monthly")
+    channel_monthly_cost_usd: float | None = dollars("channel", "monthly")
+    workspace_daily_images: int | None = images("workspace", "daily")
+    workspace_daily_cost_usd: float | None = dollars("workspace", "daily")
+    workspace_weekly_images: int | None = images("workspace", "weekly")
+    workspace_weekly_cost_usd: float | None = dollars("workspace", "weekly")
+    workspace_monthly_images: int | None = images("workspace", "monthly")
+    workspace_monthly_cost_usd: float | None = dollars("workspace", "monthly")
+    bot_daily_images: int | None = images("bot", "daily")
+    bot_daily_cost_usd: float | None = dollars("bot", "daily")
+    bot_weekly_images: int | None = images("bot", "weekly")
+    bot_weekly_cost_usd: float | None = dollars("bot", "weekly")
+    bot_monthly_images: int | None = images("bot", "monthly")
+    bot_monthly_cost_usd: float | None = dollars("bot", "monthly")
+    timezone: str | None = row(
+        TIMEZONE,
+        "UTC",
+        "the IANA timezone (e.g. Europe/Paris) in which days, weeks and months begin here",
+        "Timezone of days, weeks and months (e.g. Europe/Paris)",
+        person=False,
     )
 
     def over(self, wider: Limits) -> Limits:

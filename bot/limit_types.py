@@ -11,6 +11,7 @@ import re
 from collections.abc import Callable
 from dataclasses import Field, dataclass, field, fields
 from typing import Any, Generic, TypeVar
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 # Quality words from cheapest to dearest; each model takes some of them (bot/catalog.json).
 QUALITIES = ("low", "medium", "high", "xhigh", "max", "auto")
@@ -185,6 +186,30 @@ NAMES = word_list(
     "use model names such as openai/gpt-image-2",
     lambda name: bool(name) and "," not in name,
     lambda name: f"{name!r} is not a model name",
+)
+
+
+def _zone(key: str, text: str) -> str:
+    try:
+        ZoneInfo(text)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise Invalid(
+            f"{key}: {text!r} is not an IANA timezone; use a name such as Europe/Paris or UTC."
+        ) from None
+    return text
+
+
+def _zone_check(value: object) -> str | None:
+    if not isinstance(value, str):
+        return None
+    try:
+        return _zone("", value)
+    except Invalid:
+        return None
+
+
+TIMEZONE = LimitType(
+    "use an IANA timezone name such as Europe/Paris or UTC", _zone, _zone_check, keeps_case=True
 )
 
 

@@ -211,7 +211,7 @@ class LedgerEntry:
     est_cost_usd: float
     error_kind: str | None
     prompt: str | None
-    options_json: str
+    options: Options
     created_at: datetime
     settled_at: datetime | None
     deadline: datetime

@@ -10,6 +10,12 @@ from bot.store import open_store
 from tests.fakes.gateway import FakeGateway
 from tests.support import cli_env, database_url, run_cli
 
+WIDE = (
+    "Only the installation's budgets go with --platform '*': bot_daily_images, "
+    "bot_daily_cost_usd, bot_weekly_images, bot_weekly_cost_usd, bot_monthly_images, "
+    "bot_monthly_cost_usd."
+)
+
 
 async def test_limits_set_names_a_role_or_a_person_and_audits_it(tmp_path: Path) -> None:
     env = cli_env(tmp_path)
@@ -23,6 +29,11 @@ async def test_limits_set_names_a_role_or_a_person_and_audits_it(tmp_path: Path)
             ("--platform", "slack", "--workspace", "T1", "--user", "U1", "enabled=false"),
             "Set enabled=false for Slack user U1 in workspace T1.",
             Scope.person("slack", "T1", "U1"),
+        ),
+        (
+            ("--platform", "*", "bot_monthly_cost_usd=49.5"),
+            "Set bot_monthly_cost_usd=49.5 for the whole installation (every platform).",
+            Scope("*"),
         ),
         (
             ("--user", "alice", "max_n=1"),
@@ -59,7 +70,11 @@ async def test_limits_set_refuses_a_tier_or_key_that_cannot_apply_and_changes_no
             "without --role."
         ),
         ("--platform", "*", "max_n=2"): (
-            "max_n is set for one platform at a time: use discord, slack or cli."
+            f"max_n is set for one platform at a time: use discord, slack or cli. {WIDE}"
+        ),
+        ("--platform", "discord", "--workspace", "G1", "bot_daily_cost_usd=5"): (
+            "bot_daily_cost_usd is the whole installation's budget, across every platform: "
+            "set it with --platform '*' and no --workspace or --channel."
         ),
         ("--platform", "*", "--workspace", "G1", "max_n=2"): (
             "--platform '*' sets the whole installation's budgets: leave out --workspace, "

@@ -28,6 +28,13 @@ TYPED = {
     "others_can_vary": ("false", False, "no"),
     "allowed_models": ("openai/gpt-image-2", ("openai/gpt-image-2",), "openai/gpt-image-2"),
     "max_pixels": ("2359296", 2359296, "2359296"),
+    "timezone": ("Europe/Paris", "Europe/Paris", "Europe/Paris"),
+} | {
+    f"{holder}_{period}_{unit}": ("3", 3, "3") if unit == "images" else ("$1.5", 1.5, "1.5")
+    for holder in ("user", "channel", "workspace", "bot")
+    for period in ("daily", "weekly", "monthly")
+    for unit in ("images", "cost_usd")
+    if period != "daily" or holder in ("workspace", "bot")
 }
 
 
@@ -61,6 +68,11 @@ def test_every_row_with_a_default_is_a_documented_setting_read_by_its_parser() -
     ("assignment", "reason"),
     [
         ("max_n=11", "max_n is out of range: 11."),
+        (
+            "timezone=Mars/Olympus",
+            "timezone: 'Mars/Olympus' is not an IANA timezone; use a name such as Europe/Paris "
+            "or UTC.",
+        ),
         ("enabled=maybe", "enabled must be true or false, not 'maybe'."),
         (
             "max_quality=ultra",

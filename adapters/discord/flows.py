@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import replace
@@ -44,7 +43,7 @@ def request_key(interaction: discord.Interaction[Any]) -> str:
 
 def entry_options(entry: LedgerEntry) -> Options:
     """The options an earlier request ran with."""
-    return Options(**json.loads(entry.options_json))
+    return entry.options
 
 
 def shape_of(attachment: discord.Attachment) -> tuple[int, int]:

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
 from dataclasses import replace
 
 from adapters.slack.context import Services
 from adapters.slack.files import SlackFile, file_info, load_sources
 from adapters.slack.work import Start, Tracker
-from bot.models import Actor, ImageRequest, Options, Result, SourceImage
+from bot.models import Actor, ImageRequest, Result, SourceImage
 
 FileRef = SlackFile | str
 
@@ -65,7 +64,7 @@ def vary_job(svc: Services, ref: FileRef, key: str, parent: str | None) -> Start
         opts = svc.handler.source_options(svc.handler.defaults, *_shape(images[0]))
         if parent is not None:
             entry = await svc.handler.entry(parent)
-            opts = replace(Options(**json.loads(entry.options_json)), n=1)
+            opts = replace(entry.options, n=1)
         tracker.describe("vary", "a variation", _ids([ref]))
         req = ImageRequest("vary", "", actor, key, opts, images, parent_id=parent)
         return await svc.handler.vary(req, tracker.progress)

@@ -6,13 +6,12 @@ these functions, so both refuse the same requests with the same messages.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping
-from dataclasses import asdict, dataclass, replace
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from bot.errors import BadRequest, Cooldown, Disabled, LimitReached
+from bot.errors import BadRequest
 from bot.limit_types import Invalid
 from bot.models import (
     LIMIT_KEYS,
@@ -49,17 +48,6 @@ def month_window(now: datetime) -> tuple[datetime, datetime]:
     return start, following or start.replace(month=start.month + 1)
 
 
-@dataclass(frozen=True)
-class Totals:
-    """What a user and their channel have used today, and when the user last asked."""
-
-    user_images: int = 0
-    user_cost_usd: float = 0.0
-    channel_images: int = 0
-    channel_cost_usd: float = 0.0
-    last_request_at: datetime | None = None
-
-
 def abandon_due(last: datetime | None, now: datetime) -> bool:
     """Whether a store that last settled expired reservations at `last` should again at `now`
     (at most once per second of `now`; a clock that went back makes it due)."""
@@ -69,44 +57,6 @@ def abandon_due(last: datetime | None, now: datetime) -> bool:
 def is_exempt(reservation: Reservation, limits: Limits) -> bool:
     """Whether the limits do not apply to this actor (an admin, when admins are exempt)."""
     return bool(limits.admins_exempt) and reservation.actor.is_admin
-
-
-def counts_user(limits: Limits) -> bool:
-    """Whether a user's daily totals are needed to check these limits."""
-    return limits.user_daily_images is not None or limits.user_daily_cost_usd is not None
-
-
-def counts_channel(limits: Limits) -> bool:
-    """Whether a channel's daily totals are needed to check these limits."""
-    return limits.channel_daily_images is not None or limits.channel_daily_cost_usd is not None
-
-
-def check_quota(reservation: Reservation, limits: Limits, totals: Totals, now: datetime) -> None:
-    """Raise Disabled, Cooldown or LimitReached when the reservation may not go ahead."""
-    if limits.enabled is False:
-        raise Disabled()
-    if limits.cooldown_s and totals.last_request_at is not None:
-        wait = (totals.last_request_at - utc(now)).total_seconds() + limits.cooldown_s
-        if wait > 0:
-            raise Cooldown(wait)
-    n, cost = reservation.options.n, reservation.est_cost_usd
-    checks = (
-        ("user_daily_images", "your daily images", totals.user_images, n, "images"),
-        ("channel_daily_images", "this channel's daily images", totals.channel_images, n, "images"),
-        ("user_daily_cost_usd", "your daily spending", totals.user_cost_usd, cost, "usd"),
-        (
-            "channel_daily_cost_usd",
-            "this channel's daily spending",
-            totals.channel_cost_usd,
-            cost,
-            "usd",
-        ),
-    )
-    for key, label, used, asked, unit in checks:
-        allowed = getattr(limits, key)
-        if allowed is not None and used + asked > allowed + COST_EPSILON:
-            _, resets_at = day_window(now)
-            raise LimitReached(key, label, used, allowed, unit, resets_at, utc(now))
 
 
 def reserved_entry(reservation: Reservation, now: datetime) -> LedgerEntry:
@@ -131,7 +81,7 @@ def reserved_entry(reservation: Reservation, now: datetime) -> LedgerEntry:
         est_cost_usd=reservation.est_cost_usd,
         error_kind=None,
         prompt=reservation.prompt,
-        options_json=json.dumps(asdict(options), sort_keys=True),
+        options=options,
         created_at=utc(now),
         settled_at=None,
         deadline=utc(reservation.deadline),
