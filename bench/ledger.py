@@ -1,7 +1,8 @@
 """reservations_per_s(_postgres): 100 users reserving at once against one channel's limits.
 
-Each user reserves one image at a time, as fast as the store answers, under user and
-channel daily limits (checked on every reservation, never reached). PostgreSQL runs only
+Each user reserves one image at a time, as fast as the store answers, under every budget
+layer (user, channel, workspace and installation, by day, week and month, in images and
+dollars: 24 limits checked on every reservation, never reached). PostgreSQL runs only
 when 127.0.0.1:5432 answers and `bot/store/postgres.py` exists; it gets a fresh database
 that is dropped afterwards. Override the server with BENCH_POSTGRES_URL.
 """
@@ -22,14 +23,10 @@ from pathlib import Path
 from bench.common import HIGH, actor, emit, note
 from bot.models import Limits, Options, Reservation
 from bot.store import Store, open_store
+from bot.store.budgets import BUDGET_KEYS
 
 USERS = 100
-LIMITS = Limits(
-    user_daily_images=HIGH,
-    channel_daily_images=HIGH,
-    user_daily_cost_usd=HIGH,
-    channel_daily_cost_usd=HIGH,
-)
+LIMITS = Limits(**dict.fromkeys(BUDGET_KEYS, HIGH), timezone="Europe/Paris")
 POSTGRES_URL = os.environ.get("BENCH_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
 
 

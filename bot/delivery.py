@@ -12,7 +12,6 @@ and the images stay kept for IMAGINE_RESULT_RETENTION_HOURS, for "Deliver again"
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
 import random
 import time
@@ -22,7 +21,7 @@ from typing import TypeVar
 
 from bot.config import Settings
 from bot.errors import BadRequest, NotAllowed, UserFacingError, format_duration
-from bot.models import Actor, GeneratedImage, LedgerEntry, Options, Result
+from bot.models import Actor, GeneratedImage, LedgerEntry, Result
 from bot.store import Store
 from bot.store.open import sqlite_path
 from bot.store.postgres_sql import safe_url
@@ -151,7 +150,7 @@ def kept_result(entry: LedgerEntry, images: tuple[GeneratedImage, ...]) -> Resul
         request_id=entry.id,
         kind=entry.kind,
         prompt=entry.prompt or "",
-        options=Options(**json.loads(entry.options_json)),
+        options=entry.options,
         images=images,
         cost_usd=entry.est_cost_usd,
     )

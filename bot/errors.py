@@ -37,6 +37,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
+from zoneinfo import ZoneInfo
 
 NOT_CHARGED = "You were not charged."
 
@@ -129,8 +130,19 @@ def format_amount(value: float, unit: str) -> str:
     return f"${value:.2f}" if round(value, 2) == round(value, 3) else f"${value:.3f}"
 
 
+# A budget key's holder (its first word) as the subject of a refusal, and its period
+HOLDERS = {
+    "user": ("You have", "your"),
+    "channel": ("This channel has", "its"),
+    "workspace": ("This workspace has", "its"),
+    "bot": ("The bot has", "its"),
+}
+PERIODS = {"daily": "today", "weekly": "this week", "monthly": "this month"}
+
+
 class LimitReached(Refused):
-    """A limit would be exceeded: names it, shows n of m and when it resets."""
+    """A budget would be exceeded: names it, shows n of m and when it resets, in the
+    scope's timezone (`label` words the limit for the logs: 'your daily images')."""
 
     kind = "limit"
 
@@ -143,17 +155,30 @@ class LimitReached(Refused):
         unit: str,
         resets_at: datetime,
         now: datetime,
+        timezone: str | None = None,
     ) -> None:
         self.limit = limit
+        self.label = label
         self.used = used
         self.allowed = allowed
         self.resets_at = resets_at
-        reset = format_duration((resets_at - now).total_seconds())
-        shown = f"{format_amount(used, unit)} of {format_amount(allowed, unit)}"
-        super().__init__(
-            f"Limit reached: {label} ({limit}) — {shown} used. Resets in {reset} (00:00 UTC).",
-            then="Ask an admin if you need more.",
-        )
+        holder, _, rest = limit.partition("_")
+        subject, owner = HOLDERS.get(holder, HOLDERS["user"])
+        when = PERIODS.get(rest.partition("_")[0], "")
+        if unit == "usd":
+            figures = f"spent {format_amount(used, unit)} of {owner} {format_amount(allowed, unit)}"
+        else:
+            figures = f"used {format_amount(used, unit)} of {owner} {plural(int(allowed), 'image')}"
+        reset = _reset_words(resets_at, now, timezone, daily=when == "today")
+        super().__init__(f"{subject} {figures} {when} ({limit}); it resets {reset}.")
+
+
+def _reset_words(resets_at: datetime, now: datetime, timezone: str | None, *, daily: bool) -> str:
+    local = resets_at.astimezone(ZoneInfo(timezone or "UTC"))
+    clock = f"{local:%H:%M} {local.tzname()}"
+    if daily:
+        return f"at {clock}, in {format_duration((resets_at - now).total_seconds())}"
+    return f"on {local:%a} {local.day} {local:%b} {clock}"
 
 
 class OptionNotAllowed(Refused):

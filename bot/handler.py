@@ -3,17 +3,17 @@
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
 import os
 import time
 import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import TypeVar
 
 from bot import checks, images, options
+from bot.admin import LimitsAdmin
 from bot.backend import ImageBackend
 from bot.catalog import Catalog, ModelInfo, ModelMenu, load_catalog
 from bot.config import Settings
@@ -22,15 +22,12 @@ from bot.errors import (
     BadGatewayResponse,
     BadRequest,
     Busy,
-    Disabled,
     InternalError,
     NotAllowed,
     Refused,
     ShuttingDown,
     UserFacingError,
-    format_duration,
 )
-from bot.limits import parse_limit_values
 from bot.metrics import Metrics
 from bot.models import (
     Actor,
@@ -39,7 +36,6 @@ from bot.models import (
     GeneratedImage,
     ImageRequest,
     LedgerEntry,
-    LimitChange,
     Limits,
     Options,
     PartialCallback,
@@ -47,10 +43,7 @@ from bot.models import (
     ProgressCallback,
     Reservation,
     Result,
-    Scope,
-    ScopeUsage,
     SourceImage,
-    UserUsage,
 )
 from bot.pricing import actual_cost, estimate_cost
 from bot.sizes import source_size
@@ -74,8 +67,8 @@ def utcnow() -> datetime:
     return datetime.now(UTC)
 
 
-class ImagineHandler:
-    """generate / edit / vary / reroll plus usage and limits, for every platform."""
+class ImagineHandler(LimitsAdmin):
+    """generate / edit / vary / reroll for every platform, plus the admin door (bot/admin.py)."""
 
     def __init__(
         self,
@@ -203,7 +196,7 @@ class ImagineHandler:
             prompt=inert(entry.prompt or ""),  # rows kept before prompts were cleaned
             actor=actor,
             idempotency_key=idempotency_key,
-            options=Options(**json.loads(entry.options_json)),
+            options=entry.options,
             sources=tuple(sources),
             upload_cap_bytes=upload_cap_bytes,
             parent_id=entry.id,
@@ -228,82 +221,6 @@ class ImagineHandler:
         if found is None:
             raise BadRequest("That result is no longer known to the bot; start a new /imagine.")
         return found
-
-    async def limits_for(self, scope: Scope) -> Limits:
-        """The effective limits of a channel: channel over workspace over platform over defaults."""
-        layers = [
-            scope,
-            Scope(scope.platform, scope.workspace_id, "*"),
-            Scope(scope.platform, "*", "*"),
-        ]
-        effective = self.settings.default_limits()
-        for layer in reversed(list(dict.fromkeys(layers))):
-            effective = (await self.store.get_limits(layer)).over(effective)
-        return effective
-
-    async def set_limits(
-        self, scope: Scope, assignments: Mapping[str, str], changed_by: str
-    ) -> Limits:
-        """Parse KEY=VALUE text (empty clears) and store it for exactly this scope, audited."""
-        changes = parse_limit_values(assignments)
-        return await self.store.set_limits(scope, changes, changed_by, self.clock())
-
-    async def usage(self, actor: Actor) -> UserUsage:
-        """A person's own usage today and this month, with what remains."""
-        limits = await self.limits_for(actor.scope)
-        return await self.store.user_usage(actor.scope, actor.user_id, limits, self.clock())
-
-    async def limits_here(self, scope: Scope) -> Limits:
-        """The limits set at exactly this scope (unset keys inherit)."""
-        return await self.store.get_limits(scope)
-
-    async def limit_changes(self, scope: Scope) -> list[LimitChange]:
-        """The audit trail of a scope's limits and managers, oldest first."""
-        return await self.store.limit_changes(scope)
-
-    async def channel_managers(self, scope: Scope) -> list[str]:
-        """The people who may change this channel's limits."""
-        return await self.store.channel_managers(scope)
-
-    async def is_channel_manager(self, scope: Scope, user_id: str) -> bool:
-        """Whether `user_id` may change this channel's limits."""
-        return await self.store.is_channel_manager(scope, user_id)
-
-    async def set_channel_manager(
-        self, scope: Scope, user_id: str, manages: bool, changed_by: str
-    ) -> bool:
-        """Add or remove a channel manager (audited); False when nothing changed."""
-        if manages:
-            return await self.store.add_channel_manager(scope, user_id, changed_by, self.clock())
-        return await self.store.remove_channel_manager(scope, user_id, changed_by, self.clock())
-
-    def export(
-        self, since: datetime, until: datetime, scope: Scope, user_id: str | None = None
-    ) -> AsyncIterator[LedgerEntry]:
-        """The ledger rows of a scope (and person) between two times, for CSV."""
-        return self.store.export(since, until, scope, user_id)
-
-    async def would_refuse(self, actor: Actor) -> str | None:
-        """Why a request by `actor` would be refused here anyway (off, or nothing left), for
-        surfaces that ask for more input first; None when it may go ahead."""
-        limits = await self.limits_for(actor.scope)
-        if limits.enabled is False:
-            return Disabled().message
-        if actor.is_admin and limits.admins_exempt:
-            return None
-        usage = await self.usage(actor)
-        if usage.images_remaining != 0 and usage.cost_remaining_usd != 0:
-            return None
-        reset = format_duration((usage.resets_at - self.clock()).total_seconds())
-        return Refused(
-            "You have reached your limit here, so a new image would be refused. "
-            f"Limits reset in {reset} (00:00 UTC).",
-            then="Ask an admin if you need more.",
-        ).message
-
-    async def scope_usage(self, scope: Scope) -> ScopeUsage:
-        """Totals and top users of a channel, workspace or platform, for admins."""
-        return await self.store.scope_usage(scope, self.clock())
 
     async def housekeeping(self) -> None:
         """Settle abandoned reservations and stalled deliveries; forget prompts and kept
@@ -336,7 +253,7 @@ class ImagineHandler:
                 raise ShuttingDown()
             default = self.settings.model
             req, model = checks.with_model(self.catalog, self.menu, default, req, self.clock())
-            limits = await self.limits_for(req.actor.scope)
+            limits = await self.limits_of(req.actor)
             await self._check_request(req, limits, model)
             cap = self.settings.per_user_concurrent
             if cap and self._per_user.get(user_key, 0) >= cap:

@@ -1,22 +1,19 @@
 """Limit values as people type them (`user_daily_images=3`, `max_quality=`) and as shown.
 
-Also the scopes an admin may name: a platform, a workspace in it, a channel in that.
+Also the scopes an admin may name: the whole installation ('*'), a platform, a workspace in
+it, a channel, a role or a person in that; and how their limits combine for one person.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
+from dataclasses import replace
+from typing import Any
 
 from bot.errors import BadRequest
-from bot.models import LIMIT_KEYS, QUALITIES, Scope
-from bot.sizes import parse_dims
+from bot.limit_types import Invalid
+from bot.models import EVERYWHERE, LIMIT_KEYS, LIMITS, Limits, Scope
 
-BOOL_KEYS = {"enabled", "admins_exempt", "others_can_vary"}
-INT_KEYS = {"user_daily_images", "channel_daily_images", "max_n", "cooldown_s", "max_pixels"}
-COST_KEYS = {"user_daily_cost_usd", "channel_daily_cost_usd"}
-TRUE = {"true", "yes", "on", "1"}
-FALSE = {"false", "no", "off", "0"}
-LARGEST = 2**63 - 1  # the databases' BIGINT; also keeps inf and nan out
 # Each platform's name as shown, and what it calls a workspace.
 PLATFORMS = {
     "discord": ("Discord", "server"),
@@ -34,62 +31,34 @@ def parse_limit_values(assignments: Mapping[str, str]) -> dict[str, object]:
 
 def parse_limit_value(key: str, text: str) -> object:
     """One limit value from text, or a BadRequest that says what would be valid."""
-    if key not in LIMIT_KEYS:
+    spec = LIMITS.get(key)
+    if spec is None:
         raise BadRequest(f"Unknown limit {key!r}. Known limits: {', '.join(LIMIT_KEYS)}.")
-    value = text.strip().lower()
-    if not value:
-        return None
-    if key in BOOL_KEYS:
-        if value in TRUE | FALSE:
-            return value in TRUE
-        raise BadRequest(f"{key} must be true or false, not {text!r}.")
-    if key in INT_KEYS or key in COST_KEYS:
-        return _number(key, value.removeprefix("$"), key in INT_KEYS)
-    if key == "max_quality":
-        if value not in QUALITIES:
-            raise BadRequest(f"max_quality must be one of {', '.join(QUALITIES)}, not {text!r}.")
-        return value
-    parts = tuple(part.strip() for part in value.split(",") if part.strip())
-    if key == "allowed_models":
-        return parts
-    unknown = [size for size in parts if size != "auto" and parse_dims(size) is None]
-    if unknown:
-        raise BadRequest(
-            f"allowed_sizes: {unknown[0]!r} is not a size; write WxH, e.g. 1024x1024,2048x1152."
-        )
-    return parts
-
-
-def _number(key: str, value: str, whole: bool) -> int | float:
     try:
-        number: int | float = int(value) if whole else float(value)
-    except ValueError:
-        kind = "a whole number" if whole else "a number of dollars"
-        raise BadRequest(f"{key} must be {kind}, not {value!r}.") from None
-    if not 0 <= number <= LARGEST or (key == "max_n" and not 1 <= number <= 10):
-        raise BadRequest(f"{key} is out of range: {value}.")
-    return number
+        return spec.parse(text)
+    except Invalid as exc:
+        raise BadRequest(str(exc)) from None
 
 
-def format_limit(value: object) -> str:
+def format_limit(key: str, value: object) -> str:
     """A limit value as people read it: 'unlimited' for unset."""
     if value is None:
         return "unlimited"
-    if isinstance(value, bool):
-        return "yes" if value else "no"
-    if isinstance(value, tuple | list):
-        return ", ".join(str(v) for v in value)
-    return str(value)
+    return str(LIMITS[key].type.shown(value))
 
 
-def check_scope(scope: Scope, *, limits: bool) -> None:
-    """Refuse a scope no request can ever fall in (limits), or that matches nothing (reports)."""
-    if limits and scope.platform == ALL:
-        raise BadRequest("Limits are set for one platform at a time: use discord, slack or cli.")
+def check_scope(scope: Scope, *, limits: bool, keys: Sequence[str] = ()) -> None:
+    """Refuse a scope no request can ever fall in (limits), or that matches nothing (reports);
+    with `keys`, also a key that does not belong at this scope."""
+    if scope.platform == ALL and limits:
+        _check_installation(scope, keys)
+        return
     if scope.platform not in (*PLATFORMS, ALL):
         choices = "discord, slack or cli" if limits else "discord, slack, cli or * (every platform)"
         raise BadRequest(f"Unknown platform {scope.platform!r}. Use {choices}.")
-    if scope.platform == "cli":
+    if scope.role_id is not None or scope.user_id is not None:
+        _check_tier(scope, keys)
+    elif scope.platform == "cli":
         for flag, value in (("--workspace", scope.workspace_id), ("--channel", scope.channel_id)):
             if value not in (CLI_PLACE, ALL):
                 raise BadRequest(
@@ -102,13 +71,97 @@ def check_scope(scope: Scope, *, limits: bool) -> None:
             f"Channel {scope.channel_id} needs its {workspace}: a channel's limits apply within "
             f"one {name} {workspace}, so add --workspace with its id."
         )
+    wide = [key for key in keys if LIMITS[key].installation]
+    if limits and wide:
+        raise BadRequest(
+            f"{wide[0]} is the whole installation's budget, across every platform: "
+            "set it with --platform '*' and no --workspace or --channel."
+        )
+
+
+def _check_installation(scope: Scope, keys: Sequence[str]) -> None:
+    if scope != EVERYWHERE:
+        raise BadRequest(
+            "--platform '*' sets the whole installation's budgets: leave out --workspace, "
+            "--channel, --role and --user."
+        )
+    narrow = [key for key in keys if not LIMITS[key].installation]
+    if narrow:
+        wide = ", ".join(key for key, spec in LIMITS.items() if spec.installation)
+        only = f" Only the installation's budgets go with --platform '*': {wide}." if wide else ""
+        raise BadRequest(
+            f"{narrow[0]} is set for one platform at a time: use discord, slack or cli.{only}"
+        )
+
+
+def _check_tier(scope: Scope, keys: Sequence[str]) -> None:
+    name, workspace = PLATFORMS[scope.platform]
+    flag = "--role" if scope.role_id is not None else "--user"
+    if scope.platform == "cli" and scope.role_id is not None:
+        raise BadRequest("The CLI has no roles: --role is for Discord roles and Slack user groups.")
+    if scope.platform == "cli" and scope.workspace_id != CLI_PLACE:
+        raise BadRequest(
+            f"The CLI has one workspace, {CLI_PLACE!r}: --workspace {scope.workspace_id} "
+            "matches no request. For Discord or Slack, add --platform."
+        )
+    if scope.workspace_id == ALL:
+        raise BadRequest(
+            f"{flag} needs its {workspace}: a {name} {'role' if flag == '--role' else 'person'}"
+            f"'s limits apply within one {workspace}, so add --workspace with its id."
+        )
+    if not (scope.role_id or scope.user_id):
+        raise BadRequest(f"{flag} needs an id.")
+    wider = [key for key in keys if not LIMITS[key].person]
+    if wider:
+        raise BadRequest(
+            f"{wider[0]} is not a person's limit: set it for a channel or a {workspace}, "
+            f"without {flag}."
+        )
+
+
+def scope_layers(scope: Scope) -> list[Scope]:
+    """The scopes whose limits hold in a channel, widest first: the installation, the
+    platform, the workspace and the channel."""
+    layers = [
+        EVERYWHERE,
+        Scope(scope.platform),
+        Scope(scope.platform, scope.workspace_id),
+        scope,
+    ]
+    return list(dict.fromkeys(layers))
+
+
+def resolve(
+    defaults: Limits, layers: Sequence[Limits], roles: Sequence[Limits], person: Limits
+) -> Limits:
+    """The limits that hold: each of `layers` (widest first) over `defaults`; then, for a
+    person's own keys, their `person` override, else the most generous of their `roles`."""
+    effective = defaults
+    for layer in layers:
+        effective = layer.over(effective)
+    tiers: dict[str, Any] = {}
+    for key, spec in LIMITS.items():
+        if not spec.person:
+            continue
+        value = getattr(person, key)
+        for role in roles if value is None else ():
+            value = spec.more_generous(value, getattr(role, key))
+        if value is not None:
+            tiers[key] = value
+    return replace(effective, **tiers)
 
 
 def describe_scope(scope: Scope) -> str:
     """A scope as people read it: 'Discord server 123 (all channels)'."""
+    if scope == EVERYWHERE:
+        return "the whole installation (every platform)"
     name, workspace = PLATFORMS[scope.platform]
     if scope.workspace_id == ALL:
         return f"every {name} {workspace}"
+    if scope.role_id is not None:
+        return f"{name} role {scope.role_id} in {workspace} {scope.workspace_id}"
+    if scope.user_id is not None:
+        return f"{name} user {scope.user_id} in {workspace} {scope.workspace_id}"
     if scope.channel_id == ALL:
         return f"{name} {workspace} {scope.workspace_id} (all channels)"
     return f"{name} channel {scope.channel_id} in {workspace} {scope.workspace_id}"

@@ -5,12 +5,17 @@ Nothing here knows about Discord or Slack; adapters translate their events into 
 
 from __future__ import annotations
 
-import json
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
 from typing import Literal
+
+# re-exported: the limits are one table of their own (bot/limit_table.py)
+from bot.limit_table import LIMIT_KEYS as LIMIT_KEYS
+from bot.limit_table import LIMITS as LIMITS
+from bot.limit_table import Limits as Limits
+from bot.limit_types import QUALITIES as QUALITIES
 
 Kind = Literal["generate", "edit", "vary"]
 Status = Literal["reserved", "succeeded", "failed", "abandoned"]
@@ -18,20 +23,48 @@ Stage = Literal["queued", "started", "partial", "done"]
 # What happened to a succeeded row's images (migrations/sqlite/0003_kept_results.sql)
 Delivery = Literal["pending", "delivered", "undelivered"]
 
-# Quality words from cheapest to dearest; each model takes some of them (bot/catalog.json).
-QUALITIES = ("low", "medium", "high", "xhigh", "max", "auto")
 FORMATS = ("png", "jpeg", "webp")
 BACKGROUNDS = ("transparent", "opaque", "auto")
 CostSource = Literal["gateway", "tokens", "table", ""]
 
 
+ROLE = "role:"
+PERSON = "user:"
+
+
 @dataclass(frozen=True)
 class Scope:
-    """Where limits apply: a platform, a workspace (guild/team) and a channel; '*' is all."""
+    """Where limits apply: a platform, a workspace (guild/team) and a channel; '*' is all.
+
+    A role's or one person's own limits in a workspace take the channel's place, as
+    'role:ID' and 'user:ID' (no platform's channel id holds a colon).
+    """
 
     platform: str
     workspace_id: str = "*"
     channel_id: str = "*"
+
+    @classmethod
+    def role(cls, platform: str, workspace_id: str, role_id: str) -> Scope:
+        """The limits of one role (a Discord role, a Slack user group) in a workspace."""
+        return cls(platform, workspace_id, f"{ROLE}{role_id}")
+
+    @classmethod
+    def person(cls, platform: str, workspace_id: str, user_id: str) -> Scope:
+        """One person's own limits in a workspace."""
+        return cls(platform, workspace_id, f"{PERSON}{user_id}")
+
+    @property
+    def role_id(self) -> str | None:
+        """The role of a role's scope, else None."""
+        return self.channel_id.removeprefix(ROLE) if self.channel_id.startswith(ROLE) else None
+
+    @property
+    def user_id(self) -> str | None:
+        """The person of a person's scope, else None."""
+        if not self.channel_id.startswith(PERSON):
+            return None
+        return self.channel_id.removeprefix(PERSON)
 
 
 EVERYWHERE = Scope("*")
@@ -46,6 +79,7 @@ class Actor:
     channel_id: str
     user_id: str
     is_admin: bool = False
+    roles: tuple[str, ...] = ()  # Discord role ids, Slack user group ids: the tiers
 
     @property
     def scope(self) -> Scope:
@@ -156,46 +190,6 @@ PartialCallback = Callable[[bytes], Awaitable[None]]
 
 
 @dataclass(frozen=True)
-class Limits:
-    """Limit settings for one scope; None means inherit from the wider scope."""
-
-    enabled: bool | None = None
-    user_daily_images: int | None = None
-    channel_daily_images: int | None = None
-    user_daily_cost_usd: float | None = None
-    channel_daily_cost_usd: float | None = None
-    max_n: int | None = None
-    max_quality: str | None = None
-    allowed_sizes: tuple[str, ...] | None = None
-    cooldown_s: int | None = None
-    admins_exempt: bool | None = None
-    others_can_vary: bool | None = None
-    allowed_models: tuple[str, ...] | None = None
-    max_pixels: int | None = None
-
-    def over(self, wider: Limits) -> Limits:
-        """These limits with unset keys taken from a wider scope."""
-        values = {
-            f.name: getattr(self, f.name)
-            if getattr(self, f.name) is not None
-            else getattr(wider, f.name)
-            for f in fields(self)
-        }
-        return Limits(**values)
-
-    def as_dict(self) -> dict[str, object]:
-        """One key per limit, JSON-friendly."""
-        out: dict[str, object] = {}
-        for f in fields(self):
-            value = getattr(self, f.name)
-            out[f.name] = list(value) if isinstance(value, tuple) else value
-        return out
-
-
-LIMIT_KEYS = tuple(f.name for f in fields(Limits))
-
-
-@dataclass(frozen=True)
 class LedgerEntry:
     """One row of the usage ledger."""
 
@@ -217,7 +211,7 @@ class LedgerEntry:
     est_cost_usd: float
     error_kind: str | None
     prompt: str | None
-    options_json: str
+    options: Options
     created_at: datetime
     settled_at: datetime | None
     deadline: datetime
@@ -225,11 +219,6 @@ class LedgerEntry:
     delivery: Delivery | None = None
     delivery_at: datetime | None = None
     cost_source: CostSource = ""
-
-    @property
-    def options(self) -> Options:
-        """The options the request ran with."""
-        return Options(**json.loads(self.options_json))
 
 
 @dataclass(frozen=True)

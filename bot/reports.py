@@ -10,6 +10,7 @@ from typing import TextIO
 from bot.errors import format_amount, format_duration, plural
 from bot.limits import format_limit
 from bot.models import LIMIT_KEYS, LedgerEntry, Limits, ScopeUsage, UserUsage
+from bot.periods import PeriodReport, Tally
 
 CSV_COLUMNS = (
     "id",
@@ -41,6 +42,49 @@ COST_SOURCES = {
     "table": "the model's price table",
     "": "unrecorded",
 }
+
+
+def period_dict(report: PeriodReport) -> dict[str, object]:
+    """This week's figures of a period report (today's and the month's come with the usage),
+    JSON-friendly."""
+    week = report.periods["weekly"]
+    return {"images_week": week.images, "cost_week_usd": round(week.cost_usd, 6)}
+
+
+def scope_period_dict(report: PeriodReport) -> dict[str, object]:
+    """A scope's period figures: the week, the month's forecast, and the month by person,
+    channel and model, JSON-friendly."""
+    return period_dict(report) | {
+        "forecast_month_usd": round(report.forecast_month_usd, 6),
+        "month_by_user": _tallies(report.by_user, "user_id"),
+        "month_by_channel": _tallies(report.by_channel, "channel_id"),
+        "month_by_model": _tallies(report.by_model, "model"),
+    }
+
+
+def _tallies(ranked: Sequence[tuple[str, Tally]], name: str) -> list[dict[str, object]]:
+    return [{name: key, "images": t.images, "cost_usd": round(t.cost_usd, 6)} for key, t in ranked]
+
+
+def format_periods(report: PeriodReport, *, forecast: bool) -> str:
+    """'This week: …' (today and the month come with the usage), and for scopes the month's
+    forecast and the month by person, channel and model."""
+    week = report.periods["weekly"]
+    lines = [f"This week (from Monday): {tally(week.images, week.cost_usd)}"]
+    if not forecast:
+        return "\n".join(lines)
+    lines.append(
+        f"Forecast this month at this pace: {format_amount(report.forecast_month_usd, 'usd')}"
+    )
+    for title, ranked in (
+        ("person", report.by_user),
+        ("channel", report.by_channel),
+        ("model", report.by_model),
+    ):
+        if ranked:
+            lines.append(f"This month by {title}:")
+            lines.extend(f"  {key}: {tally(t.images, t.cost_usd)}" for key, t in ranked)
+    return "\n".join(lines)
 
 
 def user_usage_dict(usage: UserUsage) -> dict[str, object]:
@@ -139,7 +183,7 @@ def format_limits(effective: Limits, here: Limits) -> str:
     lines = []
     for key in LIMIT_KEYS:
         mark = "  (set here)" if getattr(here, key) is not None else ""
-        lines.append(f"{key} = {format_limit(getattr(effective, key))}{mark}")
+        lines.append(f"{key} = {format_limit(key, getattr(effective, key))}{mark}")
     return "\n".join(lines)
 
 

@@ -1,6 +1,7 @@
 """The settings as documentation: `.env.example` and the README's configuration table.
 
-`python -m bot.settings_doc` rewrites both from the Settings class; a test keeps them in sync.
+`python -m bot.settings_doc` rewrites both from the Settings class (and the README's table
+of limits from the limits table); a test keeps them in sync.
 """
 
 from __future__ import annotations
@@ -10,9 +11,12 @@ import re
 from pathlib import Path
 
 from bot.config import Settings, env_name
+from bot.limit_table import LIMITS
 
 TABLE_START = "<!-- settings-table:start -->"
 TABLE_END = "<!-- settings-table:end -->"
+LIMITS_START = "<!-- limits-table:start -->"
+LIMITS_END = "<!-- limits-table:end -->"
 
 
 def _default(name: str) -> str:
@@ -52,10 +56,24 @@ def markdown_table() -> str:
     return "\n".join(rows)
 
 
+def limits_table() -> str:
+    """The table of limits for the README's admin guide."""
+    rows = ["| Limit | Meaning | Default setting |", "|---|---|---|"]
+    for key, spec in LIMITS.items():
+        setting = f"`{spec.env}`" if spec.env else ""
+        rows.append(f"| `{key}` | {spec.doc} | {setting} |")
+    return "\n".join(rows)
+
+
 def readme_with_table(readme: str) -> str:
-    """The README text with its configuration table replaced by the current one."""
-    pattern = re.compile(re.escape(TABLE_START) + ".*?" + re.escape(TABLE_END), re.S)
-    return pattern.sub(lambda _: f"{TABLE_START}\n{markdown_table()}\n{TABLE_END}", readme)
+    """The README text with its configuration and limits tables replaced by current ones."""
+    readme = _between(readme, TABLE_START, TABLE_END, markdown_table())
+    return _between(readme, LIMITS_START, LIMITS_END, limits_table())
+
+
+def _between(text: str, start: str, end: str, body: str) -> str:
+    pattern = re.compile(re.escape(start) + ".*?" + re.escape(end), re.S)
+    return pattern.sub(lambda _: f"{start}\n{body}\n{end}", text)
 
 
 def main(root: Path = Path(".")) -> None:

@@ -6,7 +6,8 @@ from the admin URL in IMAGINE_TEST_POSTGRES_URL (default postgresql://postgres@1
 and drops it when the run ends; every test gets a fresh schema in it, and each store a pool
 of 4 connections (so that several test runs at once stay under max_connections). When
 nothing answers there, the PostgreSQL tests are skipped with that reason.
-Run as a script, this module is one of several OS processes racing on one ledger.
+Run as a script, this module is one of several OS processes racing on one ledger (see
+`main`): reserving, or claiming a budget alert.
 """
 
 from __future__ import annotations
@@ -149,14 +150,65 @@ async def race(url: str, who: str, tasks: int, limits: Limits) -> int:
     return sum(1 for r in results if not isinstance(r, BaseException))
 
 
-if __name__ == "__main__":
-    _, db_url, who, count, user_limit, channel_limit = sys.argv
-    granted = asyncio.run(
-        race(
-            db_url,
-            who,
-            int(count),
-            Limits(user_daily_images=int(user_limit), channel_daily_images=int(channel_limit)),
+async def racers(argvs: list[list[str]]) -> list[str]:
+    """One OS process running this module per argument list, all let go at once once every
+    one is ready; the last word each printed."""
+    worker = Path(__file__)
+    procs = [
+        await asyncio.create_subprocess_exec(
+            sys.executable,
+            str(worker),
+            *argv,
+            cwd=worker.parent.parent,
+            stdin=asyncio.subprocess.PIPE,
+            stdout=asyncio.subprocess.PIPE,
         )
-    )
+        for argv in argvs
+    ]
+    for proc in procs:
+        assert proc.stdout is not None
+        assert await asyncio.wait_for(proc.stdout.readline(), 60) == b"ready\n"
+    for proc in procs:
+        assert proc.stdin is not None
+        proc.stdin.write(b"go\n")
+        await proc.stdin.drain()
+    outputs = await asyncio.gather(*(asyncio.wait_for(p.communicate(), 120) for p in procs))
+    assert [p.returncode for p in procs] == [0] * len(procs)
+    return [out.split()[-1].decode() for out, _ in outputs]
+
+
+def limits_from(text: str) -> Limits:
+    """Limits from 'key=number,key=number' (whole numbers for image keys)."""
+    values: dict[str, Any] = {}
+    for pair in text.split(","):
+        key, _, value = pair.partition("=")
+        values[key] = int(value) if key.endswith(("images", "_s")) else float(value)
+    return Limits(**values)
+
+
+async def claim(url: str, key: str, threshold: int, limits: Limits) -> bool:
+    """Open the store, wait for the word, and claim one budget alert; whether it won."""
+    store = await open_store(url)
+    try:
+        print("ready", flush=True)
+        await asyncio.to_thread(sys.stdin.readline)
+        return await store.claim_alert(actor(), key, threshold, limits, NOW)
+    finally:
+        await store.close()
+
+
+def main(argv: list[str]) -> None:
+    """`URL reserve WHO COUNT LIMITS` or `URL alert KEY THRESHOLD LIMITS`; LIMITS as
+    'key=number,...'."""
+    db_url, action, *args = argv
+    if action == "alert":
+        key, threshold, limits = args
+        print(f"won {asyncio.run(claim(db_url, key, int(threshold), limits_from(limits)))}")
+        return
+    who, count, limits = args
+    granted = asyncio.run(race(db_url, who, int(count), limits_from(limits)))
     print(f"granted {granted}", flush=True)
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])

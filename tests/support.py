@@ -35,7 +35,7 @@ ROOT = Path(__file__).resolve().parents[1]
 CLI = Path(sys.executable).with_name("imagine-bot")
 KEY = "sk-test-7d41f0c9-SECRET-e2e"
 MODEL = "openai/gpt-image-2"
-RESETS = r"Resets in (\d+ h( \d+ min)?|\d+ min|\d+ s) \(00:00 UTC\)\."
+RESETS = r"it resets at 00:00 UTC, in (\d+ h( \d+ min)?|\d+ min|\d+ s)\."
 
 # what a person reads when the image service fails, word for word
 UNAVAILABLE = (
@@ -170,12 +170,13 @@ async def ledger_rows(*, env: dict[str, str], cwd: Path) -> list[dict[str, str]]
     return list(csv.DictReader(io.StringIO(ran.out)))
 
 
-def limit_message(label: str, key: str, shown: str) -> re.Pattern[str]:
-    """The whole LimitReached text; only the time left until midnight UTC varies."""
+def limit_message(used: str, key: str) -> re.Pattern[str]:
+    """The whole LimitReached text of a daily limit ('You have used 2 of your 2 images
+    today'); only the time left until midnight UTC varies."""
     return re.compile(
-        re.escape(f"imagine-bot: Limit reached: {label} ({key}) — {shown} used. ")
+        re.escape(f"imagine-bot: {used} ({key}); ")
         + RESETS
-        + re.escape(" You were not charged. Ask an admin if you need more.")
+        + re.escape(" You were not charged.")
         + r"\n"
     )
 

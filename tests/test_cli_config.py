@@ -296,7 +296,12 @@ async def test_limits_set_refuses_a_scope_that_can_never_apply(tmp_path: Path) -
         (
             "--platform",
             "*",
-        ): "Limits are set for one platform at a time: use discord, slack or cli.",
+        ): (
+            "max_n is set for one platform at a time: use discord, slack or cli. Only the "
+            "installation's budgets go with --platform '*': bot_daily_images, "
+            "bot_daily_cost_usd, bot_weekly_images, bot_weekly_cost_usd, bot_monthly_images, "
+            "bot_monthly_cost_usd."
+        ),
         ("--platform", "discord", "--channel", "C1"): (
             "Channel C1 needs its server: a channel's limits apply within one Discord server, "
             "so add --workspace with its id."

@@ -70,7 +70,7 @@ async def ten_at_once(users: list[str], env: dict[str, str], cwd: Path) -> list[
     return await run_all(argvs, env=env, cwd=cwd)
 
 
-def check_three_of_ten(ran: list[Ran], cwd: Path, label: str, key: str, shown: str) -> None:
+def check_three_of_ten(ran: list[Ran], cwd: Path, used: str, key: str) -> None:
     """Exactly 3 made their image; 7 were refused by the limit, uncharged."""
     made = [r for r in ran if r.code == 0]
     refused = [r for r in ran if r.code == 1]
@@ -78,7 +78,7 @@ def check_three_of_ten(ran: list[Ran], cwd: Path, label: str, key: str, shown: s
     for r in made:
         [path] = r.json()["images"]
         assert picture(cwd / path) == ("PNG", (1024, 1024))
-    pattern = limit_message(label, key, shown)
+    pattern = limit_message(used, key)
     for r in refused:
         assert pattern.fullmatch(r.err), r.err
         error = r.json()["error"]
@@ -96,7 +96,7 @@ async def test_ten_processes_for_one_user_with_three_images_a_day(
 
     ran = await ten_at_once(["alice"] * 10, env, tmp_path)
 
-    check_three_of_ten(ran, tmp_path, "your daily images", "user_daily_images", "3 of 3")
+    check_three_of_ten(ran, tmp_path, "You have used 3 of your 3 images today", "user_daily_images")
     scope = (await run_cli("usage", "--json", env=env, cwd=tmp_path)).json()
     assert scope["images_today"] == 3
     assert (await user_usage("alice", env=env, cwd=tmp_path))["images_today"] == 3
@@ -112,7 +112,7 @@ async def test_ten_processes_of_ten_users_in_a_channel_of_three_images_a_day(
     ran = await ten_at_once([f"user{i}" for i in range(10)], env, tmp_path)
 
     check_three_of_ten(
-        ran, tmp_path, "this channel's daily images", "channel_daily_images", "3 of 3"
+        ran, tmp_path, "This channel has used 3 of its 3 images today", "channel_daily_images"
     )
     scope = (await run_cli("usage", "--json", env=env, cwd=tmp_path)).json()
     assert scope["images_today"] == 3
@@ -129,7 +129,7 @@ async def test_ten_processes_against_a_daily_budget_that_fits_three(
     ran = await ten_at_once(["carol"] * 10, env, tmp_path)
 
     check_three_of_ten(
-        ran, tmp_path, "your daily spending", "user_daily_cost_usd", "$0.127 of $0.13"
+        ran, tmp_path, "You have spent $0.127 of your $0.13 today", "user_daily_cost_usd"
     )
     assert sorted(r.json()["cost_usd"] for r in ran if r.code == 0) == [pytest.approx(PRICE)] * 3
     usage = await user_usage("carol", env=env, cwd=tmp_path)

@@ -103,8 +103,8 @@ async def test_a_limit_refusal_is_private_exact_and_charges_nothing(
 
     ix = await bot.slash("imagine", [opt("prompt", "second")])
     assert await bot.private_error(ix) == (
-        "Limit reached: your daily images (user_daily_images) — 1 of 1 used. Resets in 12 h "
-        "(00:00 UTC). You were not charged. Ask an admin if you need more."
+        "You have used 1 of your 1 image today (user_daily_images); it resets at 00:00 UTC, "
+        "in 12 h. You were not charged."
     )
     assert [e.prompt for e in await bot.entries()] == ["first"]
     assert len(gateway.image_requests) == 1

@@ -112,11 +112,8 @@ async def rows(store: Store) -> list[LedgerEntry]:
     ]
 
 
-def limit_text(label: str, key: str, shown: str, resets: str) -> str:
-    return (
-        f"Limit reached: {label} ({key}) — {shown} used. Resets in {resets} (00:00 UTC). "
-        f"{NOT_CHARGED} Ask an admin if you need more."
-    )
+def limit_text(used: str, key: str, resets: str) -> str:
+    return f"{used} ({key}); it resets at 00:00 UTC, in {resets}. {NOT_CHARGED}"
 
 
 async def test_progress_reports_queue_position_start_previews_and_done(
@@ -181,9 +178,9 @@ async def test_a_hundred_requests_at_once_against_a_limit_of_five(
     refused = [o for o in outcomes if isinstance(o, LimitReached)]
     assert (len(succeeded), len(refused)) == (5, 95)
     key = "user_daily_images" if same else "channel_daily_images"
-    label = "your daily images" if same else "this channel's daily images"
+    used = "You have used 5 of your" if same else "This channel has used 5 of its"
     assert {(r.limit, r.used, r.allowed) for r in refused} == {(key, 5, 5)}
-    assert {r.message for r in refused} == {limit_text(label, key, "5 of 5", "12 h")}
+    assert {r.message for r in refused} == {limit_text(f"{used} 5 images today", key, "12 h")}
     assert len(fake.image_requests) == 5
     assert usage.images_today == 5
     assert sorted(e.status for e in ledger) == ["succeeded"] * 5
@@ -236,7 +233,7 @@ async def test_limits_resolve_channel_over_workspace_over_platform_over_defaults
     assert other_platform == handler.settings.default_limits()
     assert (other_platform.user_daily_images, other_platform.max_n) == (50, 4)
     assert daily.value.message == limit_text(
-        "your daily images", "user_daily_images", "0 of 1", "12 h"
+        "You have used 0 of your 1 image today", "user_daily_images", "12 h"
     )
     assert too_many.value.message == (
         f"Not allowed here: at most 2 images per request (max_n). {NOT_CHARGED}"
@@ -338,9 +335,12 @@ async def test_admins_are_exempt_only_where_that_is_set(tmp_path: Path, fake: Fa
     assert boss_quality.value.message == (
         f"Not allowed here: quality medium; use low (max_quality). {NOT_CHARGED}"
     )
-    daily = ("your daily images", "user_daily_images")
-    assert pleb.value.message == limit_text(*daily, "1 of 1", "12 h")
-    assert boss.value.message == limit_text(*daily, "4 of 1", "12 h")
+    assert pleb.value.message == limit_text(
+        "You have used 1 of your 1 image today", "user_daily_images", "12 h"
+    )
+    assert boss.value.message == limit_text(
+        "You have used 4 of your 1 image today", "user_daily_images", "12 h"
+    )
     assert usage.images_today == 4
 
 
@@ -374,7 +374,7 @@ async def test_daily_limits_reset_at_midnight_utc(tmp_path: Path, fake: FakeGate
         after = await handler.usage(actor())
 
     assert refused.value.message == limit_text(
-        "your daily images", "user_daily_images", "2 of 2", "30 min"
+        "You have used 2 of your 2 images today", "user_daily_images", "30 min"
     )
     assert refused.value.resets_at == datetime(2026, 4, 1, 0, 0, tzinfo=UTC)
     assert (before.images_today, before.images_month) == (2, 2)

@@ -28,7 +28,7 @@ from bot.store import Store, open_store
 from bot.store.copy import migrate_command
 from bot.store.migrate import latest_version, migrations
 from bot.store.postgres_sql import pool_url, safe_url
-from bot.store.sql import ENTRY_COLUMNS
+from bot.store.sql import ENTRY_COLUMNS, entry_values
 from tests.storefixtures import NOW, STORE_KINDS, actor, postgres_url, reservation, store_url
 from tests.support import (
     ROOT,
@@ -42,7 +42,7 @@ from tests.support import (
 )
 
 CHANNEL = Scope("discord", "guild1", "general")
-TABLES = ("usage", "limits", "limit_changes", "channel_managers", "kept_results")
+TABLES = ("usage", "limits", "limit_changes", "channel_managers", "kept_results", "alerts_sent")
 GUILD = Scope("discord", "guild1")
 SLACK = Scope("slack", "T1", "*")
 SCOPES = (CHANNEL, GUILD, SLACK, Scope("discord", "guild1", "random"))
@@ -60,17 +60,16 @@ BY_COST_SOURCE = (
     "SELECT model, cost_source, COUNT(*), SUM(est_cost_usd) FROM usage "
     "GROUP BY model, cost_source ORDER BY model, cost_source"
 )
-# What the day counters should hold, summed from the ledger rows themselves: images made
-# but never delivered count nothing.
+# What the budget counters should hold, summed from the ledger rows that charge them:
+# images made but never delivered count nothing.
 RECEIVED = "(status = 'succeeded' AND delivery IS DISTINCT FROM 'undelivered')"
-LEDGER_BY_DAY = (
-    "SELECT platform, workspace_id, k.per, k.per_id, (created_at AT TIME ZONE 'UTC')::date, "
+LEDGER_BY_COUNTER = (
+    "SELECT key, "
     f"SUM(CASE WHEN {RECEIVED} THEN images_delivered WHEN status = 'reserved' THEN n ELSE 0 END), "
     f"SUM(CASE WHEN status = 'reserved' OR {RECEIVED} THEN est_cost_usd ELSE 0 END) "
-    "FROM usage, LATERAL (VALUES ('channel', channel_id), ('user', user_id)) k (per, per_id) "
-    "GROUP BY 1, 2, 3, 4, 5"
+    "FROM usage, json_array_elements_text(charges::json) key GROUP BY 1"
 )
-COUNTERS = "SELECT platform, workspace_id, per, per_id, day, images, cost_usd FROM usage_day"
+COUNTERS = "SELECT counter, images, cost_usd FROM budget_counters"
 
 
 @pytest.fixture
@@ -97,12 +96,13 @@ async def race(url: str, who: list[str], tasks: int, user_limit: int, channel: i
     """One OS process per 'user@channel' in `who`, each reserving `tasks` images at once;
     how many each was granted."""
     worker = ROOT / "tests" / "storefixtures.py"
-    args = [str(tasks), str(user_limit), str(channel)]
+    args = [str(tasks), f"user_daily_images={user_limit},channel_daily_images={channel}"]
     procs = [
         await asyncio.create_subprocess_exec(
             sys.executable,
             str(worker),
             url,
+            "reserve",
             someone,
             *args,
             cwd=ROOT,
@@ -167,7 +167,7 @@ async def test_six_connections_migrating_a_new_database_at_once_apply_each_file_
     for store in stores:
         await store.close()
     versions = await pg.fetch("SELECT version FROM schema_version ORDER BY version")
-    assert [row[0] for row in versions] == list(range(1, latest_version("postgres") + 1))
+    assert [row[0] for row in versions] == [m.version for m in migrations("postgres")]
     names = {row[0] for row in await pg.fetch("SELECT tablename FROM pg_tables")}
     assert names >= {*TABLES, "schema_version"}
 
@@ -246,7 +246,7 @@ async def test_the_cli_sets_limits_generates_and_reports_on_postgres(
     made = await run_all(argvs, env=env, cwd=tmp_path)
     assert sorted(r.code for r in made) == [0, 0, 1], [r.err for r in made]
     [refused] = [r for r in made if r.code == 1]
-    pattern = limit_message("your daily images", "user_daily_images", "2 of 2")
+    pattern = limit_message("You have used 2 of your 2 images today", "user_daily_images")
     assert pattern.fullmatch(refused.err), refused.err
     assert (await user_usage("alice", env=env, cwd=tmp_path))["images_today"] == 2
     shown = await run_cli("limits", "show", "--json", env=env, cwd=tmp_path)
@@ -300,6 +300,9 @@ async def set_everything(store: Store) -> None:
     for scope, user in ((CHANNEL, "u1"), (GUILD, "u2"), (SLACK, "u3"), (CHANNEL, "u4")):
         await store.add_channel_manager(scope, user, "owner", NOW)
     await store.remove_channel_manager(CHANNEL, "u4", "owner", NOW)
+    budget = Limits(workspace_monthly_images=10)
+    for threshold in (80, 100):
+        assert await store.claim_alert(actor(), "workspace_monthly_images", threshold, budget, NOW)
 
 
 def plain(rows: list[Any]) -> list[tuple[Any, ...]]:
@@ -310,12 +313,12 @@ def plain(rows: list[Any]) -> list[tuple[Any, ...]]:
     ]
 
 
-async def day_counters(pg: asyncpg.Connection) -> dict[tuple[Any, ...], tuple[Any, ...]]:
-    """The day counters, and the same sums taken from the ledger rows; zero rows left out."""
+async def day_counters(pg: asyncpg.Connection) -> dict[Any, tuple[Any, ...]]:
+    """The budget counters, and the same sums taken from the ledger rows; zero rows left out."""
     found = []
-    for sql in (COUNTERS, LEDGER_BY_DAY):
+    for sql in (COUNTERS, LEDGER_BY_COUNTER):
         rows = plain(await pg.fetch(sql))
-        found.append({row[:5]: row[5:] for row in rows if row[5:] != (0, 0.0)})
+        found.append({row[0]: row[1:] for row in rows if row[1:] != (0, 0.0)})
     assert found[0] == found[1]
     return found[0]
 
@@ -332,7 +335,7 @@ async def test_the_day_counters_follow_every_change_of_the_ledger(
     finally:
         await store.close()
     counters = await day_counters(pg)
-    assert counters[("discord", "guild1", "user", "alice", NOW.date())][0] > 2
+    assert counters[f"daily:{NOW.date()}:user:discord:guild1:alice"][0] > 2
 
 
 async def test_upgrading_a_filled_database_counts_its_ledger(
@@ -351,7 +354,7 @@ async def test_upgrading_a_filled_database_counts_its_ledger(
     await pg.execute("INSERT INTO schema_version VALUES (1, now())")
     later = ("delivery", "delivery_at", "cost_source")  # columns added after 0001
     first = [name for name in ENTRY_COLUMNS if name not in later]
-    records = [tuple(getattr(e, name) for name in first) for e in rows]
+    records = [tuple(entry_values(e)[name] for name in first) for e in rows]
     await pg.copy_records_to_table("usage", records=records, columns=first)
 
     store = await open_store(pg_url)
@@ -405,9 +408,12 @@ async def test_migrate_from_sqlite_copies_every_row(
 
     again = await run_cli("migrate", "--from", f"sqlite:///{path}", env=env, cwd=tmp_path)
     assert again.code == 2
-    kept = before[-1][0][0]
+    kept = before[-2][0][0]
     assert kept > 100
-    held = f"usage 1050, limits 3, limit_changes 23, channel_managers 3, kept_results {kept}"
+    held = (
+        f"usage 1050, limits 3, limit_changes 23, channel_managers 3, kept_results {kept}, "
+        "alerts_sent 2"
+    )
     assert f"already holds rows ({held}); nothing was copied." in again.err
     assert (await totals(path, pg))[1] == before
     await compare_stores(f"sqlite:///{path}", pg_url)
@@ -421,6 +427,12 @@ async def compare_stores(sqlite_url: str, pg_url: str) -> None:
             e async for e in old.export(EPOCH, FAR)
         ]
         assert await new.limit_changes() == await old.limit_changes()
+        assert await new.alerts_sent("discord", "guild1") == await old.alerts_sent(
+            "discord", "guild1"
+        )
+        assert await new.budget_use(actor(), Limits(), NOW) == await old.budget_use(
+            actor(), Limits(), NOW
+        )
         for scope in SCOPES:
             assert await new.get_limits(scope) == await old.get_limits(scope)
             assert await new.channel_managers(scope) == await old.channel_managers(scope)

@@ -100,8 +100,8 @@ async def test_limit_reached_is_refused_with_its_message_and_not_charged(
     await slack_bot.command("a blue balloon")
     [reply] = await slack.wait_for(lambda: slack.responses)
     assert reply["text"] == (
-        "Limit reached: your daily images (user_daily_images) — 1 of 1 used. "
-        "Resets in 12 h (00:00 UTC). You were not charged. Ask an admin if you need more."
+        "You have used 1 of your 1 image today (user_daily_images); it resets at 00:00 UTC, "
+        "in 12 h. You were not charged."
     )
     assert len(gateway.image_requests) == 1
     assert [e.prompt for e in await slack_bot.entries()] == ["a red balloon"]
@@ -231,7 +231,7 @@ async def test_workspace_admins_and_channel_managers_count_as_admins(
     await slack_bot.command("a green balloon", user="UOWNER")
     await slack_bot.command("a blue balloon", user="U1")
     await slack.wait_for(lambda: len(cards(slack)) == 2 and slack.responses)
-    assert slack.responses[0]["text"].startswith("Limit reached: your daily images")
+    assert slack.responses[0]["text"].startswith("You have used 0 of your 0 images today")
     assert sorted(e.user_id for e in await slack_bot.entries()) == ["U7", "UOWNER"]
 
 

@@ -9,19 +9,22 @@ import asyncio
 import subprocess
 import sys
 from collections.abc import AsyncIterator
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
 
 from bot.errors import BadRequest, ConfigError, Cooldown, Disabled, Duplicate, LimitReached
-from bot.models import LIMIT_KEYS, Limits, Reservation, Scope, TokenUsage
+from bot.models import LIMIT_KEYS, Limits, Options, Reservation, Scope, TokenUsage
 from bot.store import Store, open_store
+from bot.store.budgets import BUDGET_KEYS
 from tests.storefixtures import NOW, STORE_KINDS, actor, reservation, store_url
 
 CHANNEL = Scope("discord", "guild1", "general")
 GUILD = Scope("discord", "guild1")
 MIDNIGHT = datetime(2026, 3, 15, tzinfo=UTC)
+LIMITS_5_8 = "user_daily_images=5,channel_daily_images=8"
 
 
 @pytest.fixture(params=STORE_KINDS)
@@ -61,7 +64,7 @@ async def test_reserve_inserts_a_reserved_row(store: Store) -> None:
     )
     assert entry.created_at == NOW and entry.created_at.tzinfo is not None
     assert entry.deadline == req.deadline
-    assert '"n": 2' in entry.options_json
+    assert entry.options == Options(n=2)
     assert await store.get_entry("missing") is None
 
 
@@ -77,8 +80,10 @@ async def test_user_daily_images(store: Store) -> None:
         4,
         MIDNIGHT,
     )
-    assert "your daily images (user_daily_images) — 4 of 4 used" in error.message
-    assert "Resets in 12 h" in error.message
+    assert error.message == (
+        "You have used 4 of your 4 images today (user_daily_images); it resets at 00:00 UTC, "
+        "in 12 h. You were not charged."
+    )
     assert not isinstance(first, Exception) and not isinstance(second, Exception)
     await store.reserve(reservation(actor("bob")), limits, NOW)
 
@@ -98,7 +103,10 @@ async def test_channel_daily_images_count_every_user(store: Store) -> None:
     with pytest.raises(LimitReached) as refused:
         await store.reserve(reservation(actor("d")), limits, NOW)
     assert refused.value.limit == "channel_daily_images"
-    assert "this channel's daily images" in refused.value.message
+    assert (
+        "This channel has used 3 of its 3 images today (channel_daily_images)"
+        in refused.value.message
+    )
     await store.reserve(reservation(actor("d", channel="random")), limits, NOW)
 
 
@@ -109,7 +117,7 @@ async def test_user_daily_cost_allows_exactly_the_limit(store: Store) -> None:
     error = results[3]
     assert isinstance(error, LimitReached)
     assert error.limit == "user_daily_cost_usd"
-    assert "your daily spending (user_daily_cost_usd) — $0.126 of $0.126 used" in error.message
+    assert "You have spent $0.126 of your $0.126 today (user_daily_cost_usd)" in error.message
 
 
 async def test_channel_daily_cost(store: Store) -> None:
@@ -119,7 +127,10 @@ async def test_channel_daily_cost(store: Store) -> None:
     with pytest.raises(LimitReached) as refused:
         await store.reserve(reservation(actor("c"), cost=0.011), limits, NOW)
     assert refused.value.limit == "channel_daily_cost_usd"
-    assert "this channel's daily spending" in refused.value.message
+    assert (
+        "This channel has spent $0.50 of its $0.50 today (channel_daily_cost_usd)"
+        in refused.value.message
+    )
 
 
 async def test_cost_limit_uses_the_settled_cost(store: Store) -> None:
@@ -182,7 +193,7 @@ async def test_day_resets_at_utc_midnight(store: Store) -> None:
     with pytest.raises(LimitReached) as refused:
         await store.reserve(reservation(now=late), limits, late)
     assert refused.value.resets_at == MIDNIGHT
-    assert "Resets in 1 s" in refused.value.message
+    assert "it resets at 00:00 UTC, in 1 s." in refused.value.message
     await store.reserve(reservation(n=2, now=MIDNIGHT), limits, MIDNIGHT)
 
 
@@ -368,7 +379,7 @@ def test_os_processes_racing_on_one_database_end_exactly_at_the_limits(url: str)
     users = ["alice", "alice", "bob", "bob"]
     procs = [
         subprocess.Popen(
-            [sys.executable, str(worker), url, user, "25", "5", "8"],
+            [sys.executable, str(worker), url, "reserve", user, "25", LIMITS_5_8],
             cwd=root,
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
@@ -425,6 +436,8 @@ async def test_set_limits_takes_every_key_and_round_trips(store: Store) -> None:
     values = Limits(
         True, 1, 2, 0.5, 1.5, 3, "medium", ("auto",), 30, False, True, ("bfl/flux-kontext-pro",), 9
     )
+    budgets = {key: 7 if key.endswith("images") else 2.5 for key in BUDGET_KEYS}
+    values = replace(values, **budgets, timezone="Europe/Paris")
     assert await store.set_limits(CHANNEL, values.as_dict(), "me", NOW) == values
     assert await store.get_limits(CHANNEL) == values
     assert len(await store.limit_changes(CHANNEL)) == len(LIMIT_KEYS)
@@ -450,6 +463,8 @@ async def test_set_limits_refuses_unknown_keys_and_bad_values(store: Store) -> N
         ("allowed_sizes", ("huge",)),
         ("allowed_models", ("a,b",)),
         ("max_pixels", -1),
+        ("timezone", "Mars/Olympus_Mons"),
+        ("workspace_monthly_images", 1.5),
         ("user_daily_cost_usd", True),
     ):
         with pytest.raises(BadRequest, match=key):

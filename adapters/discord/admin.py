@@ -37,10 +37,17 @@ SCOPES = [
     Choice(name="server (needs Manage Server)", value="server"),
     Choice(name="channel (needs Manage Channels)", value="channel"),
 ]
-KEYS = [Choice(name=key, value=key) for key in LIMIT_KEYS]
+MAX_CHOICES = 25  # Discord offers at most 25 choices; the keys are more, so they autocomplete
 RECENT_CHANGES = 5
 VALUE_HELP = "A number, true/false, a quality (low/medium/high) or sizes separated by commas"
 ScopeWork = Callable[[ImagineHandler, Scope, str], Awaitable[str]]  # (handler, scope, where)
+
+
+async def key_choices(interaction: discord.Interaction[Any], current: str) -> list[Choice[str]]:
+    """The limit keys holding what has been typed so far, at most Discord's 25."""
+    typed = current.strip().lower()
+    found = [key for key in LIMIT_KEYS if typed in key]
+    return [Choice(name=key, value=key) for key in found[:MAX_CHOICES]]
 
 
 def change_line(change: LimitChange) -> str:
@@ -132,7 +139,7 @@ async def set_limit(
 
     async def work(handler: ImagineHandler, target: Scope, place: str) -> str:
         limits = await handler.set_limits(target, {key: value}, user_id)
-        shown = format_limit(getattr(limits, key))
+        shown = format_limit(key, getattr(limits, key))
         return f"`{key}` is now **{shown}** for {place}. The change is logged."
 
     await answer_at_scope(interaction, scope, work)
@@ -181,7 +188,8 @@ def build_admin_commands() -> list[app_commands.Command[Any, Any, Any] | app_com
 
     @limits.command(name="set", description="Set one limit for the server or this channel")
     @app_commands.describe(key="Which limit", value=VALUE_HELP, scope="Server (default) or channel")
-    @app_commands.choices(key=KEYS, scope=SCOPES)
+    @app_commands.choices(scope=SCOPES)
+    @app_commands.autocomplete(key=key_choices)
     async def set_(
         interaction: discord.Interaction[Any], key: str, value: str, scope: ScopeKind = "server"
     ) -> None:
@@ -189,7 +197,8 @@ def build_admin_commands() -> list[app_commands.Command[Any, Any, Any] | app_com
 
     @limits.command(name="reset", description="Clear one limit (or all) so the wider one applies")
     @app_commands.describe(key="Which limit; leave empty for all", scope="Server or channel")
-    @app_commands.choices(key=KEYS, scope=SCOPES)
+    @app_commands.choices(scope=SCOPES)
+    @app_commands.autocomplete(key=key_choices)
     async def reset(
         interaction: discord.Interaction[Any], key: str | None = None, scope: ScopeKind = "server"
     ) -> None:

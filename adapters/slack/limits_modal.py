@@ -14,28 +14,13 @@ from adapters.slack.context import PLATFORM, Place, Services, notify, open_view
 from adapters.slack.replies import user_list
 from bot.errors import BadRequest
 from bot.limits import format_limit, parse_limit_value
-from bot.models import LIMIT_KEYS, QUALITIES, Limits, Scope
+from bot.models import LIMIT_KEYS, LIMITS, Limits, Scope
 from bot.reports import format_limits
 
 log = logging.getLogger(__name__)
 
 LIMITS_VIEW = "imagine_limits_modal"
 WORKSPACE_WORDS = {"workspace", "all", "team"}
-LABELS = {
-    "enabled": "Image generation on (true/false)",
-    "user_daily_images": "Images per person per day",
-    "channel_daily_images": "Images per channel per day",
-    "user_daily_cost_usd": "Dollars per person per day",
-    "channel_daily_cost_usd": "Dollars per channel per day",
-    "max_n": "Most images per request (1-10)",
-    "max_quality": f"Highest quality ({', '.join(QUALITIES)})",
-    "allowed_sizes": "Allowed sizes, comma-separated",
-    "max_pixels": "Largest image area in pixels (width x height)",
-    "allowed_models": "Models people may choose, comma-separated",
-    "cooldown_s": "Seconds between one person's requests",
-    "admins_exempt": "Admins exempt from limits (true/false)",
-    "others_can_vary": "Others may vary or re-roll a person's images",
-}
 NOT_ALLOWED = (
     "Only workspace admins and owners can change workspace limits; channel limits can also be "
     "changed by the channel's managers."
@@ -47,9 +32,9 @@ def may_change(role: Role, scope: Scope) -> bool:
     return role.workspace_admin or (scope.channel_id != "*" and role.channel_manager)
 
 
-def input_text(value: object) -> str:
+def input_text(key: str, value: object) -> str:
     """A stored limit as it is typed into the modal ('' when unset)."""
-    return "" if value is None else format_limit(value)
+    return "" if value is None else format_limit(key, value)
 
 
 async def open_limits(svc: Services, place: Place, trigger_id: str, rest: str) -> None:
@@ -108,15 +93,18 @@ def _limit_input(key: str, value: object, inherited: object) -> dict[str, Any]:
     element: dict[str, Any] = {
         "type": "plain_text_input",
         "action_id": "value",
-        "placeholder": {"type": "plain_text", "text": f"inherits: {format_limit(inherited)}"[:150]},
+        "placeholder": {
+            "type": "plain_text",
+            "text": f"inherits: {format_limit(key, inherited)}"[:150],
+        },
     }
     if value is not None:
-        element["initial_value"] = input_text(value)
+        element["initial_value"] = input_text(key, value)
     return {
         "type": "input",
         "block_id": f"limit_{key}",
         "optional": True,
-        "label": {"type": "plain_text", "text": LABELS.get(key, key)},
+        "label": {"type": "plain_text", "text": LIMITS[key].label},
         "hint": {"type": "plain_text", "text": key},
         "element": element,
     }
@@ -142,7 +130,7 @@ def read_changes(values: Mapping[str, Any], here: Limits) -> tuple[dict[str, str
     for key in LIMIT_KEYS:
         block = f"limit_{key}"
         text = str(((values.get(block) or {}).get("value") or {}).get("value") or "").strip()
-        if text.lower() == input_text(getattr(here, key)).lower():
+        if text.lower() == input_text(key, getattr(here, key)).lower():
             continue
         try:
             parse_limit_value(key, text)
@@ -189,11 +177,11 @@ async def _save_managers(
     current = await handler.channel_managers(scope)
     for user in wanted:
         if user not in current:
-            await handler.set_channel_manager(scope, user, True, changed_by)
+            await handler.add_channel_manager(scope, user, changed_by)
             log.info("channel manager %s added to %s by %s", user, scope.channel_id, changed_by)
     for user in current:
         if user not in wanted:
-            await handler.set_channel_manager(scope, user, False, changed_by)
+            await handler.remove_channel_manager(scope, user, changed_by)
             log.info("channel manager %s removed from %s by %s", user, scope.channel_id, changed_by)
     return wanted
 

@@ -8,27 +8,21 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import getpass
-import json
 import logging
 import os
 import sys
 from collections.abc import Awaitable, Callable, Sequence
-from datetime import UTC, datetime, timedelta
 from importlib.metadata import version
 from pathlib import Path
-from typing import Any
 
-from bot import reports
 from bot.config import Settings, load_settings
+from bot.entry import admin_cli
 from bot.entry.cliargs import Parser, UsageError, wants_json
 from bot.entry.envnames import unknown_names
 from bot.entry.logs import setup_logging
 from bot.entry.terminal import cmd_deliver, cmd_image, fail
 from bot.entry.wiring import App, open_app
-from bot.errors import BadRequest, UserFacingError, plural
-from bot.limits import check_scope, describe_change
-from bot.models import Actor, Scope
+from bot.errors import UserFacingError
 
 log = logging.getLogger(__name__)
 
@@ -116,12 +110,6 @@ def _image_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--offline", action="store_true", help="draw placeholders, call nothing")
 
 
-def _scope_options(parser: argparse.ArgumentParser, default: str | None = None) -> None:
-    parser.add_argument("--platform", default=default, help="cli, discord or slack")
-    parser.add_argument("--workspace", default=default, help="guild or team id ('*' for all)")
-    parser.add_argument("--channel", default=default, help="channel id ('*' for all)")
-
-
 def build_parser() -> argparse.ArgumentParser:
     """The command line, with these exact names (scripts depend on them)."""
     parser = Parser(prog="imagine-bot", description=__doc__)
@@ -155,30 +143,7 @@ def build_parser() -> argparse.ArgumentParser:
     deliver.add_argument("--json", action="store_true", help="print one JSON object")
     deliver.set_defaults(func=cmd_deliver)
 
-    usage = sub.add_parser("usage", help="show usage (of a user, or of a scope)")
-    _scope_options(usage)
-    usage.add_argument("--user", help="one user's usage and what remains")
-    usage.add_argument("--json", action="store_true")
-    usage.set_defaults(func=cmd_usage)
-    usage_sub = usage.add_subparsers(dest="usage_command")
-    export = usage_sub.add_parser("export", help="write the ledger as CSV (of a scope, a user)")
-    _scope_options(export, default=argparse.SUPPRESS)
-    export.add_argument("--user", default=argparse.SUPPRESS, help="only this user's rows")
-    export.add_argument("--since", required=True, type=_date, help="YYYY-MM-DD (UTC)")
-    export.add_argument("--until", type=_date, help="YYYY-MM-DD, exclusive (default: now)")
-    export.add_argument("--out", type=Path, help="CSV file (default: stdout)")
-    export.set_defaults(func=cmd_export)
-
-    limits = sub.add_parser("limits", help="show or set limits")
-    limits_sub = limits.add_subparsers(dest="limits_command", required=True)
-    show = limits_sub.add_parser("show", help="the effective limits of a scope")
-    _scope_options(show)
-    show.add_argument("--json", action="store_true")
-    show.set_defaults(func=cmd_limits_show)
-    set_ = limits_sub.add_parser("set", help="set limits: KEY=VALUE ... (KEY= clears)")
-    _scope_options(set_)
-    set_.add_argument("assignments", nargs="+", metavar="KEY=VALUE")
-    set_.set_defaults(func=cmd_limits_set)
+    admin_cli.add_commands(sub)
 
     models = sub.add_parser("models", help="list the image models, their sizes and prices")
     models.add_argument("--check", action="store_true", help="ask the gateway which it serves")
@@ -189,87 +154,3 @@ def build_parser() -> argparse.ArgumentParser:
         "--from", dest="source", help="copy a SQLite ledger: sqlite:///path/imagine.db"
     )
     return parser
-
-
-def _date(text: str) -> datetime:
-    try:
-        return datetime.strptime(text, "%Y-%m-%d").replace(tzinfo=UTC)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a date: {text!r} (use YYYY-MM-DD)") from None
-
-
-def _scope(args: argparse.Namespace) -> Scope:
-    if not (args.platform or args.workspace or args.channel):
-        return Scope("cli", "local", "local")
-    return Scope(args.platform or "cli", args.workspace or "*", args.channel or "*")
-
-
-async def cmd_usage(app: App, args: argparse.Namespace) -> int:
-    """A user's usage (with --user) or a scope's totals and top users."""
-    scope = _scope(args)
-    check_scope(scope, limits=False)
-    now = app.handler.clock()
-    data: dict[str, Any]
-    if args.user:
-        actor = Actor(scope.platform, scope.workspace_id, scope.channel_id, args.user)
-        user_usage = await app.handler.usage(actor)
-        data, text = reports.user_usage_dict(user_usage), reports.format_user_usage(user_usage, now)
-    else:
-        scope_usage = await app.handler.scope_usage(scope)
-        data, text = reports.scope_usage_dict(scope_usage), reports.format_scope_usage(scope_usage)
-    print(json.dumps(data) if args.json else text)
-    return 0
-
-
-async def cmd_export(app: App, args: argparse.Namespace) -> int:
-    """The ledger between two dates as CSV, of one scope or user if asked ('*' by default)."""
-    if args.json:
-        raise BadRequest("usage export writes CSV, not JSON: leave out --json.")
-    until = args.until or app.handler.clock() + timedelta(seconds=1)
-    if until <= args.since:
-        raise BadRequest(f"--until {until:%Y-%m-%d} is not after --since {args.since:%Y-%m-%d}.")
-    scope = Scope(args.platform or "*", args.workspace or "*", args.channel or "*")
-    check_scope(scope, limits=False)
-    entries = app.handler.export(args.since, until, scope, args.user)
-    if args.out is None:
-        count = await reports.write_csv(entries, sys.stdout)
-    else:
-        try:
-            out = args.out.open("w", newline="", encoding="utf-8")
-        except OSError as exc:
-            print(f"imagine-bot: cannot write {args.out}: {exc.strerror or exc}.", file=sys.stderr)
-            return 2
-        with out:
-            count = await reports.write_csv(entries, out)
-    print(f"{plural(count, 'row')} exported.", file=sys.stderr)
-    return 0
-
-
-async def cmd_limits_show(app: App, args: argparse.Namespace) -> int:
-    """The effective limits of a scope, marking those set there."""
-    scope = _scope(args)
-    check_scope(scope, limits=True)
-    effective = await app.handler.limits_for(scope)
-    if args.json:
-        print(json.dumps(effective.as_dict()))
-    else:
-        here = await app.handler.limits_here(scope)
-        print(reports.format_limits(effective, here))
-    return 0
-
-
-async def cmd_limits_set(app: App, args: argparse.Namespace) -> int:
-    """Set or clear limits of exactly one scope; every change is audited."""
-    assignments = {}
-    for item in args.assignments:
-        key, sep, value = item.partition("=")
-        if not sep:
-            raise BadRequest(f"Expected KEY=VALUE, got {item!r}.")
-        assignments[key.strip()] = value
-    scope = _scope(args)
-    check_scope(scope, limits=True)
-    await app.handler.set_limits(scope, assignments, f"cli:{getpass.getuser()}")
-    print(describe_change(assignments, scope))
-    effective = await app.handler.limits_for(scope)
-    print(reports.format_limits(effective, await app.handler.limits_here(scope)))
-    return 0

@@ -6,17 +6,16 @@ these functions, so both refuse the same requests with the same messages.
 
 from __future__ import annotations
 
-import json
-import re
 from collections.abc import Mapping
-from dataclasses import asdict, dataclass, replace
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
-from typing import Any, get_type_hints
+from typing import Any
 
-from bot.errors import BadRequest, Cooldown, Disabled, LimitReached
+from bot.errors import BadRequest
+from bot.limit_types import Invalid
 from bot.models import (
     LIMIT_KEYS,
-    QUALITIES,
+    LIMITS,
     LedgerEntry,
     LimitChange,
     Limits,
@@ -25,14 +24,8 @@ from bot.models import (
 )
 
 COST_EPSILON = 1e-9
-LIST_KEYS = ("allowed_sizes", "allowed_models")
-SIZE_TEXT = re.compile(r"auto|[1-9][0-9]{0,4}x[1-9][0-9]{0,4}")
 ABANDON_EVERY = timedelta(seconds=1)
 MANAGER_KEY = "channel_manager"
-_LIMIT_TYPES: dict[str, object] = {
-    name: next(arg for arg in hint.__args__ if arg is not type(None))
-    for name, hint in get_type_hints(Limits).items()
-}
 
 
 def utc(moment: datetime) -> datetime:
@@ -55,17 +48,6 @@ def month_window(now: datetime) -> tuple[datetime, datetime]:
     return start, following or start.replace(month=start.month + 1)
 
 
-@dataclass(frozen=True)
-class Totals:
-    """What a user and their channel have used today, and when the user last asked."""
-
-    user_images: int = 0
-    user_cost_usd: float = 0.0
-    channel_images: int = 0
-    channel_cost_usd: float = 0.0
-    last_request_at: datetime | None = None
-
-
 def abandon_due(last: datetime | None, now: datetime) -> bool:
     """Whether a store that last settled expired reservations at `last` should again at `now`
     (at most once per second of `now`; a clock that went back makes it due)."""
@@ -75,44 +57,6 @@ def abandon_due(last: datetime | None, now: datetime) -> bool:
 def is_exempt(reservation: Reservation, limits: Limits) -> bool:
     """Whether the limits do not apply to this actor (an admin, when admins are exempt)."""
     return bool(limits.admins_exempt) and reservation.actor.is_admin
-
-
-def counts_user(limits: Limits) -> bool:
-    """Whether a user's daily totals are needed to check these limits."""
-    return limits.user_daily_images is not None or limits.user_daily_cost_usd is not None
-
-
-def counts_channel(limits: Limits) -> bool:
-    """Whether a channel's daily totals are needed to check these limits."""
-    return limits.channel_daily_images is not None or limits.channel_daily_cost_usd is not None
-
-
-def check_quota(reservation: Reservation, limits: Limits, totals: Totals, now: datetime) -> None:
-    """Raise Disabled, Cooldown or LimitReached when the reservation may not go ahead."""
-    if limits.enabled is False:
-        raise Disabled()
-    if limits.cooldown_s and totals.last_request_at is not None:
-        wait = (totals.last_request_at - utc(now)).total_seconds() + limits.cooldown_s
-        if wait > 0:
-            raise Cooldown(wait)
-    n, cost = reservation.options.n, reservation.est_cost_usd
-    checks = (
-        ("user_daily_images", "your daily images", totals.user_images, n, "images"),
-        ("channel_daily_images", "this channel's daily images", totals.channel_images, n, "images"),
-        ("user_daily_cost_usd", "your daily spending", totals.user_cost_usd, cost, "usd"),
-        (
-            "channel_daily_cost_usd",
-            "this channel's daily spending",
-            totals.channel_cost_usd,
-            cost,
-            "usd",
-        ),
-    )
-    for key, label, used, asked, unit in checks:
-        allowed = getattr(limits, key)
-        if allowed is not None and used + asked > allowed + COST_EPSILON:
-            _, resets_at = day_window(now)
-            raise LimitReached(key, label, used, allowed, unit, resets_at, utc(now))
 
 
 def reserved_entry(reservation: Reservation, now: datetime) -> LedgerEntry:
@@ -137,7 +81,7 @@ def reserved_entry(reservation: Reservation, now: datetime) -> LedgerEntry:
         est_cost_usd=reservation.est_cost_usd,
         error_kind=None,
         prompt=reservation.prompt,
-        options_json=json.dumps(asdict(options), sort_keys=True),
+        options=options,
         created_at=utc(now),
         settled_at=None,
         deadline=utc(reservation.deadline),
@@ -149,45 +93,14 @@ def checked_limit_changes(changes: Mapping[str, object]) -> dict[str, object]:
     """Validate keys and typed values of a limits change; raises BadRequest naming the key."""
     checked: dict[str, object] = {}
     for key, value in changes.items():
-        if key not in LIMIT_KEYS:
+        spec = LIMITS.get(key)
+        if spec is None:
             raise BadRequest(f"Unknown limit {key!r}. Valid limits: {', '.join(LIMIT_KEYS)}.")
-        checked[key] = None if value is None else _checked_value(key, value)
+        try:
+            checked[key] = None if value is None else spec.type.checked(value)
+        except Invalid as exc:
+            raise BadRequest(f"Invalid value {value!r} for limit {key!r}: {exc}.") from None
     return checked
-
-
-def _checked_value(key: str, value: object) -> object:
-    kind = _LIMIT_TYPES[key]
-    if isinstance(value, bool):
-        ok = kind is bool
-    elif isinstance(value, int | float):
-        ok = (kind is float or (kind is int and isinstance(value, int))) and value >= 0
-        value = float(value) if kind is float else value
-    elif key == "max_quality":
-        ok = value in QUALITIES
-    elif key == "allowed_sizes" and isinstance(value, tuple | list):
-        ok = all(isinstance(size, str) and SIZE_TEXT.fullmatch(size) for size in value)
-        value = tuple(value)
-    elif key == "allowed_models" and isinstance(value, tuple | list):
-        ok = all(isinstance(name, str) and name and "," not in name for name in value)
-        value = tuple(value)
-    else:
-        ok = False
-    if not ok:
-        raise BadRequest(f"Invalid value {value!r} for limit {key!r}: {_expected(key)}.")
-    return value
-
-
-def _expected(key: str) -> str:
-    if key == "max_quality":
-        return f"use one of {', '.join(QUALITIES)}"
-    if key == "allowed_sizes":
-        return "use sizes such as 1024x1024 or 2048x1152"
-    if key == "allowed_models":
-        return "use model names such as openai/gpt-image-2"
-    kind = _LIMIT_TYPES[key]
-    if kind is bool:
-        return "use true or false"
-    return "use a whole number, 0 or more" if kind is int else "use a number, 0 or more"
 
 
 def changed_limits(
@@ -199,8 +112,8 @@ def changed_limits(
         LimitChange(
             scope,
             key,
-            limit_text(getattr(old, key)),
-            limit_text(getattr(new, key)),
+            limit_text(key, getattr(old, key)),
+            limit_text(key, getattr(new, key)),
             changed_by,
             utc(now),
         )
@@ -222,31 +135,15 @@ def manager_change(
     return LimitChange(scope, MANAGER_KEY, old, new, by, utc(now))
 
 
-def limit_text(value: object) -> str | None:
+def limit_text(key: str, value: object) -> str | None:
     """A limit value as the text the audit trail (and `limits set`) uses."""
-    if value is None:
-        return None
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, tuple):
-        return ",".join(value)
-    return str(value)
+    return None if value is None else str(LIMITS[key].type.text(value))
 
 
 def limits_from_columns(values: Mapping[str, object]) -> Limits:
     """Limits from column values: booleans or 0/1, sizes as comma text (missing keys: None)."""
-    decoded: dict[str, Any] = {key: _decoded(key, values.get(key)) for key in LIMIT_KEYS}
+    decoded: dict[str, Any] = {
+        key: None if values.get(key) is None else spec.type.decode(values[key])
+        for key, spec in LIMITS.items()
+    }
     return Limits(**decoded)
-
-
-def _decoded(key: str, value: object) -> object:
-    kind = _LIMIT_TYPES[key]
-    if value is None:
-        return None
-    if kind is bool:
-        return bool(value)
-    if key in LIST_KEYS:
-        return tuple(part for part in str(value).split(",") if part)
-    if kind is float and isinstance(value, int | float):
-        return float(value)
-    return value

@@ -2,8 +2,10 @@
 and copy a SQLite ledger into an empty PostgreSQL one.
 
 The copy is one PostgreSQL transaction holding the migration lock. It refuses a database
-that already holds rows, copies every row of usage, limits, limit_changes, channel_managers
-and kept_results (made images awaiting delivery), and compares row counts, images and
+that already holds rows, copies every row of usage (with the budget counters each row
+charges, which PostgreSQL's triggers count again as the rows arrive), limits,
+limit_changes, channel_managers, kept_results (made images awaiting delivery) and
+alerts_sent, and compares row counts, images and
 dollars with the SQLite file before it commits: all or nothing, and a second run changes nothing.
 """
 
@@ -26,7 +28,8 @@ from bot.store.common import limits_from_columns
 from bot.store.migrate import migrate_sqlite
 from bot.store.open import POSTGRES_EXTRA, is_postgres_url, open_store
 from bot.store.postgres_sql import LOCK, MIGRATION_LOCK, safe_url
-from bot.store.sql import ENTRY_COLUMNS, TIMESTAMPS, limit_values
+from bot.store.reserve_sql import INSERT_COLUMNS
+from bot.store.sql import TIMESTAMPS, limit_values
 from bot.store.sqlite_db import connect_sqlite, from_column
 
 if TYPE_CHECKING:
@@ -89,7 +92,7 @@ class Copied:
 
 _SCOPE = ("platform", "workspace_id", "channel_id")
 TABLES = (
-    Table("usage", ENTRY_COLUMNS, "created_at, id", TIMESTAMPS),
+    Table("usage", INSERT_COLUMNS, "created_at, id", TIMESTAMPS),
     Table("limits", (*_SCOPE, *LIMIT_KEYS), ", ".join(_SCOPE)),
     Table(
         "limit_changes",
@@ -108,6 +111,12 @@ TABLES = (
         ("usage_id", "idx", "filename", "mime_type", "width", "height", "data", "created_at"),
         "usage_id, idx",
         ("created_at",),
+    ),
+    Table(
+        "alerts_sent",
+        ("counter", "threshold", "platform", "workspace_id", "limit_key", "sent_at"),
+        "counter, threshold",
+        ("sent_at",),
     ),
 )
 
@@ -149,10 +158,10 @@ def _source_path(source: str) -> Path:
 async def copy_sqlite(path: Path, target_url: str) -> list[Copied]:
     """Copy every row of a SQLite ledger into an empty PostgreSQL database; what was copied."""
     try:
-        from bot.store.postgres import PostgresStore
+        from bot.store.postgres import PostgresDatabase
     except ModuleNotFoundError as exc:
         raise ConfigError(POSTGRES_EXTRA) from exc
-    target = await PostgresStore.open(target_url)
+    target = await PostgresDatabase.open(target_url)
     try:
         source = await connect_sqlite(str(path))
     except (OSError, sqlite3.DatabaseError) as exc:

@@ -1,8 +1,9 @@
 """Numbered SQL migrations from the `migrations` package, applied one transaction each.
 
-Files are named `NNNN_description.sql` under `migrations/<dialect>/` and numbered from 1
-without gaps. The version applied last is kept in the database itself, in a
-`schema_version` table; a database newer than the code is refused. On PostgreSQL each
+Files are named `NNNN_description.sql` under `migrations/<dialect>/`, each number once.
+Every version applied is kept in the database itself, in a `schema_version` table, and
+each file not yet applied is applied in number order (so a file merged later under a lower
+number is applied too); a database newer than the code is refused. On PostgreSQL each
 migration's transaction first takes an advisory lock, so processes starting together apply
 each file once.
 """
@@ -47,15 +48,15 @@ def migrations(dialect: str) -> list[Migration]:
             version = int(match.group(1))
             found.append(Migration(version, match.group(2), item.read_text(encoding="utf-8")))
     found.sort(key=lambda m: m.version)
-    expected = list(range(1, len(found) + 1))
-    if [m.version for m in found] != expected:
-        raise RuntimeError(f"migrations/{dialect} must be numbered 0001, 0002, ... without gaps")
+    versions = [m.version for m in found]
+    if len(set(versions)) != len(versions) or not versions or versions[0] < 1:
+        raise RuntimeError(f"migrations/{dialect} must be numbered from 0001, each number once")
     return found
 
 
 def latest_version(dialect: str) -> int:
     """The highest schema version this code knows for a dialect."""
-    return len(migrations(dialect))
+    return migrations(dialect)[-1].version
 
 
 def check_not_newer(found: int, known: int, where: str) -> None:
@@ -85,21 +86,27 @@ def _strip_comments(statement: str) -> str:
     return "\n".join(line for line in statement.splitlines() if not line.lstrip().startswith("--"))
 
 
-async def sqlite_version(conn: aiosqlite.Connection) -> int:
-    """The schema version of an SQLite database (0 when nothing is applied)."""
+async def sqlite_applied(conn: aiosqlite.Connection) -> set[int]:
+    """The schema versions applied to an SQLite database."""
     rows = await conn.execute_fetchall(
         "SELECT name FROM sqlite_master WHERE type = 'table' AND name = 'schema_version'"
     )
     if not list(rows):
-        return 0
-    rows = await conn.execute_fetchall("SELECT COALESCE(MAX(version), 0) FROM schema_version")
-    return int(next(iter(rows))[0])
+        return set()
+    rows = await conn.execute_fetchall("SELECT version FROM schema_version")
+    return {int(row[0]) for row in rows}
+
+
+async def sqlite_version(conn: aiosqlite.Connection) -> int:
+    """The schema version of an SQLite database (0 when nothing is applied)."""
+    return max(await sqlite_applied(conn), default=0)
 
 
 async def migrate_sqlite(conn: aiosqlite.Connection, where: str) -> int:
     """Apply pending SQLite migrations (connection in autocommit mode); returns the version."""
     pending = migrations("sqlite")
-    check_not_newer(await retry_busy(partial(sqlite_version, conn)), len(pending), where)
+    found = await retry_busy(partial(sqlite_version, conn))
+    check_not_newer(found, pending[-1].version, where)
     for migration in pending:
         await retry_busy(partial(_apply_sqlite, conn, migration))
     return await sqlite_version(conn)
@@ -112,7 +119,7 @@ async def _apply_sqlite(conn: aiosqlite.Connection, migration: Migration) -> Non
             "CREATE TABLE IF NOT EXISTS schema_version "
             "(version INTEGER PRIMARY KEY, applied_at TEXT NOT NULL)"
         )
-        if await sqlite_version(conn) < migration.version:
+        if migration.version not in await sqlite_applied(conn):
             for statement in split_sqlite_statements(migration.sql):
                 await conn.execute(statement)
             await conn.execute(
@@ -125,11 +132,16 @@ async def _apply_sqlite(conn: aiosqlite.Connection, migration: Migration) -> Non
         raise
 
 
+async def postgres_applied(conn: asyncpg.Connection) -> set[int]:
+    """The schema versions applied to a PostgreSQL database."""
+    if not await conn.fetchval("SELECT to_regclass('schema_version') IS NOT NULL"):
+        return set()
+    return {int(row[0]) for row in await conn.fetch("SELECT version FROM schema_version")}
+
+
 async def postgres_version(conn: asyncpg.Connection) -> int:
     """The schema version of a PostgreSQL database (0 when nothing is applied)."""
-    if not await conn.fetchval("SELECT to_regclass('schema_version') IS NOT NULL"):
-        return 0
-    return int(await conn.fetchval("SELECT COALESCE(MAX(version), 0) FROM schema_version"))
+    return max(await postgres_applied(conn), default=0)
 
 
 async def migrate_postgres(conn: asyncpg.Connection, where: str) -> int:
@@ -138,9 +150,9 @@ async def migrate_postgres(conn: asyncpg.Connection, where: str) -> int:
     for migration in pending:
         async with conn.transaction():
             await conn.execute(LOCK, MIGRATION_LOCK)
-            found = await postgres_version(conn)
-            check_not_newer(found, len(pending), where)
-            if found < migration.version:
+            applied = await postgres_applied(conn)
+            check_not_newer(max(applied, default=0), pending[-1].version, where)
+            if migration.version not in applied:
                 await conn.execute(
                     "CREATE TABLE IF NOT EXISTS schema_version "
                     "(version INTEGER PRIMARY KEY, applied_at TIMESTAMPTZ NOT NULL)"

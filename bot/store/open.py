@@ -6,13 +6,10 @@ import asyncio
 import importlib
 import sqlite3
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from bot.errors import ConfigError
-from bot.store.sqlite import SqliteStore
-
-if TYPE_CHECKING:
-    from bot.store import Store
+from bot.store.sqlite import SqliteDatabase
+from bot.store.store import Store
 
 _SETTING = "IMAGINE_DATABASE_URL"
 POSTGRES_EXTRA = f"{_SETTING}: PostgreSQL needs the extra: pip install 'imagine-bot[postgres]'"
@@ -50,7 +47,7 @@ async def _open_sqlite(path: str) -> Store:
     if path != ":memory:":
         path = await asyncio.to_thread(_with_folder, path)
     try:
-        return await SqliteStore.open(path)
+        return Store(await SqliteDatabase.open(path))
     except (OSError, sqlite3.DatabaseError) as exc:
         raise ConfigError(f"{_SETTING}: cannot open {path}: {exc}") from exc
 
@@ -69,5 +66,4 @@ async def _open_postgres(url: str) -> Store:
         module = importlib.import_module("bot.store.postgres")
     except ModuleNotFoundError as exc:
         raise ConfigError(POSTGRES_EXTRA) from exc
-    store: Store = await module.PostgresStore.open(url)
-    return store
+    return Store(await module.PostgresDatabase.open(url))

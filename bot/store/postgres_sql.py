@@ -13,14 +13,10 @@ from functools import lru_cache
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from bot.errors import ConfigError
-from bot.models import Actor, Limits
-from bot.store.common import counts_channel, counts_user
-from bot.store.sql import CHECK_COLUMNS, ENTRY_COLUMNS, ENTRY_VALUES, LAST_REQUEST
+from bot.store.common import COST_EPSILON
+from bot.store.reserve_sql import INSERT_COLUMNS, INSERT_VALUES, ReservePlan
+from bot.store.sql import KEY_TAKEN
 
-INSERT_ENTRY = (
-    f"INSERT INTO usage ({', '.join(ENTRY_COLUMNS)}) VALUES ({ENTRY_VALUES}) "
-    "ON CONFLICT DO NOTHING RETURNING id"
-)
 LOCK = "SELECT pg_advisory_xact_lock($1)"
 
 # SKIP LOCKED: a row another transaction is settling is that transaction's to settle.
@@ -30,25 +26,31 @@ ABANDON = (
     "WHERE status = 'reserved' AND deadline < :now FOR UPDATE SKIP LOCKED)"
 )
 
-# Today's charge of a user or a channel, read once the reservation holds their locks: the
-# day's counter (kept by triggers, see migrations/postgres/0002_day_counters.sql) less
-# reservations that expired and are not yet settled as abandoned. Those are found through
-# the partial indexes on (scope, deadline); the day is tested on an expression, so that no
-# plan walks the day's ledger rows by created_at instead.
-_TODAY_OF = (
-    "(SELECT d.images - x.images AS images, d.cost - x.cost AS cost FROM "
-    "(SELECT COALESCE(SUM(images), 0) AS images, COALESCE(SUM(cost_usd), 0.0) AS cost "
-    "FROM usage_day WHERE platform = :platform AND workspace_id = :workspace_id "
-    "AND per = '{per}' AND per_id = :{column} AND day = :day) d, "
-    "(SELECT COALESCE(SUM(n), 0) AS images, COALESCE(SUM(est_cost_usd), 0.0) AS cost "
-    "FROM usage WHERE status = 'reserved' AND platform = :platform "
-    "AND workspace_id = :workspace_id AND {column} = :{column} AND deadline < :now "
-    "AND (created_at AT TIME ZONE 'UTC')::date = :day) x)"
+# A reservation in one statement: budget_check (migrations/postgres/0007_budgets.sql) locks
+# and reads the counters, and the insert goes ahead only when they allow it. Its columns:
+# inserted, then the explain row of reserve_sql.py (used figures as an array).
+RESERVE = (
+    "WITH c AS (SELECT * FROM budget_check(:charge_keys, :checked, :units, :allowed, :n, "
+    f":est_cost_usd, {COST_EPSILON!r}, :person, :checked_from, :now)), "
+    f"ins AS (INSERT INTO usage ({', '.join(INSERT_COLUMNS)}) SELECT {INSERT_VALUES} FROM c "
+    "WHERE c.ok AND :may_insert ON CONFLICT (idempotency_key) DO NOTHING RETURNING 1) "
+    f"SELECT EXISTS (SELECT 1 FROM ins), {KEY_TAKEN}, c.last_at, c.used FROM c"
 )
-_USER_TODAY = _TODAY_OF.format(per="user", column="user_id")
-_CHANNEL_TODAY = _TODAY_OF.format(per="channel", column="channel_id")
-_NO_TOTALS = "(SELECT 0 AS images, 0.0::float8 AS cost)"
-_NO_REQUEST = "(SELECT NULL::timestamptz AS at)"
+
+
+def reserve_params(plan: ReservePlan) -> dict[str, object]:
+    """The parameters of RESERVE."""
+    params = plan.params
+    return params | {
+        "charge_keys": list(plan.charges),
+        "checked": [budget.counter for budget in plan.budgets],
+        "units": [budget.unit for budget in plan.budgets],
+        "allowed": [budget.allowed for budget in plan.budgets],
+        "person": [params["platform"], params["workspace_id"], params["user_id"]],
+        "checked_from": params["cooldown_from"] if plan.cooldown else None,
+        "may_insert": plan.may_insert,
+    }
+
 
 _NAME = re.compile(r"(?<![:\w]):([a-z_][a-z0-9_]*)")
 
@@ -76,23 +78,6 @@ def advisory_key(*parts: str) -> int:
 
 
 MIGRATION_LOCK = advisory_key("migrate")
-
-
-def scope_locks(actor: Actor) -> list[int]:
-    """The advisory lock keys a reservation holds: its user's and its channel's, in order."""
-    user = advisory_key("user", actor.platform, actor.workspace_id, actor.user_id)
-    channel = advisory_key("channel", actor.platform, actor.workspace_id, actor.channel_id)
-    return sorted({user, channel})
-
-
-def reserve_check(limits: Limits, exempt: bool) -> str:
-    """Whether the idempotency key is taken, and the day's totals and last request the limits
-    need (zeros and NULL for what they do not)."""
-    checked = not exempt and limits.enabled is not False
-    user = _USER_TODAY if checked and counts_user(limits) else _NO_TOTALS
-    channel = _CHANNEL_TODAY if checked and counts_channel(limits) else _NO_TOTALS
-    last = LAST_REQUEST if checked and limits.cooldown_s else _NO_REQUEST
-    return f"SELECT {CHECK_COLUMNS} FROM {user} u, {channel} c, {last} l"
 
 
 def safe_url(url: str) -> str:

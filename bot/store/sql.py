@@ -7,25 +7,23 @@ postgres_sql.py). Moments go in as datetimes: the SQLite store writes them as te
 
 from __future__ import annotations
 
+import json
 from collections.abc import Awaitable, Callable, Mapping, Sequence
-from dataclasses import fields
-from datetime import datetime, timedelta
+from dataclasses import asdict, fields
+from datetime import datetime
 from typing import Any
 
-from bot.errors import Duplicate
 from bot.models import (
     LIMIT_KEYS,
     CostSource,
     LedgerEntry,
     LimitChange,
     Limits,
-    Reservation,
+    Options,
     Scope,
     TokenUsage,
 )
 from bot.store.common import (
-    Totals,
-    check_quota,
     day_window,
     limits_from_columns,
     month_window,
@@ -35,7 +33,11 @@ from bot.store.common import (
 Fetch = Callable[[str, Mapping[str, object]], Awaitable[list[Any]]]
 Decode = Callable[[Any], Any]  # reads back a moment stored as something else (text)
 
-ENTRY_COLUMNS = tuple(f.name for f in fields(LedgerEntry))
+# A ledger row's columns, in LedgerEntry's order; its options are kept as JSON text.
+ENTRY_COLUMNS = tuple(
+    "options_json" if f.name == "options" else f.name for f in fields(LedgerEntry)
+)
+_OPTION_NAMES = frozenset(f.name for f in fields(Options))
 TIMESTAMPS = ("created_at", "settled_at", "deadline", "delivery_at")
 SELECT_ENTRY = f"SELECT {', '.join(ENTRY_COLUMNS)} FROM usage"
 ENTRY_VALUES = ", ".join(f":{name}" for name in ENTRY_COLUMNS)
@@ -95,6 +97,13 @@ UPSERT_LIMITS = (
     "ON CONFLICT (platform, workspace_id, channel_id) DO UPDATE SET "
     + ", ".join(f"{key} = excluded.{key}" for key in LIMIT_KEYS)
 )
+# Takes the scope's row lock (on PostgreSQL; SQLite's transaction holds the write lock), so
+# that two changes of one scope are audited one after the other.
+LOCK_LIMITS = (
+    "INSERT INTO limits (platform, workspace_id, channel_id) "
+    "VALUES (:platform, :workspace_id, :channel_id) "
+    "ON CONFLICT (platform, workspace_id, channel_id) DO UPDATE SET platform = excluded.platform"
+)
 INSERT_LIMIT_CHANGE = (
     "INSERT INTO limit_changes (platform, workspace_id, channel_id, key, old_value, "
     "new_value, changed_by, changed_at) VALUES (:platform, :workspace_id, :channel_id, "
@@ -117,14 +126,13 @@ IS_MANAGER = (
 )
 MANAGERS = f"SELECT user_id FROM channel_managers WHERE {SCOPE_EXACT} ORDER BY added_at, user_id"
 
-# The pieces of a reservation's check: `raise_refusal` reads the row of CHECK_COLUMNS.
+# The pieces of a reservation's check (reserve_sql.py).
 KEY_TAKEN = "EXISTS (SELECT 1 FROM usage WHERE idempotency_key = :idempotency_key)"
 LAST_REQUEST = (
     "(SELECT MAX(created_at) AS at FROM usage WHERE platform = :platform "
     "AND workspace_id = :workspace_id AND user_id = :user_id "
     f"AND created_at > :cooldown_from AND {COUNTED})"
 )
-CHECK_COLUMNS = f"{KEY_TAKEN}, u.images, u.cost, c.images, c.cost, l.at"
 
 
 def scope_params(scope: Scope) -> dict[str, object]:
@@ -160,18 +168,17 @@ def period_params(now: datetime) -> dict[str, object]:
     }
 
 
-def reserve_params(entry: LedgerEntry, cooldown_s: int | None) -> dict[str, object]:
-    """A reserved row's columns, with the moments its check compares against."""
-    now = entry.created_at
-    day_start, day_end = day_window(now)
-    values: dict[str, object] = {name: getattr(entry, name) for name in ENTRY_COLUMNS}
-    return values | {
-        "now": now,
-        "day_start": day_start,
-        "day_end": day_end,
-        "day": day_start.date(),
-        "cooldown_from": now - timedelta(seconds=cooldown_s or 0),
-    }
+def entry_values(entry: LedgerEntry) -> dict[str, object]:
+    """A ledger row as column values: its options as JSON text."""
+    values = {f.name: getattr(entry, f.name) for f in fields(LedgerEntry)}
+    values["options_json"] = json.dumps(asdict(values.pop("options")), sort_keys=True)
+    return values
+
+
+def options_from_json(text: str) -> Options:
+    """A ledger row's options read back (keys this code no longer knows are left out)."""
+    decoded = json.loads(text or "{}")
+    return Options(**{key: value for key, value in decoded.items() if key in _OPTION_NAMES})
 
 
 def succeed_params(
@@ -223,6 +230,7 @@ def limits_from_rows(rows: Sequence[Sequence[Any]]) -> Limits:
 def entry_from_row(row: Sequence[Any], timestamp: Decode | None = None) -> LedgerEntry:
     """A ledger row in ENTRY_COLUMNS order; `timestamp` reads its moments when they are text."""
     values = dict(zip(ENTRY_COLUMNS, row, strict=True))
+    values["options"] = options_from_json(values.pop("options_json"))
     if timestamp is not None:
         for key in TIMESTAMPS:
             values[key] = timestamp(values[key])
@@ -234,21 +242,3 @@ def change_from_row(row: Sequence[Any], timestamp: Decode | None = None) -> Limi
     platform, workspace_id, channel_id, key, old, new, by, at = row
     moment = at if timestamp is None else timestamp(at)
     return LimitChange(Scope(platform, workspace_id, channel_id), key, old, new, by, moment)
-
-
-def raise_refusal(
-    reservation: Reservation,
-    limits: Limits,
-    exempt: bool,
-    row: Sequence[Any],
-    now: datetime,
-    timestamp: Decode | None = None,
-) -> None:
-    """Raise Duplicate, Disabled, Cooldown or LimitReached from a row of CHECK_COLUMNS."""
-    duplicate, user_images, user_cost, channel_images, channel_cost, last = row
-    if duplicate:
-        raise Duplicate()
-    if not exempt:
-        last_at = last if timestamp is None else timestamp(last)
-        totals = Totals(user_images, user_cost, channel_images, channel_cost, last_at)
-        check_quota(reservation, limits, totals, now)

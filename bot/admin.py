@@ -1,0 +1,148 @@
+"""The handler's admin door: limits, usage, channel managers and the ledger, for the
+adapters and the CLI, which never reach the store themselves.
+
+`ImagineHandler` inherits these methods; they read the store it holds.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Callable, Mapping
+from datetime import datetime, timedelta
+
+from bot.config import Settings
+from bot.errors import Disabled, Refused, format_duration
+from bot.limits import check_scope, parse_limit_values, resolve, scope_layers
+from bot.models import (
+    EVERYWHERE,
+    Actor,
+    LedgerEntry,
+    LimitChange,
+    Limits,
+    Scope,
+    ScopeUsage,
+    UserUsage,
+)
+from bot.periods import PeriodReport, period_report, remaining_text, windows
+from bot.store import Store
+
+
+class LimitsAdmin:
+    """Limits and their audit trail, usage reports, channel managers and ledger rows."""
+
+    settings: Settings
+    store: Store
+    clock: Callable[[], datetime]
+
+    async def limits_for(self, scope: Scope) -> Limits:
+        """The effective limits of a scope: channel over workspace over platform over the
+        installation ('*') over the defaults."""
+        return await self.limits_of(Actor(scope.platform, scope.workspace_id, scope.channel_id, ""))
+
+    async def limits_of(self, actor: Actor) -> Limits:
+        """The limits that hold for one person where they ask: for a person's own keys their
+        override, else the most generous of their roles, else those of `limits_for`."""
+        layers = [await self.store.get_limits(layer) for layer in scope_layers(actor.scope)]
+        roles = [await self.store.get_limits(role) for role in _role_scopes(actor)]
+        person = (
+            await self.store.get_limits(
+                Scope.person(actor.platform, actor.workspace_id, actor.user_id)
+            )
+            if actor.user_id
+            else Limits()
+        )
+        return resolve(self.settings.default_limits(), layers, roles, person)
+
+    async def limits_here(self, scope: Scope) -> Limits:
+        """The limits set for exactly this scope (unset keys are None)."""
+        return await self.store.get_limits(scope)
+
+    async def set_limits(
+        self, scope: Scope, assignments: Mapping[str, str], changed_by: str
+    ) -> Limits:
+        """Parse KEY=VALUE text (empty clears) and store it for exactly this scope, audited."""
+        changes = parse_limit_values(assignments)
+        check_scope(scope, limits=True, keys=tuple(changes))
+        return await self.store.set_limits(scope, changes, changed_by, self.clock())
+
+    async def limit_changes(self, scope: Scope | None = None) -> list[LimitChange]:
+        """The audit trail of limits and channel managers, oldest first; of one scope or all."""
+        return await self.store.limit_changes(scope)
+
+    async def usage(self, actor: Actor) -> UserUsage:
+        """A person's own usage today and this month, with what remains."""
+        limits = await self.limits_of(actor)
+        return await self.store.user_usage(actor.scope, actor.user_id, limits, self.clock())
+
+    async def scope_usage(self, scope: Scope) -> ScopeUsage:
+        """Totals and top users of a channel, workspace or platform, for admins."""
+        return await self.store.scope_usage(scope, self.clock())
+
+    async def period_report(self, scope: Scope, user_id: str | None = None) -> PeriodReport:
+        """Today, this week and this month of a scope (or one person in it), by person,
+        channel and model, with the month's forecast."""
+        now = self.clock()
+        since = windows(now).earliest
+        rows = self.ledger_entries(since, now + timedelta(seconds=1), _filter(scope), user_id)
+        return await period_report(rows, now)
+
+    async def remaining(self, actor: Actor) -> str | None:
+        """A person's tightest own budget, as a result footer shows it ('7 of 20 images left
+        this month'); None when none of theirs is set."""
+        limits = await self.limits_of(actor)
+        report = await self.period_report(Scope(actor.platform, actor.workspace_id), actor.user_id)
+        return remaining_text(limits, report.periods)
+
+    async def would_refuse(self, actor: Actor) -> str | None:
+        """Why a request by `actor` would be refused here anyway (off, or nothing left), for
+        surfaces that ask for more input first; None when it may go ahead."""
+        limits = await self.limits_of(actor)
+        if limits.enabled is False:
+            return Disabled().message
+        if actor.is_admin and limits.admins_exempt:
+            return None
+        usage = await self.usage(actor)
+        if usage.images_remaining != 0 and usage.cost_remaining_usd != 0:
+            return None
+        reset = format_duration((usage.resets_at - self.clock()).total_seconds())
+        return Refused(
+            "You have reached your limit here, so a new image would be refused. "
+            f"Limits reset in {reset} (00:00 UTC).",
+            then="Ask an admin if you need more.",
+        ).message
+
+    def ledger_entries(
+        self,
+        since: datetime,
+        until: datetime,
+        scope: Scope = EVERYWHERE,
+        user_id: str | None = None,
+    ) -> AsyncIterator[LedgerEntry]:
+        """Ledger rows created in [since, until) in a scope ('*' matches all), oldest first."""
+        return self.store.export(since, until, scope, user_id)
+
+    async def add_channel_manager(self, scope: Scope, user_id: str, added_by: str) -> bool:
+        """Let a person manage a channel's limits (audited); False if they already could."""
+        return await self.store.add_channel_manager(scope, user_id, added_by, self.clock())
+
+    async def remove_channel_manager(self, scope: Scope, user_id: str, removed_by: str) -> bool:
+        """Take a person off a channel's managers (audited); False if they were not on it."""
+        return await self.store.remove_channel_manager(scope, user_id, removed_by, self.clock())
+
+    async def is_channel_manager(self, scope: Scope, user_id: str) -> bool:
+        """Whether a person manages this channel, or every channel of its workspace."""
+        return await self.store.is_channel_manager(scope, user_id)
+
+    async def channel_managers(self, scope: Scope) -> list[str]:
+        """The managers of exactly this scope, in the order they were added."""
+        return await self.store.channel_managers(scope)
+
+
+def _filter(scope: Scope) -> Scope:
+    """The ledger rows a scope's report covers: a role's or a person's scope is its workspace."""
+    if scope.role_id is not None or scope.user_id is not None:
+        return Scope(scope.platform, scope.workspace_id)
+    return scope
+
+
+def _role_scopes(actor: Actor) -> list[Scope]:
+    return [Scope.role(actor.platform, actor.workspace_id, role) for role in actor.roles]

@@ -1,0 +1,292 @@
+"""The types a limit can have: how a value is typed, checked, shown, stored and compared.
+
+`Limits` (bot/limit_table.py) declares each limit as one `row` naming one of these types;
+the parsers, the store's checks, the settings defaults and the documentation all read it.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Callable
+from dataclasses import Field, dataclass, field, fields
+from typing import Any, Generic, TypeVar
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+# Quality words from cheapest to dearest; each model takes some of them (bot/catalog.json).
+QUALITIES = ("low", "medium", "high", "xhigh", "max", "auto")
+LARGEST = 2**63 - 1  # the databases' BIGINT; also keeps inf and nan out
+TRUE = ("true", "yes", "on", "1")
+FALSE = ("false", "no", "off", "0")
+SIZE_TEXT = re.compile(r"auto|[1-9][0-9]{0,4}x[1-9][0-9]{0,4}")
+
+T = TypeVar("T")
+
+
+def _greater(a: Any, b: Any) -> bool:
+    return bool(a > b)
+
+
+def _same(column: object) -> object:
+    return column
+
+
+def _words(column: object) -> object:
+    return tuple(part for part in column.split(",") if part) if isinstance(column, str) else column
+
+
+def _truth(column: object) -> object:
+    return bool(column) if isinstance(column, int) else column
+
+
+class Invalid(ValueError):
+    """A limit value that is not of its type; the message says what is wrong with it."""
+
+
+@dataclass(frozen=True)
+class LimitType(Generic[T]):
+    """One type of limit value.
+
+    `parse` reads what a person typed (lower-cased first unless `keeps_case`), `check` a value
+    that is already typed (the store's input), `text` writes it as it is typed again,
+    `stored` turns a database column back into a typed value, and `more` says whether one
+    value allows more than another (role tiers).
+    """
+
+    expected: str
+    parse: Callable[[str, str], T]
+    check: Callable[[object], T | None]
+    text: Callable[[T], str] = str
+    shown: Callable[[T], str] = str
+    more: Callable[[T, T], bool] = _greater
+    stored: Callable[[object], object] = _same
+    keeps_case: bool = False
+
+    def parse_text(self, key: str, text: str) -> T | None:
+        """The value of `text` ('' is unset), or Invalid naming the key."""
+        value = text.strip() if self.keeps_case else text.strip().lower()
+        return self.parse(key, value) if value else None
+
+    def checked(self, value: object) -> T:
+        """A typed value normalised (a float for dollars, a tuple for lists), or Invalid."""
+        found = self.check(value)
+        if found is None:
+            raise Invalid(self.expected)
+        return found
+
+    def decode(self, column: object) -> T:
+        """A value as a database column holds it (lists as comma text, flags as 0/1)."""
+        return self.checked(self.stored(column))
+
+
+def _flag(key: str, text: str) -> bool:
+    if text not in TRUE + FALSE:
+        raise Invalid(f"{key} must be true or false, not {text!r}.")
+    return text in TRUE
+
+
+def _flag_check(value: object) -> bool | None:
+    return value if isinstance(value, bool) else None
+
+
+def _flag_text(value: bool) -> str:
+    return "true" if value else "false"
+
+
+def _flag_shown(value: bool) -> str:
+    return "yes" if value else "no"
+
+
+def count(low: int = 0, high: int = LARGEST) -> LimitType[int]:
+    """A whole number from `low` to `high`."""
+
+    def parse(key: str, text: str) -> int:
+        try:
+            number = int(text)
+        except ValueError:
+            raise Invalid(f"{key} must be a whole number, not {text!r}.") from None
+        if not low <= number <= high:
+            raise Invalid(f"{key} is out of range: {text}.")
+        return number
+
+    def check(value: object) -> int | None:
+        ok = isinstance(value, int) and not isinstance(value, bool) and low <= value <= high
+        return value if ok else None  # type: ignore[return-value]
+
+    return LimitType(f"use a whole number, {low} or more", parse, check)
+
+
+def _dollars(key: str, text: str) -> float:
+    text = text.removeprefix("$")
+    try:
+        number = float(text)
+    except ValueError:
+        raise Invalid(f"{key} must be a number of dollars, not {text!r}.") from None
+    if not 0 <= number <= LARGEST:
+        raise Invalid(f"{key} is out of range: {text}.")
+    return number
+
+
+def _dollars_check(value: object) -> float | None:
+    number = value if isinstance(value, int | float) and not isinstance(value, bool) else -1
+    return float(number) if 0 <= number <= LARGEST and math.isfinite(number) else None
+
+
+def one_of(choices: tuple[str, ...]) -> LimitType[str]:
+    """One word of `choices`, ranked from least to most."""
+
+    def parse(key: str, text: str) -> str:
+        if text not in choices:
+            raise Invalid(f"{key} must be one of {', '.join(choices)}, not {text!r}.")
+        return text
+
+    def check(value: object) -> str | None:
+        return value if isinstance(value, str) and value in choices else None
+
+    def more(a: str, b: str) -> bool:
+        return choices.index(a) > choices.index(b)
+
+    return LimitType(f"use one of {', '.join(choices)}", parse, check, more=more)
+
+
+def word_list(
+    expected: str, good: Callable[[str], bool], bad: Callable[[str], str]
+) -> LimitType[tuple[str, ...]]:
+    """Comma-separated words each passing `good`; `bad` says why one does not."""
+
+    def parse(key: str, text: str) -> tuple[str, ...]:
+        words = tuple(part.strip() for part in text.split(",") if part.strip())
+        for word in words:
+            if not good(word):
+                raise Invalid(f"{key}: {bad(word)}.")
+        return words
+
+    def check(value: object) -> tuple[str, ...] | None:
+        if isinstance(value, str) or not isinstance(value, tuple | list):
+            return None
+        ok = all(isinstance(word, str) and good(word) for word in value)
+        return tuple(value) if ok else None
+
+    def more(a: tuple[str, ...], b: tuple[str, ...]) -> bool:
+        return set(a) > set(b)
+
+    return LimitType(expected, parse, check, ",".join, ", ".join, more, _words)
+
+
+FLAG = LimitType(
+    "use true or false", _flag, _flag_check, _flag_text, _flag_shown, bool.__gt__, _truth
+)
+DOLLARS = LimitType("use a number, 0 or more", _dollars, _dollars_check)
+SIZES = word_list(
+    "use sizes such as 1024x1024 or 2048x1152",
+    lambda size: SIZE_TEXT.fullmatch(size) is not None,
+    lambda size: f"{size!r} is not a size; write WxH, e.g. 1024x1024,2048x1152",
+)
+NAMES = word_list(
+    "use model names such as openai/gpt-image-2",
+    lambda name: bool(name) and "," not in name,
+    lambda name: f"{name!r} is not a model name",
+)
+
+
+def _zone(key: str, text: str) -> str:
+    try:
+        ZoneInfo(text)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise Invalid(
+            f"{key}: {text!r} is not an IANA timezone; use a name such as Europe/Paris or UTC."
+        ) from None
+    return text
+
+
+def _zone_check(value: object) -> str | None:
+    if not isinstance(value, str):
+        return None
+    try:
+        return _zone("", value)
+    except Invalid:
+        return None
+
+
+TIMEZONE = LimitType(
+    "use an IANA timezone name such as Europe/Paris or UTC", _zone, _zone_check, keeps_case=True
+)
+
+
+class NoSetting:
+    """The default of a limit that has no IMAGINE_* setting of its own."""
+
+
+NO_SETTING = NoSetting()
+
+
+@dataclass(frozen=True)
+class Row:
+    """One limit: its type, its IMAGINE_* default, what it means and its label in forms."""
+
+    type: LimitType[Any]
+    default: object
+    doc: str
+    label: str
+    person: bool = True
+    fewer_is_more: bool = False
+    installation: bool = False
+
+
+def row(
+    kind: LimitType[T],
+    default: T | NoSetting | None,
+    doc: str,
+    label: str,
+    *,
+    person: bool = True,
+    fewer_is_more: bool = False,
+    installation: bool = False,
+) -> T | None:
+    """A field of `Limits` (unset: None) described by one row of the table: `person` when
+    a person's override and role tiers may set it, `fewer_is_more` when a lower value allows
+    more (a cooldown), `installation` when only the whole installation has it."""
+    described = Row(kind, default, doc, label, person, fewer_is_more, installation)
+    found: T | None = field(default=None, metadata={"row": described})
+    return found
+
+
+@dataclass(frozen=True)
+class Spec:
+    """A row of the table with its key, as the rest of the bot reads it."""
+
+    key: str
+    type: LimitType[Any]
+    default: object
+    doc: str
+    label: str
+    person: bool
+    fewer_is_more: bool
+    installation: bool
+
+    @property
+    def env(self) -> str | None:
+        """The environment variable that sets the default (None: no setting)."""
+        return None if self.default is NO_SETTING else f"IMAGINE_{self.key.upper()}"
+
+    def parse(self, text: str) -> object:
+        """A value from text ('' is unset, None), or Invalid with the key in its message."""
+        return self.type.parse_text(self.key, text)
+
+    def more_generous(self, a: object, b: object) -> object:
+        """Whichever of two set values allows more; an unset one (None) gives way."""
+        if a is None or b is None:
+            return b if a is None else a
+        return b if self.type.more(b, a) != self.fewer_is_more else a
+
+
+_ROW_FIELDS = tuple(f.name for f in fields(Row))
+
+
+def table(cls: type[Any]) -> dict[str, Spec]:
+    """The rows of a class declared with `row`, by key, in order."""
+    found: tuple[Field[Any], ...] = fields(cls)
+    return {
+        f.name: Spec(f.name, *(getattr(f.metadata["row"], name) for name in _ROW_FIELDS))
+        for f in found
+    }

@@ -1,0 +1,138 @@
+"""Usage by period (today, this week from Monday, this month from the 1st, in a scope's
+timezone) from ledger rows: the reports' figures, the month's forecast, a person's footer.
+
+A row counts as people's limits count it: a succeeded row for the images it delivered and
+its cost, unless they were never delivered; a reserved row for what it holds.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import AsyncIterable, Mapping
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+from bot.errors import format_amount
+from bot.models import LedgerEntry, Limits
+
+PERIODS = ("daily", "weekly", "monthly")
+SHOWN = {"daily": "today", "weekly": "this week", "monthly": "this month"}
+UNITS = {"images": "images", "cost_usd": "usd"}
+TOP = 10
+
+
+@dataclass(frozen=True)
+class Windows:
+    """Where today, this week and this month begin, and where this month ends (UTC)."""
+
+    starts: Mapping[str, datetime]
+    month_ends: datetime
+
+    @property
+    def earliest(self) -> datetime:
+        """The first moment any period covers (a week may begin last month)."""
+        return min(self.starts.values())
+
+
+def windows(now: datetime, timezone: str | None = None) -> Windows:
+    """The periods holding `now` in an IANA timezone (UTC when unset)."""
+    tz = ZoneInfo(timezone or "UTC")
+    today = now.astimezone(tz).date()
+    month = today.replace(day=1)
+    firsts = {"daily": today, "weekly": today - timedelta(days=today.weekday()), "monthly": month}
+    following = (month + timedelta(days=32)).replace(day=1)
+    return Windows({p: _midnight(d, tz) for p, d in firsts.items()}, _midnight(following, tz))
+
+
+def _midnight(day: date, tz: ZoneInfo) -> datetime:
+    return datetime.combine(day, time(), tz).astimezone(UTC)
+
+
+@dataclass
+class Tally:
+    """Images and dollars counted in one period or for one holder."""
+
+    images: int = 0
+    cost_usd: float = 0.0
+
+    def add(self, entry: LedgerEntry) -> None:
+        """Count one ledger row as the limits count it."""
+        if entry.status == "reserved":
+            self.images += entry.n
+            self.cost_usd += entry.est_cost_usd
+        elif entry.status == "succeeded" and entry.delivery != "undelivered":
+            self.images += entry.images_delivered
+            self.cost_usd += entry.est_cost_usd
+
+
+@dataclass(frozen=True)
+class PeriodReport:
+    """Today, this week and this month; this month by person, channel and model; and the
+    month's spending forecast at its pace so far."""
+
+    periods: Mapping[str, Tally]
+    by_user: tuple[tuple[str, Tally], ...]
+    by_channel: tuple[tuple[str, Tally], ...]
+    by_model: tuple[tuple[str, Tally], ...]
+    forecast_month_usd: float
+
+
+async def period_report(
+    entries: AsyncIterable[LedgerEntry], now: datetime, timezone: str | None = None
+) -> PeriodReport:
+    """The report of ledger rows created since `windows(now).earliest`."""
+    spans = windows(now, timezone)
+    periods = {period: Tally() for period in PERIODS}
+    groups: dict[str, defaultdict[str, Tally]] = {
+        name: defaultdict(Tally) for name in ("user", "channel", "model")
+    }
+    async for entry in entries:
+        for period, start in spans.starts.items():
+            if entry.created_at >= start:
+                periods[period].add(entry)
+        if entry.created_at >= spans.starts["monthly"]:
+            groups["user"][entry.user_id].add(entry)
+            groups["channel"][entry.channel_id].add(entry)
+            groups["model"][entry.model].add(entry)
+    return PeriodReport(
+        periods,
+        by_user=_top(groups["user"]),
+        by_channel=_top(groups["channel"]),
+        by_model=_top(groups["model"]),
+        forecast_month_usd=forecast(periods["monthly"].cost_usd, now, spans),
+    )
+
+
+def _top(tallies: Mapping[str, Tally]) -> tuple[tuple[str, Tally], ...]:
+    ranked = sorted(tallies.items(), key=lambda item: (-item[1].cost_usd, -item[1].images))
+    return tuple(ranked[:TOP])
+
+
+def forecast(spent_usd: float, now: datetime, spans: Windows) -> float:
+    """The month's spending if it goes on at its pace so far (at least a day's worth)."""
+    month = spans.month_ends - spans.starts["monthly"]
+    elapsed = max(now - spans.starts["monthly"], timedelta(days=1))
+    return spent_usd * min(month / elapsed, 31.0)
+
+
+def remaining_text(limits: Limits, periods: Mapping[str, Tally]) -> str | None:
+    """A person's tightest own budget as a result footer shows it: '7 of 20 images left this
+    month'; None when no budget of theirs is set."""
+    tightest: tuple[float, str] | None = None
+    for period in PERIODS:
+        for unit, shown in UNITS.items():
+            allowed = getattr(limits, f"user_{period}_{unit}", None)
+            if allowed is None:
+                continue
+            used = periods[period].images if unit == "images" else periods[period].cost_usd
+            left = max(0.0, allowed - used)
+            share = left / allowed if allowed else 0.0
+            what = " images" if unit == "images" else ""
+            text = (
+                f"{format_amount(left, shown)} of {format_amount(allowed, shown)}{what} left "
+                f"{SHOWN[period]}"
+            )
+            if tightest is None or share < tightest[0]:
+                tightest = (share, text)
+    return None if tightest is None else tightest[1]

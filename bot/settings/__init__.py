@@ -1,0 +1,1 @@
+"""The settings, one class per concern; `bot.config.Settings` joins them into one."""
