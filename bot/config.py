@@ -15,6 +15,7 @@ from pydantic import (
 )
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+from bot.controls import DEFAULT_STRONG_PROMPT, DEFAULT_SUBTLE_PROMPT
 from bot.errors import ConfigError
 from bot.models import Limits
 from bot.sizes import parse_dims
@@ -99,6 +100,16 @@ class Settings(BaseSettings):
         DEFAULT_VARY_PROMPT,
         validation_alias="IMAGINE_VARY_PROMPT",
         description="Instruction sent with Vary (a variation is an edit of the chosen image).",
+    )
+    vary_subtle_prompt: str = Field(
+        DEFAULT_SUBTLE_PROMPT,
+        validation_alias="IMAGINE_VARY_SUBTLE_PROMPT",
+        description="Instruction sent with Vary (Subtle), with input fidelity high where the model takes it.",
+    )
+    vary_strong_prompt: str = Field(
+        DEFAULT_STRONG_PROMPT,
+        validation_alias="IMAGINE_VARY_STRONG_PROMPT",
+        description="Instruction sent with Vary (Strong).",
     )
     offline: bool = Field(
         False,

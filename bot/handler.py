@@ -13,7 +13,7 @@ from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import TypeVar
 
-from bot import checks, images, options
+from bot import checks, controls, images, options
 from bot.backend import ImageBackend
 from bot.catalog import Catalog, ModelInfo, ModelMenu, load_catalog
 from bot.config import Settings
@@ -31,6 +31,7 @@ from bot.errors import (
 from bot.limits import parse_limit_values
 from bot.metrics import Metrics
 from bot.models import (
+    EDIT_KINDS,
     Actor,
     CostSource,
     GatewayResult,
@@ -184,7 +185,8 @@ class ImagineHandler:
     ) -> Result:
         """Run an earlier request again with its prompt and options, charged to `actor`."""
         entry = await self.entry(entry_id)
-        if entry.prompt is None and entry.kind != "vary":
+        control = json.loads(entry.options_json).get("control")
+        if entry.prompt is None and entry.kind != "vary" and not control:
             days = self.settings.prompt_retention_days
             kept = f"prompts are kept {days} days" if days else "this bot keeps no prompts"
             raise BadRequest(
@@ -203,6 +205,8 @@ class ImagineHandler:
             upload_cap_bytes=upload_cap_bytes,
             parent_id=entry.id,
         )
+        if control:
+            return await self._controlled(req, controls.parse(control), progress, prompt=req.prompt)
         return await self._run(req, progress)
 
     async def deliver(
@@ -458,7 +462,7 @@ class ImagineHandler:
                 await report(Progress("partial", preview=preview))
 
         user = f"{req.actor.platform}:{req.actor.user_id}"
-        if req.kind == "edit":
+        if req.kind in EDIT_KINDS:
             return await self.backend.edit(
                 req.prompt,
                 req.sources,
@@ -513,3 +517,51 @@ class ImagineHandler:
             revised_prompt=got.revised_prompt,
             warnings=got.warnings,
         )
+
+    async def control(
+        self,
+        req: ImageRequest,
+        control: controls.Control,
+        progress: ProgressCallback | None = None,
+    ) -> Result:
+        """Zoom Out, Pan, Vary (Subtle/Strong), Upscale or Blend `req.sources`, as
+        bot/controls.py builds it; `req.prompt` holds the person's own words (may be '')."""
+        return await self._controlled(req, control, progress, words=req.prompt)
+
+    async def _controlled(
+        self,
+        req: ImageRequest,
+        control: controls.Control,
+        progress: ProgressCallback | None,
+        *,
+        words: str = "",
+        prompt: str | None = None,
+    ) -> Result:
+        """Build the control's edit (a Re-roll passes the `prompt` sent before), run it, and
+        add the control's note to the result's warnings."""
+        name = self.menu.choose(req.options.model)
+        texts = controls.Instructions(
+            self.settings.vary_subtle_prompt, self.settings.vary_strong_prompt
+        )
+        async with self._pillow:
+            built = await controls.build(
+                control,
+                req.sources,
+                replace(req.options, model=name),
+                self.menu.info(name),
+                texts,
+                words=words,
+                prompt=prompt or None,
+            )
+        run = replace(
+            req,
+            kind=control.kind,
+            prompt=built.prompt,
+            options=built.options,
+            sources=built.sources,
+            mask=built.mask,
+        )
+        result = await self._run(run, progress)
+        if built.note is None:
+            return result
+        return replace(result, warnings=(built.note, *result.warnings))

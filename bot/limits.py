@@ -11,7 +11,7 @@ from bot.errors import BadRequest
 from bot.models import LIMIT_KEYS, QUALITIES, Scope
 from bot.sizes import parse_dims
 
-BOOL_KEYS = {"enabled", "admins_exempt", "others_can_vary"}
+BOOL_KEYS = {"enabled", "admins_exempt", "others_can_vary", "allow_low_moderation"}
 INT_KEYS = {"user_daily_images", "channel_daily_images", "max_n", "cooldown_s", "max_pixels"}
 COST_KEYS = {"user_daily_cost_usd", "channel_daily_cost_usd"}
 TRUE = {"true", "yes", "on", "1"}

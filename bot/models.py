@@ -11,7 +11,9 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Literal
 
-Kind = Literal["generate", "edit", "vary"]
+Kind = Literal["generate", "edit", "vary", "zoom", "pan", "upscale", "blend"]
+# The kinds sent to the gateway as an edit of a prepared canvas or of several images
+EDIT_KINDS = ("edit", "zoom", "pan", "upscale", "blend")
 Status = Literal["reserved", "succeeded", "failed", "abandoned"]
 Stage = Literal["queued", "started", "partial", "done"]
 # What happened to a succeeded row's images (migrations/sqlite/0003_kept_results.sql)
@@ -63,6 +65,10 @@ class Options:
     output_format: str = "png"
     output_compression: int | None = None
     model: str = ""
+    moderation: str | None = None  # generations only; 'low' needs allow_low_moderation
+    input_fidelity: str | None = None  # edits, on models that take it (bot/catalog.json)
+    private: bool = False  # show the results to the requester only
+    control: str = ""  # the creative control that built the request (bot/controls.py)
 
 
 @dataclass(frozen=True)
@@ -171,6 +177,7 @@ class Limits:
     others_can_vary: bool | None = None
     allowed_models: tuple[str, ...] | None = None
     max_pixels: int | None = None
+    allow_low_moderation: bool | None = None
 
     def over(self, wider: Limits) -> Limits:
         """These limits with unset keys taken from a wider scope."""
