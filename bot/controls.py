@@ -221,7 +221,7 @@ def _check_count(control: Control, sources: Sequence[SourceImage]) -> None:
     if control.kind == "blend":
         low, high = BLEND_RANGE
         if not low <= len(sources) <= high:
-            raise BadRequest(f"Blend takes {low} to {high} images; {len(sources)} were given.")
+            raise BadRequest(f"Blend takes {low} to {high} images, not {len(sources)}.")
         return
     if len(sources) != 1:
         raise BadRequest(f"Pick exactly one image to {control.kind}.")

@@ -210,7 +210,10 @@ def with_avoid(prompt: str, avoid: str) -> str:
     avoid = avoid.strip().rstrip(".")
     if not avoid:
         return prompt
-    return f"{prompt.rstrip()} {AVOID.format(avoid)}".strip()
+    prompt = prompt.rstrip()
+    if prompt and prompt[-1] not in ".!?":
+        prompt += "."
+    return f"{prompt} {AVOID.format(avoid)}".strip()
 
 
 def check_prompt(prompt: str, *, required: bool = True) -> str:

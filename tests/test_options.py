@@ -359,19 +359,19 @@ def test_combination_is_checked_after_merging() -> None:
         (
             "a fox --no text, watermarks",
             {},
-            "a fox Leave these out of the image entirely: text, watermarks.",
+            "a fox. Leave these out of the image entirely: text, watermarks.",
         ),
-        ("a fox --no trees --ar 3:2", {}, "a fox Leave these out of the image entirely: trees."),
+        ("a fox --no trees --ar 3:2", {}, "a fox. Leave these out of the image entirely: trees."),
         (
             "a fox —no=red balloons.",
             {},
-            "a fox Leave these out of the image entirely: red balloons.",
+            "a fox. Leave these out of the image entirely: red balloons.",
         ),
-        ("a fox", {"avoid": "people"}, "a fox Leave these out of the image entirely: people."),
+        ("a fox", {"avoid": "people"}, "a fox. Leave these out of the image entirely: people."),
         (
             "a fox --no trees",
             {"avoid": "people"},
-            "a fox Leave these out of the image entirely: people.",
+            "a fox. Leave these out of the image entirely: people.",
         ),
         ("a fox", {"avoid": "  "}, "a fox"),
     ],
@@ -384,7 +384,7 @@ def test_no_becomes_an_instruction_to_leave_things_out(
 
 def test_no_runs_to_the_next_flag_and_the_flag_still_counts() -> None:
     prompt, opts = request("a fox --no trees, rivers --ar 3:2 --q high")
-    assert prompt == "a fox Leave these out of the image entirely: trees, rivers."
+    assert prompt == "a fox. Leave these out of the image entirely: trees, rivers."
     assert (opts.size, opts.quality) == ("1248x832", "high")
 
 

@@ -1,4 +1,5 @@
-"""`imagine-bot run | generate | edit | vary | models | deliver | usage | limits | migrate`.
+"""`imagine-bot run | generate | edit | vary | zoom | pan | upscale | blend | models | deliver |
+usage | limits | migrate` (the creative controls: bot/entry/controls_cli.py).
 
 Exit status: 0 done; 1 the request was refused or failed; 2 bad usage or configuration;
 130 interrupted. With --json, stdout holds exactly one JSON object whatever the outcome.
@@ -25,6 +26,7 @@ from typing import Any
 from bot import images, reports
 from bot.config import Settings, load_settings
 from bot.delivery import DeliveryFailed
+from bot.entry import controls_cli
 from bot.entry.cliargs import Parser, UsageError, wants_json
 from bot.entry.envnames import unknown_names
 from bot.entry.logs import setup_logging
@@ -136,6 +138,7 @@ def build_parser() -> argparse.ArgumentParser:
     gen = sub.add_parser("generate", help="make images from a prompt")
     gen.add_argument("prompt")
     _image_options(gen)
+    controls_cli.add_avoid(gen)
     gen.set_defaults(func=cmd_image)
 
     edit = sub.add_parser("edit", help="change images as a prompt says")
@@ -143,12 +146,15 @@ def build_parser() -> argparse.ArgumentParser:
     edit.add_argument("images", nargs="+", type=Path, metavar="IMAGE")
     edit.add_argument("--mask", type=Path, help="PNG whose transparent parts may change")
     _image_options(edit)
+    controls_cli.add_avoid(edit)
     edit.set_defaults(func=cmd_image)
 
     vary = sub.add_parser("vary", help="make variations of an image")
     vary.add_argument("images", nargs=1, type=Path, metavar="IMAGE")
     _image_options(vary)
+    controls_cli.add_strength(vary)
     vary.set_defaults(func=cmd_image, prompt="")
+    controls_cli.add_commands(sub, _image_options, cmd_image)
 
     deliver = sub.add_parser("deliver", help="write the kept images of a request into --out")
     deliver.add_argument("request_id", metavar="REQUEST_ID")
@@ -288,12 +294,13 @@ async def _run_image(app: App, args: argparse.Namespace) -> Result:
         "n": args.n,
         "format": args.format,
         "background": args.background,
+        "avoid": getattr(args, "avoid", None),
     }
     handler = app.handler
     sources = await _load_sources(app, getattr(args, "images", []))
     shape = (sources[0].width, sources[0].height) if sources else None
-    vary = args.command == "vary"
-    prompt, options = handler.parse(args.prompt, typed, require_prompt=not vary, source=shape)
+    needs_prompt = args.command in ("generate", "edit")
+    prompt, options = handler.parse(args.prompt, typed, require_prompt=needs_prompt, source=shape)
     actor = Actor("cli", "local", "local", args.user or getpass.getuser())
     mask_path: Path | None = getattr(args, "mask", None)
     mask = await _load_mask(mask_path, sources) if mask_path else None
@@ -306,6 +313,8 @@ async def _run_image(app: App, args: argparse.Namespace) -> Result:
         sources=sources,
         mask=mask,
     )
+    if controls_cli.is_control(args):
+        return await controls_cli.run(handler, req, args)
     run = {"generate": handler.generate, "edit": handler.edit, "vary": handler.vary}
     return await run[args.command](req)
 
