@@ -143,7 +143,7 @@ async def test_other_zoom_factors_shrink_the_source_by_that_much(
 ) -> None:
     async with running(tmp_path, fake) as handler:
         await handler.control(request((await source(),)), controls.zoom(factor))
-    _, (canvas,), mask = sent(fake)
+    _, _, mask = sent(fake)
     assert mask is not None
     assert alpha_range(mask, box) == (255, 255)
     assert alpha_range(mask, (0, 0, 1024, box[1] - 1)) == (0, 0)
@@ -199,7 +199,7 @@ async def test_pan_on_a_fixed_size_model_scales_the_source_to_fit_a_legal_size(
     env = {"IMAGINE_MODELS_FILE": extra, "IMAGINE_MODEL": "openai/gpt-image-1"}
     async with running(tmp_path, fake, **env) as handler:
         await handler.control(request((await source((1536, 1024)),)), controls.pan("right"))
-    seen, (canvas,), mask = sent(fake)
+    _, (canvas,), mask = sent(fake)
     assert mask is not None and canvas.size == mask.size == (1536, 1024)
     # 1536x1024 plus half is 2304x1024: scaled by 2/3 to 1024x683, against the left side
     assert alpha_range(mask, (0, 170, 1024, 853)) == (255, 255)
