@@ -37,6 +37,7 @@ from bot.models import (
     GatewayResult,
     GeneratedImage,
     ImageRequest,
+    Kind,
     LedgerEntry,
     Limits,
     Options,
@@ -65,6 +66,12 @@ def reservation_budget(timeout: float) -> timedelta:
     """How long a reservation counts: a slot wait and a gateway call, then time to finish."""
     # the wait and the call each end at `timeout`; finishing gets 30 s, or one timeout if shorter
     return timedelta(seconds=2 * timeout + min(FINISH_MARGIN_S, timeout))
+
+
+def _plain(req: ImageRequest, kind: Kind) -> ImageRequest:
+    """`req` as a plain generate, edit or vary: options kept from a control's result (a Vary
+    of a zoomed image) lose that control and its input fidelity."""
+    return replace(req, kind=kind, options=replace(req.options, control="", input_fidelity=None))
 
 
 def utcnow() -> datetime:
@@ -157,7 +164,7 @@ class ImagineHandler:
 
     async def generate(self, req: ImageRequest, progress: ProgressCallback | None = None) -> Result:
         """Create images from a prompt."""
-        return await self._run(replace(req, kind="generate", sources=()), progress)
+        return await self._run(replace(_plain(req, "generate"), sources=()), progress)
 
     async def edit(self, req: ImageRequest, progress: ProgressCallback | None = None) -> Result:
         """Change one or more source images as the prompt says."""
@@ -165,13 +172,13 @@ class ImagineHandler:
             raise BadRequest("Attach or point at an image to edit.")
         if not req.prompt.strip():
             raise BadRequest("Say how the image should change, e.g. make the balloon blue.")
-        return await self._run(replace(req, kind="edit"), progress)
+        return await self._run(_plain(req, "edit"), progress)
 
     async def vary(self, req: ImageRequest, progress: ProgressCallback | None = None) -> Result:
         """Make variations of one source image."""
         if len(req.sources) != 1:
             raise BadRequest("Pick exactly one image to vary.")
-        return await self._run(replace(req, kind="vary"), progress)
+        return await self._run(_plain(req, "vary"), progress)
 
     async def reroll(
         self,

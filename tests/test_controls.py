@@ -370,3 +370,22 @@ async def test_moderation_low_is_sent_on_generations_only_where_the_limit_allows
 
 def replace_key(req: ImageRequest, key: str) -> ImageRequest:
     return ImageRequest(req.kind, req.prompt, req.actor, key, req.options, req.sources)
+
+
+async def test_a_plain_vary_of_a_control_result_is_a_plain_vary_and_re_rolls_as_one(
+    tmp_path: Path, fake: FakeGateway
+) -> None:
+    original = await source()
+    async with running(tmp_path, fake) as handler:
+        zoomed = await handler.control(request((original,)), controls.zoom(2))
+        kept = Options(**json.loads((await handler.entry(zoomed.request_id)).options_json))
+        plain = ImageRequest(
+            "vary", "", ALICE, "vary-1", kept, (original,), parent_id=zoomed.request_id
+        )
+        varied = await handler.vary(plain)
+        await handler.reroll(varied.request_id, ALICE, "reroll-3", sources=(original,))
+        entry = await handler.entry(varied.request_id)
+    assert json.loads(entry.options_json)["control"] == ""
+    _, vary, again = fake.image_requests
+    assert vary.fields["prompt"] == again.fields["prompt"] == handler.settings.vary_prompt
+    assert not vary.files("mask") and not again.files("mask")
