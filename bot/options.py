@@ -3,8 +3,7 @@
 Flags may sit anywhere in the prompt, as `--flag value`, `--flag=value` or with the em or
 en dash a phone puts in place of `--` (`—ar 3:2`). `--model` picks one of the offered
 models, and every other value is checked against what that model accepts (bot/catalog.json);
-every refusal says what would work. `--no TEXT` (the typed option `avoid`) runs to the next
-flag and becomes an instruction to leave those things out; `--private` takes no value.
+every refusal says what would work. The flags themselves are read in bot/promptflags.py.
 """
 
 from __future__ import annotations
@@ -16,91 +15,19 @@ from dataclasses import replace
 from bot.catalog import ModelInfo, ModelMenu
 from bot.errors import BadRequest
 from bot.models import BACKGROUNDS, FORMATS, Options
+from bot.promptflags import ALIASES, KNOWN_FLAGS, with_avoid
+from bot.promptflags import parse_prompt as parse_prompt  # where the surfaces import it from
 from bot.sizes import nearest_sizes, parse_dims, pixels, shape_size, source_size
 
 MAX_PROMPT_CHARS = 32_000
 MAX_N = 10
-
-# Flag or typed-option name -> option key.
-ALIASES = {
-    "size": "size",
-    "ar": "aspect",
-    "aspect": "aspect",
-    "quality": "quality",
-    "q": "quality",
-    "n": "n",
-    "bg": "background",
-    "background": "background",
-    "format": "format",
-    "output_format": "format",
-    "compression": "compression",
-    "output_compression": "compression",
-    "model": "model",
-    "no": "avoid",
-    "avoid": "avoid",
-    "private": "private",
-    "moderation": "moderation",
-}
-KNOWN_FLAGS = (
-    "--size, --ar (--aspect), --quality (--q), --n, --bg (--background), --format, "
-    "--compression, --model, --no, --private, --moderation"
-)
-EXAMPLES = {
-    "size": "1536x1024",
-    "aspect": "3:2",
-    "quality": "high",
-    "n": "2",
-    "background": "transparent",
-    "format": "webp",
-    "compression": "80",
-    "model": "openai/gpt-image-2",
-    "avoid": "text, watermarks",
-    "private": "",
-    "moderation": "low",
-}
 MODERATIONS = ("low", "auto")
 TRUE = ("true", "yes", "on", "1")
 FALSE = ("false", "no", "off", "0")
-AVOID = "Leave these out of the image entirely: {}."
 NAMED_SIZES = {"landscape": "1536x1024", "portrait": "1024x1536", "square": "1024x1024"}
 FORMAT_ALIASES = {"jpg": "jpeg"}
 
-_FLAG = re.compile(
-    r"(?<!\S)(?:--|[—–])(?P<name>[A-Za-z][\w-]*)"
-    r"(?:=(?P<eq>\S*)|[ \t]+(?P<value>(?!--|[—–])\S+))?"
-)
 _RATIO = re.compile(r"(\d+(?:\.\d+)?)\s*[:/x×]\s*(\d+(?:\.\d+)?)")
-
-
-def parse_prompt(text: str) -> tuple[str, dict[str, str]]:
-    """Split `--flag value` suffixes from a prompt: (cleaned prompt, {option key: raw value})."""
-    found: dict[str, str] = {}
-    pieces: list[str] = []
-    start = 0
-    matches = list(_FLAG.finditer(text))
-    for index, match in enumerate(matches):
-        name = match["name"].lower()
-        key = ALIASES.get(name)
-        if key is None:
-            raise BadRequest(f"Unknown option --{name}. Known options: {KNOWN_FLAGS}.")
-        value = match["eq"] if match["eq"] is not None else match["value"]
-        end = match.end()
-        if key == "private" and match["eq"] is None:
-            value, end = "true", match.end("name")  # a switch: the next word is the prompt's
-        elif key == "avoid" and value:
-            end = matches[index + 1].start() if index + 1 < len(matches) else len(text)
-            value = text[match.start("eq" if match["eq"] is not None else "value") : end]
-            value = value.strip()
-        if not value:
-            raise BadRequest(f"--{name} needs a value, e.g. --{name} {EXAMPLES[key]}.")
-        if key in found:
-            raise BadRequest(f"--{name} is given twice; keep one.")
-        found[key] = value
-        pieces.append(text[start : match.start()])
-        start = end
-    pieces.append(text[start:])
-    prompt = " ".join(piece.strip() for piece in pieces if piece.strip())
-    return prompt, found
 
 
 def build_options(
@@ -203,17 +130,6 @@ def parse_request(
         opts = replace(opts, size=source_size(menu.info(opts.model), *source))
     prompt = check_prompt(prompt, required=require_prompt)
     return check_prompt(with_avoid(prompt, avoid), required=require_prompt), opts
-
-
-def with_avoid(prompt: str, avoid: str) -> str:
-    """The prompt ending in an explicit instruction to leave `avoid` out ('' changes nothing)."""
-    avoid = avoid.strip().rstrip(".")
-    if not avoid:
-        return prompt
-    prompt = prompt.rstrip()
-    if prompt and prompt[-1] not in ".!?":
-        prompt += "."
-    return f"{prompt} {AVOID.format(avoid)}".strip()
 
 
 def check_prompt(prompt: str, *, required: bool = True) -> str:
