@@ -15,7 +15,6 @@ from pydantic import (
 )
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
-from bot.controls import DEFAULT_STRONG_PROMPT, DEFAULT_SUBTLE_PROMPT
 from bot.errors import ConfigError
 from bot.models import Limits
 from bot.sizes import parse_dims
@@ -23,6 +22,14 @@ from bot.sizes import parse_dims
 DEFAULT_VARY_PROMPT = (
     "Create a variation of this image: keep its subject, composition and style, "
     "and change the details."
+)
+DEFAULT_SUBTLE_PROMPT = (
+    "Make a subtle variation of this image: keep its subject, composition, colours and style "
+    "exactly, and change only small details."
+)
+DEFAULT_STRONG_PROMPT = (
+    "Make a strong variation of this image: keep its subject and style, and freely reimagine "
+    "the composition, pose, lighting and details."
 )
 
 CommaList = Annotated[tuple[str, ...], NoDecode]

@@ -21,6 +21,7 @@ from typing import Literal
 
 from bot import canvas
 from bot.catalog import ModelInfo
+from bot.config import DEFAULT_STRONG_PROMPT, DEFAULT_SUBTLE_PROMPT
 from bot.errors import BadRequest
 from bot.images import image_info
 from bot.models import Options, SourceImage
@@ -33,14 +34,6 @@ ZOOM_DEFAULT = 2.0
 ZOOM_RANGE = (1.1, 3.0)
 BLEND_RANGE = (2, 5)
 
-DEFAULT_SUBTLE_PROMPT = (
-    "Make a subtle variation of this image: keep its subject, composition, colours and style "
-    "exactly, and change only small details."
-)
-DEFAULT_STRONG_PROMPT = (
-    "Make a strong variation of this image: keep its subject and style, and freely reimagine "
-    "the composition, pose, lighting and details."
-)
 ZOOM_PROMPT = (
     "Zoom out: the picture now sits in the middle of a larger canvas. Fill the transparent "
     "border around it, continuing the scene naturally, and keep the picture itself unchanged."

@@ -13,8 +13,7 @@ from pathlib import Path
 import pytest
 from PIL import Image
 
-from bot import controls
-from bot.config import DEFAULT_VARY_PROMPT
+from bot.config import DEFAULT_STRONG_PROMPT, DEFAULT_SUBTLE_PROMPT, DEFAULT_VARY_PROMPT
 from bot.offline import HATCH
 from tests.fakes.gateway import FakeGateway
 from tests.support import cli_env, gateway_env, ledger_rows, picture, run_cli
@@ -171,8 +170,8 @@ async def test_vary_strengths_and_plain_vary_send_three_different_instructions(
         assert ran.code == 0, ran.err
     prompts = [seen.fields["prompt"] for seen in fake.image_requests]
     assert prompts == [
-        controls.DEFAULT_SUBTLE_PROMPT,
-        controls.DEFAULT_STRONG_PROMPT,
+        DEFAULT_SUBTLE_PROMPT,
+        DEFAULT_STRONG_PROMPT,
         DEFAULT_VARY_PROMPT,
     ]
     rows = await ledger_rows(env=env, cwd=tmp_path)
