@@ -9,6 +9,7 @@ import asyncio
 import subprocess
 import sys
 from collections.abc import AsyncIterator
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 
@@ -425,6 +426,7 @@ async def test_set_limits_takes_every_key_and_round_trips(store: Store) -> None:
     values = Limits(
         True, 1, 2, 0.5, 1.5, 3, "medium", ("auto",), 30, False, True, ("bfl/flux-kontext-pro",), 9
     )
+    values = replace(values, allow_low_moderation=True)
     assert await store.set_limits(CHANNEL, values.as_dict(), "me", NOW) == values
     assert await store.get_limits(CHANNEL) == values
     assert len(await store.limit_changes(CHANNEL)) == len(LIMIT_KEYS)

@@ -35,6 +35,7 @@ LABELS = {
     "cooldown_s": "Seconds between one person's requests",
     "admins_exempt": "Admins exempt from limits (true/false)",
     "others_can_vary": "Others may vary or re-roll a person's images",
+    "allow_low_moderation": "Allow --moderation low on new images",
 }
 NOT_ALLOWED = (
     "Only workspace admins and owners can change workspace limits; channel limits can also be "
