@@ -44,7 +44,11 @@ def with_model(
 
 
 def check_limits(opts: Options, limits: Limits, model: ModelInfo, catalog: Catalog) -> None:
-    """Refuse options outside this scope's limits: models, n, quality, sizes, pixels."""
+    """Refuse options outside this scope's limits: models, n, quality, sizes, pixels,
+    moderation."""
+    if opts.moderation == "low" and not limits.allow_low_moderation:
+        detail = "moderation low; leave out --moderation, or ask an admin"
+        raise OptionNotAllowed("allow_low_moderation", detail)
     if limits.allowed_models is not None and not _allowed(opts.model, limits, catalog):
         raise OptionNotAllowed(
             "allowed_models", f"model {opts.model}; use {', '.join(limits.allowed_models)}"

@@ -11,6 +11,8 @@ from typing import Any
 from pydantic import AliasChoices, ValidationError
 
 from bot.errors import ConfigError
+from bot.settings.gateway import DEFAULT_STRONG_PROMPT as DEFAULT_STRONG_PROMPT
+from bot.settings.gateway import DEFAULT_SUBTLE_PROMPT as DEFAULT_SUBTLE_PROMPT
 from bot.settings.gateway import DEFAULT_VARY_PROMPT as DEFAULT_VARY_PROMPT
 from bot.settings.gateway import GatewaySettings
 from bot.settings.limits import LimitDefaults

@@ -12,7 +12,7 @@ from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import TypeVar
 
-from bot import checks, images, options
+from bot import checks, controls, images, options
 from bot.admin import LimitsAdmin
 from bot.backend import ImageBackend
 from bot.catalog import Catalog, ModelInfo, ModelMenu, load_catalog
@@ -30,11 +30,13 @@ from bot.errors import (
 )
 from bot.metrics import Metrics
 from bot.models import (
+    EDIT_KINDS,
     Actor,
     CostSource,
     GatewayResult,
     GeneratedImage,
     ImageRequest,
+    Kind,
     LedgerEntry,
     Limits,
     Options,
@@ -60,6 +62,12 @@ def reservation_budget(timeout: float) -> timedelta:
     """How long a reservation counts: a slot wait and a gateway call, then time to finish."""
     # the wait and the call each end at `timeout`; finishing gets 30 s, or one timeout if shorter
     return timedelta(seconds=2 * timeout + min(FINISH_MARGIN_S, timeout))
+
+
+def _plain(req: ImageRequest, kind: Kind) -> ImageRequest:
+    """`req` as a plain generate, edit or vary: options kept from a control's result (a Vary
+    of a zoomed image) lose that control and its input fidelity."""
+    return replace(req, kind=kind, options=replace(req.options, control="", input_fidelity=None))
 
 
 def utcnow() -> datetime:
@@ -154,7 +162,7 @@ class ImagineHandler(LimitsAdmin):
 
     async def generate(self, req: ImageRequest, progress: ProgressCallback | None = None) -> Result:
         """Create images from a prompt."""
-        return await self._run(replace(req, kind="generate", sources=()), progress)
+        return await self._run(replace(_plain(req, "generate"), sources=()), progress)
 
     async def edit(self, req: ImageRequest, progress: ProgressCallback | None = None) -> Result:
         """Change one or more source images as the prompt says."""
@@ -162,13 +170,13 @@ class ImagineHandler(LimitsAdmin):
             raise BadRequest("Attach or point at an image to edit.")
         if not req.prompt.strip():
             raise BadRequest("Say how the image should change, e.g. make the balloon blue.")
-        return await self._run(replace(req, kind="edit"), progress)
+        return await self._run(_plain(req, "edit"), progress)
 
     async def vary(self, req: ImageRequest, progress: ProgressCallback | None = None) -> Result:
         """Make variations of one source image."""
         if len(req.sources) != 1:
             raise BadRequest("Pick exactly one image to vary.")
-        return await self._run(replace(req, kind="vary"), progress)
+        return await self._run(_plain(req, "vary"), progress)
 
     async def reroll(
         self,
@@ -182,7 +190,8 @@ class ImagineHandler(LimitsAdmin):
     ) -> Result:
         """Run an earlier request again with its prompt and options, charged to `actor`."""
         entry = await self.entry(entry_id)
-        if entry.prompt is None and entry.kind != "vary":
+        control = entry.options.control
+        if entry.prompt is None and entry.kind != "vary" and not control:
             days = self.settings.prompt_retention_days
             kept = f"prompts are kept {days} days" if days else "this bot keeps no prompts"
             raise BadRequest(
@@ -201,6 +210,8 @@ class ImagineHandler(LimitsAdmin):
             upload_cap_bytes=upload_cap_bytes,
             parent_id=entry.id,
         )
+        if control:
+            return await self._controlled(req, controls.parse(control), progress, prompt=req.prompt)
         return await self._run(req, progress)
 
     async def deliver(
@@ -431,7 +442,7 @@ class ImagineHandler(LimitsAdmin):
                 await report(Progress("partial", preview=preview))
 
         user = f"{req.actor.platform}:{req.actor.user_id}"
-        if req.kind == "edit":
+        if req.kind in EDIT_KINDS:
             return await self.backend.edit(
                 req.prompt,
                 req.sources,
@@ -486,3 +497,51 @@ class ImagineHandler(LimitsAdmin):
             revised_prompt=got.revised_prompt,
             warnings=got.warnings,
         )
+
+    async def control(
+        self,
+        req: ImageRequest,
+        control: controls.Control,
+        progress: ProgressCallback | None = None,
+    ) -> Result:
+        """Zoom Out, Pan, Vary (Subtle/Strong), Upscale or Blend `req.sources`, as
+        bot/controls.py builds it; `req.prompt` holds the person's own words (may be '')."""
+        return await self._controlled(req, control, progress, words=req.prompt)
+
+    async def _controlled(
+        self,
+        req: ImageRequest,
+        control: controls.Control,
+        progress: ProgressCallback | None,
+        *,
+        words: str = "",
+        prompt: str | None = None,
+    ) -> Result:
+        """Build the control's edit (a Re-roll passes the `prompt` sent before), run it, and
+        add the control's note to the result's warnings."""
+        name = self.menu.choose(req.options.model)
+        texts = controls.Instructions(
+            self.settings.vary_subtle_prompt, self.settings.vary_strong_prompt
+        )
+        async with self._pillow:
+            built = await controls.build(
+                control,
+                req.sources,
+                replace(req.options, model=name),
+                self.menu.info(name),
+                texts,
+                words=words,
+                prompt=prompt or None,
+            )
+        run = replace(
+            req,
+            kind=control.kind,
+            prompt=built.prompt,
+            options=built.options,
+            sources=built.sources,
+            mask=built.mask,
+        )
+        result = await self._run(run, progress)
+        if built.note is None:
+            return result
+        return replace(result, warnings=(built.note, *result.warnings))

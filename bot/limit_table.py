@@ -123,6 +123,12 @@ class Limits:
         "the largest image area in pixels (width x height), e.g. 2359296; cost grows with area",
         "Largest image area in pixels (width x height)",
     )
+    allow_low_moderation: bool | None = row(
+        FLAG,
+        False,
+        "people may ask for `--moderation low` on new images",
+        "Allow --moderation low on new images",
+    )
     user_weekly_images: int | None = images("user", "weekly")
     user_weekly_cost_usd: float | None = dollars("user", "weekly")
     user_monthly_images: int | None = images("user", "monthly")

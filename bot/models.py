@@ -17,7 +17,9 @@ from bot.limit_table import LIMITS as LIMITS
 from bot.limit_table import Limits as Limits
 from bot.limit_types import QUALITIES as QUALITIES
 
-Kind = Literal["generate", "edit", "vary"]
+Kind = Literal["generate", "edit", "vary", "zoom", "pan", "upscale", "blend"]
+# The kinds sent to the gateway as an edit of a prepared canvas or of several images
+EDIT_KINDS = ("edit", "zoom", "pan", "upscale", "blend")
 Status = Literal["reserved", "succeeded", "failed", "abandoned"]
 Stage = Literal["queued", "started", "partial", "done"]
 # What happened to a succeeded row's images (migrations/sqlite/0003_kept_results.sql)
@@ -98,6 +100,10 @@ class Options:
     output_format: str = "png"
     output_compression: int | None = None
     model: str = ""
+    moderation: str | None = None  # generations only; 'low' needs allow_low_moderation
+    input_fidelity: str | None = None  # edits, on models that take it (bot/catalog.json)
+    private: bool = False  # show the results to the requester only
+    control: str = ""  # the creative control that built the request (bot/controls.py)
 
 
 @dataclass(frozen=True)

@@ -1,7 +1,9 @@
 """A stand-in for the image gateway that draws labelled placeholders with Pillow.
 
 It has the gateway client's interface, calls no network and costs nothing, so anyone can
-try every command, and an admin can check an install end to end, without a key.
+try every command, and an admin can check an install end to end, without a key. Zoom Out and
+Pan (an edit with a mask) show the placed source with the area to fill hatched; Upscale the
+source at the new size; Blend every source side by side.
 """
 
 from __future__ import annotations
@@ -27,13 +29,17 @@ MAX_PROMPT_SHOWN = 1_000
 Font = ImageFont.FreeTypeFont | ImageFont.ImageFont
 
 
+HATCH = ((70, 70, 80, 255), (150, 150, 165, 255))  # the hatched area a model would fill in
+MAX_TILES = 5
+
+
 @dataclass(frozen=True)
 class _Job:
     kind: str
     prompt: str
     options: Options
-    source: SourceImage | None
-    masked: bool
+    sources: tuple[SourceImage, ...] = ()
+    mask: SourceImage | None = None
 
 
 class OfflineBackend:
@@ -51,7 +57,7 @@ class OfflineBackend:
         on_partial: PartialCallback | None = None,
     ) -> GatewayResult:
         """Placeholders showing the prompt, one per requested image."""
-        return await _make(_Job("generate", prompt, options, None, False), on_partial)
+        return await _make(_Job("generate", prompt, options), on_partial)
 
     async def edit(
         self,
@@ -63,8 +69,9 @@ class OfflineBackend:
         user: str | None = None,
         on_partial: PartialCallback | None = None,
     ) -> GatewayResult:
-        """Placeholders showing the first source image and the instruction."""
-        job = _Job("edit", prompt, options, images[0] if images else None, mask is not None)
+        """Placeholders showing the source images (a masked canvas hatched where it would be
+        filled in) and the instruction."""
+        job = _Job(options.control or "edit", prompt, options, tuple(images), mask)
         return await _make(job, on_partial)
 
     async def vary(
@@ -77,7 +84,7 @@ class OfflineBackend:
         on_partial: PartialCallback | None = None,
     ) -> GatewayResult:
         """Placeholders showing the source image and the variation prompt."""
-        job = _Job("vary", prompt or self.vary_prompt, options, image, False)
+        job = _Job(options.control or "vary", prompt or self.vary_prompt, options, (image,))
         return await _make(job, on_partial)
 
 
@@ -95,12 +102,12 @@ async def _make(job: _Job, on_partial: PartialCallback | None) -> GatewayResult:
 
 def _draw_all(job: _Job) -> tuple[tuple[bytes, ...], bytes]:
     """The encoded images and a small PNG preview of the first."""
-    source = _decode(job.source) if job.source is not None else None
+    sources = [_decode(source) for source in job.sources[:MAX_TILES]]
     size = job.options.size
     if size == "auto":
-        size = _shape(*source.size) if source is not None else "1024x1024"
+        size = _shape(*sources[0].size) if sources else "1024x1024"
     width, height = (int(side) for side in size.split("x"))
-    drawn = [_draw(job, source, (width, height), i) for i in range(job.options.n)]
+    drawn = [_picture(job, sources, (width, height), i) for i in range(job.options.n)]
     preview = drawn[0].copy()
     preview.thumbnail((PREVIEW_SIDE, PREVIEW_SIDE))
     return tuple(_encode(img, job.options) for img in drawn), _encode(preview, Options())
@@ -118,7 +125,51 @@ def _decode(source: SourceImage) -> Image.Image:
     return img.convert("RGBA")
 
 
-def _draw(job: _Job, source: Image.Image | None, size: tuple[int, int], index: int) -> Image.Image:
+def _picture(
+    job: _Job, sources: list[Image.Image], size: tuple[int, int], index: int
+) -> Image.Image:
+    """A masked canvas with its new area hatched, an upscaled source, or a card."""
+    if job.mask is not None and sources:
+        canvas = sources[0].resize(size)
+        holes = ImageOps.invert(_decode(job.mask).getchannel("A").resize(size))
+        canvas.paste(_hatch(size), (0, 0), holes)
+        return _banner(job, canvas, index)
+    if job.options.control == "upscale" and sources:
+        return _banner(job, sources[0].resize(size, Image.Resampling.LANCZOS), index)
+    return _draw(job, sources, size, index)
+
+
+def _hatch(size: tuple[int, int]) -> Image.Image:
+    """Diagonal stripes: the area a real model would fill in."""
+    stripes = Image.new("RGBA", size, HATCH[0])
+    draw = ImageDraw.Draw(stripes)
+    step = max(8, min(size) // 32)
+    for x in range(-size[1], size[0], step * 2):
+        draw.line((x, size[1], x + size[1], 0), fill=HATCH[1], width=step // 2)
+    return stripes
+
+
+def _banner(job: _Job, img: Image.Image, index: int) -> Image.Image:
+    """The label and the footer on a dark band across the top of a picture."""
+    width, height = img.size
+    band = Image.new("RGBA", (width, max(48, height // 7)), (0, 0, 0, 170))
+    img.alpha_composite(band)
+    draw = ImageDraw.Draw(img)
+    margin = width // 32
+    _label(draw, (margin, margin // 2), _font(height // 30))
+    draw.text((margin, band.height // 2 + margin // 4), _footer(job, img.size, index),
+              font=_font(height // 40), fill=(220, 220, 220))  # fmt: skip
+    return img
+
+
+def _footer(job: _Job, size: tuple[int, int], index: int) -> str:
+    opts = job.options
+    masked = " (with mask)" if job.mask is not None else ""
+    text = f"{job.kind}{masked} · image {index + 1} of {opts.n}"
+    return text + f" · {size[0]}x{size[1]} · quality {opts.quality} · {opts.output_format}"
+
+
+def _draw(job: _Job, sources: list[Image.Image], size: tuple[int, int], index: int) -> Image.Image:
     width, height = size
     opts = job.options
     transparent = opts.background == "transparent" and opts.output_format in ("png", "webp")
@@ -128,13 +179,17 @@ def _draw(job: _Job, source: Image.Image | None, size: tuple[int, int], index: i
     title, body = _font(height // 22), _font(height // 32)
     _label(draw, (margin, margin), title)
     top = margin + height // 12
-    if source is not None:
-        thumb = source.copy()
-        thumb.thumbnail((width - 2 * margin, int(height * 0.4)))
-        img.paste(thumb, ((width - thumb.width) // 2, top), thumb)
-        top += thumb.height + margin // 2
-    footer = f"{job.kind}{' (with mask)' if job.masked else ''} · image {index + 1} of {opts.n}"
-    footer += f" · {width}x{height} · quality {opts.quality} · {opts.output_format}"
+    if sources:
+        cell = (width - 2 * margin) // len(sources)
+        tallest = 0
+        for place, source in enumerate(sources):
+            thumb = source.copy()
+            thumb.thumbnail((cell - margin // 4, int(height * 0.4)))
+            left = margin + place * cell + (cell - thumb.width) // 2
+            img.paste(thumb, (left, top), thumb)
+            tallest = max(tallest, thumb.height)
+        top += tallest + margin // 2
+    footer = _footer(job, size, index)
     line_height = int(body.size * 1.3) if isinstance(body, ImageFont.FreeTypeFont) else 14
     room = max(1, (height - margin * 2 - line_height - top) // line_height)
     for line in _wrap(job.prompt[:MAX_PROMPT_SHOWN], body, width - 2 * margin, room):

@@ -3,7 +3,7 @@
 Flags may sit anywhere in the prompt, as `--flag value`, `--flag=value` or with the em or
 en dash a phone puts in place of `--` (`—ar 3:2`). `--model` picks one of the offered
 models, and every other value is checked against what that model accepts (bot/catalog.json);
-every refusal says what would work.
+every refusal says what would work. The flags themselves are read in bot/promptflags.py.
 """
 
 from __future__ import annotations
@@ -15,72 +15,19 @@ from dataclasses import replace
 from bot.catalog import ModelInfo, ModelMenu
 from bot.errors import BadRequest
 from bot.models import BACKGROUNDS, FORMATS, Options
+from bot.promptflags import ALIASES, KNOWN_FLAGS, with_avoid
+from bot.promptflags import parse_prompt as parse_prompt  # where the surfaces import it from
 from bot.sizes import nearest_sizes, parse_dims, pixels, shape_size, source_size
 
 MAX_PROMPT_CHARS = 32_000
 MAX_N = 10
-
-# Flag or typed-option name -> option key.
-ALIASES = {
-    "size": "size",
-    "ar": "aspect",
-    "aspect": "aspect",
-    "quality": "quality",
-    "q": "quality",
-    "n": "n",
-    "bg": "background",
-    "background": "background",
-    "format": "format",
-    "output_format": "format",
-    "compression": "compression",
-    "output_compression": "compression",
-    "model": "model",
-}
-KNOWN_FLAGS = (
-    "--size, --ar (--aspect), --quality (--q), --n, --bg (--background), --format, "
-    "--compression, --model"
-)
-EXAMPLES = {
-    "size": "1536x1024",
-    "aspect": "3:2",
-    "quality": "high",
-    "n": "2",
-    "background": "transparent",
-    "format": "webp",
-    "compression": "80",
-    "model": "openai/gpt-image-2",
-}
+MODERATIONS = ("low", "auto")
+TRUE = ("true", "yes", "on", "1")
+FALSE = ("false", "no", "off", "0")
 NAMED_SIZES = {"landscape": "1536x1024", "portrait": "1024x1536", "square": "1024x1024"}
 FORMAT_ALIASES = {"jpg": "jpeg"}
 
-_FLAG = re.compile(
-    r"(?<!\S)(?:--|[—–])(?P<name>[A-Za-z][\w-]*)"
-    r"(?:=(?P<eq>\S*)|[ \t]+(?P<value>(?!--|[—–])\S+))?"
-)
 _RATIO = re.compile(r"(\d+(?:\.\d+)?)\s*[:/x×]\s*(\d+(?:\.\d+)?)")
-
-
-def parse_prompt(text: str) -> tuple[str, dict[str, str]]:
-    """Split `--flag value` suffixes from a prompt: (cleaned prompt, {option key: raw value})."""
-    found: dict[str, str] = {}
-    pieces: list[str] = []
-    start = 0
-    for match in _FLAG.finditer(text):
-        name = match["name"].lower()
-        key = ALIASES.get(name)
-        if key is None:
-            raise BadRequest(f"Unknown option --{name}. Known options: {KNOWN_FLAGS}.")
-        value = match["eq"] if match["eq"] is not None else match["value"]
-        if not value:
-            raise BadRequest(f"--{name} needs a value, e.g. --{name} {EXAMPLES[key]}.")
-        if key in found:
-            raise BadRequest(f"--{name} is given twice; keep one.")
-        found[key] = value
-        pieces.append(text[start : match.start()])
-        start = match.end()
-    pieces.append(text[start:])
-    prompt = " ".join(piece.strip() for piece in pieces if piece.strip())
-    return prompt, found
 
 
 def build_options(
@@ -113,6 +60,10 @@ def build_options(
         opts = replace(opts, output_format=_format(fmt, model, name))
     if "compression" in given:
         opts = replace(opts, output_compression=_compression(given["compression"]))
+    if "moderation" in given:
+        opts = replace(opts, moderation=_choice("moderation", given["moderation"], MODERATIONS))
+    if "private" in given:
+        opts = replace(opts, private=_switch("private", given["private"]))
     _check_combination(opts)
     return opts
 
@@ -134,7 +85,16 @@ def fit_defaults(opts: Options, model: ModelInfo) -> Options:
     if background == "transparent" and not model.transparent_background:
         background = None
     n = min(opts.n, model.max_n)
-    return replace(opts, size=size, quality=quality, n=n, output_format=fmt, background=background)
+    fidelity = opts.input_fidelity if model.input_fidelity else None
+    return replace(
+        opts,
+        size=size,
+        quality=quality,
+        n=n,
+        output_format=fmt,
+        background=background,
+        input_fidelity=fidelity,
+    )
 
 
 def parse_request(
@@ -154,7 +114,8 @@ def parse_request(
     fill in the rest. `--size` and `--ar` count as one option, so a typed size also
     overrides an `--ar` suffix. `require_prompt=False` allows an empty prompt (vary). With
     `source` (an edited image's width and height) and no size asked for, the size keeps that
-    image's shape on the chosen model.
+    image's shape on the chosen model. `--no TEXT` (typed: `avoid`) ends the prompt with
+    an instruction to leave TEXT out.
     """
     prompt, suffixes = parse_prompt(text)
     typed_given = _given(typed)
@@ -163,10 +124,12 @@ def parse_request(
         merged.pop("size", None)
         merged.pop("aspect", None)
     merged.update(typed_given)
+    avoid = str(merged.pop("avoid", None) or "")
     opts = build_options(merged, defaults=defaults, menu=menu, max_n=max_n)
     if source is not None and all(source) and not {"size", "aspect"} & _given(merged).keys():
         opts = replace(opts, size=source_size(menu.info(opts.model), *source))
-    return check_prompt(prompt, required=require_prompt), opts
+    prompt = check_prompt(prompt, required=require_prompt)
+    return check_prompt(with_avoid(prompt, avoid), required=require_prompt), opts
 
 
 def check_prompt(prompt: str, *, required: bool = True) -> str:
@@ -278,6 +241,15 @@ def _compression(value: str) -> int:
             f'Compression (--compression) must be a whole number from 0 to 100, not "{value}".'
         )
     return number
+
+
+def _switch(label: str, value: str) -> bool:
+    word = value.strip().lower()
+    if word in TRUE or word in FALSE:
+        return word in TRUE
+    raise BadRequest(
+        f'--{label} is a switch: write --{label} alone (or --{label}=false), not "{value}".'
+    )
 
 
 def _whole(value: str) -> int | None:

@@ -7,9 +7,11 @@ import io
 import pytest
 from PIL import Image
 
+from bot import canvas
+from bot.catalog import load_catalog
 from bot.images import load_source
 from bot.models import Options, SourceImage
-from bot.offline import OfflineBackend
+from bot.offline import HATCH, OfflineBackend
 
 
 def decode(data: bytes) -> Image.Image:
@@ -96,3 +98,26 @@ async def test_vary_uses_the_requested_size_and_format() -> None:
 async def test_a_very_long_prompt_still_draws() -> None:
     result = await OfflineBackend().generate("word " * 6_400 + "x" * 5_000, Options())
     assert decode(result.images[0]).size == (1024, 1024)
+
+
+async def test_a_zoomed_canvas_shows_the_source_and_hatches_the_new_border() -> None:
+    model = load_catalog().get("gpt-image-2")
+    assert model is not None
+    placed, mask = await canvas.place(
+        await source((1024, 1024)), canvas.zoom_placement(model, 1024, 1024, 2.0)
+    )
+    options = Options(size="1024x1024", control="zoom 2")
+    img = decode((await OfflineBackend().edit("fill", [placed], options, mask=mask)).images[0])
+    assert img.convert("RGB").getpixel((512, 600)) == (250, 200, 0)
+    assert img.convert("RGB").getpixel((100, 900)) in {HATCH[0][:3], HATCH[1][:3]}
+
+
+async def test_a_blend_shows_every_source_side_by_side() -> None:
+    yellow = await source((1024, 1024))
+    buffer = io.BytesIO()
+    Image.new("RGB", (1024, 1024), (0, 90, 250)).save(buffer, "PNG")
+    blue = await load_source(buffer.getvalue(), filename="blue.png", max_bytes=10**7)
+    options = Options(control="blend")
+    img = decode((await OfflineBackend().edit("mix", [yellow, blue], options)).images[0])
+    row = [img.convert("RGB").getpixel((x, 300)) for x in range(0, 1024, 4)]
+    assert (250, 200, 0) in row and (0, 90, 250) in row

@@ -22,7 +22,7 @@ CATALOG = load_catalog()
 MENU = ModelMenu(CATALOG, GPT2, (GPT2, "openai/gpt-image-1", "bfl/flux-kontext-pro"))
 KNOWN = (
     "Known options: --size, --ar (--aspect), --quality (--q), --n, --bg (--background), "
-    "--format, --compression, --model."
+    "--format, --compression, --model, --no, --private, --moderation."
 )
 
 
@@ -185,7 +185,7 @@ def test_jpg_is_jpeg() -> None:
     ("text", "message"),
     [
         ("a fox --style raw", f"Unknown option --style. {KNOWN}"),
-        ("a fox —no text", f"Unknown option --no. {KNOWN}"),
+        ("a fox —chaos 5", f"Unknown option --chaos. {KNOWN}"),
         ("a fox --quality", "--quality needs a value, e.g. --quality high."),
         ("a fox --n --q high", "--n needs a value, e.g. --n 2."),
         ("a fox --ar=", "--ar needs a value, e.g. --ar 3:2."),
@@ -353,3 +353,73 @@ def test_combination_is_checked_after_merging() -> None:
     )
     opts = request("a fox --format jpeg", {"background": "transparent", "format": "png"})[1]
     assert (opts.background, opts.output_format) == ("transparent", "png")
+
+
+@pytest.mark.parametrize(
+    ("text", "typed", "prompt"),
+    [
+        (
+            "a fox --no text, watermarks",
+            {},
+            "a fox. Leave these out of the image entirely: text, watermarks.",
+        ),
+        ("a fox --no trees --ar 3:2", {}, "a fox. Leave these out of the image entirely: trees."),
+        (
+            "a fox —no=red balloons.",
+            {},
+            "a fox. Leave these out of the image entirely: red balloons.",
+        ),
+        ("a fox", {"avoid": "people"}, "a fox. Leave these out of the image entirely: people."),
+        (
+            "a fox --no trees",
+            {"avoid": "people"},
+            "a fox. Leave these out of the image entirely: people.",
+        ),
+        ("a fox", {"avoid": "  "}, "a fox"),
+    ],
+)
+def test_no_becomes_an_instruction_to_leave_things_out(
+    text: str, typed: dict[str, str | int | None], prompt: str
+) -> None:
+    assert request(text, typed)[0] == prompt
+
+
+def test_no_runs_to_the_next_flag_and_the_flag_still_counts() -> None:
+    prompt, opts = request("a fox --no trees, rivers --ar 3:2 --q high")
+    assert prompt == "a fox. Leave these out of the image entirely: trees, rivers."
+    assert (opts.size, opts.quality) == ("1248x832", "high")
+
+
+def test_no_needs_something_to_leave_out() -> None:
+    assert rejects("a fox --no") == "--no needs a value, e.g. --no text, watermarks."
+    assert rejects("a fox --no --ar 3:2") == "--no needs a value, e.g. --no text, watermarks."
+
+
+@pytest.mark.parametrize(
+    ("text", "typed", "private", "prompt"),
+    [
+        ("a fox --private", {}, True, "a fox"),
+        ("--private a fox in snow", {}, True, "a fox in snow"),
+        ("a fox --private=false", {}, False, "a fox"),
+        ("a fox", {"private": True}, True, "a fox"),
+        ("a fox", {}, False, "a fox"),
+    ],
+)
+def test_private_is_a_switch(
+    text: str, typed: dict[str, str | int | None], private: bool, prompt: str
+) -> None:
+    got_prompt, opts = request(text, typed)
+    assert (got_prompt, opts.private) == (prompt, private)
+
+
+def test_private_refuses_a_value_that_is_not_a_switch() -> None:
+    assert rejects("a fox --private=maybe") == (
+        '--private is a switch: write --private alone (or --private=false), not "maybe".'
+    )
+
+
+def test_moderation_low_or_auto_is_parsed() -> None:
+    assert request("a fox --moderation low")[1].moderation == "low"
+    assert request("a fox", {"moderation": "AUTO"})[1].moderation == "auto"
+    assert request("a fox")[1].moderation is None
+    assert rejects("a fox --moderation none") == 'Unknown moderation "none". Use one of: low, auto.'

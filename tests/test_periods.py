@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from bot.errors import LimitReached
-from bot.models import LedgerEntry, Limits
+from bot.models import LedgerEntry, Limits, Options
 from bot.periods import period_report, remaining_text, windows
 from bot.reports import format_periods
 from tests.fakes.gateway import FakeGateway
@@ -25,7 +25,7 @@ def entry(
         "platform": "discord", "workspace_id": "G1", "channel_id": channel, "user_id": user,
         "kind": "generate", "model": model, "size": "1024x1024", "quality": "medium", "n": 1,
         "status": "succeeded", "images_delivered": 1, "input_tokens": 0, "output_tokens": 0,
-        "est_cost_usd": cost, "error_kind": None, "prompt": None, "options_json": "{}",
+        "est_cost_usd": cost, "error_kind": None, "prompt": None, "options": Options(),
         "created_at": at, "settled_at": at, "deadline": at, "delivery": "delivered",
     } | kw  # fmt: skip
     return LedgerEntry(**values)  # type: ignore[arg-type]

@@ -1,4 +1,5 @@
-"""`imagine-bot run | generate | edit | vary | models | deliver | usage | limits | migrate`.
+"""`imagine-bot run | generate | edit | vary | zoom | pan | upscale | blend | models | deliver |
+usage | limits | migrate` (the creative controls: bot/entry/controls_cli.py).
 
 Exit status: 0 done; 1 the request was refused or failed; 2 bad usage or configuration;
 130 interrupted. With --json, stdout holds exactly one JSON object whatever the outcome.
@@ -16,7 +17,7 @@ from importlib.metadata import version
 from pathlib import Path
 
 from bot.config import Settings, load_settings
-from bot.entry import admin_cli
+from bot.entry import admin_cli, controls_cli
 from bot.entry.cliargs import Parser, UsageError, wants_json
 from bot.entry.envnames import unknown_names
 from bot.entry.logs import setup_logging
@@ -122,6 +123,7 @@ def build_parser() -> argparse.ArgumentParser:
     gen = sub.add_parser("generate", help="make images from a prompt")
     gen.add_argument("prompt")
     _image_options(gen)
+    controls_cli.add_avoid(gen)
     gen.set_defaults(func=cmd_image)
 
     edit = sub.add_parser("edit", help="change images as a prompt says")
@@ -129,12 +131,15 @@ def build_parser() -> argparse.ArgumentParser:
     edit.add_argument("images", nargs="+", type=Path, metavar="IMAGE")
     edit.add_argument("--mask", type=Path, help="PNG whose transparent parts may change")
     _image_options(edit)
+    controls_cli.add_avoid(edit)
     edit.set_defaults(func=cmd_image)
 
     vary = sub.add_parser("vary", help="make variations of an image")
     vary.add_argument("images", nargs=1, type=Path, metavar="IMAGE")
     _image_options(vary)
+    controls_cli.add_strength(vary)
     vary.set_defaults(func=cmd_image, prompt="")
+    controls_cli.add_commands(sub, _image_options, cmd_image)
 
     deliver = sub.add_parser("deliver", help="write the kept images of a request into --out")
     deliver.add_argument("request_id", metavar="REQUEST_ID")

@@ -187,7 +187,7 @@ class GatewayClient:
         """New images from a prompt; partial previews go to `on_partial` when given."""
         if self.protocol == "opper":
             return await self._send(await self._opper_call(prompt, options, (), None), None)
-        fields = self._fields(prompt, options, user, on_partial is not None)
+        fields = self._fields(prompt, options, user, on_partial is not None, edit=False)
         body = json.dumps(fields).encode()
         call = _Call(
             "/images/generations",
@@ -211,11 +211,12 @@ class GatewayClient:
         """Images changed as the prompt says, from one or more source images and a mask."""
         if self.protocol == "opper":
             return await self._send(await self._opper_call(prompt, options, images, mask), None)
-        fields = self._fields(prompt, options, user, on_partial is not None)
+        fields = self._fields(prompt, options, user, on_partial is not None, edit=True)
         form = {
             key: str(value).lower() if isinstance(value, bool) else str(value)
             for key, value in fields.items()
         }
+        # one `image[]` part per image (a blend sends several), then the mask of the first
         files: list[FileField] = [("image[]", (i.filename, i.data, i.content_type)) for i in images]
         if mask is not None:
             files.append(("mask", (mask.filename, mask.data, mask.content_type)))
@@ -237,8 +238,10 @@ class GatewayClient:
         return await self.edit(text, [image], options, user=user, on_partial=on_partial)
 
     def _fields(
-        self, prompt: str, options: Options, user: str | None, stream: bool
+        self, prompt: str, options: Options, user: str | None, stream: bool, *, edit: bool
     ) -> dict[str, Any]:
+        """The request's parameters: `moderation` on generations only (the multipart edit
+        has no such field), `input_fidelity` on edits only."""
         fields = {
             "model": options.model or self.model,
             "prompt": prompt,
@@ -249,6 +252,8 @@ class GatewayClient:
             "output_format": options.output_format,
             "output_compression": options.output_compression,
             "user": user or None,
+            "input_fidelity": options.input_fidelity if edit else None,
+            "moderation": None if edit else options.moderation,
         }
         if stream:
             fields |= {"stream": True, "partial_images": PARTIAL_IMAGES}

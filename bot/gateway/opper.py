@@ -1,4 +1,10 @@
-"""Opper's images protocol (`POST {base}/images`): one JSON body for new images and edits."""
+"""Opper's images protocol (`POST {base}/images`): one JSON body for new images and edits.
+
+The first source is `image`, any further ones (a blend) `reference_images`, the mask `mask`,
+each a data URI. Opper has no fields of its own for moderation or input fidelity; they go
+in `parameters`, which Opper passes to the provider as they are (unverified: Opper's docs
+do not name them; a provider that refuses one answers with a clear error).
+"""
 
 from __future__ import annotations
 
@@ -31,6 +37,8 @@ async def request_body(
         "output_format": options.output_format,
         "background": options.background,
         "output_compression": options.output_compression,
+        "moderation": None if images else options.moderation,
+        "input_fidelity": options.input_fidelity if images else None,
     }
     body: dict[str, Any] = {
         "model": model,

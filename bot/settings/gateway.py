@@ -12,6 +12,14 @@ DEFAULT_VARY_PROMPT = (
     "Create a variation of this image: keep its subject, composition and style, "
     "and change the details."
 )
+DEFAULT_SUBTLE_PROMPT = (
+    "Make a subtle variation of this image: keep its subject, composition, colours and style "
+    "exactly, and change only small details."
+)
+DEFAULT_STRONG_PROMPT = (
+    "Make a strong variation of this image: keep its subject and style, and freely reimagine "
+    "the composition, pose, lighting and details."
+)
 
 
 class GatewaySettings(SettingsGroup):
@@ -81,6 +89,16 @@ class GatewaySettings(SettingsGroup):
         DEFAULT_VARY_PROMPT,
         validation_alias="IMAGINE_VARY_PROMPT",
         description="Instruction sent with Vary (a variation is an edit of the chosen image).",
+    )
+    vary_subtle_prompt: str = Field(
+        DEFAULT_SUBTLE_PROMPT,
+        validation_alias="IMAGINE_VARY_SUBTLE_PROMPT",
+        description="Instruction sent with Vary (Subtle), with input fidelity high where the model takes it.",
+    )
+    vary_strong_prompt: str = Field(
+        DEFAULT_STRONG_PROMPT,
+        validation_alias="IMAGINE_VARY_STRONG_PROMPT",
+        description="Instruction sent with Vary (Strong).",
     )
     offline: bool = Field(
         False,

@@ -502,9 +502,23 @@ def _invalid(seen: Recorded, opper: bool) -> str | None:
         "response_format": opper or "response_format" not in fields,
         "moderation": not edit or "moderation" not in fields,
         "store": not opper or isinstance(fields.get("store", False), bool),
-        "image": not edit or bool(seen.files("image[]") or seen.files("image")),
+        "image": not edit or 1 <= len(seen.files("image[]") or seen.files("image")) <= 16,
+        "mask": not edit or _mask_fits(seen),
+        "input_fidelity": fields.get("input_fidelity") in (None, "high", "low"),
     }
     return next((param for param, ok in checks.items() if not ok), None)
+
+
+def _mask_fits(seen: Recorded) -> bool:
+    """No mask, or a PNG of the first image's size, as OpenAI requires."""
+    masks, images = seen.files("mask"), seen.files("image[]") or seen.files("image")
+    if not masks:
+        return True
+    with (
+        Image.open(io.BytesIO(masks[0].data)) as mask,
+        Image.open(io.BytesIO(images[0].data)) as first,
+    ):
+        return mask.format == "PNG" and mask.size == first.size
 
 
 def _usage(fields: dict[str, Any], sources: int, images: int) -> dict[str, Any]:
