@@ -119,7 +119,7 @@ async def test_blend_of_one_image_is_bad_usage_and_charges_nothing(
         "ok": False,
         "error": {
             "kind": "bad_request",
-            "message": "Blend takes 2 to 5 images, not 1.",
+            "message": "Blend takes 2 to 5 images, not 1. You were not charged.",
             "charged": False,
         },
     }
@@ -146,7 +146,8 @@ async def test_bad_control_options_are_refused_before_anything_is_sent(
     env = gateway_env(tmp_path, fake)
     image = solid(tmp_path / "a.png", (1024, 1024))
     ran = await run_cli(argv[0], image, *argv[1:], env=env, cwd=tmp_path)
-    assert (ran.code, ran.out, ran.err) == (2, "", f"imagine-bot: {message}\n")
+    refused = f"imagine-bot: {message} You were not charged.\n"
+    assert (ran.code, ran.out, ran.err) == (2, "", refused)
     assert fake.image_requests == []
     assert await ledger_rows(env=env, cwd=tmp_path) == []
 

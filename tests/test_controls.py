@@ -155,7 +155,8 @@ async def test_a_zoom_factor_outside_1_1_to_3_is_bad_usage_and_sends_nothing(
     with pytest.raises(BadRequest) as caught:
         controls.zoom(factor)
     assert caught.value.message == (
-        f'The zoom factor must be a number from 1.1 to 3, e.g. 1.5 or 2, not "{factor}".'
+        f'The zoom factor must be a number from 1.1 to 3, e.g. 1.5 or 2, not "{factor}". '
+        "You were not charged."
     )
     assert fake.image_requests == []
 
@@ -285,7 +286,9 @@ async def test_blend_takes_two_to_five_images(
         with pytest.raises(BadRequest) as caught:
             await handler.control(request(images), controls.BLEND)
         assert await rows(handler) == []
-    assert caught.value.message == f"Blend takes 2 to 5 images, not {count}."
+    assert caught.value.message == (
+        f"Blend takes 2 to 5 images, not {count}. You were not charged."
+    )
     assert fake.image_requests == []
 
 

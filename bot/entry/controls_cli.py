@@ -8,8 +8,9 @@
     imagine-bot generate|edit ... --no TEXT
 
 Each takes the usual options (--model, --out, --json, --user, --offline, ...) and runs
-through `handler.control`, so it is limited, reserved and charged once like any request;
-bot/entry/cli.py loads the images, writes the results and reports as for `generate`.
+through the runner and `handler.control`, so it is limited, reserved and charged once like
+any request; bot/entry/terminal.py loads the images, writes the results and reports as for
+`generate`.
 """
 
 from __future__ import annotations
@@ -22,8 +23,6 @@ from typing import Any
 from bot import controls
 from bot.canvas import DIRECTIONS
 from bot.errors import BadRequest
-from bot.handler import ImagineHandler
-from bot.models import ImageRequest, Result
 
 COMMANDS = ("zoom", "pan", "upscale", "blend")
 SIZED_BY_THE_CONTROL = ("zoom", "pan", "upscale", "vary")
@@ -67,8 +66,8 @@ def is_control(args: argparse.Namespace) -> bool:
     return args.command in COMMANDS or bool(getattr(args, "strength", None))
 
 
-async def run(handler: ImagineHandler, req: ImageRequest, args: argparse.Namespace) -> Result:
-    """Run the control the command line asks for on `req` (its sources and options)."""
+def control_of(args: argparse.Namespace) -> str:
+    """The control the command line asks for, as bot/controls.py writes it ('zoom 2')."""
     if args.command == "zoom":
         control = controls.zoom(args.factor)
     elif args.command == "pan":
@@ -84,4 +83,4 @@ async def run(handler: ImagineHandler, req: ImageRequest, args: argparse.Namespa
             f"--size does not apply to {args.command}: it sets the size from the image. "
             "Leave out --size."
         )
-    return await handler.control(req, control)
+    return control.text()

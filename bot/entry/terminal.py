@@ -16,6 +16,7 @@ from pathlib import Path
 
 from bot import images, reports
 from bot.delivery import DeliveryFailed
+from bot.entry import controls_cli
 from bot.entry.wiring import App, require_gateway_key
 from bot.errors import BadRequest, ConfigError, Duplicate, GatewayMisconfigured, UserFacingError
 from bot.models import Actor, Result, SourceImage
@@ -68,7 +69,8 @@ class Terminal:
 
 
 async def cmd_image(app: App, args: argparse.Namespace) -> int:
-    """generate / edit / vary from the terminal, writing the images into --out."""
+    """generate / edit / vary and the creative controls from the terminal, writing the
+    images into --out."""
     require_gateway_key(app.settings, args.offline)
     typed: dict[str, str | int | None] = {
         "model": args.model,
@@ -77,17 +79,23 @@ async def cmd_image(app: App, args: argparse.Namespace) -> int:
         "n": args.n,
         "format": args.format,
         "background": args.background,
+        "avoid": getattr(args, "avoid", None),
     }
     paths: list[Path] = getattr(args, "images", [])
     mask: Path | None = getattr(args, "mask", None)
+    try:
+        control = controls_cli.control_of(args) if controls_cli.is_control(args) else ""
+    except UserFacingError as exc:
+        return fail(exc.message, exc, args.json)
     ask = Ask(
-        kind=args.command,
+        kind="control" if control else args.command,
         actor=actor_of(args),
         key=args.idempotency_key or f"cli-{uuid.uuid4().hex}",
         text=args.prompt,
         typed=typed,
         sources=file_sources(app, paths),
         mask=None if mask is None else mask_source(app, mask, paths),
+        control=control,
     )
     return await run(app, ask, args)
 

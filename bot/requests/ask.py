@@ -8,7 +8,7 @@ from typing import Literal
 
 from bot.models import Actor, SourceImage
 
-AskKind = Literal["generate", "edit", "vary", "reroll", "deliver"]
+AskKind = Literal["generate", "edit", "vary", "control", "reroll", "deliver"]
 Typed = Mapping[str, str | int | None]
 Sources = Callable[[], Awaitable[Sequence[SourceImage]]]
 
@@ -28,6 +28,8 @@ class Ask:
     while the first press runs is dropped; a later press is a new request. `sources` fetches
     the input images, after the surface has acknowledged. `parent_id` is the ledger id of the
     result the control sits under (vary, edit and re-roll from a result; deliver again).
+    `control` is a creative control as bot/controls.py writes it ('zoom 2', 'pan left',
+    'vary subtle', 'upscale', 'blend'), for kind 'control'.
     """
 
     kind: AskKind
@@ -40,6 +42,7 @@ class Ask:
     parent_id: str | None = None
     press: str | None = None
     upload_cap_bytes: int | None = None
+    control: str = ""
 
     @property
     def press_key(self) -> tuple[str, ...] | None:

@@ -9,6 +9,7 @@ from collections.abc import Awaitable
 from dataclasses import replace
 from functools import partial
 
+from bot import controls
 from bot.delivery import Undelivered
 from bot.errors import Duplicate, UserFacingError
 from bot.handler import ImagineHandler
@@ -121,6 +122,8 @@ class Runner:
         if ask.kind == "deliver":
             return Headline("deliver", "")
         prompt, _ = self.handler.parse(ask.text, ask.typed, require_prompt=ask.kind == "generate")
+        if ask.kind == "control":
+            return Headline(controls.parse(ask.control).kind, prompt)
         return Headline(ask.kind, prompt)
 
     async def _run(self, ask: Ask, board: Board | None) -> Result:
@@ -138,6 +141,8 @@ class Runner:
                 progress=progress,
             )
         req = await self._request(ask)
+        if ask.kind == "control":
+            return await handler.control(req, controls.parse(ask.control), progress)
         run = {"generate": handler.generate, "edit": handler.edit, "vary": handler.vary}
         return await run[ask.kind](req, progress)
 
@@ -158,7 +163,7 @@ class Runner:
         if ask.mask is not None:
             mask = next(iter(await ask.mask()), None)
         return ImageRequest(
-            kind=ask.kind if ask.kind in ("edit", "vary") else "generate",
+            kind=ask.kind if ask.kind in ("generate", "edit", "vary") else "edit",
             prompt=prompt,
             actor=ask.actor,
             idempotency_key=ask.key,
@@ -194,10 +199,10 @@ class Runner:
 
 
 def inherited(ask: Ask, parent: LedgerEntry, defaults: Options) -> Options:
-    """The options a control under a result starts from: a variation keeps the result's
-    options (one image); an edit keeps its quality and format."""
+    """The options a control under a result starts from: a variation or a creative control
+    keeps the result's options (one image); an edit keeps its quality and format."""
     options = parent.options
-    if ask.kind == "vary":
+    if ask.kind in ("vary", "control"):
         return replace(options, n=1)
     return replace(defaults, quality=options.quality, output_format=options.output_format)
 
