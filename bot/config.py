@@ -265,6 +265,24 @@ class Settings(BaseSettings):
         description="Seconds running requests may take to finish on shutdown; the rest are not charged.",
     )
 
+    # Web face (docs/web.md)
+    public_url: str | None = Field(
+        None,
+        validation_alias="IMAGINE_PUBLIC_URL",
+        description="Address people's browsers reach the HTTP server at, e.g. https://bot.example.com; unset: no dashboard or editor.",
+    )
+    secret_key: SecretStr | None = Field(
+        None,
+        validation_alias="IMAGINE_SECRET_KEY",
+        description="Signs the web face's links and sessions; unset: one is made once and kept in the database.",
+    )
+    link_ttl_minutes: int = Field(
+        15,
+        ge=1,
+        validation_alias="IMAGINE_LINK_TTL_MINUTES",
+        description="Minutes a dashboard or editor link stays valid (at least 1).",
+    )
+
     # Discord
     discord_token: SecretStr | None = Field(
         None,
@@ -358,9 +376,11 @@ class Settings(BaseSettings):
             raise ValueError(f"{value!r} is not a size; write WxH, e.g. 1024x1024, or auto")
         return value
 
-    @field_validator("gateway_url", "discord_api_base", "slack_api_url")
+    @field_validator("gateway_url", "discord_api_base", "slack_api_url", "public_url")
     @classmethod
-    def _http_url(cls, value: str) -> str:
+    def _http_url(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
         if not value.startswith(("http://", "https://")):
             raise ValueError("must start with http:// or https://")
         if "@" in urlsplit(value).netloc:  # it would be echoed in reports and logs

@@ -1,4 +1,5 @@
-"""`imagine-bot run | generate | edit | vary | models | deliver | usage | limits | migrate`.
+"""`imagine-bot run | generate | edit | vary | models | deliver | usage | limits |
+dashboard-link | migrate`.
 
 Exit status: 0 done; 1 the request was refused or failed; 2 bad usage or configuration;
 130 interrupted. With --json, stdout holds exactly one JSON object whatever the outcome.
@@ -28,6 +29,7 @@ from bot.delivery import DeliveryFailed
 from bot.entry.cliargs import Parser, UsageError, wants_json
 from bot.entry.envnames import unknown_names
 from bot.entry.logs import setup_logging
+from bot.entry.web_cli import add_dashboard_link
 from bot.entry.wiring import App, open_app, require_gateway_key
 from bot.errors import BadRequest, ConfigError, GatewayMisconfigured, UserFacingError, plural
 from bot.limits import check_scope, describe_change
@@ -185,6 +187,8 @@ def build_parser() -> argparse.ArgumentParser:
     models = sub.add_parser("models", help="list the image models, their sizes and prices")
     models.add_argument("--check", action="store_true", help="ask the gateway which it serves")
     models.add_argument("--json", action="store_true", help="print one JSON object")
+
+    add_dashboard_link(sub)
 
     migrate = sub.add_parser("migrate", help="apply database migrations")
     migrate.add_argument(

@@ -165,6 +165,10 @@ class Store(Protocol):
         """The users listed as managers of exactly this scope, in the order they were added."""
         ...
 
+    async def web_secret(self, candidate: str, now: datetime) -> str:
+        """The web face's signing key: `candidate` kept if none is yet, else the kept one."""
+        ...
+
     async def ping(self) -> None:
         """Raise if the database cannot be reached."""
         ...

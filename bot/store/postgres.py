@@ -94,6 +94,7 @@ from bot.store.sql import (
     scope_params,
     succeed_params,
 )
+from bot.store.web_sql import KEPT_SECRET, OFFER_SECRET
 
 CONNECT_TIMEOUT_S = 10.0
 CONNECT_ATTEMPTS = 5
@@ -332,6 +333,11 @@ class PostgresStore:
     async def channel_managers(self, scope: Scope) -> list[str]:
         """The users listed as managers of exactly this scope, in the order they were added."""
         return [str(row[0]) for row in await self._fetch(MANAGERS, scope_params(scope))]
+
+    async def web_secret(self, candidate: str, now: datetime) -> str:
+        """The web face's signing key: `candidate` kept if none is yet, else the kept one."""
+        await self._execute(OFFER_SECRET, {"secret": candidate, "now": utc(now)})
+        return str((await self._fetch(KEPT_SECRET, {}))[0][0])
 
     async def ping(self) -> None:
         """Raise if the database cannot be reached."""

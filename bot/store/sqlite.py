@@ -76,6 +76,7 @@ from bot.store.sql import (
 )
 from bot.store.sqlite_db import connect_sqlite, from_column, retry_busy, sqlite_params
 from bot.store.sqlite_sql import ABANDON, reserve_queries
+from bot.store.web_sql import KEPT_SECRET, OFFER_SECRET
 
 T = TypeVar("T")
 Params = Mapping[str, object]
@@ -325,6 +326,11 @@ class SqliteStore:
     async def channel_managers(self, scope: Scope) -> list[str]:
         """The users listed as managers of exactly this scope, in the order they were added."""
         return [str(row[0]) for row in await self._query(MANAGERS, scope_params(scope))]
+
+    async def web_secret(self, candidate: str, now: datetime) -> str:
+        """The web face's signing key: `candidate` kept if none is yet, else the kept one."""
+        await self._run(OFFER_SECRET, {"secret": candidate, "now": now})
+        return str((await self._query(KEPT_SECRET, {}))[0][0])
 
     async def ping(self) -> None:
         """Raise if the database cannot be reached."""
