@@ -126,6 +126,7 @@ def gauge(item: Gauge, fmt: Callable[[float, str], str]) -> str:
     share = item.share
     colour = "#2f9e6b" if share < 0.7 else "#e0a100" if share < 0.9 else "#d64545"
     limit = "no limit" if item.limit is None else fmt(item.limit, item.unit)
+    used = fmt(item.used, item.unit) if item.unit == "usd" else f"{item.used:g}"
     track = (
         f'<svg class="gauge" viewBox="0 0 200 10" preserveAspectRatio="none" role="img" '
         f'aria-label="{escape(item.title)}"><rect width="200" height="10" rx="5" '
@@ -135,8 +136,8 @@ def gauge(item: Gauge, fmt: Callable[[float, str], str]) -> str:
     return (
         f'<div class="budget"><div class="budget-head"><strong>{escape(item.title)}</strong>'
         f"<span>{escape(item.holder)}</span></div>{track}"
-        f'<div class="budget-foot"><span>{escape(fmt(item.used, item.unit))} of '
-        f"{escape(limit)}</span><span>resets {escape(item.resets)}</span></div></div>"
+        f'<div class="budget-foot"><span class="used">{escape(used)} of {escape(limit)}</span>'
+        f"<span>resets {escape(item.resets)}</span></div></div>"
     )
 
 
