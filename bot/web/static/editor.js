@@ -37,8 +37,8 @@
   function draw(stroke) {
     context.globalCompositeOperation =
       stroke.mode === "erase" ? "destination-out" : "source-over";
-    context.strokeStyle = "#ff3d7f";
-    context.fillStyle = "#ff3d7f";
+    context.strokeStyle = "#3b6cff";
+    context.fillStyle = "#3b6cff";
     context.lineWidth = stroke.size;
     context.lineCap = "round";
     context.lineJoin = "round";
