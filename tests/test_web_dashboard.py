@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import csv
 import io
 from collections import defaultdict
@@ -116,7 +117,7 @@ async def test_the_ledger_filters_and_downloads_only_that_workspace(
         async with page.expect_download() as info:
             await page.click("text=Download CSV")
         download = await info.value
-        data = Path(await download.path()).read_text()
+        data = await asyncio.to_thread(Path(await download.path()).read_text)
         table = list(csv.DictReader(io.StringIO(data)))
         assert len(table) == len(cells)
         assert {(r["workspace_id"], r["user_id"]) for r in table} == {("guild1", "alice")}

@@ -111,3 +111,51 @@ async def test_nothing_painted_sends_nothing_and_charges_nothing(
         assert [r.path for r in gateway.image_requests] == ["/v1/images/generations"]
         rows = [e async for e in bot.app.store.export(*EVER)]
         assert [e.kind for e in rows] == ["generate"]
+
+
+PAINTED_AT = """([x, y]) => document.getElementById("paint").getContext("2d")
+    .getImageData(x, y, 1, 1).data[3] > 0"""
+
+
+async def stroke(page: Page, x: float, *, finger: bool = False) -> None:
+    """One vertical stroke down the canvas at `x` (0..1 of its width), by mouse or finger."""
+    box = await page.locator("#paint").bounding_box()
+    assert box is not None
+    column = box["x"] + box["width"] * x
+    ys = [box["y"] + box["height"] * step / 10 for step in range(1, 10)]
+    if not finger:
+        await page.mouse.move(column, ys[0])
+        await page.mouse.down()
+        for y in ys[1:]:
+            await page.mouse.move(column, y)
+        await page.mouse.up()
+        return
+    cdp = await page.context.new_cdp_session(page)
+    touches = [("touchStart", ys[0])] + [("touchMove", y) for y in ys[1:]]
+    for kind, y in touches:
+        point = {"x": column, "y": y}
+        await cdp.send("Input.dispatchTouchEvent", {"type": kind, "touchPoints": [point]})
+    await cdp.send("Input.dispatchTouchEvent", {"type": "touchEnd", "touchPoints": []})
+
+
+async def test_a_finger_paints_and_undo_eraser_and_clear_take_paint_away(
+    tmp_path: Path, gateway: FakeGateway
+) -> None:
+    async with web_bot(tmp_path, gateway) as bot, browser_page(touch=True) as page:
+        await open_editor(bot, gateway, page, await delivered_result(bot))
+        left, right = [SIDE // 4, SIDE // 2], [3 * SIDE // 4, SIDE // 2]
+        await stroke(page, 0.25, finger=True)
+        assert await page.evaluate(PAINTED_AT, left)
+        assert not await page.evaluate(PAINTED_AT, right)
+        await page.click("#undo")
+        assert not await page.evaluate(PAINTED_AT, left)
+        await stroke(page, 0.25)
+        await page.click("#mode-erase")
+        assert await page.get_attribute("#mode-erase", "aria-pressed") == "true"
+        await stroke(page, 0.25)
+        assert not await page.evaluate(PAINTED_AT, left)
+        await page.click("#mode-paint")
+        await stroke(page, 0.75)
+        assert await page.evaluate(PAINTED_AT, right)
+        await page.click("#clear")
+        assert not await page.evaluate(PAINTED_AT, right)

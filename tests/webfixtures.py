@@ -75,14 +75,16 @@ async def web_bot(tmp_path: Path, gateway: FakeGateway, **env: str) -> AsyncIter
 
 
 @asynccontextmanager
-async def browser_page() -> AsyncIterator[Page]:
-    """A fresh page of headless Chromium (the Debian package, never a downloaded build)."""
+async def browser_page(*, touch: bool = False) -> AsyncIterator[Page]:
+    """A fresh page of headless Chromium (the Debian package, never a downloaded build);
+    with `touch`, a touch screen too."""
     async with async_playwright() as playwright:
         browser = await playwright.chromium.launch(
             executable_path=CHROMIUM, args=["--no-sandbox", "--disable-gpu"]
         )
         try:
-            context = await browser.new_context(viewport={"width": 1280, "height": 900})
+            viewport = {"width": 1280, "height": 900}
+            context = await browser.new_context(viewport=viewport, has_touch=touch)
             yield await context.new_page()
         finally:
             await browser.close()

@@ -8,6 +8,7 @@ results into a folder.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -82,10 +83,13 @@ class LocalPlatform:
     async def post_result(self, origin: Origin, result: Result, user_id: str) -> str:
         """Write the images into the folder."""
         try:
-            self.out.mkdir(parents=True, exist_ok=True)
-            for image in result.images:
-                (self.out / image.filename).write_bytes(image.data)
+            await asyncio.to_thread(self._write, result)
         except OSError as exc:
             cause = f"{self.out} cannot be written ({exc.strerror})"
             raise DeliveryFailed(cause, transient=False) from None
         return str(self.out)
+
+    def _write(self, result: Result) -> None:
+        self.out.mkdir(parents=True, exist_ok=True)
+        for image in result.images:
+            (self.out / image.filename).write_bytes(image.data)
