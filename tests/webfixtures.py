@@ -52,12 +52,15 @@ class WebBot:
 
 
 @asynccontextmanager
-async def web_bot(tmp_path: Path, gateway: FakeGateway, **env: str) -> AsyncIterator[WebBot]:
-    """The bot's HTTP server with the web face, against the fake gateway."""
+async def web_bot(
+    tmp_path: Path, gateway: FakeGateway, public_url: str | None = None, **env: str
+) -> AsyncIterator[WebBot]:
+    """The bot's HTTP server with the web face, against the fake gateway; its public URL is
+    its own address unless another is given (a proxy's)."""
     port = free_port()
     url = f"http://127.0.0.1:{port}"
     settings = make_settings(
-        tmp_path, IMAGINE_GATEWAY_URL=gateway.url, IMAGINE_PUBLIC_URL=url, **env
+        tmp_path, IMAGINE_GATEWAY_URL=gateway.url, IMAGINE_PUBLIC_URL=public_url or url, **env
     )
     posted = tmp_path / "posted"
     async with open_app(settings) as app:

@@ -13,7 +13,7 @@ from typing import Protocol
 from aiohttp import web
 
 from bot.config import Settings
-from bot.entry.web_cli import web_face as web_face_of
+from bot.entry.web_cli import mount, open_face
 from bot.entry.wiring import App, open_app, require_gateway_key
 from bot.errors import ConfigError
 from bot.gateway.served import configured_problem, fetch_listing
@@ -134,6 +134,7 @@ async def run(settings: Settings, *, offline: bool = False) -> int:
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, stop.set)
     async with open_app(settings, offline=offline) as app, AsyncExitStack() as stack:
+        web_ = await open_face(app)
         adapters = build_adapters(app)
         model_problems = [] if offline or settings.offline else await check_models(app)
         app.handler.metrics.gauge(
@@ -142,7 +143,7 @@ async def run(settings: Settings, *, offline: bool = False) -> int:
             lambda: float(all(a.ready for a in adapters)),
         )
         if settings.http_port:
-            face = await web_face_of(app, adapters)
+            face = mount(web_, adapters)
             runner = web.AppRunner(http_app(app, adapters, model_problems, face), access_log=None)
             await runner.setup()
             stack.push_async_callback(runner.cleanup)

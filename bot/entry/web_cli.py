@@ -17,7 +17,8 @@ from bot.entry.wiring import App
 from bot.limits import check_scope
 from bot.models import Scope
 from bot.web.app import OFF, open_web, web_application
-from bot.web.platforms import EditorPlatform, LocalPlatform, Platforms
+from bot.web.context import Web
+from bot.web.platforms import LocalPlatform, Platforms
 from bot.web.signing import ALL
 
 log = logging.getLogger(__name__)
@@ -48,22 +49,25 @@ async def cmd_dashboard_link(app: App, args: argparse.Namespace) -> int:
     return 0
 
 
-def editor_platforms(app: App, adapters: Sequence[object]) -> Platforms:
-    """The CLI's platform (results into the working folder) and every adapter that offers the
-    editor's two methods, by its `platform` name."""
-    found: dict[str, EditorPlatform] = {"cli": LocalPlatform(app.http, Path.cwd())}
-    for adapter in adapters:
-        name = getattr(adapter, "platform", None)
-        if isinstance(name, str) and hasattr(adapter, "post_result"):
-            found[name] = adapter  # type: ignore[assignment]
-    return Platforms(found)
-
-
-async def web_face(app: App, adapters: Sequence[object]) -> web.Application | None:
-    """The /web application for `run`, or None (logged) when IMAGINE_PUBLIC_URL is unset."""
-    web_ = await open_web(app.settings, app.handler, editor_platforms(app, adapters))
+async def open_face(app: App) -> Web | None:
+    """The web face for `run`, before the adapters (which hand out its links), or None
+    (logged) when IMAGINE_PUBLIC_URL is unset; results of the CLI go to the working folder."""
+    web_ = await open_web(app.settings, app.handler, Platforms({}))
     if web_ is None:
         log.info("web dashboard off: IMAGINE_PUBLIC_URL is not set")
         return None
+    web_.platforms.add("cli", LocalPlatform(app.http, Path.cwd()))
+    return web_
+
+
+def mount(web_: Web | None, adapters: Sequence[object]) -> web.Application | None:
+    """The /web application, with every adapter that offers the editor's two methods
+    (`source_image`, `post_result`) connected by its `platform` name."""
+    if web_ is None:
+        return None
+    for adapter in adapters:
+        name = getattr(adapter, "platform", None)
+        if isinstance(name, str) and hasattr(adapter, "post_result"):
+            web_.platforms.add(name, adapter)  # type: ignore[arg-type]
     log.info("web dashboard at %s/web/", web_.public_url)
     return web_application(web_)

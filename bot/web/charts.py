@@ -104,34 +104,32 @@ def _bar(
 
 @dataclass(frozen=True)
 class Gauge:
-    """One budget: what was used of its limit (None: unlimited) and when it resets."""
+    """One budget: what was used of its limit, and when it resets."""
 
     title: str
     holder: str
     used: float
-    limit: float | None
+    limit: float
     unit: str  # 'images' or 'usd'
     resets: str
 
     @property
     def share(self) -> float:
-        """Used over limit, 0..1 (0 when unlimited)."""
-        if not self.limit:
-            return 1.0 if self.limit == 0 else 0.0
-        return min(1.0, self.used / self.limit)
+        """Used over limit, 0..1 (a limit of 0 is full)."""
+        return 1.0 if self.limit <= 0 else min(1.0, self.used / self.limit)
 
 
 def gauge(item: Gauge, fmt: Callable[[float, str], str]) -> str:
     """A budget as a labelled bar: green, amber past 70 %, red past 90 %."""
     share = item.share
     colour = "#2f9e6b" if share < 0.7 else "#e0a100" if share < 0.9 else "#d64545"
-    limit = "no limit" if item.limit is None else fmt(item.limit, item.unit)
+    limit = fmt(item.limit, item.unit)
     used = fmt(item.used, item.unit) if item.unit == "usd" else f"{item.used:g}"
     track = (
         f'<svg class="gauge" viewBox="0 0 200 10" preserveAspectRatio="none" role="img" '
         f'aria-label="{escape(item.title)}"><rect width="200" height="10" rx="5" '
         f'fill="#e8ebf2"/><rect width="{200 * share:.1f}" height="10" rx="5" '
-        f'fill="{colour}" data-used="{item.used:g}" data-limit="{item.limit or 0:g}"/></svg>'
+        f'fill="{colour}" data-used="{item.used:g}" data-limit="{item.limit:g}"/></svg>'
     )
     return (
         f'<div class="budget"><div class="budget-head"><strong>{escape(item.title)}</strong>'

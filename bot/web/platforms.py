@@ -51,6 +51,10 @@ class Platforms:
     def __init__(self, by_name: Mapping[str, EditorPlatform]) -> None:
         self._by_name = dict(by_name)
 
+    def add(self, name: str, platform: EditorPlatform) -> None:
+        """Connect a platform (an adapter, once it is built)."""
+        self._by_name[name] = platform
+
     def of(self, origin: Origin) -> EditorPlatform:
         """The platform an origin belongs to."""
         found = self._by_name.get(origin.platform)
