@@ -105,6 +105,7 @@ async def test_the_ledger_filters_and_downloads_only_that_workspace(
 ) -> None:
     async with web_bot(tmp_path, gateway) as bot, browser_page() as page:
         await seed_two_months(bot)
+        await seed(bot.app, utcnow(), user="alice", prompt=None)
         await page.goto(bot.web.admin_link("discord", "guild1", "admin1"))
         await page.click("text=Ledger")
         await page.fill('input[name="person"]', "alice")
@@ -113,7 +114,10 @@ async def test_the_ledger_filters_and_downloads_only_that_workspace(
         await screenshot(page, "ledger")
         cells = await rows.evaluate_all("rs => rs.map(r => r.children[1].textContent)")
         assert cells and set(cells) == {"alice"}
-        assert await page.locator("text=a prompt of alice").count() == len(cells)
+        prompts = await rows.evaluate_all("rs => rs.map(r => r.children[8].textContent)")
+        assert sorted(prompts) == ["a prompt of alice"] * (len(cells) - 1) + ["not kept"]
+        statuses = await rows.evaluate_all("rs => rs.map(r => r.children[5].textContent)")
+        assert "failed: moderation_blocked" in statuses
         async with page.expect_download() as info:
             await page.click("text=Download CSV")
         download = await info.value

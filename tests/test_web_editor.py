@@ -42,7 +42,7 @@ async def open_editor(bot: WebBot, gateway: FakeGateway, page: Page, result: Res
     origin = Origin("discord", "guild1", "general")
     image = f"{gateway.origin}/files/{SIDE}x{SIDE}.png"
     await page.goto(bot.web.editor_link(origin, result.request_id, "artist", image))
-    await page.wait_for_function(f"document.getElementById('paint').width === {SIDE}")
+    await page.wait_for_function(f"() => document.getElementById('paint').width === {SIDE}")
 
 
 async def paint_left_half(page: Page) -> None:

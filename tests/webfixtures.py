@@ -112,8 +112,10 @@ async def seed(
     cost: float = 0.05,
     model: str = "openai/gpt-image-2",
     failed: bool = False,
+    prompt: str | None = "a prompt",
 ) -> str:
-    """One ledger row made at `at` through the store, succeeded (or failed); returns its id."""
+    """One ledger row made at `at` through the store, succeeded (or failed), its prompt kept
+    (or forgotten, with None); returns its id."""
     reservation = Reservation(
         id=uuid.uuid4().hex,
         idempotency_key=uuid.uuid4().hex,
@@ -121,7 +123,7 @@ async def seed(
         kind="generate",
         model=model,
         options=Options(n=images),
-        prompt=f"a prompt of {user}",
+        prompt=None if prompt is None else f"{prompt} of {user}",
         est_cost_usd=cost,
         deadline=at + timedelta(minutes=30),
     )

@@ -17,7 +17,8 @@ from bot.web.context import Web
 from bot.web.figures import Month, Total, billed, cost_of, forecast, images_of, per_day, top
 from bot.web.guard import html
 from bot.web.pages import amount, href, layout, money, table, workspace_name
-from bot.web.scopes import chosen, ledger_rows, nav
+from bot.web.reads import ledger_rows
+from bot.web.scopes import chosen, nav
 from bot.web.signing import Grant
 
 

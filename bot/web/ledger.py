@@ -19,7 +19,8 @@ from bot.web.context import Web
 from bot.web.figures import Month
 from bot.web.guard import html
 from bot.web.pages import href, layout, money, table, workspace_name
-from bot.web.scopes import chosen, ledger_rows, nav
+from bot.web.reads import ledger_rows
+from bot.web.scopes import chosen, nav
 
 SHOWN = 500
 STATUSES = ("", "succeeded", "failed", "reserved", "abandoned")
@@ -77,13 +78,14 @@ def _row(entry: LedgerEntry) -> list[str]:
     prompt = (
         escape(entry.prompt) if entry.prompt is not None else '<span class="quiet">not kept</span>'
     )
+    status = f"{entry.status}: {entry.error_kind}" if entry.error_kind else entry.status
     return [
         f"{entry.created_at:%Y-%m-%d %H:%M}",
         escape(entry.user_id),
         escape(entry.channel_id),
         escape(entry.kind),
         escape(entry.model),
-        f'<span class="status {escape(entry.status)}">{escape(entry.status)}</span>',
+        f'<span class="status {escape(entry.status)}">{escape(status)}</span>',
         str(entry.images_delivered),
         money(entry.est_cost_usd),
         prompt,

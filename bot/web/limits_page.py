@@ -16,7 +16,8 @@ from bot.web.figures import Month
 from bot.web.forms import url_fields
 from bot.web.guard import check_csrf, html, see_other
 from bot.web.pages import hidden, href, layout, workspace_name
-from bot.web.scopes import chosen, ledger_rows, nav
+from bot.web.reads import ledger_rows, limits_here
+from bot.web.scopes import chosen, nav
 from bot.web.signing import ALL, Grant
 
 NOTES = {"1": "Saved. The change is in the audit trail.", "0": "Nothing changed."}
@@ -80,7 +81,7 @@ async def limits_page(web_: Web, scope: Scope, channel: str, csrf: str, note: st
     for target in (scope, Scope(scope.platform, scope.workspace_id, channel)):
         if target.channel_id in ("", ALL) and target is not scope:
             continue
-        here = await handler.store.get_limits(target)
+        here = await limits_here(handler, target)
         forms.append(limits_form(web_, target, here, await handler.limits_for(target), csrf))
     pick = (
         f'<form method="get" action="{web_.base}/limits" class="card picker">'
@@ -100,7 +101,7 @@ async def save(web_: Web, grant: Grant, fields: dict[str, str]) -> tuple[Scope, 
     channel = fields.get("channel", ALL) or ALL
     target = Scope(workspace.platform, workspace.workspace_id, channel)
     check_scope(target, limits=True)
-    here = await web_.handler.store.get_limits(target)
+    here = await limits_here(web_.handler, target)
     changes = {
         key: fields[key]
         for key in LIMIT_KEYS

@@ -1,13 +1,10 @@
-"""Which workspace a dashboard page is about, the links between its pages, and its rows."""
+"""Which workspace a dashboard page is about, and the links between its pages."""
 
 from __future__ import annotations
 
-from datetime import datetime
-
 from aiohttp import web
 
-from bot.handler import ImagineHandler
-from bot.models import LedgerEntry, Scope
+from bot.models import Scope
 from bot.web.pages import href, workspace_name
 from bot.web.signing import ALL, Grant, Refusal
 
@@ -36,10 +33,3 @@ def nav(base: str, scope: Scope, here: str) -> list[tuple[str, str, bool]]:
     """The bar's links for one workspace."""
     where = {"platform": scope.platform, "workspace": scope.workspace_id}
     return [(label, href(base, path, **where), path == here) for label, path in PAGES]
-
-
-async def ledger_rows(
-    handler: ImagineHandler, scope: Scope, since: datetime, until: datetime
-) -> list[LedgerEntry]:
-    """The rows of a scope created in [since, until), oldest first."""
-    return [entry async for entry in handler.store.export(since, until, scope)]
