@@ -111,6 +111,8 @@ async def test_nothing_painted_sends_nothing_and_charges_nothing(
         assert [r.path for r in gateway.image_requests] == ["/v1/images/generations"]
         rows = [e async for e in bot.app.store.export(*EVER)]
         assert [e.kind for e in rows] == ["generate"]
+        dashboard = await page.goto(f"{bot.url}/web/")  # an editor link opens no dashboard
+        assert dashboard is not None and dashboard.status == 401
 
 
 PAINTED_AT = """([x, y]) => document.getElementById("paint").getContext("2d")
