@@ -161,3 +161,19 @@ async def test_a_finger_paints_and_undo_eraser_and_clear_take_paint_away(
         assert await page.evaluate(PAINTED_AT, right)
         await page.click("#clear")
         assert not await page.evaluate(PAINTED_AT, right)
+
+
+async def test_an_image_the_chat_no_longer_has_gets_a_clear_page(
+    tmp_path: Path, gateway: FakeGateway
+) -> None:
+    async with web_bot(tmp_path, gateway) as bot, browser_page() as page:
+        result = await delivered_result(bot)
+        origin = Origin("discord", "guild1", "general")
+        link = bot.web.editor_link(origin, result.request_id, "artist", f"{gateway.origin}/gone")
+        await page.goto(link)
+        await page.wait_for_selector("section.refusal")
+        await screenshot(page, "editor-gone")
+        assert await page.inner_text("h1") == "This image cannot be read any more"
+        assert "Press Vary Region under the image again" in await page.inner_text("main")
+        answer = await page.request.get(f"{bot.url}/web/edit/image")
+        assert answer.status == 410

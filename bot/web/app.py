@@ -41,7 +41,7 @@ def web_application(web_: Web) -> web.Application:
     app.add_routes(
         [
             web.get("/open", _opener(web_)),
-            web.get("/static/{name}", _static),
+            web.get("/static/{name}", _static({n: _packaged(n) for n in STATIC})),
             *dashboard.routes(web_),
             *ledger.routes(web_),
             *limits_page.routes(web_),
@@ -69,10 +69,15 @@ def _opener(web_: Web) -> Handler:
     return open_link
 
 
-async def _static(request: web.Request) -> web.Response:
-    name = request.match_info["name"]
-    if name not in STATIC:
-        raise web.HTTPNotFound()
-    data = files("bot.web").joinpath("static", name).read_bytes()
-    response = web.Response(body=data, content_type=STATIC[name])
-    return response
+def _packaged(name: str) -> bytes:
+    return files("bot.web").joinpath("static", name).read_bytes()
+
+
+def _static(contents: dict[str, bytes]) -> Handler:
+    async def static(request: web.Request) -> web.Response:
+        name = request.match_info["name"]
+        if name not in contents:
+            raise web.HTTPNotFound()
+        return web.Response(body=contents[name], content_type=STATIC[name])
+
+    return static

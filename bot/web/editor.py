@@ -8,6 +8,7 @@ POST /web/edit         the painting and the prompt: a masked edit through the ha
 
 from __future__ import annotations
 
+import logging
 import re
 import uuid
 from functools import partial
@@ -15,6 +16,7 @@ from html import escape
 
 from aiohttp import web
 
+from bot.delivery import DeliveryFailed
 from bot.images import load_source
 from bot.models import Actor, ImageRequest, SourceImage
 from bot.reports import tally
@@ -26,6 +28,8 @@ from bot.web.pages import hidden, layout
 from bot.web.platforms import Origin
 from bot.web.reads import kept_images
 from bot.web.signing import Grant, Refusal
+
+log = logging.getLogger(__name__)
 
 ONCE = re.compile(r"[0-9a-f]{32}")
 FIELD_CAPS = {"csrf": 200, "once": 64, "prompt": 32_000, "mask": MAX_PAINTING_BYTES * 2}
@@ -52,8 +56,12 @@ async def source_of(web_: Web, grant: Grant) -> SourceImage:
     if kept:
         data = kept[0].data
     elif grant.image:
-        platform = web_.platforms.of(origin_of(grant))
-        data = await platform.source_image(origin_of(grant), grant.image, cap)
+        try:
+            platform = web_.platforms.of(origin_of(grant))
+            data = await platform.source_image(origin_of(grant), grant.image, cap)
+        except DeliveryFailed as failure:
+            log.info("editor image of %s not read: %s", entry.id, failure.cause)
+            raise GONE from None
     else:
         raise GONE
     return await load_source(data, filename=f"region-{entry.id[:8]}", max_bytes=cap)
@@ -95,7 +103,8 @@ def routes(web_: Web) -> list[web.RouteDef]:
     """The editor's routes."""
 
     async def page(request: web.Request) -> web.Response:
-        _, csrf = web_.sessions.current(request, "editor", web_.now())
+        grant, csrf = web_.sessions.current(request, "editor", web_.now())
+        await source_of(web_, grant)  # a page for an image that is gone says so at once
         return html(editor_page(web_, csrf))
 
     async def image(request: web.Request) -> web.Response:
@@ -119,7 +128,11 @@ async def send_edit(web_: Web, grant: Grant, fields: dict[str, str]) -> str:
         raise Refusal(400, "This form is incomplete", "Reload the editor and paint again.")
     handler = web_.handler
     origin = origin_of(grant)
-    platform = web_.platforms.of(origin)
+    try:
+        platform = web_.platforms.of(origin)
+    except DeliveryFailed as failure:
+        message = f"The result could not be posted: {failure.cause}. Nothing was charged."
+        raise Refusal(503, "The chat is not connected", f"{message} {failure.fix}") from None
     source = await source_of(web_, grant)
     mask = await mask_from_painting(fields.get("mask", ""), source)
     prompt, options = handler.parse(fields.get("prompt", ""), source=(source.width, source.height))
