@@ -118,9 +118,9 @@ async def test_the_operators_link_from_the_cli_opens_every_workspace(
         assert ran.code == 0, ran.err
         assert "Valid for 15 min" in ran.err
         await page.goto(ran.out.strip())
-        await page.wait_for_selector("ul.workspaces")
+        await page.wait_for_selector(".workspaces table")
         await screenshot(page, "workspaces")
-        names = await page.locator("ul.workspaces a").all_inner_texts()
+        names = await page.locator(".workspaces a").all_inner_texts()
         assert names == ["Discord server guild1", "Discord server guild2"]
         await page.click("text=Discord server guild2")
         await page.wait_for_selector("svg.chart")

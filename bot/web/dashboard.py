@@ -92,17 +92,22 @@ async def workspaces(web_: Web, grant: Grant) -> str:
     now = web_.now()
     since = Month.of(now).previous().start
     entries = await ledger_rows(web_.handler, Scope(grant.platform), since, now + timedelta(1))
+    month = Month.of(now).start
+    spent = top([e for e in entries if e.created_at >= month], lambda e: e.workspace_id, 10**6)
+    by_name = {t.name: t for t in spent}
     seen = sorted({(e.platform, e.workspace_id) for e in entries})
-    items = "".join(
-        f'<li><a href="{escape(href(web_.base, "/", platform=p, workspace=w))}">'
-        f"{escape(workspace_name(p, w))}</a></li>"
+    rows = [
+        [
+            f'<a href="{escape(href(web_.base, "/", platform=p, workspace=w))}">'
+            f"{escape(workspace_name(p, w))}</a>",
+            str(by_name[w].images) if w in by_name else "0",
+            money(by_name[w].cost_usd if w in by_name else 0.0),
+        ]
         for p, w in seen
-    )
-    body = (
-        f'<section class="card"><ul class="workspaces">{items}</ul></section>'
-        if items
-        else '<p class="quiet">No workspace has used the bot in the last two months.</p>'
-    )
+    ]
+    headers = ("workspace", "images this month", "spent this month")
+    empty = "No workspace has used the bot in the last two months."
+    body = f'<section class="card workspaces">{table(headers, rows, empty)}</section>'
     return layout(web_.base, "Workspaces", body)
 
 
