@@ -10,7 +10,7 @@ from html import escape
 
 from aiohttp import web
 
-from bot.models import Scope
+from bot.models import LedgerEntry, Scope
 from bot.web.budgets import workspace_gauges
 from bot.web.charts import Series, day_bars, gauges, legend
 from bot.web.context import Web
@@ -93,22 +93,24 @@ async def workspaces(web_: Web, grant: Grant) -> str:
     since = Month.of(now).previous().start
     entries = await ledger_rows(web_.handler, Scope(grant.platform), since, now + timedelta(1))
     month = Month.of(now).start
-    spent = top([e for e in entries if e.created_at >= month], lambda e: e.workspace_id, 10**6)
-    by_name = {t.name: t for t in spent}
-    seen = sorted({(e.platform, e.workspace_id) for e in entries})
-    rows = [
-        [
-            f'<a href="{escape(href(web_.base, "/", platform=p, workspace=w))}">'
-            f"{escape(workspace_name(p, w))}</a>",
-            str(by_name[w].images) if w in by_name else "0",
-            money(by_name[w].cost_usd if w in by_name else 0.0),
-        ]
-        for p, w in seen
-    ]
+    seen = sorted({_workspace_of(e): (e.platform, e.workspace_id) for e in entries}.items())
+    totals = {
+        t.name: t for t in top([e for e in entries if e.created_at >= month], _workspace_of, 99)
+    }
+    rows = []
+    for name, (platform, workspace) in seen:
+        total = totals.get(name, Total(name, 0, 0.0, 0))
+        link = href(web_.base, "/", platform=platform, workspace=workspace)
+        cells = [f'<a href="{escape(link)}">{escape(name)}</a>', str(total.images)]
+        rows.append([*cells, money(total.cost_usd)])
     headers = ("workspace", "images this month", "spent this month")
     empty = "No workspace has used the bot in the last two months."
     body = f'<section class="card workspaces">{table(headers, rows, empty)}</section>'
     return layout(web_.base, "Workspaces", body)
+
+
+def _workspace_of(entry: LedgerEntry) -> str:
+    return workspace_name(entry.platform, entry.workspace_id)
 
 
 def routes(web_: Web) -> list[web.RouteDef]:
