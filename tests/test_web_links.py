@@ -7,6 +7,7 @@ import base64
 import json
 from pathlib import Path
 
+import pytest
 from playwright.async_api import Page
 
 from bot.handler import utcnow
@@ -159,3 +160,27 @@ async def test_a_cli_link_for_one_workspace_opens_only_that_one(
             "Not your workspace",
             "refused-workspace",
         )
+
+
+@pytest.mark.parametrize(
+    ("name", "value", "message"),
+    [
+        (
+            "IMAGINE_LINK_TTL_MINUTES",
+            "0",
+            "Invalid setting IMAGINE_LINK_TTL_MINUTES: Input should be greater than or equal to 1",
+        ),
+        (
+            "IMAGINE_PUBLIC_URL",
+            "bot.example.com",
+            "Invalid setting IMAGINE_PUBLIC_URL: must start with http:// or https://",
+        ),
+    ],
+)
+async def test_a_bad_web_setting_is_named(
+    tmp_path: Path, name: str, value: str, message: str
+) -> None:
+    env = cli_env(tmp_path, **{name: value})
+    ran = await run_cli("dashboard-link", env=env, cwd=tmp_path)
+    assert ran.code == 2
+    assert ran.err.strip() == f"imagine-bot: {message}"
