@@ -20,10 +20,12 @@ from bot.settings.platforms import DiscordSettings, SlackSettings
 from bot.settings.requests import RequestSettings
 from bot.settings.running import RunningSettings
 from bot.settings.storage import StorageSettings
+from bot.settings.web import WebSettings
 
 
 # pydantic lists the fields of the last base first: this reads as gateway ... Slack
 class Settings(
+    WebSettings,
     SlackSettings,
     DiscordSettings,
     RunningSettings,

@@ -1,5 +1,5 @@
 """`imagine-bot run | generate | edit | vary | zoom | pan | upscale | blend | models | deliver |
-usage | limits | migrate` (the creative controls: bot/entry/controls_cli.py).
+usage | limits | dashboard-link | migrate` (the creative controls: bot/entry/controls_cli.py).
 
 Exit status: 0 done; 1 the request was refused or failed; 2 bad usage or configuration;
 130 interrupted. With --json, stdout holds exactly one JSON object whatever the outcome.
@@ -22,6 +22,7 @@ from bot.entry.cliargs import Parser, UsageError, wants_json
 from bot.entry.envnames import unknown_names
 from bot.entry.logs import setup_logging
 from bot.entry.terminal import cmd_deliver, cmd_image, fail
+from bot.entry.web_cli import add_dashboard_link
 from bot.entry.wiring import App, open_app
 from bot.errors import UserFacingError
 
@@ -153,6 +154,8 @@ def build_parser() -> argparse.ArgumentParser:
     models = sub.add_parser("models", help="list the image models, their sizes and prices")
     models.add_argument("--check", action="store_true", help="ask the gateway which it serves")
     models.add_argument("--json", action="store_true", help="print one JSON object")
+
+    add_dashboard_link(sub)
 
     migrate = sub.add_parser("migrate", help="apply database migrations")
     migrate.add_argument(

@@ -13,10 +13,12 @@ from typing import Protocol
 from aiohttp import web
 
 from bot.config import Settings
+from bot.entry.web_cli import mount, open_face
 from bot.entry.wiring import App, open_app, require_gateway_key
 from bot.errors import ConfigError
 from bot.gateway.served import configured_problem, fetch_listing
 from bot.metrics import bearer_matches
+from bot.web.context import PREFIX
 
 log = logging.getLogger(__name__)
 
@@ -77,9 +79,13 @@ def build_adapters(app: App) -> list[Adapter]:
 
 
 def http_app(
-    app: App, adapters: list[Adapter], model_problems: list[str] | None = None
+    app: App,
+    adapters: list[Adapter],
+    model_problems: list[str] | None = None,
+    web_face: web.Application | None = None,
 ) -> web.Application:
-    """Health, readiness and metrics, plus Slack's events route in HTTP mode."""
+    """Health, readiness and metrics, plus Slack's events route in HTTP mode and the web
+    face under /web."""
 
     async def healthz(_: web.Request) -> web.Response:
         return web.Response(text="ok\n")
@@ -112,6 +118,8 @@ def http_app(
         routes: Callable[[], list[web.RouteDef]] | None = getattr(adapter, "routes", None)
         if routes is not None:
             server.add_routes(routes())
+    if web_face is not None:
+        server.add_subapp(PREFIX, web_face)
     return server
 
 
@@ -126,6 +134,7 @@ async def run(settings: Settings, *, offline: bool = False) -> int:
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, stop.set)
     async with open_app(settings, offline=offline) as app, AsyncExitStack() as stack:
+        web_ = await open_face(app)
         adapters = build_adapters(app)
         model_problems = [] if offline or settings.offline else await check_models(app)
         app.handler.metrics.gauge(
@@ -134,7 +143,8 @@ async def run(settings: Settings, *, offline: bool = False) -> int:
             lambda: float(all(a.ready for a in adapters)),
         )
         if settings.http_port:
-            runner = web.AppRunner(http_app(app, adapters, model_problems), access_log=None)
+            face = mount(web_, adapters)
+            runner = web.AppRunner(http_app(app, adapters, model_problems, face), access_log=None)
             await runner.setup()
             stack.push_async_callback(runner.cleanup)
             site = web.TCPSite(runner, settings.http_host, settings.http_port, backlog=HTTP_BACKLOG)

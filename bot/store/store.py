@@ -73,6 +73,7 @@ from bot.store.sql import (
     scope_params,
     succeed_params,
 )
+from bot.store.web_sql import KEPT_SECRET, OFFER_SECRET
 
 _RESERVE_ATTEMPTS = 5
 
@@ -296,6 +297,11 @@ class Store:
     async def alerts_sent(self, platform: str, workspace_id: str) -> list[AlertSent]:
         """The budget alerts claimed for a workspace, oldest first."""
         return await alerts.alerts_sent(self.db, platform, workspace_id)
+
+    async def web_secret(self, candidate: str, now: datetime) -> str:
+        """The web face's signing key: `candidate` kept if none is yet, else the kept one."""
+        await self.db.execute(OFFER_SECRET, {"secret": candidate, "now": utc(now)})
+        return str((await self.db.fetch(KEPT_SECRET, {}))[0][0])
 
     async def ping(self) -> None:
         """Raise if the database cannot be reached."""

@@ -1,0 +1,101 @@
+"""Every budget of a workspace as gauges: what each person and channel used of each limit.
+
+The budgets are rows of BUDGETS: a limit key, what it is called, its unit, who holds it (a
+person or a channel) and which figure of the holder's usage it is measured against. Budgets
+of other periods (a week, a month) are more rows, measured by their own figures.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from bot.errors import format_duration
+from bot.handler import ImagineHandler
+from bot.models import Actor, LedgerEntry, Limits, Scope, UserUsage
+from bot.web.charts import Gauge
+
+
+@dataclass(frozen=True)
+class Budget:
+    """One kind of budget: a limit key, measured per holder by `used`."""
+
+    key: str
+    title: str
+    unit: str
+    holder: str  # 'person' or 'channel'
+    used: Callable[[UserUsage], float]
+
+
+BUDGETS = (
+    Budget("user_daily_images", "Images a day", "images", "person", lambda u: u.images_today),
+    Budget("user_daily_cost_usd", "Spend a day", "usd", "person", lambda u: u.cost_today_usd),
+    Budget(
+        "channel_daily_images",
+        "Images a day",
+        "images",
+        "channel",
+        lambda u: u.channel_images_today,
+    ),
+    Budget(
+        "channel_daily_cost_usd",
+        "Spend a day",
+        "usd",
+        "channel",
+        lambda u: u.channel_cost_today_usd,
+    ),
+)
+
+
+async def workspace_gauges(
+    handler: ImagineHandler, scope: Scope, today: Sequence[LedgerEntry], now: datetime
+) -> list[Gauge]:
+    """A gauge per budget set in the workspace and per person or channel active today (one
+    for 'each person' or 'each channel' when nobody is)."""
+    people = {e.user_id: e.channel_id for e in sorted(today, key=lambda e: e.created_at)}
+    channels = {e.channel_id: e.user_id for e in today}
+    gauges: list[Gauge] = []
+    for budget in BUDGETS:
+        holders = people if budget.holder == "person" else channels
+        gauges += await _gauges(handler, scope, budget, holders, now)
+    return gauges
+
+
+async def _gauges(
+    handler: ImagineHandler,
+    scope: Scope,
+    budget: Budget,
+    holders: dict[str, str],
+    now: datetime,
+) -> list[Gauge]:
+    person = budget.holder == "person"
+    found = []
+    for holder, other in sorted(holders.items()):
+        user, channel = (holder, other) if person else (other, holder)
+        actor = Actor(scope.platform, scope.workspace_id, channel, user)
+        usage = await handler.usage(actor)
+        limits = usage.limits if not person else await handler.limits_for(scope)
+        limit = _limit(limits, budget.key)
+        if limit is not None:
+            name = f"person {user}" if person else f"channel {channel}"
+            found.append(_gauge(budget, name, budget.used(usage), limit, usage.resets_at, now))
+    if not holders:
+        limit = _limit(await handler.limits_for(scope), budget.key)
+        if limit is not None:
+            resets = (now + timedelta(days=1)).replace(hour=0, minute=0, second=0, microsecond=0)
+            found.append(_gauge(budget, f"each {budget.holder}", 0.0, limit, resets, now))
+    return found
+
+
+def _limit(limits: Limits, key: str) -> float | None:
+    value = getattr(limits, key)
+    return float(value) if isinstance(value, int | float) else None
+
+
+def _gauge(
+    budget: Budget, holder: str, used: float, limit: float, resets: datetime, now: datetime
+) -> Gauge:
+    wait = max(0.0, (resets - now).total_seconds())
+    when = f"{resets:%H:%M} UTC, in {format_duration(wait)}"
+    return Gauge(budget.title, holder, used, limit, budget.unit, when)
