@@ -19,7 +19,6 @@ from bot.catalog import Catalog, ModelInfo, ModelMenu, load_catalog
 from bot.config import Settings
 from bot.delivery import Deliveries
 from bot.errors import (
-    BadGatewayResponse,
     BadRequest,
     Busy,
     InternalError,
@@ -28,6 +27,7 @@ from bot.errors import (
     ShuttingDown,
     UserFacingError,
 )
+from bot.gateway.errors import BadGatewayResponse
 from bot.metrics import Metrics
 from bot.models import (
     EDIT_KINDS,

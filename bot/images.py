@@ -25,7 +25,8 @@ from typing import cast
 
 from PIL import Image, ImageOps, UnidentifiedImageError
 
-from bot.errors import BadGatewayResponse, ImageRejected, human_size
+from bot.errors import ImageRejected, human_size
+from bot.gateway.errors import BadGatewayResponse
 from bot.models import GeneratedImage, SourceImage
 from bot.text import inert_line
 

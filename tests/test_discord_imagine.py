@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from adapters.discord.permissions import INVITE_PERMISSIONS
-from bot.errors import ContentBlocked
+from bot.gateway.errors import ContentBlocked
 from bot.models import Actor, Scope
 from tests.discordfixtures import bot as bot
 from tests.discordfixtures import fake as fake

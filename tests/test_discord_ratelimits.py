@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.errors import ContentBlocked
+from bot.gateway.errors import ContentBlocked
 from bot.models import Actor
 from tests.discordfixtures import bot as bot
 from tests.discordfixtures import fake as fake

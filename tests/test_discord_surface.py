@@ -13,7 +13,7 @@ import re
 import sqlite3
 from pathlib import Path
 
-from bot.errors import ContentBlocked
+from bot.gateway.errors import ContentBlocked
 from bot.requests import words
 from tests.discordfixtures import bot as bot
 from tests.discordfixtures import fake as fake

@@ -15,8 +15,8 @@ import pytest
 
 from adapters.discord.sources import attachment_hosts
 from adapters.slack.files import file_hosts
-from bot.errors import BadGatewayResponse, GatewayTimeout
 from bot.gateway.client import GatewayClient
+from bot.gateway.errors import BadGatewayResponse, GatewayTimeout
 from bot.gateway.imagebody import MAX_LINKED_IMAGE_BYTES
 from bot.models import Options
 from tests.discordfixtures import bot as bot

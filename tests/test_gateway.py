@@ -20,9 +20,10 @@ import pytest
 from PIL import Image
 
 from bot.config import DEFAULT_VARY_PROMPT, load_settings
-from bot.errors import (
+from bot.errors import BadRequest
+from bot.gateway.client import GatewayClient, build_http_client
+from bot.gateway.errors import (
     BadGatewayResponse,
-    BadRequest,
     ContentBlocked,
     EditUnsupported,
     GatewayError,
@@ -33,7 +34,6 @@ from bot.errors import (
     ModelNotOffered,
     QuotaExhausted,
 )
-from bot.gateway.client import GatewayClient, build_http_client
 from bot.models import Options, SourceImage
 from tests.fakes.gateway import FakeGateway, image_bytes
 from tests.support import (

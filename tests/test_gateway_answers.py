@@ -17,8 +17,9 @@ import httpx
 import pytest
 
 from bot.config import load_settings
-from bot.errors import (
-    BadRequest,
+from bot.errors import BadRequest
+from bot.gateway.client import GatewayClient, build_http_client
+from bot.gateway.errors import (
     ContentBlocked,
     FreeTierModel,
     GatewayBudgetSpent,
@@ -31,7 +32,6 @@ from bot.errors import (
     QuotaExhausted,
     VerificationRequired,
 )
-from bot.gateway.client import GatewayClient, build_http_client
 from bot.gateway.failures import unreachable_cause
 from bot.gateway.wire import offered_models, parse_cost, parse_warnings
 from bot.models import Options

@@ -10,8 +10,9 @@ from typing import Any
 
 import pytest
 
-from bot.errors import NOT_CHARGED, BadGatewayResponse, BadRequest, UserFacingError
+from bot.errors import NOT_CHARGED, BadRequest, UserFacingError
 from bot.gateway.client import GatewayClient, build_http_client
+from bot.gateway.errors import BadGatewayResponse
 from bot.handler import ImagineHandler
 from bot.models import Actor, ImageRequest, LedgerEntry, Options, Progress
 from bot.store import Store, open_store

@@ -16,7 +16,6 @@ import pytest
 from bot.errors import (
     BadRequest,
     Busy,
-    ContentBlocked,
     Cooldown,
     Disabled,
     InternalError,
@@ -26,6 +25,7 @@ from bot.errors import (
     ShuttingDown,
 )
 from bot.gateway.client import GatewayClient, build_http_client
+from bot.gateway.errors import ContentBlocked
 from bot.handler import ImagineHandler, utcnow
 from bot.images import load_source
 from bot.models import (

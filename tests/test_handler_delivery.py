@@ -12,7 +12,8 @@ import asyncpg
 import pytest
 
 from bot.delivery import DeliveryFailed, Undelivered
-from bot.errors import BadRequest, ContentBlocked
+from bot.errors import BadRequest
+from bot.gateway.errors import ContentBlocked
 from bot.models import Result
 from tests.fakes.gateway import FakeGateway
 from tests.storefixtures import postgres_url

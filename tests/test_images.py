@@ -10,7 +10,8 @@ import zlib
 import pytest
 from PIL import Image, ImageCms
 
-from bot.errors import BadGatewayResponse, ImageRejected
+from bot.errors import ImageRejected
+from bot.gateway.errors import BadGatewayResponse
 from bot.images import fit_for_upload, image_info, load_mask, load_source
 from bot.models import SourceImage
 

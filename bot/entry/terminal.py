@@ -18,7 +18,8 @@ from bot import images, reports
 from bot.delivery import DeliveryFailed
 from bot.entry import controls_cli
 from bot.entry.wiring import App, require_gateway_key
-from bot.errors import BadRequest, ConfigError, Duplicate, GatewayMisconfigured, UserFacingError
+from bot.errors import BadRequest, ConfigError, Duplicate, UserFacingError
+from bot.gateway.errors import GatewayMisconfigured
 from bot.models import Actor, Result, SourceImage
 from bot.requests import Ask, Failure, Headline, Pace
 from bot.requests.ask import Sources

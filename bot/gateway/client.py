@@ -23,9 +23,11 @@ from typing import Any, Literal
 import httpx
 
 from bot.config import DEFAULT_VARY_PROMPT, Settings
-from bot.errors import (
+from bot.errors import BadRequest, UserFacingError, format_duration, human_size, plural
+from bot.fetch import TooLarge, origin_of, read_capped
+from bot.gateway import decoding, opper
+from bot.gateway.errors import (
     BadGatewayResponse,
-    BadRequest,
     ContentBlocked,
     EditUnsupported,
     GatewayBudgetSpent,
@@ -35,13 +37,7 @@ from bot.errors import (
     GatewayUnavailable,
     ModelNotOffered,
     QuotaExhausted,
-    UserFacingError,
-    format_duration,
-    human_size,
-    plural,
 )
-from bot.fetch import TooLarge, origin_of, read_capped
-from bot.gateway import decoding, opper
 from bot.gateway.failures import classify, stream_status, unreachable_cause
 from bot.gateway.imagebody import MAX_LINKED_IMAGE_BYTES, ImageBody, linked_image
 from bot.gateway.served import fetch_listing

@@ -11,7 +11,7 @@ from urllib.parse import unquote_to_bytes
 
 import pybase64
 
-from bot.errors import BadGatewayResponse
+from bot.gateway.errors import BadGatewayResponse
 from bot.gateway.imagebody import ImageBody
 from bot.models import SourceImage
 

@@ -23,8 +23,8 @@ import ssl
 
 import httpx
 
-from bot.errors import (
-    BadRequest,
+from bot.errors import BadRequest
+from bot.gateway.errors import (
     ContentBlocked,
     EditUnsupported,
     FreeTierModel,
