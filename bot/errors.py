@@ -3,12 +3,17 @@
 Each message is safe to show a user: it says what happened, whether anything was
 charged, and what to do next. It never holds a key, a token or a provider's raw text.
 
-    UserFacingError
-    ├── ConfigError                  bad or missing setting (exit status 2 on the CLI)
+    UserFacingError                  what happened + the charge (from the class) + what next
+    ├── ConfigError                  bad or missing setting (exit status 2 on the CLI); no charge
+    ├── UsageError                   the command line cannot be parsed (bot/entry/cliargs.py)
+    ├── Interrupted                  Ctrl-C in the terminal (bot/entry/cli.py)
     ├── BadRequest                   options or prompt the model cannot take
     ├── ImageRejected                not an image, too large, unsupported, a bomb
+    ├── Undelivered                  made but not posted; kept for Deliver again (bot/delivery.py)
     ├── Refused                      the bot will not run this request now
-    │   ├── LimitReached             a daily, cost, size or quality limit
+    │   ├── LimitReached             a budget of a person, channel, workspace or the bot
+    │   ├── OptionNotAllowed         an option outside what this scope allows
+    │   ├── TooLarge, OffHost        a download too large, or off its owner's hosts (bot/fetch.py)
     │   ├── Disabled                 image generation is turned off here
     │   ├── Cooldown                 too soon after the last request
     │   ├── Busy                     this user already has a request running, or no slot

@@ -4,50 +4,37 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import os
-import time
-import uuid
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import TypeVar
 
-from bot import checks, controls, images, options
+from bot import checks, controls, options
 from bot.admin import LimitsAdmin
 from bot.backend import ImageBackend
+from bot.calls import Calls
 from bot.catalog import Catalog, ModelInfo, ModelMenu, load_catalog
 from bot.config import Settings
 from bot.delivery import Deliveries
 from bot.errors import (
     BadRequest,
     Busy,
-    InternalError,
     NotAllowed,
     Refused,
     ShuttingDown,
-    UserFacingError,
 )
-from bot.gateway.errors import BadGatewayResponse
 from bot.metrics import Metrics
 from bot.models import (
-    EDIT_KINDS,
     Actor,
-    CostSource,
-    GatewayResult,
-    GeneratedImage,
     ImageRequest,
     Kind,
     LedgerEntry,
     Limits,
     Options,
-    PartialCallback,
-    Progress,
     ProgressCallback,
-    Reservation,
     Result,
     SourceImage,
 )
-from bot.pricing import actual_cost, estimate_cost
 from bot.sizes import source_size
 from bot.store import Store
 from bot.text import inert
@@ -55,13 +42,6 @@ from bot.text import inert
 log = logging.getLogger(__name__)
 
 T = TypeVar("T")
-FINISH_MARGIN_S = 30.0
-
-
-def reservation_budget(timeout: float) -> timedelta:
-    """How long a reservation counts: a slot wait and a gateway call, then time to finish."""
-    # the wait and the call each end at `timeout`; finishing gets 30 s, or one timeout if shorter
-    return timedelta(seconds=2 * timeout + min(FINISH_MARGIN_S, timeout))
 
 
 def _plain(req: ImageRequest, kind: Kind) -> ImageRequest:
@@ -96,14 +76,11 @@ class ImagineHandler(LimitsAdmin):
         self.clock = clock
         self.deliveries = Deliveries(settings, store, clock)
         self.metrics = metrics or Metrics()
+        self._calls = Calls(settings, store, backend, self.metrics, clock, lambda: self._closing)
         self.metrics.gauge(
-            "imagine_queue_depth", "Requests waiting for a slot.", lambda: self._waiting
+            "imagine_queue_depth", "Requests waiting for a slot.", lambda: self._calls.waiting
         )
         self.metrics.gauge("imagine_in_flight", "Requests running.", lambda: len(self._running))
-        self._slots = asyncio.Semaphore(settings.max_concurrent)
-        # Pillow jobs at once: a core fewer than the machine has, so the event loop keeps one
-        self._pillow = asyncio.Semaphore(max(1, (os.cpu_count() or 1) - 1))
-        self._waiting = 0
         self._per_user: dict[tuple[str, str, str], int] = {}
         self._running: set[asyncio.Task[object]] = set()
         self._closing = False
@@ -134,7 +111,7 @@ class ImagineHandler(LimitsAdmin):
     @property
     def queued(self) -> int:
         """Requests waiting for a free slot."""
-        return self._waiting
+        return self._calls.waiting
 
     def parse(
         self,
@@ -270,14 +247,14 @@ class ImagineHandler(LimitsAdmin):
             if cap and self._per_user.get(user_key, 0) >= cap:
                 raise Busy()
         except Refused as exc:
-            self._count_refusal(req, exc)
+            self._calls.count_refusal(req, exc)
             raise
         self._per_user[user_key] = self._per_user.get(user_key, 0) + 1
         task = asyncio.current_task()
         if task is not None:
             self._running.add(task)
         try:
-            return await self._reserved(req, limits, progress, model)
+            return await self._calls.run(req, limits, progress, model)
         finally:
             self._per_user[user_key] -= 1
             if not self._per_user[user_key]:
@@ -296,207 +273,6 @@ class ImagineHandler(LimitsAdmin):
         if req.actor.is_admin and limits.admins_exempt:
             return
         checks.check_limits(req.options, limits, model, self.catalog)
-
-    async def _reserved(
-        self,
-        req: ImageRequest,
-        limits: Limits,
-        progress: ProgressCallback | None,
-        model: ModelInfo,
-    ) -> Result:
-        started = time.monotonic()
-        now = self.clock()
-        timeout = self.settings.gateway_timeout
-        reservation = Reservation(
-            id=uuid.uuid4().hex,
-            idempotency_key=req.idempotency_key,
-            actor=req.actor,
-            kind=req.kind,
-            model=req.options.model,
-            options=req.options,
-            prompt=req.prompt if self.settings.prompt_retention_days else None,
-            est_cost_usd=estimate_cost(model, req.options),
-            deadline=now + reservation_budget(timeout),
-            parent_id=req.parent_id,
-        )
-        try:
-            entry = await self.store.reserve(reservation, limits, now)
-        except Refused as exc:
-            self._count_refusal(req, exc)
-            raise
-        outcome = "failed"
-        cost, delivered = 0.0, 0
-        try:
-            result = await self._call(req, entry.id, progress, timeout, model)
-            outcome, cost, delivered = "succeeded", result.cost_usd, len(result.images)
-            return result
-        except UserFacingError as exc:
-            outcome = exc.kind
-            exc.entry_id = entry.id
-            await self._settle_failed(entry.id, exc.kind)
-            raise
-        except asyncio.CancelledError:
-            outcome = "shutdown" if self._closing else "cancelled"
-            await self._settle_failed(entry.id, outcome)
-            if self._closing:
-                stopped = ShuttingDown(interrupted=True)
-                stopped.entry_id = entry.id
-                raise stopped from None
-            raise
-        except Exception:
-            log.exception("request %s failed inside the bot", entry.id)
-            await self._settle_failed(entry.id, "internal")
-            raise InternalError(entry.id) from None
-        finally:
-            self.metrics.request_finished(req.actor.platform, req.kind, outcome, delivered, cost)
-            log.info(
-                "request id=%s platform=%s kind=%s outcome=%s duration_s=%.2f cost_usd=%.4f",
-                entry.id,
-                req.actor.platform,
-                req.kind,
-                outcome,
-                time.monotonic() - started,
-                cost,
-            )
-
-    def _count_refusal(self, req: ImageRequest, exc: Refused) -> None:
-        self.metrics.request_finished(req.actor.platform, req.kind, exc.kind, 0, 0.0)
-        log.info("refused platform=%s kind=%s outcome=%s", req.actor.platform, req.kind, exc.kind)
-
-    async def _settle_failed(self, entry_id: str, kind: str) -> None:
-        await asyncio.shield(self.store.settle_failed(entry_id, kind, self.clock()))
-
-    async def _call(
-        self,
-        req: ImageRequest,
-        entry_id: str,
-        progress: ProgressCallback | None,
-        timeout: float,
-        model: ModelInfo,
-    ) -> Result:
-        await self._acquire_slot(progress, timeout)
-        try:
-            if progress is not None:
-                await progress(Progress("started"))
-            called = time.monotonic()
-            try:
-                got = await self._backend_call(req, progress, model)
-            finally:
-                self.metrics.gateway_call(time.monotonic() - called)
-        finally:
-            self._slots.release()
-        if not got.images:
-            raise BadGatewayResponse("no images", got.request_id)
-        made = await asyncio.gather(
-            *(
-                self._fit(req, f"imagine-{entry_id[:8]}-{i + 1}", data)
-                for i, data in enumerate(got.images)
-            )
-        )
-        return await self._settle_succeeded(req, entry_id, got, tuple(made), progress, model)
-
-    async def _keep(
-        self,
-        entry_id: str,
-        made: tuple[GeneratedImage, ...],
-        got: GatewayResult,
-        cost: float,
-        source: CostSource,
-    ) -> None:
-        """Keep the images until they are delivered, then settle the row (delivery pending)."""
-        now = self.clock()
-        await self.store.keep_results(entry_id, made, now)
-        await self.store.settle_succeeded(
-            entry_id, len(made), got.usage, cost, now, cost_source=source
-        )
-
-    async def _fit(self, req: ImageRequest, stem: str, data: bytes) -> GeneratedImage:
-        async with self._pillow:
-            return await images.fit_for_upload(
-                data,
-                cap_bytes=req.upload_cap_bytes,
-                preferred_format=req.options.output_format,
-                filename_stem=stem,
-            )
-
-    async def _acquire_slot(self, progress: ProgressCallback | None, timeout: float) -> None:
-        if self._slots.locked() and progress is not None:
-            await progress(Progress("queued", position=self._waiting + 1))
-        self._waiting += 1
-        try:
-            async with asyncio.timeout(timeout):
-                await self._slots.acquire()
-        except TimeoutError:
-            raise Busy(queue_full=True) from None
-        finally:
-            self._waiting -= 1
-
-    async def _backend_call(
-        self, req: ImageRequest, progress: ProgressCallback | None, model: ModelInfo
-    ) -> GatewayResult:
-        on_partial: PartialCallback | None = None
-        if progress is not None and self.settings.stream_previews and model.streamed_previews:
-            report = progress
-
-            async def on_partial(preview: bytes) -> None:
-                await report(Progress("partial", preview=preview))
-
-        user = f"{req.actor.platform}:{req.actor.user_id}"
-        if req.kind in EDIT_KINDS:
-            return await self.backend.edit(
-                req.prompt,
-                req.sources,
-                req.options,
-                mask=req.mask,
-                user=user,
-                on_partial=on_partial,
-            )
-        if req.kind == "vary":
-            return await self.backend.vary(
-                req.sources[0],
-                req.options,
-                prompt=req.prompt or None,
-                user=user,
-                on_partial=on_partial,
-            )
-        return await self.backend.generate(
-            req.prompt, req.options, user=user, on_partial=on_partial
-        )
-
-    async def _settle_succeeded(
-        self,
-        req: ImageRequest,
-        entry_id: str,
-        got: GatewayResult,
-        made: tuple[GeneratedImage, ...],
-        progress: ProgressCallback | None,
-        model: ModelInfo,
-    ) -> Result:
-        cost, source = actual_cost(model, req.options, len(made), got.usage, got.cost_usd)
-        keeping = asyncio.ensure_future(self._keep(entry_id, made, got, cost, source))
-        try:
-            await asyncio.shield(keeping)
-        except asyncio.CancelledError:
-            # the gateway billed these images: settle the row before the cancellation goes
-            # on, so the failed-settlement that follows cannot overtake it, and leave them
-            # deliverable again instead of counted against the person
-            await asyncio.wait([keeping])
-            if not keeping.cancelled() and keeping.exception() is None:
-                await asyncio.shield(self.store.settle_delivery(entry_id, False, self.clock()))
-            raise
-        if progress is not None:
-            await progress(Progress("done"))
-        return Result(
-            request_id=entry_id,
-            kind=req.kind,
-            prompt=req.prompt,
-            options=req.options,
-            images=made,
-            cost_usd=cost,
-            usage=got.usage,
-            revised_prompt=got.revised_prompt,
-            warnings=got.warnings,
-        )
 
     async def control(
         self,
@@ -523,7 +299,7 @@ class ImagineHandler(LimitsAdmin):
         texts = controls.Instructions(
             self.settings.vary_subtle_prompt, self.settings.vary_strong_prompt
         )
-        async with self._pillow:
+        async with self._calls.pillow:
             built = await controls.build(
                 control,
                 req.sources,
