@@ -8,6 +8,7 @@ charged, and what to do next. It never holds a key, a token or a provider's raw 
     ├── UsageError                   the command line cannot be parsed (bot/entry/cliargs.py)
     ├── Interrupted                  Ctrl-C in the terminal (bot/entry/cli.py)
     ├── BadRequest                   options or prompt the model cannot take
+    │   └── BadSetting               a limit value or scope an admin typed; no charge
     ├── ImageRejected                not an image, too large, unsupported, a bomb
     ├── Undelivered                  made but not posted; kept for Deliver again (bot/delivery.py)
     ├── Refused                      the bot will not run this request now
@@ -87,6 +88,13 @@ class BadRequest(UserFacingError):
     """The request's options or prompt cannot be used."""
 
     kind = "bad_request"
+
+
+class BadSetting(BadRequest):
+    """A limit value or scope an admin typed cannot be used: about a setting, not a request,
+    so it states no charge."""
+
+    states_charge = False
 
 
 class ImageRejected(UserFacingError):

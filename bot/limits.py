@@ -10,7 +10,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from typing import Any
 
-from bot.errors import BadRequest
+from bot.errors import BadSetting
 from bot.limit_types import Invalid
 from bot.models import EVERYWHERE, LIMIT_KEYS, LIMITS, Limits, Scope
 
@@ -30,14 +30,14 @@ def parse_limit_values(assignments: Mapping[str, str]) -> dict[str, object]:
 
 
 def parse_limit_value(key: str, text: str) -> object:
-    """One limit value from text, or a BadRequest that says what would be valid."""
+    """One limit value from text, or a BadSetting that says what would be valid."""
     spec = LIMITS.get(key)
     if spec is None:
-        raise BadRequest(f"Unknown limit {key!r}. Known limits: {', '.join(LIMIT_KEYS)}.")
+        raise BadSetting(f"Unknown limit {key!r}. Known limits: {', '.join(LIMIT_KEYS)}.")
     try:
         return spec.parse(text)
     except Invalid as exc:
-        raise BadRequest(str(exc)) from None
+        raise BadSetting(str(exc)) from None
 
 
 def format_limit(key: str, value: object) -> str:
@@ -55,25 +55,25 @@ def check_scope(scope: Scope, *, limits: bool, keys: Sequence[str] = ()) -> None
         return
     if scope.platform not in (*PLATFORMS, ALL):
         choices = "discord, slack or cli" if limits else "discord, slack, cli or * (every platform)"
-        raise BadRequest(f"Unknown platform {scope.platform!r}. Use {choices}.")
+        raise BadSetting(f"Unknown platform {scope.platform!r}. Use {choices}.")
     if scope.role_id is not None or scope.user_id is not None:
         _check_tier(scope, keys)
     elif scope.platform == "cli":
         for flag, value in (("--workspace", scope.workspace_id), ("--channel", scope.channel_id)):
             if value not in (CLI_PLACE, ALL):
-                raise BadRequest(
+                raise BadSetting(
                     f"The CLI has one workspace and one channel, both {CLI_PLACE!r}: "
                     f"{flag} {value} matches no request. For Discord or Slack, add --platform."
                 )
     if limits and scope.workspace_id == ALL and scope.channel_id != ALL:
         name, workspace = PLATFORMS[scope.platform]
-        raise BadRequest(
+        raise BadSetting(
             f"Channel {scope.channel_id} needs its {workspace}: a channel's limits apply within "
             f"one {name} {workspace}, so add --workspace with its id."
         )
     wide = [key for key in keys if LIMITS[key].installation]
     if limits and wide:
-        raise BadRequest(
+        raise BadSetting(
             f"{wide[0]} is the whole installation's budget, across every platform: "
             "set it with --platform '*' and no --workspace or --channel."
         )
@@ -81,7 +81,7 @@ def check_scope(scope: Scope, *, limits: bool, keys: Sequence[str] = ()) -> None
 
 def _check_installation(scope: Scope, keys: Sequence[str]) -> None:
     if scope != EVERYWHERE:
-        raise BadRequest(
+        raise BadSetting(
             "--platform '*' sets the whole installation's budgets: leave out --workspace, "
             "--channel, --role and --user."
         )
@@ -89,7 +89,7 @@ def _check_installation(scope: Scope, keys: Sequence[str]) -> None:
     if narrow:
         wide = ", ".join(key for key, spec in LIMITS.items() if spec.installation)
         only = f" Only the installation's budgets go with --platform '*': {wide}." if wide else ""
-        raise BadRequest(
+        raise BadSetting(
             f"{narrow[0]} is set for one platform at a time: use discord, slack or cli.{only}"
         )
 
@@ -98,22 +98,22 @@ def _check_tier(scope: Scope, keys: Sequence[str]) -> None:
     name, workspace = PLATFORMS[scope.platform]
     flag = "--role" if scope.role_id is not None else "--user"
     if scope.platform == "cli" and scope.role_id is not None:
-        raise BadRequest("The CLI has no roles: --role is for Discord roles and Slack user groups.")
+        raise BadSetting("The CLI has no roles: --role is for Discord roles and Slack user groups.")
     if scope.platform == "cli" and scope.workspace_id != CLI_PLACE:
-        raise BadRequest(
+        raise BadSetting(
             f"The CLI has one workspace, {CLI_PLACE!r}: --workspace {scope.workspace_id} "
             "matches no request. For Discord or Slack, add --platform."
         )
     if scope.workspace_id == ALL:
-        raise BadRequest(
+        raise BadSetting(
             f"{flag} needs its {workspace}: a {name} {'role' if flag == '--role' else 'person'}"
             f"'s limits apply within one {workspace}, so add --workspace with its id."
         )
     if not (scope.role_id or scope.user_id):
-        raise BadRequest(f"{flag} needs an id.")
+        raise BadSetting(f"{flag} needs an id.")
     wider = [key for key in keys if not LIMITS[key].person]
     if wider:
-        raise BadRequest(
+        raise BadSetting(
             f"{wider[0]} is not a person's limit: set it for a channel or a {workspace}, "
             f"without {flag}."
         )

@@ -26,6 +26,7 @@ TYPED = {
     "cooldown_s": ("60", 60, "60"),
     "admins_exempt": ("yes", True, "yes"),
     "others_can_vary": ("false", False, "no"),
+    "allow_low_moderation": ("on", True, "yes"),
     "allowed_models": ("openai/gpt-image-2", ("openai/gpt-image-2",), "openai/gpt-image-2"),
     "max_pixels": ("2359296", 2359296, "2359296"),
     "timezone": ("Europe/Paris", "Europe/Paris", "Europe/Paris"),

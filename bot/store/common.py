@@ -11,7 +11,7 @@ from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from bot.errors import BadRequest
+from bot.errors import BadSetting
 from bot.limit_types import Invalid
 from bot.models import (
     LIMIT_KEYS,
@@ -90,16 +90,16 @@ def reserved_entry(reservation: Reservation, now: datetime) -> LedgerEntry:
 
 
 def checked_limit_changes(changes: Mapping[str, object]) -> dict[str, object]:
-    """Validate keys and typed values of a limits change; raises BadRequest naming the key."""
+    """Validate keys and typed values of a limits change; raises BadSetting naming the key."""
     checked: dict[str, object] = {}
     for key, value in changes.items():
         spec = LIMITS.get(key)
         if spec is None:
-            raise BadRequest(f"Unknown limit {key!r}. Valid limits: {', '.join(LIMIT_KEYS)}.")
+            raise BadSetting(f"Unknown limit {key!r}. Valid limits: {', '.join(LIMIT_KEYS)}.")
         try:
             checked[key] = None if value is None else spec.type.checked(value)
         except Invalid as exc:
-            raise BadRequest(f"Invalid value {value!r} for limit {key!r}: {exc}.") from None
+            raise BadSetting(f"Invalid value {value!r} for limit {key!r}: {exc}.") from None
     return checked
 
 
