@@ -68,13 +68,11 @@ class Tally:
 
 @dataclass(frozen=True)
 class PeriodReport:
-    """Today, this week and this month; this month by person, channel and model; and the
-    month's spending forecast at its pace so far."""
+    """Today, this week and this month; this month by channel (the store's scope report has
+    it by person and by model); and the month's spending forecast at its pace so far."""
 
     periods: Mapping[str, Tally]
-    by_user: tuple[tuple[str, Tally], ...]
     by_channel: tuple[tuple[str, Tally], ...]
-    by_model: tuple[tuple[str, Tally], ...]
     forecast_month_usd: float
 
 
@@ -84,22 +82,16 @@ async def period_report(
     """The report of ledger rows created since `windows(now).earliest`."""
     spans = windows(now, timezone)
     periods = {period: Tally() for period in PERIODS}
-    groups: dict[str, defaultdict[str, Tally]] = {
-        name: defaultdict(Tally) for name in ("user", "channel", "model")
-    }
+    channels: defaultdict[str, Tally] = defaultdict(Tally)
     async for entry in entries:
         for period, start in spans.starts.items():
             if entry.created_at >= start:
                 periods[period].add(entry)
         if entry.created_at >= spans.starts["monthly"]:
-            groups["user"][entry.user_id].add(entry)
-            groups["channel"][entry.channel_id].add(entry)
-            groups["model"][entry.model].add(entry)
+            channels[entry.channel_id].add(entry)
     return PeriodReport(
         periods,
-        by_user=_top(groups["user"]),
-        by_channel=_top(groups["channel"]),
-        by_model=_top(groups["model"]),
+        by_channel=_top(channels),
         forecast_month_usd=forecast(periods["monthly"].cost_usd, now, spans),
     )
 
