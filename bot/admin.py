@@ -83,7 +83,7 @@ class LimitsAdmin:
         timezone = (await self.limits_for(place)).timezone
         since = windows(now, timezone).earliest
         rows = self.ledger_entries(since, now + timedelta(seconds=1), place, user_id)
-        return await period_report(rows, now, timezone)
+        return await period_report(rows, now, timezone, billed=user_id is None)
 
     async def remaining(self, actor: Actor) -> str | None:
         """A person's tightest own budget, as a result footer shows it ('7 of 20 images left

@@ -1,8 +1,9 @@
 """Usage by period (today, this week from Monday, this month from the 1st, in a scope's
 timezone) from ledger rows: the reports' figures, the month's forecast, a person's footer.
 
-A row counts as people's limits count it: a succeeded row for the images it delivered and
-its cost, unless they were never delivered; a reserved row for what it holds.
+For a person a row counts as their limits count it: a succeeded row for the images it
+delivered and its cost, unless they were never delivered; a reserved row for what it holds.
+An admin's report counts what the gateway billed, as the store's scope report does.
 """
 
 from __future__ import annotations
@@ -56,12 +57,13 @@ class Tally:
     images: int = 0
     cost_usd: float = 0.0
 
-    def add(self, entry: LedgerEntry) -> None:
-        """Count one ledger row as the limits count it."""
-        if entry.status == "reserved":
+    def add(self, entry: LedgerEntry, billed: bool) -> None:
+        """Count one ledger row as the limits count it, or (`billed`) as the gateway billed it:
+        every succeeded row, delivered or not, and nothing still reserved."""
+        if entry.status == "reserved" and not billed:
             self.images += entry.n
             self.cost_usd += entry.est_cost_usd
-        elif entry.status == "succeeded" and entry.delivery != "undelivered":
+        elif entry.status == "succeeded" and (billed or entry.delivery != "undelivered"):
             self.images += entry.images_delivered
             self.cost_usd += entry.est_cost_usd
 
@@ -77,18 +79,23 @@ class PeriodReport:
 
 
 async def period_report(
-    entries: AsyncIterable[LedgerEntry], now: datetime, timezone: str | None = None
+    entries: AsyncIterable[LedgerEntry],
+    now: datetime,
+    timezone: str | None = None,
+    *,
+    billed: bool = False,
 ) -> PeriodReport:
-    """The report of ledger rows created since `windows(now).earliest`."""
+    """The report of ledger rows created since `windows(now).earliest`, counted as the limits
+    count them (a person's budget) or as billed (an admin's report of a scope)."""
     spans = windows(now, timezone)
     periods = {period: Tally() for period in PERIODS}
     channels: defaultdict[str, Tally] = defaultdict(Tally)
     async for entry in entries:
         for period, start in spans.starts.items():
             if entry.created_at >= start:
-                periods[period].add(entry)
+                periods[period].add(entry, billed)
         if entry.created_at >= spans.starts["monthly"]:
-            channels[entry.channel_id].add(entry)
+            channels[entry.channel_id].add(entry, billed)
     return PeriodReport(
         periods,
         by_channel=_top(channels),

@@ -144,9 +144,6 @@ def format_scope_usage(usage: ScopeUsage, periods: PeriodReport | None = None) -
         *_week(periods),
         f"This month: {tally(usage.images_month, usage.cost_month_usd)}",
     ]
-    if periods is not None:
-        forecast = format_amount(periods.forecast_month_usd, "usd")
-        lines.append(f"Forecast this month at this pace: {forecast}")
     missed = usage.undelivered
     if missed.images_month:
         lines.append(
@@ -154,6 +151,9 @@ def format_scope_usage(usage: ScopeUsage, periods: PeriodReport | None = None) -
             f"today {tally(missed.images_today, missed.cost_today_usd)}, "
             f"this month {tally(missed.images_month, missed.cost_month_usd)}"
         )
+    if periods is not None:
+        forecast = format_amount(periods.forecast_month_usd, "usd")
+        lines.append(f"Forecast this month at this pace: {forecast}")
     if usage.top_users:
         lines.append("Top users this month:")
         lines.extend(f"  {u.user_id}: {tally(u.images, u.cost_usd)}" for u in usage.top_users)
