@@ -78,12 +78,13 @@ class LimitsAdmin:
         return await self.store.scope_usage(scope, self.clock())
 
     async def period_report(self, scope: Scope, user_id: str | None = None) -> PeriodReport:
-        """Today, this week and this month of a scope (or one person in it), by person,
-        channel and model, with the month's forecast."""
-        now = self.clock()
-        since = windows(now).earliest
-        rows = self.ledger_entries(since, now + timedelta(seconds=1), _filter(scope), user_id)
-        return await period_report(rows, now)
+        """Today, this week and this month of a scope (or one person in it), in its timezone,
+        with the month by channel and its forecast."""
+        now, place = self.clock(), _filter(scope)
+        timezone = (await self.limits_for(place)).timezone
+        since = windows(now, timezone).earliest
+        rows = self.ledger_entries(since, now + timedelta(seconds=1), place, user_id)
+        return await period_report(rows, now, timezone, billed=user_id is None)
 
     async def remaining(self, actor: Actor) -> str | None:
         """A person's tightest own budget, as a result footer shows it ('7 of 20 images left

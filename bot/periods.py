@@ -1,8 +1,9 @@
 """Usage by period (today, this week from Monday, this month from the 1st, in a scope's
 timezone) from ledger rows: the reports' figures, the month's forecast, a person's footer.
 
-A row counts as people's limits count it: a succeeded row for the images it delivered and
-its cost, unless they were never delivered; a reserved row for what it holds.
+For a person a row counts as their limits count it: a succeeded row for the images it
+delivered and its cost, unless they were never delivered; a reserved row for what it holds.
+An admin's report counts what the gateway billed, as the store's scope report does.
 """
 
 from __future__ import annotations
@@ -56,50 +57,48 @@ class Tally:
     images: int = 0
     cost_usd: float = 0.0
 
-    def add(self, entry: LedgerEntry) -> None:
-        """Count one ledger row as the limits count it."""
-        if entry.status == "reserved":
+    def add(self, entry: LedgerEntry, billed: bool) -> None:
+        """Count one ledger row as the limits count it, or (`billed`) as the gateway billed it:
+        every succeeded row, delivered or not, and nothing still reserved."""
+        if entry.status == "reserved" and not billed:
             self.images += entry.n
             self.cost_usd += entry.est_cost_usd
-        elif entry.status == "succeeded" and entry.delivery != "undelivered":
+        elif entry.status == "succeeded" and (billed or entry.delivery != "undelivered"):
             self.images += entry.images_delivered
             self.cost_usd += entry.est_cost_usd
 
 
 @dataclass(frozen=True)
 class PeriodReport:
-    """Today, this week and this month; this month by person, channel and model; and the
-    month's spending forecast at its pace so far."""
+    """Today, this week and this month; this month by channel (the store's scope report has
+    it by person and by model); and the month's spending forecast at its pace so far."""
 
     periods: Mapping[str, Tally]
-    by_user: tuple[tuple[str, Tally], ...]
     by_channel: tuple[tuple[str, Tally], ...]
-    by_model: tuple[tuple[str, Tally], ...]
     forecast_month_usd: float
 
 
 async def period_report(
-    entries: AsyncIterable[LedgerEntry], now: datetime, timezone: str | None = None
+    entries: AsyncIterable[LedgerEntry],
+    now: datetime,
+    timezone: str | None = None,
+    *,
+    billed: bool = False,
 ) -> PeriodReport:
-    """The report of ledger rows created since `windows(now).earliest`."""
+    """The report of ledger rows created since `windows(now).earliest`, counted as the limits
+    count them (a person's budget) or as billed (an admin's report of a scope)."""
     spans = windows(now, timezone)
     periods = {period: Tally() for period in PERIODS}
-    groups: dict[str, defaultdict[str, Tally]] = {
-        name: defaultdict(Tally) for name in ("user", "channel", "model")
-    }
+    channels: defaultdict[str, Tally] = defaultdict(Tally)
     async for entry in entries:
         for period, start in spans.starts.items():
             if entry.created_at >= start:
-                periods[period].add(entry)
+                periods[period].add(entry, billed)
         if entry.created_at >= spans.starts["monthly"]:
-            groups["user"][entry.user_id].add(entry)
-            groups["channel"][entry.channel_id].add(entry)
-            groups["model"][entry.model].add(entry)
+            channels[entry.channel_id].add(entry, billed)
     return PeriodReport(
         periods,
-        by_user=_top(groups["user"]),
-        by_channel=_top(groups["channel"]),
-        by_model=_top(groups["model"]),
+        by_channel=_top(channels),
         forecast_month_usd=forecast(periods["monthly"].cost_usd, now, spans),
     )
 

@@ -10,7 +10,7 @@ from typing import TextIO
 from bot.errors import format_amount, format_duration, plural
 from bot.limits import format_limit
 from bot.models import LIMIT_KEYS, LedgerEntry, Limits, ScopeUsage, UserUsage
-from bot.periods import PeriodReport, Tally
+from bot.periods import PeriodReport
 
 CSV_COLUMNS = (
     "id",
@@ -52,39 +52,22 @@ def period_dict(report: PeriodReport) -> dict[str, object]:
 
 
 def scope_period_dict(report: PeriodReport) -> dict[str, object]:
-    """A scope's period figures: the week, the month's forecast, and the month by person,
-    channel and model, JSON-friendly."""
+    """A scope's period figures: the week, the month's forecast and the month by channel,
+    JSON-friendly (by person and by model come with the usage)."""
     return period_dict(report) | {
         "forecast_month_usd": round(report.forecast_month_usd, 6),
-        "month_by_user": _tallies(report.by_user, "user_id"),
-        "month_by_channel": _tallies(report.by_channel, "channel_id"),
-        "month_by_model": _tallies(report.by_model, "model"),
+        "month_by_channel": [
+            {"channel_id": key, "images": t.images, "cost_usd": round(t.cost_usd, 6)}
+            for key, t in report.by_channel
+        ],
     }
 
 
-def _tallies(ranked: Sequence[tuple[str, Tally]], name: str) -> list[dict[str, object]]:
-    return [{name: key, "images": t.images, "cost_usd": round(t.cost_usd, 6)} for key, t in ranked]
-
-
-def format_periods(report: PeriodReport, *, forecast: bool) -> str:
-    """'This week: …' (today and the month come with the usage), and for scopes the month's
-    forecast and the month by person, channel and model."""
-    week = report.periods["weekly"]
-    lines = [f"This week (from Monday): {tally(week.images, week.cost_usd)}"]
-    if not forecast:
-        return "\n".join(lines)
-    lines.append(
-        f"Forecast this month at this pace: {format_amount(report.forecast_month_usd, 'usd')}"
-    )
-    for title, ranked in (
-        ("person", report.by_user),
-        ("channel", report.by_channel),
-        ("model", report.by_model),
-    ):
-        if ranked:
-            lines.append(f"This month by {title}:")
-            lines.extend(f"  {key}: {tally(t.images, t.cost_usd)}" for key, t in ranked)
-    return "\n".join(lines)
+def _week(periods: PeriodReport | None) -> list[str]:
+    if periods is None:
+        return []
+    week = periods.periods["weekly"]
+    return [f"This week (from Monday): {tally(week.images, week.cost_usd)}"]
 
 
 def user_usage_dict(usage: UserUsage) -> dict[str, object]:
@@ -136,10 +119,11 @@ def scope_usage_dict(usage: ScopeUsage) -> dict[str, object]:
     }
 
 
-def format_user_usage(usage: UserUsage, now: datetime) -> str:
-    """'Today: 2 images ($0.08) …' for the person asking."""
+def format_user_usage(usage: UserUsage, now: datetime, periods: PeriodReport | None = None) -> str:
+    """'Today: 2 images ($0.08) …' for the person asking (with `periods`, this week too)."""
     lines = [
         f"Today: {tally(usage.images_today, usage.cost_today_usd)}",
+        *_week(periods),
         f"This month: {tally(usage.images_month, usage.cost_month_usd)}",
     ]
     if usage.images_remaining is not None:
@@ -151,11 +135,13 @@ def format_user_usage(usage: UserUsage, now: datetime) -> str:
     return "\n".join(lines)
 
 
-def format_scope_usage(usage: ScopeUsage) -> str:
-    """Totals and top users, for admins."""
+def format_scope_usage(usage: ScopeUsage, periods: PeriodReport | None = None) -> str:
+    """Totals and top users, for admins; with `periods`, this week, the month's forecast at
+    its pace and the month by channel too."""
     lines = [
         f"Today: {tally(usage.images_today, usage.cost_today_usd)}, "
         f"{plural(usage.requests_failed_today, 'failed request')} (not charged)",
+        *_week(periods),
         f"This month: {tally(usage.images_month, usage.cost_month_usd)}",
     ]
     missed = usage.undelivered
@@ -165,9 +151,15 @@ def format_scope_usage(usage: ScopeUsage) -> str:
             f"today {tally(missed.images_today, missed.cost_today_usd)}, "
             f"this month {tally(missed.images_month, missed.cost_month_usd)}"
         )
+    if periods is not None:
+        forecast = format_amount(periods.forecast_month_usd, "usd")
+        lines.append(f"Forecast this month at this pace: {forecast}")
     if usage.top_users:
         lines.append("Top users this month:")
         lines.extend(f"  {u.user_id}: {tally(u.images, u.cost_usd)}" for u in usage.top_users)
+    if periods is not None and periods.by_channel:
+        lines.append("By channel this month:")
+        lines.extend(f"  {key}: {tally(t.images, t.cost_usd)}" for key, t in periods.by_channel)
     if usage.by_model:
         lines.append("By model this month (cost from):")
         lines.extend(

@@ -90,8 +90,9 @@ async def test_images_made_but_not_written_are_kept_and_deliver_writes_them(
     assert (await user_usage("alice", env=env, cwd=tmp_path))["images_today"] == 0
     cost = format_amount(float(row["est_cost_usd"]), "usd")
     report = await run_cli("usage", env=env, cwd=tmp_path)
-    assert report.out.splitlines()[:3] == [
+    assert report.out.splitlines()[:4] == [
         "Today: 2 images (" + cost + "), 0 failed requests (not charged)",
+        "This week (from Monday): 2 images (" + cost + ")",
         "This month: 2 images (" + cost + ")",
         "Made but not delivered (included above, not held against people's limits): "
         f"today 2 images ({cost}), this month 2 images ({cost})",

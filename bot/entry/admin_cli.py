@@ -107,14 +107,12 @@ async def cmd_usage(app: App, args: argparse.Namespace) -> int:
         actor = Actor(scope.platform, scope.workspace_id, scope.channel_id, args.user)
         user_usage = await app.handler.usage(actor)
         data = reports.user_usage_dict(user_usage) | reports.period_dict(report)
-        text = reports.format_user_usage(user_usage, now)
-        text += "\n" + reports.format_periods(report, forecast=False)
+        text = reports.format_user_usage(user_usage, now, report)
     else:
         report = await app.handler.period_report(scope)
         scope_usage = await app.handler.scope_usage(scope)
         data = reports.scope_usage_dict(scope_usage) | reports.scope_period_dict(report)
-        text = reports.format_scope_usage(scope_usage)
-        text += "\n" + reports.format_periods(report, forecast=True)
+        text = reports.format_scope_usage(scope_usage, report)
     print(json.dumps(data) if args.json else text)
     return 0
 
