@@ -26,6 +26,7 @@ from bot.errors import (
 from bot.metrics import Metrics
 from bot.models import (
     Actor,
+    GeneratedImage,
     ImageRequest,
     Kind,
     LedgerEntry,
@@ -202,6 +203,14 @@ class ImagineHandler(LimitsAdmin):
     async def deliver_again(self, entry_id: str, actor: Actor) -> Result:
         """A result that could not be delivered, with its kept images, for `deliver`."""
         return await self.deliveries.claim(entry_id, actor)
+
+    async def web_secret(self, candidate: str) -> str:
+        """The web face's signing key kept in the database: `candidate` if none is yet."""
+        return await self.store.web_secret(candidate, self.clock())
+
+    async def kept_images(self, entry_id: str) -> tuple[GeneratedImage, ...]:
+        """A result's images while the bot keeps them (until they are delivered)."""
+        return await self.store.kept_results(entry_id)
 
     async def entry(self, entry_id: str) -> LedgerEntry:
         """A ledger row, or a friendly error when it is gone."""

@@ -31,7 +31,7 @@ async def open_web(settings: Settings, handler: ImagineHandler, platforms: Platf
     """The web face's shared objects, or None when IMAGINE_PUBLIC_URL is unset."""
     if settings.public_url is None:
         return None
-    key = await signing_key(settings, handler.store, handler.clock())
+    key = await signing_key(settings, handler)
     return Web(settings, handler, Signer(key), platforms, settings.public_url)
 
 

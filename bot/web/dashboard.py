@@ -17,7 +17,7 @@ from bot.web.context import Web
 from bot.web.figures import Month, Total, billed, cost_of, forecast, images_of, per_day, top
 from bot.web.guard import html
 from bot.web.pages import amount, href, layout, money, table, workspace_name
-from bot.web.reads import ledger_rows
+from bot.web.reads import rows_of
 from bot.web.scopes import chosen, nav
 from bot.web.signing import Grant
 
@@ -27,7 +27,7 @@ async def overview(web_: Web, scope: Scope) -> str:
     now = web_.now()
     month = Month.of(now)
     prev = month.previous()
-    entries = await ledger_rows(web_.handler, scope, prev.start, month.end)
+    entries = await rows_of(web_.handler, scope, prev.start, month.end)
     cost = Series("cost-current", month.label, per_day(entries, month, cost_of))
     cost_prev = Series("cost-previous", prev.label, per_day(entries, prev, cost_of))
     made = Series("images-current", month.label, per_day(entries, month, images_of))
@@ -91,7 +91,7 @@ async def workspaces(web_: Web, grant: Grant) -> str:
     """The operator's list of the workspaces seen in the ledger in the last two months."""
     now = web_.now()
     since = Month.of(now).previous().start
-    entries = await ledger_rows(web_.handler, Scope(grant.platform), since, now + timedelta(1))
+    entries = await rows_of(web_.handler, Scope(grant.platform), since, now + timedelta(1))
     month = Month.of(now).start
     seen = sorted({_workspace_of(e): (e.platform, e.workspace_id) for e in entries}.items())
     totals = {

@@ -26,7 +26,6 @@ from bot.web.guard import check_csrf, html
 from bot.web.mask import MAX_PAINTING_BYTES, mask_from_painting
 from bot.web.pages import hidden, layout
 from bot.web.platforms import Origin
-from bot.web.reads import kept_images
 from bot.web.signing import Grant, Refusal
 
 log = logging.getLogger(__name__)
@@ -51,7 +50,7 @@ async def source_of(web_: Web, grant: Grant) -> SourceImage:
     entry = await web_.handler.entry(grant.entry)
     if (entry.platform, entry.workspace_id) != (grant.platform, grant.workspace):
         raise GONE
-    kept = await kept_images(web_.handler, entry.id)
+    kept = await web_.handler.kept_images(entry.id)
     cap = web_.settings.max_source_bytes
     if kept:
         data = kept[0].data

@@ -19,7 +19,7 @@ from bot.web.context import Web
 from bot.web.figures import Month
 from bot.web.guard import html
 from bot.web.pages import href, layout, money, table, workspace_name
-from bot.web.reads import ledger_rows
+from bot.web.reads import rows_of
 from bot.web.scopes import chosen, nav
 
 SHOWN = 500
@@ -70,7 +70,7 @@ class Filters:
 async def filtered(web_: Web, scope: Scope, filters: Filters) -> list[LedgerEntry]:
     """The rows the filters keep, oldest first."""
     since, until = filters.window()
-    rows = await ledger_rows(web_.handler, scope, since, until)
+    rows = await rows_of(web_.handler, scope, since, until)
     return [row for row in rows if filters.keeps(row)]
 
 

@@ -16,7 +16,7 @@ from bot.web.figures import Month
 from bot.web.forms import url_fields
 from bot.web.guard import check_csrf, html, see_other
 from bot.web.pages import hidden, href, layout, workspace_name
-from bot.web.reads import ledger_rows, limits_here
+from bot.web.reads import rows_of
 from bot.web.scopes import chosen, nav
 from bot.web.signing import ALL, Grant
 
@@ -69,7 +69,7 @@ async def limits_page(web_: Web, scope: Scope, channel: str, csrf: str, note: st
     """The workspace's limits, and one channel's when one is picked."""
     handler = web_.handler
     now = web_.now()
-    rows = await ledger_rows(handler, scope, Month.of(now).previous().start, now + timedelta(1))
+    rows = await rows_of(handler, scope, Month.of(now).previous().start, now + timedelta(1))
     channels = sorted({row.channel_id for row in rows} | ({channel} - {"", ALL}))
     where = {"platform": scope.platform, "workspace": scope.workspace_id}
     picker = "".join(
@@ -81,7 +81,7 @@ async def limits_page(web_: Web, scope: Scope, channel: str, csrf: str, note: st
     for target in (scope, Scope(scope.platform, scope.workspace_id, channel)):
         if target.channel_id in ("", ALL) and target is not scope:
             continue
-        here = await limits_here(handler, target)
+        here = await handler.limits_here(target)
         forms.append(limits_form(web_, target, here, await handler.limits_for(target), csrf))
     pick = (
         f'<form method="get" action="{web_.base}/limits" class="card picker">'
@@ -101,7 +101,7 @@ async def save(web_: Web, grant: Grant, fields: dict[str, str]) -> tuple[Scope, 
     channel = fields.get("channel", ALL) or ALL
     target = Scope(workspace.platform, workspace.workspace_id, channel)
     check_scope(target, limits=True)
-    here = await limits_here(web_.handler, target)
+    here = await web_.handler.limits_here(target)
     changes = {
         key: fields[key]
         for key in LIMIT_KEYS

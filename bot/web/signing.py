@@ -17,7 +17,7 @@ from datetime import datetime
 from typing import Literal
 
 from bot.config import Settings
-from bot.store import Store
+from bot.handler import ImagineHandler
 
 Role = Literal["admin", "editor"]
 ALL = "*"
@@ -110,12 +110,12 @@ class Signer:
         return _b64(digest)
 
 
-async def signing_key(settings: Settings, store: Store, now: datetime) -> bytes:
+async def signing_key(settings: Settings, handler: ImagineHandler) -> bytes:
     """IMAGINE_SECRET_KEY, or the key kept in the database (made by the first to need it)."""
     if settings.secret_key is not None:
         secret = settings.secret_key.get_secret_value()
     else:
-        secret = await store.web_secret(secrets.token_urlsafe(32), now)
+        secret = await handler.web_secret(secrets.token_urlsafe(32))
     return hashlib.sha256(secret.encode()).digest()
 
 
