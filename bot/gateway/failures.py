@@ -127,3 +127,33 @@ def unreachable_cause(exc: BaseException) -> str:
             return "connection reset"
         seen = seen.__cause__ or seen.__context__
     return type(exc).__name__
+
+
+NO_RETRY = (
+    ContentBlocked,
+    QuotaExhausted,
+    GatewayBudgetSpent,
+    GatewayMisconfigured,
+    EditUnsupported,
+)
+
+
+class Retry(Exception):
+    """An attempt failed in a way worth another try; `error` is raised when tries run out.
+
+    `reason` is for the log: 'HTTP 503', or why the connection failed ('connection refused').
+    """
+
+    def __init__(
+        self,
+        error: GatewayError | BadRequest,
+        reason: str,
+        delay: float | None,
+        *,
+        unreachable: bool = False,
+    ) -> None:
+        super().__init__(reason)
+        self.error = error
+        self.reason = reason
+        self.delay = delay
+        self.unreachable = unreachable
