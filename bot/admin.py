@@ -12,18 +12,10 @@ from datetime import datetime, timedelta
 from bot.config import Settings
 from bot.errors import Disabled, Refused, format_duration
 from bot.limits import check_scope, parse_limit_values, resolve, scope_layers
-from bot.models import (
-    EVERYWHERE,
-    Actor,
-    LedgerEntry,
-    LimitChange,
-    Limits,
-    Scope,
-    ScopeUsage,
-    UserUsage,
-)
+from bot.models import EVERYWHERE, Actor, LedgerEntry, LimitChange, Limits, Scope
 from bot.periods import PeriodReport, period_report, remaining_text, windows
 from bot.store import Store
+from bot.usage import ScopeUsage, UserUsage
 
 
 class LimitsAdmin:

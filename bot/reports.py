@@ -9,8 +9,9 @@ from typing import TextIO
 
 from bot.errors import format_amount, format_duration, plural
 from bot.limits import format_limit
-from bot.models import LIMIT_KEYS, LedgerEntry, Limits, ScopeUsage, UserUsage
+from bot.models import LIMIT_KEYS, LedgerEntry, Limits
 from bot.periods import PeriodReport
+from bot.usage import ScopeUsage, UserUsage
 
 CSV_COLUMNS = (
     "id",

@@ -14,8 +14,9 @@ from pathlib import Path
 import pytest
 
 from bot.errors import LimitReached
-from bot.models import GeneratedImage, Limits, Scope, TokenUsage, Undelivered
+from bot.models import GeneratedImage, Limits, Scope, TokenUsage
 from bot.store import Store, open_store
+from bot.usage import Undelivered
 from tests.storefixtures import NOW, STORE_KINDS, reservation, store_url
 
 CHANNEL = Scope("discord", "guild1", "general")

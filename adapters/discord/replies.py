@@ -9,8 +9,9 @@ from dataclasses import replace
 import discord
 
 from bot.errors import format_amount
-from bot.models import Result, ScopeUsage
+from bot.models import Result
 from bot.reports import format_scope_usage, notes, tally
+from bot.usage import ScopeUsage
 
 MAX_CONTENT = 2000
 MASKED_LINK = re.compile(r"\[(.+?)\]\(")

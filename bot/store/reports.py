@@ -11,16 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from bot.models import (
-    LedgerEntry,
-    Limits,
-    ModelTotal,
-    Scope,
-    ScopeUsage,
-    Undelivered,
-    UserTotal,
-    UserUsage,
-)
+from bot.models import LedgerEntry, Limits, Scope
 from bot.store.common import day_window, utc
 from bot.store.delivery_sql import RECEIVED, UNDELIVERED_TOTALS
 from bot.store.sql import (
@@ -35,6 +26,7 @@ from bot.store.sql import (
     period_params,
     scope_filter,
 )
+from bot.usage import ModelTotal, ScopeUsage, Undelivered, UserTotal, UserUsage
 
 EXPORT_PAGE_SIZE = 500
 _CREATED_AT, _ID = ENTRY_COLUMNS.index("created_at"), ENTRY_COLUMNS.index("id")

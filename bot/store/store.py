@@ -20,9 +20,7 @@ from bot.models import (
     Limits,
     Reservation,
     Scope,
-    ScopeUsage,
     TokenUsage,
-    UserUsage,
 )
 from bot.store import alerts, reports
 from bot.store.alerts import AlertSent
@@ -74,6 +72,7 @@ from bot.store.sql import (
     succeed_params,
 )
 from bot.store.web_sql import KEPT_SECRET, OFFER_SECRET
+from bot.usage import ScopeUsage, UserUsage
 
 _RESERVE_ATTEMPTS = 5
 

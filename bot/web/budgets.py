@@ -13,7 +13,8 @@ from datetime import datetime, timedelta
 
 from bot.errors import format_duration
 from bot.handler import ImagineHandler
-from bot.models import Actor, LedgerEntry, Limits, Scope, UserUsage
+from bot.models import Actor, LedgerEntry, Limits, Scope
+from bot.usage import UserUsage
 from bot.web.charts import Gauge
 
 

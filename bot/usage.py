@@ -1,0 +1,88 @@
+"""What a person, a channel or a workspace has used, for reports and the result footer."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from bot.models import Limits, Scope
+
+
+@dataclass(frozen=True)
+class UserUsage:
+    """One user's usage in a scope, with what remains under each limit."""
+
+    user_id: str
+    images_today: int
+    cost_today_usd: float
+    images_month: int
+    cost_month_usd: float
+    channel_images_today: int
+    channel_cost_today_usd: float
+    limits: Limits
+    resets_at: datetime
+
+    @property
+    def images_remaining(self) -> int | None:
+        """Images left today under the tighter of the user and channel limits."""
+        left = []
+        if self.limits.user_daily_images is not None:
+            left.append(self.limits.user_daily_images - self.images_today)
+        if self.limits.channel_daily_images is not None:
+            left.append(self.limits.channel_daily_images - self.channel_images_today)
+        return max(0, min(left)) if left else None
+
+    @property
+    def cost_remaining_usd(self) -> float | None:
+        """Dollars left today under the tighter of the user and channel limits."""
+        left = []
+        if self.limits.user_daily_cost_usd is not None:
+            left.append(self.limits.user_daily_cost_usd - self.cost_today_usd)
+        if self.limits.channel_daily_cost_usd is not None:
+            left.append(self.limits.channel_daily_cost_usd - self.channel_cost_today_usd)
+        return max(0.0, min(left)) if left else None
+
+
+@dataclass(frozen=True)
+class UserTotal:
+    """One line of a scope report."""
+
+    user_id: str
+    images: int
+    cost_usd: float
+
+
+@dataclass(frozen=True)
+class Undelivered:
+    """Images made and billed (counted in a scope's totals) that nobody received."""
+
+    images_today: int = 0
+    cost_today_usd: float = 0.0
+    images_month: int = 0
+    cost_month_usd: float = 0.0
+
+
+@dataclass(frozen=True)
+class ModelTotal:
+    """What one model made this month, by where its cost figures came from."""
+
+    model: str
+    cost_source: str
+    images: int
+    cost_usd: float
+
+
+@dataclass(frozen=True)
+class ScopeUsage:
+    """Totals for a scope (today and this month), its top users and its models this month."""
+
+    scope: Scope
+    images_today: int
+    cost_today_usd: float
+    images_month: int
+    cost_month_usd: float
+    requests_failed_today: int
+    top_users: tuple[UserTotal, ...]
+    resets_at: datetime
+    undelivered: Undelivered = field(default_factory=Undelivered)
+    by_model: tuple[ModelTotal, ...] = ()
