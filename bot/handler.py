@@ -231,18 +231,6 @@ class ImagineHandler(LimitsAdmin):
         """Take no new requests (shutdown has begun)."""
         self._closing = True
 
-    async def drain(self, grace: float) -> int:
-        """Let running requests finish within `grace` seconds, then stop the rest."""
-        self.close_intake()
-        if self._running:
-            await asyncio.wait(set(self._running), timeout=grace)
-        late = list(self._running)
-        for task in late:
-            task.cancel()
-        if late:
-            await asyncio.wait(late, timeout=5)
-        return len(late)
-
     async def _run(self, req: ImageRequest, progress: ProgressCallback | None) -> Result:
         user_key = (req.actor.platform, req.actor.workspace_id, req.actor.user_id)
         try:
