@@ -76,7 +76,9 @@ async def test_the_control_kinds_migration_keeps_rows_kept_images_and_counters(
             await store.reserve(replace(reservation(), kind=kind), Limits(), NOW)
     finally:
         await store.close()
-    ((images, cost),) = read(path, counters)
+    # the budgets migration (0006) moved the day counters into budget_counters
+    day_of_alice = "SELECT images, cost_usd FROM budget_counters WHERE counter LIKE 'daily:%alice'"
+    ((images, cost),) = read(path, day_of_alice)
     assert (images, cost) == (5, pytest.approx(0.25 + 4 * 0.042))
     assert read(path, "SELECT count(*) FROM sqlite_master WHERE name = 'kept_results_aside'") == [
         (0,)

@@ -105,8 +105,8 @@ async def test_nothing_painted_sends_nothing_and_charges_nothing(
         await page.click("#send")
         await page.wait_for_selector("section.refusal")
         assert await page.inner_text("section.refusal") == (
-            "Paint over the part of the image that should change, then send it again. "
-            "Nothing was charged."
+            "Nothing was painted. You were not charged. "
+            "Paint over the part of the image that should change."
         )
         assert [r.path for r in gateway.image_requests] == ["/v1/images/generations"]
         rows = [e async for e in bot.app.store.export(*EVER)]

@@ -130,7 +130,7 @@ async def send_edit(web_: Web, grant: Grant, fields: dict[str, str]) -> str:
     try:
         platform = web_.platforms.of(origin)
     except DeliveryFailed as failure:
-        message = f"The result could not be posted: {failure.cause}. Nothing was charged."
+        message = f"The result could not be posted: {failure.cause}. You were not charged."
         raise Refusal(503, "The chat is not connected", f"{message} {failure.fix}") from None
     source = await source_of(web_, grant)
     mask = await mask_from_painting(fields.get("mask", ""), source)

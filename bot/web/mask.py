@@ -16,7 +16,7 @@ from bot.models import SourceImage
 DATA_URL = "data:image/png;base64,"
 MAX_PAINTING_BYTES = 8 * 1024 * 1024
 NOTHING_PAINTED = BadRequest(
-    "Paint over the part of the image that should change, then send it again. Nothing was charged."
+    "Nothing was painted.", then="Paint over the part of the image that should change."
 )
 
 

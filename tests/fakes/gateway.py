@@ -407,7 +407,7 @@ class FakeGateway(LocalServer):
                 await _event(response, f"{prefix}.partial_image", data)
             if name == "slow_stream":
                 with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(self._closing.wait(), params.get("seconds", 1.0))
+                    await asyncio.wait_for(self.closing.wait(), params.get("seconds", 1.0))
             if name == "reset" and request.transport is not None:
                 request.transport.close()
                 return response
