@@ -9,6 +9,7 @@ import sys
 from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlencode
 
 import httpx
@@ -54,9 +55,16 @@ def base_env(tmp_path: Path, **extra: str) -> dict[str, str]:
 
 @asynccontextmanager
 async def bot_process(
-    tmp_path: Path, env: Mapping[str, str], *args: str
+    tmp_path: Path, env: Mapping[str, str], *args: str, logs_to: Path | None = None
 ) -> AsyncIterator[asyncio.subprocess.Process]:
-    """`imagine-bot run ARGS` in tmp_path; killed on exit if still running."""
+    """`imagine-bot run ARGS` in tmp_path; killed on exit if still running. With `logs_to`,
+    stdout and stderr go to out.log and err.log there instead of pipes (a chatty DEBUG run
+    would fill a pipe nobody reads until the end, and stall the bot)."""
+    if logs_to is None:
+        out: Any = asyncio.subprocess.PIPE
+        err: Any = asyncio.subprocess.PIPE
+    else:
+        out, err = (logs_to / "out.log").open("wb"), (logs_to / "err.log").open("wb")
     process = await asyncio.create_subprocess_exec(
         IMAGINE_BOT,
         "run",
@@ -64,8 +72,8 @@ async def bot_process(
         cwd=tmp_path,
         env=dict(env),
         stdin=asyncio.subprocess.DEVNULL,
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.PIPE,
+        stdout=out,
+        stderr=err,
     )
     try:
         yield process
@@ -73,6 +81,9 @@ async def bot_process(
         if process.returncode is None:
             process.kill()
             await process.wait()
+        if logs_to is not None:
+            out.close()
+            err.close()
 
 
 def slack_env(tmp_path: Path, slack: FakeSlack, gateway: FakeGateway, port: int) -> dict[str, str]:

@@ -147,7 +147,7 @@ async def test_debug_logs_never_show_a_secret(tmp_path: Path) -> None:
             "IMAGINE_LOG_LEVEL": "DEBUG",
             "IMAGINE_LOG_FORMAT": "json",
         }
-        async with bot_process(tmp_path, env) as process:
+        async with bot_process(tmp_path, env, logs_to=tmp_path) as process:
             await wait_ready(http, f"http://127.0.0.1:{port}/readyz", process)
             await send_imagine(http, port, slack, "a red balloon", secret=signing_secret)
             await slack.wait_for(lambda: slack.calls("files.completeUploadExternal"), timeout=30)
@@ -160,7 +160,8 @@ async def test_debug_logs_never_show_a_secret(tmp_path: Path) -> None:
                 lambda: any("API key" in t for t in slack_texts(slack)), timeout=30
             )
             process.send_signal(signal.SIGTERM)
-            out, err = await asyncio.wait_for(process.communicate(), 60)
+            await asyncio.wait_for(process.wait(), 60)
+    out, err = (tmp_path / "out.log").read_bytes(), (tmp_path / "err.log").read_bytes()
 
     logs = (out + err).decode()
     assert process.returncode == 0, logs[-2000:]
