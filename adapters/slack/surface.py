@@ -13,16 +13,11 @@ from __future__ import annotations
 
 import logging
 
+from adapters.slack.cards import CardIds, result_card
 from adapters.slack.context import SLACK_ERRORS, Place, Services, notify, slack_error
 from adapters.slack.delivery import DELIVER_AGAIN, deliver_again_blocks, delivery_failure
 from adapters.slack.files import upload
-from adapters.slack.replies import (
-    STARTING,
-    CardIds,
-    progress_text,
-    result_card,
-    upload_comment,
-)
+from adapters.slack.replies import STARTING, progress_text, upload_comment
 from bot.errors import NotAllowed, Refused, UserFacingError
 from bot.models import Result
 from bot.requests import Failure, Headline, Pace, words
