@@ -15,7 +15,7 @@ from slack_bolt.async_app import AsyncApp
 from slack_bolt.authorization import AuthorizeResult
 from slack_sdk.errors import SlackApiError
 
-from adapters.slack import actions, commands, limits_modal, mentions, shortcuts
+from adapters.slack import actions, blend, commands, limits_modal, mentions, shortcuts
 from adapters.slack.admins import Admins
 from adapters.slack.context import Services
 from adapters.slack.editor import SlackEditor
@@ -93,7 +93,7 @@ class SlackAdapter:
         admins = Admins(self.client, runner.handler)
         self.services = Services(settings, runner, http, self.client, token, admins, web_)
         self.editor = SlackEditor(self.services)
-        for module in (commands, shortcuts, actions, mentions, limits_modal):
+        for module in (commands, shortcuts, blend, actions, mentions, limits_modal):
             module.register(self.app, self.services)
         self._stopped = asyncio.Event()
         self._ready = False
