@@ -39,6 +39,7 @@ REQUIRED_SCOPES = frozenset(
         "files:read",
         "files:write",
         "groups:history",
+        "im:write",
         "users:read",
     }
 )
