@@ -27,7 +27,7 @@ log = logging.getLogger(__name__)
 
 PROGRESS_EDITS_PER_S = 40 / 60
 MISSING_CHANNEL = {"not_in_channel", "channel_not_found", "is_archived"}
-PRIVATE_NOTE = "Only you will see this one: I'm making it in our direct messages (Apps → Imagine)."
+PRIVATE_NOTE = "Only you will see this one: I'm making it in our direct messages."
 
 
 def no_direct_message(exc: Exception) -> UserFacingError:
@@ -120,7 +120,9 @@ class SlackSurface:
         if result.options.private and not self.private:
             self.private = True
             if not await self._go_private(note=False):
-                raise DeliveryFailed("I couldn't open a direct message with you", transient=False)
+                raise DeliveryFailed(
+                    "a direct message with you could not be opened", transient=False
+                )
         place = self.home
         comment = upload_comment(place.user_id, result)
         try:
