@@ -23,8 +23,9 @@ def cards(slack: FakeSlack) -> list[dict[str, Any]]:
 
 
 def buttons(card: dict[str, Any]) -> dict[str, dict[str, Any]]:
-    """The card's buttons by label."""
-    return {b["text"]["text"]: b for b in card["blocks"][1]["elements"]}
+    """The card's buttons by label, from all its actions blocks."""
+    rows = [block for block in card["blocks"] if block.get("type") == "actions"]
+    return {b["text"]["text"]: b for row in rows for b in row["elements"]}
 
 
 def click(card: dict[str, Any], label: str, slack: FakeSlack, user: str = "U1") -> dict[str, Any]:
@@ -118,9 +119,9 @@ async def test_vary_pressed_twice_in_a_row_makes_two_results_both_charged(
 ) -> None:
     await slack_bot.command("a red balloon")
     [card] = await slack.wait_for(lambda: cards(slack))
-    await slack_bot.interactive(click(card, "Vary", slack))
+    await slack_bot.interactive(click(card, "Vary (Subtle)", slack))
     await slack.wait_for(lambda: len(cards(slack)) == 2)
-    await slack_bot.interactive(click(card, "Vary", slack))
+    await slack_bot.interactive(click(card, "Vary (Subtle)", slack))
     await slack.wait_for(lambda: len(cards(slack)) == 3)
     entries = await slack_bot.entries()
     [original] = [e for e in entries if e.parent_id is None]
@@ -181,7 +182,7 @@ async def test_others_may_not_vary_when_the_channel_forbids_it(
         )
         await bot.command("a red balloon")
         [card] = await slack.wait_for(lambda: cards(slack))
-        await bot.interactive(click(card, "Vary", slack, user="U2"))
+        await bot.interactive(click(card, "Vary (Strong)", slack, user="U2"))
         [told] = await slack.wait_for(lambda: slack.responses)
         assert told["text"] == (
             "In this channel only the person who made an image can vary or re-roll it. "
@@ -197,6 +198,8 @@ async def test_others_may_not_vary_when_the_channel_forbids_it(
         ("imagine_vary_1", "not json"),
         ("imagine_reroll", "[1, 2]"),
         ("imagine_edit", '{"r": "1a2b3c4d", "f": []}'),
+        ("imagine_control_zoom_9", '{"r": "1a2b3c4d", "f": ["F1"]}'),
+        ("imagine_region", '{"r": "1a2b3c4d"}'),
     ],
 )
 async def test_a_damaged_button_is_explained(
@@ -208,9 +211,10 @@ async def test_a_damaged_button_is_explained(
             "blocks": [
                 {},
                 {
+                    "type": "actions",
                     "elements": [
                         {"text": {"text": "Button"}, "action_id": action_id, "value": value}
-                    ]
+                    ],
                 },
             ],
         }

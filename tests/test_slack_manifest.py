@@ -9,6 +9,7 @@ import pytest
 
 from adapters.slack import EVENTS_PATH, REQUIRED_SCOPES
 from adapters.slack.app import api_base, granted_scopes
+from adapters.slack.blend import BLEND_SHORTCUT
 from adapters.slack.commands import subcommand
 from adapters.slack.files import size_text
 from adapters.slack.replies import cap, from_slack, quoted
@@ -31,7 +32,7 @@ def test_the_manifest_asks_for_exactly_the_scopes_the_adapter_checks() -> None:
 
 def test_the_manifest_names_the_shortcuts_event_and_route_the_adapter_serves() -> None:
     callbacks = re.findall(r"callback_id: (\S+)", MANIFEST)
-    assert callbacks == [EDIT_SHORTCUT, VARY_SHORTCUT]
+    assert callbacks == [EDIT_SHORTCUT, VARY_SHORTCUT, BLEND_SHORTCUT]
     assert manifest_list("bot_events") == ["app_mention"]
     urls = re.findall(r"(?:url|request_url): (\S+)", MANIFEST)
     assert len(urls) == 3 and all(url.endswith(EVENTS_PATH) for url in urls)
@@ -45,6 +46,8 @@ def test_the_manifest_names_the_shortcuts_event_and_route_the_adapter_serves() -
         ("", ("help", "")),
         ("HELP", ("help", "")),
         ("usage", ("usage", "")),
+        ("Dashboard", ("dashboard", "")),
+        ("dashboard of a car", ("generate", "dashboard of a car")),
         ("limits  workspace", ("limits", "workspace")),
         ("a red balloon --n 2", ("generate", "a red balloon --n 2")),
         ("usage of color in art", ("generate", "usage of color in art")),

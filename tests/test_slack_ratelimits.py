@@ -63,7 +63,7 @@ async def by_vary_button(bot: SlackBot, slack: FakeSlack, method: str) -> int:
     await bot.command("a red balloon")
     [card] = await slack.wait_for(lambda: cards(slack))
     slack.rate_limit(method, times=1, retry_after=1)
-    await bot.interactive(click(card, "Vary", slack))
+    await bot.interactive(click(card, "Vary (Subtle)", slack))
     return 2
 
 
@@ -93,7 +93,7 @@ async def test_a_rate_limited_call_still_delivers_the_image_and_buttons_charged_
     assert statuses.count(429) == 1 and statuses[limited + 1] == 200, statuses  # retried
     card = cards(slack)[-1]
     labels = [b["text"]["text"] for b in card["blocks"][1]["elements"]]
-    assert labels == ["Vary", "Re-roll", "Edit"]
+    assert labels == ["Vary (Subtle)", "Vary (Strong)", "Upscale"]
     assert len(slack.answered("files.completeUploadExternal")) == made
     assert all(upload.data for upload in slack.uploads.values())
     entries = await slack_bot.entries()

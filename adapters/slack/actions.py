@@ -1,10 +1,11 @@
-"""The buttons under a result: Vary (per image), Re-roll and Edit, and Deliver again under
-a result Slack did not take. They carry ids only, so they work after a restart.
+"""The buttons under a result (adapters/slack/cards.py draws them): the creative controls,
+Vary (per image), Re-roll, Edit and Vary Region, and Deliver again under a result Slack did
+not take. They carry ids only, so they work after a restart.
 
 Each press is its own request, keyed by the press's own ids (its action_ts and trigger_id):
 a later press of Vary makes a new variation, charged again. A second press by the same
-person while the first still runs is dropped by the runner (`press` names the button and
-the result it sits under).
+person while the first still runs is dropped by the runner (`press` names the button, or
+the control, and the result it sits under).
 """
 
 from __future__ import annotations
@@ -16,6 +17,15 @@ from typing import Any
 from slack_bolt.async_app import AsyncApp
 
 from adapters.slack.asks import file_sources, submit
+from adapters.slack.cards import (
+    ACTION_EDIT,
+    ACTION_REGION,
+    ACTION_REROLL,
+    ACTION_VARY,
+    CONTROL_OF_ACTION,
+    CONTROL_PREFIX,
+    button_value,
+)
 from adapters.slack.context import (
     Place,
     Services,
@@ -25,12 +35,20 @@ from adapters.slack.context import (
     open_request_view,
 )
 from adapters.slack.delivery import ACTION_DELIVER, thread_of
+from adapters.slack.files import file_info
 from adapters.slack.modals import Target, edit_modal
-from adapters.slack.replies import ACTION_EDIT, ACTION_REROLL, ACTION_VARY, button_value
-from bot.errors import BadRequest
+from bot.errors import BadRequest, UserFacingError
 from bot.requests import Ask, AskKind
+from bot.web.app import OFF
+from bot.web.platforms import Origin
 
 VARY_ACTION = re.compile(rf"^{ACTION_VARY}_\d+$")
+CONTROL_ACTION = re.compile(rf"^{CONTROL_PREFIX}")
+REGION_LINK = (
+    "<{link}|Open the Vary Region editor>: paint the part of the image to change and say "
+    "what should appear there. The link is for you alone and works for {minutes} min; the "
+    "edit is charged as any edit and posted here."
+)
 BAD_BUTTON = BadRequest("That button is damaged or too old.", then="Start a new /imagine.")
 
 
@@ -66,21 +84,43 @@ async def pressed(svc: Services, body: dict[str, Any], *, needs_files: bool) -> 
     return Pressed(place, key, str(action.get("action_id", "")), request_id, file_ids)
 
 
-async def run_press(svc: Services, button: Pressed, kind: AskKind, place: Place) -> None:
-    """The request a button makes: under its result, with the result's files as sources."""
+async def run_press(
+    svc: Services, button: Pressed, kind: AskKind, place: Place, control: str = ""
+) -> None:
+    """The request a button makes: under its result, with the result's files as sources;
+    a creative control's press is named by the control ('zoom 2:<ledger id>')."""
     ask = Ask(
         kind,
         await svc.actor(place),
         button.key,
         sources=file_sources(svc, button.file_ids),
         parent_id=button.request_id,
-        press=button.press,
+        press=f"{control}:{button.request_id}" if control else button.press,
+        control=control,
     )
     await submit(svc, place, ask, button.file_ids)
 
 
+async def region_link(svc: Services, button: Pressed) -> str:
+    """What Vary Region answers: a link to the editor for this person and this image, or
+    why there is none."""
+    place = button.place
+    if svc.web is None:
+        return OFF
+    refusal = await svc.runner.would_refuse(await svc.actor(place))
+    if refusal is not None:
+        return refusal
+    try:
+        image = await file_info(svc.client, button.file_ids[0])
+    except UserFacingError as exc:
+        return exc.message
+    origin = Origin("slack", place.team_id, place.channel_id, place.thread_ts or "")
+    link = svc.web.editor_link(origin, button.request_id, place.user_id, image.url_private)
+    return REGION_LINK.format(link=link, minutes=svc.settings.link_ttl_minutes)
+
+
 def register(app: AsyncApp, svc: Services) -> None:
-    """Listen for the four kinds of button."""
+    """Listen for every kind of button."""
 
     async def vary(body: dict[str, Any]) -> None:
         button = await pressed(svc, body, needs_files=True)
@@ -88,6 +128,22 @@ def register(app: AsyncApp, svc: Services) -> None:
             await run_press(
                 svc, replace(button, file_ids=button.file_ids[:1]), "vary", button.place
             )
+
+    async def control(body: dict[str, Any]) -> None:
+        button = await pressed(svc, body, needs_files=True)
+        if button is None:
+            return
+        name = CONTROL_OF_ACTION.get(button.action_id)
+        if name is None:
+            await notify(svc, button.place, BAD_BUTTON.message)
+            return
+        one = replace(button, file_ids=button.file_ids[:1])
+        await run_press(svc, one, "control", button.place, name)
+
+    async def region(body: dict[str, Any]) -> None:
+        button = await pressed(svc, body, needs_files=True)
+        if button is not None:
+            await notify(svc, button.place, await region_link(svc, button))
 
     async def reroll(body: dict[str, Any]) -> None:
         button = await pressed(svc, body, needs_files=False)
@@ -113,3 +169,5 @@ def register(app: AsyncApp, svc: Services) -> None:
     app.action(ACTION_DELIVER)(acknowledged(svc, deliver_again))
     app.action(ACTION_REROLL)(acknowledged(svc, reroll))
     app.action(ACTION_EDIT)(acknowledged(svc, edit))
+    app.action(CONTROL_ACTION)(acknowledged(svc, control))
+    app.action(ACTION_REGION)(acknowledged(svc, region))

@@ -15,13 +15,17 @@ from slack_bolt.async_app import AsyncApp
 from slack_bolt.authorization import AuthorizeResult
 from slack_sdk.errors import SlackApiError
 
-from adapters.slack import actions, commands, limits_modal, mentions, shortcuts
+from adapters.slack import actions, blend, commands, limits_modal, mentions, shortcuts
 from adapters.slack.admins import Admins
 from adapters.slack.context import Services
+from adapters.slack.editor import SlackEditor
 from adapters.slack.ratelimits import web_client
 from bot.config import Settings
 from bot.errors import ConfigError
+from bot.models import Result
 from bot.requests import Runner
+from bot.web.context import Web
+from bot.web.platforms import Origin
 
 log = logging.getLogger(__name__)
 
@@ -35,6 +39,7 @@ REQUIRED_SCOPES = frozenset(
         "files:read",
         "files:write",
         "groups:history",
+        "im:write",
         "users:read",
     }
 )
@@ -58,9 +63,18 @@ def granted_scopes(headers: Mapping[str, str]) -> set[str]:
 
 
 class SlackAdapter:
-    """Serves /imagine, shortcuts, mentions, buttons and the limits modal for one workspace."""
+    """Serves /imagine, shortcuts, mentions, buttons and the limits modal for one workspace,
+    and is the web face's Slack (`EditorPlatform`): `web_` hands out its links."""
 
-    def __init__(self, settings: Settings, runner: Runner, http: httpx.AsyncClient) -> None:
+    platform = "slack"
+
+    def __init__(
+        self,
+        settings: Settings,
+        runner: Runner,
+        http: httpx.AsyncClient,
+        web_: Web | None = None,
+    ) -> None:
         if settings.slack_bot_token is None:
             raise ConfigError("Missing setting SLACK_BOT_TOKEN: the Slack bot token (xoxb-...).")
         self.socket_mode = settings.slack_app_token is not None
@@ -78,8 +92,9 @@ class SlackAdapter:
         self._authorized: AuthorizeResult | None = None
         self.app = self._bolt_app(base_url, secret.get_secret_value() if secret else "")
         admins = Admins(self.client, runner.handler)
-        self.services = Services(settings, runner, http, self.client, token, admins)
-        for module in (commands, shortcuts, actions, mentions, limits_modal):
+        self.services = Services(settings, runner, http, self.client, token, admins, web_)
+        self.editor = SlackEditor(self.services)
+        for module in (commands, shortcuts, blend, actions, mentions, limits_modal):
             module.register(self.app, self.services)
         self._stopped = asyncio.Event()
         self._ready = False
@@ -163,6 +178,14 @@ class SlackAdapter:
             auth_test_response=response, bot_token=token, bot_scopes=sorted(scopes)
         )
         return scopes
+
+    async def source_image(self, origin: Origin, url: str, max_bytes: int) -> bytes:
+        """The bytes of a Slack image the editor edits (see SlackEditor)."""
+        return await self.editor.source_image(origin, url, max_bytes)
+
+    async def post_result(self, origin: Origin, result: Result, user_id: str) -> str:
+        """Post the editor's result where the original was (see SlackEditor)."""
+        return await self.editor.post_result(origin, result, user_id)
 
     async def handle_http(self, request: web.Request) -> web.Response:
         """POST /slack/events: verify the signature, ack, and start the work."""

@@ -1,4 +1,5 @@
-"""`/imagine PROMPT [--flags]`, `/imagine help`, `/imagine usage`, `/imagine limits`."""
+"""`/imagine PROMPT [--flags]`, `/imagine help`, `/imagine usage`, `/imagine limits`,
+`/imagine dashboard`."""
 
 from __future__ import annotations
 
@@ -17,17 +18,28 @@ from bot.errors import UserFacingError
 from bot.models import Actor
 from bot.reports import format_scope_usage, format_user_usage
 from bot.requests import Ask
+from bot.web.app import OFF
 
 ANY_COMMAND = re.compile(r"^/")
+DASHBOARD_LINK = (
+    "<{link}|Open the dashboard> of this workspace: spending, budgets, the ledger and the "
+    "limits. The link works for {minutes} min; anyone holding it can see and change this "
+    "workspace's limits, so keep it to yourself."
+)
+NOT_ADMIN = (
+    "Only workspace admins and owners can open the dashboard: it shows the whole workspace's "
+    "spending and changes its limits. Ask one of them, or see your own with `/imagine usage`."
+)
 
 
 def subcommand(text: str) -> tuple[str, str]:
-    """('help' | 'usage' | 'limits' | 'generate', the rest); a prompt may start with any word."""
+    """('help' | 'usage' | 'dashboard' | 'limits' | 'generate', the rest); a prompt may
+    start with any word."""
     words = text.lower().split()
     if words in ([], ["help"]):
         return "help", ""
-    if words == ["usage"]:
-        return "usage", ""
+    if words in (["usage"], ["dashboard"]):
+        return words[0], ""
     if words[0] == "limits" and (
         len(words) == 1 or (len(words) == 2 and words[1] in WORKSPACE_WORDS)
     ):
@@ -67,6 +79,8 @@ def register(app: AsyncApp, svc: Services) -> None:
             await submit(svc, place, Ask("generate", await svc.actor(place), key, rest))
         elif kind == "usage":
             await show_usage(svc, place)
+        elif kind == "dashboard":
+            await notify(svc, place, await dashboard_answer(svc, place))
         elif kind == "limits":
             await limits_modal.open_limits(svc, place, str(command.get("trigger_id")), rest)
 
@@ -86,3 +100,13 @@ async def show_usage(svc: Services, place: Place) -> None:
     except UserFacingError as exc:
         text = exc.message
     await notify(svc, place, text)
+
+
+async def dashboard_answer(svc: Services, place: Place) -> str:
+    """A workspace admin's link to the workspace's dashboard, or why there is none."""
+    if svc.web is None:
+        return OFF
+    if not await svc.admins.workspace_admin(place.team_id, place.user_id):
+        return NOT_ADMIN
+    link = svc.web.admin_link(PLATFORM, place.team_id, place.user_id)
+    return DASHBOARD_LINK.format(link=link, minutes=svc.settings.link_ttl_minutes)

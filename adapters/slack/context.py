@@ -21,6 +21,7 @@ from bot.errors import Refused
 from bot.handler import ImagineHandler
 from bot.models import Actor, Scope
 from bot.requests import Runner
+from bot.web.context import Web
 
 log = logging.getLogger(__name__)
 
@@ -80,6 +81,7 @@ class Services:
     client: AsyncWebClient
     token: str
     admins: Admins
+    web: Web | None = None  # the web face, for Vary Region and dashboard links
     tasks: set[asyncio.Task[Any]] = field(default_factory=set)
 
     @property

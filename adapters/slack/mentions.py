@@ -1,6 +1,7 @@
 """`@Imagine <instruction>`: edits the newest image of its thread (or the images it carries).
 
-A mention with neither makes a new image from its text. Slack retries an event it thinks
+A mention with neither makes a new image from its text; `@Imagine blend <words>` blends the
+thread's images (adapters/slack/blend.py). Slack retries an event it thinks
 was lost (`X-Slack-Retry-Num`); the event id is the idempotency key, so it runs once.
 """
 
@@ -13,6 +14,7 @@ from typing import Any
 from slack_bolt.async_app import AsyncApp
 
 from adapters.slack.asks import file_sources, submit
+from adapters.slack.blend import IN_A_THREAD, blend, blend_words, checked
 from adapters.slack.context import (
     SLACK_ERRORS,
     Place,
@@ -39,9 +41,10 @@ MISSING_HISTORY = (
 
 
 async def thread_images(
-    svc: Services, channel_id: str, thread_ts: str, before: str
+    svc: Services, channel_id: str, thread_ts: str, before: str, *, every: bool = False
 ) -> list[SlackFile]:
-    """The images of the newest message with images in a thread, older than `before`."""
+    """The images of the newest message with images in a thread, older than `before`; with
+    `every`, the images of all those messages, oldest first."""
     try:
         response = await svc.client.conversations_replies(
             channel=channel_id, ts=thread_ts, limit=THREAD_PAGE
@@ -55,7 +58,7 @@ async def thread_images(
     for message in response.get("messages") or ():
         images = [f for f in message_files(message) if f.is_image]
         if images and float(message.get("ts", 0)) < float(before):
-            found = images
+            found = [*found, *images] if every else images
     return found
 
 
@@ -75,6 +78,24 @@ async def mention_ask(
     return Ask("edit", actor, key, text, sources=file_sources(svc, images)), images
 
 
+async def blended(
+    svc: Services, event: Mapping[str, Any], place: Place, key: str, words: str
+) -> None:
+    """`@Imagine blend <words>`: the thread's images and the mention's own, blended."""
+    try:
+        images = [f for f in message_files(event) if f.is_image]
+        if thread_ts := event.get("thread_ts"):
+            images = [
+                *await thread_images(svc, place.channel_id, thread_ts, event["ts"], every=True),
+                *images,
+            ]
+        checked(images, IN_A_THREAD)
+    except UserFacingError as exc:
+        await notify(svc, place, exc.message)
+        return
+    await blend(svc, place, key, images, words)
+
+
 def register(app: AsyncApp, svc: Services) -> None:
     """Listen for app_mention events."""
 
@@ -90,6 +111,9 @@ def register(app: AsyncApp, svc: Services) -> None:
         )
         text = from_slack(MENTION.sub("", str(event.get("text", "")))).strip()
         key = f"slack:event:{body.get('event_id') or event['ts']}"
+        if (words := blend_words(text)) is not None:
+            await blended(svc, event, place, key, words)
+            return
         try:
             found = await mention_ask(svc, event, text, key, place)
         except UserFacingError as exc:

@@ -1,11 +1,8 @@
-"""What the bot writes into Slack: progress lines, result cards with buttons, help."""
+"""What the bot writes into Slack: progress lines, upload comments, help."""
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
-from dataclasses import dataclass
-from typing import Any
 
 from bot.errors import format_amount
 from bot.models import Result
@@ -14,9 +11,6 @@ from bot.reports import notes
 MAX_TEXT = 4000
 MAX_SECTION = 3000
 PROMPT_IN_CARD = 600
-ACTION_VARY = "imagine_vary"
-ACTION_REROLL = "imagine_reroll"
-ACTION_EDIT = "imagine_edit"
 VERBS = {"generate": "Imagining", "edit": "Editing", "vary": "Varying"}
 STARTING = "Starting…"
 
@@ -31,7 +25,10 @@ HELP = """\
 `/imagine limits workspace` for the whole workspace)
 *Editing:* on any message with an image, open its ⋮ menu and choose *Edit image* or \
 *Vary image*; or reply in the image's thread with `@Imagine make the balloon blue`.
-Under each result: *Vary* (per image), *Re-roll* and *Edit*."""
+Under a result: *Vary (Subtle)*, *Vary (Strong)*, *Upscale*, *Zoom Out 1.5×* and *2×*, \
+*⬅ ➡ ⬆ ⬇* (pan), *Re-roll*, *Edit* and *Vary Region*; under several images, *Vary* per image.
+*Blend:* the ⋮ menu's *Blend images* on a message with 2 to 5 images, or `@Imagine blend …` in \
+their thread. `/imagine dashboard`: the spending dashboard (workspace admins)."""
 
 
 def cap(text: str, limit: int = MAX_TEXT) -> str:
@@ -78,54 +75,6 @@ def upload_comment(user_id: str, result: Result) -> str:
     remarks = "".join(f"\n{quoted(line, 300)}" for line in notes(result.warnings))
     what = quoted(result.prompt or "a variation", MAX_TEXT - 300 - len(remarks))
     return f"<@{user_id}>: {what}\n{details(result)}{remarks}"
-
-
-@dataclass(frozen=True)
-class CardIds:
-    """What the buttons under a result need: the ledger id, result files and source files."""
-
-    request_id: str
-    file_ids: tuple[str, ...]
-    source_ids: tuple[str, ...] = ()
-
-
-def result_card(user_id: str, result: Result, ids: CardIds) -> tuple[str, list[dict[str, Any]]]:
-    """Text and blocks of the message that carries Vary, Re-roll and Edit under a result."""
-    what = quoted(result.prompt or "a variation", MAX_SECTION - 400)
-    text = f":frame_with_picture: <@{user_id}>: {what}\n{details(result)}"
-    buttons: list[dict[str, Any]] = [
-        button(
-            f"Vary {i + 1}" if len(ids.file_ids) > 1 else "Vary",
-            f"{ACTION_VARY}_{i + 1}",
-            {"r": ids.request_id, "f": [file_id]},
-        )
-        for i, file_id in enumerate(ids.file_ids[:10])
-    ]
-    buttons.append(
-        button("Re-roll", ACTION_REROLL, {"r": ids.request_id, "f": list(ids.source_ids)})
-    )
-    buttons.append(button("Edit", ACTION_EDIT, {"r": ids.request_id, "f": list(ids.file_ids)}))
-    blocks: list[dict[str, Any]] = [
-        {"type": "section", "text": {"type": "mrkdwn", "text": text}},
-        {"type": "actions", "block_id": "imagine_result", "elements": buttons[:25]},
-    ]
-    return cap(text), blocks
-
-
-def button(label: str, action_id: str, value: dict[str, Any]) -> dict[str, Any]:
-    """A button whose value is compact JSON (ids only, so it works after a restart)."""
-    return {
-        "type": "button",
-        "text": {"type": "plain_text", "text": label},
-        "action_id": action_id,
-        "value": json.dumps(value, separators=(",", ":")),
-    }
-
-
-def button_value(raw: str) -> tuple[str, tuple[str, ...]]:
-    """(ledger id, file ids) from a button's value."""
-    value = json.loads(raw)
-    return str(value["r"]), tuple(str(f) for f in value.get("f") or ())
 
 
 def user_list(user_ids: Sequence[str]) -> str:

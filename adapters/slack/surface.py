@@ -13,16 +13,12 @@ from __future__ import annotations
 
 import logging
 
+from adapters.slack.cards import CardIds, result_card
 from adapters.slack.context import SLACK_ERRORS, Place, Services, notify, slack_error
 from adapters.slack.delivery import DELIVER_AGAIN, deliver_again_blocks, delivery_failure
 from adapters.slack.files import upload
-from adapters.slack.replies import (
-    STARTING,
-    CardIds,
-    progress_text,
-    result_card,
-    upload_comment,
-)
+from adapters.slack.replies import STARTING, progress_text, upload_comment
+from bot.delivery import DeliveryFailed
 from bot.errors import NotAllowed, Refused, UserFacingError
 from bot.models import Result
 from bot.requests import Failure, Headline, Pace, words
@@ -31,6 +27,16 @@ log = logging.getLogger(__name__)
 
 PROGRESS_EDITS_PER_S = 40 / 60
 MISSING_CHANNEL = {"not_in_channel", "channel_not_found", "is_archived"}
+PRIVATE_NOTE = "Only you will see this one: I'm making it in our direct messages."
+
+
+def no_direct_message(exc: Exception) -> UserFacingError:
+    """Why a private request could not reach the person's direct messages."""
+    return Refused(
+        f"I couldn't open a direct message with you ({slack_error(exc)}), so I didn't start "
+        "your private image.",
+        then="Leave out --private, or ask an admin to add the im:write scope to the app.",
+    )
 
 
 def not_started(exc: Exception) -> UserFacingError:
@@ -57,11 +63,22 @@ class SlackSurface:
 
     `source_ids` are the Slack files the request works on, for the Re-roll button of its
     card. A Deliver again posts no working message: its card is posted with the images.
+    `home` is where the working message, the images and the card go: the place itself, or
+    for a `private` request the person's direct messages; notes go to `place`.
     """
 
-    def __init__(self, svc: Services, place: Place, source_ids: tuple[str, ...] = ()) -> None:
+    def __init__(
+        self,
+        svc: Services,
+        place: Place,
+        source_ids: tuple[str, ...] = (),
+        *,
+        private: bool = False,
+    ) -> None:
         self.svc = svc
         self.place = place
+        self.home = place
+        self.private = private
         self.source_ids = source_ids
         self.pace: Pace | None = Pace(f"slack:{place.team_id}", PROGRESS_EDITS_PER_S, 1.0)
         self.headline = Headline("generate", "")
@@ -72,7 +89,9 @@ class SlackSurface:
         self.headline = headline
         if headline.kind == "deliver":
             return True
-        place = self.place
+        if self.private and not await self._go_private():
+            return False
+        place = self.home
         try:
             posted = await self.svc.client.chat_postMessage(
                 channel=place.channel_id, thread_ts=place.thread_ts, text=self._text()
@@ -90,14 +109,21 @@ class SlackSurface:
             return
         try:
             await self.svc.client.chat_update(
-                channel=self.place.channel_id, ts=self.ts, text=self._text(text)
+                channel=self.home.channel_id, ts=self.ts, text=self._text(text)
             )
         except SLACK_ERRORS as exc:
             log.warning("progress update failed (%s)", slack_error(exc))
 
     async def deliver(self, result: Result) -> None:
-        """Upload the images with prompt and cost, then turn the working message into the card."""
-        place = self.place
+        """Upload the images with prompt and cost, then turn the working message into the card
+        (a private result that comes by Deliver again goes to the direct messages too)."""
+        if result.options.private and not self.private:
+            self.private = True
+            if not await self._go_private(note=False):
+                raise DeliveryFailed(
+                    "a direct message with you could not be opened", transient=False
+                )
+        place = self.home
         comment = upload_comment(place.user_id, result)
         try:
             file_ids = await upload(
@@ -126,12 +152,28 @@ class SlackSurface:
         """The Deliver again button offered with a failed delivery."""
         return DELIVER_AGAIN
 
+    async def _go_private(self, *, note: bool = True) -> bool:
+        """Move `home` to the person's direct messages; say so in the channel."""
+        place = self.place
+        try:
+            opened = await self.svc.client.conversations_open(users=place.user_id)
+        except SLACK_ERRORS as exc:
+            log.warning("could not open a direct message (%s)", slack_error(exc))
+            if note:
+                await self.fail(words.failure(no_direct_message(exc)))
+            return False
+        channel = str(opened["channel"]["id"])
+        self.home = Place(place.team_id, channel, place.user_id)
+        if note and channel != place.channel_id:
+            await notify(self.svc, place, PRIVATE_NOTE)
+        return True
+
     def _text(self, state: str = STARTING) -> str:
         return progress_text(self.place.user_id, self.headline.kind, self.headline.prompt, state)
 
     async def _card(self, result: Result, ids: CardIds) -> None:
         """Turn the working message into the card; post the card anew when that fails."""
-        place, client = self.place, self.svc.client
+        place, client = self.home, self.svc.client
         text, blocks = result_card(place.user_id, result, ids)
         if self.ts is not None:
             try:
@@ -159,7 +201,7 @@ class SlackSurface:
         if self.ts is None:
             return
         try:
-            await self.svc.client.chat_delete(channel=self.place.channel_id, ts=self.ts)
+            await self.svc.client.chat_delete(channel=self.home.channel_id, ts=self.ts)
         except SLACK_ERRORS as exc:
             log.warning("could not delete the working message (%s)", slack_error(exc))
         self.ts = None

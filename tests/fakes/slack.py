@@ -10,7 +10,8 @@
 
 Web API methods (POST or GET /api/<method>, token in `Authorization: Bearer`): auth.test
 (scopes in the `x-oauth-scopes` header), chat.postMessage / update / delete / postEphemeral,
-views.open, users.info, conversations.replies, files.info, files.getUploadURLExternal ->
+views.open, users.info, conversations.open (a DM is `D<user id>`), conversations.replies,
+files.info, files.getUploadURLExternal ->
 POST /upload/<file id> -> files.completeUploadExternal (the three steps of files_upload_v2).
 Files: GET /files-pri/<id>/<name> redirects to /download/<id> (or `file_redirects[id]`); both
 need the bot token and the files:read scope, else they answer 200 with an HTML login page, as
@@ -58,6 +59,7 @@ BOT_USER = "UBOT"
 SCOPES = tuple(sorted(REQUIRED_SCOPES))  # an app installed from slack-manifest.yml holds these
 LOGIN_PAGE = b"<!DOCTYPE html><html><head><title>Slack</title></head><body>Sign in</body></html>"
 NEEDS_SCOPE = {
+    "conversations.open": "im:write",
     "conversations.replies": "channels:history",
     "files.info": "files:read",
     "files.getUploadURLExternal": "files:write",
@@ -307,6 +309,9 @@ class FakeSlack(LocalServer):
         user = {"id": user_id, "team_id": TEAM, "is_admin": False, "is_owner": False}
         user.update(self.users.get(user_id, {}))
         return {"ok": True, "user": user}, {}
+
+    def _m_conversations_open(self, args: dict[str, Any]) -> tuple[dict[str, Any], dict[str, str]]:
+        return {"ok": True, "channel": {"id": f"D{args.get('users')}"}}, {}
 
     def _m_conversations_replies(
         self, args: dict[str, Any]

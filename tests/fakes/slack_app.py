@@ -31,11 +31,15 @@ from slack_sdk.signature import SignatureVerifier
 
 from adapters.slack import SlackAdapter
 from bot.config import Settings, load_settings
+from bot.entry.web_cli import mount
 from bot.gateway.client import GatewayClient
 from bot.handler import ImagineHandler
 from bot.models import LedgerEntry
 from bot.requests import Runner
 from bot.store import Store, open_store
+from bot.web.app import open_web
+from bot.web.context import PREFIX, Web
+from bot.web.platforms import Platforms
 from tests.fakes.gateway import FakeGateway
 from tests.fakes.slack import TEAM, TOKEN, FakeSlack
 
@@ -71,6 +75,7 @@ class SlackBot:
     slack: FakeSlack
     url: str
     http: httpx.AsyncClient
+    web: Web | None = None
     sent: list[dict[str, Any]] = field(default_factory=list)
 
     async def post(
@@ -168,13 +173,23 @@ def bot_settings(db: Path, slack: FakeSlack, gateway: FakeGateway, **extra: Any)
 
 @asynccontextmanager
 async def running_bot(
-    db: Path, slack: FakeSlack, gateway: FakeGateway, *, signed_in: bool = True, **extra: Any
+    db: Path,
+    slack: FakeSlack,
+    gateway: FakeGateway,
+    *,
+    signed_in: bool = True,
+    web_face: bool = False,
+    **extra: Any,
 ) -> AsyncIterator[SlackBot]:
     """Start store, handler, runner, adapter and its HTTP route; stop them all afterwards.
 
     With `signed_in` False it yields as soon as the route takes requests, before the adapter's
     start-up auth.test has answered, as `imagine-bot run` serves HTTP while Slack signs in.
+    With `web_face`, the web face is mounted at /web as `run` mounts it, its public URL the
+    server's own address (known once it listens).
     """
+    if web_face:
+        extra["IMAGINE_PUBLIC_URL"] = "http://127.0.0.1"
     settings = bot_settings(db, slack, gateway, **extra)
     store = await open_store(settings.database_url)
     async with httpx.AsyncClient(timeout=30) as http:
@@ -182,21 +197,27 @@ async def running_bot(
             settings, store, GatewayClient.from_settings(http, settings), clock=lambda: NOW
         )
         runner = Runner(handler)
-        adapter = SlackAdapter(settings, runner, http)
+        web_ = await open_web(settings, handler, Platforms({}))
+        adapter = SlackAdapter(settings, runner, http, web_)
         running = asyncio.create_task(adapter.run())
         server = web.Application()
         server.add_routes(adapter.routes())
+        face = mount(web_, [adapter])
+        if face is not None:
+            server.add_subapp(PREFIX, face)
         site = web.AppRunner(server, access_log=None)
         await site.setup()
         await web.TCPSite(site, "127.0.0.1", 0).start()
         port = site.addresses[0][1]
+        if web_ is not None:
+            web_.public_url = f"http://127.0.0.1:{port}"
         try:
             if signed_in:
                 await slack.wait_for(lambda: adapter.ready or running.done())
             if running.done():
                 running.result()
             url = f"http://127.0.0.1:{port}/slack/events"
-            yield SlackBot(adapter, runner, handler, store, slack, url, http)
+            yield SlackBot(adapter, runner, handler, store, slack, url, http, web_)
         finally:
             await runner.drain(settings.shutdown_grace)
             await adapter.close()
