@@ -373,3 +373,15 @@ async def _limits(url: str) -> None:
 
 def _client() -> httpx.AsyncClient:
     return httpx.AsyncClient()
+
+
+async def test_an_alert_channel_set_after_a_threshold_still_gets_its_alert(store: Store) -> None:
+    bot = bot_of(store)
+    await bot.handler.set_limits(GUILD, {"workspace_monthly_images": "5"}, "admin")
+    for i in range(4):
+        await bot.ask(f"user{i}", f"ix-{i}")
+    assert await store.alerts_sent("discord", "guild1") == []
+    await bot.handler.set_limits(GUILD, {"alert_channel": ALERTS}, "admin")
+    await bot.ask("user4", "ix-4")
+    late_80 = WORKSPACE_100.replace("(100 %)", "(80 %)")  # the figure is today's: 5 of 5
+    assert bot.channels.texts(ALERTS) == [late_80, WORKSPACE_100]

@@ -119,12 +119,24 @@ class Notices:
         except Exception:
             log.warning("notices after request %s failed", result.request_id, exc_info=True)
 
+    def _alerted(self, actor: Actor, limits: Limits) -> set[str]:
+        """The holders whose alerts have somewhere to go (an alert is claimed only then, so
+        one set up mid-period still comes)."""
+        if self.handler.settings.alert_webhook is not None and self.http is not None:
+            return set(ALERTED)
+        if limits.alert_channel and actor.platform in self.channels:
+            return {"workspace", "channel"}
+        return set()
+
     async def _claimed(self, actor: Actor, limits: Limits) -> list[Alert]:
+        holders = self._alerted(actor, limits)
+        if not holders:
+            return []
         store, now = self.handler.store, self.handler.clock()
         found = []
         for use in await store.budget_use(actor, limits, now):
             percent = use.percent
-            if percent is None or use.key.split("_", 1)[0] not in ALERTED:
+            if percent is None or use.key.split("_", 1)[0] not in holders:
                 continue
             for threshold in limits.alert_at or ():
                 reached = percent >= threshold - 1e-9
