@@ -27,8 +27,9 @@ from bot.handler import ImagineHandler
 from bot.models import Actor, Result, Scope
 from bot.offline import OfflineBackend
 from bot.requests import Ask, Failure, Headline, Pace, Runner
-from bot.requests.notices import Notices
+from bot.requests.notices import Notices, alert_text
 from bot.store import Store, open_store
+from bot.store.budgets import BudgetUse
 from tests.storefixtures import STORE_KINDS, store_url
 from tests.support import KEY, cli_env, run_cli
 
@@ -211,7 +212,7 @@ async def test_the_webhook_receives_the_same_alerts_and_the_installations_own(
         "limit": "bot_monthly_images",
         "threshold": 50,
         "used": 1,
-        "allowed": 2.0,
+        "allowed": 2,
         "resets_at": "2026-04-01T00:00:00+00:00",
     }
 
@@ -385,3 +386,12 @@ async def test_an_alert_channel_set_after_a_threshold_still_gets_its_alert(store
     await bot.ask("user4", "ix-4")
     late_80 = WORKSPACE_100.replace("(100 %)", "(80 %)")  # the figure is today's: 5 of 5
     assert bot.channels.texts(ALERTS) == [late_80, WORKSPACE_100]
+
+
+def test_a_dollar_alert_names_the_spend_and_the_local_reset() -> None:
+    resets_at = datetime(2026, 3, 15, 23, 0, tzinfo=UTC)  # Monday 00:00 in Paris
+    use = BudgetUse("channel_weekly_cost_usd", "weekly:...", 0.8, 1.0, resets_at)
+    assert alert_text(use, 80, "Europe/Paris") == (
+        "Budget alert (80 %): This channel has spent $0.80 of its $1.00 this week "
+        "(channel_weekly_cost_usd); it resets on Mon 16 Mar 00:00 CET."
+    )

@@ -58,7 +58,7 @@ class Alert:
             "limit": self.use.key,
             "threshold": self.threshold,
             "used": self.use.used if unit == "cost_usd" else int(self.use.used),
-            "allowed": self.use.allowed,
+            "allowed": self.use.allowed if unit == "cost_usd" else int(self.use.allowed or 0),
             "resets_at": self.use.resets_at.isoformat(),
         }
 
