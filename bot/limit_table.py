@@ -11,10 +11,12 @@ from __future__ import annotations
 from dataclasses import dataclass, fields
 
 from bot.limit_types import (
+    CHANNEL,
     DOLLARS,
     FLAG,
     NAMES,
     NO_SETTING,
+    PERCENTS,
     QUALITIES,
     SIZES,
     TIMEZONE,
@@ -154,6 +156,28 @@ class Limits:
         "UTC",
         "the IANA timezone (e.g. Europe/Paris) in which days, weeks and months begin here",
         "Timezone of days, weeks and months (e.g. Europe/Paris)",
+        person=False,
+    )
+    alert_channel: str | None = row(
+        CHANNEL,
+        NO_SETTING,
+        "the channel (its id) where this workspace's budget alerts are posted",
+        "Channel for budget alerts (its id)",
+        person=False,
+    )
+    alert_at: tuple[int, ...] | None = row(
+        PERCENTS,
+        (80, 100),
+        "the percentages of a workspace, channel or installation budget at which an alert "
+        "is sent, once per period, comma-separated",
+        "Alert at these percentages of a budget, comma-separated",
+        person=False,
+    )
+    log_channel: str | None = row(
+        CHANNEL,
+        NO_SETTING,
+        "the channel (its id) where every delivered result is recorded for moderators",
+        "Channel recording every result (its id)",
         person=False,
     )
 

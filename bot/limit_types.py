@@ -213,6 +213,71 @@ TIMEZONE = LimitType(
 )
 
 
+CHANNEL_TEXT = re.compile(r"[A-Za-z0-9_-]{1,64}")
+
+
+def _channel(key: str, text: str) -> str:
+    found = text.removeprefix("<#").removesuffix(">").split("|")[0]
+    if CHANNEL_TEXT.fullmatch(found) is None:
+        raise Invalid(
+            f"{key}: {text!r} is not a channel id; use the id, such as 1234567890 on Discord "
+            "or C0123ABC on Slack."
+        )
+    return found
+
+
+def _channel_check(value: object) -> str | None:
+    ok = isinstance(value, str) and CHANNEL_TEXT.fullmatch(value) is not None
+    return value if ok else None  # type: ignore[return-value]
+
+
+CHANNEL = LimitType(
+    "use a channel id such as 1234567890 or C0123ABC",
+    _channel,
+    _channel_check,
+    keeps_case=True,
+)
+
+
+def _percents(key: str, text: str) -> tuple[int, ...]:
+    parts = [part.strip().removesuffix("%") for part in text.split(",") if part.strip()]
+    found = []
+    for part in parts:
+        if not part.isdigit() or not 1 <= int(part) <= 100:
+            raise Invalid(f"{key}: {part!r} is not a percentage from 1 to 100, e.g. 80,100.")
+        found.append(int(part))
+    return tuple(sorted(set(found)))
+
+
+def _percents_check(value: object) -> tuple[int, ...] | None:
+    if isinstance(value, str) or not isinstance(value, tuple | list):
+        return None
+    ok = all(
+        isinstance(part, int) and not isinstance(part, bool) and 1 <= part <= 100 for part in value
+    )
+    return tuple(sorted(set(value))) if ok else None
+
+
+def _percents_text(value: tuple[int, ...]) -> str:
+    return ",".join(str(part) for part in value)
+
+
+def _percents_stored(column: object) -> object:
+    if not isinstance(column, str):
+        return column
+    return tuple(int(part) for part in column.split(",") if part.strip().isdigit())
+
+
+PERCENTS = LimitType(
+    "use percentages from 1 to 100, comma-separated, such as 80,100",
+    _percents,
+    _percents_check,
+    _percents_text,
+    lambda value: ", ".join(f"{part} %" for part in value),
+    stored=_percents_stored,
+)
+
+
 class NoSetting:
     """The default of a limit that has no IMAGINE_* setting of its own."""
 

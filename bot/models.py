@@ -180,6 +180,7 @@ class Result:
     usage: TokenUsage | None = None
     revised_prompt: str | None = None
     warnings: tuple[str, ...] = ()
+    remaining: str | None = None  # the person's own budget left, for the footer
 
 
 @dataclass(frozen=True)

@@ -26,7 +26,7 @@ def _default(name: str) -> str:
     if isinstance(value, dict):
         return json.dumps(value, separators=(",", ":"))
     if isinstance(value, tuple):
-        return ",".join(value)
+        return ",".join(map(str, value))
     if isinstance(value, bool):
         return "true" if value else "false"
     return str(value)

@@ -26,10 +26,13 @@ TYPED = {
     "cooldown_s": ("60", 60, "60"),
     "admins_exempt": ("yes", True, "yes"),
     "others_can_vary": ("false", False, "no"),
-    "allow_low_moderation": ("on", True, "yes"),
     "allowed_models": ("openai/gpt-image-2", ("openai/gpt-image-2",), "openai/gpt-image-2"),
     "max_pixels": ("2359296", 2359296, "2359296"),
     "timezone": ("Europe/Paris", "Europe/Paris", "Europe/Paris"),
+    "allow_low_moderation": ("yes", True, "yes"),
+    "alert_channel": ("C0123ABC", "C0123ABC", "C0123ABC"),
+    "alert_at": ("100, 50%,80", (50, 80, 100), "50 %, 80 %, 100 %"),
+    "log_channel": ("<#1234567890>", "1234567890", "1234567890"),
 } | {
     f"{holder}_{period}_{unit}": ("3", 3, "3") if unit == "images" else ("$1.5", 1.5, "1.5")
     for holder in ("user", "channel", "workspace", "bot")
@@ -55,7 +58,8 @@ def test_every_row_is_typed_shown_checked_and_stored_by_its_type() -> None:
 
 def test_every_row_with_a_default_is_a_documented_setting_read_by_its_parser() -> None:
     with_setting = [key for key, spec in LIMITS.items() if spec.env]
-    assert with_setting == [key for key in LIMIT_KEYS if key != "allowed_models"]
+    no_setting = ("allowed_models", "alert_channel", "log_channel")
+    assert with_setting == [key for key in LIMIT_KEYS if key not in no_setting]
     for key in with_setting:
         assert env_name(key) == f"IMAGINE_{key.upper()}"
         description = Settings.model_fields[key].description or ""

@@ -438,6 +438,7 @@ async def test_set_limits_takes_every_key_and_round_trips(store: Store) -> None:
     )
     budgets = {key: 7 if key.endswith("images") else 2.5 for key in BUDGET_KEYS}
     values = replace(values, **budgets, timezone="Europe/Paris", allow_low_moderation=True)
+    values = replace(values, alert_channel="C0ALERTS", alert_at=(50, 90), log_channel="123")
     assert await store.set_limits(CHANNEL, values.as_dict(), "me", NOW) == values
     assert await store.get_limits(CHANNEL) == values
     assert len(await store.limit_changes(CHANNEL)) == len(LIMIT_KEYS)

@@ -70,6 +70,11 @@ class DiscordAdapter:
         self._closing = False
 
     @property
+    def client(self) -> ImagineClient | None:
+        """The discord.py client while running (None before `run`)."""
+        return self._client
+
+    @property
     def ready(self) -> bool:
         """Connected to the gateway."""
         client = self._client

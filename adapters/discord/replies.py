@@ -44,9 +44,10 @@ def describe(result: Result) -> str:
     """'`1536x1024` · high · 2 images · $0.13'."""
     count = len(result.images)
     noun = "image" if count == 1 else "images"
+    left = f" · {result.remaining}" if result.remaining else ""
     return (
         f"`{result.options.size}` · {result.options.quality} · {count} {noun} · "
-        f"{format_amount(result.cost_usd, 'usd')}"
+        f"{format_amount(result.cost_usd, 'usd')}{left}"
     )
 
 

@@ -64,9 +64,10 @@ def details(result: Result) -> str:
     count = len(result.images)
     noun = "image" if count == 1 else "images"
     opts = result.options
+    left = f" · {result.remaining}" if result.remaining else ""
     return (
         f"{count} {noun} · {opts.size} · {opts.quality} · "
-        f"{format_amount(result.cost_usd, 'usd')} · request `{result.request_id[:8]}`"
+        f"{format_amount(result.cost_usd, 'usd')} · request `{result.request_id[:8]}`{left}"
     )
 
 

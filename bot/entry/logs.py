@@ -71,6 +71,7 @@ def secrets_of(settings: Settings) -> list[str]:
         settings.slack_bot_token,
         settings.slack_app_token,
         settings.slack_signing_secret,
+        settings.alert_webhook,
     ]
     found = [v.get_secret_value() for v in values if v is not None]
     password = urlsplit(settings.database_url).password

@@ -69,12 +69,18 @@ def build_adapters(app: App, web_: Web | None = None) -> list[Adapter]:
     adapters: list[Adapter] = []
     if app.settings.discord_token is not None:
         from adapters.discord import DiscordAdapter
+        from adapters.discord.notices import DiscordChannels
 
-        adapters.append(DiscordAdapter(app.settings, app.runner, app.http))
+        discord = DiscordAdapter(app.settings, app.runner, app.http)
+        app.runner.notices.register("discord", DiscordChannels(discord))
+        adapters.append(discord)
     if app.settings.slack_bot_token is not None:
         from adapters.slack import SlackAdapter
+        from adapters.slack.notices import SlackChannels
 
-        adapters.append(SlackAdapter(app.settings, app.runner, app.http, web_))
+        slack = SlackAdapter(app.settings, app.runner, app.http, web_)
+        app.runner.notices.register("slack", SlackChannels(slack.client))
+        adapters.append(slack)
     return adapters
 
 

@@ -153,9 +153,10 @@ def report(result: Result, paths: list[Path], as_json: bool) -> None:
         print(json.dumps(made | ({"warnings": list(result.warnings)} if result.warnings else {})))
         return
     print("\n".join(str(p) for p in paths))
+    left = f"; {result.remaining}" if result.remaining else ""
     print(
         f"{len(paths)} image(s), estimated cost ${result.cost_usd:.3f}, "
-        f"request {result.request_id}",
+        f"request {result.request_id}{left}",
         file=sys.stderr,
     )
 

@@ -16,6 +16,7 @@ from bot.handler import ImagineHandler
 from bot.metrics import Metrics
 from bot.offline import OfflineBackend
 from bot.requests import Runner
+from bot.requests.notices import Notices
 from bot.store import Store
 from bot.store.open import open_store
 
@@ -56,6 +57,6 @@ async def open_app(settings: Settings, *, offline: bool = False) -> AsyncIterato
                 )
             handler = ImagineHandler(settings, store, backend, metrics=metrics)
             await handler.housekeeping()
-            yield App(settings, http, store, handler, Runner(handler))
+            yield App(settings, http, store, handler, Runner(handler, Notices(handler, http)))
     finally:
         await store.close()

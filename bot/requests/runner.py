@@ -17,6 +17,7 @@ from bot.models import Actor, ImageRequest, LedgerEntry, Options, Result
 from bot.requests import words
 from bot.requests.ask import Ask, Headline
 from bot.requests.board import Board
+from bot.requests.notices import Notices
 from bot.requests.surface import Failure, Surface
 
 log = logging.getLogger(__name__)
@@ -25,8 +26,9 @@ log = logging.getLogger(__name__)
 class Runner:
     """Runs every request of every surface; tracks them so shutdown can drain them."""
 
-    def __init__(self, handler: ImagineHandler) -> None:
+    def __init__(self, handler: ImagineHandler, notices: Notices | None = None) -> None:
         self.handler = handler
+        self.notices = notices or Notices(handler)
         self._tasks: set[asyncio.Task[object]] = set()
         self._presses: set[tuple[str, ...]] = set()
         self._keys: set[str] = set()  # the events running now, so a redelivery is dropped
@@ -106,7 +108,10 @@ class Runner:
             await _quietly(surface.fail(words.internal()))
             return
         await _closed(board)
-        await self._deliver(result, surface)
+        result = await self.notices.with_remaining(ask.actor, result)
+        delivered, link = await self._deliver(result, surface)
+        if delivered:
+            await self.notices.delivered(ask.actor, result, link)
 
     def _board(self, surface: Surface) -> Board | None:
         pace = surface.pace
@@ -180,17 +185,20 @@ class Runner:
             raise ValueError(f"a {ask.kind} needs the result it was pressed under")
         return ask.parent_id
 
-    async def _deliver(self, result: Result, surface: Surface) -> None:
+    async def _deliver(self, result: Result, surface: Surface) -> tuple[bool, str | None]:
+        """Whether the result was delivered, and its link where the surface gives one."""
         again = surface.again(result.request_id)
         try:
-            await self.handler.deliver(result, partial(surface.deliver, result), again=again)
+            link = await self.handler.deliver(result, partial(surface.deliver, result), again=again)
         except Undelivered as exc:
             await _quietly(surface.fail(Failure(exc.message, exc, result.request_id)))
+            return False, None
         except asyncio.CancelledError:  # the bot is stopping; the handler kept the images
             kept_for = self.handler.deliveries.kept_for
             stopped = Undelivered(result.request_id, words.STOPPED, kept_for, again)
             await _quietly(surface.fail(Failure(stopped.message, stopped, result.request_id)))
             raise
+        return True, link
 
     async def would_refuse(self, actor: Actor) -> str | None:
         """Why a request by `actor` would be refused here anyway (off, or nothing left),

@@ -56,8 +56,9 @@ class Surface(Protocol):
         """Show how the request is getting on (paced by the runner)."""
         ...
 
-    async def deliver(self, result: Result) -> None:
-        """Post the images with their controls; raise DeliveryFailed naming the cause."""
+    async def deliver(self, result: Result) -> str | None:
+        """Post the images with their controls (and `result.remaining` in the footer);
+        raise DeliveryFailed naming the cause. May return a link to the posted result."""
         ...
 
     async def fail(self, failure: Failure) -> None:

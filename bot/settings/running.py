@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import Field, SecretStr
+from pydantic import Field, SecretStr, field_validator
 
 from bot.settings.base import SettingsGroup
 
@@ -43,3 +43,17 @@ class RunningSettings(SettingsGroup):
         validation_alias="IMAGINE_SHUTDOWN_GRACE",
         description="Seconds running requests may take to finish on shutdown; the rest are not charged.",
     )
+    alert_webhook: SecretStr | None = Field(
+        None,
+        validation_alias="IMAGINE_ALERT_WEBHOOK",
+        description="An http(s) URL that also receives every budget alert as a JSON POST (the installation's own budgets too).",
+    )
+
+    @field_validator("alert_webhook", mode="before")
+    @classmethod
+    def _webhook_url(cls, value: object) -> object:
+        if isinstance(value, str) and not value.strip():
+            return None
+        if isinstance(value, str) and not value.startswith(("http://", "https://")):
+            raise ValueError("must start with http:// or https://")
+        return value

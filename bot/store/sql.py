@@ -207,7 +207,7 @@ def limit_values(limits: Limits) -> dict[str, object]:
     values: dict[str, object] = {}
     for key in LIMIT_KEYS:
         value = getattr(limits, key)
-        values[key] = ",".join(value) if isinstance(value, tuple) else value
+        values[key] = ",".join(map(str, value)) if isinstance(value, tuple) else value
     return values
 
 
