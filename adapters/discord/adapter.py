@@ -10,12 +10,13 @@ import discord.http
 import httpx
 import yarl
 
-from adapters.discord.buttons import deliver_again_view, result_view
 from adapters.discord.client import ImagineClient, ShardedImagineClient
 from adapters.discord.services import TOKEN_TTL_S, Services
+from adapters.discord.views import deliver_again_view, picked_view, result_view
 from bot.config import Settings
 from bot.errors import ConfigError
 from bot.requests import Runner
+from bot.web.context import Web
 
 log = logging.getLogger(__name__)
 
@@ -59,12 +60,20 @@ class DiscordAdapter:
         http: httpx.AsyncClient,
         *,
         token_ttl_s: float = TOKEN_TTL_S,
+        web_: Web | None = None,
     ) -> None:
         if settings.discord_token is None:
             raise ConfigError("Missing setting DISCORD_TOKEN: the bot token from Discord.")
         self._token = settings.discord_token
         self._services = Services(
-            settings, runner, http, result_view, deliver_again_view, token_ttl_s
+            settings,
+            runner,
+            http,
+            result_view,
+            deliver_again_view,
+            picked_view,
+            token_ttl_s,
+            web_,
         )
         self._client: ImagineClient | None = None
         self._closing = False

@@ -12,6 +12,7 @@ from adapters.discord import mentions
 from adapters.discord.admin import build_admin_commands
 from adapters.discord.buttons import DYNAMIC_ITEMS
 from adapters.discord.commands import build_commands
+from adapters.discord.controls import CONTROL_ITEMS
 from adapters.discord.permissions import invite_url
 from adapters.discord.respond import report_failure
 from adapters.discord.services import Services, ServicesClient
@@ -42,7 +43,7 @@ class ImagineClient(ServicesClient):
 
     async def setup_hook(self) -> None:
         """Register commands and buttons, sync the commands, log the invite URL."""
-        self.add_dynamic_items(*DYNAMIC_ITEMS)
+        self.add_dynamic_items(*DYNAMIC_ITEMS, *CONTROL_ITEMS)
         models = self.services.settings.offered_models()
         for command in [*build_commands(models), *build_admin_commands()]:
             self.tree.add_command(command)

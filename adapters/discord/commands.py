@@ -9,10 +9,10 @@ import discord
 from discord import app_commands
 
 from adapters.discord import flows
-from adapters.discord.buttons import pick_view
 from adapters.discord.modals import open_edit_modal
 from adapters.discord.respond import refuse
 from adapters.discord.sources import NO_IMAGES, image_attachments
+from adapters.discord.views import pick_view
 from bot.errors import BadRequest
 from bot.models import BACKGROUNDS, FORMATS, QUALITIES
 

@@ -7,6 +7,7 @@ surface, to `runner.submit`. What happens next is the runner's.
 
 from __future__ import annotations
 
+import io
 from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 
@@ -24,7 +25,7 @@ from adapters.discord.sources import (
     load_sources,
 )
 from adapters.discord.surface import DiscordSurface
-from bot.errors import BadRequest, ImageRejected
+from bot.errors import BadRequest, ImageRejected, UserFacingError
 from bot.models import SourceImage
 from bot.requests import Ask, AskKind
 from bot.requests.ask import Sources, Typed, no_sources
@@ -50,6 +51,7 @@ def ask_of(
     sources: Sources | None = None,
     parent_id: str | None = None,
     press: str | None = None,
+    control: str = "",
 ) -> Ask:
     """What an interaction asks for, charged to the person behind it."""
     return Ask(
@@ -62,6 +64,7 @@ def ask_of(
         parent_id=parent_id,
         press=press,
         upload_cap_bytes=interaction.filesize_limit,
+        control=control,
     )
 
 
@@ -148,6 +151,50 @@ async def vary_message(
     sources = downloaded(services_of(interaction), one)
     ask = ask_of(interaction, "vary", sources=sources, parent_id=entry_id, press=press)
     await submit(interaction, ask, Origin(message.id, index))
+
+
+async def control_message(
+    interaction: discord.Interaction[Any], message: discord.Message, control: str, entry_id: str
+) -> None:
+    """A creative control ('zoom 2', 'pan left', ...) on the image of a result's message."""
+    if not image_attachments(message):
+        await refuse(interaction, BadRequest(NO_IMAGES).message)
+        return
+
+    async def first() -> list[discord.Attachment]:
+        return image_attachments(await fresh_message(message))[:1]
+
+    sources = downloaded(services_of(interaction), first)
+    press = f"{control}:{entry_id}"
+    ask = ask_of(
+        interaction, "control", sources=sources, parent_id=entry_id, press=press, control=control
+    )
+    await submit(interaction, ask, Origin(message.id, 0))
+
+
+async def pick_image(
+    interaction: discord.Interaction[Any], message: discord.Message, index: int, entry_id: str
+) -> None:
+    """Pick: post one image of a result on its own, with every control under it (free)."""
+    if index >= len(image_attachments(message)):
+        await refuse(interaction, IMAGE_GONE.message)
+        return
+    services = services_of(interaction)
+    await interaction.response.defer()
+    try:
+        entry = await services.handler.entry(entry_id)
+        found = image_attachments(await fresh_message(message))[index : index + 1]
+        if not found:
+            raise IMAGE_GONE
+        [image] = await load_sources(services, found)
+    except UserFacingError as exc:
+        await refuse(interaction, exc.message)
+        return
+    await interaction.followup.send(
+        f"**Image {index + 1}** of {message.jump_url} — <@{interaction.user.id}>",
+        file=discord.File(io.BytesIO(image.data), image.filename),
+        view=services.picked_view(entry_id, entry.kind == "generate"),
+    )
 
 
 async def reroll(interaction: discord.Interaction[Any], entry_id: str, origin: Origin) -> None:
