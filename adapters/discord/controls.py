@@ -17,6 +17,8 @@ import discord
 
 from adapters.discord import flows
 from adapters.discord.buttons import ENTRY, Button, answering
+from adapters.discord.editor import linked_image
+from adapters.discord.permissions import interaction_actor
 from adapters.discord.respond import refuse
 from adapters.discord.services import services_of
 from adapters.discord.sources import image_attachments
@@ -118,13 +120,10 @@ class RegionButton(discord.ui.DynamicItem[Button], template=rf"imagine:region:{E
             return
         message = interaction.message
         found = image_attachments(message) if message is not None else []
-        origin = WebOrigin(
-            "discord",
-            str(interaction.guild_id or f"dm:{interaction.user.id}"),
-            str(interaction.channel_id or ""),
-        )
-        image_url = found[0].url if found else ""
-        link = web_.editor_link(origin, self.entry_id, str(interaction.user.id), image_url)
+        image = linked_image(found[0], message.id) if message is not None and found else ""
+        actor = interaction_actor(interaction)
+        origin = WebOrigin("discord", actor.workspace_id, str(interaction.channel_id or ""))
+        link = web_.editor_link(origin, self.entry_id, actor.user_id, image)
         minutes = services.settings.link_ttl_minutes
         await refuse(interaction, EDITOR_NOTE.format(link=link, minutes=minutes))
 

@@ -18,7 +18,7 @@ from bot.entry.wiring import App, open_app, require_gateway_key
 from bot.errors import ConfigError
 from bot.gateway.served import configured_problem, fetch_listing
 from bot.metrics import bearer_matches
-from bot.web.context import PREFIX
+from bot.web.context import PREFIX, Web
 
 log = logging.getLogger(__name__)
 
@@ -64,13 +64,13 @@ def check_platforms(settings: Settings) -> bool:
     return slack or settings.discord_token is not None
 
 
-def build_adapters(app: App) -> list[Adapter]:
-    """The adapters the settings ask for."""
+def build_adapters(app: App, web_: Web | None = None) -> list[Adapter]:
+    """The adapters the settings ask for (Discord hands out links of the web face `web_`)."""
     adapters: list[Adapter] = []
     if app.settings.discord_token is not None:
         from adapters.discord import DiscordAdapter
 
-        adapters.append(DiscordAdapter(app.settings, app.runner, app.http))
+        adapters.append(DiscordAdapter(app.settings, app.runner, app.http, web_=web_))
     if app.settings.slack_bot_token is not None:
         from adapters.slack import SlackAdapter
 
@@ -135,7 +135,7 @@ async def run(settings: Settings, *, offline: bool = False) -> int:
         loop.add_signal_handler(sig, stop.set)
     async with open_app(settings, offline=offline) as app, AsyncExitStack() as stack:
         web_ = await open_face(app)
-        adapters = build_adapters(app)
+        adapters = build_adapters(app, web_)
         model_problems = [] if offline or settings.offline else await check_models(app)
         app.handler.metrics.gauge(
             "imagine_ready",
