@@ -11,7 +11,7 @@ import pytest
 
 from bot.delivery import DeliveryFailed
 from bot.models import GeneratedImage, Options, Result
-from bot.web.app import open_web
+from bot.web.app import OFF, open_web
 from bot.web.platforms import Origin, Platforms
 from tests.discordfixtures import fake as fake
 from tests.fakes.discord import CHANNEL_ID, GUILD_ID, FakeDiscord, Json, member
@@ -108,3 +108,64 @@ async def test_a_refused_post_is_a_delivery_failure_with_its_cause(bot: DiscordB
         await bot.adapter.post_result(HERE, result, GUEST["user"]["id"])
     assert caught.value.cause.startswith("Discord did not let the bot post them here")
     assert not caught.value.transient
+
+
+MANAGE_CHANNELS, MANAGE_GUILD = 1 << 4, 1 << 5
+ADMIN = member(700000000000000010, "admin", permissions=MANAGE_GUILD | MANAGE_CHANNELS)
+
+
+async def private_answer(bot: DiscordBot, ix: Json) -> str:
+    """The text of a deferred private answer (deferral, then an edit of @original)."""
+    assert (await bot.callback(ix)).body == {"type": 5, "data": {"flags": 64}}
+    edit = await bot.fake.wait_for(
+        lambda c: c.method == "PATCH" and c.path.endswith(f"/{ix['token']}/messages/@original")
+    )
+    return str(edit.body["content"])
+
+
+@pytest.mark.parametrize(
+    ("command", "options"),
+    [("usage", [opt("scope", "server")]), ("limits", [{"name": "show", "type": 1, "options": []}])],
+)
+async def test_an_admins_server_report_ends_with_a_private_dashboard_link(
+    bot: DiscordBot, command: str, options: list[Json]
+) -> None:
+    text = await private_answer(bot, await bot.slash(command, options, who=ADMIN))
+    *_, intro, ttl = text.split("\n")
+    link = intro.removeprefix("Charts, budgets, the ledger and the limits editor: ")
+    assert link.startswith(f"{PUBLIC}/web/open?t=")
+    assert ttl == "This link is yours alone and works for 15 minutes."
+    web_ = await open_web(bot.handler.settings, bot.handler, Platforms({}))
+    assert web_ is not None
+    grant = web_.signer.check(parse_qs(urlsplit(link).query)["t"][0], "link", web_.now())
+    assert (grant.role, grant.platform, grant.workspace, grant.user) == (
+        "admin",
+        "discord",
+        str(GUILD_ID),
+        ADMIN["user"]["id"],
+    )
+
+
+async def test_someone_without_manage_server_gets_no_link_but_the_reason(bot: DiscordBot) -> None:
+    ix = await bot.slash("usage", [opt("scope", "server")], who=GUEST)
+    answer = (await bot.callback(ix)).body
+    assert (answer["type"], answer["data"]["flags"]) == (4, 64)
+    assert answer["data"]["content"] == (
+        "Server-wide settings need the **Manage Server** permission. Ask a server admin, "
+        "or use `scope: channel` if you can manage this channel."
+    )
+
+
+async def test_a_channel_report_carries_no_workspace_link(bot: DiscordBot) -> None:
+    text = await private_answer(bot, await bot.slash("usage", [opt("scope", "channel")], who=ADMIN))
+    assert "/web/open" not in text and text.startswith("**Usage in <#")
+
+
+async def test_with_the_web_face_off_the_server_report_says_so(
+    tmp_path: Path, fake: FakeDiscord, gateway: FakeGateway
+) -> None:
+    async with running_bot(tmp_path / "imagine.db", fake, gateway) as off:
+        text = await private_answer(
+            off, await off.slash("usage", [opt("scope", "server")], who=ADMIN)
+        )
+    assert text.endswith("\n" + OFF)
