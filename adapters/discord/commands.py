@@ -1,4 +1,4 @@
-"""/imagine, /edit and the message menus Edit image and Vary image."""
+"""/imagine, /edit, /blend and the message menus Edit image and Vary image."""
 
 from __future__ import annotations
 
@@ -23,6 +23,7 @@ OPTION_CHOICES: dict[str, list[Choice[str]]] = {
     "background": [Choice(name=b, value=b) for b in BACKGROUNDS],
     "format": [Choice(name=f, value=f) for f in FORMATS],
 }
+NOT_IN_BLEND = ("count", "background")  # one picture; its background comes from the images
 OPTION_HELP = {
     "model": "Which image model draws it",
     "size": "WxH, e.g. 1024x1024, 1536x1024 or 2048x1152 (or add --ar 16:9 to the prompt)",
@@ -30,6 +31,8 @@ OPTION_HELP = {
     "count": "How many images (1-10; the server may allow fewer)",
     "background": "transparent needs png or webp",
     "format": "File format of the images",
+    "avoid": "Things to leave out of the image (like --no)",
+    "private": "Show the result to you only",
 }
 
 
@@ -40,6 +43,8 @@ def typed(
     background: str | None,
     fmt: str | None,
     model: str | None = None,
+    avoid: str | None = None,
+    private: bool | None = None,
 ) -> dict[str, str | int | None]:
     """Typed options as the core's option parser names them."""
     return {
@@ -49,6 +54,8 @@ def typed(
         "background": background,
         "format": fmt,
         "model": model,
+        "avoid": avoid,
+        "private": None if private is None else str(private).lower(),
     }
 
 
@@ -77,7 +84,7 @@ def build_commands(models: Sequence[str]) -> list[Command]:
 
 
 def image_commands(choices: dict[str, list[Choice[str]]]) -> list[Command]:
-    """/imagine and /edit, their options offering `choices`."""
+    """/imagine, /edit and /blend, their options offering `choices`."""
 
     @app_commands.command(name="imagine", description="Create images from a prompt")
     @app_commands.describe(
@@ -94,9 +101,12 @@ def image_commands(choices: dict[str, list[Choice[str]]]) -> list[Command]:
         background: str | None = None,
         format: str | None = None,
         model: str | None = None,
+        avoid: app_commands.Range[str, 1, 1000] | None = None,
+        private: bool | None = None,
     ) -> None:
-        """/imagine prompt [size] [quality] [count] [background] [format] [model]."""
-        options = typed(size, quality, count, background, format, model)
+        """/imagine prompt [size] [quality] [count] [background] [format] [model] [avoid]
+        [private]."""
+        options = typed(size, quality, count, background, format, model, avoid, private)
         await flows.imagine(interaction, prompt, options)
 
     @app_commands.command(name="edit", description="Change an image as you describe")
@@ -117,12 +127,46 @@ def image_commands(choices: dict[str, list[Choice[str]]]) -> list[Command]:
         background: str | None = None,
         format: str | None = None,
         model: str | None = None,
+        avoid: app_commands.Range[str, 1, 1000] | None = None,
+        private: bool | None = None,
     ) -> None:
         """/edit image prompt [options]."""
-        options = typed(size, quality, count, background, format, model)
+        options = typed(size, quality, count, background, format, model, avoid, private)
         await flows.edit_attachments(interaction, [image], prompt, options)
 
-    return [imagine, edit]
+    @app_commands.command(name="blend", description="Blend 2 to 5 images into one")
+    @app_commands.describe(
+        image1="The first image",
+        image2="The second image",
+        image3="A third image",
+        image4="A fourth image",
+        image5="A fifth image",
+        prompt="How to blend them (optional)",
+        **{k: v for k, v in OPTION_HELP.items() if k not in NOT_IN_BLEND},
+    )
+    @app_commands.choices(**{k: v for k, v in choices.items() if k not in NOT_IN_BLEND})
+    @app_commands.guild_only()
+    async def blend(
+        interaction: discord.Interaction[Any],
+        image1: discord.Attachment,
+        image2: discord.Attachment,
+        image3: discord.Attachment | None = None,
+        image4: discord.Attachment | None = None,
+        image5: discord.Attachment | None = None,
+        prompt: app_commands.Range[str, 1, 6000] | None = None,
+        size: str | None = None,
+        quality: str | None = None,
+        format: str | None = None,
+        model: str | None = None,
+        avoid: app_commands.Range[str, 1, 1000] | None = None,
+        private: bool | None = None,
+    ) -> None:
+        """/blend image1 image2 [image3 image4 image5] [prompt] [options]."""
+        images = [a for a in (image1, image2, image3, image4, image5) if a is not None]
+        options = typed(size, quality, None, None, format, model, avoid, private)
+        await flows.blend(interaction, images, prompt or "", options)
+
+    return [imagine, edit, blend]
 
 
 def message_menus() -> list[Command]:

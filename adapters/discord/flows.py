@@ -27,6 +27,7 @@ from adapters.discord.sources import (
 from adapters.discord.surface import DiscordSurface
 from bot.errors import BadRequest, ImageRejected, UserFacingError
 from bot.models import SourceImage
+from bot.promptflags import parse_prompt
 from bot.requests import Ask, AskKind
 from bot.requests.ask import Sources, Typed, no_sources
 
@@ -77,10 +78,25 @@ def downloaded(services: Services, attachments: Attachments) -> Sources:
     return load
 
 
+def is_private(interaction: discord.Interaction[Any], ask: Ask) -> bool:
+    """Whether the result is for the asker's eyes only: the typed `private` option, or
+    `--private` in the prompt, or pressed under a private (ephemeral) result."""
+    message = interaction.message
+    if message is not None and message.flags.ephemeral:
+        return True
+    try:
+        _, flags = parse_prompt(ask.text)
+    except UserFacingError:
+        return False  # the runner refuses the prompt, privately
+    switch = str(ask.typed.get("private") or flags.get("private") or "").lower()
+    return switch in ("true", "yes", "on", "1")
+
+
 async def submit(interaction: discord.Interaction[Any], ask: Ask, origin: Origin) -> None:
-    """Run `ask` on the interaction's response."""
+    """Run `ask` on the interaction's response (an ephemeral one for a private result)."""
     services = services_of(interaction)
-    responder = InteractionResponder(interaction, services.token_ttl_s)
+    private = is_private(interaction, ask)
+    responder = InteractionResponder(interaction, services.token_ttl_s, private)
     surface = DiscordSurface(responder, services, interaction.user.id, origin)
     await services.runner.submit(ask, surface)
 
@@ -195,6 +211,25 @@ async def pick_image(
         file=discord.File(io.BytesIO(image.data), image.filename),
         view=services.picked_view(entry_id, entry.kind == "generate"),
     )
+
+
+async def blend(
+    interaction: discord.Interaction[Any],
+    attachments: Sequence[discord.Attachment],
+    text: str,
+    typed: Typed,
+) -> None:
+    """/blend: two to five attached images into one picture, as the prompt says."""
+    if not all(is_image(a) for a in attachments):
+        await refuse(interaction, NOT_AN_IMAGE.message)
+        return
+
+    async def attached() -> Sequence[discord.Attachment]:
+        return attachments
+
+    sources = downloaded(services_of(interaction), attached)
+    ask = ask_of(interaction, "control", text=text, typed=typed, sources=sources, control="blend")
+    await submit(interaction, ask, Origin())
 
 
 async def reroll(interaction: discord.Interaction[Any], entry_id: str, origin: Origin) -> None:
