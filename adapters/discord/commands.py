@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, TypeVar
 
 import discord
 from discord import app_commands
@@ -73,6 +73,15 @@ async def open_vary(interaction: discord.Interaction[Any], message: discord.Mess
 
 
 Command = app_commands.Command[Any, Any, Any] | app_commands.ContextMenu
+F = TypeVar("F")
+
+
+def anywhere(command: F) -> F:
+    """Installable to a server and to a person; usable in servers, the bot's DM and private
+    channels (group DMs), as Discord's integration_types and contexts say."""
+    installs = app_commands.allowed_installs(guilds=True, users=True)
+    contexts = app_commands.allowed_contexts(guilds=True, dms=True, private_channels=True)
+    return installs(contexts(command))
 
 
 def build_commands(models: Sequence[str]) -> list[Command]:
@@ -91,7 +100,7 @@ def image_commands(choices: dict[str, list[Choice[str]]]) -> list[Command]:
         prompt="What to draw; --ar 16:9, --quality high, --n 2, --model work too", **OPTION_HELP
     )
     @app_commands.choices(**choices)
-    @app_commands.guild_only()
+    @anywhere
     async def imagine(
         interaction: discord.Interaction[Any],
         prompt: app_commands.Range[str, 1, 6000],
@@ -116,7 +125,7 @@ def image_commands(choices: dict[str, list[Choice[str]]]) -> list[Command]:
         **OPTION_HELP,
     )
     @app_commands.choices(**choices)
-    @app_commands.guild_only()
+    @anywhere
     async def edit(
         interaction: discord.Interaction[Any],
         image: discord.Attachment,
@@ -145,7 +154,7 @@ def image_commands(choices: dict[str, list[Choice[str]]]) -> list[Command]:
         **{k: v for k, v in OPTION_HELP.items() if k not in NOT_IN_BLEND},
     )
     @app_commands.choices(**{k: v for k, v in choices.items() if k not in NOT_IN_BLEND})
-    @app_commands.guild_only()
+    @anywhere
     async def blend(
         interaction: discord.Interaction[Any],
         image1: discord.Attachment,
@@ -173,13 +182,13 @@ def message_menus() -> list[Command]:
     """The message menus Edit image and Vary image."""
 
     @app_commands.context_menu(name="Edit image")
-    @app_commands.guild_only()
+    @anywhere
     async def edit_image(interaction: discord.Interaction[Any], message: discord.Message) -> None:
         """Edit the images of any message: asks for the instruction in a modal."""
         await open_edit_modal(interaction, message, None)
 
     @app_commands.context_menu(name="Vary image")
-    @app_commands.guild_only()
+    @anywhere
     async def vary_image(interaction: discord.Interaction[Any], message: discord.Message) -> None:
         """A variation of an image of any message."""
         await open_vary(interaction, message)
