@@ -80,9 +80,10 @@ def downloaded(services: Services, attachments: Attachments) -> Sources:
 
 def is_private(interaction: discord.Interaction[Any], ask: Ask) -> bool:
     """Whether the result is for the asker's eyes only: the typed `private` option, or
-    `--private` in the prompt, or pressed under a private (ephemeral) result."""
+    `--private` in the prompt, or pressed under a private (ephemeral) result (Deliver again
+    sits under a private error, and posts as the request was asked)."""
     message = interaction.message
-    if message is not None and message.flags.ephemeral:
+    if message is not None and message.flags.ephemeral and ask.kind != "deliver":
         return True
     try:
         _, flags = parse_prompt(ask.text)
