@@ -45,10 +45,12 @@ def with_model(
 
 def check_limits(opts: Options, limits: Limits, model: ModelInfo, catalog: Catalog) -> None:
     """Refuse options outside this scope's limits: models, n, quality, sizes, pixels,
-    moderation."""
+    moderation, private results."""
     if opts.moderation == "low" and not limits.allow_low_moderation:
         detail = "moderation low; leave out --moderation, or ask an admin"
         raise OptionNotAllowed("allow_low_moderation", detail)
+    if opts.private and limits.allow_private is False:
+        raise OptionNotAllowed("allow_private", "private results; leave out --private")
     if limits.allowed_models is not None and not _allowed(opts.model, limits, catalog):
         raise OptionNotAllowed(
             "allowed_models", f"model {opts.model}; use {', '.join(limits.allowed_models)}"

@@ -131,6 +131,12 @@ class Limits:
         "people may ask for `--moderation low` on new images",
         "Allow --moderation low on new images",
     )
+    allow_private: bool | None = row(
+        FLAG,
+        True,
+        "people may ask for results only they see (`--private`)",
+        "Allow private results (true/false)",
+    )
     user_weekly_images: int | None = images("user", "weekly")
     user_weekly_cost_usd: float | None = dollars("user", "weekly")
     user_monthly_images: int | None = images("user", "monthly")

@@ -370,6 +370,24 @@ async def test_moderation_low_is_sent_on_generations_only_where_the_limit_allows
     assert "moderation" not in edited.fields
 
 
+async def test_private_results_are_refused_where_an_admin_turned_them_off(
+    tmp_path: Path, fake: FakeGateway
+) -> None:
+    private = ImageRequest("generate", "a fox", ALICE, "p-1", Options(private=True))
+    async with running(tmp_path, fake) as handler:
+        await handler.generate(private)
+        await handler.set_limits(Scope("discord", "guild1", "*"), {"allow_private": "off"}, "ad")
+        with pytest.raises(OptionNotAllowed) as caught:
+            await handler.generate(replace_key(private, "p-2"))
+        await handler.generate(ImageRequest("generate", "a fox", ALICE, "p-3", Options()))
+        charged = [e.idempotency_key for e in await rows(handler) if e.status == "succeeded"]
+    assert caught.value.message == (
+        "Not allowed here: private results; leave out --private (allow_private). "
+        "You were not charged."
+    )
+    assert charged == ["p-1", "p-3"] and len(fake.image_requests) == 2
+
+
 def replace_key(req: ImageRequest, key: str) -> ImageRequest:
     return ImageRequest(req.kind, req.prompt, req.actor, key, req.options, req.sources)
 

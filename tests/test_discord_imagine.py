@@ -167,7 +167,7 @@ async def test_start_syncs_commands_and_logs_the_invite(
     async with running_bot(tmp_path / "imagine.db", fake, gateway, DISCORD_GUILD_IDS="42"):
         pass
     names = {c["name"] for c in fake.commands["42"]}
-    assert names == {"imagine", "edit", "usage", "limits", "Edit image", "Vary image"}
+    assert names == {"imagine", "edit", "blend", "usage", "limits", "Edit image", "Vary image"}
     assert "global" not in fake.commands
     invite = (
         f"https://discord.com/oauth2/authorize?client_id={APP_ID}"

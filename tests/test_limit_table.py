@@ -30,6 +30,7 @@ TYPED = {
     "max_pixels": ("2359296", 2359296, "2359296"),
     "timezone": ("Europe/Paris", "Europe/Paris", "Europe/Paris"),
     "allow_low_moderation": ("yes", True, "yes"),
+    "allow_private": ("off", False, "no"),
     "alert_channel": ("C0123ABC", "C0123ABC", "C0123ABC"),
     "alert_at": ("100, 50%,80", (50, 80, 100), "50 %, 80 %, 100 %"),
     "log_channel": ("<#1234567890>", "1234567890", "1234567890"),

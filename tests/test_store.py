@@ -437,7 +437,9 @@ async def test_set_limits_takes_every_key_and_round_trips(store: Store) -> None:
         True, 1, 2, 0.5, 1.5, 3, "medium", ("auto",), 30, False, True, ("bfl/flux-kontext-pro",), 9
     )
     budgets = {key: 7 if key.endswith("images") else 2.5 for key in BUDGET_KEYS}
-    values = replace(values, **budgets, timezone="Europe/Paris", allow_low_moderation=True)
+    values = replace(
+        values, **budgets, timezone="Europe/Paris", allow_low_moderation=True, allow_private=False
+    )
     values = replace(values, alert_channel="C0ALERTS", alert_at=(50, 90), log_channel="123")
     assert await store.set_limits(CHANNEL, values.as_dict(), "me", NOW) == values
     assert await store.get_limits(CHANNEL) == values

@@ -10,12 +10,16 @@ import discord.http
 import httpx
 import yarl
 
-from adapters.discord.buttons import deliver_again_view, result_view
 from adapters.discord.client import ImagineClient, ShardedImagineClient
+from adapters.discord.editor import DiscordEditor
 from adapters.discord.services import TOKEN_TTL_S, Services
+from adapters.discord.views import deliver_again_view, picked_view, result_view
 from bot.config import Settings
 from bot.errors import ConfigError
+from bot.models import Result
 from bot.requests import Runner
+from bot.web.context import Web
+from bot.web.platforms import Origin as WebOrigin
 
 log = logging.getLogger(__name__)
 
@@ -50,7 +54,9 @@ def build_client(services: Services) -> ImagineClient:
 
 class DiscordAdapter:
     """Slash commands, menus, persistent buttons and reply-mentions, each a request for the
-    runner."""
+    runner; and the Vary Region editor's platform (`source_image`, `post_result`)."""
+
+    platform = "discord"
 
     def __init__(
         self,
@@ -59,15 +65,24 @@ class DiscordAdapter:
         http: httpx.AsyncClient,
         *,
         token_ttl_s: float = TOKEN_TTL_S,
+        web_: Web | None = None,
     ) -> None:
         if settings.discord_token is None:
             raise ConfigError("Missing setting DISCORD_TOKEN: the bot token from Discord.")
         self._token = settings.discord_token
         self._services = Services(
-            settings, runner, http, result_view, deliver_again_view, token_ttl_s
+            settings,
+            runner,
+            http,
+            result_view,
+            deliver_again_view,
+            picked_view,
+            token_ttl_s,
+            web_,
         )
         self._client: ImagineClient | None = None
         self._closing = False
+        self._editor = DiscordEditor(self._services, lambda: self._client)
 
     @property
     def client(self) -> ImagineClient | None:
@@ -95,6 +110,14 @@ class DiscordAdapter:
                 "Discord rejected DISCORD_TOKEN. Copy the bot token again from the developer "
                 "portal (Bot → Reset Token)."
             ) from None
+
+    async def source_image(self, origin: WebOrigin, url: str, max_bytes: int) -> bytes:
+        """The editor's image, read from Discord (raises DeliveryFailed when it is gone)."""
+        return await self._editor.source_image(origin, url, max_bytes)
+
+    async def post_result(self, origin: WebOrigin, result: Result, user_id: str) -> str:
+        """Post the editor's result in the original channel (raises DeliveryFailed)."""
+        return await self._editor.post_result(origin, result, user_id)
 
     async def close(self) -> None:
         """Disconnect (the runner, drained first, has let running requests finish)."""

@@ -29,6 +29,7 @@ from bot.limits import format_limit
 from bot.models import LIMIT_KEYS, LimitChange, Scope
 from bot.reports import format_limits, format_user_usage
 from bot.requests import words
+from bot.web.app import OFF
 
 log = logging.getLogger(__name__)
 
@@ -40,6 +41,10 @@ SCOPES = [
 MAX_CHOICES = 25  # Discord offers at most 25 choices; the keys are more, so they autocomplete
 RECENT_CHANGES = 5
 VALUE_HELP = "A number, true/false, a quality (low/medium/high) or sizes separated by commas"
+DASHBOARD = (
+    "Charts, budgets, the ledger and the limits editor: {link}\n"
+    "This link is yours alone and works for {minutes} minutes."
+)
 ScopeWork = Callable[[ImagineHandler, Scope, str], Awaitable[str]]  # (handler, scope, where)
 
 
@@ -98,10 +103,31 @@ async def answer_at_scope(
     await answer(interaction, lambda: work(handler, target, place))
 
 
+def with_dashboard(
+    interaction: discord.Interaction[Any], kind: ScopeKind, work: ScopeWork
+) -> ScopeWork:
+    """`work`, followed for the server scope by a private link to the server's dashboard
+    (bound to this admin, valid IMAGINE_LINK_TTL_MINUTES), or the web face's OFF words."""
+    if kind != "server":
+        return work
+    services = services_of(interaction)
+
+    async def linked(handler: ImagineHandler, target: Scope, place: str) -> str:
+        text = await work(handler, target, place)
+        web_ = services.web
+        if web_ is None:
+            return f"{text}\n{OFF}"
+        link = web_.admin_link("discord", target.workspace_id, str(interaction.user.id))
+        minutes = services.settings.link_ttl_minutes
+        return f"{text}\n{DASHBOARD.format(link=link, minutes=minutes)}"
+
+    return linked
+
+
 async def show_usage(interaction: discord.Interaction[Any], scope: ScopeKind | None) -> None:
     """The person's own usage, or (for admins) a server or channel report."""
     if scope is not None:
-        await answer_at_scope(interaction, scope, usage_report)
+        await answer_at_scope(interaction, scope, with_dashboard(interaction, scope, usage_report))
         return
     handler = services_of(interaction).handler
 
@@ -184,7 +210,7 @@ def build_admin_commands() -> list[app_commands.Command[Any, Any, Any] | app_com
     @app_commands.describe(scope="The whole server (default) or this channel")
     @app_commands.choices(scope=SCOPES)
     async def show(interaction: discord.Interaction[Any], scope: ScopeKind = "server") -> None:
-        await answer_at_scope(interaction, scope, limits_report)
+        await answer_at_scope(interaction, scope, with_dashboard(interaction, scope, limits_report))
 
     @limits.command(name="set", description="Set one limit for the server or this channel")
     @app_commands.describe(key="Which limit", value=VALUE_HELP, scope="Server (default) or channel")

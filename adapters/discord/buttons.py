@@ -23,7 +23,6 @@ from adapters.discord.respond import refuse, report_failure
 from adapters.discord.services import Origin, services_of
 from adapters.discord.sources import MESSAGE_GONE
 from bot.errors import BadRequest, UserFacingError
-from bot.models import Result
 
 ENTRY = r"(?P<entry>[0-9A-Za-z_-]{1,40})"
 Button = discord.ui.Button[discord.ui.View]
@@ -50,7 +49,7 @@ def image_button(label: str, custom_id: str, index: int, emoji: str | None = Non
 
 
 def row_button(label: str, emoji: str, style: discord.ButtonStyle, custom_id: str) -> Button:
-    """A button in the row under the images."""
+    """A button in the row under the images (views.py moves it down under more rows)."""
     return discord.ui.Button(label=label, emoji=emoji, style=style, custom_id=custom_id, row=2)
 
 
@@ -249,32 +248,3 @@ DYNAMIC_ITEMS = (
     PickButton,
     DeliverAgainButton,
 )
-
-
-def result_view(result: Result, origin: Origin) -> discord.ui.View:
-    """Vary (one per image), Re-roll (when its sources can be found again), Edit, Delete."""
-    view = discord.ui.View(timeout=None)
-    count = len(result.images)
-    for index in range(count):
-        label = "Vary" if count == 1 else f"V{index + 1}"
-        view.add_item(VaryButton(result.request_id, index, label))
-    if result.kind == "generate" or origin.message_id is not None:
-        view.add_item(RerollButton(result.request_id, origin))
-    view.add_item(EditButton(result.request_id))
-    view.add_item(DeleteButton(result.request_id))
-    return view
-
-
-def deliver_again_view(entry_id: str) -> discord.ui.View:
-    """The Deliver again button under a result that could not be delivered."""
-    view = discord.ui.View(timeout=None)
-    view.add_item(DeliverAgainButton(entry_id))
-    return view
-
-
-def pick_view(message: discord.Message, count: int) -> discord.ui.View:
-    """One button per image of a message, for Vary image."""
-    view = discord.ui.View(timeout=None)
-    for index in range(count):
-        view.add_item(PickButton(message.id, index))
-    return view

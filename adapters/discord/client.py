@@ -12,7 +12,8 @@ from adapters.discord import mentions
 from adapters.discord.admin import build_admin_commands
 from adapters.discord.buttons import DYNAMIC_ITEMS
 from adapters.discord.commands import build_commands
-from adapters.discord.permissions import invite_url
+from adapters.discord.controls import CONTROL_ITEMS
+from adapters.discord.permissions import invite_url, user_install_url
 from adapters.discord.respond import report_failure
 from adapters.discord.services import Services, ServicesClient
 
@@ -42,13 +43,15 @@ class ImagineClient(ServicesClient):
 
     async def setup_hook(self) -> None:
         """Register commands and buttons, sync the commands, log the invite URL."""
-        self.add_dynamic_items(*DYNAMIC_ITEMS)
+        self.add_dynamic_items(*DYNAMIC_ITEMS, *CONTROL_ITEMS)
         models = self.services.settings.offered_models()
         for command in [*build_commands(models), *build_admin_commands()]:
             self.tree.add_command(command)
         await self.sync_commands()
         if self.application_id is not None:
-            log.info("Invite the bot to a server: %s", invite_url(self.application_id))
+            app_id = self.application_id
+            log.info("Invite the bot to a server: %s&integration_type=0", invite_url(app_id))
+            log.info("Or install it for yourself (DMs, any server): %s", user_install_url(app_id))
 
     async def sync_commands(self) -> None:
         """Publish the commands: to DISCORD_GUILD_IDS at once, else globally (shard 0 only)."""

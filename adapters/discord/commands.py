@@ -1,18 +1,18 @@
-"""/imagine, /edit and the message menus Edit image and Vary image."""
+"""/imagine, /edit, /blend and the message menus Edit image and Vary image."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, TypeVar
 
 import discord
 from discord import app_commands
 
 from adapters.discord import flows
-from adapters.discord.buttons import pick_view
 from adapters.discord.modals import open_edit_modal
 from adapters.discord.respond import refuse
 from adapters.discord.sources import NO_IMAGES, image_attachments
+from adapters.discord.views import pick_view
 from bot.errors import BadRequest
 from bot.models import BACKGROUNDS, FORMATS, QUALITIES
 
@@ -23,6 +23,7 @@ OPTION_CHOICES: dict[str, list[Choice[str]]] = {
     "background": [Choice(name=b, value=b) for b in BACKGROUNDS],
     "format": [Choice(name=f, value=f) for f in FORMATS],
 }
+NOT_IN_BLEND = ("count", "background")  # one picture; its background comes from the images
 OPTION_HELP = {
     "model": "Which image model draws it",
     "size": "WxH, e.g. 1024x1024, 1536x1024 or 2048x1152 (or add --ar 16:9 to the prompt)",
@@ -30,6 +31,8 @@ OPTION_HELP = {
     "count": "How many images (1-10; the server may allow fewer)",
     "background": "transparent needs png or webp",
     "format": "File format of the images",
+    "avoid": "Things to leave out of the image (like --no)",
+    "private": "Show the result to you only",
 }
 
 
@@ -40,6 +43,8 @@ def typed(
     background: str | None,
     fmt: str | None,
     model: str | None = None,
+    avoid: str | None = None,
+    private: bool | None = None,
 ) -> dict[str, str | int | None]:
     """Typed options as the core's option parser names them."""
     return {
@@ -49,6 +54,8 @@ def typed(
         "background": background,
         "format": fmt,
         "model": model,
+        "avoid": avoid,
+        "private": None if private is None else str(private).lower(),
     }
 
 
@@ -66,6 +73,15 @@ async def open_vary(interaction: discord.Interaction[Any], message: discord.Mess
 
 
 Command = app_commands.Command[Any, Any, Any] | app_commands.ContextMenu
+F = TypeVar("F")
+
+
+def anywhere(command: F) -> F:
+    """Installable to a server and to a person; usable in servers, the bot's DM and private
+    channels (group DMs), as Discord's integration_types and contexts say."""
+    installs = app_commands.allowed_installs(guilds=True, users=True)
+    contexts = app_commands.allowed_contexts(guilds=True, dms=True, private_channels=True)
+    return installs(contexts(command))
 
 
 def build_commands(models: Sequence[str]) -> list[Command]:
@@ -77,14 +93,14 @@ def build_commands(models: Sequence[str]) -> list[Command]:
 
 
 def image_commands(choices: dict[str, list[Choice[str]]]) -> list[Command]:
-    """/imagine and /edit, their options offering `choices`."""
+    """/imagine, /edit and /blend, their options offering `choices`."""
 
     @app_commands.command(name="imagine", description="Create images from a prompt")
     @app_commands.describe(
         prompt="What to draw; --ar 16:9, --quality high, --n 2, --model work too", **OPTION_HELP
     )
     @app_commands.choices(**choices)
-    @app_commands.guild_only()
+    @anywhere
     async def imagine(
         interaction: discord.Interaction[Any],
         prompt: app_commands.Range[str, 1, 6000],
@@ -94,9 +110,12 @@ def image_commands(choices: dict[str, list[Choice[str]]]) -> list[Command]:
         background: str | None = None,
         format: str | None = None,
         model: str | None = None,
+        avoid: app_commands.Range[str, 1, 1000] | None = None,
+        private: bool | None = None,
     ) -> None:
-        """/imagine prompt [size] [quality] [count] [background] [format] [model]."""
-        options = typed(size, quality, count, background, format, model)
+        """/imagine prompt [size] [quality] [count] [background] [format] [model] [avoid]
+        [private]."""
+        options = typed(size, quality, count, background, format, model, avoid, private)
         await flows.imagine(interaction, prompt, options)
 
     @app_commands.command(name="edit", description="Change an image as you describe")
@@ -106,7 +125,7 @@ def image_commands(choices: dict[str, list[Choice[str]]]) -> list[Command]:
         **OPTION_HELP,
     )
     @app_commands.choices(**choices)
-    @app_commands.guild_only()
+    @anywhere
     async def edit(
         interaction: discord.Interaction[Any],
         image: discord.Attachment,
@@ -117,25 +136,59 @@ def image_commands(choices: dict[str, list[Choice[str]]]) -> list[Command]:
         background: str | None = None,
         format: str | None = None,
         model: str | None = None,
+        avoid: app_commands.Range[str, 1, 1000] | None = None,
+        private: bool | None = None,
     ) -> None:
         """/edit image prompt [options]."""
-        options = typed(size, quality, count, background, format, model)
+        options = typed(size, quality, count, background, format, model, avoid, private)
         await flows.edit_attachments(interaction, [image], prompt, options)
 
-    return [imagine, edit]
+    @app_commands.command(name="blend", description="Blend 2 to 5 images into one")
+    @app_commands.describe(
+        image1="The first image",
+        image2="The second image",
+        image3="A third image",
+        image4="A fourth image",
+        image5="A fifth image",
+        prompt="How to blend them (optional)",
+        **{k: v for k, v in OPTION_HELP.items() if k not in NOT_IN_BLEND},
+    )
+    @app_commands.choices(**{k: v for k, v in choices.items() if k not in NOT_IN_BLEND})
+    @anywhere
+    async def blend(
+        interaction: discord.Interaction[Any],
+        image1: discord.Attachment,
+        image2: discord.Attachment,
+        image3: discord.Attachment | None = None,
+        image4: discord.Attachment | None = None,
+        image5: discord.Attachment | None = None,
+        prompt: app_commands.Range[str, 1, 6000] | None = None,
+        size: str | None = None,
+        quality: str | None = None,
+        format: str | None = None,
+        model: str | None = None,
+        avoid: app_commands.Range[str, 1, 1000] | None = None,
+        private: bool | None = None,
+    ) -> None:
+        """/blend image1 image2 [image3 image4 image5] [prompt] [options]."""
+        images = [a for a in (image1, image2, image3, image4, image5) if a is not None]
+        options = typed(size, quality, None, None, format, model, avoid, private)
+        await flows.blend(interaction, images, prompt or "", options)
+
+    return [imagine, edit, blend]
 
 
 def message_menus() -> list[Command]:
     """The message menus Edit image and Vary image."""
 
     @app_commands.context_menu(name="Edit image")
-    @app_commands.guild_only()
+    @anywhere
     async def edit_image(interaction: discord.Interaction[Any], message: discord.Message) -> None:
         """Edit the images of any message: asks for the instruction in a modal."""
         await open_edit_modal(interaction, message, None)
 
     @app_commands.context_menu(name="Vary image")
-    @app_commands.guild_only()
+    @anywhere
     async def vary_image(interaction: discord.Interaction[Any], message: discord.Message) -> None:
         """A variation of an image of any message."""
         await open_vary(interaction, message)

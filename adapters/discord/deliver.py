@@ -12,6 +12,7 @@ import logging
 import aiohttp
 import discord
 
+from adapters.discord.respond import PrivateTooLate
 from bot.delivery import DeliveryFailed
 
 log = logging.getLogger(__name__)
@@ -24,6 +25,10 @@ TOO_LARGE = 40005
 
 def delivery_failure(exc: Exception) -> DeliveryFailed:
     """The cause of a failed post (discord.py's, the network's, or a bug, already logged)."""
+    if isinstance(exc, PrivateTooLate):
+        return DeliveryFailed(
+            "a private result can only be shown within 15 minutes of asking", transient=False
+        )
     if isinstance(exc, discord.Forbidden) or (
         isinstance(exc, discord.HTTPException) and exc.code in (MISSING_PERMISSIONS, MISSING_ACCESS)
     ):

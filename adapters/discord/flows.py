@@ -7,6 +7,7 @@ surface, to `runner.submit`. What happens next is the runner's.
 
 from __future__ import annotations
 
+import io
 from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 
@@ -24,8 +25,9 @@ from adapters.discord.sources import (
     load_sources,
 )
 from adapters.discord.surface import DiscordSurface
-from bot.errors import BadRequest, ImageRejected
+from bot.errors import BadRequest, ImageRejected, UserFacingError
 from bot.models import SourceImage
+from bot.promptflags import parse_prompt
 from bot.requests import Ask, AskKind
 from bot.requests.ask import Sources, Typed, no_sources
 
@@ -50,6 +52,7 @@ def ask_of(
     sources: Sources | None = None,
     parent_id: str | None = None,
     press: str | None = None,
+    control: str = "",
 ) -> Ask:
     """What an interaction asks for, charged to the person behind it."""
     return Ask(
@@ -62,6 +65,7 @@ def ask_of(
         parent_id=parent_id,
         press=press,
         upload_cap_bytes=interaction.filesize_limit,
+        control=control,
     )
 
 
@@ -74,10 +78,26 @@ def downloaded(services: Services, attachments: Attachments) -> Sources:
     return load
 
 
+def is_private(interaction: discord.Interaction[Any], ask: Ask) -> bool:
+    """Whether the result is for the asker's eyes only: the typed `private` option, or
+    `--private` in the prompt, or pressed under a private (ephemeral) result (Deliver again
+    sits under a private error, and posts as the request was asked)."""
+    message = interaction.message
+    if message is not None and message.flags.ephemeral and ask.kind != "deliver":
+        return True
+    try:
+        _, flags = parse_prompt(ask.text)
+    except UserFacingError:
+        return False  # the runner refuses the prompt, privately
+    switch = str(ask.typed.get("private") or flags.get("private") or "").lower()
+    return switch in ("true", "yes", "on", "1")
+
+
 async def submit(interaction: discord.Interaction[Any], ask: Ask, origin: Origin) -> None:
-    """Run `ask` on the interaction's response."""
+    """Run `ask` on the interaction's response (an ephemeral one for a private result)."""
     services = services_of(interaction)
-    responder = InteractionResponder(interaction, services.token_ttl_s)
+    private = is_private(interaction, ask)
+    responder = InteractionResponder(interaction, services.token_ttl_s, private)
     surface = DiscordSurface(responder, services, interaction.user.id, origin)
     await services.runner.submit(ask, surface)
 
@@ -148,6 +168,69 @@ async def vary_message(
     sources = downloaded(services_of(interaction), one)
     ask = ask_of(interaction, "vary", sources=sources, parent_id=entry_id, press=press)
     await submit(interaction, ask, Origin(message.id, index))
+
+
+async def control_message(
+    interaction: discord.Interaction[Any], message: discord.Message, control: str, entry_id: str
+) -> None:
+    """A creative control ('zoom 2', 'pan left', ...) on the image of a result's message."""
+    if not image_attachments(message):
+        await refuse(interaction, BadRequest(NO_IMAGES).message)
+        return
+
+    async def first() -> list[discord.Attachment]:
+        return image_attachments(await fresh_message(message))[:1]
+
+    sources = downloaded(services_of(interaction), first)
+    press = f"{control}:{entry_id}"
+    ask = ask_of(
+        interaction, "control", sources=sources, parent_id=entry_id, press=press, control=control
+    )
+    await submit(interaction, ask, Origin(message.id, 0))
+
+
+async def pick_image(
+    interaction: discord.Interaction[Any], message: discord.Message, index: int, entry_id: str
+) -> None:
+    """Pick: post one image of a result on its own, with every control under it (free)."""
+    if index >= len(image_attachments(message)):
+        await refuse(interaction, IMAGE_GONE.message)
+        return
+    services = services_of(interaction)
+    await interaction.response.defer()
+    try:
+        entry = await services.handler.entry(entry_id)
+        found = image_attachments(await fresh_message(message))[index : index + 1]
+        if not found:
+            raise IMAGE_GONE
+        [image] = await load_sources(services, found)
+    except UserFacingError as exc:
+        await refuse(interaction, exc.message)
+        return
+    await interaction.followup.send(
+        f"**Image {index + 1}** of {message.jump_url} — <@{interaction.user.id}>",
+        file=discord.File(io.BytesIO(image.data), image.filename),
+        view=services.picked_view(entry_id, entry.kind == "generate"),
+    )
+
+
+async def blend(
+    interaction: discord.Interaction[Any],
+    attachments: Sequence[discord.Attachment],
+    text: str,
+    typed: Typed,
+) -> None:
+    """/blend: two to five attached images into one picture, as the prompt says."""
+    if not all(is_image(a) for a in attachments):
+        await refuse(interaction, NOT_AN_IMAGE.message)
+        return
+
+    async def attached() -> Sequence[discord.Attachment]:
+        return attachments
+
+    sources = downloaded(services_of(interaction), attached)
+    ask = ask_of(interaction, "control", text=text, typed=typed, sources=sources, control="blend")
+    await submit(interaction, ask, Origin())
 
 
 async def reroll(interaction: discord.Interaction[Any], entry_id: str, origin: Origin) -> None:

@@ -32,6 +32,13 @@ def invite_url(application_id: int) -> str:
     )
 
 
+def user_install_url(application_id: int) -> str:
+    """The URL that installs the app for one person, so its commands work in DMs and in
+    servers that never added the bot (Discord's user install: integration_type=1)."""
+    url = discord.utils.oauth_url(application_id, scopes=("applications.commands",))
+    return f"{url}&integration_type=1"
+
+
 def scope_channel_id(channel: object) -> int:
     """The channel whose limits apply: a thread counts as its parent channel."""
     if isinstance(channel, discord.Thread) and channel.parent_id is not None:
@@ -45,11 +52,20 @@ def is_admin(perms: discord.Permissions) -> bool:
     return perms.administrator or perms.manage_guild or perms.manage_channels
 
 
+DM_WORKSPACE = "dm"
+
+
+def workspace_of(interaction: discord.Interaction[Any]) -> str:
+    """The server, or 'dm' for a bot DM or a private channel (the user-installed app): every
+    DM is limited under the workspace 'dm', each conversation as its own channel."""
+    return str(interaction.guild_id) if interaction.guild_id else DM_WORKSPACE
+
+
 def interaction_actor(interaction: discord.Interaction[Any]) -> Actor:
     """The person behind an interaction, with admin rights as Discord resolved them here."""
     return Actor(
         platform="discord",
-        workspace_id=str(interaction.guild_id or 0),
+        workspace_id=workspace_of(interaction),
         channel_id=str(scope_channel_id(interaction.channel)),
         user_id=str(interaction.user.id),
         is_admin=is_admin(interaction.permissions),

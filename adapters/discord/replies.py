@@ -16,7 +16,25 @@ from bot.usage import ScopeUsage
 MAX_CONTENT = 2000
 MASKED_LINK = re.compile(r"\[(.+?)\]\(")
 MAX_FILES = 10
-TITLES = {"edit": "Edit", "vary": "Variation", "deliver": "Deliver again"}
+TITLES = {
+    "edit": "Edit",
+    "vary": "Variation",
+    "deliver": "Deliver again",
+    "zoom": "Zoom Out",
+    "pan": "Pan",
+    "upscale": "Upscale",
+    "blend": "Blend",
+}
+CONTROL_TITLES = {  # a control's result is named by the control, not its long instruction
+    "vary subtle": "Vary (Subtle)",
+    "vary strong": "Vary (Strong)",
+    "zoom 1.5": "Zoom Out 1.5×",
+    "zoom 2": "Zoom Out 2×",
+    "pan left": "Pan ⬅️",
+    "pan right": "Pan ➡️",
+    "pan up": "Pan ⬆️",
+    "pan down": "Pan ⬇️",
+}
 
 
 def clip(text: str, limit: int = MAX_CONTENT) -> str:
@@ -55,6 +73,9 @@ def result_text(result: Result, user_id: int) -> str:
     """The text posted with finished images, and the gateway's notes about them."""
     lines = [describe(result), *map(discord.utils.escape_markdown, notes(result.warnings))]
     tail = "\n" + "\n".join(lines)
+    if control := result.options.control:
+        title = CONTROL_TITLES.get(control) or TITLES.get(control.split()[0], control)
+        return f"**{title}** — <@{user_id}>{tail}"
     return headline(result.kind, result.prompt, user_id, MAX_CONTENT - 40 - len(tail)) + tail
 
 

@@ -25,6 +25,10 @@ PARTIAL_MESSAGE_CHANNELS = (
 )
 
 
+class PrivateTooLate(Exception):
+    """A private result came after Discord's interaction token (15 minutes) ran out."""
+
+
 class Responder(Protocol):
     """One place on Discord that shows a request from acknowledgement to result."""
 
@@ -60,12 +64,16 @@ def with_view(view: discord.ui.View | None) -> dict[str, Any]:
 
 class InteractionResponder:
     """An interaction: deferred publicly, its response edited while the token lives, then
-    the bot token posts in the channel instead."""
+    the bot token posts in the channel instead. A `private` one is deferred ephemerally and
+    never posts in the channel: its result lives and dies with the token."""
 
-    def __init__(self, interaction: discord.Interaction[Any], token_ttl_s: float) -> None:
+    def __init__(
+        self, interaction: discord.Interaction[Any], token_ttl_s: float, private: bool = False
+    ) -> None:
         self.interaction = interaction
         self.deadline = time.monotonic() + token_ttl_s
         self.message_id: int | None = None
+        self.private = private
 
     @property
     def expired(self) -> bool:
@@ -76,7 +84,7 @@ class InteractionResponder:
         """Defer (a public 'thinking' message); False when Discord says it was answered or
         is too old."""
         try:
-            answer = await self.interaction.response.defer(thinking=True)
+            answer = await self.interaction.response.defer(thinking=True, ephemeral=self.private)
         except discord.HTTPException as exc:
             log.info("interaction %s not deferred: %s", self.interaction.id, exc)
             return False
@@ -92,7 +100,10 @@ class InteractionResponder:
         )
 
     async def finish(self, text: str, files: list[discord.File], view: discord.ui.View) -> None:
-        """Replace the response with the result, or post it with the bot token when late."""
+        """Replace the response with the result, or post it with the bot token when late
+        (a private result cannot be: it is a failed delivery)."""
+        if self.private and self.expired:
+            raise PrivateTooLate
         if not self.expired:
             await self.interaction.edit_original_response(
                 content=text, attachments=files, view=view
@@ -107,7 +118,14 @@ class InteractionResponder:
         await self._delete_thinking()
 
     async def fail(self, text: str, view: discord.ui.View | None) -> None:
-        """Swap the public 'thinking' message for a private one; in the channel when late."""
+        """Swap the public 'thinking' message for a private one; in the channel when late
+        (a private request's failure is edited into its private response while it can be)."""
+        if self.private:
+            if not self.expired:
+                await self.interaction.edit_original_response(
+                    content=clip(text), attachments=[], **with_view(view)
+                )
+            return
         if self.expired:
             await self._channel().send(
                 content=public(f"<@{self.interaction.user.id}> {text}"),

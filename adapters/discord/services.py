@@ -13,6 +13,7 @@ from bot.config import Settings
 from bot.handler import ImagineHandler
 from bot.models import Result
 from bot.requests import Runner
+from bot.web.context import Web
 
 TOKEN_TTL_S = 14 * 60
 
@@ -27,19 +28,23 @@ class Origin:
 
 ViewFactory = Callable[[Result, Origin], discord.ui.View]
 AgainFactory = Callable[[str], discord.ui.View]  # the Deliver again button of a ledger id
+PickedFactory = Callable[[str, bool], discord.ui.View]  # one picked image's buttons (re-roll?)
 
 
 @dataclass(frozen=True)
 class Services:
-    """The runner (and through it the handler), settings and HTTP client, and how results
-    (and results that could not be delivered) get their buttons."""
+    """The runner (and through it the handler), settings and HTTP client, how results (a
+    picked image, results that could not be delivered) get their buttons, and the web face
+    (None when IMAGINE_PUBLIC_URL is unset)."""
 
     settings: Settings
     runner: Runner
     http: httpx.AsyncClient
     result_view: ViewFactory
     again_view: AgainFactory
+    picked_view: PickedFactory
     token_ttl_s: float = TOKEN_TTL_S
+    web: Web | None = None
 
     @property
     def handler(self) -> ImagineHandler:

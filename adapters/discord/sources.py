@@ -47,7 +47,10 @@ def image_attachments(message: discord.Message) -> list[discord.Attachment]:
 
 
 async def fresh_message(message: discord.Message) -> discord.Message:
-    """The message fetched again, for attachment URLs that have not expired."""
+    """The message fetched again, for attachment URLs that have not expired (a private,
+    ephemeral message cannot be fetched: its press just brought it, fresh)."""
+    if message.flags.ephemeral:
+        return message
     try:
         return await message.channel.fetch_message(message.id)
     except discord.NotFound:

@@ -71,7 +71,7 @@ def build_adapters(app: App, web_: Web | None = None) -> list[Adapter]:
         from adapters.discord import DiscordAdapter
         from adapters.discord.notices import DiscordChannels
 
-        discord = DiscordAdapter(app.settings, app.runner, app.http)
+        discord = DiscordAdapter(app.settings, app.runner, app.http, web_=web_)
         app.runner.notices.register("discord", DiscordChannels(discord))
         adapters.append(discord)
     if app.settings.slack_bot_token is not None:

@@ -30,6 +30,8 @@ from bot.handler import ImagineHandler
 from bot.models import LedgerEntry
 from bot.requests import Runner
 from bot.store import Store, open_store
+from bot.web.app import open_web
+from bot.web.platforms import Platforms
 from tests.fakes.discord import Call, FakeDiscord, Json
 from tests.fakes.gateway import FakeGateway
 
@@ -147,14 +149,16 @@ async def running_bot(
     db: Path, fake: FakeDiscord, gateway: FakeGateway, *, token_ttl_s: float = 840, **extra: Any
 ) -> AsyncIterator[DiscordBot]:
     """Start store, handler, runner and adapter; wait until the client is connected; stop as
-    `imagine-bot run` does: drain the runner within the grace, then disconnect."""
+    `imagine-bot run` does: drain the runner within the grace, then disconnect. With
+    IMAGINE_PUBLIC_URL in `extra` the adapter hands out links of the web face."""
     settings = bot_settings(db, fake, gateway, **extra)
     store = await open_store(settings.database_url)
     async with httpx.AsyncClient(timeout=30) as http:
         backend = GatewayClient.from_settings(http, settings)
         handler = ImagineHandler(settings, store, backend, clock=lambda: NOW)
         runner = Runner(handler)
-        adapter = DiscordAdapter(settings, runner, http, token_ttl_s=token_ttl_s)
+        web_ = await open_web(settings, handler, Platforms({}))  # None without a public URL
+        adapter = DiscordAdapter(settings, runner, http, token_ttl_s=token_ttl_s, web_=web_)
         running = asyncio.create_task(adapter.run())
         try:
             for _ in range(1000):
