@@ -48,6 +48,8 @@ async def test_imagine_defers_shows_progress_and_uploads_the_images(
     assert custom_ids(final.body) == [
         f"imagine:vary:{entry.id}:0",
         f"imagine:vary:{entry.id}:1",
+        f"imagine:choose:{entry.id}:0",
+        f"imagine:choose:{entry.id}:1",
         f"imagine:reroll:{entry.id}",
         f"imagine:edit:{entry.id}",
         f"imagine:delete:{entry.id}",
