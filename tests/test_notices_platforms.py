@@ -79,6 +79,24 @@ async def test_slack_posts_the_alerts_the_log_line_and_the_footer(
     assert complete.args["initial_comment"].endswith(" · 19 of 20 images left this month")
 
 
+async def test_a_prompt_in_the_slack_log_channel_can_never_ping(
+    slack_bot: SlackBot, slack: FakeSlack
+) -> None:
+    slack_bot.runner.notices.register("slack", SlackChannels(slack_bot.adapter.client))
+    await slack_bot.handler.set_limits(Scope("slack", TEAM), {"log_channel": "C0LOG"}, "admin")
+    await slack_bot.command("a cat &lt;!channel&gt; &amp; friends")  # Slack escapes what was typed
+
+    def logged() -> list[str]:
+        return [
+            str(c.args["text"])
+            for c in slack.calls("chat.postMessage")
+            if c.args["channel"] == "C0LOG"
+        ]
+
+    [line] = await slack.wait_for(lambda: logged())
+    assert line.endswith(' — "a cat &lt;!channel&gt; &amp; friends"')
+
+
 async def test_slack_not_in_the_alert_channel_is_logged_and_the_result_stands(
     slack_bot: SlackBot, slack: FakeSlack, caplog: pytest.LogCaptureFixture
 ) -> None:

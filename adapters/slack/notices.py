@@ -13,6 +13,8 @@ class SlackChannels:
         self.client = client
 
     async def post(self, workspace_id: str, channel_id: str, text: str) -> None:
-        """Post `text` in `channel_id` as plain text; raises SlackApiError when Slack refuses
-        (not_in_channel, channel_not_found)."""
-        await self.client.chat_postMessage(channel=channel_id, text=text, mrkdwn=False)
+        """Post `text` in `channel_id` as plain text, &, < and > escaped so a person's words
+        quoted in it (a prompt) can never ping or link; raises SlackApiError when Slack
+        refuses (not_in_channel, channel_not_found)."""
+        plain = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+        await self.client.chat_postMessage(channel=channel_id, text=plain, mrkdwn=False)
