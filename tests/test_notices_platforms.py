@@ -49,6 +49,18 @@ async def test_discord_posts_the_alerts_the_log_line_and_the_footer(
     ]
 
 
+async def test_a_prompt_in_the_discord_log_channel_shows_no_masked_link(
+    bot: DiscordBot, fake: FakeDiscord
+) -> None:
+    bot.runner.notices.register("discord", DiscordChannels(bot.adapter))
+    where = {"log_channel": "900000000000000002"}
+    await bot.handler.set_limits(Scope("discord", str(GUILD_ID)), where, "admin")
+    await bot.final(await bot.slash("imagine", [opt("prompt", "a [free prize](https://x.test)")]))
+
+    log_line = await bot.answered("POST", lambda c: "/900000000000000002/" in c.path)
+    assert log_line.body["content"].endswith(' — "a \\[free prize](https://x.test)"')
+
+
 async def test_slack_posts_the_alerts_the_log_line_and_the_footer(
     slack_bot: SlackBot, slack: FakeSlack
 ) -> None:

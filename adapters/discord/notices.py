@@ -6,6 +6,7 @@ from __future__ import annotations
 import discord
 
 from adapters.discord.adapter import DiscordAdapter
+from adapters.discord.replies import public
 
 NO_MENTIONS = discord.AllowedMentions.none()
 
@@ -17,9 +18,10 @@ class DiscordChannels:
         self.adapter = adapter
 
     async def post(self, workspace_id: str, channel_id: str, text: str) -> None:
-        """Send `text` to `channel_id` (no mentions ping); raises when Discord refuses."""
+        """Send `text` to `channel_id`, no mention pinging and no masked link a prompt could
+        pose as the bot's (replies.public); raises when Discord refuses."""
         client = self.adapter.client
         if client is None:
             raise ConnectionError("the Discord client is not connected")
         channel = client.get_partial_messageable(int(channel_id), guild_id=int(workspace_id))
-        await channel.send(text[:2000], allowed_mentions=NO_MENTIONS)
+        await channel.send(public(text), allowed_mentions=NO_MENTIONS)
