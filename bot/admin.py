@@ -13,7 +13,7 @@ from bot.config import Settings
 from bot.errors import Disabled, Refused, format_duration
 from bot.limits import check_scope, parse_limit_values, resolve, scope_layers
 from bot.models import EVERYWHERE, Actor, LedgerEntry, LimitChange, Limits, Scope
-from bot.periods import PeriodReport, period_report, remaining_text, windows
+from bot.periods import PeriodReport, own_budgets, period_report, remaining_text, windows
 from bot.store import Store
 from bot.usage import ScopeUsage, UserUsage
 
@@ -82,6 +82,8 @@ class LimitsAdmin:
         """A person's tightest own budget, as a result footer shows it ('7 of 20 images left
         this month'); None when none of theirs is set."""
         limits = await self.limits_of(actor)
+        if not own_budgets(limits):  # the common case: no ledger read on every request
+            return None
         report = await self.period_report(Scope(actor.platform, actor.workspace_id), actor.user_id)
         return remaining_text(limits, report.periods)
 

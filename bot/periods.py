@@ -115,6 +115,15 @@ def forecast(spent_usd: float, now: datetime, spans: Windows) -> float:
     return spent_usd * min(month / elapsed, 31.0)
 
 
+def own_budgets(limits: Limits) -> bool:
+    """Whether any budget of a person's own (user_daily_images, ...) is set."""
+    return any(
+        getattr(limits, f"user_{period}_{unit}", None) is not None
+        for period in PERIODS
+        for unit in UNITS
+    )
+
+
 def remaining_text(limits: Limits, periods: Mapping[str, Tally]) -> str | None:
     """A person's tightest own budget as a result footer shows it: '7 of 20 images left this
     month'; None when no budget of theirs is set."""
