@@ -9,6 +9,7 @@ workspace or the whole installation ('bot', set with --platform '*'), by day, we
 from __future__ import annotations
 
 from dataclasses import dataclass, fields
+from typing import Any
 
 from bot.limit_types import (
     CHANNEL,
@@ -41,33 +42,27 @@ WHO = {
 }
 
 
-def images(holder: str, period: str) -> int | None:
-    """A row of the images one holder may make in one period (days, weeks and months run in
-    the scope's `timezone`)."""
-    doc, label = WHO[holder]
-    what = doc.format(verb="make", per=PER[period])
+def _budget(kind: Any, verb: str, noun: str, label: str, holder: str, period: str) -> Any:
+    """A row of what one holder may make or spend in one period (days, weeks and months run
+    in the scope's `timezone`)."""
+    doc, who = WHO[holder]
+    what = doc.format(verb=verb, per=PER[period])
+    shown = f"{label} {who} {PER[period].split(' (')[0]}"
     return row(
-        COUNT,
-        None,
-        f"images {what}",
-        f"Images {label} {PER[period].split(' (')[0]}",
-        person=holder == "user",
-        installation=holder == "bot",
+        kind, None, f"{noun} {what}", shown, person=holder == "user", installation=holder == "bot"
     )
+
+
+def images(holder: str, period: str) -> int | None:
+    """A row of the images one holder may make in one period."""
+    budget: int | None = _budget(COUNT, "make", "images", "Images", holder, period)
+    return budget
 
 
 def dollars(holder: str, period: str) -> float | None:
     """A row of the USD one holder may spend in one period."""
-    doc, label = WHO[holder]
-    what = doc.format(verb="spend", per=PER[period])
-    return row(
-        DOLLARS,
-        None,
-        f"USD {what}",
-        f"Dollars {label} {PER[period].split(' (')[0]}",
-        person=holder == "user",
-        installation=holder == "bot",
-    )
+    budget: float | None = _budget(DOLLARS, "spend", "USD", "Dollars", holder, period)
+    return budget
 
 
 @dataclass(frozen=True)
