@@ -48,6 +48,10 @@ class LimitsAdmin:
         """The limits set for exactly this scope (unset keys are None)."""
         return await self.store.get_limits(scope)
 
+    async def tiers(self, scope: Scope) -> list[tuple[Scope, Limits]]:
+        """The role tiers and person overrides set in the scope's workspace, by scope."""
+        return await self.store.tiers(scope.platform, scope.workspace_id)
+
     async def set_limits(
         self, scope: Scope, assignments: Mapping[str, str], changed_by: str
     ) -> Limits:

@@ -15,9 +15,8 @@ from pathlib import Path
 import pytest
 
 from bot.errors import BadRequest, LimitReached
-from bot.models import Actor, Limits
+from bot.models import Actor, Limits, Scope
 from bot.store import Store, open_store
-from bot.store.scopes import is_channel, person_scope, role_scope
 from tests.storefixtures import NOW, STORE_KINDS, actor, racers, reservation, store_url
 
 TOKYO = "Asia/Tokyo"  # UTC+9, no summer time
@@ -200,21 +199,25 @@ async def test_an_alert_raced_by_ten_processes_is_claimed_once(url: str) -> None
 
 
 async def test_limits_for_a_role_and_a_person_are_stored_and_audited(store: Store) -> None:
-    supporters = role_scope("discord", "guild1", "123456")
-    alice = person_scope("discord", "guild1", "alice")
+    supporters = Scope.role("discord", "guild1", "123456")
+    alice = Scope.person("discord", "guild1", "alice")
     await store.set_limits(supporters, {"user_monthly_images": 50}, "owner", NOW)
     await store.set_limits(alice, {"enabled": False, "user_monthly_cost_usd": 5}, "owner", NOW)
     assert await store.get_limits(supporters) == Limits(user_monthly_images=50)
     assert await store.get_limits(alice) == Limits(enabled=False, user_monthly_cost_usd=5.0)
-    assert await store.get_limits(person_scope("discord", "guild1", "bob")) == Limits()
-    assert await store.get_limits(role_scope("discord", "guild2", "123456")) == Limits()
+    assert await store.get_limits(Scope.person("discord", "guild1", "bob")) == Limits()
+    assert await store.get_limits(Scope.role("discord", "guild2", "123456")) == Limits()
     trail = await store.limit_changes(alice)
     assert [(c.key, c.new_value) for c in trail] == [
         ("enabled", "false"),
         ("user_monthly_cost_usd", "5.0"),
     ]
-    assert not is_channel(supporters) and not is_channel(alice)
-    assert is_channel(actor().scope)
+    await store.set_limits(Scope.role("discord", "guild1", "999"), {"enabled": None}, "o", NOW)
+    assert await store.tiers("discord", "guild1") == [
+        (supporters, Limits(user_monthly_images=50)),
+        (alice, Limits(enabled=False, user_monthly_cost_usd=5.0)),
+    ]
+    assert await store.tiers("discord", "guild2") == []
 
 
 async def test_a_timezone_limit_must_name_a_real_zone(store: Store) -> None:

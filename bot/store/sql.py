@@ -91,6 +91,12 @@ EXPORT_PAGE = (
 )
 
 SELECT_LIMITS = f"SELECT {', '.join(LIMIT_KEYS)} FROM limits WHERE {SCOPE_EXACT}"
+# The role tiers ('role:ID') and person overrides ('user:ID') of one workspace.
+SELECT_TIERS = (
+    f"SELECT channel_id, {', '.join(LIMIT_KEYS)} FROM limits "
+    "WHERE platform = :platform AND workspace_id = :workspace_id "
+    "AND (channel_id LIKE 'role:%' OR channel_id LIKE 'user:%') ORDER BY channel_id"
+)
 UPSERT_LIMITS = (
     f"INSERT INTO limits (platform, workspace_id, channel_id, {', '.join(LIMIT_KEYS)}) "
     f"VALUES (:platform, :workspace_id, :channel_id, {', '.join(f':{k}' for k in LIMIT_KEYS)}) "

@@ -61,6 +61,7 @@ from bot.store.sql import (
     SCOPE_EXACT,
     SELECT_ENTRY,
     SELECT_LIMITS,
+    SELECT_TIERS,
     SUCCEED,
     UPSERT_LIMITS,
     change_from_row,
@@ -184,6 +185,16 @@ class Store:
     async def get_limits(self, scope: Scope) -> Limits:
         """The limits set for exactly this scope (unset keys are None)."""
         return limits_from_rows(await self.db.fetch(SELECT_LIMITS, scope_params(scope)))
+
+    async def tiers(self, platform: str, workspace_id: str) -> list[tuple[Scope, Limits]]:
+        """The role tiers and person overrides of a workspace that set any key, by scope."""
+        rows = await self.db.fetch(
+            SELECT_TIERS, {"platform": platform, "workspace_id": workspace_id}
+        )
+        found = [
+            (Scope(platform, workspace_id, row[0]), limits_from_rows([row[1:]])) for row in rows
+        ]
+        return [(scope, limits) for scope, limits in found if limits != Limits()]
 
     async def set_limits(
         self, scope: Scope, changes: Mapping[str, object], changed_by: str, now: datetime
