@@ -7,7 +7,7 @@ adapters and the CLI, which never reach the store themselves.
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Callable, Mapping
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 
 from bot.config import Settings
 from bot.errors import Disabled, Refused, format_duration
@@ -15,6 +15,8 @@ from bot.limits import check_scope, parse_limit_values, resolve, scope_layers
 from bot.models import EVERYWHERE, Actor, LedgerEntry, LimitChange, Limits, Scope
 from bot.periods import PeriodReport, own_budgets, period_report, remaining_text, windows
 from bot.store import Store
+from bot.store.alerts import AlertSent
+from bot.store.reports import DayTotal
 from bot.usage import ScopeUsage, UserUsage
 
 
@@ -134,6 +136,17 @@ class LimitsAdmin:
     async def channel_managers(self, scope: Scope) -> list[str]:
         """The managers of exactly this scope, in the order they were added."""
         return await self.store.channel_managers(scope)
+
+    async def alerts_sent(self, scope: Scope) -> list[AlertSent]:
+        """The budget alerts sent for a scope's workspace, newest first."""
+        sent = await self.store.alerts_sent(scope.platform, scope.workspace_id)
+        return sent[::-1]
+
+    async def day_totals(self, scope: Scope, first: date, last: date) -> list[DayTotal]:
+        """What a scope was billed on each day from `first` to `last`, in its timezone."""
+        timezone = (await self.limits_for(_filter(scope))).timezone
+        days = [first + timedelta(days=i) for i in range((last - first).days + 1)]
+        return await self.store.day_totals(scope, days, timezone)
 
 
 def _filter(scope: Scope) -> Scope:

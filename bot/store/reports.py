@@ -6,12 +6,13 @@ Each store runs a report inside one read transaction, so its queries see one mom
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
 from bot.models import LedgerEntry, Limits, Scope
+from bot.store.budgets import zone
 from bot.store.common import day_window, utc
 from bot.store.delivery_sql import RECEIVED, UNDELIVERED_TOTALS
 from bot.store.sql import (
@@ -28,6 +29,13 @@ from bot.store.sql import (
 )
 from bot.usage import ModelTotal, ScopeUsage, Undelivered, UserTotal, UserUsage
 
+# Images and dollars billed per day: day i runs from :b{i} to :b{i+1}, local midnights as
+# UTC moments (so a day of a timezone's clock change is 23 or 25 hours long).
+DAY_TOTALS = (
+    "SELECT {day}, COALESCE(SUM(images_delivered), 0), COALESCE(SUM(est_cost_usd), 0.0) "
+    "FROM usage WHERE {where} AND status = 'succeeded' AND created_at >= :b0 "
+    "AND created_at < :b{days} GROUP BY 1 ORDER BY 1"
+)
 EXPORT_PAGE_SIZE = 500
 _CREATED_AT, _ID = ENTRY_COLUMNS.index("created_at"), ENTRY_COLUMNS.index("id")
 
@@ -101,6 +109,37 @@ async def scope_usage(fetch: Fetch, scope: Scope, now: datetime, top: int) -> Sc
             for model, source, images, cost in models
         ),
     )
+
+
+@dataclass(frozen=True)
+class DayTotal:
+    """The images made and dollars billed on one day, in a scope's timezone."""
+
+    day: date
+    images: int
+    cost_usd: float
+
+
+async def day_totals(
+    fetch: Fetch, scope: Scope, days: Sequence[date], timezone: str | None
+) -> list[DayTotal]:
+    """What a scope was billed on each of `days` (consecutive, oldest first) in an IANA
+    timezone (UTC when unset or unknown), in one query."""
+    if not days:
+        return []
+    bounds = [*days, days[-1] + timedelta(days=1)]
+    tz = zone(timezone)
+    moments = {
+        f"b{i}": datetime.combine(d, time(), tz).astimezone(UTC) for i, d in enumerate(bounds)
+    }
+    day = " ".join(f"WHEN created_at < :b{i + 1} THEN {i}" for i in range(len(days)))
+    where, params = scope_filter(scope, None)
+    sql = DAY_TOTALS.format(day=f"CASE {day} END", where=where, days=len(days))
+    sums = {
+        int(index): (int(images), round(float(cost), 6))
+        for index, images, cost in await fetch(sql, params | moments)
+    }
+    return [DayTotal(d, *sums.get(i, (0, 0.0))) for i, d in enumerate(days)]
 
 
 async def undelivered(fetch: Fetch, scope: Scope, now: datetime) -> Undelivered:

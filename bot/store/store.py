@@ -8,7 +8,7 @@ reservation locks what it checks (sqlite.py, postgres.py).
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Mapping, Sequence
-from datetime import datetime
+from datetime import date, datetime
 
 from bot.models import (
     EVERYWHERE,
@@ -320,3 +320,9 @@ class Store:
     async def close(self) -> None:
         """Release connections."""
         await self.db.close()
+
+    async def day_totals(
+        self, scope: Scope, days: Sequence[date], timezone: str | None
+    ) -> list[reports.DayTotal]:
+        """What a scope was billed on each of `days`, in an IANA timezone (UTC when unset)."""
+        return await reports.day_totals(self.db.fetch, scope, days, timezone)

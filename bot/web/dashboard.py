@@ -7,14 +7,16 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import timedelta
 from html import escape
+from zoneinfo import ZoneInfo
 
 from aiohttp import web
 
 from bot.models import LedgerEntry, Scope
+from bot.web.alerts import alerts_list
 from bot.web.budgets import workspace_gauges
 from bot.web.charts import Series, day_bars, gauges, legend
 from bot.web.context import Web
-from bot.web.figures import Month, Total, billed, cost_of, forecast, images_of, per_day, top
+from bot.web.figures import Month, Total, billed, forecast, top
 from bot.web.guard import html
 from bot.web.pages import amount, href, layout, money, table, workspace_name
 from bot.web.reads import rows_of
@@ -23,22 +25,26 @@ from bot.web.signing import Grant
 
 
 async def overview(web_: Web, scope: Scope) -> str:
-    """The overview page of one workspace."""
+    """The overview page of one workspace, its days and months in the workspace's timezone."""
     now = web_.now()
-    month = Month.of(now)
+    timezone = (await web_.handler.limits_for(scope)).timezone
+    month = Month.of(now, ZoneInfo(timezone or "UTC"))
     prev = month.previous()
-    entries = await rows_of(web_.handler, scope, prev.start, month.end)
-    cost = Series("cost-current", month.label, per_day(entries, month, cost_of))
-    cost_prev = Series("cost-previous", prev.label, per_day(entries, prev, cost_of))
-    made = Series("images-current", month.label, per_day(entries, month, images_of))
-    made_prev = Series("images-previous", prev.label, per_day(entries, prev, images_of))
+    days = await web_.handler.day_totals(scope, prev.first_day, month.last_day)
+    cost_days, made_days = [d.cost_usd for d in days], [float(d.images) for d in days]
+    cost = Series("cost-current", month.label, tuple(cost_days[prev.days :]))
+    cost_prev = Series("cost-previous", prev.label, tuple(cost_days[: prev.days]))
+    made = Series("images-current", month.label, tuple(made_days[prev.days :]))
+    made_prev = Series("images-previous", prev.label, tuple(made_days[: prev.days]))
+    day_start = now.replace(hour=0, minute=0, second=0, microsecond=0)  # the UTC budgets' day
+    entries = await rows_of(web_.handler, scope, min(month.start, day_start), month.end)
     this_month = [e for e in billed(entries) if e.created_at >= month.start]
-    day_start = now.replace(hour=0, minute=0, second=0, microsecond=0)
+    today_at = now.astimezone(month.tz).day - 1
     today = [e for e in entries if e.created_at >= day_start and e.status != "failed"]
     cards = _cards(
         ("Spent this month", money(sum(cost.values)), f"{int(sum(made.values))} images"),
         ("Forecast", money(forecast(cost.values, month, now)), f"for {month.label}"),
-        ("Spent today", money(cost.values[now.day - 1]), f"{int(made.values[now.day - 1])} images"),
+        ("Spent today", money(cost.values[today_at]), f"{int(made.values[today_at])} images"),
         ("Last month", money(sum(cost_prev.values)), prev.label),
     )
     charts = (
@@ -60,7 +66,7 @@ async def overview(web_: Web, scope: Scope) -> str:
     body = (
         f"{cards}{charts}"
         f'<section class="card"><h2>Budgets</h2>{budgets}</section>'
-        f'<div class="tops">{tops}</div>'
+        f'<div class="tops">{tops}</div>{alerts_list(await web_.handler.alerts_sent(scope))}'
     )
     title = workspace_name(scope.platform, scope.workspace_id)
     return layout(web_.base, title, body, nav(web_.base, scope, "/"))

@@ -1,5 +1,6 @@
-"""The dashboard's numbers, worked out from ledger rows: per day, per person, per channel,
-per model, and the month's forecast. Only succeeded rows count: what was made and billed."""
+"""The dashboard's numbers: months in the workspace's timezone, the top people, channels and
+models from ledger rows (only succeeded rows count: what was made and billed), and the month's
+forecast from its per-day sums (which the store adds up)."""
 
 from __future__ import annotations
 
@@ -7,29 +8,45 @@ import calendar
 from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta, tzinfo
 
 from bot.models import LedgerEntry
 
 
 @dataclass(frozen=True)
 class Month:
-    """A calendar month (UTC): its first moment, the next month's first, its day count."""
+    """A calendar month in a timezone: its first moment, the next month's first, its days."""
 
     start: datetime
     end: datetime
     days: int
 
     @classmethod
-    def of(cls, moment: datetime) -> Month:
-        """The month a moment falls in."""
-        start = moment.astimezone(UTC).replace(day=1, hour=0, minute=0, second=0, microsecond=0)
-        days = calendar.monthrange(start.year, start.month)[1]
-        return cls(start, start + timedelta(days=days), days)
+    def of(cls, moment: datetime, tz: tzinfo = UTC) -> Month:
+        """The month a moment falls in, by the clock of `tz`."""
+        first = moment.astimezone(tz).date().replace(day=1)
+        days = calendar.monthrange(first.year, first.month)[1]
+        start, end = (datetime.combine(d, time(), tz) for d in (first, first + timedelta(days)))
+        return cls(start, end, days)
 
     def previous(self) -> Month:
         """The month before this one."""
-        return Month.of(self.start - timedelta(days=1))
+        return Month.of(self.start - timedelta(days=1), self.tz)
+
+    @property
+    def tz(self) -> tzinfo:
+        """The timezone the month is counted in."""
+        return self.start.tzinfo or UTC
+
+    @property
+    def first_day(self) -> date:
+        """Its first day."""
+        return self.start.date()
+
+    @property
+    def last_day(self) -> date:
+        """Its last day."""
+        return self.first_day + timedelta(days=self.days - 1)
 
     @property
     def label(self) -> str:
@@ -52,32 +69,11 @@ def billed(entries: Iterable[LedgerEntry]) -> list[LedgerEntry]:
     return [e for e in entries if e.status == "succeeded"]
 
 
-def per_day(
-    entries: Iterable[LedgerEntry], month: Month, value: Callable[[LedgerEntry], float]
-) -> tuple[float, ...]:
-    """One sum per day of `month` (day 1 first) of `value` over its billed rows."""
-    sums = [0.0] * month.days
-    for entry in billed(entries):
-        if month.start <= entry.created_at < month.end:
-            sums[entry.created_at.astimezone(UTC).day - 1] += value(entry)
-    return tuple(round(s, 6) for s in sums)
-
-
-def images_of(entry: LedgerEntry) -> float:
-    """The images a row made."""
-    return float(entry.images_delivered)
-
-
-def cost_of(entry: LedgerEntry) -> float:
-    """What a row cost."""
-    return entry.est_cost_usd
-
-
 def forecast(spent_per_day: Sequence[float], month: Month, now: datetime) -> float:
     """The month's spend if the rest of it goes as it went so far (today counts as a day)."""
     if not month.start <= now < month.end:
         return round(sum(spent_per_day), 6)
-    elapsed = now.astimezone(UTC).day
+    elapsed = now.astimezone(month.tz).day
     return round(sum(spent_per_day[:elapsed]) / elapsed * month.days, 6)
 
 

@@ -28,6 +28,17 @@ def amount(value: float, unit: str) -> str:
     return f"{whole} image{'' if whole == 1 else 's'}"
 
 
+def as_text(value: object) -> str:
+    """A stored limit value as the form shows it ('' when unset)."""
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, tuple | list):
+        return ",".join(str(v) for v in value)
+    return f"{value:g}" if isinstance(value, float) else str(value)
+
+
 def workspace_name(platform: str, workspace: str) -> str:
     """'Discord server 123' / 'Slack workspace T1'."""
     name, kind = PLATFORMS.get(platform, (platform, "workspace"))
