@@ -70,7 +70,7 @@ async def test_a_link_for_one_workspace_reads_and_changes_nothing_of_another(
     tmp_path: Path, gateway: FakeGateway
 ) -> None:
     async with web_bot(tmp_path, gateway) as bot, browser_page() as page:
-        await seed(bot.app, utcnow(), user="mallory", workspace="guild2", cost=9.99)
+        await seed(bot.app.store, utcnow(), user="mallory", workspace="guild2", cost=9.99)
         await signed_in(bot, page)
         base = f"{bot.url}/web"
         for path in ("/", "/ledger", "/ledger.csv", "/limits"):
@@ -112,8 +112,8 @@ async def test_the_operators_link_from_the_cli_opens_every_workspace(
     tmp_path: Path, gateway: FakeGateway
 ) -> None:
     async with web_bot(tmp_path, gateway) as bot, browser_page() as page:
-        await seed(bot.app, utcnow(), workspace="guild1")
-        await seed(bot.app, utcnow(), user="mallory", workspace="guild2")
+        await seed(bot.app.store, utcnow(), workspace="guild1")
+        await seed(bot.app.store, utcnow(), user="mallory", workspace="guild2")
         env = cli_env(tmp_path, IMAGINE_PUBLIC_URL=bot.url)
         ran = await run_cli("dashboard-link", env=env, cwd=tmp_path)
         assert ran.code == 0, ran.err

@@ -26,6 +26,7 @@ from playwright.async_api import Page, async_playwright
 from bot.entry.run import http_app
 from bot.entry.wiring import App, open_app
 from bot.models import Actor, Limits, Options, Reservation
+from bot.store import Store
 from bot.web.app import open_web, web_application
 from bot.web.context import Web
 from bot.web.platforms import LocalPlatform, Platforms
@@ -102,7 +103,7 @@ async def screenshot(page: Page, name: str) -> Path:
 
 
 async def seed(
-    app: App,
+    store: Store,
     at: datetime,
     *,
     user: str = "alice",
@@ -127,10 +128,10 @@ async def seed(
         est_cost_usd=cost,
         deadline=at + timedelta(minutes=30),
     )
-    entry = await app.store.reserve(reservation, Limits(), at)
+    entry = await store.reserve(reservation, Limits(), at)
     if failed:
-        await app.store.settle_failed(entry.id, "moderation_blocked", at)
+        await store.settle_failed(entry.id, "moderation_blocked", at)
     else:
-        await app.store.settle_succeeded(entry.id, images, None, cost, at, cost_source="table")
-        await app.store.settle_delivery(entry.id, True, at)
+        await store.settle_succeeded(entry.id, images, None, cost, at, cost_source="table")
+        await store.settle_delivery(entry.id, True, at)
     return entry.id

@@ -10,20 +10,17 @@ from __future__ import annotations
 import re
 from html import escape
 
-from bot.errors import BadRequest
+from bot.errors import BadSetting
 from bot.models import LIMIT_KEYS, LIMITS, Limits, Scope
 from bot.web.pages import as_text
 
 PERSON_KEYS = tuple(key for key in LIMIT_KEYS if LIMITS[key].person)
 KINDS = {"role": Scope.role, "person": Scope.person}
 # What an id of each platform looks like, and how to say so: (pattern, what it is, example).
+DIGITS = r"[0-9]{1,20}"
 IDS = {
-    ("discord", "role"): (r"[0-9]{1,20}", "A Discord role id is its digits", "112233445566778899"),
-    ("discord", "person"): (
-        r"[0-9]{1,20}",
-        "A Discord user id is its digits",
-        "998877665544332211",
-    ),
+    ("discord", "role"): (DIGITS, "A Discord role id is its digits", "1122334455"),
+    ("discord", "person"): (DIGITS, "A Discord user id is its digits", "9988776655"),
     ("slack", "role"): (r"S[A-Z0-9]{2,}", "A Slack user group id starts with S", "S0614TZR7"),
     ("slack", "person"): (r"[UW][A-Z0-9]{2,}", "A Slack user id starts with U or W", "U024BE7LH"),
     ("cli", "person"): (r"[^\s:]{1,64}", "A CLI user is a name without spaces or colons", "alice"),
@@ -35,13 +32,13 @@ def tier_scope(workspace: Scope, kind: str, who: str) -> Scope:
     """The scope of a role tier or person override in a workspace, its id checked."""
     make = KINDS.get(kind)
     if make is None:
-        raise BadRequest("Pick a role tier or a person override.")
+        raise BadSetting("Pick a role tier or a person override.")
     who = who.strip()
     if not who:
-        raise BadRequest(f"Type the id of the {'role' if kind == 'role' else 'person'}.")
+        raise BadSetting(f"Type the id of the {'role' if kind == 'role' else 'person'}.")
     pattern, what, example = IDS.get((workspace.platform, kind), (".+", "", ""))
     if not re.fullmatch(pattern, who):
-        raise BadRequest(f"{what} (like {example}), not {who!r}.")
+        raise BadSetting(f"{what} (like {example}), not {who!r}.")
     return make(workspace.platform, workspace.workspace_id, who)
 
 
