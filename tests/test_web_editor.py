@@ -37,12 +37,14 @@ async def delivered_result(bot: WebBot) -> Result:
     return result
 
 
-async def open_editor(bot: WebBot, gateway: FakeGateway, page: Page, result: Result) -> None:
-    """Open the editor link for the artist's result, shown from the chat's copy."""
+async def open_editor(bot: WebBot, gateway: FakeGateway, page: Page) -> Result:
+    """A delivered result of the artist's, its editor link open (shown from the chat's copy)."""
+    result = await delivered_result(bot)
     origin = Origin("discord", "guild1", "general")
     image = f"{gateway.origin}/files/{SIDE}x{SIDE}.png"
     await page.goto(bot.web.editor_link(origin, result.request_id, "artist", image))
     await page.wait_for_function(f"() => document.getElementById('paint').width === {SIDE}")
+    return result
 
 
 async def paint_left_half(page: Page) -> None:
@@ -67,8 +69,7 @@ async def test_painting_the_left_half_sends_that_half_as_the_mask_and_charges_on
     tmp_path: Path, gateway: FakeGateway
 ) -> None:
     async with web_bot(tmp_path, gateway) as bot, browser_page() as page:
-        result = await delivered_result(bot)
-        await open_editor(bot, gateway, page, result)
+        result = await open_editor(bot, gateway, page)
         await paint_left_half(page)
         await page.fill("#prompt", "a kite in a blue sky")
         await screenshot(page, "editor")
@@ -99,8 +100,7 @@ async def test_nothing_painted_sends_nothing_and_charges_nothing(
     tmp_path: Path, gateway: FakeGateway
 ) -> None:
     async with web_bot(tmp_path, gateway) as bot, browser_page() as page:
-        result = await delivered_result(bot)
-        await open_editor(bot, gateway, page, result)
+        await open_editor(bot, gateway, page)
         await page.fill("#prompt", "a kite")
         await page.click("#send")
         await page.wait_for_selector("section.refusal")
@@ -144,7 +144,7 @@ async def test_a_finger_paints_and_undo_eraser_and_clear_take_paint_away(
     tmp_path: Path, gateway: FakeGateway
 ) -> None:
     async with web_bot(tmp_path, gateway) as bot, browser_page(touch=True) as page:
-        await open_editor(bot, gateway, page, await delivered_result(bot))
+        await open_editor(bot, gateway, page)
         left, right = [SIDE // 4, SIDE // 2], [3 * SIDE // 4, SIDE // 2]
         await stroke(page, 0.25, finger=True)
         assert await page.evaluate(PAINTED_AT, left)

@@ -178,8 +178,8 @@ async def test_a_tier_of_another_workspace_or_a_cli_role_is_refused(
     tmp_path: Path, gateway: FakeGateway
 ) -> None:
     async with web_bot(tmp_path, gateway) as bot, browser_page() as page:
-        await limits_page(bot, page)
         base = f"{bot.url}/web/limits"
+        await limits_page(bot, page)
         opened = await page.goto(f"{base}?platform=discord&workspace=guild2&tier=role&who=1")
         assert opened is not None and opened.status == 403
         assert await page.inner_text("h1") == "Not your workspace"

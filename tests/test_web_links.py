@@ -39,6 +39,18 @@ async def signed_in(bot: WebBot, page: Page, workspace: str = "guild1") -> None:
     await page.wait_for_selector("svg.chart")
 
 
+async def refused_change(
+    bot: WebBot, page: Page, form: dict[str, str], status: int, words: str
+) -> None:
+    """Post max_n=1 to the limits editor: refused with `status` and `words`, nothing set."""
+    answer = await page.request.post(
+        f"{bot.url}/web/limits", form=form | {"max_n": "1"}, max_redirects=0
+    )
+    assert answer.status == status
+    assert words in await answer.text()
+    assert (await bot.app.store.get_limits(Scope("discord", form["workspace"]))).max_n is None
+
+
 async def test_an_expired_link_is_refused_with_a_clear_page(
     tmp_path: Path, gateway: FakeGateway
 ) -> None:
@@ -84,13 +96,8 @@ async def test_a_link_for_one_workspace_reads_and_changes_nothing_of_another(
             assert "Discord server guild1" in text and "mallory" not in text
         await page.goto(f"{base}/limits")
         csrf = await page.locator('input[name="csrf"]').first.get_attribute("value")
-        form = {"csrf": csrf or "", "platform": "discord", "workspace": "guild2"}
-        answer = await page.request.post(
-            f"{base}/limits", form=form | {"channel": "*", "max_n": "1"}, max_redirects=0
-        )
-        assert answer.status == 400
-        assert "does not reach" in await answer.text()
-        assert (await bot.app.store.get_limits(Scope("discord", "guild2"))).max_n is None
+        form = {"csrf": csrf or "", "platform": "discord", "workspace": "guild2", "channel": "*"}
+        await refused_change(bot, page, form, 400, "does not reach")
 
 
 async def test_a_change_without_the_sessions_token_is_refused(
@@ -101,11 +108,8 @@ async def test_a_change_without_the_sessions_token_is_refused(
         assert fresh is not None and fresh.status == 401
         assert await page.inner_text("h1") == "You are not signed in"
         await signed_in(bot, page)
-        form = {"csrf": "forged", "platform": "discord", "workspace": "guild1", "max_n": "1"}
-        answer = await page.request.post(f"{bot.url}/web/limits", form=form, max_redirects=0)
-        assert answer.status == 403
-        assert "This form has expired" in await answer.text()
-        assert (await bot.app.store.get_limits(Scope("discord", "guild1"))).max_n is None
+        form = {"csrf": "forged", "platform": "discord", "workspace": "guild1"}
+        await refused_change(bot, page, form, 403, "This form has expired")
 
 
 async def test_the_operators_link_from_the_cli_opens_every_workspace(
