@@ -148,6 +148,7 @@ async def test_the_alerts_sent_are_that_workspaces_newest_first(
             (actor(), "user_weekly_images", 80, datetime(2026, 11, 30, 9, 0, tzinfo=UTC)),
             (actor(), "channel_daily_images", 100, datetime(2026, 12, 1, 10, 0, tzinfo=UTC)),
             (actor(), "workspace_monthly_cost_usd", 50, datetime(2026, 10, 15, 8, 0, tzinfo=UTC)),
+            (actor(), "bot_daily_images", 90, datetime(2026, 9, 2, 7, 0, tzinfo=UTC)),
             (
                 actor(workspace="guild2"),
                 "workspace_monthly_cost_usd",
@@ -181,5 +182,11 @@ async def test_the_alerts_sent_are_that_workspaces_newest_first(
                 "Dollars per workspace per month · the workspace workspace_monthly_cost_usd",
                 "50 %",
                 "October 2026",
+            ],
+            [
+                "2026-09-02 07:00 UTC",
+                "Images for the bot per day · the whole installation bot_daily_images",
+                "90 %",
+                "Wed 2 Sep 2026",
             ],
         ]

@@ -60,8 +60,8 @@ def _budget(key: str, counter: str) -> str:
 
 def _holder(counter: str) -> str:
     """Whose budget: 'person U1', 'channel C1', 'the workspace', 'the whole installation'."""
-    holder = counter.split(":", 2)[-1]
-    kind, *_, name = holder.split(":")
+    parts = counter.split(":", 2)[-1].split(":")
+    kind, name = parts[0], parts[-1]
     if kind in HOLDERS:
         return f"{HOLDERS[kind]} {name}"
     return "the workspace" if kind == "workspace" else "the whole installation"

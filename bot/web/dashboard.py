@@ -30,12 +30,7 @@ async def overview(web_: Web, scope: Scope) -> str:
     timezone = (await web_.handler.limits_for(scope)).timezone
     month = Month.of(now, ZoneInfo(timezone or "UTC"))
     prev = month.previous()
-    days = await web_.handler.day_totals(scope, prev.first_day, month.last_day)
-    cost_days, made_days = [d.cost_usd for d in days], [float(d.images) for d in days]
-    cost = Series("cost-current", month.label, tuple(cost_days[prev.days :]))
-    cost_prev = Series("cost-previous", prev.label, tuple(cost_days[: prev.days]))
-    made = Series("images-current", month.label, tuple(made_days[prev.days :]))
-    made_prev = Series("images-previous", prev.label, tuple(made_days[: prev.days]))
+    cost, cost_prev, made, made_prev = await _day_series(web_, scope, month, prev)
     day_start = now.replace(hour=0, minute=0, second=0, microsecond=0)  # the UTC budgets' day
     entries = await rows_of(web_.handler, scope, min(month.start, day_start), month.end)
     this_month = [e for e in billed(entries) if e.created_at >= month.start]
@@ -70,6 +65,20 @@ async def overview(web_: Web, scope: Scope) -> str:
     )
     title = workspace_name(scope.platform, scope.workspace_id)
     return layout(web_.base, title, body, nav(web_.base, scope, "/"))
+
+
+async def _day_series(
+    web_: Web, scope: Scope, month: Month, prev: Month
+) -> tuple[Series, Series, Series, Series]:
+    """Spend and images per day of this month and the last, from the store's daily sums."""
+    days = await web_.handler.day_totals(scope, prev.first_day, month.last_day)
+    cost_days, made_days = [d.cost_usd for d in days], [float(d.images) for d in days]
+    return (
+        Series("cost-current", month.label, tuple(cost_days[prev.days :])),
+        Series("cost-previous", prev.label, tuple(cost_days[: prev.days])),
+        Series("images-current", month.label, tuple(made_days[prev.days :])),
+        Series("images-previous", prev.label, tuple(made_days[: prev.days])),
+    )
 
 
 def _cards(*cards: tuple[str, str, str]) -> str:
