@@ -192,17 +192,22 @@ async def test_a_tier_of_another_workspace_or_a_cli_role_is_refused(
         assert answer.status == 400
         assert "This form is for a workspace this link does not reach." in await answer.text()
         assert await bot.app.handler.tiers(Scope("discord", "guild2")) == []
+        await page.fill('input[name="channel"]', "user:445566")
+        await page.click("button:has-text('Open')")
+        assert await page.inner_text("section.refusal") == (
+            "'user:445566' is not a channel id: channel ids hold no colon."
+        )
         await limits_page(bot, page, "cli")
         assert await page.locator('select[name="tier"] option').all_inner_texts() == [
             "a person override"
         ]
         csrf = await page.locator('input[name="csrf"]').first.get_attribute("value") or ""
+        await page.goto(f"{base}?platform=cli&workspace=local&tier=role&who=staff")
+        no_roles = "The CLI has no roles: --role is for Discord roles and Slack user groups."
+        assert await page.inner_text("section.refusal") == no_roles
         answer = await page.request.post(
             base, form=tier | {"csrf": csrf, "platform": "cli", "workspace": "local"}
         )
         assert answer.status == 400
-        assert (
-            "The CLI has no roles: --role is for Discord roles and Slack user groups."
-            in await answer.text()
-        )
+        assert no_roles in await answer.text()
         assert await bot.app.handler.limit_changes() == []

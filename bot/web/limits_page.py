@@ -9,7 +9,7 @@ from html import escape
 
 from aiohttp import web
 
-from bot.errors import BadRequest
+from bot.errors import BadRequest, BadSetting
 from bot.limits import check_scope, describe_scope, format_limit
 from bot.models import LIMIT_KEYS, Limits, Scope
 from bot.web.context import Web
@@ -116,13 +116,17 @@ async def _tiers(web_: Web, scope: Scope, opened: Scope | None, csrf: str) -> st
 
 
 def _target(workspace: Scope, fields: dict[str, str]) -> Scope:
-    """The scope a form (or a page's query) names: a tier, a channel, or the workspace."""
+    """The scope a form (or a page's query) names: a tier, a channel, or the workspace;
+    refused when no request can fall in it."""
     if fields.get("tier"):
-        return tier_scope(workspace, fields["tier"], fields.get("who", ""))
-    channel = fields.get("channel", ALL).strip() or ALL
-    if ":" in channel:
-        raise BadRequest(f"{channel!r} is not a channel id: channel ids hold no colon.")
-    return Scope(workspace.platform, workspace.workspace_id, channel)
+        target = tier_scope(workspace, fields["tier"], fields.get("who", ""))
+    else:
+        channel = fields.get("channel", ALL).strip() or ALL
+        if ":" in channel:
+            raise BadSetting(f"{channel!r} is not a channel id: channel ids hold no colon.")
+        target = Scope(workspace.platform, workspace.workspace_id, channel)
+    check_scope(target, limits=True)
+    return target
 
 
 async def save(web_: Web, grant: Grant, fields: dict[str, str]) -> tuple[Scope, bool]:
@@ -132,7 +136,6 @@ async def save(web_: Web, grant: Grant, fields: dict[str, str]) -> tuple[Scope, 
     if not workspace.platform or not grant.covers(workspace.platform, workspace.workspace_id):
         raise BadRequest("This form is for a workspace this link does not reach.")
     target = _target(workspace, fields)
-    check_scope(target, limits=True)
     here = await web_.handler.limits_here(target)
     if fields.get("clear"):
         fields = {key: "" for key in LIMIT_KEYS}
@@ -165,9 +168,9 @@ def routes(web_: Web) -> list[web.RouteDef]:
         scope = chosen(request, grant)
         if scope is None:
             raise BadRequest("Pick a workspace first.")
-        query = dict(request.query)
-        opened = _target(scope, query) if query.get("tier") else None
-        channel = "" if opened is not None else query.get("channel", "").strip()
+        target = _target(scope, dict(request.query))
+        opened = target if target.role_id is not None or target.user_id is not None else None
+        channel = "" if opened is not None or target == scope else target.channel_id
         note = NOTES.get(request.query.get("saved", ""), "")
         return html(await limits_page(web_, scope, (channel, opened), csrf, note))
 

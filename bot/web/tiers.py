@@ -36,8 +36,9 @@ def tier_scope(workspace: Scope, kind: str, who: str) -> Scope:
     who = who.strip()
     if not who:
         raise BadSetting(f"Type the id of the {'role' if kind == 'role' else 'person'}.")
-    pattern, what, example = IDS.get((workspace.platform, kind), (".+", "", ""))
-    if not re.fullmatch(pattern, who):
+    spelling = IDS.get((workspace.platform, kind))
+    if spelling is not None and not re.fullmatch(spelling[0], who):
+        _, what, example = spelling
         raise BadSetting(f"{what} (like {example}), not {who!r}.")
     return make(workspace.platform, workspace.workspace_id, who)
 
