@@ -171,6 +171,11 @@ async def test_an_id_not_spelled_as_the_platform_spells_it_is_named_and_nothing_
                 f"{what} (like {example}), not {who!r}."
             )
         await screenshot(page, "limits-tier-refused")
+        await page.go_back()
+        await open_tier(page, "person", "  ")
+        assert await page.inner_text("section.refusal") == "Type the id of the person."
+        await page.goto(f"{bot.url}/web/limits?platform=cli&workspace=local&tier=group&who=1")
+        assert await page.inner_text("section.refusal") == "Pick a role tier or a person override."
         assert await bot.app.handler.limit_changes() == []
 
 
