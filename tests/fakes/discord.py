@@ -40,6 +40,8 @@ from tests.fakes.discord_objects import (
     EVERYONE_PERMISSIONS,
     GUILD_ID,
     OWNER_ID,
+    QUIET_CHANNEL_ID,
+    SEND,
     TIMESTAMP,
     UNKNOWN_INTERACTION,
     Call,
@@ -188,7 +190,11 @@ class FakeDiscord(LocalServer):
                        "hoist": False, "managed": False, "mentionable": False,
                        "permissions": str(EVERYONE_PERMISSIONS)}],
             "channels": [{"id": str(CHANNEL_ID), "type": 0, "name": "images", "position": 0,
-                          "permission_overwrites": [], "nsfw": False, "topic": None}],
+                          "permission_overwrites": [], "nsfw": False, "topic": None},
+                         {"id": str(QUIET_CHANNEL_ID), "type": 0, "name": "announcements",
+                          "position": 1, "nsfw": False, "topic": None,
+                          "permission_overwrites": [{"id": str(GUILD_ID), "type": 0,
+                                                     "allow": "0", "deny": str(SEND)}]}],
             "members": [bot],
             "threads": [], "emojis": [], "stickers": [], "presences": [], "voice_states": [],
             "stage_instances": [], "guild_scheduled_events": [], "soundboard_sounds": [],
@@ -253,12 +259,16 @@ class FakeDiscord(LocalServer):
         return payload
 
     def slash(self, name: str, options: list[Json], *, who: Json | None = None,
-              attachments: list[Json] | None = None) -> Json:  # fmt: skip
-        """A slash command; `options` as Discord sends them ({name, type, value})."""
+              attachments: list[Json] | None = None,
+              picked: Json | None = None) -> Json:  # fmt: skip
+        """A slash command; `options` as Discord sends them ({name, type, value}), with the
+        roles and members its options picked (`picked`, built by `resolved()`)."""
         data: Json = {"id": str(self.next_id()), "name": name, "type": 1, "options": options,
                       "guild_id": str(GUILD_ID)}  # fmt: skip
         if attachments:
             data["resolved"] = {"attachments": {a["id"]: a for a in attachments}}
+        if picked:
+            data["resolved"] = data.get("resolved", {}) | picked
         return self.interaction(2, data, who=who)
 
     def context_menu(self, name: str, target: Json, *, who: Json | None = None) -> Json:

@@ -1,0 +1,140 @@
+"""Role tiers and person overrides through Discord's /limits (issue 14, items 3 and 7): the
+role and user options, the member's roles read from the interaction, the tiers in
+/limits show, and alert and log channels the bot cannot post in refused with the reason."""
+
+from __future__ import annotations
+
+from bot.models import Scope
+from tests.discordfixtures import bot as bot
+from tests.discordfixtures import fake as fake
+from tests.fakes.discord import CHANNEL_ID, GUILD_ID, Json, member
+from tests.fakes.discord_bot import DiscordBot, opt
+from tests.fakes.discord_objects import QUIET_CHANNEL_ID, resolved, role
+from tests.test_discord_admin import ADMIN, MEMBER, private_answer, refusal, sub
+
+ROLE = 600000000000000001
+OTHER_ROLE = 600000000000000002
+SUPPORTERS = role(ROLE, "supporters")
+SUPPORTER = member(700000000000000020, "supporter", roles=[OTHER_ROLE, ROLE])
+ROLE_OPTION, USER_OPTION = 8, 6  # Discord's application command option types
+OFF = (
+    "Image generation is turned off in this channel. "
+    "Ask an admin to enable it, or try another channel. You were not charged."
+)
+
+
+async def set_(
+    bot: DiscordBot, *options: Json, who: Json = ADMIN, picked: Json | None = None
+) -> str:
+    """The private answer to /limits set with these options."""
+    ix = await bot.slash("limits", [sub("set", *options)], who=who, picked=picked)
+    return await private_answer(bot, ix)
+
+
+async def test_a_role_tier_lets_its_members_through_and_nobody_else(bot: DiscordBot) -> None:
+    assert await set_(bot, opt("key", "enabled"), opt("value", "false")) == (
+        "`enabled` is now **no** for this server. The change is logged."
+    )
+    said = await set_(
+        bot,
+        opt("key", "enabled"),
+        opt("value", "true"),
+        opt("role", str(ROLE), ROLE_OPTION),
+        picked=resolved(SUPPORTERS),
+    )
+    assert said == f"`enabled` is now **yes** for <@&{ROLE}>. The change is logged."
+    assert (await bot.store.get_limits(Scope.role("discord", str(GUILD_ID), str(ROLE)))).enabled
+
+    await bot.final(await bot.slash("imagine", [opt("prompt", "a cat")], who=SUPPORTER))
+    assert (
+        await bot.private_error(await bot.slash("imagine", [opt("prompt", "a dog")], who=MEMBER))
+        == OFF
+    )
+    entries = await bot.entries()
+    assert [(e.user_id, e.status) for e in entries] == [(SUPPORTER["user"]["id"], "succeeded")]
+
+
+async def test_a_person_override_stops_one_person_whatever_their_roles(bot: DiscordBot) -> None:
+    await set_(
+        bot,
+        opt("key", "user_daily_images"),
+        opt("value", "10"),
+        opt("role", str(ROLE), ROLE_OPTION),
+        picked=resolved(SUPPORTERS),
+    )
+    said = await set_(
+        bot,
+        opt("key", "enabled"),
+        opt("value", "false"),
+        opt("user", SUPPORTER["user"]["id"], USER_OPTION),
+        picked=resolved(SUPPORTER),
+    )
+    supporter = SUPPORTER["user"]["id"]
+    assert said == f"`enabled` is now **no** for <@{supporter}>. The change is logged."
+
+    ix = await bot.slash("imagine", [opt("prompt", "a cat")], who=SUPPORTER)
+    assert await bot.private_error(ix) == OFF
+    await bot.final(await bot.slash("imagine", [opt("prompt", "a dog")], who=MEMBER))
+    assert [e.user_id for e in await bot.entries()] == [MEMBER["user"]["id"]]
+
+    shown = await private_answer(bot, await bot.slash("limits", [sub("show")], who=ADMIN))
+    assert (
+        "Role tiers (a person gets the most generous of their roles):\n"
+        f"  <@&{ROLE}>: user_daily_images = 10\n"
+        "Person overrides (over any role):\n"
+        f"  <@{supporter}>: enabled = no\n"
+    ) in shown
+
+
+async def test_tiers_need_manage_server_one_target_and_a_real_role(bot: DiscordBot) -> None:
+    tier = [opt("key", "enabled"), opt("value", "false"), opt("role", str(ROLE), ROLE_OPTION)]
+    ix = await bot.slash("limits", [sub("set", *tier)], who=MEMBER, picked=resolved(SUPPORTERS))
+    assert await refusal(bot, ix) == (
+        "Server-wide settings need the **Manage Server** permission. Ask a server admin, "
+        "or use `scope: channel` if you can manage this channel."
+    )
+    both = [*tier, opt("user", SUPPORTER["user"]["id"], USER_OPTION)]
+    ix = await bot.slash(
+        "limits", [sub("set", *both)], who=ADMIN, picked=resolved(SUPPORTERS, SUPPORTER)
+    )
+    assert await refusal(bot, ix) == (
+        "Choose a `role` or a `user`, not both: a person's own limits come before any role's."
+    )
+    everyone = role(GUILD_ID, "@everyone", position=0)
+    ix = await bot.slash(
+        "limits",
+        [sub("set", opt("key", "enabled"), opt("value", "false"), opt("role", str(GUILD_ID), 8))],
+        who=ADMIN,
+        picked=resolved(everyone),
+    )
+    assert await refusal(bot, ix) == (
+        "@everyone is the whole server: leave out `role` to set the server's limits."
+    )
+    assert await bot.store.limit_changes() == []
+
+
+async def test_reset_clears_a_role_tier(bot: DiscordBot) -> None:
+    tier = opt("role", str(ROLE), ROLE_OPTION)
+    await set_(bot, opt("key", "max_n"), opt("value", "4"), tier, picked=resolved(SUPPORTERS))
+    ix = await bot.slash("limits", [sub("reset", tier)], who=ADMIN, picked=resolved(SUPPORTERS))
+    assert await private_answer(bot, ix) == (
+        f"Cleared `max_n` for <@&{ROLE}>; the wider setting applies now. The change is logged."
+    )
+    assert await bot.handler.tiers(Scope("discord", str(GUILD_ID))) == []
+
+
+async def test_an_alert_channel_the_bot_cannot_post_in_is_refused(bot: DiscordBot) -> None:
+    said = await set_(bot, opt("key", "alert_channel"), opt("value", str(QUIET_CHANNEL_ID)))
+    assert said == (
+        f"`alert_channel` was not changed: I cannot post in <#{QUIET_CHANNEL_ID}>: I need the "
+        "**View Channel** and **Send Messages** permissions there."
+    )
+    said = await set_(bot, opt("key", "log_channel"), opt("value", "123456789"))
+    assert said == (
+        "`log_channel` was not changed: there is no channel 123456789 in this server that I "
+        "can see."
+    )
+    assert await bot.store.limit_changes() == []
+
+    said = await set_(bot, opt("key", "log_channel"), opt("value", f"<#{CHANNEL_ID}>"))
+    assert said == f"`log_channel` is now **{CHANNEL_ID}** for this server. The change is logged."
