@@ -7,10 +7,21 @@ from __future__ import annotations
 from bot.models import Scope
 from tests.discordfixtures import bot as bot
 from tests.discordfixtures import fake as fake
-from tests.fakes.discord import CHANNEL_ID, GUILD_ID, Json, member
+from tests.fakes.discord import (
+    BOT_ID,
+    CHANNEL_ID,
+    GUILD_ID,
+    Call,
+    FakeDiscord,
+    Json,
+    member,
+    user,
+)
 from tests.fakes.discord_bot import DiscordBot, opt
 from tests.fakes.discord_objects import QUIET_CHANNEL_ID, resolved, role
+from tests.fakes.gateway import FakeGateway
 from tests.test_discord_admin import ADMIN, MEMBER, private_answer, refusal, sub
+from tests.test_discord_edit import MESSAGES, photo_message
 
 ROLE = 600000000000000001
 OTHER_ROLE = 600000000000000002
@@ -138,3 +149,31 @@ async def test_an_alert_channel_the_bot_cannot_post_in_is_refused(bot: DiscordBo
 
     said = await set_(bot, opt("key", "log_channel"), opt("value", f"<#{CHANNEL_ID}>"))
     assert said == f"`log_channel` is now **{CHANNEL_ID}** for this server. The change is logged."
+
+
+async def test_a_reply_mention_counts_the_authors_roles(
+    bot: DiscordBot, fake: FakeDiscord, gateway: FakeGateway
+) -> None:
+    await bot.handler.set_limits(Scope("discord", str(GUILD_ID)), {"enabled": "off"}, "admin")
+    tier = Scope.role("discord", str(GUILD_ID), str(ROLE))
+    await bot.handler.set_limits(tier, {"enabled": "on"}, "admin")
+    bot_user = user(BOT_ID, "imagine", bot=True)
+    for who, outcome in ((MEMBER, refused), (SUPPORTER, delivered)):
+        source = photo_message(fake, (200, 300))
+        reply = fake.message(
+            f"<@{BOT_ID}> make it blue", reference=source, mentions=[bot_user], member=who
+        )
+        await fake.dispatch("MESSAGE_CREATE", reply)
+        await fake.wait_for(outcome)
+    assert [e.user_id for e in await bot.entries()] == [SUPPORTER["user"]["id"]]
+    assert len(gateway.image_requests) == 1
+
+
+def refused(call: Call) -> bool:
+    """The member's working message turned into the refusal."""
+    return call.path.startswith(MESSAGES) and call.body.get("content") == OFF
+
+
+def delivered(call: Call) -> bool:
+    """A result: a message with buttons."""
+    return call.path.startswith(MESSAGES) and bool(call.body.get("components"))

@@ -219,8 +219,11 @@ class FakeDiscord(LocalServer):
 
     def message(self, content: str = "", *, author: Json | None = None,
                 attachments: list[Json] | None = None, reference: Json | None = None,
-                mentions: list[Json] | None = None) -> Json:  # fmt: skip
-        """A channel message (stored, so the bot can fetch it) as MESSAGE_CREATE carries it."""
+                mentions: list[Json] | None = None,
+                member: Json | None = None) -> Json:  # fmt: skip
+        """A channel message (stored, so the bot can fetch it) as MESSAGE_CREATE carries it;
+        with `member` (as `member()` builds it) by that member, whose guild member data
+        (their roles) comes with it, without its user, as Discord sends it in a guild."""
         msg: Json = {
             "id": str(self.next_id()), "channel_id": str(CHANNEL_ID), "guild_id": str(GUILD_ID),
             "author": author or user(OWNER_ID, "owner"), "content": content,
@@ -229,6 +232,9 @@ class FakeDiscord(LocalServer):
             "attachments": attachments or [], "embeds": [], "components": [], "pinned": False,
             "type": 19 if reference else 0, "flags": 0,
         }  # fmt: skip
+        if member is not None:
+            msg["author"] = member["user"]
+            msg["member"] = {k: v for k, v in member.items() if k not in ("user", "permissions")}
         if reference is not None:
             msg["message_reference"] = {"type": 0, "message_id": reference["id"],
                                         "channel_id": str(CHANNEL_ID),
