@@ -127,6 +127,10 @@ async def test_tiers_need_manage_server_one_target_and_a_real_role(bot: DiscordB
 async def test_reset_clears_a_role_tier(bot: DiscordBot) -> None:
     tier = opt("role", str(ROLE), ROLE_OPTION)
     await set_(bot, opt("key", "max_n"), opt("value", "4"), tier, picked=resolved(SUPPORTERS))
+    ix = await bot.slash("limits", [sub("show", tier)], who=ADMIN, picked=resolved(SUPPORTERS))
+    shown = await private_answer(bot, ix)
+    assert shown.startswith(f"**Limits for <@&{ROLE}>** (values not set here are inherited)")
+    assert "max_n = 4  (set here)" in shown and "Role tiers" not in shown
     ix = await bot.slash("limits", [sub("reset", tier)], who=ADMIN, picked=resolved(SUPPORTERS))
     assert await private_answer(bot, ix) == (
         f"Cleared `max_n` for <@&{ROLE}>; the wider setting applies now. The change is logged."
@@ -177,3 +181,37 @@ def refused(call: Call) -> bool:
 def delivered(call: Call) -> bool:
     """A result: a message with buttons."""
     return call.path.startswith(MESSAGES) and bool(call.body.get("components"))
+
+
+async def test_with_a_role_the_keys_offered_and_taken_are_a_persons_own(bot: DiscordBot) -> None:
+    typed = {"name": "key", "type": 3, "value": "daily_images", "focused": True}
+    for extra, offered in (
+        (
+            [],
+            [
+                "user_daily_images",
+                "channel_daily_images",
+                "workspace_daily_images",
+                "bot_daily_images",
+            ],
+        ),
+        ([opt("role", str(ROLE), ROLE_OPTION)], ["user_daily_images"]),
+    ):
+        data = {"id": "1", "name": "limits", "type": 1, "options": [sub("set", typed, *extra)]}
+        ix = await bot.send(bot.fake.interaction(4, data, who=ADMIN))
+        answer = (await bot.callback(ix)).body
+        assert answer["type"] == 8
+        assert [c["value"] for c in answer["data"]["choices"]] == offered
+
+    said = await set_(
+        bot,
+        opt("key", "channel_daily_images"),
+        opt("value", "5"),
+        opt("role", str(ROLE), ROLE_OPTION),
+        picked=resolved(SUPPORTERS),
+    )
+    assert said == (
+        "`channel_daily_images` is not a person's limit, so a role or a person cannot have "
+        "their own: set it for the server or a channel, without `role` or `user`."
+    )
+    assert await bot.store.limit_changes() == []

@@ -23,11 +23,18 @@ from adapters.discord.permissions import (
 from adapters.discord.replies import clip, scope_usage_text
 from adapters.discord.respond import refuse
 from adapters.discord.services import services_of
-from adapters.discord.tiers import Tier, check_channels, tier_refusal, tier_scope, tiers_text
+from adapters.discord.tiers import (
+    Tier,
+    check_channels,
+    check_key,
+    tier_refusal,
+    tier_scope,
+    tiers_text,
+)
 from bot.errors import UserFacingError
 from bot.handler import ImagineHandler
 from bot.limits import format_limit
-from bot.models import LIMIT_KEYS, LimitChange, Scope
+from bot.models import LIMIT_KEYS, LIMITS, LimitChange, Scope
 from bot.reports import format_limits, format_user_usage
 from bot.requests import words
 from bot.web.app import OFF
@@ -54,9 +61,11 @@ ScopeWork = Callable[[ImagineHandler, Scope, str], Awaitable[str]]  # (handler, 
 
 
 async def key_choices(interaction: discord.Interaction[Any], current: str) -> list[Choice[str]]:
-    """The limit keys holding what has been typed so far, at most Discord's 25."""
+    """The limit keys holding what has been typed so far, at most Discord's 25; with a role
+    or a user chosen, only a person's own keys."""
     typed = current.strip().lower()
-    found = [key for key in LIMIT_KEYS if typed in key]
+    tier = interaction.namespace.role is not None or interaction.namespace.user is not None
+    found = [key for key in LIMIT_KEYS if typed in key and (LIMITS[key].person or not tier)]
     return [Choice(name=key, value=key) for key in found[:MAX_CHOICES]]
 
 
@@ -195,6 +204,7 @@ async def set_limit(
     user_id = str(interaction.user.id)
 
     async def work(handler: ImagineHandler, target: Scope, place: str) -> str:
+        check_key(target, key)
         await check_channels(interaction, {key: value})
         limits = await handler.set_limits(target, {key: value}, user_id)
         shown = format_limit(key, getattr(limits, key))

@@ -11,12 +11,16 @@ import discord
 from bot.errors import BadSetting
 from bot.handler import ImagineHandler
 from bot.limits import channels_named
-from bot.models import Scope
+from bot.models import LIMITS, Scope
 from bot.reports import format_tiers
 
 Tier = discord.Role | discord.Member | discord.User
 BOTH = "Choose a `role` or a `user`, not both: a person's own limits come before any role's."
 EVERYONE = "@everyone is the whole server: leave out `role` to set the server's limits."
+NOT_PERSONAL = (
+    "`{key}` is not a person's limit, so a role or a person cannot have their own: set it "
+    "for the server or a channel, without `role` or `user`."
+)
 TIERS_SHOWN = 10  # the rest are on the dashboard and in `imagine-bot limits show`
 
 
@@ -52,6 +56,13 @@ async def tiers_text(handler: ImagineHandler, scope: Scope) -> str:
     """The server's role tiers and person overrides, for /limits show ('' when none)."""
     tiers = await handler.tiers(scope)
     return format_tiers(tiers, tier_name, most=TIERS_SHOWN)
+
+
+def check_key(target: Scope, key: str) -> None:
+    """Refuse a key that is not a person's own for a role's tier or a person's override."""
+    tier = target.role_id is not None or target.user_id is not None
+    if tier and key in LIMITS and not LIMITS[key].person:
+        raise BadSetting(NOT_PERSONAL.format(key=key))
 
 
 async def check_channels(
