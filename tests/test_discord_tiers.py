@@ -215,3 +215,22 @@ async def test_with_a_role_the_keys_offered_and_taken_are_a_persons_own(bot: Dis
         "their own: set it for the server or a channel, without `role` or `user`."
     )
     assert await bot.store.limit_changes() == []
+
+
+async def test_where_only_the_app_is_installed_an_alert_channel_is_refused(
+    bot: DiscordBot,
+) -> None:
+    other = "800000000000000099"  # a server that added the app for one person, not the bot
+    ix = bot.fake.slash(
+        "limits",
+        [sub("set", opt("key", "alert_channel"), opt("value", str(CHANNEL_ID)))],
+        who=ADMIN,
+    )
+    ix |= {"guild_id": other, "guild": {"id": other, "locale": "en-US", "features": []}}
+    ix["channel"] = ix["channel"] | {"guild_id": other}
+    ix["authorizing_integration_owners"] = {"1": ADMIN["user"]["id"]}
+    assert await private_answer(bot, await bot.send(ix)) == (
+        "`alert_channel` was not changed: I am not a member of this server, so I cannot post "
+        "in any of its channels. Add me to the server with the invite link first."
+    )
+    assert await bot.store.limit_changes() == []
