@@ -42,17 +42,17 @@ async def set_(
     return await private_answer(bot, ix)
 
 
+async def set_for_role(bot: DiscordBot, key: str, value: str) -> str:
+    """The private answer to /limits set KEY VALUE role:@supporters."""
+    tier = opt("role", str(ROLE), ROLE_OPTION)
+    return await set_(bot, opt("key", key), opt("value", value), tier, picked=resolved(SUPPORTERS))
+
+
 async def test_a_role_tier_lets_its_members_through_and_nobody_else(bot: DiscordBot) -> None:
     assert await set_(bot, opt("key", "enabled"), opt("value", "false")) == (
         "`enabled` is now **no** for this server. The change is logged."
     )
-    said = await set_(
-        bot,
-        opt("key", "enabled"),
-        opt("value", "true"),
-        opt("role", str(ROLE), ROLE_OPTION),
-        picked=resolved(SUPPORTERS),
-    )
+    said = await set_for_role(bot, "enabled", "true")
     assert said == f"`enabled` is now **yes** for <@&{ROLE}>. The change is logged."
     assert (await bot.store.get_limits(Scope.role("discord", str(GUILD_ID), str(ROLE)))).enabled
 
@@ -66,13 +66,7 @@ async def test_a_role_tier_lets_its_members_through_and_nobody_else(bot: Discord
 
 
 async def test_a_person_override_stops_one_person_whatever_their_roles(bot: DiscordBot) -> None:
-    await set_(
-        bot,
-        opt("key", "user_daily_images"),
-        opt("value", "10"),
-        opt("role", str(ROLE), ROLE_OPTION),
-        picked=resolved(SUPPORTERS),
-    )
+    await set_for_role(bot, "user_daily_images", "10")
     said = await set_(
         bot,
         opt("key", "enabled"),
@@ -203,13 +197,7 @@ async def test_with_a_role_the_keys_offered_and_taken_are_a_persons_own(bot: Dis
         assert answer["type"] == 8
         assert [c["value"] for c in answer["data"]["choices"]] == offered
 
-    said = await set_(
-        bot,
-        opt("key", "channel_daily_images"),
-        opt("value", "5"),
-        opt("role", str(ROLE), ROLE_OPTION),
-        picked=resolved(SUPPORTERS),
-    )
+    said = await set_for_role(bot, "channel_daily_images", "5")
     assert said == (
         "`channel_daily_images` is not a person's limit, so a role or a person cannot have "
         "their own: set it for the server or a channel, without `role` or `user`."
