@@ -18,7 +18,7 @@ from tests.fakes.discord import (
     user,
 )
 from tests.fakes.discord_bot import DiscordBot, opt
-from tests.fakes.discord_objects import QUIET_CHANNEL_ID, resolved, role
+from tests.fakes.discord_objects import CATEGORY_ID, QUIET_CHANNEL_ID, resolved, role
 from tests.fakes.gateway import FakeGateway
 from tests.test_discord_admin import ADMIN, MEMBER, private_answer, refusal, sub
 from tests.test_discord_edit import MESSAGES, photo_message
@@ -142,6 +142,11 @@ async def test_an_alert_channel_the_bot_cannot_post_in_is_refused(bot: DiscordBo
     assert said == (
         "`log_channel` was not changed: there is no channel 123456789 in this server that I "
         "can see."
+    )
+    said = await set_(bot, opt("key", "alert_channel"), opt("value", str(CATEGORY_ID)))
+    assert said == (
+        f"`alert_channel` was not changed: <#{CATEGORY_ID}> is a category or a forum: choose "
+        "a channel messages go in."
     )
     assert await bot.store.limit_changes() == []
 

@@ -120,7 +120,7 @@ async def answer_for(
 ) -> None:
     """`answer_at_scope` for the server or this channel, or for the role's tier or the
     person's override given (server-wide, so they need Manage Server)."""
-    tier = role or user
+    tier = role if role is not None else user
     refusal = tier_refusal(interaction, role, user) or scope_refusal(
         interaction.permissions, "server" if tier else kind
     )

@@ -86,6 +86,8 @@ def post_refusal(interaction: discord.Interaction[Any], channel_id: str) -> str 
     channel = guild.get_channel_or_thread(int(channel_id)) if channel_id.isdigit() else None
     if channel is None:
         return f"there is no channel {channel_id} in this server that I can see."
+    if isinstance(channel, discord.CategoryChannel | discord.ForumChannel):
+        return f"<#{channel_id}> is a category or a forum: choose a channel messages go in."
     perms = channel.permissions_for(guild.me)
     send = (
         perms.send_messages_in_threads

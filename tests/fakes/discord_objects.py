@@ -18,6 +18,7 @@ BOT_ID = 900000000000000001
 GUILD_ID = 800000000000000001
 CHANNEL_ID = 800000000000000002
 QUIET_CHANNEL_ID = 800000000000000003  # @everyone (and so the bot) may not send there
+CATEGORY_ID = 800000000000000004  # a category: channels group under it, messages cannot
 OWNER_ID = 700000000000000001
 SEND = 1 << 11  # Send Messages
 EVERYONE_PERMISSIONS = (1 << 10) | SEND | (1 << 15) | (1 << 16) | (1 << 31)
