@@ -11,7 +11,7 @@ from dataclasses import replace
 from typing import Any
 
 from bot.errors import BadSetting
-from bot.limit_types import Invalid
+from bot.limit_types import CHANNEL, Invalid
 from bot.models import EVERYWHERE, LIMIT_KEYS, LIMITS, Limits, Scope
 
 # Each platform's name as shown, and what it calls a workspace.
@@ -38,6 +38,16 @@ def parse_limit_value(key: str, text: str) -> object:
         return spec.parse(text)
     except Invalid as exc:
         raise BadSetting(str(exc)) from None
+
+
+def channels_named(assignments: Mapping[str, str]) -> dict[str, str]:
+    """The channel ids that channel keys (alert_channel, log_channel) are being set to, by
+    key: those a platform checks the bot can post in before they are stored."""
+    return {
+        key: str(parse_limit_value(key, text))
+        for key, text in assignments.items()
+        if key in LIMITS and LIMITS[key].type is CHANNEL and text.strip()
+    }
 
 
 def format_limit(key: str, value: object) -> str:

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import csv
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Callable, Sequence
 from datetime import datetime
 from typing import TextIO
 
 from bot.errors import format_amount, format_duration, plural
 from bot.limits import format_limit
-from bot.models import LIMIT_KEYS, LedgerEntry, Limits
+from bot.models import LIMIT_KEYS, LedgerEntry, Limits, Scope
 from bot.periods import PeriodReport
 from bot.usage import ScopeUsage, UserUsage
 
@@ -178,6 +178,34 @@ def format_limits(effective: Limits, here: Limits) -> str:
         mark = "  (set here)" if getattr(here, key) is not None else ""
         lines.append(f"{key} = {format_limit(key, getattr(effective, key))}{mark}")
     return "\n".join(lines)
+
+
+def format_tiers(
+    tiers: Sequence[tuple[Scope, Limits]], name: Callable[[Scope], str], most: int | None = None
+) -> str:
+    """The role tiers and person overrides of a workspace, one line each: who (as `name`
+    shows a role's or a person's scope), then what it sets; at most `most` of them, then how
+    many more; '' when there are none."""
+    shown = tiers[:most] if most is not None else tiers
+    roles = [_tier_line(scope, limits, name) for scope, limits in shown if scope.role_id]
+    people = [_tier_line(scope, limits, name) for scope, limits in shown if scope.user_id]
+    lines = []
+    if roles:
+        lines += ["Role tiers (a person gets the most generous of their roles):", *roles]
+    if people:
+        lines += ["Person overrides (over any role):", *people]
+    if len(tiers) > len(shown):
+        lines.append(f"  …and {len(tiers) - len(shown)} more")
+    return "\n".join(lines)
+
+
+def _tier_line(scope: Scope, limits: Limits, name: Callable[[Scope], str]) -> str:
+    sets = [
+        f"{key} = {format_limit(key, getattr(limits, key))}"
+        for key in LIMIT_KEYS
+        if getattr(limits, key) is not None
+    ]
+    return f"  {name(scope)}: {', '.join(sets)}"
 
 
 async def write_csv(entries: AsyncIterator[LedgerEntry], out: TextIO) -> int:

@@ -116,3 +116,35 @@ async def test_a_person_override_stops_one_person_and_nobody_else(
     assert made == {"alice": [0, 1, 1], "bob": [0, 0, 0]}
     shown = await run_cli("limits", "show", "--user", "bob", "--json", env=env, cwd=tmp_path)
     assert shown.json()["user_daily_images"] == 3
+
+
+async def test_limits_show_lists_the_workspace_tiers_with_plain_ids(tmp_path: Path) -> None:
+    env = cli_env(tmp_path)
+    guild = ("--platform", "discord", "--workspace", "G1")
+    for flags in (
+        (*guild, "--role", "R1", "user_monthly_images=50", "max_n=4"),
+        (*guild, "--user", "U9", "enabled=false"),
+        ("--platform", "discord", "--workspace", "G2", "--role", "R2", "max_n=2"),
+    ):
+        assert (await run_cli("limits", "set", *flags, env=env, cwd=tmp_path)).code == 0
+    for place in (guild, (*guild, "--channel", "C1")):
+        shown = await run_cli("limits", "show", *place, env=env, cwd=tmp_path)
+        assert shown.code == 0, shown.err
+        assert shown.out.endswith(
+            "\n\nRole tiers (a person gets the most generous of their roles):\n"
+            "  role R1: max_n = 4, user_monthly_images = 50\n"
+            "Person overrides (over any role):\n"
+            "  user U9: enabled = no\n"
+        )
+    tier = await run_cli("limits", "show", *guild, "--role", "R1", env=env, cwd=tmp_path)
+    assert "Role tiers" not in tier.out and "max_n = 4  (set here)" in tier.out
+
+
+async def test_limits_set_help_says_channels_are_not_checked(tmp_path: Path) -> None:
+    ran = await run_cli("limits", "set", "--help", env=cli_env(tmp_path), cwd=tmp_path)
+    assert ran.code == 0
+    assert " ".join(ran.out.split()).endswith(
+        "alert_channel and log_channel take a channel id as it is; the CLI has no connection "
+        "to Discord or Slack, so it cannot check that the bot may post there (the admin "
+        "commands in Discord and Slack do)."
+    )

@@ -53,6 +53,13 @@ def test_the_manifest_names_the_shortcuts_event_and_route_the_adapter_serves() -
         ("usage of color in art", ("generate", "usage of color in art")),
         ("limits of the sky at dusk", ("generate", "limits of the sky at dusk")),
         ("limits team", ("limits", "team")),
+        ("limits @designers", ("limits", "@designers")),
+        ("Limits S0DESIGN", ("limits", "S0DESIGN")),
+        ("limits <!subteam^S0DESIGN|@designers>", ("limits", "<!subteam^S0DESIGN|@designers>")),
+        ("limits U0123ABCD", ("limits", "U0123ABCD")),
+        ("limits <@U0123ABCD|dana>", ("limits", "<@U0123ABCD|dana>")),
+        ("limits u0123abcd", ("generate", "limits u0123abcd")),
+        ("limits @designers and more", ("generate", "limits @designers and more")),
     ],
 )
 def test_subcommands(text: str, expected: tuple[str, str]) -> None:

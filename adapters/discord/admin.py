@@ -23,10 +23,18 @@ from adapters.discord.permissions import (
 from adapters.discord.replies import clip, scope_usage_text
 from adapters.discord.respond import refuse
 from adapters.discord.services import services_of
+from adapters.discord.tiers import (
+    Tier,
+    check_channels,
+    check_key,
+    tier_refusal,
+    tier_scope,
+    tiers_text,
+)
 from bot.errors import UserFacingError
 from bot.handler import ImagineHandler
 from bot.limits import format_limit
-from bot.models import LIMIT_KEYS, LimitChange, Scope
+from bot.models import LIMIT_KEYS, LIMITS, LimitChange, Scope
 from bot.reports import format_limits, format_user_usage
 from bot.requests import words
 from bot.web.app import OFF
@@ -40,6 +48,10 @@ SCOPES = [
 ]
 MAX_CHOICES = 25  # Discord offers at most 25 choices; the keys are more, so they autocomplete
 RECENT_CHANGES = 5
+TIER_HELP = {
+    "role": "A role's own limits (a tier: members get the most generous of their roles)",
+    "user": "One person's own limits (over any role), e.g. enabled false",
+}
 VALUE_HELP = "A number, true/false, a quality (low/medium/high) or sizes separated by commas"
 DASHBOARD = (
     "Charts, budgets, the ledger and the limits editor: {link}\n"
@@ -49,9 +61,11 @@ ScopeWork = Callable[[ImagineHandler, Scope, str], Awaitable[str]]  # (handler, 
 
 
 async def key_choices(interaction: discord.Interaction[Any], current: str) -> list[Choice[str]]:
-    """The limit keys holding what has been typed so far, at most Discord's 25."""
+    """The limit keys holding what has been typed so far, at most Discord's 25; with a role
+    or a user chosen, only a person's own keys."""
     typed = current.strip().lower()
-    found = [key for key in LIMIT_KEYS if typed in key]
+    tier = interaction.namespace.role is not None or interaction.namespace.user is not None
+    found = [key for key in LIMIT_KEYS if typed in key and (LIMITS[key].person or not tier)]
     return [Choice(name=key, value=key) for key in found[:MAX_CHOICES]]
 
 
@@ -94,12 +108,30 @@ async def answer_at_scope(
     interaction: discord.Interaction[Any], kind: ScopeKind, work: ScopeWork
 ) -> None:
     """Refuse someone without the right at this scope; else answer privately with `work`."""
-    refusal = scope_refusal(interaction.permissions, kind)
+    await answer_for(interaction, kind, work, None, None)
+
+
+async def answer_for(
+    interaction: discord.Interaction[Any],
+    kind: ScopeKind,
+    work: ScopeWork,
+    role: Tier | None,
+    user: Tier | None,
+) -> None:
+    """`answer_at_scope` for the server or this channel, or for the role's tier or the
+    person's override given (server-wide, so they need Manage Server)."""
+    tier = role if role is not None else user
+    refusal = tier_refusal(interaction, role, user) or scope_refusal(
+        interaction.permissions, "server" if tier else kind
+    )
     if refusal is not None:
         await refuse(interaction, refusal)
         return
     handler = services_of(interaction).handler
-    target, place = scope_for(interaction, kind), where(interaction, kind)
+    if tier is not None:
+        target, place = tier_scope(interaction, tier)
+    else:
+        target, place = scope_for(interaction, kind), where(interaction, kind)
     await answer(interaction, lambda: work(handler, target, place))
 
 
@@ -152,27 +184,40 @@ async def limits_report(handler: ImagineHandler, target: Scope, place: str) -> s
         f"**Limits for {place}** (values not set here are inherited)\n"
         f"```\n{format_limits(effective, here)}\n```"
     )
+    if target.role_id is None and target.user_id is None:
+        tiers = await tiers_text(handler, target)
+        text += f"\n{tiers}" if tiers else ""
     if changes:
         text += "\nLatest changes:\n" + "\n".join(change_line(c) for c in reversed(changes))
     return text
 
 
 async def set_limit(
-    interaction: discord.Interaction[Any], key: str, value: str, scope: ScopeKind
+    interaction: discord.Interaction[Any],
+    key: str,
+    value: str,
+    scope: ScopeKind,
+    tier: tuple[Tier | None, Tier | None] = (None, None),
 ) -> None:
-    """Set one limit at a scope; the store audits who changed what."""
+    """Set one limit at a scope, or for a role or a person (`tier`: role, user); a channel
+    the bot cannot post in is refused; the store audits who changed what."""
     user_id = str(interaction.user.id)
 
     async def work(handler: ImagineHandler, target: Scope, place: str) -> str:
+        check_key(target, key)
+        await check_channels(interaction, {key: value})
         limits = await handler.set_limits(target, {key: value}, user_id)
         shown = format_limit(key, getattr(limits, key))
         return f"`{key}` is now **{shown}** for {place}. The change is logged."
 
-    await answer_at_scope(interaction, scope, work)
+    await answer_for(interaction, scope, work, *tier)
 
 
 async def reset_limits(
-    interaction: discord.Interaction[Any], key: str | None, scope: ScopeKind
+    interaction: discord.Interaction[Any],
+    key: str | None,
+    scope: ScopeKind,
+    tier: tuple[Tier | None, Tier | None] = (None, None),
 ) -> None:
     """Clear one limit, or every limit set at a scope, so the wider setting applies."""
     user_id = str(interaction.user.id)
@@ -186,7 +231,7 @@ async def reset_limits(
         names = ", ".join(f"`{k}`" for k in keys)
         return f"Cleared {names} for {place}; the wider setting applies now. The change is logged."
 
-    await answer_at_scope(interaction, scope, work)
+    await answer_for(interaction, scope, work, *tier)
 
 
 def build_admin_commands() -> list[app_commands.Command[Any, Any, Any] | app_commands.Group]:
@@ -207,27 +252,48 @@ def build_admin_commands() -> list[app_commands.Command[Any, Any, Any] | app_com
     )
 
     @limits.command(name="show", description="The limits in effect, and where each is set")
-    @app_commands.describe(scope="The whole server (default) or this channel")
+    @app_commands.describe(scope="The whole server (default) or this channel", **TIER_HELP)
     @app_commands.choices(scope=SCOPES)
-    async def show(interaction: discord.Interaction[Any], scope: ScopeKind = "server") -> None:
-        await answer_at_scope(interaction, scope, with_dashboard(interaction, scope, limits_report))
+    async def show(
+        interaction: discord.Interaction[Any],
+        scope: ScopeKind = "server",
+        role: discord.Role | None = None,
+        user: discord.User | None = None,
+    ) -> None:
+        work = with_dashboard(interaction, scope, limits_report)
+        await answer_for(interaction, scope, work, role, user)
 
-    @limits.command(name="set", description="Set one limit for the server or this channel")
-    @app_commands.describe(key="Which limit", value=VALUE_HELP, scope="Server (default) or channel")
+    @limits.command(
+        name="set", description="Set one limit for the server, a channel, a role, a person"
+    )
+    @app_commands.describe(
+        key="Which limit", value=VALUE_HELP, scope="Server (default) or channel", **TIER_HELP
+    )
     @app_commands.choices(scope=SCOPES)
     @app_commands.autocomplete(key=key_choices)
     async def set_(
-        interaction: discord.Interaction[Any], key: str, value: str, scope: ScopeKind = "server"
+        interaction: discord.Interaction[Any],
+        key: str,
+        value: str,
+        scope: ScopeKind = "server",
+        role: discord.Role | None = None,
+        user: discord.User | None = None,
     ) -> None:
-        await set_limit(interaction, key, value, scope)
+        await set_limit(interaction, key, value, scope, (role, user))
 
     @limits.command(name="reset", description="Clear one limit (or all) so the wider one applies")
-    @app_commands.describe(key="Which limit; leave empty for all", scope="Server or channel")
+    @app_commands.describe(
+        key="Which limit; leave empty for all", scope="Server or channel", **TIER_HELP
+    )
     @app_commands.choices(scope=SCOPES)
     @app_commands.autocomplete(key=key_choices)
     async def reset(
-        interaction: discord.Interaction[Any], key: str | None = None, scope: ScopeKind = "server"
+        interaction: discord.Interaction[Any],
+        key: str | None = None,
+        scope: ScopeKind = "server",
+        role: discord.Role | None = None,
+        user: discord.User | None = None,
     ) -> None:
-        await reset_limits(interaction, key, scope)
+        await reset_limits(interaction, key, scope, (role, user))
 
     return [usage, limits]

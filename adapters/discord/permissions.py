@@ -61,6 +61,18 @@ def workspace_of(interaction: discord.Interaction[Any]) -> str:
     return str(interaction.guild_id) if interaction.guild_id else DM_WORKSPACE
 
 
+def role_ids(person: discord.User | discord.Member) -> tuple[str, ...]:
+    """The ids of a member's roles (their tiers), as the interaction or message carried them.
+
+    `Member.roles` keeps only the roles of a cached guild, and a user-installed app's guild
+    is never cached; discord.py keeps the ids it was sent in `Member._roles` and exposes them
+    no other way. A DM's author is a User, with no roles.
+    """
+    if not isinstance(person, discord.Member):
+        return ()
+    return tuple(str(role_id) for role_id in person._roles)
+
+
 def interaction_actor(interaction: discord.Interaction[Any]) -> Actor:
     """The person behind an interaction, with admin rights as Discord resolved them here."""
     return Actor(
@@ -69,6 +81,7 @@ def interaction_actor(interaction: discord.Interaction[Any]) -> Actor:
         channel_id=str(scope_channel_id(interaction.channel)),
         user_id=str(interaction.user.id),
         is_admin=is_admin(interaction.permissions),
+        roles=role_ids(interaction.user),
     )
 
 
@@ -82,10 +95,11 @@ def message_actor(message: discord.Message) -> Actor:
         perms = message.channel.permissions_for(author)
     return Actor(
         platform="discord",
-        workspace_id=str(message.guild.id if message.guild else 0),
+        workspace_id=str(message.guild.id) if message.guild else DM_WORKSPACE,
         channel_id=str(scope_channel_id(message.channel)),
         user_id=str(author.id),
         is_admin=is_admin(perms),
+        roles=role_ids(author),
     )
 
 

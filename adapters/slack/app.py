@@ -34,12 +34,15 @@ REQUIRED_SCOPES = frozenset(
     {
         "app_mentions:read",
         "channels:history",
+        "channels:read",
         "chat:write",
         "commands",
         "files:read",
         "files:write",
         "groups:history",
+        "groups:read",
         "im:write",
+        "usergroups:read",
         "users:read",
     }
 )

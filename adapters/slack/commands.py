@@ -14,8 +14,8 @@ from adapters.slack.asks import submit
 from adapters.slack.context import PLATFORM, Place, Services, notify
 from adapters.slack.limits_modal import WORKSPACE_WORDS
 from adapters.slack.replies import HELP, from_slack
+from adapters.slack.tiers import is_tier
 from bot.errors import UserFacingError
-from bot.models import Actor
 from bot.reports import format_scope_usage, format_user_usage
 from bot.requests import Ask
 from bot.web.app import OFF
@@ -34,16 +34,17 @@ NOT_ADMIN = (
 
 def subcommand(text: str) -> tuple[str, str]:
     """('help' | 'usage' | 'dashboard' | 'limits' | 'generate', the rest); a prompt may
-    start with any word."""
-    words = text.lower().split()
+    start with any word. `limits` takes `workspace`, or a user group or a person."""
+    parts = text.split()
+    words = [word.lower() for word in parts]
     if words in ([], ["help"]):
         return "help", ""
     if words in (["usage"], ["dashboard"]):
         return words[0], ""
     if words[0] == "limits" and (
-        len(words) == 1 or (len(words) == 2 and words[1] in WORKSPACE_WORDS)
+        len(words) == 1 or (len(words) == 2 and (words[1] in WORKSPACE_WORDS or is_tier(parts[1])))
     ):
-        return "limits", " ".join(words[1:])
+        return "limits", " ".join(parts[1:])
     return "generate", text.strip()
 
 
@@ -91,7 +92,7 @@ async def show_usage(svc: Services, place: Place) -> None:
     """The person's own usage; admins also see the channel's totals."""
     try:
         role = await svc.admins.role(place.scope, place.user_id)
-        actor = Actor(PLATFORM, place.team_id, place.channel_id, place.user_id, role.is_admin)
+        actor = await svc.actor(place, admin=role.is_admin)
         mine = await svc.handler.usage(actor)
         text = "*Your usage*\n" + format_user_usage(mine, svc.handler.clock())
         if actor.is_admin:

@@ -8,13 +8,13 @@ from collections.abc import Awaitable, Callable, Coroutine, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-import aiohttp
 import httpx
 from slack_bolt.async_app import AsyncAck
-from slack_sdk.errors import SlackApiError, SlackClientError
 from slack_sdk.web.async_client import AsyncWebClient
 
+from adapters.slack.admins import SLACK_ERRORS as SLACK_ERRORS
 from adapters.slack.admins import Admins
+from adapters.slack.admins import slack_error as slack_error
 from adapters.slack.replies import cap
 from bot.config import Settings
 from bot.errors import Refused
@@ -27,14 +27,6 @@ log = logging.getLogger(__name__)
 
 PLATFORM = "slack"
 RESPONSE_TIMEOUT = httpx.Timeout(10.0)
-SLACK_ERRORS = (SlackClientError, aiohttp.ClientError, TimeoutError)
-
-
-def slack_error(exc: BaseException) -> str:
-    """Slack's error code ('not_in_channel'), or the kind of failure; never a secret."""
-    if isinstance(exc, SlackApiError):
-        return str(exc.response.get("error"))
-    return type(exc).__name__
 
 
 @dataclass(frozen=True)
@@ -89,15 +81,31 @@ class Services:
         """The core's door for admin queries (limits, usage, channel managers)."""
         return self.runner.handler
 
-    async def actor(self, place: Place) -> Actor:
+    async def actor(self, place: Place, *, admin: bool | None = None) -> Actor:
         """The Actor of a request. Being an admin only matters where admins are exempt from
-        the limits, so only there is Slack asked (users.info) and the channel managers read."""
-        limits = await self.handler.limits_for(place.scope)
-        admin = (
-            bool(limits.admins_exempt)
-            and (await self.admins.role(place.scope, place.user_id)).is_admin
+        the limits, so only there is Slack asked (users.info) and the channel managers read,
+        unless `admin` is known; user groups only where the workspace has role tiers."""
+        if admin is None:
+            limits = await self.handler.limits_for(place.scope)
+            admin = (
+                bool(limits.admins_exempt)
+                and (await self.admins.role(place.scope, place.user_id)).is_admin
+            )
+        return Actor(
+            PLATFORM,
+            place.team_id,
+            place.channel_id,
+            place.user_id,
+            admin,
+            roles=await self.groups_of(place),
         )
-        return Actor(PLATFORM, place.team_id, place.channel_id, place.user_id, admin)
+
+    async def groups_of(self, place: Place) -> tuple[str, ...]:
+        """The user groups of the person asking, where any has a tier (else Slack is spared)."""
+        tiers = await self.handler.tiers(Scope(PLATFORM, place.team_id))
+        if not any(scope.role_id for scope, _ in tiers):
+            return ()
+        return await self.admins.groups_of(place.team_id, place.user_id)
 
     def start(self, work: Coroutine[Any, Any, None]) -> None:
         """Run `work` in the background, holding its task until it ends (a request's task is

@@ -1,4 +1,5 @@
-"""`/imagine limits`: a modal to view and set channel or workspace limits and channel managers."""
+"""`/imagine limits`: a modal to view and set channel or workspace limits and channel managers,
+or (`/imagine limits @group`, `/imagine limits U…`) a user group's tier or a person's override."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from slack_bolt.async_app import AsyncAck, AsyncApp
 from adapters.slack.admins import Role
 from adapters.slack.context import PLATFORM, Place, Services, notify, open_view
 from adapters.slack.replies import user_list
+from adapters.slack.tiers import channel_errors, tier_scope, tiers_text, where
 from bot.errors import BadRequest
 from bot.limits import format_limit, parse_limit_value
 from bot.models import LIMIT_KEYS, LIMITS, Limits, Scope
@@ -25,11 +27,18 @@ NOT_ALLOWED = (
     "Only workspace admins and owners can change workspace limits; channel limits can also be "
     "changed by the channel's managers."
 )
+TIER_NOT_ALLOWED = "Only workspace admins and owners can set a user group's or a person's limits."
+
+
+def is_tier(scope: Scope) -> bool:
+    """Whether a scope is a user group's tier or a person's override."""
+    return scope.role_id is not None or scope.user_id is not None
 
 
 def may_change(role: Role, scope: Scope) -> bool:
     """Workspace admins change any scope; channel managers only their channel."""
-    return role.workspace_admin or (scope.channel_id != "*" and role.channel_manager)
+    channel = scope.channel_id != "*" and not is_tier(scope)
+    return role.workspace_admin or (channel and role.channel_manager)
 
 
 def input_text(key: str, value: object) -> str:
@@ -42,6 +51,15 @@ async def open_limits(svc: Services, place: Place, trigger_id: str, rest: str) -
     workspace = rest.lower() in WORKSPACE_WORDS
     scope = Scope(PLATFORM, place.team_id, "*" if workspace else place.channel_id)
     role = await svc.admins.role(place.scope, place.user_id)
+    if rest and not workspace:
+        if not role.workspace_admin:
+            await notify(svc, place, TIER_NOT_ALLOWED)
+            return
+        try:
+            scope = await tier_scope(svc, place.team_id, rest)
+        except BadRequest as exc:
+            await notify(svc, place, exc.message)
+            return
     if not may_change(role, scope):
         effective = await svc.handler.limits_for(place.scope)
         here = await svc.handler.limits_here(place.scope)
@@ -56,24 +74,22 @@ async def open_limits(svc: Services, place: Place, trigger_id: str, rest: str) -
 
 
 async def limits_view(svc: Services, place: Place, scope: Scope, role: Role) -> dict[str, Any]:
-    """The modal: one field per limit, pre-filled with this scope's own values."""
+    """The modal: one field per limit (a tier's: a person's own limits), pre-filled with this
+    scope's own values, under the workspace's tiers."""
     here = await svc.handler.limits_here(scope)
     wider_scope = (
         Scope(PLATFORM, scope.workspace_id) if scope.channel_id != "*" else Scope(PLATFORM)
     )
     wider = await svc.handler.limits_for(wider_scope)
-    where = "the whole workspace" if scope.channel_id == "*" else f"<#{scope.channel_id}>"
-    blocks: list[dict[str, Any]] = [
-        {
-            "type": "section",
-            "text": {
-                "type": "mrkdwn",
-                "text": f"Limits for {where}. Leave a field empty to inherit the value shown "
-                "in it. Daily limits reset at 00:00 UTC.",
-            },
-        }
-    ]
-    blocks.extend(_limit_input(key, getattr(here, key), getattr(wider, key)) for key in LIMIT_KEYS)
+    text = (
+        f"Limits for {where(scope)}. Leave a field empty to inherit the value shown in it. "
+        "Daily limits reset at 00:00 UTC."
+    )
+    if not is_tier(scope) and (tiers := await tiers_text(svc, scope)):
+        text += f"\n{tiers}"
+    blocks: list[dict[str, Any]] = [{"type": "section", "text": {"type": "mrkdwn", "text": text}}]
+    keys = [key for key in LIMIT_KEYS if LIMITS[key].person or not is_tier(scope)]
+    blocks.extend(_limit_input(key, getattr(here, key), getattr(wider, key)) for key in keys)
     if scope.channel_id != "*" and role.workspace_admin:
         managers = await svc.handler.channel_managers(scope)
         blocks.append(_managers_input(managers))
@@ -155,6 +171,7 @@ def register(app: AsyncApp, svc: Services) -> None:
             await ack(response_action="errors", errors={f"limit_{LIMIT_KEYS[0]}": NOT_ALLOWED})
             return
         changes, errors = read_changes(values, await svc.handler.limits_here(scope))
+        errors = errors or await channel_errors(svc, changes)
         if errors:
             await ack(response_action="errors", errors=errors)
             return
@@ -187,8 +204,7 @@ async def _save_managers(
 
 
 def _summary(scope: Scope, changes: Mapping[str, str], managers: list[str] | None) -> str:
-    where = "the whole workspace" if scope.channel_id == "*" else f"<#{scope.channel_id}>"
-    lines = [f"Limits for {where} saved."]
+    lines = [f"Limits for {where(scope)} saved."]
     lines.extend(f"• {key} = {text or 'inherited'}" for key, text in changes.items())
     if not changes:
         lines.append("No limit changed.")

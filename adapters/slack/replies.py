@@ -22,7 +22,8 @@ HELP = """\
 `--format png|jpeg|webp`, `--compression 80`, `--model M` (one of the models this bot offers)
 • `/imagine usage`: what you have used today and what is left
 • `/imagine limits`: this channel's limits (admins and channel managers can change them; \
-`/imagine limits workspace` for the whole workspace)
+`/imagine limits workspace` for the whole workspace; workspace admins: `/imagine limits @group` \
+or `/imagine limits U…` for a user group's or one person's own limits)
 *Editing:* on any message with an image, open its ⋮ menu and choose *Edit image* or \
 *Vary image*; or reply in the image's thread with `@Imagine make the balloon blue`.
 Under a result: *Vary (Subtle)*, *Vary (Strong)*, *Upscale*, *Zoom Out 1.5×* and *2×*, \

@@ -21,6 +21,11 @@ from bot.limits import check_scope, describe_change
 from bot.models import Actor, Scope
 
 Subparsers = Any  # argparse's _SubParsersAction, which it does not export
+CHANNEL_NOTE = (
+    "alert_channel and log_channel take a channel id as it is; the CLI has no connection to "
+    "Discord or Slack, so it cannot check that the bot may post there (the admin commands in "
+    "Discord and Slack do)."
+)
 
 
 def add_commands(sub: Subparsers) -> None:
@@ -41,11 +46,18 @@ def add_commands(sub: Subparsers) -> None:
 
     limits = sub.add_parser("limits", help="show or set limits")
     limits_sub = limits.add_subparsers(dest="limits_command", required=True)
-    show = limits_sub.add_parser("show", help="the effective limits of a scope")
+    show = limits_sub.add_parser(
+        "show", help="the effective limits of a scope, and its workspace's role tiers and people"
+    )
     _limit_scope_options(show)
     show.add_argument("--json", action="store_true")
     show.set_defaults(func=cmd_limits_show)
-    set_ = limits_sub.add_parser("set", help="set limits: KEY=VALUE ... (KEY= clears)")
+    set_ = limits_sub.add_parser(
+        "set",
+        help="set limits: KEY=VALUE ... (KEY= clears)",
+        description="Set or clear limits of exactly one scope; every change is audited.",
+        epilog=CHANNEL_NOTE,
+    )
     _limit_scope_options(set_)
     set_.add_argument("assignments", nargs="+", metavar="KEY=VALUE")
     set_.set_defaults(func=cmd_limits_set)
@@ -142,7 +154,8 @@ async def cmd_export(app: App, args: argparse.Namespace) -> int:
 
 
 async def cmd_limits_show(app: App, args: argparse.Namespace) -> int:
-    """The effective limits of a scope, marking those set there."""
+    """The effective limits of a scope, marking those set there; for a workspace or a
+    channel, then the workspace's role tiers and person overrides."""
     scope = _limit_scope(args)
     check_scope(scope, limits=True)
     effective = await app.handler.limits_for(scope)
@@ -151,7 +164,15 @@ async def cmd_limits_show(app: App, args: argparse.Namespace) -> int:
     else:
         here = await app.handler.limits_here(scope)
         print(reports.format_limits(effective, here))
+        if scope.workspace_id != "*" and scope.role_id is None and scope.user_id is None:
+            tiers = reports.format_tiers(await app.handler.tiers(scope), _tier_name)
+            if tiers:
+                print(f"\n{tiers}")
     return 0
+
+
+def _tier_name(scope: Scope) -> str:
+    return f"role {scope.role_id}" if scope.role_id is not None else f"user {scope.user_id}"
 
 
 async def cmd_limits_set(app: App, args: argparse.Namespace) -> int:

@@ -35,11 +35,14 @@ from tests.fakes.discord_objects import (
     ACK_DEADLINE,
     APP_ID,
     BOT_ID,
+    CATEGORY_ID,
     CHANNEL_ID,
     ERRORS,
     EVERYONE_PERMISSIONS,
     GUILD_ID,
     OWNER_ID,
+    QUIET_CHANNEL_ID,
+    SEND,
     TIMESTAMP,
     UNKNOWN_INTERACTION,
     Call,
@@ -188,7 +191,13 @@ class FakeDiscord(LocalServer):
                        "hoist": False, "managed": False, "mentionable": False,
                        "permissions": str(EVERYONE_PERMISSIONS)}],
             "channels": [{"id": str(CHANNEL_ID), "type": 0, "name": "images", "position": 0,
-                          "permission_overwrites": [], "nsfw": False, "topic": None}],
+                          "permission_overwrites": [], "nsfw": False, "topic": None},
+                         {"id": str(QUIET_CHANNEL_ID), "type": 0, "name": "announcements",
+                          "position": 1, "nsfw": False, "topic": None,
+                          "permission_overwrites": [{"id": str(GUILD_ID), "type": 0,
+                                                     "allow": "0", "deny": str(SEND)}]},
+                         {"id": str(CATEGORY_ID), "type": 4, "name": "Text Channels",
+                          "position": 2, "nsfw": False, "permission_overwrites": []}],
             "members": [bot],
             "threads": [], "emojis": [], "stickers": [], "presences": [], "voice_states": [],
             "stage_instances": [], "guild_scheduled_events": [], "soundboard_sounds": [],
@@ -213,8 +222,11 @@ class FakeDiscord(LocalServer):
 
     def message(self, content: str = "", *, author: Json | None = None,
                 attachments: list[Json] | None = None, reference: Json | None = None,
-                mentions: list[Json] | None = None) -> Json:  # fmt: skip
-        """A channel message (stored, so the bot can fetch it) as MESSAGE_CREATE carries it."""
+                mentions: list[Json] | None = None,
+                member: Json | None = None) -> Json:  # fmt: skip
+        """A channel message (stored, so the bot can fetch it) as MESSAGE_CREATE carries it;
+        with `member` (as `member()` builds it) by that member, whose guild member data
+        (their roles) comes with it, without its user, as Discord sends it in a guild."""
         msg: Json = {
             "id": str(self.next_id()), "channel_id": str(CHANNEL_ID), "guild_id": str(GUILD_ID),
             "author": author or user(OWNER_ID, "owner"), "content": content,
@@ -223,6 +235,9 @@ class FakeDiscord(LocalServer):
             "attachments": attachments or [], "embeds": [], "components": [], "pinned": False,
             "type": 19 if reference else 0, "flags": 0,
         }  # fmt: skip
+        if member is not None:
+            msg["author"] = member["user"]
+            msg["member"] = {k: v for k, v in member.items() if k not in ("user", "permissions")}
         if reference is not None:
             msg["message_reference"] = {"type": 0, "message_id": reference["id"],
                                         "channel_id": str(CHANNEL_ID),
@@ -253,12 +268,16 @@ class FakeDiscord(LocalServer):
         return payload
 
     def slash(self, name: str, options: list[Json], *, who: Json | None = None,
-              attachments: list[Json] | None = None) -> Json:  # fmt: skip
-        """A slash command; `options` as Discord sends them ({name, type, value})."""
+              attachments: list[Json] | None = None,
+              picked: Json | None = None) -> Json:  # fmt: skip
+        """A slash command; `options` as Discord sends them ({name, type, value}), with the
+        roles and members its options picked (`picked`, built by `resolved()`)."""
         data: Json = {"id": str(self.next_id()), "name": name, "type": 1, "options": options,
                       "guild_id": str(GUILD_ID)}  # fmt: skip
         if attachments:
             data["resolved"] = {"attachments": {a["id"]: a for a in attachments}}
+        if picked:
+            data["resolved"] = data.get("resolved", {}) | picked
         return self.interaction(2, data, who=who)
 
     def context_menu(self, name: str, target: Json, *, who: Json | None = None) -> Json:

@@ -8,7 +8,7 @@ from __future__ import annotations
 import math
 import re
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -17,8 +17,11 @@ APP_ID = 900000000000000001
 BOT_ID = 900000000000000001
 GUILD_ID = 800000000000000001
 CHANNEL_ID = 800000000000000002
+QUIET_CHANNEL_ID = 800000000000000003  # @everyone (and so the bot) may not send there
+CATEGORY_ID = 800000000000000004  # a category: channels group under it, messages cannot
 OWNER_ID = 700000000000000001
-EVERYONE_PERMISSIONS = (1 << 10) | (1 << 11) | (1 << 15) | (1 << 16) | (1 << 31)
+SEND = 1 << 11  # Send Messages
+EVERYONE_PERMISSIONS = (1 << 10) | SEND | (1 << 15) | (1 << 16) | (1 << 31)
 TIMESTAMP = "2026-01-01T00:00:00.000000+00:00"
 MAX_CONTENT = 2000  # Discord refuses longer message content with 400 Invalid Form Body
 ERRORS = {
@@ -92,11 +95,38 @@ def user(user_id: int, name: str, *, bot: bool = False) -> Json:
             "primary_guild": None}  # fmt: skip
 
 
-def member(user_id: int, name: str, permissions: int = EVERYONE_PERMISSIONS) -> Json:
-    """A guild member as interactions carry it, with resolved channel permissions."""
-    return {"user": user(user_id, name), "roles": [], "joined_at": TIMESTAMP, "flags": 0,
-            "deaf": False, "mute": False, "pending": False,
-            "permissions": str(permissions)}  # fmt: skip
+def member(user_id: int, name: str, permissions: int = EVERYONE_PERMISSIONS,
+           roles: Sequence[int] = ()) -> Json:  # fmt: skip
+    """A guild member as interactions carry it, with resolved channel permissions and the
+    ids of their roles (never @everyone's, as Discord sends them)."""
+    return {"user": user(user_id, name), "roles": [str(r) for r in roles],
+            "joined_at": TIMESTAMP, "flags": 0, "deaf": False, "mute": False,
+            "pending": False, "permissions": str(permissions)}  # fmt: skip
+
+
+def role(role_id: int, name: str, position: int = 1) -> Json:
+    """A guild role object (GuildRoleResponse), as a role option's `resolved.roles` holds it."""
+    return {"id": str(role_id), "name": name, "permissions": "0", "position": position,
+            "color": 0, "colors": {"primary_color": 0, "secondary_color": None,
+                                   "tertiary_color": None},
+            "hoist": False, "managed": False, "mentionable": False, "icon": None,
+            "unicode_emoji": None, "flags": 0}  # fmt: skip
+
+
+def resolved(*picked: Json) -> Json:
+    """The `resolved` data of a command whose role or user options picked these roles and
+    members: roles by id; a member as its user plus the member without `user`."""
+    out: Json = {}
+    for item in picked:
+        if "user" in item:
+            person = item["user"]
+            out.setdefault("users", {})[person["id"]] = person
+            out.setdefault("members", {})[person["id"]] = {
+                k: v for k, v in item.items() if k != "user"
+            }
+        else:
+            out.setdefault("roles", {})[item["id"]] = item
+    return out
 
 
 def application() -> Json:

@@ -10,7 +10,8 @@
 
 Web API methods (POST or GET /api/<method>, token in `Authorization: Bearer`): auth.test
 (scopes in the `x-oauth-scopes` header), chat.postMessage / update / delete / postEphemeral,
-views.open, users.info, conversations.open (a DM is `D<user id>`), conversations.replies,
+views.open, users.info, usergroups.list (`add_usergroup`), conversations.info (`add_channel`),
+conversations.open (a DM is `D<user id>`), conversations.replies,
 files.info, files.getUploadURLExternal ->
 POST /upload/<file id> -> files.completeUploadExternal (the three steps of files_upload_v2).
 Files: GET /files-pri/<id>/<name> redirects to /download/<id> (or `file_redirects[id]`); both
@@ -65,6 +66,8 @@ NEEDS_SCOPE = {
     "files.getUploadURLExternal": "files:write",
     "files.completeUploadExternal": "files:write",
     "users.info": "users:read",
+    "usergroups.list": "usergroups:read",
+    "conversations.info": "channels:read",
 }
 
 
@@ -113,6 +116,8 @@ class FakeSlack(LocalServer):
     file_redirects: dict[str, str] = field(default_factory=dict)  # file id -> elsewhere
     acks: list[dict[str, Any]] = field(default_factory=list)
     limits: Script = field(default_factory=Script)  # scripted 429s, see rate_limit()
+    usergroups: dict[str, dict[str, Any]] = field(default_factory=dict)  # see add_usergroup()
+    channels: dict[str, dict[str, Any]] = field(default_factory=dict)  # see add_channel()
 
     def __post_init__(self) -> None:
         super().__init__(port=self.port)
@@ -177,6 +182,33 @@ class FakeSlack(LocalServer):
             message["thread_ts"] = thread_ts
         self.messages.setdefault(channel, []).append(message)
         return message
+
+    def add_usergroup(self, group_id: str, handle: str, users: list[str]) -> dict[str, Any]:
+        """A user group of the workspace, as usergroups.list describes it."""
+        group: dict[str, Any] = {
+            "id": group_id, "team_id": TEAM, "is_usergroup": True, "is_subteam": True,
+            "name": handle.title(), "description": "", "handle": handle,
+            "is_external": False, "date_create": self._clock, "date_update": self._clock,
+            "date_delete": 0, "auto_type": None, "created_by": "U0ADMIN",
+            "updated_by": "U0ADMIN", "deleted_by": None,
+            "prefs": {"channels": [], "groups": []}, "users": list(users),
+            "user_count": len(users),
+        }  # fmt: skip
+        self.usergroups[group_id] = group
+        return group
+
+    def add_channel(self, channel_id: str, name: str, *, private: bool = False) -> dict[str, Any]:
+        """A channel conversations.info knows; the bot is in it unless it is in
+        `not_in_channel` (a private channel the bot is not in is not found, as on Slack)."""
+        channel: dict[str, Any] = {
+            "id": channel_id, "name": name, "is_channel": not private, "is_group": private,
+            "is_im": False, "is_mpim": False, "is_private": private, "is_archived": False,
+            "is_general": False, "created": self._clock, "creator": "U0ADMIN",
+            "name_normalized": name, "is_shared": False, "is_ext_shared": False,
+            "is_org_shared": False,
+        }  # fmt: skip
+        self.channels[channel_id] = channel
+        return channel
 
     async def push(self, kind: str, payload: dict[str, Any]) -> str:
         """Send a Socket Mode envelope (slash_commands, interactive, events_api); its id."""
@@ -309,6 +341,22 @@ class FakeSlack(LocalServer):
         user = {"id": user_id, "team_id": TEAM, "is_admin": False, "is_owner": False}
         user.update(self.users.get(user_id, {}))
         return {"ok": True, "user": user}, {}
+
+    def _m_usergroups_list(self, args: dict[str, Any]) -> tuple[dict[str, Any], dict[str, str]]:
+        with_users = str(args.get("include_users", "")).lower() in ("1", "true")
+        groups = [
+            group if with_users else {k: v for k, v in group.items() if k != "users"}
+            for group in self.usergroups.values()
+        ]
+        return {"ok": True, "usergroups": groups}, {}
+
+    def _m_conversations_info(self, args: dict[str, Any]) -> tuple[dict[str, Any], dict[str, str]]:
+        channel_id = str(args.get("channel"))
+        channel = self.channels.get(channel_id)
+        member = channel_id not in self.not_in_channel
+        if channel is None or (channel["is_private"] and not member):
+            return {"ok": False, "error": "channel_not_found"}, {}
+        return {"ok": True, "channel": channel | {"is_member": member}}, {}
 
     def _m_conversations_open(self, args: dict[str, Any]) -> tuple[dict[str, Any], dict[str, str]]:
         return {"ok": True, "channel": {"id": f"D{args.get('users')}"}}, {}
