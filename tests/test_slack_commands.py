@@ -46,14 +46,14 @@ async def test_slash_command_uploads_the_images_with_prompt_cost_and_buttons(
     [working] = slack.calls("chat.postMessage")
     assert "a red balloon on a wooden table" in working.args["text"]
     assert card["ts"] == slack.messages["C1"][0]["ts"]
-    buttons = card["blocks"][1]["elements"]  # type: ignore[index]
-    labels = [b["text"]["text"] for b in buttons]
-    assert labels == ["Vary 1", "Vary 2", "Re-roll", "Edit"]
+    rows = [block["elements"] for block in card["blocks"][1:]]  # type: ignore[index]
+    labels = [[b["text"]["text"] for b in row] for row in rows]
+    assert labels == [["Vary 1", "Vary 2"], ["Pick 1", "Pick 2"], ["Re-roll", "Edit", "Delete"]]
     uploaded = [f["id"] for f in json.loads(complete.args["files"])]
-    assert json.loads(buttons[0]["value"]) == {"r": entry.id, "f": [uploaded[0]]}
-    assert json.loads(buttons[1]["value"]) == {"r": entry.id, "f": [uploaded[1]]}
-    assert json.loads(buttons[2]["value"]) == {"r": entry.id, "f": []}
-    assert json.loads(buttons[3]["value"]) == {"r": entry.id, "f": uploaded}
+    values = [json.loads(b["value"]) for row in rows for b in row]
+    one = [{"r": entry.id, "f": [file_id]} for file_id in uploaded]
+    every = {"r": entry.id, "f": uploaded}
+    assert values == [*one, *one, {"r": entry.id, "f": []}, every, every]
 
 
 async def test_help_is_the_ephemeral_acknowledgement(
