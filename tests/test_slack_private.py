@@ -4,7 +4,7 @@ direct messages with the bot; the channel gets nothing but a note only they see.
 from __future__ import annotations
 
 from adapters.slack.surface import PRIVATE_NOTE
-from bot.models import Actor
+from bot.models import Actor, Scope
 from tests.fakes.gateway import FakeGateway
 from tests.fakes.slack import TEAM, FakeSlack
 from tests.fakes.slack_app import SlackBot
@@ -45,4 +45,23 @@ async def test_without_im_write_a_private_image_is_not_started_and_not_charged(
         "im:write scope to the app."
     )
     assert slack.messages == {} and gateway.image_requests == []
+    assert await slack_bot.entries() == []
+
+
+async def test_where_private_results_are_off_the_refusal_comes_before_anything_is_posted(
+    slack_bot: SlackBot, slack: FakeSlack, gateway: FakeGateway
+) -> None:
+    await slack_bot.handler.set_limits(
+        Scope("slack", TEAM, "C1"), {"allow_private": "false"}, "UADMIN"
+    )
+    await slack_bot.command("a red balloon --private")
+    [told] = await slack.wait_for(lambda: slack.responses)
+    await slack_bot.idle()
+    assert told["text"] == (
+        "Not allowed here: private results; leave out --private (allow_private). "
+        "You were not charged."
+    )
+    assert told["response_type"] == "ephemeral"
+    assert slack.messages == {} and slack.calls("conversations.open") == []
+    assert slack.calls("chat.postMessage") == [] and gateway.image_requests == []
     assert await slack_bot.entries() == []
