@@ -50,6 +50,28 @@ def click(card: dict[str, Any], label: str, slack: FakeSlack, user: str = "U1") 
     }
 
 
+async def pressed_under_a_result(
+    bot: SlackBot, command: str, label: str, user: str = "U1"
+) -> dict[str, Any]:
+    """Make a result with `/imagine command`, then press `label` under it; its card."""
+    await bot.command(command)
+    [card] = await bot.slack.wait_for(lambda: cards(bot.slack))
+    await bot.interactive(click(card, label, bot.slack, user=user))
+    return card
+
+
+async def reply_to(bot: SlackBot, text: str, user: str = "U1") -> dict[str, Any]:
+    """Send `/imagine text` and wait for the one answer only its sender sees."""
+    await bot.command(text, user=user)
+    [reply] = await bot.slack.wait_for(lambda: bot.slack.responses)
+    return reply
+
+
+def without_scope(slack: FakeSlack, scope: str) -> None:
+    """Take one scope from the app, as a workspace that installed an older manifest."""
+    slack.scopes = tuple(s for s in slack.scopes if s != scope)
+
+
 def uploaded_ids(slack: FakeSlack, index: int) -> list[str]:
     """The file ids of the index-th upload."""
     call = slack.calls("files.completeUploadExternal")[index]
@@ -117,9 +139,7 @@ async def test_buttons_work_after_a_restart(
 async def test_vary_pressed_twice_in_a_row_makes_two_results_both_charged(
     slack_bot: SlackBot, slack: FakeSlack, gateway: FakeGateway
 ) -> None:
-    await slack_bot.command("a red balloon")
-    [card] = await slack.wait_for(lambda: cards(slack))
-    await slack_bot.interactive(click(card, "Vary (Subtle)", slack))
+    card = await pressed_under_a_result(slack_bot, "a red balloon", "Vary (Subtle)")
     await slack.wait_for(lambda: len(cards(slack)) == 2)
     await slack_bot.interactive(click(card, "Vary (Subtle)", slack))
     await slack.wait_for(lambda: len(cards(slack)) == 3)

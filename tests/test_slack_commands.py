@@ -9,6 +9,7 @@ from bot.models import Scope
 from tests.fakes.gateway import FakeGateway
 from tests.fakes.slack import TEAM, FakeSlack
 from tests.fakes.slack_app import NOW, SlackBot, running_bot
+from tests.test_slack_buttons import reply_to, without_scope
 
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 
@@ -84,8 +85,7 @@ async def test_usage_for_an_admin_includes_the_channel(
     slack_bot: SlackBot, slack: FakeSlack
 ) -> None:
     slack.users["UADMIN"] = {"is_admin": True}
-    await slack_bot.command("usage", user="UADMIN")
-    [reply] = await slack.wait_for(lambda: slack.responses)
+    reply = await reply_to(slack_bot, "usage", user="UADMIN")
     assert "*This channel*\nToday: 0 images" in reply["text"]
 
 
@@ -170,9 +170,8 @@ async def test_a_long_prompt_is_cut_to_slacks_limits(slack_bot: SlackBot, slack:
 async def test_a_refused_upload_is_reported_honestly(
     slack_bot: SlackBot, slack: FakeSlack, gateway: FakeGateway
 ) -> None:
-    slack.scopes = tuple(s for s in slack.scopes if s != "files:write")
-    await slack_bot.command("a red balloon")
-    [reply] = await slack.wait_for(lambda: slack.responses)
+    without_scope(slack, "files:write")
+    reply = await reply_to(slack_bot, "a red balloon")
     [entry] = await slack_bot.entries()
     assert reply["text"] == (
         f"The images of request {entry.id[:8]} were made, but the Slack app lacks the "

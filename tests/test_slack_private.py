@@ -8,6 +8,7 @@ from bot.models import Actor, Scope
 from tests.fakes.gateway import FakeGateway
 from tests.fakes.slack import TEAM, FakeSlack
 from tests.fakes.slack_app import SlackBot
+from tests.test_slack_buttons import reply_to, without_scope
 
 
 async def test_a_private_image_is_made_and_delivered_in_the_direct_messages(
@@ -35,9 +36,8 @@ async def test_a_private_image_is_made_and_delivered_in_the_direct_messages(
 async def test_without_im_write_a_private_image_is_not_started_and_not_charged(
     slack_bot: SlackBot, slack: FakeSlack, gateway: FakeGateway
 ) -> None:
-    slack.scopes = tuple(s for s in slack.scopes if s != "im:write")
-    await slack_bot.command("a red balloon --private")
-    [told] = await slack.wait_for(lambda: slack.responses)
+    without_scope(slack, "im:write")
+    told = await reply_to(slack_bot, "a red balloon --private")
     await slack_bot.idle()
     assert told["text"] == (
         "I couldn't open a direct message with you (missing_scope), so I didn't start your "
@@ -54,8 +54,7 @@ async def test_where_private_results_are_off_the_refusal_comes_before_anything_i
     await slack_bot.handler.set_limits(
         Scope("slack", TEAM, "C1"), {"allow_private": "false"}, "UADMIN"
     )
-    await slack_bot.command("a red balloon --private")
-    [told] = await slack.wait_for(lambda: slack.responses)
+    told = await reply_to(slack_bot, "a red balloon --private")
     await slack_bot.idle()
     assert told["text"] == (
         "Not allowed here: private results; leave out --private (allow_private). "

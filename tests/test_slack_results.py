@@ -16,7 +16,7 @@ from bot.models import Actor, GeneratedImage, Options, Result
 from tests.fakes.gateway import FakeGateway
 from tests.fakes.slack import TEAM, FakeSlack
 from tests.fakes.slack_app import SlackBot, running_bot
-from tests.test_slack_buttons import cards, click, uploaded_ids
+from tests.test_slack_buttons import cards, click, uploaded_ids, without_scope
 from tests.test_slack_controls import ROWS
 
 
@@ -90,7 +90,7 @@ async def test_when_slack_will_not_delete_the_person_is_told_and_the_card_stays(
     await slack_bot.command("a red balloon")
     [card] = await slack.wait_for(lambda: cards(slack))
     await slack_bot.idle()
-    slack.scopes = tuple(s for s in slack.scopes if s != "files:write")
+    without_scope(slack, "files:write")
     await slack_bot.interactive(click(card, "Delete", slack))
     [told] = await slack.wait_for(lambda: slack.responses)
     assert told["text"] == (
