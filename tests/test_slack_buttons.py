@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from bot.models import Actor, Scope
+from bot.models import Actor, LedgerEntry, Scope
 from bot.requests.words import PRESSED_AGAIN
 from tests.fakes.gateway import FakeGateway
 from tests.fakes.slack import TEAM, FakeSlack
@@ -72,6 +72,17 @@ def without_scope(slack: FakeSlack, scope: str) -> None:
     slack.scopes = tuple(s for s in slack.scopes if s != scope)
 
 
+async def made_before_a_restart(
+    db: Path, slack: FakeSlack, gateway: FakeGateway, command: str
+) -> tuple[dict[str, Any], LedgerEntry]:
+    """A result made by a bot that then stops: its card and its ledger row."""
+    async with running_bot(db, slack, gateway) as bot:
+        await bot.command(command)
+        [card] = await slack.wait_for(lambda: cards(slack))
+        [made] = await bot.entries()
+    return card, made
+
+
 def uploaded_ids(slack: FakeSlack, index: int) -> list[str]:
     """The file ids of the index-th upload."""
     call = slack.calls("files.completeUploadExternal")[index]
@@ -82,10 +93,7 @@ async def test_buttons_work_after_a_restart(
     tmp_path: Path, slack: FakeSlack, gateway: FakeGateway
 ) -> None:
     db = tmp_path / "imagine.db"
-    async with running_bot(db, slack, gateway) as bot:
-        await bot.command("a red balloon --n 2")
-        [card] = await slack.wait_for(lambda: cards(slack))
-        [original] = await bot.entries()
+    card, original = await made_before_a_restart(db, slack, gateway, "a red balloon --n 2")
     first_files = uploaded_ids(slack, 0)
 
     async with running_bot(db, slack, gateway) as bot:
@@ -141,6 +149,7 @@ async def test_vary_pressed_twice_in_a_row_makes_two_results_both_charged(
 ) -> None:
     card = await pressed_under_a_result(slack_bot, "a red balloon", "Vary (Subtle)")
     await slack.wait_for(lambda: len(cards(slack)) == 2)
+    await slack_bot.idle()  # the first press has ended, so the second is not a repeat
     await slack_bot.interactive(click(card, "Vary (Subtle)", slack))
     await slack.wait_for(lambda: len(cards(slack)) == 3)
     entries = await slack_bot.entries()

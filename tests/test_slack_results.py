@@ -16,7 +16,14 @@ from bot.models import Actor, GeneratedImage, Options, Result
 from tests.fakes.gateway import FakeGateway
 from tests.fakes.slack import TEAM, FakeSlack
 from tests.fakes.slack_app import SlackBot, running_bot
-from tests.test_slack_buttons import cards, click, uploaded_ids, without_scope
+from tests.test_slack_buttons import (
+    cards,
+    click,
+    made_before_a_restart,
+    pressed_under_a_result,
+    uploaded_ids,
+    without_scope,
+)
 from tests.test_slack_controls import ROWS
 
 
@@ -29,10 +36,7 @@ async def test_delete_removes_the_card_and_its_images_after_a_restart_and_the_ch
     tmp_path: Path, slack: FakeSlack, gateway: FakeGateway
 ) -> None:
     db = tmp_path / "imagine.db"
-    async with running_bot(db, slack, gateway) as bot:
-        await bot.command("a red balloon --n 2")
-        [card] = await slack.wait_for(lambda: cards(slack))
-        [made] = await bot.entries()
+    card, made = await made_before_a_restart(db, slack, gateway, "a red balloon --n 2")
     files = uploaded_ids(slack, 0)
     async with running_bot(db, slack, gateway) as bot:
         await bot.interactive(click(card, "Delete", slack))
@@ -42,8 +46,8 @@ async def test_delete_removes_the_card_and_its_images_after_a_restart_and_the_ch
         assert not set(files) & set(slack.files)
         [upload] = slack.messages["C1"]
         assert upload["files"] == []
-        assert await bot.entries() == [made]
-        assert (made.status, made.images_delivered) == ("succeeded", 2)
+        [kept] = await bot.entries()
+        assert (kept.id, kept.status, kept.images_delivered) == (made.id, "succeeded", 2)
         assert await images_today(bot) == 2
     assert slack.responses == [] and len(gateway.image_requests) == 1
 
@@ -51,9 +55,7 @@ async def test_delete_removes_the_card_and_its_images_after_a_restart_and_the_ch
 async def test_delete_by_someone_else_is_refused_privately_and_removes_nothing(
     slack_bot: SlackBot, slack: FakeSlack, gateway: FakeGateway
 ) -> None:
-    await slack_bot.command("a red balloon")
-    [card] = await slack.wait_for(lambda: cards(slack))
-    await slack_bot.interactive(click(card, "Delete", slack, user="U2"))
+    card = await pressed_under_a_result(slack_bot, "a red balloon", "Delete", user="U2")
     [told] = await slack.wait_for(lambda: slack.responses)
     await slack_bot.idle()
     assert (
@@ -73,9 +75,7 @@ async def test_a_workspace_admin_may_delete_anyones_result_and_a_second_press_is
     slack_bot: SlackBot, slack: FakeSlack, gateway: FakeGateway
 ) -> None:
     slack.users["UADMIN"] = {"is_admin": True}
-    await slack_bot.command("a red balloon")
-    [card] = await slack.wait_for(lambda: cards(slack))
-    await slack_bot.interactive(click(card, "Delete", slack, user="UADMIN"))
+    card = await pressed_under_a_result(slack_bot, "a red balloon", "Delete", user="UADMIN")
     await slack.wait_for(lambda: not cards(slack))
     await slack_bot.interactive(click(card, "Delete", slack, user="UADMIN"))
     await slack.wait_for(lambda: len(slack.calls("files.delete")) == 2)
@@ -103,10 +103,9 @@ async def test_pick_posts_the_chosen_image_with_every_control_and_charges_nothin
     tmp_path: Path, slack: FakeSlack, gateway: FakeGateway
 ) -> None:
     db = tmp_path / "imagine.db"
-    async with running_bot(db, slack, gateway) as bot:
-        await bot.command("a red balloon --n 2 --size 1024x1024")
-        [card] = await slack.wait_for(lambda: cards(slack))
-        [made] = await bot.entries()
+    card, made = await made_before_a_restart(
+        db, slack, gateway, "a red balloon --n 2 --size 1024x1024"
+    )
     first = uploaded_ids(slack, 0)
     async with running_bot(db, slack, gateway) as bot:
         await bot.interactive(click(card, "Pick 2", slack, user="U2"))
@@ -119,14 +118,15 @@ async def test_pick_posts_the_chosen_image_with_every_control_and_charges_nothin
         rows = [b["elements"] for b in picked["blocks"] if b["type"] == "actions"]
         assert [[e["text"]["text"] for e in row] for row in rows] == ROWS
         assert {json.loads(e["value"])["r"] for row in rows for e in row} == {made.id}
-        assert await bot.entries() == [made] and len(gateway.image_requests) == 1
+        assert [e.id for e in await bot.entries()] == [made.id]
+        assert len(gateway.image_requests) == 1
         assert await images_today(bot, "U2") == 0
 
         await bot.interactive(click(picked, "Vary (Subtle)", slack, user="U2"))
         await slack.wait_for(lambda: len(cards(slack)) == 3)
         varied = gateway.image_requests[1]
         assert varied.files("image[]")[0].data == slack.file_data[copy]
-        [under] = [e for e in await bot.entries() if e != made]
+        [under] = [e for e in await bot.entries() if e.id != made.id]
         assert (under.parent_id, under.user_id, under.status) == (made.id, "U2", "succeeded")
         assert await images_today(bot, "U2") == 1
 

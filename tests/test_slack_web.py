@@ -22,7 +22,7 @@ from bot.web.platforms import Origin
 from tests.fakes.gateway import FakeGateway
 from tests.fakes.slack import TEAM, TOKEN, FakeSlack
 from tests.fakes.slack_app import SlackBot, running_bot
-from tests.test_slack_buttons import cards, click, pressed_under_a_result, reply_to, uploaded_ids
+from tests.test_slack_buttons import cards, pressed_under_a_result, reply_to, uploaded_ids
 from tests.test_slack_controls import alpha_range, decoded
 
 LINK = re.compile(r"<(http://[^|>]+)\|")
@@ -94,9 +94,7 @@ async def test_without_a_public_url_vary_region_and_dashboard_say_the_web_face_i
     slack_bot: SlackBot, slack: FakeSlack, gateway: FakeGateway
 ) -> None:
     slack.users["UADMIN"] = {"is_admin": True}
-    await slack_bot.command("a red balloon")
-    [card] = await slack.wait_for(lambda: cards(slack))
-    await slack_bot.interactive(click(card, "Vary Region", slack))
+    await pressed_under_a_result(slack_bot, "a red balloon", "Vary Region")
     await slack_bot.command("dashboard", user="UADMIN")
     told = await slack.wait_for(lambda: len(slack.responses) == 2 and slack.responses)
     assert [r["text"] for r in told] == [OFF, OFF]
