@@ -145,6 +145,22 @@ async def test_deleting_a_picked_image_leaves_the_result_it_came_from(
     assert set(uploaded_ids(slack, 0)) <= set(slack.files)
 
 
+async def test_a_pick_slack_will_not_take_is_explained_and_charges_nothing(
+    slack_bot: SlackBot, slack: FakeSlack, gateway: FakeGateway
+) -> None:
+    await slack_bot.command("a red balloon --n 2")
+    [card] = await slack.wait_for(lambda: cards(slack))
+    await slack_bot.idle()
+    slack.not_in_channel.add("C1")
+    await slack_bot.interactive(click(card, "Pick 2", slack))
+    [told] = await slack.wait_for(lambda: slack.responses)
+    assert told["text"] == (
+        "I couldn't post the picked image: the app is not a member of this channel. You were "
+        "not charged. Invite it with `/invite @Imagine`."
+    )
+    assert cards(slack) == [card] and len(await slack_bot.entries()) == 1
+
+
 def test_a_picked_image_of_an_edit_has_no_re_roll() -> None:
     result = Result("e1", "edit", "make it blue", Options(), (), 0.04)
     _, blocks = result_card("U1", result, CardIds("e1", ("F1",), rerollable=False))

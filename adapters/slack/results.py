@@ -20,6 +20,7 @@ from adapters.slack.context import SLACK_ERRORS, Place, Services, notify, slack_
 from adapters.slack.delivery import delivery_failure
 from adapters.slack.files import upload
 from adapters.slack.presses import pressed
+from bot.delivery import DeliveryFailed
 from bot.errors import UserFacingError
 from bot.models import GeneratedImage, LedgerEntry
 
@@ -37,9 +38,10 @@ def not_deleted(error: str) -> str:
     return f"Slack would not delete this result ({error}). Nothing else was changed."
 
 
-def not_picked(cause: str) -> str:
+def not_picked(failure: DeliveryFailed) -> str:
     """What a person reads when the picked image could not be posted."""
-    return f"I couldn't post the picked image: {cause}. You were not charged; try again."
+    then = failure.fix or "Try again in a minute."
+    return f"I couldn't post the picked image: {failure.cause}. You were not charged. {then}"
 
 
 async def delete(svc: Services, body: dict[str, Any]) -> None:
@@ -88,7 +90,7 @@ async def pick(svc: Services, body: dict[str, Any]) -> None:
     if button is None:
         return
     place = button.place
-    index = int(button.action_id.rsplit("_", 1)[-1]) if button.action_id[-1:].isdigit() else 1
+    index = int(button.action_id.rsplit("_", 1)[1])  # imagine_pick_<N>, as registered
     try:
         entry = await svc.handler.entry(button.request_id)
         [image] = await file_sources(svc, button.file_ids[:1])()
@@ -107,4 +109,4 @@ async def pick(svc: Services, body: dict[str, Any]) -> None:
             blocks=card_blocks(text, ids),
         )
     except Exception as exc:  # classified (and a bug of ours logged) by delivery_failure
-        await notify(svc, place, not_picked(delivery_failure(exc).cause))
+        await notify(svc, place, not_picked(delivery_failure(exc)))
