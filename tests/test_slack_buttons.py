@@ -73,14 +73,23 @@ def without_scope(slack: FakeSlack, scope: str) -> None:
 
 
 async def made_before_a_restart(
-    db: Path, slack: FakeSlack, gateway: FakeGateway, command: str
-) -> tuple[dict[str, Any], LedgerEntry]:
-    """A result made by a bot that then stops: its card and its ledger row."""
+    tmp_path: Path, slack: FakeSlack, gateway: FakeGateway, command: str
+) -> tuple[Path, dict[str, Any], LedgerEntry]:
+    """A result made by a bot that then stops: its database, its card and its ledger row."""
+    db = tmp_path / "imagine.db"
     async with running_bot(db, slack, gateway) as bot:
         await bot.command(command)
         [card] = await slack.wait_for(lambda: cards(slack))
         [made] = await bot.entries()
-    return card, made
+    return db, card, made
+
+
+async def settled_card(bot: SlackBot, command: str) -> dict[str, Any]:
+    """The card of `/imagine command`, once everything the request does has ended."""
+    await bot.command(command)
+    [card] = await bot.slack.wait_for(lambda: cards(bot.slack))
+    await bot.idle()
+    return card
 
 
 def uploaded_ids(slack: FakeSlack, index: int) -> list[str]:
@@ -92,8 +101,9 @@ def uploaded_ids(slack: FakeSlack, index: int) -> list[str]:
 async def test_buttons_work_after_a_restart(
     tmp_path: Path, slack: FakeSlack, gateway: FakeGateway
 ) -> None:
-    db = tmp_path / "imagine.db"
-    card, original = await made_before_a_restart(db, slack, gateway, "a red balloon --n 2")
+    db, card, original = await made_before_a_restart(
+        tmp_path, slack, gateway, "a red balloon --n 2"
+    )
     first_files = uploaded_ids(slack, 0)
 
     async with running_bot(db, slack, gateway) as bot:

@@ -21,6 +21,7 @@ from tests.test_slack_buttons import (
     click,
     made_before_a_restart,
     pressed_under_a_result,
+    settled_card,
     uploaded_ids,
     without_scope,
 )
@@ -35,8 +36,7 @@ async def images_today(bot: SlackBot, user: str = "U1") -> int:
 async def test_delete_removes_the_card_and_its_images_after_a_restart_and_the_charge_stays(
     tmp_path: Path, slack: FakeSlack, gateway: FakeGateway
 ) -> None:
-    db = tmp_path / "imagine.db"
-    card, made = await made_before_a_restart(db, slack, gateway, "a red balloon --n 2")
+    db, card, made = await made_before_a_restart(tmp_path, slack, gateway, "a red balloon --n 2")
     files = uploaded_ids(slack, 0)
     async with running_bot(db, slack, gateway) as bot:
         await bot.interactive(click(card, "Delete", slack))
@@ -87,9 +87,7 @@ async def test_a_workspace_admin_may_delete_anyones_result_and_a_second_press_is
 async def test_when_slack_will_not_delete_the_person_is_told_and_the_card_stays(
     slack_bot: SlackBot, slack: FakeSlack, gateway: FakeGateway
 ) -> None:
-    await slack_bot.command("a red balloon")
-    [card] = await slack.wait_for(lambda: cards(slack))
-    await slack_bot.idle()
+    card = await settled_card(slack_bot, "a red balloon")
     without_scope(slack, "files:write")
     await slack_bot.interactive(click(card, "Delete", slack))
     [told] = await slack.wait_for(lambda: slack.responses)
@@ -102,10 +100,8 @@ async def test_when_slack_will_not_delete_the_person_is_told_and_the_card_stays(
 async def test_pick_posts_the_chosen_image_with_every_control_and_charges_nothing(
     tmp_path: Path, slack: FakeSlack, gateway: FakeGateway
 ) -> None:
-    db = tmp_path / "imagine.db"
-    card, made = await made_before_a_restart(
-        db, slack, gateway, "a red balloon --n 2 --size 1024x1024"
-    )
+    square = "a red balloon --n 2 --size 1024x1024"
+    db, card, made = await made_before_a_restart(tmp_path, slack, gateway, square)
     first = uploaded_ids(slack, 0)
     async with running_bot(db, slack, gateway) as bot:
         await bot.interactive(click(card, "Pick 2", slack, user="U2"))
@@ -148,9 +144,7 @@ async def test_deleting_a_picked_image_leaves_the_result_it_came_from(
 async def test_a_pick_slack_will_not_take_is_explained_and_charges_nothing(
     slack_bot: SlackBot, slack: FakeSlack, gateway: FakeGateway
 ) -> None:
-    await slack_bot.command("a red balloon --n 2")
-    [card] = await slack.wait_for(lambda: cards(slack))
-    await slack_bot.idle()
+    card = await settled_card(slack_bot, "a red balloon --n 2")
     slack.not_in_channel.add("C1")
     await slack_bot.interactive(click(card, "Pick 2", slack))
     [told] = await slack.wait_for(lambda: slack.responses)
