@@ -155,6 +155,19 @@ async def test_a_pick_slack_will_not_take_is_explained_and_charges_nothing(
     assert cards(slack) == [card] and len(await slack_bot.entries()) == 1
 
 
+async def test_a_pick_of_a_deleted_image_says_it_is_gone(
+    slack_bot: SlackBot, slack: FakeSlack, gateway: FakeGateway
+) -> None:
+    card = await pressed_under_a_result(slack_bot, "a red balloon --n 2", "Delete")
+    await slack.wait_for(lambda: not cards(slack))
+    await slack_bot.interactive(click(card, "Pick 1", slack))
+    [told] = await slack.wait_for(lambda: slack.responses)
+    assert told["text"] == (
+        "That image is no longer available in Slack (file_not_found). You were not charged."
+    )
+    assert len(slack.calls("files.completeUploadExternal")) == 1
+
+
 def test_a_picked_image_of_an_edit_has_no_re_roll() -> None:
     result = Result("e1", "edit", "make it blue", Options(), (), 0.04)
     _, blocks = result_card("U1", result, CardIds("e1", ("F1",), rerollable=False))

@@ -375,6 +375,7 @@ class FakeSlack(LocalServer):
         if file_id not in self.uploads:
             return {"ok": False, "error": "cant_delete_file"}, {}
         del self.files[file_id]
+        self.file_data.pop(file_id)
         for message in (m for ms in self.messages.values() for m in ms if "files" in m):
             message["files"] = [f for f in message["files"] if f["id"] != file_id]
         return {"ok": True}, {}
