@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Callable, Mapping
 from datetime import date, datetime, timedelta
 
+from bot.checks import check_private
 from bot.config import Settings
 from bot.errors import Disabled, Refused, format_duration
 from bot.limits import check_scope, parse_limit_values, resolve, scope_layers
@@ -92,6 +93,13 @@ class LimitsAdmin:
             return None
         report = await self.period_report(Scope(actor.platform, actor.workspace_id), actor.user_id)
         return remaining_text(limits, report.periods)
+
+    async def check_private(self, actor: Actor) -> None:
+        """Refuse a private request where private results are off for `actor`, before anything
+        is shown (the request's own checks repeat it with every other limit)."""
+        limits = await self.limits_of(actor)
+        if not (actor.is_admin and limits.admins_exempt):
+            check_private(limits)
 
     async def would_refuse(self, actor: Actor) -> str | None:
         """Why a request by `actor` would be refused here anyway (off, or nothing left), for

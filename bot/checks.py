@@ -49,8 +49,8 @@ def check_limits(opts: Options, limits: Limits, model: ModelInfo, catalog: Catal
     if opts.moderation == "low" and not limits.allow_low_moderation:
         detail = "moderation low; leave out --moderation, or ask an admin"
         raise OptionNotAllowed("allow_low_moderation", detail)
-    if opts.private and limits.allow_private is False:
-        raise OptionNotAllowed("allow_private", "private results; leave out --private")
+    if opts.private:
+        check_private(limits)
     if limits.allowed_models is not None and not _allowed(opts.model, limits, catalog):
         raise OptionNotAllowed(
             "allowed_models", f"model {opts.model}; use {', '.join(limits.allowed_models)}"
@@ -72,6 +72,12 @@ def check_limits(opts: Options, limits: Limits, model: ModelInfo, catalog: Catal
             f"size {opts.size} ({dims[0] * dims[1]:,} pixels); "
             f"at most {limits.max_pixels:,} pixels here",
         )
+
+
+def check_private(limits: Limits) -> None:
+    """Refuse a private result where the scope turns them off."""
+    if limits.allow_private is False:
+        raise OptionNotAllowed("allow_private", "private results; leave out --private")
 
 
 def warn_at_start(catalog: Catalog, menu: ModelMenu, now: datetime) -> None:

@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from bot.models import Actor, Scope
+from bot.models import Actor, LedgerEntry, Scope
 from bot.requests.words import PRESSED_AGAIN
 from tests.fakes.gateway import FakeGateway
 from tests.fakes.slack import TEAM, FakeSlack
@@ -50,6 +50,48 @@ def click(card: dict[str, Any], label: str, slack: FakeSlack, user: str = "U1") 
     }
 
 
+async def pressed_under_a_result(
+    bot: SlackBot, command: str, label: str, user: str = "U1"
+) -> dict[str, Any]:
+    """Make a result with `/imagine command`, then press `label` under it; its card."""
+    await bot.command(command)
+    [card] = await bot.slack.wait_for(lambda: cards(bot.slack))
+    await bot.interactive(click(card, label, bot.slack, user=user))
+    return card
+
+
+async def reply_to(bot: SlackBot, text: str, user: str = "U1") -> dict[str, Any]:
+    """Send `/imagine text` and wait for the one answer only its sender sees."""
+    await bot.command(text, user=user)
+    [reply] = await bot.slack.wait_for(lambda: bot.slack.responses)
+    return reply
+
+
+def without_scope(slack: FakeSlack, scope: str) -> None:
+    """Take one scope from the app, as a workspace that installed an older manifest."""
+    slack.scopes = tuple(s for s in slack.scopes if s != scope)
+
+
+async def made_before_a_restart(
+    tmp_path: Path, slack: FakeSlack, gateway: FakeGateway, command: str
+) -> tuple[Path, dict[str, Any], LedgerEntry]:
+    """A result made by a bot that then stops: its database, its card and its ledger row."""
+    db = tmp_path / "imagine.db"
+    async with running_bot(db, slack, gateway) as bot:
+        await bot.command(command)
+        [card] = await slack.wait_for(lambda: cards(slack))
+        [made] = await bot.entries()
+    return db, card, made
+
+
+async def settled_card(bot: SlackBot, command: str) -> dict[str, Any]:
+    """The card of `/imagine command`, once everything the request does has ended."""
+    await bot.command(command)
+    [card] = await bot.slack.wait_for(lambda: cards(bot.slack))
+    await bot.idle()
+    return card
+
+
 def uploaded_ids(slack: FakeSlack, index: int) -> list[str]:
     """The file ids of the index-th upload."""
     call = slack.calls("files.completeUploadExternal")[index]
@@ -59,11 +101,9 @@ def uploaded_ids(slack: FakeSlack, index: int) -> list[str]:
 async def test_buttons_work_after_a_restart(
     tmp_path: Path, slack: FakeSlack, gateway: FakeGateway
 ) -> None:
-    db = tmp_path / "imagine.db"
-    async with running_bot(db, slack, gateway) as bot:
-        await bot.command("a red balloon --n 2")
-        [card] = await slack.wait_for(lambda: cards(slack))
-        [original] = await bot.entries()
+    db, card, original = await made_before_a_restart(
+        tmp_path, slack, gateway, "a red balloon --n 2"
+    )
     first_files = uploaded_ids(slack, 0)
 
     async with running_bot(db, slack, gateway) as bot:
@@ -117,10 +157,9 @@ async def test_buttons_work_after_a_restart(
 async def test_vary_pressed_twice_in_a_row_makes_two_results_both_charged(
     slack_bot: SlackBot, slack: FakeSlack, gateway: FakeGateway
 ) -> None:
-    await slack_bot.command("a red balloon")
-    [card] = await slack.wait_for(lambda: cards(slack))
-    await slack_bot.interactive(click(card, "Vary (Subtle)", slack))
+    card = await pressed_under_a_result(slack_bot, "a red balloon", "Vary (Subtle)")
     await slack.wait_for(lambda: len(cards(slack)) == 2)
+    await slack_bot.idle()  # the first press has ended, so the second is not a repeat
     await slack_bot.interactive(click(card, "Vary (Subtle)", slack))
     await slack.wait_for(lambda: len(cards(slack)) == 3)
     entries = await slack_bot.entries()

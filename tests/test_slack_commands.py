@@ -9,6 +9,7 @@ from bot.models import Scope
 from tests.fakes.gateway import FakeGateway
 from tests.fakes.slack import TEAM, FakeSlack
 from tests.fakes.slack_app import NOW, SlackBot, running_bot
+from tests.test_slack_buttons import reply_to, without_scope
 
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 
@@ -46,14 +47,14 @@ async def test_slash_command_uploads_the_images_with_prompt_cost_and_buttons(
     [working] = slack.calls("chat.postMessage")
     assert "a red balloon on a wooden table" in working.args["text"]
     assert card["ts"] == slack.messages["C1"][0]["ts"]
-    buttons = card["blocks"][1]["elements"]  # type: ignore[index]
-    labels = [b["text"]["text"] for b in buttons]
-    assert labels == ["Vary 1", "Vary 2", "Re-roll", "Edit"]
+    rows = [block["elements"] for block in card["blocks"][1:]]  # type: ignore[index]
+    labels = [[b["text"]["text"] for b in row] for row in rows]
+    assert labels == [["Vary 1", "Vary 2"], ["Pick 1", "Pick 2"], ["Re-roll", "Edit", "Delete"]]
     uploaded = [f["id"] for f in json.loads(complete.args["files"])]
-    assert json.loads(buttons[0]["value"]) == {"r": entry.id, "f": [uploaded[0]]}
-    assert json.loads(buttons[1]["value"]) == {"r": entry.id, "f": [uploaded[1]]}
-    assert json.loads(buttons[2]["value"]) == {"r": entry.id, "f": []}
-    assert json.loads(buttons[3]["value"]) == {"r": entry.id, "f": uploaded}
+    values = [json.loads(b["value"]) for row in rows for b in row]
+    one = [{"r": entry.id, "f": [file_id]} for file_id in uploaded]
+    every = {"r": entry.id, "f": uploaded}
+    assert values == [*one, *one, {"r": entry.id, "f": []}, every, every]
 
 
 async def test_help_is_the_ephemeral_acknowledgement(
@@ -84,8 +85,7 @@ async def test_usage_for_an_admin_includes_the_channel(
     slack_bot: SlackBot, slack: FakeSlack
 ) -> None:
     slack.users["UADMIN"] = {"is_admin": True}
-    await slack_bot.command("usage", user="UADMIN")
-    [reply] = await slack.wait_for(lambda: slack.responses)
+    reply = await reply_to(slack_bot, "usage", user="UADMIN")
     assert "*This channel*\nToday: 0 images" in reply["text"]
 
 
@@ -170,9 +170,8 @@ async def test_a_long_prompt_is_cut_to_slacks_limits(slack_bot: SlackBot, slack:
 async def test_a_refused_upload_is_reported_honestly(
     slack_bot: SlackBot, slack: FakeSlack, gateway: FakeGateway
 ) -> None:
-    slack.scopes = tuple(s for s in slack.scopes if s != "files:write")
-    await slack_bot.command("a red balloon")
-    [reply] = await slack.wait_for(lambda: slack.responses)
+    without_scope(slack, "files:write")
+    reply = await reply_to(slack_bot, "a red balloon")
     [entry] = await slack_bot.entries()
     assert reply["text"] == (
         f"The images of request {entry.id[:8]} were made, but the Slack app lacks the "

@@ -27,7 +27,7 @@ SQUARE = "a red balloon --size 1024x1024"
 ROWS = [
     ["Vary (Subtle)", "Vary (Strong)", "Upscale"],
     ["Zoom Out 1.5×", "Zoom Out 2×", "⬅", "➡", "⬆", "⬇"],
-    ["Re-roll", "Edit", "Vary Region"],
+    ["Re-roll", "Edit", "Vary Region", "Delete"],
 ]
 Box = tuple[int, int, int, int]
 
@@ -71,7 +71,9 @@ def test_a_single_image_card_has_every_control_in_three_rows_carrying_ids_only()
     assert len({row["block_id"] for row in rows}) == 3
     values = [json.loads(e["value"]) for row in rows for e in row["elements"]]
     assert values.pop(9) == {"r": "e1", "f": ["F0"]}  # Re-roll: the request's own sources
-    assert values == [{"r": "e1", "f": ["F1"]}] * 11
+    assert values == [{"r": "e1", "f": ["F1"]}] * 12
+    action_ids = [e["action_id"] for row in rows for e in row["elements"]]
+    assert len(set(action_ids)) == len(action_ids)
     arrows = {e["text"]["text"]: e.get("accessibility_label") for e in rows[1]["elements"]}
     assert arrows["⬅"] == "Pan left" and arrows["⬇"] == "Pan down"
 

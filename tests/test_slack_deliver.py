@@ -7,9 +7,11 @@ from pathlib import Path
 from typing import Any
 
 from bot.models import Actor, Scope
+from bot.usage import ScopeUsage, UserUsage
 from tests.fakes.gateway import FakeGateway
 from tests.fakes.slack import TEAM, FakeSlack
 from tests.fakes.slack_app import SlackBot, running_bot
+from tests.test_slack_buttons import cards
 
 RETRY = {"IMAGINE_DELIVERY_RETRY_SECONDS": 1}
 ASKER = Actor("slack", TEAM, "C1", "U1")
@@ -37,9 +39,9 @@ def press(slack: FakeSlack, reply: dict[str, Any], user: str = "U1") -> dict[str
     }
 
 
-def cards(slack: FakeSlack) -> list[dict[str, Any]]:
-    """Messages in C1 carrying result buttons."""
-    return [m for m in slack.messages.get("C1", []) if m.get("blocks")]
+async def counted(bot: SlackBot) -> tuple[UserUsage, ScopeUsage]:
+    """What the asker's own usage and the channel's report count."""
+    return await bot.handler.usage(ASKER), await bot.handler.scope_usage(CHANNEL)
 
 
 async def said(bot: SlackBot, count: int) -> str:
@@ -59,8 +61,7 @@ async def test_a_failing_upload_is_retried_kept_and_delivered_once_by_deliver_ag
         await bot.command("a red balloon")
         text = await said(bot, 1)
         [entry] = await bot.entries()
-        mine = await bot.handler.usage(ASKER)
-        report = await bot.handler.scope_usage(CHANNEL)
+        mine, report = await counted(bot)
         kept = await bot.store.kept_results(entry.id)
 
     assert text == (
@@ -88,8 +89,7 @@ async def test_a_failing_upload_is_retried_kept_and_delivered_once_by_deliver_ag
         await bot.interactive(press(slack, reply))
         twice = await said(bot, 3)
         [delivered] = await bot.entries()
-        mine = await bot.handler.usage(ASKER)
-        report = await bot.handler.scope_usage(CHANNEL)
+        mine, report = await counted(bot)
 
     assert not_yours == (
         "Only the person who asked for these images can have them delivered. You were not charged."

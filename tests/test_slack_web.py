@@ -22,7 +22,7 @@ from bot.web.platforms import Origin
 from tests.fakes.gateway import FakeGateway
 from tests.fakes.slack import TEAM, TOKEN, FakeSlack
 from tests.fakes.slack_app import SlackBot, running_bot
-from tests.test_slack_buttons import cards, click, uploaded_ids
+from tests.test_slack_buttons import cards, pressed_under_a_result, reply_to, uploaded_ids
 from tests.test_slack_controls import alpha_range, decoded
 
 LINK = re.compile(r"<(http://[^|>]+)\|")
@@ -49,9 +49,7 @@ def left_half_painted(size: tuple[int, int]) -> str:
 async def test_vary_region_links_to_the_editor_and_its_edit_is_posted_in_the_channel(
     web_bot: SlackBot, slack: FakeSlack, gateway: FakeGateway
 ) -> None:
-    await web_bot.command("a red balloon --size 1024x1024")
-    [card] = await slack.wait_for(lambda: cards(slack))
-    await web_bot.interactive(click(card, "Vary Region", slack))
+    await pressed_under_a_result(web_bot, "a red balloon --size 1024x1024", "Vary Region")
     [told] = await slack.wait_for(lambda: slack.responses)
     assert told["response_type"] == "ephemeral"
     assert told["text"].endswith(
@@ -96,9 +94,7 @@ async def test_without_a_public_url_vary_region_and_dashboard_say_the_web_face_i
     slack_bot: SlackBot, slack: FakeSlack, gateway: FakeGateway
 ) -> None:
     slack.users["UADMIN"] = {"is_admin": True}
-    await slack_bot.command("a red balloon")
-    [card] = await slack.wait_for(lambda: cards(slack))
-    await slack_bot.interactive(click(card, "Vary Region", slack))
+    await pressed_under_a_result(slack_bot, "a red balloon", "Vary Region")
     await slack_bot.command("dashboard", user="UADMIN")
     told = await slack.wait_for(lambda: len(slack.responses) == 2 and slack.responses)
     assert [r["text"] for r in told] == [OFF, OFF]
@@ -109,8 +105,7 @@ async def test_dashboard_gives_an_admin_a_link_to_this_workspace_and_refuses_oth
     web_bot: SlackBot, slack: FakeSlack
 ) -> None:
     slack.users["UADMIN"] = {"is_admin": True}
-    await web_bot.command("dashboard", user="UADMIN")
-    [told] = await slack.wait_for(lambda: slack.responses)
+    told = await reply_to(web_bot, "dashboard", user="UADMIN")
     assert told["response_type"] == "ephemeral"
     assert told["text"].endswith(
         "|Open the dashboard> of this workspace: spending, budgets, the ledger and the limits. "

@@ -1,6 +1,7 @@
 """The buttons under a result (adapters/slack/cards.py draws them): the creative controls,
-Vary (per image), Re-roll, Edit and Vary Region, and Deliver again under a result Slack did
-not take. They carry ids only, so they work after a restart.
+Vary (per image), Re-roll, Edit and Vary Region, Delete and Pick (adapters/slack/results.py),
+and Deliver again under a result Slack did not take. They carry ids only, so they work after
+a restart.
 
 Each press is its own request, keyed by the press's own ids (its action_ts and trigger_id):
 a later press of Vary makes a new variation, charged again. A second press by the same
@@ -11,77 +12,40 @@ the control, and the result it sits under).
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, replace
+from collections.abc import Callable, Coroutine
+from dataclasses import replace
+from functools import partial
 from typing import Any
 
 from slack_bolt.async_app import AsyncApp
 
+from adapters.slack import results
 from adapters.slack.asks import file_sources, submit
 from adapters.slack.cards import (
+    ACTION_DELETE,
     ACTION_EDIT,
+    ACTION_PICK,
     ACTION_REGION,
     ACTION_REROLL,
     ACTION_VARY,
     CONTROL_OF_ACTION,
     CONTROL_PREFIX,
-    button_value,
 )
-from adapters.slack.context import (
-    Place,
-    Services,
-    acknowledged,
-    interactive_place,
-    notify,
-    open_request_view,
-)
+from adapters.slack.context import Place, Services, acknowledged, notify, open_request_view
 from adapters.slack.delivery import ACTION_DELIVER, thread_of
 from adapters.slack.files import file_info
 from adapters.slack.modals import Target, edit_modal
-from bot.errors import BadRequest, UserFacingError
+from adapters.slack.presses import BAD_BUTTON, Pressed, pressed
+from bot.errors import UserFacingError
 from bot.requests import Ask, AskKind
 from bot.web.app import OFF
 from bot.web.platforms import Origin
 
-VARY_ACTION = re.compile(rf"^{ACTION_VARY}_\d+$")
-CONTROL_ACTION = re.compile(rf"^{CONTROL_PREFIX}")
 REGION_LINK = (
     "<{link}|Open the Vary Region editor>: paint the part of the image to change and say "
     "what should appear there. The link is for you alone and works for {minutes} min; the "
     "edit is charged as any edit and posted here."
 )
-BAD_BUTTON = BadRequest("That button is damaged or too old.", then="Start a new /imagine.")
-
-
-@dataclass(frozen=True)
-class Pressed:
-    """A pressed button: who and where, the press's own id, the button, the result's ledger
-    id and its file ids."""
-
-    place: Place
-    key: str
-    action_id: str
-    request_id: str
-    file_ids: tuple[str, ...]
-
-    @property
-    def press(self) -> str:
-        """The button and the result it sits under."""
-        return f"{self.action_id}:{self.request_id}"
-
-
-async def pressed(svc: Services, body: dict[str, Any], *, needs_files: bool) -> Pressed | None:
-    """The pressed button, or None after telling the person it is damaged."""
-    place = interactive_place(body)
-    action = (body.get("actions") or [{}])[0]
-    try:
-        request_id, file_ids = button_value(str(action.get("value", "")))
-    except (ValueError, KeyError, TypeError):
-        request_id, file_ids = "", ()
-    if not request_id or (needs_files and not file_ids):
-        await notify(svc, place, BAD_BUTTON.message)
-        return None
-    key = f"slack:press:{action.get('action_ts')}:{body.get('trigger_id')}"
-    return Pressed(place, key, str(action.get("action_id", "")), request_id, file_ids)
 
 
 async def run_press(
@@ -119,55 +83,73 @@ async def region_link(svc: Services, button: Pressed) -> str:
     return REGION_LINK.format(link=link, minutes=svc.settings.link_ttl_minutes)
 
 
+async def vary(svc: Services, body: dict[str, Any]) -> None:
+    """Vary one image of several."""
+    button = await pressed(svc, body, needs_files=True)
+    if button is not None:
+        await run_press(svc, replace(button, file_ids=button.file_ids[:1]), "vary", button.place)
+
+
+async def control(svc: Services, body: dict[str, Any]) -> None:
+    """A creative control (Vary Subtle/Strong, Upscale, Zoom Out, Pan) on the image."""
+    button = await pressed(svc, body, needs_files=True)
+    if button is None:
+        return
+    name = CONTROL_OF_ACTION.get(button.action_id)
+    if name is None:
+        await notify(svc, button.place, BAD_BUTTON.message)
+        return
+    one = replace(button, file_ids=button.file_ids[:1])
+    await run_press(svc, one, "control", button.place, name)
+
+
+async def region(svc: Services, body: dict[str, Any]) -> None:
+    """Vary Region: a private link to the web editor."""
+    button = await pressed(svc, body, needs_files=True)
+    if button is not None:
+        await notify(svc, button.place, await region_link(svc, button))
+
+
+async def reroll(svc: Services, body: dict[str, Any]) -> None:
+    """Run the result's request again."""
+    button = await pressed(svc, body, needs_files=False)
+    if button is not None:
+        await run_press(svc, button, "reroll", button.place)
+
+
+async def edit(svc: Services, body: dict[str, Any]) -> None:
+    """Open the Edit modal on the result's images."""
+    button = await pressed(svc, body, needs_files=True)
+    if button is not None:
+        place = button.place
+        target = Target(place.channel_id, place.thread_ts, button.file_ids, button.request_id)
+        modal = edit_modal(target, len(button.file_ids))
+        await open_request_view(svc, place, body["trigger_id"], modal)
+
+
+async def deliver_again(svc: Services, body: dict[str, Any]) -> None:
+    """Post the kept images of a result Slack did not take, where it belongs."""
+    button = await pressed(svc, body, needs_files=False)
+    if button is not None:
+        value = str((body.get("actions") or [{}])[0].get("value", ""))
+        place = replace(button.place, thread_ts=thread_of(value))
+        await run_press(svc, replace(button, file_ids=()), "deliver", place)
+
+
+Work = Callable[[Services, dict[str, Any]], Coroutine[Any, Any, None]]
+LISTENERS: tuple[tuple[str | re.Pattern[str], Work], ...] = (
+    (re.compile(rf"^{ACTION_VARY}_\d+$"), vary),
+    (re.compile(rf"^{CONTROL_PREFIX}"), control),
+    (ACTION_REGION, region),
+    (ACTION_REROLL, reroll),
+    (ACTION_EDIT, edit),
+    (ACTION_DELIVER, deliver_again),
+    (ACTION_DELETE, results.delete),
+    (re.compile(rf"^{ACTION_PICK}_\d+$"), results.pick),
+)
+
+
 def register(app: AsyncApp, svc: Services) -> None:
     """Listen for every kind of button."""
-
-    async def vary(body: dict[str, Any]) -> None:
-        button = await pressed(svc, body, needs_files=True)
-        if button is not None:
-            await run_press(
-                svc, replace(button, file_ids=button.file_ids[:1]), "vary", button.place
-            )
-
-    async def control(body: dict[str, Any]) -> None:
-        button = await pressed(svc, body, needs_files=True)
-        if button is None:
-            return
-        name = CONTROL_OF_ACTION.get(button.action_id)
-        if name is None:
-            await notify(svc, button.place, BAD_BUTTON.message)
-            return
-        one = replace(button, file_ids=button.file_ids[:1])
-        await run_press(svc, one, "control", button.place, name)
-
-    async def region(body: dict[str, Any]) -> None:
-        button = await pressed(svc, body, needs_files=True)
-        if button is not None:
-            await notify(svc, button.place, await region_link(svc, button))
-
-    async def reroll(body: dict[str, Any]) -> None:
-        button = await pressed(svc, body, needs_files=False)
-        if button is not None:
-            await run_press(svc, button, "reroll", button.place)
-
-    async def edit(body: dict[str, Any]) -> None:
-        button = await pressed(svc, body, needs_files=True)
-        if button is not None:
-            place = button.place
-            target = Target(place.channel_id, place.thread_ts, button.file_ids, button.request_id)
-            modal = edit_modal(target, len(button.file_ids))
-            await open_request_view(svc, place, body["trigger_id"], modal)
-
-    async def deliver_again(body: dict[str, Any]) -> None:
-        button = await pressed(svc, body, needs_files=False)
-        if button is not None:
-            value = str((body.get("actions") or [{}])[0].get("value", ""))
-            place = replace(button.place, thread_ts=thread_of(value))
-            await run_press(svc, replace(button, file_ids=()), "deliver", place)
-
-    app.action(VARY_ACTION)(acknowledged(svc, vary))
-    app.action(ACTION_DELIVER)(acknowledged(svc, deliver_again))
-    app.action(ACTION_REROLL)(acknowledged(svc, reroll))
-    app.action(ACTION_EDIT)(acknowledged(svc, edit))
-    app.action(CONTROL_ACTION)(acknowledged(svc, control))
-    app.action(ACTION_REGION)(acknowledged(svc, region))
+    for action_id, work in LISTENERS:
+        app.action(action_id)(acknowledged(svc, partial(work, svc)))

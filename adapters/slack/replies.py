@@ -27,7 +27,8 @@ or `/imagine limits U…` for a user group's or one person's own limits)
 *Editing:* on any message with an image, open its ⋮ menu and choose *Edit image* or \
 *Vary image*; or reply in the image's thread with `@Imagine make the balloon blue`.
 Under a result: *Vary (Subtle)*, *Vary (Strong)*, *Upscale*, *Zoom Out 1.5×* and *2×*, \
-*⬅ ➡ ⬆ ⬇* (pan), *Re-roll*, *Edit* and *Vary Region*; under several images, *Vary* per image.
+*⬅ ➡ ⬆ ⬇* (pan), *Re-roll*, *Edit*, *Vary Region* and *Delete*; under several images, *Vary* \
+and *Pick* per image (Pick posts that image with every control, free).
 *Blend:* the ⋮ menu's *Blend images* on a message with 2 to 5 images, or `@Imagine blend …` in \
 their thread. `/imagine dashboard`: the spending dashboard (workspace admins)."""
 

@@ -16,7 +16,7 @@ from adapters.slack.context import (
     open_request_view,
     team_of,
 )
-from adapters.slack.files import message_files, pick_images
+from adapters.slack.files import SlackFile, message_files, pick_images
 from adapters.slack.modals import (
     EDIT_VIEW,
     VARY_VIEW,
@@ -37,21 +37,15 @@ def register(app: AsyncApp, svc: Services) -> None:
     """Listen for both shortcuts and both modal submissions."""
 
     async def edit_shortcut(body: dict[str, Any]) -> None:
-        place = interactive_place(body)
-        try:
-            files = pick_images(message_files(body.get("message") or {}))
-        except UserFacingError as exc:
-            await notify(svc, place, exc.message)
+        place, files = interactive_place(body), await shortcut_images(svc, body)
+        if not files:
             return
         target = Target(place.channel_id, place.thread_ts, tuple(f.id for f in files))
         await open_request_view(svc, place, body["trigger_id"], edit_modal(target, files))
 
     async def vary_shortcut(body: dict[str, Any]) -> None:
-        place = interactive_place(body)
-        try:
-            files = pick_images(message_files(body.get("message") or {}))
-        except UserFacingError as exc:
-            await notify(svc, place, exc.message)
+        place, files = interactive_place(body), await shortcut_images(svc, body)
+        if not files:
             return
         if len(files) == 1:
             key = f"slack:shortcut:{body['trigger_id']}"
@@ -71,6 +65,15 @@ def register(app: AsyncApp, svc: Services) -> None:
     app.message_shortcut(VARY_SHORTCUT)(acknowledged(svc, vary_shortcut))
     app.view_submission(EDIT_VIEW)(acknowledged(svc, edit_submitted))
     app.view_submission(VARY_VIEW)(acknowledged(svc, vary_submitted))
+
+
+async def shortcut_images(svc: Services, body: dict[str, Any]) -> list[SlackFile]:
+    """The images of the message a shortcut was used on; none after saying why there are none."""
+    try:
+        return pick_images(message_files(body.get("message") or {}))
+    except UserFacingError as exc:
+        await notify(svc, interactive_place(body), exc.message)
+        return []
 
 
 async def submitted(svc: Services, body: dict[str, Any], kind: AskKind, text: str) -> None:

@@ -1,9 +1,13 @@
 """Opper's images protocol (`POST {base}/images`): one JSON body for new images and edits.
 
 The first source is `image`, any further ones (a blend) `reference_images`, the mask `mask`,
-each a data URI. Opper has no fields of its own for moderation or input fidelity; they go
-in `parameters`, which Opper passes to the provider as they are (unverified: Opper's docs
-do not name them; a provider that refuses one answers with a clear error).
+each a data URI. Opper has no fields of its own for the output format, background,
+compression, moderation or input fidelity; they go in `parameters` under the provider's own
+names (OpenAI's here), which Opper forwards to the provider verbatim. Checked against Opper's
+create-image reference (docs.opper.ai/v3-api-reference/images/create-image, 2026-12-01): the
+body fields are model, prompt, n (at most 4), size, aspect_ratio, quality, style,
+response_format, store, parameters, image, mask and reference_images. What a provider does
+with a forwarded key is its own; one that refuses a key answers with a clear error.
 """
 
 from __future__ import annotations

@@ -120,13 +120,18 @@ class Runner:
         return Board(surface, lambda: pace.interval(self._active[pace.key]))
 
     async def _headline(self, ask: Ask) -> Headline:
-        """What the request makes, checking its text before anything is shown."""
+        """What the request makes, checking its text (and that it may be private) before
+        anything is shown."""
         if ask.kind == "reroll":
             entry = await self.handler.entry(self._parent(ask))
             return Headline(entry.kind, entry.prompt or "")
         if ask.kind == "deliver":
             return Headline("deliver", "")
-        prompt, _ = self.handler.parse(ask.text, ask.typed, require_prompt=ask.kind == "generate")
+        prompt, options = self.handler.parse(
+            ask.text, ask.typed, require_prompt=ask.kind == "generate"
+        )
+        if options.private:
+            await self.handler.check_private(ask.actor)
         if ask.kind == "control":
             return Headline(controls.parse(ask.control).kind, prompt)
         return Headline(ask.kind, prompt)

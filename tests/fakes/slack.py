@@ -412,6 +412,22 @@ class FakeSlack(LocalServer):
             )
         return {"ok": True, "files": [{"id": f["id"], "title": f["title"]} for f in shared]}, {}
 
+    def _m_files_delete(self, args: dict[str, Any]) -> tuple[dict[str, Any], dict[str, str]]:
+        """files.delete (files:write): a bot may delete only the files it uploaded; the file
+        leaves every message that showed it."""
+        if "files:write" not in self.scopes:
+            return {"ok": False, "error": "missing_scope", "needed": "files:write"}, {}
+        file_id = str(args.get("file"))
+        if file_id not in self.files:
+            return {"ok": False, "error": "file_not_found"}, {}
+        if file_id not in self.uploads:
+            return {"ok": False, "error": "cant_delete_file"}, {}
+        del self.files[file_id]
+        self.file_data.pop(file_id)
+        for message in (m for ms in self.messages.values() for m in ms if "files" in m):
+            message["files"] = [f for f in message["files"] if f["id"] != file_id]
+        return {"ok": True}, {}
+
     def _find(self, channel: str, ts: str) -> dict[str, Any] | None:
         return next((m for m in self.messages.get(channel, []) if m["ts"] == ts), None)
 
