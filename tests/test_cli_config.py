@@ -285,59 +285,50 @@ async def test_version_comes_from_the_package_metadata(tmp_path: Path) -> None:
     assert (ran.code, ran.out, ran.err) == (0, f"imagine-bot {version('imagine-bot')}\n", "")
 
 
-async def test_limits_set_refuses_a_scope_that_can_never_apply(tmp_path: Path) -> None:
-    env = cli_env(tmp_path)
-    cases = {
+HUGE = "99999999999999999999999"
+G1 = ("--platform", "discord", "--workspace", "G1")
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
         (
-            "--platform",
-            "dicsord",
-        ): "Unknown platform 'dicsord'. Use discord, slack or cli.",
+            ("--platform", "dicsord", "max_n=2"),
+            "Unknown platform 'dicsord'. Use discord, slack or cli.",
+        ),
         (
-            "--platform",
-            "*",
-        ): (
+            ("--platform", "*", "max_n=2"),
             "max_n is set for one platform at a time: use discord, slack or cli. Only the "
             "installation's budgets go with --platform '*': bot_daily_images, "
             "bot_daily_cost_usd, bot_weekly_images, bot_weekly_cost_usd, bot_monthly_images, "
-            "bot_monthly_cost_usd."
+            "bot_monthly_cost_usd.",
         ),
-        ("--platform", "discord", "--channel", "C1"): (
+        (
+            ("--platform", "discord", "--channel", "C1", "max_n=2"),
             "Channel C1 needs its server: a channel's limits apply within one Discord server, "
-            "so add --workspace with its id."
+            "so add --workspace with its id.",
         ),
-        ("--platform", "slack", "--channel", "C1"): (
+        (
+            ("--platform", "slack", "--channel", "C1", "max_n=2"),
             "Channel C1 needs its workspace: a channel's limits apply within one Slack "
-            "workspace, so add --workspace with its id."
+            "workspace, so add --workspace with its id.",
         ),
-        ("--workspace", "G1"): (
+        (
+            ("--workspace", "G1", "max_n=2"),
             "The CLI has one workspace and one channel, both 'local': --workspace G1 matches no "
-            "request. For Discord or Slack, add --platform."
+            "request. For Discord or Slack, add --platform.",
         ),
-    }
-    for flags, message in cases.items():
-        ran = await run_cli("limits", "set", *flags, "max_n=2", env=env, cwd=tmp_path)
-        assert (ran.code, ran.out, ran.err) == (2, "", f"imagine-bot: {message}\n"), flags
+        ((*G1, f"user_daily_images={HUGE}"), f"user_daily_images is out of range: {HUGE}."),
+        ((*G1, "user_daily_cost_usd=inf"), "user_daily_cost_usd is out of range: inf."),
+        ((*G1, "channel_daily_cost_usd=nan"), "channel_daily_cost_usd is out of range: nan."),
+    ],
+)
+async def test_limits_set_refuses_a_scope_that_never_applies_or_a_value_no_column_holds(
+    tmp_path: Path, argv: tuple[str, ...], message: str
+) -> None:
+    ran = await run_cli("limits", "set", *argv, env=cli_env(tmp_path), cwd=tmp_path)
 
-    store = await opened(tmp_path)
-    try:
-        assert await store.limit_changes() == []
-    finally:
-        await store.close()
-
-
-async def test_limits_set_refuses_values_no_database_column_can_hold(tmp_path: Path) -> None:
-    env = cli_env(tmp_path)
-    scope = ("--platform", "discord", "--workspace", "G1")
-    huge = "99999999999999999999999"
-    cases = {
-        f"user_daily_images={huge}": f"user_daily_images is out of range: {huge}.",
-        "user_daily_cost_usd=inf": "user_daily_cost_usd is out of range: inf.",
-        "channel_daily_cost_usd=nan": "channel_daily_cost_usd is out of range: nan.",
-    }
-    for assignment, message in cases.items():
-        ran = await run_cli("limits", "set", *scope, assignment, env=env, cwd=tmp_path)
-        assert (ran.code, ran.out, ran.err) == (2, "", f"imagine-bot: {message}\n"), assignment
-
+    assert (ran.code, ran.out, ran.err) == (2, "", f"imagine-bot: {message}\n")
     store = await opened(tmp_path)
     try:
         assert await store.limit_changes() == []
