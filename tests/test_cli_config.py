@@ -133,20 +133,20 @@ def test_each_setting_is_refused_by_its_own_check(assignment: str) -> None:
     assert refused.value.message == f"Invalid setting {name}: {REFUSED[assignment]}"
 
 
-def test_settings_read_lists_urls_and_the_older_key_name() -> None:
+def test_settings_read_lists_urls_and_the_other_key_name() -> None:
     settings = load_settings(
         env_file=None,
         IMAGINE_MODELS="a, b,,c",
         IMAGINE_PUBLIC_URL="https://bot.example/",
         IMAGINE_ALERT_WEBHOOK=" ",
-        AI_GATEWAY_API_KEY="sk-older-name",
+        AI_GATEWAY_API_KEY="sk-other-name",
     )
 
     assert settings.models == ("a", "b", "c")
     assert settings.public_url == "https://bot.example"
     assert settings.alert_webhook is None
     assert settings.gateway_key is not None
-    assert settings.gateway_key.get_secret_value() == "sk-older-name"
+    assert settings.gateway_key.get_secret_value() == "sk-other-name"
     assert settings.slack_api_url == "https://slack.com/api"
 
 

@@ -1,6 +1,6 @@
 """One row per setting: `name: Type = setting(ENV, default, **bounds)` and its docstring.
 
-The row names the environment variable (and any older name it also answers to), the
+The row names the environment variable (and any other name it answers to), the
 default and pydantic's bounds (`ge=`, `gt=`, `le=`, `min_length=`); `Type` is the parser and
 the check (the aliases here and beside their group); the docstring under the row is its
 documentation, which `.env.example` and the README's table print (bot/settings_doc.py).
