@@ -110,6 +110,46 @@ def test_shard_ids_that_no_shard_count_allows_stop_start_up(
     assert sharded.discord_shard_ids == ("1",)
 
 
+REFUSED = {
+    "IMAGINE_DEFAULT_SIZE=big": "'big' is not a size; write WxH, e.g. 1024x1024, or auto",
+    "IMAGINE_MODEL=": "String should have at least 1 character",
+    "IMAGINE_GATEWAY_MAX_RETRIES=11": "Input should be less than or equal to 10",
+    "IMAGINE_HTTP_PORT=-1": "Input should be greater than or equal to 0",
+    "IMAGINE_RESULT_RETENTION_HOURS=0": "Input should be greater than 0",
+    "IMAGINE_DEFAULT_QUALITY=ultra": (
+        "Input should be 'low', 'medium', 'high', 'xhigh', 'max' or 'auto'"
+    ),
+    "IMAGINE_ALERT_WEBHOOK=hooks.example": "must start with http:// or https://",
+    "DISCORD_SHARD_COUNT=0": "Input should be greater than or equal to 1",
+}
+
+
+@pytest.mark.parametrize("assignment", REFUSED)
+def test_each_setting_is_refused_by_its_own_check(assignment: str) -> None:
+    name, _, text = assignment.partition("=")
+    with pytest.raises(ConfigError) as refused:
+        load_settings(env_file=None, **{name: text})
+
+    assert refused.value.message == f"Invalid setting {name}: {REFUSED[assignment]}"
+
+
+def test_settings_read_lists_urls_and_the_other_key_name() -> None:
+    settings = load_settings(
+        env_file=None,
+        IMAGINE_MODELS="a, b,,c",
+        IMAGINE_PUBLIC_URL="https://bot.example/",
+        IMAGINE_ALERT_WEBHOOK=" ",
+        AI_GATEWAY_API_KEY="sk-other-name",
+    )
+
+    assert settings.models == ("a", "b", "c")
+    assert settings.public_url == "https://bot.example"
+    assert settings.alert_webhook is None
+    assert settings.gateway_key is not None
+    assert settings.gateway_key.get_secret_value() == "sk-other-name"
+    assert settings.slack_api_url == "https://slack.com/api"
+
+
 async def test_a_database_url_that_cannot_be_parsed_is_one_line(tmp_path: Path) -> None:
     env = cli_env(tmp_path)
     ipv6 = await run_cli(
@@ -285,59 +325,50 @@ async def test_version_comes_from_the_package_metadata(tmp_path: Path) -> None:
     assert (ran.code, ran.out, ran.err) == (0, f"imagine-bot {version('imagine-bot')}\n", "")
 
 
-async def test_limits_set_refuses_a_scope_that_can_never_apply(tmp_path: Path) -> None:
-    env = cli_env(tmp_path)
-    cases = {
+HUGE = "99999999999999999999999"
+G1 = ("--platform", "discord", "--workspace", "G1")
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
         (
-            "--platform",
-            "dicsord",
-        ): "Unknown platform 'dicsord'. Use discord, slack or cli.",
+            ("--platform", "dicsord", "max_n=2"),
+            "Unknown platform 'dicsord'. Use discord, slack or cli.",
+        ),
         (
-            "--platform",
-            "*",
-        ): (
+            ("--platform", "*", "max_n=2"),
             "max_n is set for one platform at a time: use discord, slack or cli. Only the "
             "installation's budgets go with --platform '*': bot_daily_images, "
             "bot_daily_cost_usd, bot_weekly_images, bot_weekly_cost_usd, bot_monthly_images, "
-            "bot_monthly_cost_usd."
+            "bot_monthly_cost_usd.",
         ),
-        ("--platform", "discord", "--channel", "C1"): (
+        (
+            ("--platform", "discord", "--channel", "C1", "max_n=2"),
             "Channel C1 needs its server: a channel's limits apply within one Discord server, "
-            "so add --workspace with its id."
+            "so add --workspace with its id.",
         ),
-        ("--platform", "slack", "--channel", "C1"): (
+        (
+            ("--platform", "slack", "--channel", "C1", "max_n=2"),
             "Channel C1 needs its workspace: a channel's limits apply within one Slack "
-            "workspace, so add --workspace with its id."
+            "workspace, so add --workspace with its id.",
         ),
-        ("--workspace", "G1"): (
+        (
+            ("--workspace", "G1", "max_n=2"),
             "The CLI has one workspace and one channel, both 'local': --workspace G1 matches no "
-            "request. For Discord or Slack, add --platform."
+            "request. For Discord or Slack, add --platform.",
         ),
-    }
-    for flags, message in cases.items():
-        ran = await run_cli("limits", "set", *flags, "max_n=2", env=env, cwd=tmp_path)
-        assert (ran.code, ran.out, ran.err) == (2, "", f"imagine-bot: {message}\n"), flags
+        ((*G1, f"user_daily_images={HUGE}"), f"user_daily_images is out of range: {HUGE}."),
+        ((*G1, "user_daily_cost_usd=inf"), "user_daily_cost_usd is out of range: inf."),
+        ((*G1, "channel_daily_cost_usd=nan"), "channel_daily_cost_usd is out of range: nan."),
+    ],
+)
+async def test_limits_set_refuses_a_scope_that_never_applies_or_a_value_no_column_holds(
+    tmp_path: Path, argv: tuple[str, ...], message: str
+) -> None:
+    ran = await run_cli("limits", "set", *argv, env=cli_env(tmp_path), cwd=tmp_path)
 
-    store = await opened(tmp_path)
-    try:
-        assert await store.limit_changes() == []
-    finally:
-        await store.close()
-
-
-async def test_limits_set_refuses_values_no_database_column_can_hold(tmp_path: Path) -> None:
-    env = cli_env(tmp_path)
-    scope = ("--platform", "discord", "--workspace", "G1")
-    huge = "99999999999999999999999"
-    cases = {
-        f"user_daily_images={huge}": f"user_daily_images is out of range: {huge}.",
-        "user_daily_cost_usd=inf": "user_daily_cost_usd is out of range: inf.",
-        "channel_daily_cost_usd=nan": "channel_daily_cost_usd is out of range: nan.",
-    }
-    for assignment, message in cases.items():
-        ran = await run_cli("limits", "set", *scope, assignment, env=env, cwd=tmp_path)
-        assert (ran.code, ran.out, ran.err) == (2, "", f"imagine-bot: {message}\n"), assignment
-
+    assert (ran.code, ran.out, ran.err) == (2, "", f"imagine-bot: {message}\n")
     store = await opened(tmp_path)
     try:
         assert await store.limit_changes() == []

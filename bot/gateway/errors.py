@@ -7,41 +7,69 @@ from collections.abc import Sequence
 
 from bot.errors import UserFacingError, format_duration
 
+# What each kind of failure says: what happened ({} takes the detail it is raised with),
+# and what to do next; a kind not listed says what its parent class says
+WORDS = {
+    "moderation": (
+        "Your request was blocked by the image service's safety system.",
+        "Try rewording the prompt.",
+    ),
+    "unavailable": ("The image service is unavailable right now.", "Try again in a few minutes."),
+    "timeout": (
+        "The image service did not answer within {}.",
+        "Try again, perhaps with a lower quality.",
+    ),
+    "rate_limited": ("The image service is busy (rate limited).", "Try again in a minute."),
+    "insufficient_quota": (
+        "The bot's image service account has run out of credit.",
+        "Tell the bot's admin: they need to add credit with the provider.",
+    ),
+    "misconfigured": ("The bot is misconfigured: {}.", "Tell the bot's admin."),
+    "gateway_budget": (
+        "The spending budget set on the bot's image gateway is used up.",
+        "Tell the bot's admin: they can raise the gateway's budget or wait until it resets.",
+    ),
+    "edit_unsupported": (
+        "This image service cannot edit images.",
+        "Tell the bot's admin to configure a gateway that supports edits.",
+    ),
+    "bad_response": ("The image service sent an unusable answer ({}).", "Try again."),
+}
+
 
 class GatewayError(UserFacingError):
-    """The image service failed; nothing is charged."""
+    """The image service failed; nothing is charged. It says its kind's WORDS."""
 
     kind = "gateway"
+    words = ("{}", "")
 
-    def __init__(self, what: str, request_id: str | None = None, *, then: str = "") -> None:
-        super().__init__(what, then)
+    def __init_subclass__(cls) -> None:
+        super().__init_subclass__()
+        cls.words = WORDS.get(cls.kind, cls.words)
+
+    def __init__(self, detail: str = "", request_id: str | None = None) -> None:
+        what, then = self.words
+        super().__init__(what.format(detail), then)
         self.gateway_request_id = request_id
 
 
-class ContentBlocked(GatewayError):
+class Worded(GatewayError):
+    """A failure that says its kind's words and no detail."""
+
+    def __init__(self, request_id: str | None = None) -> None:
+        super().__init__("", request_id)
+
+
+class ContentBlocked(Worded):
     """The model's safety system blocked the request."""
 
     kind = "moderation"
 
-    def __init__(self, request_id: str | None = None) -> None:
-        super().__init__(
-            "Your request was blocked by the image service's safety system.",
-            request_id,
-            then="Try rewording the prompt.",
-        )
 
-
-class GatewayUnavailable(GatewayError):
+class GatewayUnavailable(Worded):
     """The gateway is down or failing, after retries."""
 
     kind = "unavailable"
-
-    def __init__(self, request_id: str | None = None) -> None:
-        super().__init__(
-            "The image service is unavailable right now.",
-            request_id,
-            then="Try again in a few minutes.",
-        )
 
 
 class GatewayTimeout(GatewayError):
@@ -50,37 +78,19 @@ class GatewayTimeout(GatewayError):
     kind = "timeout"
 
     def __init__(self, seconds: float, request_id: str | None = None) -> None:
-        super().__init__(
-            f"The image service did not answer within {format_duration(seconds)}.",
-            request_id,
-            then="Try again, perhaps with a lower quality.",
-        )
+        super().__init__(format_duration(seconds), request_id)
 
 
-class GatewayRateLimited(GatewayError):
+class GatewayRateLimited(Worded):
     """The gateway kept answering 429."""
 
     kind = "rate_limited"
 
-    def __init__(self, request_id: str | None = None) -> None:
-        super().__init__(
-            "The image service is busy (rate limited).",
-            request_id,
-            then="Try again in a minute.",
-        )
 
-
-class QuotaExhausted(GatewayError):
+class QuotaExhausted(Worded):
     """The gateway account is out of credit: only an admin can fix it."""
 
     kind = "insufficient_quota"
-
-    def __init__(self, request_id: str | None = None) -> None:
-        super().__init__(
-            "The bot's image service account has run out of credit.",
-            request_id,
-            then="Tell the bot's admin: they need to add credit with the provider.",
-        )
 
 
 class GatewayMisconfigured(GatewayError):
@@ -88,26 +98,11 @@ class GatewayMisconfigured(GatewayError):
 
     kind = "misconfigured"
 
-    def __init__(self, detail: str, request_id: str | None = None) -> None:
-        super().__init__(
-            f"The bot is misconfigured: {detail}.",
-            request_id,
-            then="Tell the bot's admin.",
-        )
 
-
-class GatewayBudgetSpent(GatewayError):
+class GatewayBudgetSpent(Worded):
     """A spending budget set on the gateway (not the bot's own limits) is used up."""
 
     kind = "gateway_budget"
-
-    def __init__(self, request_id: str | None = None) -> None:
-        super().__init__(
-            "The spending budget set on the bot's image gateway is used up.",
-            request_id,
-            then="Tell the bot's admin: they can raise the gateway's budget "
-            "or wait until it resets.",
-        )
 
 
 def listing(names: Sequence[str], most: int = 8) -> str:
@@ -184,27 +179,13 @@ class FreeTierModel(GatewayMisconfigured):
         )
 
 
-class EditUnsupported(GatewayError):
+class EditUnsupported(Worded):
     """The configured gateway has no image edits route."""
 
     kind = "edit_unsupported"
-
-    def __init__(self, request_id: str | None = None) -> None:
-        super().__init__(
-            "This image service cannot edit images.",
-            request_id,
-            then="Tell the bot's admin to configure a gateway that supports edits.",
-        )
 
 
 class BadGatewayResponse(GatewayError):
     """The gateway answered something unusable."""
 
     kind = "bad_response"
-
-    def __init__(self, detail: str, request_id: str | None = None) -> None:
-        super().__init__(
-            f"The image service sent an unusable answer ({detail}).",
-            request_id,
-            then="Try again.",
-        )
