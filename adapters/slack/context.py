@@ -12,9 +12,7 @@ import httpx
 from slack_bolt.async_app import AsyncAck
 from slack_sdk.web.async_client import AsyncWebClient
 
-from adapters.slack.admins import SLACK_ERRORS as SLACK_ERRORS
-from adapters.slack.admins import Admins
-from adapters.slack.admins import slack_error as slack_error
+from adapters.slack.admins import SLACK_ERRORS, Admins, slack_error
 from adapters.slack.replies import cap
 from bot.config import Settings
 from bot.errors import Refused

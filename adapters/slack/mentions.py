@@ -13,16 +13,10 @@ from typing import Any
 
 from slack_bolt.async_app import AsyncApp
 
+from adapters.slack.admins import SLACK_ERRORS, slack_error
 from adapters.slack.asks import file_sources, submit
 from adapters.slack.blend import IN_A_THREAD, blend, blend_words, checked
-from adapters.slack.context import (
-    SLACK_ERRORS,
-    Place,
-    Services,
-    acknowledged,
-    notify,
-    slack_error,
-)
+from adapters.slack.context import Place, Services, acknowledged, notify
 from adapters.slack.files import SlackFile, message_files, pick_images
 from adapters.slack.replies import from_slack
 from bot.errors import BadRequest, Refused, UserFacingError

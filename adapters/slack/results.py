@@ -14,9 +14,10 @@ from typing import Any
 
 from slack_sdk.errors import SlackApiError
 
+from adapters.slack.admins import SLACK_ERRORS, slack_error
 from adapters.slack.asks import file_sources
 from adapters.slack.cards import CardIds, card_blocks, picked_text
-from adapters.slack.context import SLACK_ERRORS, Place, Services, notify, slack_error
+from adapters.slack.context import Place, Services, notify
 from adapters.slack.delivery import delivery_failure
 from adapters.slack.files import upload
 from adapters.slack.presses import pressed

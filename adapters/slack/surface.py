@@ -13,8 +13,9 @@ from __future__ import annotations
 
 import logging
 
+from adapters.slack.admins import SLACK_ERRORS, slack_error
 from adapters.slack.cards import CardIds, result_card
-from adapters.slack.context import SLACK_ERRORS, Place, Services, notify, slack_error
+from adapters.slack.context import Place, Services, notify
 from adapters.slack.delivery import DELIVER_AGAIN, deliver_again_blocks, delivery_failure
 from adapters.slack.files import upload
 from adapters.slack.replies import STARTING, progress_text, upload_comment

@@ -7,7 +7,8 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 
-from adapters.slack.context import PLATFORM, SLACK_ERRORS, Services, slack_error
+from adapters.slack.admins import SLACK_ERRORS, slack_error
+from adapters.slack.context import PLATFORM, Services
 from adapters.slack.replies import MAX_SECTION, cap, quoted
 from bot.errors import BadSetting
 from bot.limits import channels_named
