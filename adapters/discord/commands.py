@@ -156,7 +156,7 @@ def edit_command(choices: dict[str, list[Choice[str]]]) -> Command:
     ) -> None:
         """/edit image prompt [options]."""
         options = typed(size, quality, count, background, format, model, avoid, private)
-        await flows.edit_attachments(interaction, [image], prompt, options)
+        await flows.edit_attachment(interaction, image, prompt, options)
 
     return edit
 

@@ -4,9 +4,10 @@ Vary Region; and Pick, which posts one image of several with the whole set under
 Each custom_id is `imagine:ctl:<control>:<ledger id>` (the control as bot/controls.py writes
 it, a dash for the space: `imagine:ctl:zoom-1.5:<id>`), so a button keeps working after a
 restart. Each control is one row of `CONTROLS`; the three kinds of button here are rows of
-`CONTROL_KINDS`, read by `ControlButton` as buttons.py's `ResultButton` reads its own. The image is the one on the message the button sits under, fetched again when
-pressed; the press is an Ask of kind 'control' named `<control>:<ledger id>`, so the runner
-drops a second press by the same person while the first runs.
+`CONTROL_KINDS`, read by `ControlButton` as buttons.py's `ResultButton` reads its own. The
+image is the one on the message the button sits under, fetched again when pressed; the press
+is an Ask of kind 'control' named `<control>:<ledger id>`, so the runner drops a second press
+by the same person while the first runs.
 """
 
 from __future__ import annotations
