@@ -275,6 +275,19 @@ def picture(data: bytes | Path) -> tuple[str | None, tuple[int, int]]:
         return image.format, image.size
 
 
+def decoded(data: bytes) -> Image.Image:
+    """An image's bytes decoded, as RGBA."""
+    img = Image.open(io.BytesIO(data))
+    img.load()
+    return img.convert("RGBA")
+
+
+def alpha_range(img: Image.Image, box: tuple[int, int, int, int]) -> tuple[int, int]:
+    """The lowest and the highest alpha inside `box` (left, top, right, bottom)."""
+    low, high = img.getchannel("A").crop(box).getextrema()
+    return int(low), int(high)
+
+
 def parse_time(text: str) -> datetime:
     """A timestamp as the CSV export writes it."""
     return datetime.fromisoformat(text)

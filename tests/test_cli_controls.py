@@ -6,7 +6,6 @@ and masks that gateway received, and reads the ledger back through `usage export
 
 from __future__ import annotations
 
-import io
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -16,7 +15,7 @@ from PIL import Image
 from bot.config import DEFAULT_STRONG_PROMPT, DEFAULT_SUBTLE_PROMPT, DEFAULT_VARY_PROMPT
 from bot.offline import HATCH
 from tests.fakes.gateway import FakeGateway
-from tests.support import cli_env, gateway_env, ledger_rows, picture, run_cli
+from tests.support import alpha_range, cli_env, decoded, gateway_env, ledger_rows, picture, run_cli
 
 RED, BLUE = (220, 30, 30), (30, 30, 220)
 
@@ -30,17 +29,6 @@ async def fake() -> AsyncIterator[FakeGateway]:
 def solid(path: Path, size: tuple[int, int], colour: tuple[int, int, int] = RED) -> str:
     Image.new("RGB", size, colour).save(path, "PNG")
     return str(path)
-
-
-def decoded(data: bytes) -> Image.Image:
-    img = Image.open(io.BytesIO(data))
-    img.load()
-    return img.convert("RGBA")
-
-
-def alpha_range(img: Image.Image, box: tuple[int, int, int, int]) -> tuple[int, int]:
-    low, high = img.getchannel("A").crop(box).getextrema()
-    return int(low), int(high)
 
 
 async def test_zoom_sends_the_halved_source_centred_with_its_mask_and_writes_the_result(

@@ -5,6 +5,8 @@ from __future__ import annotations
 import sqlite3
 from pathlib import Path
 
+import pytest
+
 from bot.models import Actor, Scope
 from bot.requests import words
 from tests.discordfixtures import bot as bot
@@ -91,23 +93,27 @@ async def test_vary_pressed_again_later_makes_a_new_result_charged_again(
     assert (await bot.handler.usage(OWNER)).images_today == 3
 
 
+@pytest.mark.parametrize(
+    ("button", "kind"), [("vary:{id}:0", "vary"), ("ctl:pan-left:{id}", "pan")]
+)
 async def test_a_double_click_makes_one_result_charged_once(
-    bot: DiscordBot, gateway: FakeGateway
+    bot: DiscordBot, gateway: FakeGateway, button: str, kind: str
 ) -> None:
     result = await imagine(bot)
     [first] = await bot.entries()
     gateway.fail("delay", seconds=0.5)  # keep the first press in flight while the second lands
-    custom_id = f"imagine:vary:{first.id}:0"
+    custom_id = "imagine:" + button.format(id=first.id)
     one, two = bot.fake.click(result, custom_id), bot.fake.click(result, custom_id)
     await bot.send(one)
     await bot.send(two)
     dropped = (await bot.callback(two)).body
     await bot.final(one)
+    await bot.idle()
     assert (dropped["type"], dropped["data"]["flags"]) == (4, 64)  # private, never deferred
     assert dropped["data"]["content"] == (
         "Your first press of that button is still running; this one was dropped."
     )
-    assert sorted(e.kind for e in await bot.entries()) == ["generate", "vary"]
+    assert sorted(e.kind for e in await bot.entries()) == ["generate", kind]
     assert len(gateway.image_requests) == 2
     assert (await bot.handler.usage(OWNER)).images_today == 2
     assert [c.method for c in bot.fake.calls if two["token"] in c.path] == ["POST"]

@@ -20,6 +20,13 @@ def photo_message(fake: FakeDiscord, *sizes: tuple[int, int], text: str = "look"
     return fake.message(text, author=user(600000000000000001, "painter"), attachments=files)
 
 
+async def slash_edit(bot: DiscordBot, data: bytes, filename: str, *options: Json) -> Json:
+    """/edit "add a hat" with one attachment (`data` named `filename`); the interaction."""
+    image = bot.fake.attachment(data, filename)
+    prompt = [opt("image", image["id"], 11), opt("prompt", "add a hat")]
+    return await bot.slash("edit", [*prompt, *options], attachments=[image])
+
+
 async def test_the_edit_image_menu_asks_in_a_modal_and_sends_every_image(
     bot: DiscordBot, fake: FakeDiscord, gateway: FakeGateway
 ) -> None:
@@ -133,15 +140,8 @@ async def test_a_mention_quoting_a_masked_link_does_not_make_the_bot_post_one(
     assert gateway.image_requests == [] and await bot.entries() == []
 
 
-async def test_slash_edit_takes_an_attachment(
-    bot: DiscordBot, fake: FakeDiscord, gateway: FakeGateway
-) -> None:
-    image = fake.attachment(png(64, 64), "cat.png")
-    ix = await bot.slash(
-        "edit",
-        [opt("image", image["id"], 11), opt("prompt", "add a hat"), opt("quality", "high")],
-        attachments=[image],
-    )
+async def test_slash_edit_takes_an_attachment(bot: DiscordBot, gateway: FakeGateway) -> None:
+    ix = await slash_edit(bot, png(64, 64), "cat.png", opt("quality", "high"))
     final = await bot.final(ix)
     [edit] = gateway.image_requests
     assert (edit.fields["prompt"], edit.fields["quality"]) == ("add a hat", "high")
@@ -174,14 +174,9 @@ async def test_vary_image_varies_one_image_or_asks_which(
 
 
 async def test_slash_edit_of_a_file_that_is_not_an_image_is_refused_before_deferring(
-    bot: DiscordBot, fake: FakeDiscord, gateway: FakeGateway
+    bot: DiscordBot, gateway: FakeGateway
 ) -> None:
-    report = fake.attachment(b"%PDF-1.7 not an image", "report.pdf")
-    ix = await bot.slash(
-        "edit",
-        [opt("image", report["id"], 11), opt("prompt", "add a hat")],
-        attachments=[report],
-    )
+    ix = await slash_edit(bot, b"%PDF-1.7 not an image", "report.pdf")
     answer = (await bot.callback(ix)).body
     assert (answer["type"], answer["data"]["flags"]) == (4, 64)
     assert answer["data"]["content"] == (
