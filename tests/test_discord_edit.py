@@ -7,6 +7,7 @@ from adapters.discord.mentions import HOW_TO
 from bot.config import DEFAULT_VARY_PROMPT
 from tests.discordfixtures import bot as bot
 from tests.discordfixtures import fake as fake
+from tests.discordfixtures import refused
 from tests.fakes.discord import BOT_ID, CHANNEL_ID, FakeDiscord, Json, user
 from tests.fakes.discord_bot import DiscordBot, custom_ids, image_size, opt, png
 from tests.fakes.gateway import FakeGateway
@@ -50,9 +51,7 @@ async def test_the_edit_image_menu_on_a_message_without_images_is_refused(
     bot: DiscordBot, fake: FakeDiscord
 ) -> None:
     menu = await bot.send(fake.context_menu("Edit image", fake.message("just words")))
-    answer = (await bot.callback(menu)).body
-    assert (answer["type"], answer["data"]["flags"]) == (4, 64)
-    assert answer["data"]["content"] == (
+    assert await refused(bot, menu) == (
         "That message has no images. Use this on a message with a picture attached, or use "
         "/edit and attach the image. You were not charged."
     )
@@ -177,9 +176,7 @@ async def test_slash_edit_of_a_file_that_is_not_an_image_is_refused_before_defer
     bot: DiscordBot, gateway: FakeGateway
 ) -> None:
     ix = await slash_edit(bot, b"%PDF-1.7 not an image", "report.pdf")
-    answer = (await bot.callback(ix)).body
-    assert (answer["type"], answer["data"]["flags"]) == (4, 64)
-    assert answer["data"]["content"] == (
+    assert await refused(bot, ix) == (
         "That attachment is not an image. You were not charged. "
         "Attach a PNG, JPEG or WebP picture to edit."
     )
@@ -195,9 +192,7 @@ async def test_a_vary_of_a_message_whose_image_is_gone_says_so(
     picker = bot.message_of(menu)
     del fake.messages[int(several["id"])]  # deleted while the picker was open
     click = await bot.send(fake.click(picker, f"imagine:pick:{several['id']}:1"))
-    answer = (await bot.callback(click)).body
-    assert (answer["type"], answer["data"]["flags"]) == (4, 64)
-    assert answer["data"]["content"] == (
+    assert await refused(bot, click) == (
         "The message with the image was deleted, so there is nothing to change. "
         "You were not charged."
     )
