@@ -23,13 +23,16 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 import httpx
 from PIL import Image
 
 from bot.config import Settings, load_settings
-from bot.models import Progress, TokenUsage
+from bot.handler import ImagineHandler
+from bot.models import Actor, GeneratedImage, LedgerEntry, Progress, Scope, TokenUsage
+from bot.store import Store
+from bot.usage import ScopeUsage, UserUsage
 
 ROOT = Path(__file__).resolve().parents[1]
 CLI = Path(sys.executable).with_name("imagine-bot")
@@ -273,6 +276,53 @@ def picture(data: bytes | Path) -> tuple[str | None, tuple[int, int]]:
     raw = data.read_bytes() if isinstance(data, Path) else data
     with Image.open(io.BytesIO(raw)) as image:
         return image.format, image.size
+
+
+def decoded(data: bytes) -> Image.Image:
+    """An image's bytes decoded, as RGBA."""
+    img = Image.open(io.BytesIO(data))
+    img.load()
+    return img.convert("RGBA")
+
+
+def alpha_range(img: Image.Image, box: tuple[int, int, int, int]) -> tuple[int, int]:
+    """The lowest and the highest alpha inside `box` (left, top, right, bottom)."""
+    low, high = img.getchannel("A").crop(box).getextrema()
+    return int(low), int(high)
+
+
+class RunningBot(Protocol):
+    """A running adapter in a test (Discord's or Slack's): its handler, store and ledger."""
+
+    @property
+    def handler(self) -> ImagineHandler: ...
+
+    @property
+    def store(self) -> Store: ...
+
+    async def entries(self) -> list[LedgerEntry]: ...
+
+
+@dataclass(frozen=True)
+class Standing:
+    """Where the one request of a test stands: its ledger row, what its asker and its channel
+    have used today, and the images kept for it."""
+
+    entry: LedgerEntry
+    mine: UserUsage
+    report: ScopeUsage
+    kept: tuple[GeneratedImage, ...]
+
+
+async def standing(bot: RunningBot, asker: Actor, channel: Scope) -> Standing:
+    """The `Standing` of the only request in `bot`'s ledger."""
+    [entry] = await bot.entries()
+    return Standing(
+        entry,
+        await bot.handler.usage(asker),
+        await bot.handler.scope_usage(channel),
+        await bot.store.kept_results(entry.id),
+    )
 
 
 def parse_time(text: str) -> datetime:

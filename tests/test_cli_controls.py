@@ -6,7 +6,6 @@ and masks that gateway received, and reads the ledger back through `usage export
 
 from __future__ import annotations
 
-import io
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -16,7 +15,7 @@ from PIL import Image
 from bot.config import DEFAULT_STRONG_PROMPT, DEFAULT_SUBTLE_PROMPT, DEFAULT_VARY_PROMPT
 from bot.offline import HATCH
 from tests.fakes.gateway import FakeGateway
-from tests.support import cli_env, gateway_env, ledger_rows, picture, run_cli
+from tests.support import alpha_range, cli_env, decoded, gateway_env, ledger_rows, picture, run_cli
 
 RED, BLUE = (220, 30, 30), (30, 30, 220)
 
@@ -27,27 +26,26 @@ async def fake() -> AsyncIterator[FakeGateway]:
         yield server
 
 
+@pytest.fixture
+def env(tmp_path: Path, fake: FakeGateway) -> dict[str, str]:
+    """The CLI's environment, its gateway the fake."""
+    return gateway_env(tmp_path, fake)
+
+
+@pytest.fixture
+def image(tmp_path: Path) -> str:
+    """A red 1024×1024 PNG to send."""
+    return solid(tmp_path / "square.png", (1024, 1024))
+
+
 def solid(path: Path, size: tuple[int, int], colour: tuple[int, int, int] = RED) -> str:
     Image.new("RGB", size, colour).save(path, "PNG")
     return str(path)
 
 
-def decoded(data: bytes) -> Image.Image:
-    img = Image.open(io.BytesIO(data))
-    img.load()
-    return img.convert("RGBA")
-
-
-def alpha_range(img: Image.Image, box: tuple[int, int, int, int]) -> tuple[int, int]:
-    low, high = img.getchannel("A").crop(box).getextrema()
-    return int(low), int(high)
-
-
 async def test_zoom_sends_the_halved_source_centred_with_its_mask_and_writes_the_result(
-    tmp_path: Path, fake: FakeGateway
+    tmp_path: Path, fake: FakeGateway, env: dict[str, str], image: str
 ) -> None:
-    env = gateway_env(tmp_path, fake)
-    image = solid(tmp_path / "square.png", (1024, 1024))
     ran = await run_cli("zoom", image, "--json", "--out", "out", env=env, cwd=tmp_path)
     assert ran.code == 0, ran.err
     (seen,) = fake.image_requests
@@ -64,10 +62,8 @@ async def test_zoom_sends_the_halved_source_centred_with_its_mask_and_writes_the
 
 
 async def test_pan_and_upscale_send_their_canvas_and_size(
-    tmp_path: Path, fake: FakeGateway
+    tmp_path: Path, fake: FakeGateway, env: dict[str, str], image: str
 ) -> None:
-    env = gateway_env(tmp_path, fake)
-    image = solid(tmp_path / "square.png", (1024, 1024))
     panned = await run_cli("pan", image, "--direction", "down", "--json", env=env, cwd=tmp_path)
     upscaled = await run_cli("upscale", image, "--json", env=env, cwd=tmp_path)
     assert (panned.code, upscaled.code) == (0, 0), panned.err + upscaled.err
@@ -109,10 +105,8 @@ async def test_blend_sends_every_image_with_the_prompt_and_what_to_leave_out(
 
 
 async def test_blend_of_one_image_is_bad_usage_and_charges_nothing(
-    tmp_path: Path, fake: FakeGateway
+    tmp_path: Path, fake: FakeGateway, env: dict[str, str], image: str
 ) -> None:
-    env = gateway_env(tmp_path, fake)
-    image = solid(tmp_path / "a.png", (1024, 1024))
     ran = await run_cli("blend", image, "--json", env=env, cwd=tmp_path)
     assert ran.code == 2
     assert ran.json() == {
@@ -141,10 +135,13 @@ async def test_blend_of_one_image_is_bad_usage_and_charges_nothing(
     ],
 )
 async def test_bad_control_options_are_refused_before_anything_is_sent(
-    tmp_path: Path, fake: FakeGateway, argv: list[str], message: str
+    tmp_path: Path,
+    fake: FakeGateway,
+    env: dict[str, str],
+    image: str,
+    argv: list[str],
+    message: str,
 ) -> None:
-    env = gateway_env(tmp_path, fake)
-    image = solid(tmp_path / "a.png", (1024, 1024))
     ran = await run_cli(argv[0], image, *argv[1:], env=env, cwd=tmp_path)
     refused = f"imagine-bot: {message} You were not charged.\n"
     assert (ran.code, ran.out, ran.err) == (2, "", refused)
@@ -152,9 +149,8 @@ async def test_bad_control_options_are_refused_before_anything_is_sent(
     assert await ledger_rows(env=env, cwd=tmp_path) == []
 
 
-async def test_pan_needs_a_direction(tmp_path: Path, fake: FakeGateway) -> None:
-    image = solid(tmp_path / "a.png", (1024, 1024))
-    ran = await run_cli("pan", image, env=gateway_env(tmp_path, fake), cwd=tmp_path)
+async def test_pan_needs_a_direction(tmp_path: Path, env: dict[str, str], image: str) -> None:
+    ran = await run_cli("pan", image, env=env, cwd=tmp_path)
     assert ran.code == 2
     assert ran.err.endswith(
         "imagine-bot pan: error: the following arguments are required: --direction\n"
@@ -162,10 +158,8 @@ async def test_pan_needs_a_direction(tmp_path: Path, fake: FakeGateway) -> None:
 
 
 async def test_vary_strengths_and_plain_vary_send_three_different_instructions(
-    tmp_path: Path, fake: FakeGateway
+    tmp_path: Path, fake: FakeGateway, env: dict[str, str], image: str
 ) -> None:
-    env = gateway_env(tmp_path, fake)
-    image = solid(tmp_path / "a.png", (1024, 1024))
     for extra in (["--strength", "subtle"], ["--strength", "strong"], []):
         ran = await run_cli("vary", image, *extra, env=env, cwd=tmp_path)
         assert ran.code == 0, ran.err
@@ -179,9 +173,9 @@ async def test_vary_strengths_and_plain_vary_send_three_different_instructions(
     assert [r["kind"] for r in rows] == ["vary", "vary", "vary"]
 
 
-async def test_generate_and_edit_take_no(tmp_path: Path, fake: FakeGateway) -> None:
-    env = gateway_env(tmp_path, fake)
-    image = solid(tmp_path / "a.png", (1024, 1024))
+async def test_generate_and_edit_take_no(
+    tmp_path: Path, fake: FakeGateway, env: dict[str, str], image: str
+) -> None:
     made = await run_cli("generate", "a beach", "--no", "people", env=env, cwd=tmp_path)
     edited = await run_cli("edit", "make it blue", image, "--no", "boats", env=env, cwd=tmp_path)
     assert (made.code, edited.code) == (0, 0), made.err + edited.err

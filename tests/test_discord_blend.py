@@ -8,6 +8,7 @@ from PIL import Image
 
 from tests.discordfixtures import bot as bot
 from tests.discordfixtures import fake as fake
+from tests.discordfixtures import refused
 from tests.fakes.discord import CHANNEL_ID
 from tests.fakes.discord_bot import DiscordBot, custom_ids, opt, png
 from tests.fakes.gateway import FakeGateway
@@ -47,9 +48,7 @@ async def test_blend_of_a_file_that_is_no_image_says_so_and_charges_nothing(
         "blend", [opt("image1", one["id"], 11), opt("image2", text["id"], 11)],
         attachments=[one, text],
     )  # fmt: skip
-    answer = (await bot.callback(ix)).body
-    assert (answer["type"], answer["data"]["flags"]) == (4, 64)
-    assert answer["data"]["content"] == (
+    assert await refused(bot, ix) == (
         "That attachment is not an image. You were not charged. "
         "Attach a PNG, JPEG or WebP picture to edit."
     )

@@ -12,6 +12,7 @@ from tests.discordfixtures import fake as fake
 from tests.fakes.discord import CHANNEL_ID, GUILD_ID, OWNER_ID, FakeDiscord, Json, member
 from tests.fakes.discord_bot import DiscordBot, custom_ids, opt, running_bot
 from tests.fakes.gateway import FakeGateway
+from tests.support import standing
 
 GUEST = member(700000000000000002, "guest")
 OWNER = Actor("discord", str(GUILD_ID), str(CHANNEL_ID), str(OWNER_ID))
@@ -46,11 +47,9 @@ async def test_a_refused_upload_is_kept_and_deliver_again_posts_it_once(
     async with running_bot(db, fake, gateway) as bot:
         ix = await bot.slash("imagine", [opt("prompt", "a red balloon")])
         said = await bot.private_error(ix)
-        [entry] = await bot.entries()
-        mine = await bot.handler.usage(OWNER)
-        report = await bot.handler.scope_usage(CHANNEL)
-        before = await bot.store.kept_results(entry.id)
+        before = await standing(bot, OWNER, CHANNEL)
 
+    entry, mine, report = before.entry, before.mine, before.report
     assert said == (
         f"The images of request {entry.id[:8]} were made, but Discord did not let the bot post "
         "them here (Missing Permissions). Ask a server admin to let the bot Send Messages and "
@@ -64,7 +63,7 @@ async def test_a_refused_upload_is_kept_and_deliver_again_posts_it_once(
     assert (mine.images_today, mine.cost_today_usd) == (0, 0.0)
     assert (report.images_today, report.undelivered.images_today) == (1, 1)
     assert report.undelivered.cost_today_usd == report.cost_today_usd == entry.est_cost_usd
-    assert len(before) == 1 and uploads(fake) == 1
+    assert len(before.kept) == 1 and uploads(fake) == 1
 
     fake.upload_status = None
     async with running_bot(db, fake, gateway) as restarted:
@@ -76,25 +75,22 @@ async def test_a_refused_upload_is_kept_and_deliver_again_posts_it_once(
     async with running_bot(db, fake, gateway) as again:
         second = await again.send(fake.click(failure, button))
         twice = await again.private_error(second)
-        [delivered] = await again.entries()
-        mine = await again.handler.usage(OWNER)
-        report = await again.handler.scope_usage(CHANNEL)
-        kept = await again.store.kept_results(entry.id)
+        after = await standing(again, OWNER, CHANNEL)
 
     assert not_yours == (
         "Only the person who asked for these images can have them delivered. You were not charged."
     )
     assert final.body["content"].startswith(f"**a red balloon** — <@{OWNER_ID}>")
-    assert [f.data for f in final.files] == [image.data for image in before]
+    assert [f.data for f in final.files] == [image.data for image in before.kept]
     assert f"imagine:vary:{entry.id}:0" in custom_ids(final.body)
     assert twice == (
         f"The images of request {entry.id[:8]} were delivered already. You were not charged."
     )
     assert uploads(fake) == 2
     assert len(gateway.image_requests) == 1
-    assert delivered.delivery == "delivered" and kept == ()
-    assert (mine.images_today, mine.cost_today_usd) == (1, entry.est_cost_usd)
-    assert (report.images_today, report.undelivered.images_today) == (1, 0)
+    assert after.entry.delivery == "delivered" and after.kept == ()
+    assert (after.mine.images_today, after.mine.cost_today_usd) == (1, entry.est_cost_usd)
+    assert (after.report.images_today, after.report.undelivered.images_today) == (1, 0)
 
 
 async def test_after_the_interaction_expired_the_button_is_posted_in_the_channel(

@@ -7,6 +7,7 @@ from adapters.discord.mentions import HOW_TO
 from bot.config import DEFAULT_VARY_PROMPT
 from tests.discordfixtures import bot as bot
 from tests.discordfixtures import fake as fake
+from tests.discordfixtures import refused
 from tests.fakes.discord import BOT_ID, CHANNEL_ID, FakeDiscord, Json, user
 from tests.fakes.discord_bot import DiscordBot, custom_ids, image_size, opt, png
 from tests.fakes.gateway import FakeGateway
@@ -18,6 +19,13 @@ def photo_message(fake: FakeDiscord, *sizes: tuple[int, int], text: str = "look"
     """Someone's message with one PNG per size, served by the fake."""
     files = [fake.attachment(png(w, h), f"photo{i}.png") for i, (w, h) in enumerate(sizes)]
     return fake.message(text, author=user(600000000000000001, "painter"), attachments=files)
+
+
+async def slash_edit(bot: DiscordBot, data: bytes, filename: str, *options: Json) -> Json:
+    """/edit "add a hat" with one attachment (`data` named `filename`); the interaction."""
+    image = bot.fake.attachment(data, filename)
+    prompt = [opt("image", image["id"], 11), opt("prompt", "add a hat")]
+    return await bot.slash("edit", [*prompt, *options], attachments=[image])
 
 
 async def test_the_edit_image_menu_asks_in_a_modal_and_sends_every_image(
@@ -43,9 +51,7 @@ async def test_the_edit_image_menu_on_a_message_without_images_is_refused(
     bot: DiscordBot, fake: FakeDiscord
 ) -> None:
     menu = await bot.send(fake.context_menu("Edit image", fake.message("just words")))
-    answer = (await bot.callback(menu)).body
-    assert (answer["type"], answer["data"]["flags"]) == (4, 64)
-    assert answer["data"]["content"] == (
+    assert await refused(bot, menu) == (
         "That message has no images. Use this on a message with a picture attached, or use "
         "/edit and attach the image. You were not charged."
     )
@@ -133,15 +139,8 @@ async def test_a_mention_quoting_a_masked_link_does_not_make_the_bot_post_one(
     assert gateway.image_requests == [] and await bot.entries() == []
 
 
-async def test_slash_edit_takes_an_attachment(
-    bot: DiscordBot, fake: FakeDiscord, gateway: FakeGateway
-) -> None:
-    image = fake.attachment(png(64, 64), "cat.png")
-    ix = await bot.slash(
-        "edit",
-        [opt("image", image["id"], 11), opt("prompt", "add a hat"), opt("quality", "high")],
-        attachments=[image],
-    )
+async def test_slash_edit_takes_an_attachment(bot: DiscordBot, gateway: FakeGateway) -> None:
+    ix = await slash_edit(bot, png(64, 64), "cat.png", opt("quality", "high"))
     final = await bot.final(ix)
     [edit] = gateway.image_requests
     assert (edit.fields["prompt"], edit.fields["quality"]) == ("add a hat", "high")
@@ -174,17 +173,10 @@ async def test_vary_image_varies_one_image_or_asks_which(
 
 
 async def test_slash_edit_of_a_file_that_is_not_an_image_is_refused_before_deferring(
-    bot: DiscordBot, fake: FakeDiscord, gateway: FakeGateway
+    bot: DiscordBot, gateway: FakeGateway
 ) -> None:
-    report = fake.attachment(b"%PDF-1.7 not an image", "report.pdf")
-    ix = await bot.slash(
-        "edit",
-        [opt("image", report["id"], 11), opt("prompt", "add a hat")],
-        attachments=[report],
-    )
-    answer = (await bot.callback(ix)).body
-    assert (answer["type"], answer["data"]["flags"]) == (4, 64)
-    assert answer["data"]["content"] == (
+    ix = await slash_edit(bot, b"%PDF-1.7 not an image", "report.pdf")
+    assert await refused(bot, ix) == (
         "That attachment is not an image. You were not charged. "
         "Attach a PNG, JPEG or WebP picture to edit."
     )
@@ -200,9 +192,7 @@ async def test_a_vary_of_a_message_whose_image_is_gone_says_so(
     picker = bot.message_of(menu)
     del fake.messages[int(several["id"])]  # deleted while the picker was open
     click = await bot.send(fake.click(picker, f"imagine:pick:{several['id']}:1"))
-    answer = (await bot.callback(click)).body
-    assert (answer["type"], answer["data"]["flags"]) == (4, 64)
-    assert answer["data"]["content"] == (
+    assert await refused(bot, click) == (
         "The message with the image was deleted, so there is nothing to change. "
         "You were not charged."
     )

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from adapters.discord.permissions import INVITE_PERMISSIONS
-from bot.gateway.errors import ContentBlocked
+from bot.gateway.errors import ContentBlocked, GatewayError, GatewayMisconfigured
 from bot.models import Actor, Scope
 from tests.discordfixtures import bot as bot
 from tests.discordfixtures import fake as fake
@@ -113,21 +113,36 @@ async def test_a_limit_refusal_is_private_exact_and_charges_nothing(
     assert (await bot.handler.usage(OWNER)).images_today == 1
 
 
-async def test_a_moderation_block_is_shown_exactly_and_not_charged(
-    bot: DiscordBot, gateway: FakeGateway
+@pytest.mark.parametrize(
+    ("failure", "error", "said"),
+    [
+        (
+            "moderation_blocked",
+            ContentBlocked(),
+            "Your request was blocked by the image service's safety system. You were not "
+            "charged. Try rewording the prompt.",
+        ),
+        (
+            # the fake echoes the key it was sent, as some providers do
+            "unauthorized",
+            GatewayMisconfigured("the image service rejected the API key"),
+            "The bot is misconfigured: the image service rejected the API key. You were not "
+            "charged. Tell the bot's admin.",
+        ),
+    ],
+)
+async def test_a_gateway_failure_is_shown_exactly_never_leaks_the_key_and_is_not_charged(
+    bot: DiscordBot, gateway: FakeGateway, failure: str, error: GatewayError, said: str
 ) -> None:
-    gateway.fail("moderation_blocked")
-    ix = await bot.slash("imagine", [opt("prompt", "something the safety system blocks")])
-    said = await bot.private_error(ix)
+    gateway.fail(failure)
+    ix = await bot.slash("imagine", [opt("prompt", "something the image service refuses")])
+    text = await bot.private_error(ix)
     [entry] = await bot.entries()
-    assert said == (
-        "Your request was blocked by the image service's safety system. You were not charged. "
-        f"Try rewording the prompt. (request {entry.id[:8]})"
-    )
-    assert said == f"{ContentBlocked().message} (request {entry.id[:8]})"
-    assert (entry.status, entry.error_kind) == ("failed", "moderation")
+    assert text == f"{said} (request {entry.id[:8]})" == f"{error.message} (request {entry.id[:8]})"
+    assert (entry.status, entry.error_kind) == ("failed", error.kind)
     usage = await bot.handler.usage(OWNER)
     assert (usage.images_today, usage.cost_today_usd) == (0, 0.0)
+    assert not any("gateway-key" in str(call.body) for call in bot.fake.calls)
 
 
 async def test_a_result_that_outlives_the_token_is_posted_with_the_bot_token(
@@ -179,18 +194,6 @@ async def test_start_syncs_commands_and_logs_the_invite(
     [identify] = fake.identified
     assert identify["intents"] == 1 | 512  # GUILDS | GUILD_MESSAGES: nothing privileged
     assert "fake-discord-bot-token" not in caplog.text
-
-
-async def test_a_gateway_error_never_leaks_the_key(bot: DiscordBot, gateway: FakeGateway) -> None:
-    gateway.fail("unauthorized")  # the fake echoes the key it was sent, as some providers do
-    ix = await bot.slash("imagine", [opt("prompt", "a cat")])
-    text = await bot.private_error(ix)
-    [entry] = await bot.entries()
-    assert text == (
-        "The bot is misconfigured: the image service rejected the API key. You were not "
-        f"charged. Tell the bot's admin. (request {entry.id[:8]})"
-    )
-    assert not any("gateway-key" in str(call.body) for call in bot.fake.calls)
 
 
 async def test_a_queued_request_shows_its_position(

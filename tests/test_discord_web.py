@@ -14,6 +14,7 @@ from bot.models import GeneratedImage, Options, Result
 from bot.web.app import OFF, open_web
 from bot.web.platforms import Origin, Platforms
 from tests.discordfixtures import fake as fake
+from tests.discordfixtures import refused
 from tests.fakes.discord import CHANNEL_ID, GUILD_ID, FakeDiscord, Json, member
 from tests.fakes.discord_bot import DiscordBot, custom_ids, opt, png, running_bot
 from tests.fakes.gateway import FakeGateway
@@ -44,9 +45,7 @@ async def test_vary_region_answers_privately_with_a_link_for_that_person_and_res
     result = await imagine(bot)
     [entry] = await bot.entries()
     click = await bot.send(bot.fake.click(result, f"imagine:region:{entry.id}", who=GUEST))
-    answer = (await bot.callback(click)).body
-    assert (answer["type"], answer["data"]["flags"]) == (4, 64)
-    text = answer["data"]["content"]
+    text = await refused(bot, click)
     first, second = text.split("\n")
     assert first.startswith("Paint the part to change and say what goes there: ")
     link = first.removeprefix("Paint the part to change and say what goes there: ")
@@ -148,9 +147,7 @@ async def test_an_admins_server_report_ends_with_a_private_dashboard_link(
 
 async def test_someone_without_manage_server_gets_no_link_but_the_reason(bot: DiscordBot) -> None:
     ix = await bot.slash("usage", [opt("scope", "server")], who=GUEST)
-    answer = (await bot.callback(ix)).body
-    assert (answer["type"], answer["data"]["flags"]) == (4, 64)
-    assert answer["data"]["content"] == (
+    assert await refused(bot, ix) == (
         "Server-wide settings need the **Manage Server** permission. Ask a server admin, "
         "or use `scope: channel` if you can manage this channel."
     )

@@ -7,10 +7,10 @@ from pathlib import Path
 from typing import Any
 
 from bot.models import Actor, Scope
-from bot.usage import ScopeUsage, UserUsage
 from tests.fakes.gateway import FakeGateway
 from tests.fakes.slack import TEAM, FakeSlack
 from tests.fakes.slack_app import SlackBot, running_bot
+from tests.support import standing
 from tests.test_slack_buttons import cards
 
 RETRY = {"IMAGINE_DELIVERY_RETRY_SECONDS": 1}
@@ -39,11 +39,6 @@ def press(slack: FakeSlack, reply: dict[str, Any], user: str = "U1") -> dict[str
     }
 
 
-async def counted(bot: SlackBot) -> tuple[UserUsage, ScopeUsage]:
-    """What the asker's own usage and the channel's report count."""
-    return await bot.handler.usage(ASKER), await bot.handler.scope_usage(CHANNEL)
-
-
 async def said(bot: SlackBot, count: int) -> str:
     """The text of the count-th private reply (through a response_url)."""
     replies = await bot.slack.wait_for(
@@ -60,10 +55,9 @@ async def test_a_failing_upload_is_retried_kept_and_delivered_once_by_deliver_ag
     async with running_bot(db, slack, gateway, **RETRY) as bot:
         await bot.command("a red balloon")
         text = await said(bot, 1)
-        [entry] = await bot.entries()
-        mine, report = await counted(bot)
-        kept = await bot.store.kept_results(entry.id)
+        before = await standing(bot, ASKER, CHANNEL)
 
+    entry, mine, report = before.entry, before.mine, before.report
     assert text == (
         f"The images of request {entry.id[:8]} were made, but Slack answered the upload with "
         "a server error (HTTP 500). They are kept for 48 h and do not count against your "
@@ -77,7 +71,7 @@ async def test_a_failing_upload_is_retried_kept_and_delivered_once_by_deliver_ag
     assert (entry.status, entry.delivery, entry.images_delivered) == ("succeeded", "undelivered", 1)
     assert (mine.images_today, mine.cost_today_usd) == (0, 0.0)
     assert report.undelivered.images_today == report.images_today == 1
-    assert len(kept) == 1 and cards(slack) == []
+    assert len(before.kept) == 1 and cards(slack) == []
 
     slack.upload_status = None
     async with running_bot(db, slack, gateway, **RETRY) as bot:
@@ -88,23 +82,22 @@ async def test_a_failing_upload_is_retried_kept_and_delivered_once_by_deliver_ag
     async with running_bot(db, slack, gateway, **RETRY) as bot:
         await bot.interactive(press(slack, reply))
         twice = await said(bot, 3)
-        [delivered] = await bot.entries()
-        mine, report = await counted(bot)
+        after = await standing(bot, ASKER, CHANNEL)
 
     assert not_yours == (
         "Only the person who asked for these images can have them delivered. You were not charged."
     )
     [complete] = slack.calls("files.completeUploadExternal")
     assert complete.args["channel_id"] == "C1"
-    assert [u.data for u in slack.uploads.values() if u.data] == [kept[0].data]
+    assert [u.data for u in slack.uploads.values() if u.data] == [before.kept[0].data]
     assert card["text"].startswith(":frame_with_picture: <@U1>: a red balloon")
     assert entry.id[:8] in card["text"]
     assert twice == (
         f"The images of request {entry.id[:8]} were delivered already. You were not charged."
     )
-    assert delivered.delivery == "delivered"
-    assert (mine.images_today, mine.cost_today_usd) == (1, entry.est_cost_usd)
-    assert (report.images_today, report.undelivered.images_today) == (1, 0)
+    assert after.entry.delivery == "delivered" and after.kept == ()
+    assert (after.mine.images_today, after.mine.cost_today_usd) == (1, entry.est_cost_usd)
+    assert (after.report.images_today, after.report.undelivered.images_today) == (1, 0)
     assert len(gateway.image_requests) == 1
 
 

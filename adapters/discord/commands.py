@@ -23,6 +23,9 @@ OPTION_CHOICES: dict[str, list[Choice[str]]] = {
     "background": [Choice(name=b, value=b) for b in BACKGROUNDS],
     "format": [Choice(name=f, value=f) for f in FORMATS],
 }
+Prompt = app_commands.Range[str, 1, 6000]
+Count = app_commands.Range[int, 1, 10]
+Avoid = app_commands.Range[str, 1, 1000]
 NOT_IN_BLEND = ("count", "background")  # one picture; its background comes from the images
 OPTION_HELP = {
     "model": "Which image model draws it",
@@ -94,6 +97,12 @@ def build_commands(models: Sequence[str]) -> list[Command]:
 
 def image_commands(choices: dict[str, list[Choice[str]]]) -> list[Command]:
     """/imagine, /edit and /blend, their options offering `choices`."""
+    in_blend = {k: v for k, v in choices.items() if k not in NOT_IN_BLEND}
+    return [imagine_command(choices), edit_command(choices), blend_command(in_blend)]
+
+
+def imagine_command(choices: dict[str, list[Choice[str]]]) -> Command:
+    """/imagine prompt [options]."""
 
     @app_commands.command(name="imagine", description="Create images from a prompt")
     @app_commands.describe(
@@ -103,20 +112,26 @@ def image_commands(choices: dict[str, list[Choice[str]]]) -> list[Command]:
     @anywhere
     async def imagine(
         interaction: discord.Interaction[Any],
-        prompt: app_commands.Range[str, 1, 6000],
+        prompt: Prompt,
         size: str | None = None,
         quality: str | None = None,
-        count: app_commands.Range[int, 1, 10] | None = None,
+        count: Count | None = None,
         background: str | None = None,
         format: str | None = None,
         model: str | None = None,
-        avoid: app_commands.Range[str, 1, 1000] | None = None,
+        avoid: Avoid | None = None,
         private: bool | None = None,
     ) -> None:
         """/imagine prompt [size] [quality] [count] [background] [format] [model] [avoid]
         [private]."""
         options = typed(size, quality, count, background, format, model, avoid, private)
         await flows.imagine(interaction, prompt, options)
+
+    return imagine
+
+
+def edit_command(choices: dict[str, list[Choice[str]]]) -> Command:
+    """/edit image prompt [options]."""
 
     @app_commands.command(name="edit", description="Change an image as you describe")
     @app_commands.describe(
@@ -129,19 +144,26 @@ def image_commands(choices: dict[str, list[Choice[str]]]) -> list[Command]:
     async def edit(
         interaction: discord.Interaction[Any],
         image: discord.Attachment,
-        prompt: app_commands.Range[str, 1, 6000],
+        prompt: Prompt,
         size: str | None = None,
         quality: str | None = None,
-        count: app_commands.Range[int, 1, 10] | None = None,
+        count: Count | None = None,
         background: str | None = None,
         format: str | None = None,
         model: str | None = None,
-        avoid: app_commands.Range[str, 1, 1000] | None = None,
+        avoid: Avoid | None = None,
         private: bool | None = None,
     ) -> None:
         """/edit image prompt [options]."""
         options = typed(size, quality, count, background, format, model, avoid, private)
-        await flows.edit_attachments(interaction, [image], prompt, options)
+        await flows.edit_attachment(interaction, image, prompt, options)
+
+    return edit
+
+
+def blend_command(choices: dict[str, list[Choice[str]]]) -> Command:
+    """/blend image1 image2 [image3 image4 image5] [prompt] [options] (no count, no
+    background: it makes one picture, whose background comes from the images)."""
 
     @app_commands.command(name="blend", description="Blend 2 to 5 images into one")
     @app_commands.describe(
@@ -153,7 +175,7 @@ def image_commands(choices: dict[str, list[Choice[str]]]) -> list[Command]:
         prompt="How to blend them (optional)",
         **{k: v for k, v in OPTION_HELP.items() if k not in NOT_IN_BLEND},
     )
-    @app_commands.choices(**{k: v for k, v in choices.items() if k not in NOT_IN_BLEND})
+    @app_commands.choices(**choices)
     @anywhere
     async def blend(
         interaction: discord.Interaction[Any],
@@ -162,12 +184,12 @@ def image_commands(choices: dict[str, list[Choice[str]]]) -> list[Command]:
         image3: discord.Attachment | None = None,
         image4: discord.Attachment | None = None,
         image5: discord.Attachment | None = None,
-        prompt: app_commands.Range[str, 1, 6000] | None = None,
+        prompt: Prompt | None = None,
         size: str | None = None,
         quality: str | None = None,
         format: str | None = None,
         model: str | None = None,
-        avoid: app_commands.Range[str, 1, 1000] | None = None,
+        avoid: Avoid | None = None,
         private: bool | None = None,
     ) -> None:
         """/blend image1 image2 [image3 image4 image5] [prompt] [options]."""
@@ -175,7 +197,7 @@ def image_commands(choices: dict[str, list[Choice[str]]]) -> list[Command]:
         options = typed(size, quality, None, None, format, model, avoid, private)
         await flows.blend(interaction, images, prompt or "", options)
 
-    return [imagine, edit, blend]
+    return blend
 
 
 def message_menus() -> list[Command]:

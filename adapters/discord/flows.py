@@ -78,6 +78,15 @@ def downloaded(services: Services, attachments: Attachments) -> Sources:
     return load
 
 
+def attached(interaction: discord.Interaction[Any], found: Sequence[discord.Attachment]) -> Sources:
+    """The images of attachments already at hand, fetched and checked when the runner asks."""
+
+    async def given() -> Sequence[discord.Attachment]:
+        return found
+
+    return downloaded(services_of(interaction), given)
+
+
 def is_private(interaction: discord.Interaction[Any], ask: Ask) -> bool:
     """Whether the result is for the asker's eyes only: the typed `private` option, or
     `--private` in the prompt, or pressed under a private (ephemeral) result (Deliver again
@@ -107,24 +116,16 @@ async def imagine(interaction: discord.Interaction[Any], text: str, typed: Typed
     await submit(interaction, ask_of(interaction, "generate", text=text, typed=typed), Origin())
 
 
-async def edit_attachments(
-    interaction: discord.Interaction[Any],
-    attachments: Sequence[discord.Attachment],
-    text: str,
-    typed: Typed,
+async def edit_attachment(
+    interaction: discord.Interaction[Any], image: discord.Attachment, text: str, typed: Typed
 ) -> None:
-    """/edit: the attached images changed as the prompt says."""
-    found = [a for a in attachments if is_image(a)]
-    if not found:
+    """/edit: the attached image changed as the prompt says."""
+    if not is_image(image):
         await refuse(interaction, NOT_AN_IMAGE.message)
         return
-
-    async def attached() -> list[discord.Attachment]:
-        return found
-
-    services = services_of(interaction)
-    sources = downloaded(services, attached)
-    ask = ask_of(interaction, "edit", text=text, typed=typed, sources=sources)
+    ask = ask_of(
+        interaction, "edit", text=text, typed=typed, sources=attached(interaction, [image])
+    )
     await submit(interaction, ask, Origin())
 
 
@@ -160,12 +161,7 @@ async def vary_message(
     if index >= len(found):
         await refuse(interaction, IMAGE_GONE.message)
         return
-    chosen = found[index]
-
-    async def one() -> list[discord.Attachment]:
-        return [chosen]
-
-    sources = downloaded(services_of(interaction), one)
+    sources = attached(interaction, found[index : index + 1])
     ask = ask_of(interaction, "vary", sources=sources, parent_id=entry_id, press=press)
     await submit(interaction, ask, Origin(message.id, index))
 
@@ -224,11 +220,7 @@ async def blend(
     if not all(is_image(a) for a in attachments):
         await refuse(interaction, NOT_AN_IMAGE.message)
         return
-
-    async def attached() -> Sequence[discord.Attachment]:
-        return attachments
-
-    sources = downloaded(services_of(interaction), attached)
+    sources = attached(interaction, attachments)
     ask = ask_of(interaction, "control", text=text, typed=typed, sources=sources, control="blend")
     await submit(interaction, ask, Origin())
 
