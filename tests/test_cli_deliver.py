@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.errors import format_amount
+from bot.wording import format_amount
 from tests.fakes.gateway import FakeGateway
 from tests.support import (
     finish,
