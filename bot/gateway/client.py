@@ -130,18 +130,9 @@ class GatewayClient(ImageBackend):
         stream to `on_partial` when given and the protocol streams."""
         model = job.options.model or self.model
         if self.protocol == "opper":
-            call = await operations.opper(
-                job.prompt, job.options, job.sources, job.mask, model, self.opper_store
-            )
-            return await self._send(call, None)
-        streamed = on_partial is not None
-        if job.kind == "generate":
-            call = operations.generation(job.prompt, job.options, model, job.user, streamed)
-        else:
-            call = operations.edit(
-                job.prompt, job.sources, job.mask, job.options, model, job.user, streamed
-            )
-        return await self._send(call, on_partial)
+            return await self._send(await operations.opper(job, model, self.opper_store), None)
+        build = operations.generation if job.kind == "generate" else operations.edit
+        return await self._send(build(job, model, on_partial is not None), on_partial)
 
     async def _send(self, call: Call, on_partial: PartialCallback | None) -> GatewayResult:
         if not self._api_key:
