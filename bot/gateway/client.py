@@ -1,10 +1,10 @@
 """The image gateway client: OpenAI's Images API or Opper's, over one shared httpx client.
 
     generate / edit / vary (bot/backend.py) -> make -> _send (key check, deadline, retries)
-                           -> _attempt (one HTTP exchange) -> _result | _read_stream
+        -> _attempt (one HTTP exchange) -> Answers.body, .result | Answers.stream
 
-Opper's request body is built in bot/gateway/opper.py, base64 and JSON are decoded in
-bot/gateway/decoding.py.
+The request is built in bot/gateway/operations.py (Opper's body in bot/gateway/opper.py), the
+answer read in bot/gateway/answers.py, base64 and JSON decoded in bot/gateway/decoding.py.
 Every answer is read with a cap (n images' base64, one image's per stream event, 1 MiB of an
 error). Every failure leaves as a `bot.errors` type whose message is safe to show; the API key
 is sent only to the gateway's own origin and never logged.
