@@ -11,7 +11,7 @@ from datetime import date, datetime, timedelta
 
 from bot.checks import check_private
 from bot.config import Settings
-from bot.errors import Disabled, Refused, format_duration
+from bot.errors import Disabled, Refused
 from bot.limits import check_scope, parse_limit_values, resolve, scope_layers
 from bot.models import EVERYWHERE, Actor, LedgerEntry, LimitChange, Limits, Scope
 from bot.periods import PeriodReport, own_budgets, period_report, remaining_text, windows
@@ -19,6 +19,7 @@ from bot.store import Store
 from bot.store.alerts import AlertSent
 from bot.store.reports import DayTotal
 from bot.usage import ScopeUsage, UserUsage
+from bot.wording import format_duration
 
 
 class LimitsAdmin:

@@ -9,9 +9,10 @@ import os
 import time
 import uuid
 from collections.abc import Callable
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from bot import images
+from bot import fitting
 from bot.backend import ImageBackend
 from bot.catalog import ModelInfo
 from bot.config import Settings
@@ -54,28 +55,27 @@ def outcome_of(exc: BaseException, closing: bool) -> str:
     return "internal"
 
 
+def _pillow_cores() -> asyncio.Semaphore:
+    return asyncio.Semaphore(max(1, (os.cpu_count() or 1) - 1))
+
+
+@dataclass(eq=False)
 class Calls:
     """The gateway calls of one bot: a global cap on calls at once, the queue before it, and
     Pillow work kept to a core fewer than the machine has (the event loop keeps one)."""
 
-    def __init__(
-        self,
-        settings: Settings,
-        store: Store,
-        backend: ImageBackend,
-        metrics: Metrics,
-        clock: Callable[[], datetime],
-        closing: Callable[[], bool],
-    ) -> None:
-        self.settings = settings
-        self.store = store
-        self.backend = backend
-        self.metrics = metrics
-        self.clock = clock
-        self.closing = closing
-        self.waiting = 0
-        self.pillow = asyncio.Semaphore(max(1, (os.cpu_count() or 1) - 1))
-        self._slots = asyncio.Semaphore(settings.max_concurrent)
+    settings: Settings
+    store: Store
+    backend: ImageBackend
+    metrics: Metrics
+    clock: Callable[[], datetime]
+    closing: Callable[[], bool]
+    waiting: int = field(default=0, init=False)
+    pillow: asyncio.Semaphore = field(default_factory=_pillow_cores, init=False)
+    _slots: asyncio.Semaphore = field(init=False)
+
+    def __post_init__(self) -> None:
+        self._slots = asyncio.Semaphore(self.settings.max_concurrent)
 
     async def run(
         self,
@@ -193,7 +193,7 @@ class Calls:
 
     async def _fit(self, req: ImageRequest, stem: str, data: bytes) -> GeneratedImage:
         async with self.pillow:
-            return await images.fit_for_upload(
+            return await fitting.fit_for_upload(
                 data,
                 cap_bytes=req.upload_cap_bytes,
                 preferred_format=req.options.output_format,

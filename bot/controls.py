@@ -24,7 +24,7 @@ from bot.catalog import ModelInfo
 from bot.config import DEFAULT_STRONG_PROMPT, DEFAULT_SUBTLE_PROMPT
 from bot.errors import BadRequest
 from bot.images import image_info
-from bot.models import Options, SourceImage
+from bot.models import ImageRequest, Options, SourceImage
 from bot.sizes import source_size
 
 ControlKind = Literal["zoom", "pan", "upscale", "blend", "vary"]
@@ -91,6 +91,17 @@ class Built:
     prompt: str
     options: Options
     note: str | None = None
+
+    def applied(self, req: ImageRequest, kind: ControlKind) -> ImageRequest:
+        """`req` as this edit of the control `kind`: its sources, mask, prompt and options."""
+        return replace(
+            req,
+            kind=kind,
+            prompt=self.prompt,
+            options=self.options,
+            sources=self.sources,
+            mask=self.mask,
+        )
 
 
 def zoom(factor: str | float | None = None) -> Control:

@@ -20,11 +20,12 @@ from datetime import datetime, timedelta
 from typing import TypeVar
 
 from bot.config import Settings
-from bot.errors import BadRequest, NotAllowed, UserFacingError, format_duration
+from bot.errors import BadRequest, NotAllowed, UserFacingError
 from bot.models import Actor, GeneratedImage, LedgerEntry, Result
 from bot.store import Store
 from bot.store.open import sqlite_path
 from bot.store.postgres_sql import safe_url
+from bot.wording import format_duration
 
 log = logging.getLogger(__name__)
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections import Counter
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
@@ -16,13 +17,7 @@ from bot.calls import Calls
 from bot.catalog import Catalog, ModelInfo, ModelMenu, load_catalog
 from bot.config import Settings
 from bot.delivery import Deliveries
-from bot.errors import (
-    BadRequest,
-    Busy,
-    NotAllowed,
-    Refused,
-    ShuttingDown,
-)
+from bot.errors import BadRequest, Busy, NotAllowed, Refused, ShuttingDown
 from bot.metrics import Metrics
 from bot.models import (
     Actor,
@@ -39,6 +34,7 @@ from bot.models import (
 from bot.sizes import source_size
 from bot.store import Store
 from bot.text import inert
+from bot.tracking import running
 
 log = logging.getLogger(__name__)
 
@@ -82,7 +78,7 @@ class ImagineHandler(LimitsAdmin):
             "imagine_queue_depth", "Requests waiting for a slot.", lambda: self._calls.waiting
         )
         self.metrics.gauge("imagine_in_flight", "Requests running.", lambda: len(self._running))
-        self._per_user: dict[tuple[str, str, str], int] = {}
+        self._per_user: Counter[tuple[str, str, str]] = Counter()
         self._running: set[asyncio.Task[object]] = set()
         self._closing = False
         checks.warn_at_start(self.catalog, self.menu, self.clock())
@@ -241,23 +237,13 @@ class ImagineHandler(LimitsAdmin):
             limits = await self.limits_of(req.actor)
             await self._check_request(req, limits, model)
             cap = self.settings.per_user_concurrent
-            if cap and self._per_user.get(user_key, 0) >= cap:
+            if cap and self._per_user[user_key] >= cap:
                 raise Busy()
         except Refused as exc:
             self._calls.count_refusal(req, exc)
             raise
-        self._per_user[user_key] = self._per_user.get(user_key, 0) + 1
-        task = asyncio.current_task()
-        if task is not None:
-            self._running.add(task)
-        try:
+        with running(self._running, self._per_user, user_key):
             return await self._calls.run(req, limits, progress, model)
-        finally:
-            self._per_user[user_key] -= 1
-            if not self._per_user[user_key]:
-                del self._per_user[user_key]
-            if task is not None:
-                self._running.discard(task)
 
     async def _check_request(self, req: ImageRequest, limits: Limits, model: ModelInfo) -> None:
         if req.parent_id is not None:
@@ -306,15 +292,7 @@ class ImagineHandler(LimitsAdmin):
                 words=words,
                 prompt=prompt or None,
             )
-        run = replace(
-            req,
-            kind=control.kind,
-            prompt=built.prompt,
-            options=built.options,
-            sources=built.sources,
-            mask=built.mask,
-        )
-        result = await self._run(run, progress)
+        result = await self._run(built.applied(req, control.kind), progress)
         if built.note is None:
             return result
         return replace(result, warnings=(built.note, *result.warnings))

@@ -1,4 +1,4 @@
-"""Pillow work: validate and normalise source images, fit results under an upload cap.
+"""Pillow work on sources: validate and normalise source images and edit masks.
 
 Sources: PNG, JPEG, WebP, GIF, BMP and TIFF. The byte cap is checked before anything is
 parsed and the pixel cap from the header before anything is decoded, so a decompression
@@ -8,10 +8,7 @@ The gateway gets the untouched bytes when they are already fine (PNG, JPEG or We
 frame; RGB/RGBA; no EXIF block; longest side at most MAX_SIDE). Otherwise a re-encode
 without metadata, so a photo's location never reaches the image service: PNG when it has
 transparency, JPEG (quality 95) when it came as JPEG, PNG otherwise, downscaled to
-MAX_SIDE, more than the model looks at.
-
-Results are returned untouched when they fit the caller's upload cap, and re-encoded
-(WebP, or JPEG when JPEG was asked for) at falling quality, then downscaled, only when not.
+MAX_SIDE, more than the model looks at. Results are fitted for upload in bot/fitting.py.
 Decoding and encoding run in worker threads; `image_info` reads the header only.
 """
 
@@ -25,10 +22,10 @@ from typing import cast
 
 from PIL import Image, ImageOps, UnidentifiedImageError
 
-from bot.errors import ImageRejected, human_size
-from bot.gateway.errors import BadGatewayResponse
-from bot.models import GeneratedImage, SourceImage
+from bot.errors import ImageRejected
+from bot.models import SourceImage
 from bot.text import inert_line
+from bot.wording import human_size
 
 ACCEPTED = ("PNG", "JPEG", "WEBP", "GIF", "BMP", "TIFF")
 MIME = {
@@ -47,7 +44,6 @@ EXTENSIONS = {
     "BMP": "bmp",
     "TIFF": "tif",
 }
-MIME_EXTENSIONS = {mime: EXTENSIONS[fmt] for fmt, mime in MIME.items()}
 PASS_THROUGH = ("PNG", "JPEG", "WEBP")
 ALPHA_MODES = ("RGBA", "LA", "PA")
 HEIF_BRANDS = (b"heic", b"heix", b"heim", b"heis", b"hevc", b"hevx", b"mif1", b"msf1")
@@ -56,9 +52,6 @@ DEFAULT_MAX_PIXELS = 40_000_000
 DEFAULT_MASK_INPUT_BYTES = 25 * 1024 * 1024
 MASK_MAX_BYTES = 4 * 1024 * 1024
 MASK_SHAPE_TOLERANCE = 0.02
-RESULT_QUALITIES = (85, 70, 50)
-SHRINK_STEPS = 4
-MIN_RESULT_SIDE = 256
 SEND_INSTEAD = "Send a PNG, JPEG, WebP, GIF, BMP or TIFF file."
 
 
@@ -89,13 +82,6 @@ async def load_mask(
     return await asyncio.to_thread(_mask, data, like, filename, max_bytes, max_pixels)
 
 
-async def fit_for_upload(
-    data: bytes, *, cap_bytes: int | None, preferred_format: str, filename_stem: str
-) -> GeneratedImage:
-    """A result ready to upload: the same bytes when they fit `cap_bytes`, else re-encoded."""
-    return await asyncio.to_thread(_fit, data, cap_bytes, preferred_format, filename_stem)
-
-
 def image_info(data: bytes) -> tuple[str, int, int]:
     """(mime type, width, height) read from the header alone, without decoding pixels."""
     try:
@@ -121,10 +107,10 @@ def _source(data: bytes, filename: str, max_bytes: int, max_pixels: int) -> Sour
     ):
         return SourceImage(data, f"{_stem(filename)}.{EXTENSIONS[fmt]}", MIME[fmt], *img.size)
     icc = None if img.mode == "CMYK" else img.info.get("icc_profile")
-    img = _upright(_rgb(img), orientation)
+    img = _upright(rgb(img), orientation)
     img.thumbnail((MAX_SIDE, MAX_SIDE), Image.Resampling.LANCZOS)
     out_fmt = "JPEG" if fmt == "JPEG" and img.mode == "RGB" else "PNG"
-    out = _encode(img, out_fmt, 95, icc)
+    out = encode(img, out_fmt, 95, icc)
     stem = _stem(filename)
     return SourceImage(out, f"{stem}.{EXTENSIONS[out_fmt]}", MIME[out_fmt], *img.size)
 
@@ -155,7 +141,7 @@ def _mask(
             )
         alpha = alpha.resize((width, height), Image.Resampling.BILINEAR)
     black = Image.new("L", alpha.size, 0)
-    out = _encode(Image.merge("RGBA", (black, black, black, alpha)), "PNG", 0, None)
+    out = encode(Image.merge("RGBA", (black, black, black, alpha)), "PNG", 0, None)
     if len(out) > MASK_MAX_BYTES:
         raise ImageRejected(
             f'The mask "{name}" is too detailed to send '
@@ -163,46 +149,6 @@ def _mask(
             then="Use a simpler mask.",
         )
     return SourceImage(out, f"{_stem(filename)}.png", "image/png", width, height)
-
-
-def _fit(data: bytes, cap: int | None, preferred: str, stem: str) -> GeneratedImage:
-    try:
-        mime, width, height = image_info(data)
-    except ImageRejected:
-        raise BadGatewayResponse("an image could not be read") from None
-    if cap is None or len(data) <= cap:
-        return GeneratedImage(data, mime, f"{stem}.{MIME_EXTENSIONS[mime]}", width, height)
-    img = _rgb(_decode_result(data))
-    fmt = "JPEG" if preferred == "jpeg" else "WEBP"
-    if fmt == "JPEG" and img.mode == "RGBA":
-        img = _flatten(img)
-    out = b""
-    for quality in RESULT_QUALITIES:
-        out = _encode(img, fmt, quality, None)
-        if len(out) <= cap:
-            return GeneratedImage(out, MIME[fmt], f"{stem}.{EXTENSIONS[fmt]}", *img.size)
-    for _ in range(SHRINK_STEPS):
-        scale = math.sqrt(cap / len(out)) * 0.9
-        size = (round(img.width * scale), round(img.height * scale))
-        if max(size) < MIN_RESULT_SIDE:
-            break
-        img = img.resize(size, Image.Resampling.LANCZOS)
-        out = _encode(img, fmt, RESULT_QUALITIES[-1], None)
-        if len(out) <= cap:
-            return GeneratedImage(out, MIME[fmt], f"{stem}.{EXTENSIONS[fmt]}", *img.size)
-    raise ImageRejected(
-        f"A generated image is too large to upload here ({human_size(len(data))}; the limit is "
-        f"{human_size(cap)}) and could not be made small enough."
-    )
-
-
-def _decode_result(data: bytes) -> Image.Image:
-    try:
-        img = Image.open(io.BytesIO(data), formats=ACCEPTED)
-        img.load()
-    except Exception as exc:  # Pillow raises many types for broken files.
-        raise BadGatewayResponse("an image could not be read") from exc
-    return img
 
 
 def check_size(size: int, name: str, max_bytes: int) -> None:
@@ -285,7 +231,7 @@ def _upright(img: Image.Image, orientation: int) -> Image.Image:
     return ImageOps.exif_transpose(img) if orientation != 1 else img
 
 
-def _rgb(img: Image.Image) -> Image.Image:
+def rgb(img: Image.Image) -> Image.Image:
     """RGBA when the image has transparency, RGB otherwise; 16-bit and float scaled to 8."""
     if img.mode in ("I", "F") or img.mode.startswith("I;16"):
         floats = img.convert("F")
@@ -298,13 +244,8 @@ def _rgb(img: Image.Image) -> Image.Image:
     return img if img.mode == target else img.convert(target)
 
 
-def _flatten(img: Image.Image) -> Image.Image:
-    flat = Image.new("RGB", img.size, "white")
-    flat.paste(img, mask=img.getchannel("A"))
-    return flat
-
-
-def _encode(img: Image.Image, fmt: str, quality: int, icc: bytes | None) -> bytes:
+def encode(img: Image.Image, fmt: str, quality: int, icc: bytes | None) -> bytes:
+    """The image saved as `fmt` (PNG ignores `quality`), with no metadata but `icc`."""
     buffer = io.BytesIO()
     if fmt == "PNG":
         img.save(buffer, "PNG", icc_profile=icc)

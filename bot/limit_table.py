@@ -11,22 +11,19 @@ from __future__ import annotations
 from dataclasses import dataclass, fields
 from typing import Any
 
-from bot.limit_types import (
+from bot.limit_kinds import (
     CHANNEL,
     DOLLARS,
     FLAG,
     NAMES,
-    NO_SETTING,
     PERCENTS,
     QUALITIES,
     SIZES,
     TIMEZONE,
-    Spec,
     count,
     one_of,
-    row,
-    table,
 )
+from bot.limit_types import NO_SETTING, Spec, row, table
 
 COUNT = count()
 PER = {

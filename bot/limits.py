@@ -11,7 +11,8 @@ from dataclasses import replace
 from typing import Any
 
 from bot.errors import BadSetting
-from bot.limit_types import CHANNEL, Invalid
+from bot.limit_kinds import CHANNEL
+from bot.limit_types import Invalid
 from bot.models import EVERYWHERE, LIMIT_KEYS, LIMITS, Limits, Scope
 
 # Each platform's name as shown, and what it calls a workspace.

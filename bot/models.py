@@ -11,11 +11,12 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Literal
 
+from bot.limit_kinds import QUALITIES as QUALITIES
+
 # re-exported: the limits are one table of their own (bot/limit_table.py)
 from bot.limit_table import LIMIT_KEYS as LIMIT_KEYS
 from bot.limit_table import LIMITS as LIMITS
 from bot.limit_table import Limits as Limits
-from bot.limit_types import QUALITIES as QUALITIES
 
 Kind = Literal["generate", "edit", "vary", "zoom", "pan", "upscale", "blend"]
 # The kinds sent to the gateway as an edit of a prepared canvas or of several images

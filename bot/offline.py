@@ -13,12 +13,12 @@ import colorsys
 import hashlib
 import io
 import uuid
-from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 
 from PIL import Image, ImageDraw, ImageFont, ImageOps
 
+from bot.backend import ImageBackend, Job
 from bot.config import DEFAULT_VARY_PROMPT
 from bot.models import GatewayResult, Options, PartialCallback, SourceImage
 
@@ -42,62 +42,26 @@ class _Job:
     mask: SourceImage | None = None
 
 
-class OfflineBackend:
-    """Draws placeholder images locally, with the same methods as the gateway client."""
+class OfflineBackend(ImageBackend):
+    """Draws placeholder images locally, in place of the gateway client."""
 
     def __init__(self, *, vary_prompt: str = DEFAULT_VARY_PROMPT) -> None:
         self.vary_prompt = vary_prompt
 
-    async def generate(
-        self,
-        prompt: str,
-        options: Options,
-        *,
-        user: str | None = None,
-        on_partial: PartialCallback | None = None,
-    ) -> GatewayResult:
-        """Placeholders showing the prompt, one per requested image."""
-        return await _make(_Job("generate", prompt, options), on_partial)
-
-    async def edit(
-        self,
-        prompt: str,
-        images: Sequence[SourceImage],
-        options: Options,
-        *,
-        mask: SourceImage | None = None,
-        user: str | None = None,
-        on_partial: PartialCallback | None = None,
-    ) -> GatewayResult:
-        """Placeholders showing the source images (a masked canvas hatched where it would be
-        filled in) and the instruction."""
-        job = _Job(options.control or "edit", prompt, options, tuple(images), mask)
-        return await _make(job, on_partial)
-
-    async def vary(
-        self,
-        image: SourceImage,
-        options: Options,
-        *,
-        prompt: str | None = None,
-        user: str | None = None,
-        on_partial: PartialCallback | None = None,
-    ) -> GatewayResult:
-        """Placeholders showing the source image and the variation prompt."""
-        job = _Job(options.control or "vary", prompt or self.vary_prompt, options, (image,))
-        return await _make(job, on_partial)
-
-
-async def _make(job: _Job, on_partial: PartialCallback | None) -> GatewayResult:
-    images, preview = await asyncio.to_thread(_draw_all, job)
-    if on_partial is not None:
-        await on_partial(preview)
-    return GatewayResult(
-        images=images,
-        usage=None,
-        cost_usd=Decimal(0),
-        request_id=f"offline-{uuid.uuid4().hex[:12]}",
-    )
+    async def make(self, job: Job, on_partial: PartialCallback | None) -> GatewayResult:
+        """Placeholders showing the prompt, or the source images (a masked canvas hatched
+        where it would be filled in) and the instruction, one per requested image."""
+        label = job.kind if job.kind == "generate" else job.options.control or job.kind
+        drawn = _Job(label, job.prompt, job.options, job.sources, job.mask)
+        images, preview = await asyncio.to_thread(_draw_all, drawn)
+        if on_partial is not None:
+            await on_partial(preview)
+        return GatewayResult(
+            images=images,
+            usage=None,
+            cost_usd=Decimal(0),
+            request_id=f"offline-{uuid.uuid4().hex[:12]}",
+        )
 
 
 def _draw_all(job: _Job) -> tuple[tuple[bytes, ...], bytes]:

@@ -14,8 +14,8 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from bot.errors import format_amount
 from bot.models import LedgerEntry, Limits
+from bot.wording import format_amount
 
 PERIODS = ("daily", "weekly", "monthly")
 SHOWN = {"daily": "today", "weekly": "this week", "monthly": "this month"}

@@ -7,11 +7,11 @@ from collections.abc import AsyncIterator, Callable, Sequence
 from datetime import datetime
 from typing import TextIO
 
-from bot.errors import format_amount, format_duration, plural
 from bot.limits import format_limit
 from bot.models import LIMIT_KEYS, LedgerEntry, Limits, Scope
 from bot.periods import PeriodReport
 from bot.usage import ScopeUsage, UserUsage
+from bot.wording import format_amount, format_duration, plural
 
 CSV_COLUMNS = (
     "id",

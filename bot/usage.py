@@ -25,22 +25,26 @@ class UserUsage:
     @property
     def images_remaining(self) -> int | None:
         """Images left today under the tighter of the user and channel limits."""
-        left = []
-        if self.limits.user_daily_images is not None:
-            left.append(self.limits.user_daily_images - self.images_today)
-        if self.limits.channel_daily_images is not None:
-            left.append(self.limits.channel_daily_images - self.channel_images_today)
-        return max(0, min(left)) if left else None
+        left = _least_left(
+            (self.limits.user_daily_images, self.images_today),
+            (self.limits.channel_daily_images, self.channel_images_today),
+        )
+        return None if left is None else int(left)
 
     @property
     def cost_remaining_usd(self) -> float | None:
         """Dollars left today under the tighter of the user and channel limits."""
-        left = []
-        if self.limits.user_daily_cost_usd is not None:
-            left.append(self.limits.user_daily_cost_usd - self.cost_today_usd)
-        if self.limits.channel_daily_cost_usd is not None:
-            left.append(self.limits.channel_daily_cost_usd - self.channel_cost_today_usd)
-        return max(0.0, min(left)) if left else None
+        return _least_left(
+            (self.limits.user_daily_cost_usd, self.cost_today_usd),
+            (self.limits.channel_daily_cost_usd, self.channel_cost_today_usd),
+        )
+
+
+def _least_left(*budgets: tuple[float | None, float]) -> float | None:
+    """What is left under the tightest of (allowed, used) budgets, never below 0; None when
+    none is set."""
+    left = [allowed - used for allowed, used in budgets if allowed is not None]
+    return max(0.0, min(left)) if left else None
 
 
 @dataclass(frozen=True)

@@ -6,7 +6,7 @@ import pytest
 
 from tests.fakes.gateway import FakeGateway
 
-pytest_plugins = ["tests.slackfixtures"]
+pytest_plugins = ["tests.slackfixtures", "tests.storefixtures"]
 
 
 @pytest.fixture

@@ -6,6 +6,7 @@ from the admin URL in IMAGINE_TEST_POSTGRES_URL (default postgresql://postgres@1
 and drops it when the run ends; every test gets a fresh schema in it, and each store a pool
 of 4 connections (so that several test runs at once stay under max_connections). When
 nothing answers there, the PostgreSQL tests are skipped with that reason.
+The `url` and `store` fixtures give each test a fresh store of every implementation.
 Run as a script, this module is one of several OS processes racing on one ledger (see
 `main`): reserving, or claiming a budget alert.
 """
@@ -17,7 +18,7 @@ import atexit
 import os
 import sys
 import uuid
-from collections.abc import Coroutine
+from collections.abc import AsyncIterator, Coroutine
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -28,7 +29,7 @@ import pytest
 
 from bot.errors import Refused
 from bot.models import Actor, Limits, Options, Reservation
-from bot.store import open_store
+from bot.store import Store, open_store
 
 T = TypeVar("T")
 STORE_KINDS = ["sqlite", "postgres"]
@@ -44,6 +45,21 @@ def store_url(kind: str, tmp_path: Path) -> str:
     if kind == "postgres":
         return postgres_url()
     raise ValueError(f"no store implementation called {kind!r}")
+
+
+@pytest.fixture(params=STORE_KINDS)
+def url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """The URL of a fresh database of each implementation (a fixture for every test module,
+    through tests/conftest.py)."""
+    return store_url(request.param, tmp_path)
+
+
+@pytest.fixture
+async def store(url: str) -> AsyncIterator[Store]:
+    """A fresh, migrated store of each implementation."""
+    opened = await open_store(url)
+    yield opened
+    await opened.close()
 
 
 def postgres_url() -> str:
@@ -151,9 +167,14 @@ async def race(url: str, who: str, tasks: int, limits: Limits) -> int:
 
 
 async def racers(argvs: list[list[str]]) -> list[str]:
-    """One OS process running this module per argument list, all let go at once once every
-    one is ready; the last word each printed."""
-    worker = Path(__file__)
+    """One OS process running this module per argument list, all let go at once; the last
+    word each printed."""
+    return [out.split()[-1] for out in await raced(Path(__file__), argvs)]
+
+
+async def raced(worker: Path, argvs: list[list[str]]) -> list[str]:
+    """One OS process running the script `worker` per argument list, all let go at once once
+    every one has printed 'ready'; what each printed after it."""
     procs = [
         await asyncio.create_subprocess_exec(
             sys.executable,
@@ -174,7 +195,7 @@ async def racers(argvs: list[list[str]]) -> list[str]:
         await proc.stdin.drain()
     outputs = await asyncio.gather(*(asyncio.wait_for(p.communicate(), 120) for p in procs))
     assert [p.returncode for p in procs] == [0] * len(procs)
-    return [out.split()[-1].decode() for out, _ in outputs]
+    return [out.decode() for out, _ in outputs]
 
 
 def limits_from(text: str) -> Limits:

@@ -19,7 +19,8 @@ import os
 import re
 import signal
 import sys
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -29,9 +30,10 @@ import httpx
 from PIL import Image
 
 from bot.config import Settings, load_settings
+from bot.gateway.client import GatewayClient, build_http_client
 from bot.handler import ImagineHandler
 from bot.models import Actor, GeneratedImage, LedgerEntry, Progress, Scope, TokenUsage
-from bot.store import Store
+from bot.store import Store, open_store
 from bot.usage import ScopeUsage, UserUsage
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -83,6 +85,17 @@ def make_settings(tmp_path: Path, **env: Any) -> Settings:
         "IMAGINE_GATEWAY_KEY": KEY,
     }
     return load_settings(env_file=None, **(values | env))
+
+
+@asynccontextmanager
+async def gateway_handler(settings: Settings) -> AsyncIterator[ImagineHandler]:
+    """A handler on the settings' store, calling their gateway through the real client."""
+    store = await open_store(settings.database_url)
+    try:
+        async with build_http_client(settings) as http:
+            yield ImagineHandler(settings, store, GatewayClient.from_settings(http, settings))
+    finally:
+        await store.close()
 
 
 def cli_env(tmp_path: Path, **env: str) -> dict[str, str]:

@@ -140,12 +140,17 @@ async def test_edits_and_variations_keep_the_sources_shape(
     assert picture(tmp_path / written)[1] == (1504, 1008)
 
 
+@pytest.fixture
+def mask(tmp_path: Path) -> Path:
+    """A 64×48 mask.png, transparent all over: every pixel may change."""
+    return write_png(tmp_path / "mask.png", (64, 48), mode="RGBA")
+
+
 async def test_edit_sends_every_image_and_the_mask_as_multipart(
-    tmp_path: Path, fake: FakeGateway
+    tmp_path: Path, fake: FakeGateway, mask: Path
 ) -> None:
     first = write_png(tmp_path / "room.png", (64, 48))
     second = write_png(tmp_path / "lamp.png", (32, 32))
-    mask = write_png(tmp_path / "mask.png", (64, 48), mode="RGBA")
     env = gateway_env(tmp_path, fake)
     ran = await run_cli(
         *("edit", "put the lamp on the table", str(first), str(second), "--mask", str(mask)),
@@ -202,11 +207,10 @@ async def test_vary_is_an_edit_with_the_variation_prompt_keeping_the_aspect(
 
 
 async def test_the_opper_protocol_generates_edits_and_varies(
-    tmp_path: Path, fake: FakeGateway
+    tmp_path: Path, fake: FakeGateway, mask: Path
 ) -> None:
     photo = write_png(tmp_path / "photo.png", (64, 48))
     extra = write_png(tmp_path / "extra.png", (64, 48))
-    mask = write_png(tmp_path / "mask.png", (64, 48), mode="RGBA")
     env = cli_env(
         tmp_path,
         IMAGINE_GATEWAY_PROTOCOL="opper",

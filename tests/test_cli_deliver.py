@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.errors import format_amount
+from bot.wording import format_amount
 from tests.fakes.gateway import FakeGateway
 from tests.support import (
     finish,
@@ -32,6 +32,12 @@ PROMPT = "a red balloon on a wooden table"
 SYS = Path("/sys/kernel")
 
 
+@pytest.fixture
+def env(tmp_path: Path, gateway: FakeGateway) -> dict[str, str]:
+    """The CLI's environment, calling the fake gateway."""
+    return gateway_env(tmp_path, gateway)
+
+
 def names_in(folder: Path) -> list[str]:
     """The files in a folder (no temporary file left behind)."""
     return sorted(path.name for path in folder.iterdir())
@@ -39,9 +45,8 @@ def names_in(folder: Path) -> list[str]:
 
 @pytest.mark.skipif(not SYS.is_dir(), reason="needs sysfs at /sys")
 async def test_an_out_folder_that_exists_but_takes_no_file_is_refused_before_the_call(
-    tmp_path: Path, gateway: FakeGateway
+    tmp_path: Path, gateway: FakeGateway, env: dict[str, str]
 ) -> None:
-    env = gateway_env(tmp_path, gateway)
 
     ran = await run_cli("generate", PROMPT, "--out", str(SYS), env=env, cwd=tmp_path)
 
@@ -55,9 +60,8 @@ async def test_an_out_folder_that_exists_but_takes_no_file_is_refused_before_the
 
 
 async def test_images_made_but_not_written_are_kept_and_deliver_writes_them(
-    tmp_path: Path, gateway: FakeGateway
+    tmp_path: Path, gateway: FakeGateway, env: dict[str, str]
 ) -> None:
-    env = gateway_env(tmp_path, gateway)
     out = tmp_path / "art"
     out.mkdir()
     gateway.fail("delay", seconds=2)
@@ -130,9 +134,8 @@ async def test_images_made_but_not_written_are_kept_and_deliver_writes_them(
 
 
 async def test_deliver_is_refused_for_someone_else_and_for_an_unknown_request(
-    tmp_path: Path, gateway: FakeGateway
+    tmp_path: Path, env: dict[str, str]
 ) -> None:
-    env = gateway_env(tmp_path, gateway)
     made = await run_cli("generate", PROMPT, "--user", "alice", "--json", env=env, cwd=tmp_path)
     request_id = made.json()["request_id"]
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import io
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from contextlib import AbstractAsyncContextManager
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -17,13 +17,11 @@ from PIL import Image
 
 from bot import controls
 from bot.errors import BadRequest, Duplicate, OptionNotAllowed
-from bot.gateway.client import GatewayClient, build_http_client
 from bot.handler import ImagineHandler
 from bot.images import load_source
 from bot.models import Actor, ImageRequest, LedgerEntry, Options, Scope, SourceImage
-from bot.store import open_store
 from tests.fakes.gateway import FakeGateway, Recorded
-from tests.support import make_settings, models_file
+from tests.support import gateway_handler, make_settings, models_file
 
 QUADRANTS = ((220, 30, 30), (30, 200, 30), (30, 30, 220), (230, 230, 40))  # TL, TR, BL, BR
 ALICE = Actor("discord", "guild1", "general", "alice")
@@ -69,15 +67,10 @@ async def fake() -> AsyncIterator[FakeGateway]:
         yield server
 
 
-@asynccontextmanager
-async def running(tmp_path: Path, fake: FakeGateway, **env: Any) -> AsyncIterator[ImagineHandler]:
-    settings = make_settings(tmp_path, IMAGINE_GATEWAY_URL=fake.url, **env)
-    store = await open_store(settings.database_url)
-    try:
-        async with build_http_client(settings) as http:
-            yield ImagineHandler(settings, store, GatewayClient.from_settings(http, settings))
-    finally:
-        await store.close()
+def running(
+    tmp_path: Path, fake: FakeGateway, **env: Any
+) -> AbstractAsyncContextManager[ImagineHandler]:
+    return gateway_handler(make_settings(tmp_path, IMAGINE_GATEWAY_URL=fake.url, **env))
 
 
 async def rows(handler: ImagineHandler) -> list[LedgerEntry]:

@@ -19,13 +19,11 @@ import pytest
 from PIL import Image
 
 from bot import controls
-from bot.gateway.client import GatewayClient, build_http_client
 from bot.handler import ImagineHandler
 from bot.models import Actor, ImageRequest, Options, Scope, SourceImage
-from bot.store import open_store
 from tests.fakes.gateway import FakeGateway
 from tests.specs import problems
-from tests.support import make_settings, models_file
+from tests.support import gateway_handler, make_settings, models_file
 from tests.test_specs_openai import edit_form
 
 ALICE = Actor("slack", "T1", "C1", "alice")
@@ -40,15 +38,9 @@ async def fake() -> AsyncIterator[FakeGateway]:
 
 @asynccontextmanager
 async def running(tmp_path: Path, url: str, **env: Any) -> AsyncIterator[ImagineHandler]:
-    settings = make_settings(tmp_path, IMAGINE_GATEWAY_URL=url, **env)
-    store = await open_store(settings.database_url)
-    try:
-        async with build_http_client(settings) as http:
-            handler = ImagineHandler(settings, store, GatewayClient.from_settings(http, settings))
-            await handler.set_limits(Scope("slack"), {"allow_low_moderation": "true"}, "admin")
-            yield handler
-    finally:
-        await store.close()
+    async with gateway_handler(make_settings(tmp_path, IMAGINE_GATEWAY_URL=url, **env)) as handler:
+        await handler.set_limits(Scope("slack"), {"allow_low_moderation": "true"}, "admin")
+        yield handler
 
 
 def png(size: tuple[int, int], colour: tuple[int, int, int] = (200, 40, 40)) -> SourceImage:

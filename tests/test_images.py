@@ -11,8 +11,9 @@ import pytest
 from PIL import Image, ImageCms
 
 from bot.errors import ImageRejected
+from bot.fitting import fit_for_upload
 from bot.gateway.errors import BadGatewayResponse
-from bot.images import fit_for_upload, image_info, load_mask, load_source
+from bot.images import image_info, load_mask, load_source
 from bot.models import SourceImage
 
 MB = 1024 * 1024

@@ -7,29 +7,25 @@ real handler reserves against the real store and calls the local fake gateway.
 from __future__ import annotations
 
 import uuid
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from contextlib import AbstractAsyncContextManager
 from pathlib import Path
 
 import pytest
 
 from bot.errors import Disabled, LimitReached
-from bot.gateway.client import GatewayClient, build_http_client
 from bot.handler import ImagineHandler
 from bot.models import Actor, ImageRequest, Scope
-from bot.store import open_store
 from tests.fakes.gateway import FakeGateway
 from tests.storefixtures import STORE_KINDS, store_url
-from tests.support import make_settings
+from tests.support import gateway_handler, make_settings
 
 WORKSPACE = Scope("discord", "G1")
 SUPPORTERS, PATRONS = "R-supporters", "R-patrons"
 
 
-@asynccontextmanager
-async def handler_on(
+def handler_on(
     kind: str, tmp_path: Path, gateway: FakeGateway
-) -> AsyncIterator[ImagineHandler]:
+) -> AbstractAsyncContextManager[ImagineHandler]:
     """A handler on a fresh store of one kind, calling the fake gateway."""
     settings = make_settings(
         tmp_path,
@@ -37,12 +33,7 @@ async def handler_on(
         IMAGINE_DATABASE_URL=store_url(kind, tmp_path),
         IMAGINE_PER_USER_CONCURRENT=0,
     )
-    store = await open_store(settings.database_url)
-    try:
-        async with build_http_client(settings) as http:
-            yield ImagineHandler(settings, store, GatewayClient.from_settings(http, settings))
-    finally:
-        await store.close()
+    return gateway_handler(settings)
 
 
 def person(user: str, *roles: str) -> Actor:

@@ -4,13 +4,9 @@ recording `Channels`, and a webhook served by aiohttp on 127.0.0.1."""
 
 from __future__ import annotations
 
-import asyncio
 import io
 import json
 import logging
-import subprocess
-import sys
-from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -30,7 +26,7 @@ from bot.requests import Ask, Failure, Headline, Pace, Runner
 from bot.requests.notices import Notices, alert_text
 from bot.store import Store, open_store
 from bot.store.budgets import BudgetUse
-from tests.storefixtures import STORE_KINDS, store_url
+from tests.storefixtures import raced
 from tests.support import KEY, cli_env, run_cli
 
 NOW = datetime(2026, 3, 14, 12, 0, tzinfo=UTC)
@@ -121,18 +117,6 @@ class Hook:
     async def __aexit__(self, *exc_info: object) -> None:
         if self._runner is not None:
             await self._runner.cleanup()
-
-
-@pytest.fixture(params=STORE_KINDS)
-def url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
-    return store_url(request.param, tmp_path)
-
-
-@pytest.fixture
-async def store(url: str) -> AsyncIterator[Store]:
-    opened = await open_store(url)
-    yield opened
-    await opened.close()
 
 
 @dataclass
@@ -332,26 +316,10 @@ def test_a_bad_alert_webhook_is_named(value: str, reason: str) -> None:
     assert caught.value.message.startswith(f"Invalid setting IMAGINE_ALERT_WEBHOOK: {reason}")
 
 
-def test_ten_processes_racing_post_exactly_two_alerts(url: str) -> None:
-    asyncio.run(_limits(url))
+async def test_ten_processes_racing_post_exactly_two_alerts(url: str) -> None:
+    await _limits(url)
     worker = Path(__file__).with_name("alertworker.py")
-    procs = [
-        subprocess.Popen(
-            [sys.executable, str(worker), url, f"user{i}"],
-            stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE,
-            text=True,
-        )
-        for i in range(10)
-    ]
-    for proc in procs:
-        assert proc.stdout is not None and proc.stdout.readline().strip() == "ready"
-    for proc in procs:
-        assert proc.stdin is not None
-        proc.stdin.write("go\n")
-        proc.stdin.flush()
-    outputs = [proc.communicate(timeout=120)[0] for proc in procs]
-    assert [proc.returncode for proc in procs] == [0] * 10
+    outputs = await raced(worker, [[url, f"user{i}"] for i in range(10)])
     lines = [json.loads(line) for out in outputs for line in out.splitlines()[:-1]]
     posts = [line["text"] for line in lines if "text" in line]
     refused = [line for line in lines if "failed" in line]

@@ -7,6 +7,8 @@ from collections.abc import AsyncIterator, Iterable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import pytest
+
 from bot.errors import LimitReached
 from bot.models import LedgerEntry, Limits, Options
 from bot.periods import period_report, remaining_text, windows
@@ -105,29 +107,37 @@ async def test_usage_json_adds_the_week_and_for_scopes_the_forecast(
     )
 
 
-def test_a_budget_refusal_names_the_limit_n_of_m_and_the_local_reset_time() -> None:
+# a budget's key, used and allowed, unit, reset, the scope's timezone: what a person reads
+# fmt: off
+REFUSALS = [
+    ("user_monthly_images", 2, 2, "images", datetime(2027, 1, 1, tzinfo=UTC), None,
+     "You have used 2 of your 2 images this month (user_monthly_images); it resets on "
+     "Fri 1 Jan 00:00 UTC. You were not charged."),
+    ("workspace_weekly_cost_usd", 4.5, 5, "usd", datetime(2027, 1, 3, 23, tzinfo=UTC),
+     "Europe/Paris",
+     "This workspace has spent $4.50 of its $5.00 this week (workspace_weekly_cost_usd); "
+     "it resets on Mon 4 Jan 00:00 CET. You were not charged."),
+    ("bot_daily_cost_usd", 50, 50, "usd", datetime(2026, 12, 31, tzinfo=UTC), None,
+     "The bot has spent $50.00 of its $50.00 today (bot_daily_cost_usd); it resets at "
+     "00:00 UTC, in 12 h. You were not charged."),
+]
+# fmt: on
+
+
+@pytest.mark.parametrize(
+    ("limit", "used", "allowed", "unit", "resets_at", "timezone", "message"), REFUSALS
+)
+def test_a_budget_refusal_names_the_limit_n_of_m_and_the_local_reset_time(
+    limit: str,
+    used: float,
+    allowed: float,
+    unit: str,
+    resets_at: datetime,
+    timezone: str | None,
+    message: str,
+) -> None:
     now = datetime(2026, 12, 30, 12, tzinfo=UTC)
-    month = LimitReached(
-        "user_monthly_images", "your monthly images", 2, 2, "images",
-        datetime(2027, 1, 1, tzinfo=UTC), now,
-    )  # fmt: skip
-    assert month.message == (
-        "You have used 2 of your 2 images this month (user_monthly_images); it resets on "
-        "Fri 1 Jan 00:00 UTC. You were not charged."
+    refused = LimitReached(
+        limit, "a label for the logs", used, allowed, unit, resets_at, now, timezone
     )
-    week = LimitReached(
-        "workspace_weekly_cost_usd", "this workspace's weekly spending", 4.5, 5, "usd",
-        datetime(2027, 1, 3, 23, tzinfo=UTC), now, "Europe/Paris",
-    )  # fmt: skip
-    assert week.message == (
-        "This workspace has spent $4.50 of its $5.00 this week (workspace_weekly_cost_usd); "
-        "it resets on Mon 4 Jan 00:00 CET. You were not charged."
-    )
-    day = LimitReached(
-        "bot_daily_cost_usd", "the bot's daily spending", 50, 50, "usd",
-        datetime(2026, 12, 31, tzinfo=UTC), now,
-    )  # fmt: skip
-    assert day.message == (
-        "The bot has spent $50.00 of its $50.00 today (bot_daily_cost_usd); it resets at "
-        "00:00 UTC, in 12 h. You were not charged."
-    )
+    assert refused.message == message

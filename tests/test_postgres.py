@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import asyncio
 import sqlite3
-import sys
 import uuid
 from collections import Counter
 from collections.abc import AsyncIterator
@@ -29,9 +28,14 @@ from bot.store.copy import migrate_command
 from bot.store.migrate import latest_version, migrations
 from bot.store.postgres_sql import pool_url, safe_url
 from bot.store.sql import ENTRY_COLUMNS, entry_values
-from tests.storefixtures import NOW, STORE_KINDS, actor, postgres_url, reservation, store_url
+from tests.storefixtures import (
+    NOW,
+    actor,
+    postgres_url,
+    racers,
+    reservation,
+)
 from tests.support import (
-    ROOT,
     cli_env,
     ledger_rows,
     limit_message,
@@ -78,12 +82,6 @@ def pg_url() -> str:
     return postgres_url()
 
 
-@pytest.fixture(params=STORE_KINDS)
-def url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
-    """A fresh database of each implementation."""
-    return store_url(request.param, tmp_path)
-
-
 @pytest.fixture
 async def pg(pg_url: str) -> AsyncIterator[asyncpg.Connection]:
     """A plain connection to the test's schema, to look at the tables directly."""
@@ -95,32 +93,9 @@ async def pg(pg_url: str) -> AsyncIterator[asyncpg.Connection]:
 async def race(url: str, who: list[str], tasks: int, user_limit: int, channel: int) -> list[int]:
     """One OS process per 'user@channel' in `who`, each reserving `tasks` images at once;
     how many each was granted."""
-    worker = ROOT / "tests" / "storefixtures.py"
     args = [str(tasks), f"user_daily_images={user_limit},channel_daily_images={channel}"]
-    procs = [
-        await asyncio.create_subprocess_exec(
-            sys.executable,
-            str(worker),
-            url,
-            "reserve",
-            someone,
-            *args,
-            cwd=ROOT,
-            stdin=asyncio.subprocess.PIPE,
-            stdout=asyncio.subprocess.PIPE,
-        )
-        for someone in who
-    ]
-    for proc in procs:
-        assert proc.stdout is not None
-        assert await asyncio.wait_for(proc.stdout.readline(), 30) == b"ready\n"
-    for proc in procs:
-        assert proc.stdin is not None
-        proc.stdin.write(b"go\n")
-        await proc.stdin.drain()
-    outputs = await asyncio.gather(*(asyncio.wait_for(p.communicate(), 60) for p in procs))
-    assert [p.returncode for p in procs] == [0] * len(procs)
-    return [int(out.split()[-1]) for out, _ in outputs]
+    said = await racers([[url, "reserve", someone, *args] for someone in who])
+    return [int(word) for word in said]
 
 
 @pytest.mark.parametrize(

@@ -8,7 +8,6 @@ from __future__ import annotations
 import asyncio
 import subprocess
 import sys
-from collections.abc import AsyncIterator
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
@@ -19,26 +18,12 @@ from bot.errors import BadRequest, ConfigError, Cooldown, Disabled, Duplicate, L
 from bot.models import LIMIT_KEYS, Limits, Options, Reservation, Scope, TokenUsage
 from bot.store import Store, open_store
 from bot.store.budgets import BUDGET_KEYS
-from tests.storefixtures import NOW, STORE_KINDS, actor, reservation, store_url
+from tests.storefixtures import NOW, actor, racers, reservation
 
 CHANNEL = Scope("discord", "guild1", "general")
 GUILD = Scope("discord", "guild1")
 MIDNIGHT = datetime(2026, 3, 15, tzinfo=UTC)
 LIMITS_5_8 = "user_daily_images=5,channel_daily_images=8"
-
-
-@pytest.fixture(params=STORE_KINDS)
-def url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
-    """The URL of a fresh database of each implementation."""
-    return store_url(request.param, tmp_path)
-
-
-@pytest.fixture
-async def store(url: str) -> AsyncIterator[Store]:
-    """A fresh, migrated store of each implementation."""
-    opened = await open_store(url)
-    yield opened
-    await opened.close()
 
 
 async def granted(store: Store, limits: Limits, *requests: Reservation) -> list[object]:
@@ -373,29 +358,10 @@ async def test_two_store_objects_on_one_database_grant_exactly_the_limit(url: st
         await second.close()
 
 
-def test_os_processes_racing_on_one_database_end_exactly_at_the_limits(url: str) -> None:
-    worker = Path(__file__).with_name("storefixtures.py")
-    root = Path(__file__).parent.parent
+async def test_os_processes_racing_on_one_database_end_exactly_at_the_limits(url: str) -> None:
     users = ["alice", "alice", "bob", "bob"]
-    procs = [
-        subprocess.Popen(
-            [sys.executable, str(worker), url, "reserve", user, "25", LIMITS_5_8],
-            cwd=root,
-            stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE,
-            text=True,
-        )
-        for user in users
-    ]
-    for proc in procs:
-        assert proc.stdout is not None and proc.stdout.readline().strip() == "ready"
-    for proc in procs:
-        assert proc.stdin is not None
-        proc.stdin.write("go\n")
-        proc.stdin.flush()
-    outputs = [proc.communicate(timeout=60)[0] for proc in procs]
-    assert [proc.returncode for proc in procs] == [0, 0, 0, 0]
-    counts = [int(out.split()[-1]) for out in outputs]
+    said = await racers([[url, "reserve", user, "25", LIMITS_5_8] for user in users])
+    counts = [int(word) for word in said]
     assert sum(counts) == 8
     assert counts[0] + counts[1] <= 5 and counts[2] + counts[3] <= 5
 

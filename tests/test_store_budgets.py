@@ -8,33 +8,17 @@ Real databases only; time is passed in as `now`, never read.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
 import pytest
 
 from bot.errors import BadRequest, LimitReached
 from bot.models import Actor, Limits, Scope
 from bot.store import Store, open_store
-from tests.storefixtures import NOW, STORE_KINDS, actor, racers, reservation, store_url
+from tests.storefixtures import NOW, actor, racers, reservation
 
 TOKYO = "Asia/Tokyo"  # UTC+9, no summer time
 NEW_YORK = "America/New_York"
-
-
-@pytest.fixture(params=STORE_KINDS)
-def url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
-    """The URL of a fresh database of each implementation."""
-    return store_url(request.param, tmp_path)
-
-
-@pytest.fixture
-async def store(url: str) -> AsyncIterator[Store]:
-    """A fresh, migrated store of each implementation."""
-    opened = await open_store(url)
-    yield opened
-    await opened.close()
 
 
 async def refusal(

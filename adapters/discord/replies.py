@@ -8,10 +8,10 @@ from dataclasses import replace
 
 import discord
 
-from bot.errors import format_amount
 from bot.models import Result
 from bot.reports import format_scope_usage, notes, tally
 from bot.usage import ScopeUsage
+from bot.wording import format_amount
 
 MAX_CONTENT = 2000
 MASKED_LINK = re.compile(r"\[(.+?)\]\(")

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from bot.errors import format_amount
 from bot.models import Result
 from bot.reports import notes
+from bot.wording import format_amount
 
 MAX_TEXT = 4000
 MAX_SECTION = 3000

@@ -16,9 +16,10 @@ from typing import Any
 
 from bot import reports
 from bot.entry.wiring import App
-from bot.errors import BadRequest, plural
+from bot.errors import BadRequest
 from bot.limits import check_scope, describe_change
 from bot.models import Actor, Scope
+from bot.wording import plural
 
 Subparsers = Any  # argparse's _SubParsersAction, which it does not export
 CHANNEL_NOTE = (

@@ -112,15 +112,8 @@ def _image_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--offline", action="store_true", help="draw placeholders, call nothing")
 
 
-def build_parser() -> argparse.ArgumentParser:
-    """The command line, with these exact names (scripts depend on them)."""
-    parser = Parser(prog="imagine-bot", description=__doc__)
-    parser.add_argument("--version", action="version", version=f"%(prog)s {version('imagine-bot')}")
-    sub = parser.add_subparsers(dest="command", required=True)
-
-    run = sub.add_parser("run", help="start the Discord and/or Slack bot")
-    run.add_argument("--offline", action="store_true", help="draw placeholders, call nothing")
-
+def _image_commands(sub: admin_cli.Subparsers) -> None:
+    """generate, edit, vary and the creative controls (bot/entry/controls_cli.py)."""
     gen = sub.add_parser("generate", help="make images from a prompt")
     gen.add_argument("prompt")
     _image_options(gen)
@@ -141,6 +134,18 @@ def build_parser() -> argparse.ArgumentParser:
     controls_cli.add_strength(vary)
     vary.set_defaults(func=cmd_image, prompt="")
     controls_cli.add_commands(sub, _image_options, cmd_image)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The command line, with these exact names (scripts depend on them)."""
+    parser = Parser(prog="imagine-bot", description=__doc__)
+    parser.add_argument("--version", action="version", version=f"%(prog)s {version('imagine-bot')}")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    run = sub.add_parser("run", help="start the Discord and/or Slack bot")
+    run.add_argument("--offline", action="store_true", help="draw placeholders, call nothing")
+
+    _image_commands(sub)
 
     deliver = sub.add_parser("deliver", help="write the kept images of a request into --out")
     deliver.add_argument("request_id", metavar="REQUEST_ID")

@@ -1,21 +1,23 @@
 """Reading the gateway's answers: a whole JSON body or a stream of server-sent events, each
-image as base64, a data: URL or a link fetched with the key only from the gateway's origin."""
+image as base64, a data: URL or a link fetched with the key only from the gateway's origin;
+and an error's body, capped."""
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
 import httpx
 
-from bot.errors import UserFacingError, human_size
-from bot.fetch import TooLarge
+from bot.errors import UserFacingError
+from bot.fetch import TooLarge, read_capped
 from bot.gateway import decoding
 from bot.gateway.errors import BadGatewayResponse, GatewayUnavailable
 from bot.gateway.failures import unreachable_cause
-from bot.gateway.imagebody import linked_image
+from bot.gateway.imagebody import ImageBody, linked_image
 from bot.gateway.wire import (
     MAX_WARNINGS,
     add_usage,
@@ -25,32 +27,38 @@ from bot.gateway.wire import (
     sse_events,
 )
 from bot.models import GatewayResult, PartialCallback, TokenUsage
+from bot.wording import human_size
 
 log = logging.getLogger("bot.gateway.client")  # one logger for the whole exchange
 
 ANSWER_MARGIN = 16 * 1024  # an answer's JSON around its base64: usage, metadata
+MAX_ERROR_BYTES = 1024 * 1024
 StreamError = Callable[[Any, str | None], Awaitable[UserFacingError]]
 
 
+@dataclass(frozen=True)
 class Answers:
     """Reads answers of one gateway (its origin and key, for linked images)."""
 
-    def __init__(
-        self,
-        http: httpx.AsyncClient,
-        *,
-        base_url: str,
-        api_key: str | None,
-        timeouts: httpx.Timeout,
-        max_image_bytes: int,
-        host: str,
-    ) -> None:
-        self.http = http
-        self.base_url = base_url
-        self.api_key = api_key
-        self.timeouts = timeouts
-        self.max_image_bytes = max_image_bytes
-        self.host = host
+    http: httpx.AsyncClient
+    base_url: str
+    api_key: str | None
+    timeouts: httpx.Timeout
+    max_image_bytes: int
+    host: str
+
+    async def body(self, response: httpx.Response, n: int, request_id: str | None) -> ImageBody:
+        """The JSON answer, fed to ImageBody as it streams; refused past n images' base64."""
+        limit = n * self.max_image_bytes * 4 // 3 + ANSWER_MARGIN
+        claimed = response.headers.get("content-length", "")
+        body = ImageBody()
+        if claimed.isdigit() and int(claimed) > limit:
+            raise BadGatewayResponse(f"an answer larger than {human_size(limit)}", request_id)
+        async for chunk in response.aiter_bytes():
+            body.feed(chunk)
+            if len(body) > limit:
+                raise BadGatewayResponse(f"an answer larger than {human_size(limit)}", request_id)
+        return body
 
     async def result(self, payload: Any, request_id: str | None) -> GatewayResult:
         """The images, usage, cost and warnings of a whole JSON answer."""
@@ -140,6 +148,14 @@ class Answers:
             request_id=request_id,
             warnings=tuple(dict.fromkeys(warnings))[:MAX_WARNINGS],
         )
+
+
+async def error_body(response: httpx.Response) -> bytes:
+    """An error answer's body, at most MAX_ERROR_BYTES; b"" (only the status to go by) past it."""
+    try:
+        return await read_capped(response, MAX_ERROR_BYTES)
+    except TooLarge:
+        return b""
 
 
 async def _deliver(on_partial: PartialCallback, image: bytes) -> None:

@@ -1,10 +1,10 @@
 """The image gateway client: OpenAI's Images API or Opper's, over one shared httpx client.
 
-    generate / edit / vary -> _send (key check, overall deadline, retries)
-                           -> _attempt (one HTTP exchange) -> _result | _read_stream
+    generate / edit / vary (bot/backend.py) -> make -> _send (key check, deadline, retries)
+        -> _attempt (one HTTP exchange) -> Answers.body, .result | Answers.stream
 
-Opper's request body is built in bot/gateway/opper.py, base64 and JSON are decoded in
-bot/gateway/decoding.py.
+The request is built in bot/gateway/operations.py (Opper's body in bot/gateway/opper.py), the
+answer read in bot/gateway/answers.py, base64 and JSON decoded in bot/gateway/decoding.py.
 Every answer is read with a cap (n images' base64, one image's per stream event, 1 MiB of an
 error). Every failure leaves as a `bot.errors` type whose message is safe to show; the API key
 is sent only to the gateway's own origin and never logged.
@@ -14,19 +14,19 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from functools import partial
 from typing import Any, Literal
 
 import httpx
 
+from bot.backend import ImageBackend, Job
 from bot.config import DEFAULT_VARY_PROMPT, Settings
-from bot.errors import BadRequest, UserFacingError, format_duration, human_size, plural
-from bot.fetch import TooLarge, origin_of, read_capped
+from bot.errors import BadRequest, UserFacingError
+from bot.fetch import origin_of
 from bot.gateway import decoding, operations
-from bot.gateway.answers import ANSWER_MARGIN, Answers
+from bot.gateway.answers import Answers, error_body
 from bot.gateway.errors import (
-    BadGatewayResponse,
     GatewayError,
     GatewayMisconfigured,
     GatewayTimeout,
@@ -34,7 +34,7 @@ from bot.gateway.errors import (
     ModelNotOffered,
 )
 from bot.gateway.failures import NO_RETRY, Retry, classify, stream_status, unreachable_cause
-from bot.gateway.imagebody import MAX_LINKED_IMAGE_BYTES, ImageBody
+from bot.gateway.imagebody import MAX_LINKED_IMAGE_BYTES
 from bot.gateway.operations import Call
 from bot.gateway.served import fetch_listing
 from bot.gateway.transport import AiohttpTransport
@@ -46,12 +46,12 @@ from bot.gateway.wire import (
     retry_after,
     should_retry,
 )
-from bot.models import GatewayResult, Options, PartialCallback, SourceImage
+from bot.models import GatewayResult, PartialCallback
+from bot.wording import format_duration, plural
 
 log = logging.getLogger(__name__)
 
 WireProtocol = Literal["openai", "opper"]
-MAX_ERROR_BYTES = 1024 * 1024
 
 
 def build_http_client(settings: Settings) -> httpx.AsyncClient:
@@ -61,7 +61,7 @@ def build_http_client(settings: Settings) -> httpx.AsyncClient:
     return httpx.AsyncClient(timeout=timeout, transport=AiohttpTransport(limits))
 
 
-class GatewayClient:
+class GatewayClient(ImageBackend):
     """Generate, edit and vary images through the configured gateway."""
 
     def __init__(
@@ -125,56 +125,14 @@ class GatewayClient:
             on_retry=on_retry,
         )
 
-    async def generate(
-        self,
-        prompt: str,
-        options: Options,
-        *,
-        user: str | None = None,
-        on_partial: PartialCallback | None = None,
-    ) -> GatewayResult:
-        """New images from a prompt; partial previews go to `on_partial` when given."""
-        model = options.model or self.model
+    async def make(self, job: Job, on_partial: PartialCallback | None) -> GatewayResult:
+        """New images, or an edit of the job's sources (a variation is an edit); previews
+        stream to `on_partial` when given and the protocol streams."""
+        model = job.options.model or self.model
         if self.protocol == "opper":
-            call = await operations.opper(prompt, options, (), None, model, self.opper_store)
-            return await self._send(call, None)
-        streamed = on_partial is not None
-        return await self._send(
-            operations.generation(prompt, options, model, user, streamed), on_partial
-        )
-
-    async def edit(
-        self,
-        prompt: str,
-        images: Sequence[SourceImage],
-        options: Options,
-        *,
-        mask: SourceImage | None = None,
-        user: str | None = None,
-        on_partial: PartialCallback | None = None,
-    ) -> GatewayResult:
-        """Images changed as the prompt says, from one or more source images and a mask."""
-        model = options.model or self.model
-        if self.protocol == "opper":
-            call = await operations.opper(prompt, options, images, mask, model, self.opper_store)
-            return await self._send(call, None)
-        streamed = on_partial is not None
-        return await self._send(
-            operations.edit(prompt, images, mask, options, model, user, streamed), on_partial
-        )
-
-    async def vary(
-        self,
-        image: SourceImage,
-        options: Options,
-        *,
-        prompt: str | None = None,
-        user: str | None = None,
-        on_partial: PartialCallback | None = None,
-    ) -> GatewayResult:
-        """A variation of one image: an edit with the variation prompt (the handler sizes it)."""
-        text = prompt or self.vary_prompt
-        return await self.edit(text, [image], options, user=user, on_partial=on_partial)
+            return await self._send(await operations.opper(job, model, self.opper_store), None)
+        build = operations.generation if job.kind == "generate" else operations.edit
+        return await self._send(build(job, model, on_partial is not None), on_partial)
 
     async def _send(self, call: Call, on_partial: PartialCallback | None) -> GatewayResult:
         if not self._api_key:
@@ -258,14 +216,14 @@ class GatewayClient:
             try:
                 request_id = response.headers.get("x-request-id")
                 if not response.is_success:
-                    raise await self._failure(response, await _error_body(response), call)
+                    raise await self._failure(response, await error_body(response), call)
                 if call.stream and response.headers.get("content-type", "").startswith(
                     "text/event-stream"
                 ):
                     return await self._answers.stream(
                         response, on_partial, request_id, partial(self._stream_error, call)
                     )
-                body = await self._read_body(response, call, request_id)
+                body = await self._answers.body(response, call.n, request_id)
             finally:
                 await response.aclose()
         except httpx.TimeoutException as exc:
@@ -277,21 +235,6 @@ class GatewayClient:
             unreachable = isinstance(exc, httpx.ConnectError)
             raise Retry(GatewayUnavailable(), cause, None, unreachable=unreachable) from exc
         return await self._answers.result(await decoding.parse_body(body, request_id), request_id)
-
-    async def _read_body(
-        self, response: httpx.Response, call: Call, request_id: str | None
-    ) -> ImageBody:
-        """The JSON answer, fed to ImageBody as it streams; refused past n images' base64."""
-        limit = call.n * self.max_image_bytes * 4 // 3 + ANSWER_MARGIN
-        claimed = response.headers.get("content-length", "")
-        body = ImageBody()
-        if claimed.isdigit() and int(claimed) > limit:
-            raise BadGatewayResponse(f"an answer larger than {human_size(limit)}", request_id)
-        async for chunk in response.aiter_bytes():
-            body.feed(chunk)
-            if len(body) > limit:
-                raise BadGatewayResponse(f"an answer larger than {human_size(limit)}", request_id)
-        return body
 
     async def _failure(self, response: httpx.Response, content: bytes, call: Call) -> Exception:
         status, headers = response.status_code, response.headers
@@ -327,11 +270,3 @@ class GatewayClient:
     async def _stream_error(self, call: Call, raw: Any, request_id: str | None) -> UserFacingError:
         info = error_info({"error": raw})
         return await self._classified(stream_status(info), info, call.model, False, request_id)
-
-
-async def _error_body(response: httpx.Response) -> bytes:
-    """An error answer's body, at most MAX_ERROR_BYTES; b"" (only the status to go by) past it."""
-    try:
-        return await read_capped(response, MAX_ERROR_BYTES)
-    except TooLarge:
-        return b""

@@ -5,7 +5,8 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from bot.errors import UserFacingError, format_duration
+from bot.errors import UserFacingError
+from bot.wording import format_duration
 
 # What each kind of failure says: what happened ({} takes the detail it is raised with),
 # and what to do next; a kind not listed says what its parent class says

@@ -20,9 +20,9 @@ from typing import Any
 import httpx
 import pybase64
 
-from bot.errors import human_size
 from bot.fetch import Hosts, Refused, TooLarge, fetch
 from bot.gateway.errors import BadGatewayResponse, GatewayTimeout
+from bot.wording import human_size
 
 KEY = re.compile(rb'"b64_json"\s*:\s*"')
 LOOKBACK = 64  # bytes of the previous chunk searched again, for a key split between chunks

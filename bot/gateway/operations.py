@@ -4,10 +4,10 @@ form of an edit (several `image[]` parts for a blend, then the mask), or Opper's
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from bot.backend import Job
 from bot.gateway import opper as opper_body
 from bot.models import Options, SourceImage
 
@@ -52,41 +52,33 @@ def parameters(
     return {key: value for key, value in fields.items() if value is not None}
 
 
-def generation(prompt: str, options: Options, model: str, user: str | None, stream: bool) -> Call:
+def generation(job: Job, model: str, stream: bool) -> Call:
     """POST /images/generations with a JSON body."""
-    body = json.dumps(parameters(prompt, options, model, user, stream, edit=False)).encode()
-    return Call("/images/generations", model, json_body=body, stream=stream, n=options.n)
+    fields = parameters(job.prompt, job.options, model, job.user, stream, edit=False)
+    body = json.dumps(fields).encode()
+    return Call("/images/generations", model, json_body=body, stream=stream, n=job.options.n)
 
 
-def edit(
-    prompt: str,
-    images: Sequence[SourceImage],
-    mask: SourceImage | None,
-    options: Options,
-    model: str,
-    user: str | None,
-    stream: bool,
-) -> Call:
-    """POST /images/edits as multipart: one `image[]` part per image, then the mask."""
-    fields = parameters(prompt, options, model, user, stream, edit=True)
+def edit(job: Job, model: str, stream: bool) -> Call:
+    """POST /images/edits as multipart: one `image[]` part per source, then the mask."""
+    fields = parameters(job.prompt, job.options, model, job.user, stream, edit=True)
     form = {
         key: str(value).lower() if isinstance(value, bool) else str(value)
         for key, value in fields.items()
     }
-    files: list[FileField] = [("image[]", (i.filename, i.data, i.content_type)) for i in images]
-    if mask is not None:
-        files.append(("mask", (mask.filename, mask.data, mask.content_type)))
-    return Call("/images/edits", model, None, form, files, True, stream, options.n)
+    files: list[FileField] = [("image[]", _part(source)) for source in job.sources]
+    if job.mask is not None:
+        files.append(("mask", _part(job.mask)))
+    return Call("/images/edits", model, None, form, files, True, stream, job.options.n)
 
 
-async def opper(
-    prompt: str,
-    options: Options,
-    images: Sequence[SourceImage],
-    mask: SourceImage | None,
-    model: str,
-    store: bool,
-) -> Call:
+async def opper(job: Job, model: str, store: bool) -> Call:
     """POST {base}/images, Opper's one JSON body for new images and edits."""
-    body = await opper_body.request_body(prompt, options, images, mask, model, store)
-    return Call("/images", model, body, edit=bool(images), n=options.n)
+    body = await opper_body.request_body(
+        job.prompt, job.options, job.sources, job.mask, model, store
+    )
+    return Call("/images", model, body, edit=bool(job.sources), n=job.options.n)
+
+
+def _part(image: SourceImage) -> tuple[str, bytes, str]:
+    return image.filename, image.data, image.content_type

@@ -16,10 +16,11 @@ from zoneinfo import ZoneInfo
 
 import httpx
 
-from bot.errors import HOLDERS, PERIODS, format_amount, plural
+from bot.errors import HOLDERS, PERIODS
 from bot.handler import ImagineHandler
 from bot.models import Actor, Limits, Result
 from bot.store.budgets import BudgetUse, split_key
+from bot.wording import format_amount, plural
 
 log = logging.getLogger(__name__)
 

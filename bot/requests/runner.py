@@ -19,6 +19,7 @@ from bot.requests.ask import Ask, Headline
 from bot.requests.board import Board
 from bot.requests.notices import Notices
 from bot.requests.surface import Failure, Surface
+from bot.tracking import running
 
 log = logging.getLogger(__name__)
 
@@ -49,25 +50,17 @@ class Runner:
         if press is not None and press in self._presses:
             await _quietly(surface.drop(words.PRESSED_AGAIN))
             return
-        task = asyncio.current_task()
-        if task is not None:
-            self._tasks.add(task)
         if press is not None:
             self._presses.add(press)
         self._keys.add(ask.key)
         pace = surface.pace.key if surface.pace else ""
-        self._active[pace] += 1
         try:
-            await self._lifecycle(ask, surface)
+            with running(self._tasks, self._active, pace):
+                await self._lifecycle(ask, surface)
         finally:
-            self._active[pace] -= 1
-            if not self._active[pace]:
-                del self._active[pace]
             if press is not None:
                 self._presses.discard(press)
             self._keys.discard(ask.key)
-            if task is not None:
-                self._tasks.discard(task)
 
     async def drain(self, grace: float) -> int:
         """Take no new requests; let running ones finish within `grace` seconds, then stop

@@ -11,11 +11,11 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from bot.errors import format_duration
 from bot.handler import ImagineHandler
 from bot.models import Actor, LedgerEntry, Limits, Scope
 from bot.usage import UserUsage
 from bot.web.charts import Gauge
+from bot.wording import format_duration
 
 
 @dataclass(frozen=True)
