@@ -2,44 +2,25 @@
 
 Rights are checked when the command runs (Manage Server for the server scope, Manage
 Channels for the channel scope), whatever Discord's default command permissions say.
-Every answer is private.
+Every answer is private (adapters/discord/scoped.py).
 """
 
 from __future__ import annotations
 
-import logging
-from collections.abc import Awaitable, Callable
 from typing import Any
 
 import discord
 from discord import app_commands
 
-from adapters.discord.permissions import (
-    ScopeKind,
-    interaction_actor,
-    scope_channel_id,
-    scope_refusal,
-)
-from adapters.discord.replies import clip, scope_usage_text
-from adapters.discord.respond import refuse
+from adapters.discord.permissions import ScopeKind, interaction_actor
+from adapters.discord.replies import scope_usage_text
+from adapters.discord.scoped import answer, answer_at_scope, answer_for, with_dashboard
 from adapters.discord.services import services_of
-from adapters.discord.tiers import (
-    Tier,
-    check_channels,
-    check_key,
-    tier_refusal,
-    tier_scope,
-    tiers_text,
-)
-from bot.errors import UserFacingError
+from adapters.discord.tiers import Tier, check_channels, check_key, tiers_text
 from bot.handler import ImagineHandler
 from bot.limits import format_limit
 from bot.models import LIMIT_KEYS, LIMITS, LimitChange, Scope
 from bot.reports import format_limits, format_user_usage
-from bot.requests import words
-from bot.web.app import OFF
-
-log = logging.getLogger(__name__)
 
 Choice = app_commands.Choice
 SCOPES = [
@@ -53,11 +34,6 @@ TIER_HELP = {
     "user": "One person's own limits (over any role), e.g. enabled false",
 }
 VALUE_HELP = "A number, true/false, a quality (low/medium/high) or sizes separated by commas"
-DASHBOARD = (
-    "Charts, budgets, the ledger and the limits editor: {link}\n"
-    "This link is yours alone and works for {minutes} minutes."
-)
-ScopeWork = Callable[[ImagineHandler, Scope, str], Awaitable[str]]  # (handler, scope, where)
 
 
 async def key_choices(interaction: discord.Interaction[Any], current: str) -> list[Choice[str]]:
@@ -74,86 +50,6 @@ def change_line(change: LimitChange) -> str:
     old, new = (v if v is not None else "inherited" for v in (change.old_value, change.new_value))
     when = change.changed_at.strftime("%Y-%m-%d %H:%M UTC")
     return f"`{change.key}`: {old} → {new}, by <@{change.changed_by}>, {when}"
-
-
-def scope_for(interaction: discord.Interaction[Any], kind: ScopeKind) -> Scope:
-    """The server ('*' channel) or this channel (a thread counts as its parent)."""
-    guild = str(interaction.guild_id or 0)
-    if kind == "server":
-        return Scope("discord", guild, "*")
-    return Scope("discord", guild, str(scope_channel_id(interaction.channel)))
-
-
-def where(interaction: discord.Interaction[Any], kind: ScopeKind) -> str:
-    """'this server' or the channel as a mention."""
-    if kind == "server":
-        return "this server"
-    return f"<#{scope_channel_id(interaction.channel)}>"
-
-
-async def answer(interaction: discord.Interaction[Any], work: Callable[[], Awaitable[str]]) -> None:
-    """Defer privately, then show what `work` returns, or its error."""
-    await interaction.response.defer(ephemeral=True, thinking=True)
-    try:
-        text = await work()
-    except UserFacingError as exc:
-        text = exc.message
-    except Exception:
-        log.exception("Discord admin command failed")
-        text = words.internal().text
-    await interaction.edit_original_response(content=clip(text))
-
-
-async def answer_at_scope(
-    interaction: discord.Interaction[Any], kind: ScopeKind, work: ScopeWork
-) -> None:
-    """Refuse someone without the right at this scope; else answer privately with `work`."""
-    await answer_for(interaction, kind, work, None, None)
-
-
-async def answer_for(
-    interaction: discord.Interaction[Any],
-    kind: ScopeKind,
-    work: ScopeWork,
-    role: Tier | None,
-    user: Tier | None,
-) -> None:
-    """`answer_at_scope` for the server or this channel, or for the role's tier or the
-    person's override given (server-wide, so they need Manage Server)."""
-    tier = role if role is not None else user
-    refusal = tier_refusal(interaction, role, user) or scope_refusal(
-        interaction.permissions, "server" if tier else kind
-    )
-    if refusal is not None:
-        await refuse(interaction, refusal)
-        return
-    handler = services_of(interaction).handler
-    if tier is not None:
-        target, place = tier_scope(interaction, tier)
-    else:
-        target, place = scope_for(interaction, kind), where(interaction, kind)
-    await answer(interaction, lambda: work(handler, target, place))
-
-
-def with_dashboard(
-    interaction: discord.Interaction[Any], kind: ScopeKind, work: ScopeWork
-) -> ScopeWork:
-    """`work`, followed for the server scope by a private link to the server's dashboard
-    (bound to this admin, valid IMAGINE_LINK_TTL_MINUTES), or the web face's OFF words."""
-    if kind != "server":
-        return work
-    services = services_of(interaction)
-
-    async def linked(handler: ImagineHandler, target: Scope, place: str) -> str:
-        text = await work(handler, target, place)
-        web_ = services.web
-        if web_ is None:
-            return f"{text}\n{OFF}"
-        link = web_.admin_link("discord", target.workspace_id, str(interaction.user.id))
-        minutes = services.settings.link_ttl_minutes
-        return f"{text}\n{DASHBOARD.format(link=link, minutes=minutes)}"
-
-    return linked
 
 
 async def show_usage(interaction: discord.Interaction[Any], scope: ScopeKind | None) -> None:
@@ -236,6 +132,19 @@ async def reset_limits(
 
 def build_admin_commands() -> list[app_commands.Command[Any, Any, Any] | app_commands.Group]:
     """Fresh /usage and /limits objects for one client's command tree."""
+    limits = app_commands.Group(
+        name="limits",
+        description="Image limits for this server or channel (admins)",
+        guild_only=True,
+        default_permissions=discord.Permissions(manage_channels=True),
+    )
+    for add in (add_show, add_set, add_reset):
+        add(limits)
+    return [usage_command(), limits]
+
+
+def usage_command() -> app_commands.Command[Any, Any, Any]:
+    """/usage [scope]."""
 
     @app_commands.command(name="usage", description="Your image usage today and this month")
     @app_commands.describe(scope="Admins: totals for the whole server or this channel")
@@ -244,12 +153,11 @@ def build_admin_commands() -> list[app_commands.Command[Any, Any, Any] | app_com
     async def usage(interaction: discord.Interaction[Any], scope: ScopeKind | None = None) -> None:
         await show_usage(interaction, scope)
 
-    limits = app_commands.Group(
-        name="limits",
-        description="Image limits for this server or channel (admins)",
-        guild_only=True,
-        default_permissions=discord.Permissions(manage_channels=True),
-    )
+    return usage
+
+
+def add_show(limits: app_commands.Group) -> None:
+    """/limits show [scope] [role] [user]."""
 
     @limits.command(name="show", description="The limits in effect, and where each is set")
     @app_commands.describe(scope="The whole server (default) or this channel", **TIER_HELP)
@@ -262,6 +170,10 @@ def build_admin_commands() -> list[app_commands.Command[Any, Any, Any] | app_com
     ) -> None:
         work = with_dashboard(interaction, scope, limits_report)
         await answer_for(interaction, scope, work, role, user)
+
+
+def add_set(limits: app_commands.Group) -> None:
+    """/limits set key value [scope] [role] [user]."""
 
     @limits.command(
         name="set", description="Set one limit for the server, a channel, a role, a person"
@@ -281,6 +193,10 @@ def build_admin_commands() -> list[app_commands.Command[Any, Any, Any] | app_com
     ) -> None:
         await set_limit(interaction, key, value, scope, (role, user))
 
+
+def add_reset(limits: app_commands.Group) -> None:
+    """/limits reset [key] [scope] [role] [user]."""
+
     @limits.command(name="reset", description="Clear one limit (or all) so the wider one applies")
     @app_commands.describe(
         key="Which limit; leave empty for all", scope="Server or channel", **TIER_HELP
@@ -295,5 +211,3 @@ def build_admin_commands() -> list[app_commands.Command[Any, Any, Any] | app_com
         user: discord.User | None = None,
     ) -> None:
         await reset_limits(interaction, key, scope, (role, user))
-
-    return [usage, limits]
