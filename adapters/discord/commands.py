@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any, TypeVar
 
 import discord
@@ -87,6 +87,21 @@ def anywhere(command: F) -> F:
     return installs(contexts(command))
 
 
+def image_options(
+    choices: dict[str, list[Choice[str]]], leave_out: Sequence[str] = (), **described: str
+) -> Callable[[F], F]:
+    """The options an image command shares with the others (their help and `choices`, less
+    those it leaves out) after its own `described` ones, usable `anywhere`."""
+    shared = {k: v for k, v in OPTION_HELP.items() if k not in leave_out}
+    offered = {k: v for k, v in choices.items() if k not in leave_out}
+
+    def apply(command: F) -> F:
+        options = app_commands.describe(**described, **shared)(command)
+        return anywhere(app_commands.choices(**offered)(options))
+
+    return apply
+
+
 def build_commands(models: Sequence[str]) -> list[Command]:
     """Fresh command objects for one client's command tree; `models` are the offered ones."""
     choices = OPTION_CHOICES | {
@@ -97,19 +112,16 @@ def build_commands(models: Sequence[str]) -> list[Command]:
 
 def image_commands(choices: dict[str, list[Choice[str]]]) -> list[Command]:
     """/imagine, /edit and /blend, their options offering `choices`."""
-    in_blend = {k: v for k, v in choices.items() if k not in NOT_IN_BLEND}
-    return [imagine_command(choices), edit_command(choices), blend_command(in_blend)]
+    return [imagine_command(choices), edit_command(choices), blend_command(choices)]
 
 
 def imagine_command(choices: dict[str, list[Choice[str]]]) -> Command:
     """/imagine prompt [options]."""
 
     @app_commands.command(name="imagine", description="Create images from a prompt")
-    @app_commands.describe(
-        prompt="What to draw; --ar 16:9, --quality high, --n 2, --model work too", **OPTION_HELP
+    @image_options(
+        choices, prompt="What to draw; --ar 16:9, --quality high, --n 2, --model work too"
     )
-    @app_commands.choices(**choices)
-    @anywhere
     async def imagine(
         interaction: discord.Interaction[Any],
         prompt: Prompt,
@@ -134,13 +146,11 @@ def edit_command(choices: dict[str, list[Choice[str]]]) -> Command:
     """/edit image prompt [options]."""
 
     @app_commands.command(name="edit", description="Change an image as you describe")
-    @app_commands.describe(
+    @image_options(
+        choices,
         image="The image to change",
         prompt="How it should change, e.g. make the balloon blue",
-        **OPTION_HELP,
     )
-    @app_commands.choices(**choices)
-    @anywhere
     async def edit(
         interaction: discord.Interaction[Any],
         image: discord.Attachment,
@@ -166,17 +176,16 @@ def blend_command(choices: dict[str, list[Choice[str]]]) -> Command:
     background: it makes one picture, whose background comes from the images)."""
 
     @app_commands.command(name="blend", description="Blend 2 to 5 images into one")
-    @app_commands.describe(
+    @image_options(
+        choices,
+        NOT_IN_BLEND,
         image1="The first image",
         image2="The second image",
         image3="A third image",
         image4="A fourth image",
         image5="A fifth image",
         prompt="How to blend them (optional)",
-        **{k: v for k, v in OPTION_HELP.items() if k not in NOT_IN_BLEND},
     )
-    @app_commands.choices(**choices)
-    @anywhere
     async def blend(
         interaction: discord.Interaction[Any],
         image1: discord.Attachment,
