@@ -3,37 +3,29 @@
 from __future__ import annotations
 
 from dataclasses import replace
-from pathlib import Path
-
-import pytest
 
 from bot.models import Limits, Options, Scope
-from bot.store import open_store
-from tests.storefixtures import NOW, STORE_KINDS, reservation, store_url
+from bot.store import Store
+from tests.storefixtures import NOW, reservation
 
 
-@pytest.mark.parametrize("kind", STORE_KINDS)
 async def test_control_kinds_are_reserved_with_their_control_and_the_limit_is_kept(
-    kind: str, tmp_path: Path
+    store: Store,
 ) -> None:
-    store = await open_store(store_url(kind, tmp_path))
-    try:
-        made = {}
-        for control, ledger_kind in (
-            ("zoom 1.5", "zoom"),
-            ("pan left", "pan"),
-            ("upscale", "upscale"),
-            ("blend", "blend"),
-            ("vary subtle", "vary"),
-        ):
-            wanted = replace(reservation(), kind=ledger_kind, options=Options(control=control))
-            made[(await store.reserve(wanted, Limits(), NOW)).id] = (ledger_kind, control)
-        for entry_id, (ledger_kind, control) in made.items():
-            found = await store.get_entry(entry_id)
-            assert found is not None and found.kind == ledger_kind
-            assert found.options.control == control
-        scope = Scope("discord", "guild1", "*")
-        await store.set_limits(scope, {"allow_low_moderation": True}, "admin", NOW)
-        assert (await store.get_limits(scope)).allow_low_moderation is True
-    finally:
-        await store.close()
+    made = {}
+    for control, ledger_kind in (
+        ("zoom 1.5", "zoom"),
+        ("pan left", "pan"),
+        ("upscale", "upscale"),
+        ("blend", "blend"),
+        ("vary subtle", "vary"),
+    ):
+        wanted = replace(reservation(), kind=ledger_kind, options=Options(control=control))
+        made[(await store.reserve(wanted, Limits(), NOW)).id] = (ledger_kind, control)
+    for entry_id, (ledger_kind, control) in made.items():
+        found = await store.get_entry(entry_id)
+        assert found is not None and found.kind == ledger_kind
+        assert found.options.control == control
+    scope = Scope("discord", "guild1", "*")
+    await store.set_limits(scope, {"allow_low_moderation": True}, "admin", NOW)
+    assert (await store.get_limits(scope)).allow_low_moderation is True

@@ -5,14 +5,10 @@ and only that workspace's billed rows count."""
 from __future__ import annotations
 
 from datetime import UTC, date, datetime, timedelta
-from pathlib import Path
-
-import pytest
 
 from bot.models import Scope
-from bot.store import open_store
+from bot.store import Store
 from bot.store.reports import DayTotal
-from tests.storefixtures import STORE_KINDS, store_url
 from tests.webfixtures import seed
 
 WORKSPACE = Scope("discord", "guild1")
@@ -30,29 +26,22 @@ ROWS = [  # (moment, workspace, images, cost, failed)
 DAYS = [date(2026, 3, 7) + timedelta(days=i) for i in range(4)]
 
 
-@pytest.mark.parametrize("kind", STORE_KINDS)
-async def test_each_day_sums_its_local_days_billed_rows_of_the_workspace(
-    kind: str, tmp_path: Path
-) -> None:
-    store = await open_store(store_url(kind, tmp_path))
-    try:
-        for at, workspace, images, cost, failed in ROWS:
-            await seed(store, at, workspace=workspace, images=images, cost=cost, failed=failed)
-        local = await store.day_totals(WORKSPACE, DAYS, "America/New_York")
-        assert local == [
-            DayTotal(date(2026, 3, 7), 1, 0.1),
-            DayTotal(date(2026, 3, 8), 5, 0.5),
-            DayTotal(date(2026, 3, 9), 4, 0.4),
-            DayTotal(date(2026, 3, 10), 0, 0.0),
-        ]
-        assert await store.day_totals(WORKSPACE, DAYS, None) == [
-            DayTotal(date(2026, 3, 7), 1, 0.5),
-            DayTotal(date(2026, 3, 8), 3, 0.3),
-            DayTotal(date(2026, 3, 9), 7, 0.7),
-            DayTotal(date(2026, 3, 10), 0, 0.0),
-        ]
-        assert await store.day_totals(Scope("discord", "guild2"), DAYS[1:2], "UTC") == [
-            DayTotal(date(2026, 3, 8), 6, 9.99)
-        ]
-    finally:
-        await store.close()
+async def test_each_day_sums_its_local_days_billed_rows_of_the_workspace(store: Store) -> None:
+    for at, workspace, images, cost, failed in ROWS:
+        await seed(store, at, workspace=workspace, images=images, cost=cost, failed=failed)
+    local = await store.day_totals(WORKSPACE, DAYS, "America/New_York")
+    assert local == [
+        DayTotal(date(2026, 3, 7), 1, 0.1),
+        DayTotal(date(2026, 3, 8), 5, 0.5),
+        DayTotal(date(2026, 3, 9), 4, 0.4),
+        DayTotal(date(2026, 3, 10), 0, 0.0),
+    ]
+    assert await store.day_totals(WORKSPACE, DAYS, None) == [
+        DayTotal(date(2026, 3, 7), 1, 0.5),
+        DayTotal(date(2026, 3, 8), 3, 0.3),
+        DayTotal(date(2026, 3, 9), 7, 0.7),
+        DayTotal(date(2026, 3, 10), 0, 0.0),
+    ]
+    assert await store.day_totals(Scope("discord", "guild2"), DAYS[1:2], "UTC") == [
+        DayTotal(date(2026, 3, 8), 6, 9.99)
+    ]
