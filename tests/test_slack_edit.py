@@ -28,6 +28,19 @@ def shortcut(callback_id: str, message: dict[str, Any], slack: FakeSlack) -> dic
     }
 
 
+async def not_an_image(
+    slack_bot: SlackBot, slack: FakeSlack, gateway: FakeGateway, name: str
+) -> str:
+    """Edit image on a message whose only file, called `name`, is a PDF: the reply, after
+    checking that no modal opened and nothing reached the gateway."""
+    report = slack.add_file(b"%PDF-1.7 not an image", name)
+    message = slack.add_message("C1", "the report", files=[report])
+    await slack_bot.interactive(shortcut("imagine_edit_image", message, slack))
+    [reply] = await slack.wait_for(lambda: slack.responses)
+    assert slack.views == [] and gateway.image_requests == []
+    return str(reply["text"])
+
+
 def submission(view: dict[str, Any], values: dict[str, Any]) -> dict[str, Any]:
     """A view_submission payload for a modal the bot opened."""
     return {
@@ -179,15 +192,10 @@ async def test_a_mention_without_image_makes_one_and_an_empty_one_gets_a_hint(
 async def test_a_file_that_is_not_an_image_is_explained(
     slack_bot: SlackBot, slack: FakeSlack, gateway: FakeGateway
 ) -> None:
-    report = slack.add_file(b"%PDF-1.7 not an image", "report.pdf")
-    message = slack.add_message("C1", "the report", files=[report])
-    await slack_bot.interactive(shortcut("imagine_edit_image", message, slack))
-    [reply] = await slack.wait_for(lambda: slack.responses)
-    assert reply["text"] == (
+    assert await not_an_image(slack_bot, slack, gateway, "report.pdf") == (
         "report.pdf is not an image. Pick a message with a PNG, JPEG or WebP image. "
         "You were not charged."
     )
-    assert slack.views == [] and gateway.image_requests == []
 
 
 async def test_a_file_that_is_too_large_is_explained(

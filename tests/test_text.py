@@ -17,7 +17,7 @@ from tests.fakes.gateway import FakeGateway
 from tests.fakes.slack import FakeSlack
 from tests.fakes.slack_app import SlackBot, running_bot
 from tests.storefixtures import postgres_url
-from tests.test_slack_edit import shortcut
+from tests.test_slack_edit import not_an_image
 
 RLO, PDF, LRI, PDI, RLM, ALM = "\u202e", "\u202c", "\u2066", "\u2069", "\u200f", "\u061c"
 BIDI = "\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069\u200e\u200f\u061c"
@@ -60,15 +60,11 @@ async def test_a_prompt_with_nul_and_bidi_controls_works_on_postgresql(
 async def test_a_slack_file_name_cannot_reorder_the_bots_words(
     slack_bot: SlackBot, slack: FakeSlack, gateway: FakeGateway
 ) -> None:
-    report = slack.add_file(b"%PDF-1.7 not an image", f"invoice{RLO}fdp.exe{PDF}\n.pdf")
-    message = slack.add_message("C1", "the report", files=[report])
-    await slack_bot.interactive(shortcut("imagine_edit_image", message, slack))
-    [reply] = await slack.wait_for(lambda: slack.responses)
-    assert reply["text"] == (
+    name = f"invoice{RLO}fdp.exe{PDF}\n.pdf"
+    assert await not_an_image(slack_bot, slack, gateway, name) == (
         "invoicefdp.exe .pdf is not an image. Pick a message with a PNG, JPEG or WebP image. "
         "You were not charged."
     )
-    assert slack.views == [] and gateway.image_requests == []
 
 
 async def test_a_discord_prompt_cannot_reorder_the_bots_words(
