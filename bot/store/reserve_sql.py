@@ -53,16 +53,6 @@ def reserve_plan(entry: LedgerEntry, limits: Limits, exempt: bool) -> ReservePla
     return ReservePlan(checked, charged, cooldown, may_insert, params)
 
 
-def asked(budget: Budget) -> str:
-    """The parameter a budget's check adds to its used figure."""
-    return ":n" if budget.unit == "images" else ":est_cost_usd"
-
-
-def epsilon(budget: Budget) -> str:
-    """What a budget's check allows above its figure (dollars are summed as floats)."""
-    return f" + {COST_EPSILON!r}" if budget.unit == "cost_usd" else ""
-
-
 def raise_refusal(
     reservation: Reservation, limits: Limits, plan: ReservePlan, row: Sequence[Any], now: datetime
 ) -> None:

@@ -11,6 +11,7 @@ import json
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import asdict, fields
 from datetime import datetime
+from functools import lru_cache
 from typing import Any
 
 from bot.models import (
@@ -37,6 +38,7 @@ Decode = Callable[[Any], Any]  # reads back a moment stored as something else (t
 ENTRY_COLUMNS = tuple(
     "options_json" if f.name == "options" else f.name for f in fields(LedgerEntry)
 )
+_ENTRY_FIELDS = tuple(f.name for f in fields(LedgerEntry))
 _OPTION_NAMES = frozenset(f.name for f in fields(Options))
 TIMESTAMPS = ("created_at", "settled_at", "deadline", "delivery_at")
 SELECT_ENTRY = f"SELECT {', '.join(ENTRY_COLUMNS)} FROM usage"
@@ -176,9 +178,15 @@ def period_params(now: datetime) -> dict[str, object]:
 
 def entry_values(entry: LedgerEntry) -> dict[str, object]:
     """A ledger row as column values: its options as JSON text."""
-    values = {f.name: getattr(entry, f.name) for f in fields(LedgerEntry)}
-    values["options_json"] = json.dumps(asdict(values.pop("options")), sort_keys=True)
+    values = {name: getattr(entry, name) for name in _ENTRY_FIELDS}
+    values["options_json"] = options_json(values.pop("options"))
     return values
+
+
+@lru_cache(maxsize=256)
+def options_json(options: Options) -> str:
+    """A ledger row's options as the JSON text its column keeps."""
+    return json.dumps(asdict(options), sort_keys=True)
 
 
 def options_from_json(text: str) -> Options:
