@@ -14,6 +14,8 @@ ABANDON = (
     "UPDATE usage SET status = 'abandoned', images_delivered = 0, est_cost_usd = 0, "
     "settled_at = :now WHERE status = 'reserved' AND deadline < :now"
 )
+# Which of a batch's rows (a JSON array of ids) went in.
+INSERTED = "SELECT id FROM usage WHERE id IN (SELECT value FROM json_each(:ids))"
 _NO_REQUEST = "(SELECT NULL AS at)"
 _ASKED = {"images": ":n", "cost_usd": ":est_cost_usd"}
 _EPSILON = {"images": "", "cost_usd": f" + {COST_EPSILON!r}"}

@@ -24,6 +24,7 @@ from bot.models import (
 )
 from bot.store import alerts, reports
 from bot.store.alerts import AlertSent
+from bot.store.batch import ReserveQueue
 from bot.store.budgets import BudgetUse
 from bot.store.common import (
     abandon_due,
@@ -84,10 +85,12 @@ class Store:
     def __init__(self, db: Database) -> None:
         self.db = db
         self._abandoned_at: datetime | None = None
+        self._reservations = ReserveQueue(db.reserve)
 
     async def reserve(self, reservation: Reservation, limits: Limits, now: datetime) -> LedgerEntry:
         """Check every budget that applies and insert a reserved row, atomically across
-        processes (budgets.py names the budgets; reserve_sql.py plans the reservation).
+        processes (budgets.py names the budgets; reserve_sql.py plans the reservation; batch.py
+        sends it with the others waiting).
 
         Raises `Disabled`, `Cooldown` or `LimitReached` when the request would exceed
         `limits` (reserved rows whose deadline has passed count nothing: they are settled
@@ -99,7 +102,7 @@ class Store:
         plan = reserve_plan(entry, limits, is_exempt(reservation, limits))
         await self._abandon_expired(now)
         for attempt in range(_RESERVE_ATTEMPTS):
-            row = await self.db.reserve(plan)
+            row = await self._reservations.reserve(plan)
             if row is None:
                 return entry
             if attempt == 0 and await self.db.execute(self.db.abandon_sql, {"now": now}):
