@@ -93,6 +93,11 @@ EXPORT_PAGE = (
 )
 
 SELECT_LIMITS = f"SELECT {', '.join(LIMIT_KEYS)} FROM limits WHERE {SCOPE_EXACT}"
+# The limits of several scopes at once: `limits_of_many` adds one row value per scope.
+SELECT_MANY_LIMITS = (
+    f"SELECT platform, workspace_id, channel_id, {', '.join(LIMIT_KEYS)} FROM limits "
+    "WHERE (platform, workspace_id, channel_id) IN (VALUES {scopes})"
+)
 # The role tiers ('role:ID') and person overrides ('user:ID') of one workspace.
 SELECT_TIERS = (
     f"SELECT channel_id, {', '.join(LIMIT_KEYS)} FROM limits "
@@ -150,6 +155,16 @@ def scope_params(scope: Scope) -> dict[str, object]:
         "workspace_id": scope.workspace_id,
         "channel_id": scope.channel_id,
     }
+
+
+def many_scopes(scopes: Sequence[Scope]) -> tuple[str, dict[str, object]]:
+    """SELECT_MANY_LIMITS for some scopes, and its parameters."""
+    params: dict[str, object] = {}
+    for index, scope in enumerate(scopes):
+        params |= {f"p{index}": scope.platform, f"w{index}": scope.workspace_id}
+        params[f"c{index}"] = scope.channel_id
+    values = ", ".join(f"(:p{i}, :w{i}, :c{i})" for i in range(len(scopes)))
+    return SELECT_MANY_LIMITS.format(scopes=values), params
 
 
 def scope_filter(scope: Scope, user_id: str | None) -> tuple[str, dict[str, object]]:

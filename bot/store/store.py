@@ -70,6 +70,7 @@ from bot.store.sql import (
     entry_from_row,
     limit_values,
     limits_from_rows,
+    many_scopes,
     scope_params,
     succeed_params,
 )
@@ -188,6 +189,16 @@ class Store:
     async def get_limits(self, scope: Scope) -> Limits:
         """The limits set for exactly this scope (unset keys are None)."""
         return limits_from_rows(await self.db.fetch(SELECT_LIMITS, scope_params(scope)))
+
+    async def limits_of_many(self, scopes: Sequence[Scope]) -> list[Limits]:
+        """The limits set for exactly each of `scopes`, in their order, in one query."""
+        if not scopes:
+            return []
+        sql, params = many_scopes(scopes)
+        found = {
+            Scope(*row[:3]): limits_from_rows([row[3:]]) for row in await self.db.fetch(sql, params)
+        }
+        return [found.get(scope, Limits()) for scope in scopes]
 
     async def tiers(self, platform: str, workspace_id: str) -> list[tuple[Scope, Limits]]:
         """The role tiers and person overrides of a workspace that set any key, by scope."""
