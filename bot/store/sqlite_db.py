@@ -22,6 +22,7 @@ T = TypeVar("T")
 BUSY_TIMEOUT_MS = 10_000
 _BUSY_CODES = (sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED)
 _ATTEMPTS = 8
+_AS_IS = frozenset((str, int, float, bool, bytes, type(None)))  # what SQLite takes unchanged
 
 
 def is_busy(exc: BaseException) -> bool:
@@ -85,6 +86,8 @@ def sqlite_params(params: Mapping[str, object]) -> dict[str, object]:
 
 
 def _sqlite_value(value: object) -> object:
+    if type(value) in _AS_IS:
+        return value
     if isinstance(value, datetime):
         return to_text(value)
     return value.isoformat() if isinstance(value, date) else value
