@@ -669,3 +669,13 @@ async def test_limits_of_many_scopes_come_in_one_answer_in_their_order(store: St
         await store.get_limits(scope) for scope in (alice, unset, GUILD, supporters, GUILD)
     ]
     assert await store.limits_of_many([]) == []
+
+
+async def test_sqlite_checkpoints_its_wal_every_8192_pages_not_every_kept_image(
+    tmp_path: Path,
+) -> None:
+    opened = await open_store(store_url("sqlite", tmp_path))
+    try:
+        assert await opened.db.fetch("PRAGMA wal_autocheckpoint", {}) == [(8192,)]
+    finally:
+        await opened.close()

@@ -20,6 +20,9 @@ log = logging.getLogger(__name__)
 T = TypeVar("T")
 
 BUSY_TIMEOUT_MS = 10_000
+# A kept image is about 800 pages: at SQLite's default of 1,000 nearly every kept image
+# checkpointed the WAL (copying it into the file and syncing both) inside its own commit.
+WAL_CHECKPOINT_PAGES = 8192
 _BUSY_CODES = (sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED)
 _ATTEMPTS = 8
 _AS_IS = frozenset((str, int, float, bool, bytes, type(None)))  # what SQLite takes unchanged
@@ -58,6 +61,7 @@ async def connect_sqlite(path: str) -> aiosqlite.Connection:
         if mode not in ("wal", "memory"):
             log.warning("SQLite at %s runs in journal mode %s, not WAL", path, mode)
         await conn.execute("PRAGMA synchronous = NORMAL")
+        await conn.execute(f"PRAGMA wal_autocheckpoint = {WAL_CHECKPOINT_PAGES}")
         await conn.execute("PRAGMA foreign_keys = ON")
     except BaseException:
         await conn.close()
