@@ -671,11 +671,11 @@ async def test_limits_of_many_scopes_come_in_one_answer_in_their_order(store: St
     assert await store.limits_of_many([]) == []
 
 
-async def test_sqlite_checkpoints_its_wal_every_8192_pages_not_every_kept_image(
+async def test_sqlite_checkpoints_its_wal_every_4096_pages_not_every_kept_image(
     tmp_path: Path,
 ) -> None:
     opened = await open_store(store_url("sqlite", tmp_path))
     try:
-        assert await opened.db.fetch("PRAGMA wal_autocheckpoint", {}) == [(8192,)]
+        assert await opened.db.fetch("PRAGMA wal_autocheckpoint", {}) == [(4096,)]
     finally:
         await opened.close()

@@ -22,7 +22,7 @@ T = TypeVar("T")
 BUSY_TIMEOUT_MS = 10_000
 # A kept image is about 800 pages: at SQLite's default of 1,000 nearly every kept image
 # checkpointed the WAL (copying it into the file and syncing both) inside its own commit.
-WAL_CHECKPOINT_PAGES = 8192
+WAL_CHECKPOINT_PAGES = 4096
 _BUSY_CODES = (sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED)
 _ATTEMPTS = 8
 _AS_IS = frozenset((str, int, float, bool, bytes, type(None)))  # what SQLite takes unchanged
