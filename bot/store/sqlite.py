@@ -23,7 +23,7 @@ from bot.store.dialect import Params, Row, Session
 from bot.store.migrate import migrate_sqlite
 from bot.store.reserve_sql import ReservePlan
 from bot.store.sqlite_db import connect_sqlite, from_column, retry_busy, sqlite_params
-from bot.store.sqlite_sql import ABANDON, INSERTED, reserve_queries
+from bot.store.sqlite_sql import ABANDON, INSERTED, reserve_queries, reserve_values
 
 T = TypeVar("T")
 
@@ -121,14 +121,14 @@ class SqliteDatabase:
             return await retry_busy(partial(self._in_transaction, "BEGIN IMMEDIATE", body))
 
     async def _reserve_one(self, plan: ReservePlan) -> Row | None:
-        queries = reserve_queries(plan)
-        if plan.may_insert and await self._statements.execute(queries.insert, plan.params) > 0:
+        insert = reserve_queries(plan).insert
+        if plan.may_insert and await self._statements.execute(insert, reserve_values(plan)) > 0:
             return None
         return await self._explain(plan)
 
     async def _reserve_many(self, plans: Sequence[ReservePlan], _: Session) -> list[Row | None]:
         for insert, run in groupby(plans, lambda plan: reserve_queries(plan).insert):
-            rows = [plan.params for plan in run if plan.may_insert]
+            rows = [reserve_values(plan) for plan in run if plan.may_insert]
             if rows:
                 await self._statements.executemany(insert, rows)
         ids = json.dumps([plan.params["id"] for plan in plans])
@@ -139,7 +139,7 @@ class SqliteDatabase:
 
     async def _explain(self, plan: ReservePlan) -> Row:
         [(duplicate, last, *used)] = await self._statements.fetch(
-            reserve_queries(plan).explain, plan.params
+            reserve_queries(plan).explain, reserve_values(plan)
         )
         return (duplicate, from_column(last), *used)
 

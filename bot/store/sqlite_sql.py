@@ -30,6 +30,16 @@ class ReserveQueries:
     explain: str
 
 
+def reserve_values(plan: ReservePlan) -> dict[str, object]:
+    """The parameters of a plan's statements: its row's, then each budget's counter (`:cN`)
+    and allowance (`:aN`)."""
+    values = dict(plan.params)
+    for index, budget in enumerate(plan.budgets):
+        values[f"c{index}"] = budget.counter
+        values[f"a{index}"] = budget.allowed
+    return values
+
+
 def reserve_queries(plan: ReservePlan) -> ReserveQueries:
     """An insert that happens only within the budgets, and a query that says why it did not
     (the same text for every plan of the same shape, so SQLite's statement cache keeps it)."""
