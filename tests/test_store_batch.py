@@ -87,3 +87,20 @@ async def test_a_disabled_scope_refuses_every_request_of_a_batch(store: Store) -
     results = await at_once(store, Limits(enabled=False), 5)
     assert all(isinstance(result, Disabled) for result in results)
     assert (await store.user_usage(GUILD, "alice", Limits(), NOW)).images_today == 0
+
+
+async def test_a_row_the_database_refuses_fails_alone_and_its_batch_goes_in(
+    store: Store,
+) -> None:
+    broken = reservation(n=0)  # the ledger's CHECK (n >= 1) refuses the row itself
+    results = await asyncio.gather(
+        *(store.reserve(reservation(), Limits(), NOW) for _ in range(4)),
+        store.reserve(broken, Limits(), NOW),
+        *(store.reserve(reservation(), Limits(), NOW) for _ in range(4)),
+        return_exceptions=True,
+    )
+    assert granted(results) == 8
+    assert isinstance(results[4], Exception)
+    assert not isinstance(results[4], (Duplicate, LimitReached))
+    assert await store.get_entry(broken.id) is None
+    assert (await store.user_usage(GUILD, "alice", Limits(), NOW)).images_today == 8

@@ -19,6 +19,7 @@ from bot.store.reserve_sql import ReservePlan
 
 MAX_BATCH = 100
 Reserve = Callable[[Sequence[ReservePlan]], Awaitable[list[Row | None]]]
+Answer = asyncio.Future[Row | None]
 
 
 class ReserveQueue:
@@ -26,7 +27,7 @@ class ReserveQueue:
 
     def __init__(self, reserve: Reserve) -> None:
         self._reserve = reserve
-        self._waiting: list[tuple[ReservePlan, asyncio.Future[Row | None]]] = []
+        self._waiting: list[tuple[ReservePlan, Answer]] = []
         self._sending: asyncio.Task[None] | None = None
 
     async def reserve(self, plan: ReservePlan) -> Row | None:
@@ -34,7 +35,7 @@ class ReserveQueue:
 
         A caller cancelled before its batch leaves is left out of it.
         """
-        future: asyncio.Future[Row | None] = asyncio.get_running_loop().create_future()
+        future: Answer = asyncio.get_running_loop().create_future()
         self._waiting.append((plan, future))
         if self._sending is None or self._sending.done():
             self._sending = asyncio.create_task(self._send())
@@ -45,22 +46,34 @@ class ReserveQueue:
         while self._waiting:
             batch = [(plan, f) for plan, f in self._waiting[:MAX_BATCH] if not f.done()]
             del self._waiting[:MAX_BATCH]
-            if not batch:
-                continue
             try:
-                rows = await self._reserve([plan for plan, _ in batch])
+                await self._send_batch(batch)
             except BaseException as exc:
                 for _, future in batch:
                     _fail(future, exc)
-                if not isinstance(exc, Exception):
-                    raise
-                continue
-            for (_, future), row in zip(batch, rows, strict=True):
-                if not future.done():
-                    future.set_result(row)
+                raise
+
+    async def _send_batch(self, batch: list[tuple[ReservePlan, Answer]]) -> None:
+        """One batch to the database. When it fails nothing of it went in (a batch is one
+        statement or one transaction), so each of its plans is sent again alone: only the
+        one the database cannot take gets the error."""
+        if not batch:
+            return
+        try:
+            rows = await self._reserve([plan for plan, _ in batch])
+        except Exception as exc:
+            if len(batch) == 1:
+                _fail(batch[0][1], exc)
+                return
+            for one in batch:
+                await self._send_batch([one])
+            return
+        for (_, future), row in zip(batch, rows, strict=True):
+            if not future.done():
+                future.set_result(row)
 
 
-def _fail(future: asyncio.Future[Row | None], exc: BaseException) -> None:
+def _fail(future: Answer, exc: BaseException) -> None:
     if future.done():
         return
     if isinstance(exc, asyncio.CancelledError):
