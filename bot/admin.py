@@ -37,16 +37,13 @@ class LimitsAdmin:
     async def limits_of(self, actor: Actor) -> Limits:
         """The limits that hold for one person where they ask: for a person's own keys their
         override, else the most generous of their roles, else those of `limits_for`."""
-        layers = [await self.store.get_limits(layer) for layer in scope_layers(actor.scope)]
-        roles = [await self.store.get_limits(role) for role in _role_scopes(actor)]
-        person = (
-            await self.store.get_limits(
-                Scope.person(actor.platform, actor.workspace_id, actor.user_id)
-            )
-            if actor.user_id
-            else Limits()
-        )
-        return resolve(self.settings.default_limits(), layers, roles, person)
+        layers, roles = scope_layers(actor.scope), _role_scopes(actor)
+        person = Scope.person(actor.platform, actor.workspace_id, actor.user_id)
+        people = [person] if actor.user_id else []
+        found = await self.store.limits_of_many([*layers, *roles, *people])
+        wide, tiers = found[: len(layers)], found[len(layers) : len(layers) + len(roles)]
+        own = found[len(layers) + len(roles) :]
+        return resolve(self.settings.default_limits(), wide, tiers, own[0] if own else Limits())
 
     async def limits_here(self, scope: Scope) -> Limits:
         """The limits set for exactly this scope (unset keys are None)."""

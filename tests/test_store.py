@@ -18,7 +18,7 @@ from bot.errors import BadRequest, ConfigError, Cooldown, Disabled, Duplicate, L
 from bot.models import LIMIT_KEYS, Limits, Options, Reservation, Scope, TokenUsage
 from bot.store import Store, open_store
 from bot.store.budgets import BUDGET_KEYS
-from tests.storefixtures import NOW, actor, racers, reservation
+from tests.storefixtures import NOW, actor, racers, reservation, store_url
 
 CHANNEL = Scope("discord", "guild1", "general")
 GUILD = Scope("discord", "guild1")
@@ -614,3 +614,34 @@ def test_postgres_url_without_asyncpg_names_the_extra() -> None:
     assert ran.stdout == (
         "IMAGINE_DATABASE_URL: PostgreSQL needs the extra: pip install 'imagine-bot[postgres]'\n"
     )
+
+
+async def test_limits_of_many_scopes_come_in_one_answer_in_their_order(store: Store) -> None:
+    supporters = Scope.role("discord", "guild1", "R-supporters")
+    alice = Scope.person("discord", "guild1", "alice")
+    await store.set_limits(GUILD, {"user_daily_images": 10}, "admin1", NOW)
+    await store.set_limits(supporters, {"user_monthly_images": 50}, "admin1", NOW)
+    await store.set_limits(alice, {"enabled": False}, "admin1", NOW)
+    unset = Scope("discord", "guild1", "random")
+    found = await store.limits_of_many([alice, unset, GUILD, supporters, GUILD])
+    assert found == [
+        Limits(enabled=False),
+        Limits(),
+        Limits(user_daily_images=10),
+        Limits(user_monthly_images=50),
+        Limits(user_daily_images=10),
+    ]
+    assert found == [
+        await store.get_limits(scope) for scope in (alice, unset, GUILD, supporters, GUILD)
+    ]
+    assert await store.limits_of_many([]) == []
+
+
+async def test_sqlite_checkpoints_its_wal_every_4096_pages_not_every_kept_image(
+    tmp_path: Path,
+) -> None:
+    opened = await open_store(store_url("sqlite", tmp_path))
+    try:
+        assert await opened.db.fetch("PRAGMA wal_autocheckpoint", {}) == [(4096,)]
+    finally:
+        await opened.close()

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
+from functools import lru_cache
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from bot.models import Limits
@@ -84,7 +85,11 @@ def zone(name: str | None) -> ZoneInfo:
 
 def window(period: str, now: datetime, tz: ZoneInfo) -> Window:
     """The day, week (from Monday) or month (from the 1st) holding `now`, in `tz`."""
-    today = utc(now).astimezone(tz).date()
+    return _window(period, utc(now).astimezone(tz).date(), tz)
+
+
+@lru_cache(maxsize=64)
+def _window(period: str, today: date, tz: ZoneInfo) -> Window:
     if period == "daily":
         first, following = today, today + timedelta(days=1)
     elif period == "weekly":
@@ -110,13 +115,21 @@ def _zone_of(holder: str, tz: ZoneInfo) -> ZoneInfo:
     return _UTC if holder == "bot" else tz
 
 
-def plan(who: Holder, limits: Limits, now: datetime) -> tuple[list[str], list[Budget]]:
+def plan(who: Holder, limits: Limits, now: datetime) -> tuple[tuple[str, ...], tuple[Budget, ...]]:
     """Every counter a reservation at `now` charges, sorted (the order locks are taken in),
     and the budgets set in `limits`: images before dollars, the person before wider holders,
     the day before the week before the month."""
-    tz = zone(limits.timezone)
+    tz, moment = zone(limits.timezone), utc(now)
+    return _plan(who, limits, tz, moment.astimezone(tz).date(), moment.date())
+
+
+@lru_cache(maxsize=1024)
+def _plan(
+    who: Holder, limits: Limits, tz: ZoneInfo, local_day: date, utc_day: date
+) -> tuple[tuple[str, ...], tuple[Budget, ...]]:
+    """`plan` for one local and one UTC day (the same on every reservation of that day)."""
     windows = {
-        (period, local): window(period, now, tz if local else _UTC)
+        (period, local): _window(period, local_day, tz) if local else _window(period, utc_day, _UTC)
         for period in PERIODS
         for local in (True, False)
     }
@@ -136,7 +149,7 @@ def plan(who: Holder, limits: Limits, now: datetime) -> tuple[list[str], list[Bu
             found.append(
                 Budget(key, counters[holder, period], unit, float(allowed), label, resets_at)
             )
-    return sorted(counters.values()), found
+    return tuple(sorted(counters.values())), tuple(found)
 
 
 @dataclass(frozen=True)

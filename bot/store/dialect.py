@@ -49,9 +49,10 @@ class Database(Session, Protocol):
         """Run `body` in one read-only transaction, so its queries see one moment."""
         ...
 
-    async def reserve(self, plan: ReservePlan) -> Row | None:
-        """Insert a reservation's row if its budgets allow it, atomically across processes:
-        None when inserted, else the explain row that says why not (reserve_sql.py)."""
+    async def reserve(self, plans: Sequence[ReservePlan]) -> list[Row | None]:
+        """Insert each reservation's row if its budgets allow it (counting the plans before
+        it), atomically across processes: for each plan None when inserted, else the
+        explain row that says why not (reserve_sql.py)."""
         ...
 
     def moment(self, value: Any) -> datetime | None:

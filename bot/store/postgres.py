@@ -1,13 +1,14 @@
 """The store's database on PostgreSQL, through an asyncpg connection pool shared by several
 processes.
 
-A reservation is one statement, so one round trip (postgres_sql.py RESERVE). Its function
-budget_check locks the row of every counter the reservation charges, in key order so that
-two reservations never wait on each other in a cycle, and reads them after the locks;
-the statement inserts the ledger row only when they allow it, and triggers add the row to
-the counters it holds. Every process charging a counter queues on its row lock, so check
-and insert are atomic across processes; under READ COMMITTED each statement of the function
-sees every earlier holder's committed counter.
+Reservations go in batches (batch.py), each batch one statement, so one round trip
+(postgres_sql.py RESERVE). Its function budget_check_many locks the row of every counter
+the batch charges, in key order so that two batches never wait on each other in a cycle,
+reads them after the locks and decides each reservation in order against the counters plus
+the ones granted before it; the statement inserts the granted rows, and triggers add them
+to the counters they hold. Every process charging a counter queues on its row lock, so
+check and insert are atomic across processes; under READ COMMITTED each statement of the
+function sees every earlier holder's committed counter.
 """
 
 from __future__ import annotations
@@ -112,13 +113,13 @@ class PostgresDatabase(_Statements):
         ):
             return await body(_Statements(conn))
 
-    async def reserve(self, plan: ReservePlan) -> Row | None:
-        """One statement: lock and read the counters, insert if they allow (module doc)."""
-        [row] = await self.fetch(RESERVE, reserve_params(plan))
-        inserted, duplicate, last_at, used = row
-        if inserted:
-            return None
-        return (duplicate, last_at, *used)
+    async def reserve(self, plans: Sequence[ReservePlan]) -> list[Row | None]:
+        """One statement: lock and read the counters, insert what they allow (module doc)."""
+        rows = await self.fetch(RESERVE, reserve_params(plans))
+        return [
+            None if inserted else (duplicate, last_at, *used)
+            for inserted, duplicate, last_at, used in rows
+        ]
 
     def moment(self, value: Any) -> datetime | None:
         """A timestamptz comes back as an aware datetime already."""

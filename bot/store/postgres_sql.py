@@ -7,15 +7,17 @@ Queries name their parameters (`:now`); `bind` turns the names into asyncpg's `$
 from __future__ import annotations
 
 import hashlib
+import json
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
+from datetime import datetime
 from functools import lru_cache
+from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from bot.errors import ConfigError
 from bot.store.common import COST_EPSILON
-from bot.store.reserve_sql import INSERT_COLUMNS, INSERT_VALUES, ReservePlan
-from bot.store.sql import KEY_TAKEN
+from bot.store.reserve_sql import INSERT_COLUMNS, ReservePlan
 
 LOCK = "SELECT pg_advisory_xact_lock($1)"
 
@@ -26,30 +28,65 @@ ABANDON = (
     "WHERE status = 'reserved' AND deadline < :now FOR UPDATE SKIP LOCKED)"
 )
 
-# A reservation in one statement: budget_check (migrations/postgres/0007_budgets.sql) locks
-# and reads the counters, and the insert goes ahead only when they allow it. Its columns:
-# inserted, then the explain row of reserve_sql.py (used figures as an array).
+# Reservations in one statement (migrations/postgres/0010_reserve_fast.sql): budget_check_many
+# locks and reads the counters and decides each reservation in order, and the granted rows
+# are inserted. Its columns, one row per reservation in order: inserted, then the explain
+# row of reserve_sql.py (used figures as an array).
+_CHECK_ARGS = (
+    "names", "charge_end", "charge_at", "check_end", "check_at", "check_images",
+    "check_allowed", "asked_images", "asked_cost", "first_key", "first_person", "keys",
+    "platforms", "workspaces", "users", "moments", "cooldowns", "may_insert",
+)  # fmt: skip
+_ROWS = (
+    "SELECT b.i, r.* FROM jsonb_array_elements(:rows) WITH ORDINALITY b (v, i), "
+    "jsonb_populate_record(NULL::usage, b.v) r"
+)
 RESERVE = (
-    "WITH c AS (SELECT * FROM budget_check(:charge_keys, :checked, :units, :allowed, :n, "
-    f":est_cost_usd, {COST_EPSILON!r}, :person, :checked_from, :now)), "
-    f"ins AS (INSERT INTO usage ({', '.join(INSERT_COLUMNS)}) SELECT {INSERT_VALUES} FROM c "
-    "WHERE c.ok AND :may_insert ON CONFLICT (idempotency_key) DO NOTHING RETURNING 1) "
-    f"SELECT EXISTS (SELECT 1 FROM ins), {KEY_TAKEN}, c.last_at, c.used FROM c"
+    f"WITH c AS (SELECT * FROM budget_check_many({', '.join(f':{a}' for a in _CHECK_ARGS)}, "
+    f"{COST_EPSILON!r}) WITH ORDINALITY c (ok, duplicate, last_at, used, i)), "
+    f"b AS ({_ROWS}), "
+    f"ins AS (INSERT INTO usage ({', '.join(INSERT_COLUMNS)}) "
+    f"SELECT {', '.join(INSERT_COLUMNS)} FROM b JOIN c USING (i) WHERE c.ok ORDER BY i "
+    "ON CONFLICT (idempotency_key) DO NOTHING RETURNING id) "
+    "SELECT b.id IN (SELECT id FROM ins), c.duplicate OR c.ok, c.last_at, c.used "
+    "FROM c JOIN b USING (i) ORDER BY i"
 )
 
 
-def reserve_params(plan: ReservePlan) -> dict[str, object]:
-    """The parameters of RESERVE."""
-    params = plan.params
-    return params | {
-        "charge_keys": list(plan.charges),
-        "checked": [budget.counter for budget in plan.budgets],
-        "units": [budget.unit for budget in plan.budgets],
-        "allowed": [budget.allowed for budget in plan.budgets],
-        "person": [params["platform"], params["workspace_id"], params["user_id"]],
-        "checked_from": params["cooldown_from"] if plan.cooldown else None,
-        "may_insert": plan.may_insert,
-    }
+def reserve_params(plans: Sequence[ReservePlan]) -> dict[str, object]:
+    """The parameters of RESERVE: the plans as budget_check_many reads them (see there)."""
+    names = sorted({counter for plan in plans for counter in plan.charges})
+    at = {name: index for index, name in enumerate(names, 1)}
+    args: dict[str, list[Any]] = {name: [] for name in _CHECK_ARGS[1:]}
+    firsts: dict[object, int] = {}
+    for index, plan in enumerate(plans, 1):
+        params = plan.params
+        person = (params["platform"], params["workspace_id"], params["user_id"])
+        args["charge_at"] += [at[counter] for counter in plan.charges]
+        args["charge_end"].append(len(args["charge_at"]))
+        args["check_at"] += [at[budget.counter] for budget in plan.budgets]
+        args["check_images"] += [budget.unit == "images" for budget in plan.budgets]
+        args["check_allowed"] += [budget.allowed for budget in plan.budgets]
+        args["check_end"].append(len(args["check_at"]))
+        args["asked_images"].append(params["n"])
+        args["asked_cost"].append(params["est_cost_usd"])
+        args["first_key"].append(firsts.setdefault(("key", params["idempotency_key"]), index))
+        args["first_person"].append(firsts.setdefault(person, index))
+        args["keys"].append(params["idempotency_key"])
+        for name, value in zip(("platforms", "workspaces", "users"), person, strict=True):
+            args[name].append(value)
+        args["moments"].append(params["now"])
+        args["cooldowns"].append(params["cooldown_from"] if plan.cooldown else None)
+        args["may_insert"].append(plan.may_insert)
+    rows = [{name: plan.params[name] for name in INSERT_COLUMNS} for plan in plans]
+    return {"names": names, **args, "rows": json.dumps(rows, default=_moment)}
+
+
+def _moment(value: object) -> str:
+    """A moment in the JSON of RESERVE, as PostgreSQL reads a timestamptz."""
+    if isinstance(value, datetime):
+        return value.isoformat()
+    raise TypeError(f"{type(value).__name__} is not JSON")
 
 
 _NAME = re.compile(r"(?<![:\w]):([a-z_][a-z0-9_]*)")

@@ -12,6 +12,7 @@ import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import lru_cache
 from typing import Any
 
 from bot.errors import Cooldown, Disabled, Duplicate, LimitReached
@@ -42,25 +43,18 @@ def reserve_plan(entry: LedgerEntry, limits: Limits, exempt: bool) -> ReservePla
     charged, checked = tuple(counters), () if exempt else tuple(applied)
     cooldown = not exempt and bool(limits.cooldown_s)
     params = entry_values(entry) | {
-        "charges": json.dumps(charged),
+        "charges": _charges_json(charged),
         "now": entry.created_at,
         "cooldown_from": entry.created_at - timedelta(seconds=limits.cooldown_s or 0),
     }
-    for index, budget in enumerate(checked):
-        params[f"c{index}"] = budget.counter
-        params[f"a{index}"] = budget.allowed
     may_insert = exempt or limits.enabled is not False
     return ReservePlan(checked, charged, cooldown, may_insert, params)
 
 
-def asked(budget: Budget) -> str:
-    """The parameter a budget's check adds to its used figure."""
-    return ":n" if budget.unit == "images" else ":est_cost_usd"
-
-
-def epsilon(budget: Budget) -> str:
-    """What a budget's check allows above its figure (dollars are summed as floats)."""
-    return f" + {COST_EPSILON!r}" if budget.unit == "cost_usd" else ""
+@lru_cache(maxsize=1024)
+def _charges_json(charges: tuple[str, ...]) -> str:
+    """The usage.charges text of a plan's counters (the same tuple all day, from `plan`)."""
+    return json.dumps(charges)
 
 
 def raise_refusal(

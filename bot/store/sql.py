@@ -11,6 +11,7 @@ import json
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import asdict, fields
 from datetime import datetime
+from functools import lru_cache
 from typing import Any
 
 from bot.models import (
@@ -37,6 +38,7 @@ Decode = Callable[[Any], Any]  # reads back a moment stored as something else (t
 ENTRY_COLUMNS = tuple(
     "options_json" if f.name == "options" else f.name for f in fields(LedgerEntry)
 )
+_ENTRY_FIELDS = tuple(f.name for f in fields(LedgerEntry))
 _OPTION_NAMES = frozenset(f.name for f in fields(Options))
 TIMESTAMPS = ("created_at", "settled_at", "deadline", "delivery_at")
 SELECT_ENTRY = f"SELECT {', '.join(ENTRY_COLUMNS)} FROM usage"
@@ -91,6 +93,11 @@ EXPORT_PAGE = (
 )
 
 SELECT_LIMITS = f"SELECT {', '.join(LIMIT_KEYS)} FROM limits WHERE {SCOPE_EXACT}"
+# The limits of several scopes at once: `limits_of_many` adds one row value per scope.
+SELECT_MANY_LIMITS = (
+    f"SELECT platform, workspace_id, channel_id, {', '.join(LIMIT_KEYS)} FROM limits "
+    "WHERE (platform, workspace_id, channel_id) IN (VALUES {scopes})"
+)
 # The role tiers ('role:ID') and person overrides ('user:ID') of one workspace.
 SELECT_TIERS = (
     f"SELECT channel_id, {', '.join(LIMIT_KEYS)} FROM limits "
@@ -150,6 +157,16 @@ def scope_params(scope: Scope) -> dict[str, object]:
     }
 
 
+def many_scopes(scopes: Sequence[Scope]) -> tuple[str, dict[str, object]]:
+    """SELECT_MANY_LIMITS for some scopes, and its parameters."""
+    params: dict[str, object] = {}
+    for index, scope in enumerate(scopes):
+        params |= {f"p{index}": scope.platform, f"w{index}": scope.workspace_id}
+        params[f"c{index}"] = scope.channel_id
+    values = ", ".join(f"(:p{i}, :w{i}, :c{i})" for i in range(len(scopes)))
+    return SELECT_MANY_LIMITS.format(scopes=values), params
+
+
 def scope_filter(scope: Scope, user_id: str | None) -> tuple[str, dict[str, object]]:
     """A WHERE clause for a scope ('*' matches everything) and optionally one user."""
     pairs = (
@@ -176,9 +193,15 @@ def period_params(now: datetime) -> dict[str, object]:
 
 def entry_values(entry: LedgerEntry) -> dict[str, object]:
     """A ledger row as column values: its options as JSON text."""
-    values = {f.name: getattr(entry, f.name) for f in fields(LedgerEntry)}
-    values["options_json"] = json.dumps(asdict(values.pop("options")), sort_keys=True)
+    values = {name: getattr(entry, name) for name in _ENTRY_FIELDS}
+    values["options_json"] = options_json(values.pop("options"))
     return values
+
+
+@lru_cache(maxsize=256)
+def options_json(options: Options) -> str:
+    """A ledger row's options as the JSON text its column keeps."""
+    return json.dumps(asdict(options), sort_keys=True)
 
 
 def options_from_json(text: str) -> Options:

@@ -3,15 +3,18 @@
 Every write is either one statement or a `BEGIN IMMEDIATE` transaction, so SQLite's write
 lock makes each check-and-change atomic across processes sharing the file. Within one
 process an asyncio.Lock keeps the tasks sharing the connection from interleaving. A
-reservation is one INSERT that checks its budgets in the same statement (sqlite_sql.py).
+reservation is one INSERT that checks its budgets in the same statement (sqlite_sql.py);
+the reservations of a batch (batch.py) share one transaction.
 """
 
 from __future__ import annotations
 
 import asyncio
+import json
 from collections.abc import Awaitable, Callable, Sequence
 from datetime import datetime
 from functools import partial
+from itertools import groupby
 from typing import Any, TypeVar
 
 import aiosqlite
@@ -20,7 +23,7 @@ from bot.store.dialect import Params, Row, Session
 from bot.store.migrate import migrate_sqlite
 from bot.store.reserve_sql import ReservePlan
 from bot.store.sqlite_db import connect_sqlite, from_column, retry_busy, sqlite_params
-from bot.store.sqlite_sql import ABANDON, reserve_queries
+from bot.store.sqlite_sql import ABANDON, INSERTED, reserve_queries, reserve_values
 
 T = TypeVar("T")
 
@@ -103,20 +106,41 @@ class SqliteDatabase:
         await self._conn.execute("COMMIT")
         return result
 
-    async def reserve(self, plan: ReservePlan) -> Row | None:
-        """Insert the row in one statement that checks the budgets (its own transaction).
+    async def reserve(self, plans: Sequence[ReservePlan]) -> list[Row | None]:
+        """Insert each row in one statement that checks its budgets; several in one
+        `BEGIN IMMEDIATE` transaction, each statement seeing the rows before it.
 
-        An INSERT takes SQLite's write lock before it reads, so the check and the insert
-        are atomic across processes. When nothing was inserted, a second query reads why.
+        An INSERT (or BEGIN IMMEDIATE) takes SQLite's write lock before it reads, so the
+        check and the insert are atomic across processes. Rows of the same statement go in
+        one call; a query then reads which went in, and one more per refusal reads why.
         """
-        queries = reserve_queries(plan)
         async with self._lock:
-            insert = partial(self._statements.execute, queries.insert, plan.params)
-            if plan.may_insert and await retry_busy(insert) > 0:
-                return None
-            explain = partial(self._statements.fetch, queries.explain, plan.params)
-            rows: list[Row] = await retry_busy(explain)
-        duplicate, last, *used = rows[0]
+            if len(plans) == 1:
+                return [await retry_busy(partial(self._reserve_one, plans[0]))]
+            body = partial(self._reserve_many, plans)
+            return await retry_busy(partial(self._in_transaction, "BEGIN IMMEDIATE", body))
+
+    async def _reserve_one(self, plan: ReservePlan) -> Row | None:
+        insert = reserve_queries(plan).insert
+        if plan.may_insert and await self._statements.execute(insert, reserve_values(plan)) > 0:
+            return None
+        return await self._explain(plan)
+
+    async def _reserve_many(self, plans: Sequence[ReservePlan], _: Session) -> list[Row | None]:
+        for insert, run in groupby(plans, lambda plan: reserve_queries(plan).insert):
+            rows = [reserve_values(plan) for plan in run if plan.may_insert]
+            if rows:
+                await self._statements.executemany(insert, rows)
+        ids = json.dumps([plan.params["id"] for plan in plans])
+        inserted = {row[0] for row in await self._statements.fetch(INSERTED, {"ids": ids})}
+        return [
+            None if plan.params["id"] in inserted else await self._explain(plan) for plan in plans
+        ]
+
+    async def _explain(self, plan: ReservePlan) -> Row:
+        [(duplicate, last, *used)] = await self._statements.fetch(
+            reserve_queries(plan).explain, reserve_values(plan)
+        )
         return (duplicate, from_column(last), *used)
 
     def moment(self, value: Any) -> datetime | None:

@@ -4,15 +4,21 @@ that checks its budgets in the same statement (the plan is in reserve_sql.py).""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
 
-from bot.store.reserve_sql import INSERT_COLUMNS, INSERT_VALUES, ReservePlan, asked, epsilon
+from bot.store.common import COST_EPSILON
+from bot.store.reserve_sql import INSERT_COLUMNS, INSERT_VALUES, ReservePlan
 from bot.store.sql import KEY_TAKEN, LAST_REQUEST
 
 ABANDON = (
     "UPDATE usage SET status = 'abandoned', images_delivered = 0, est_cost_usd = 0, "
     "settled_at = :now WHERE status = 'reserved' AND deadline < :now"
 )
+# Which of a batch's rows (a JSON array of ids) went in.
+INSERTED = "SELECT id FROM usage WHERE id IN (SELECT value FROM json_each(:ids))"
 _NO_REQUEST = "(SELECT NULL AS at)"
+_ASKED = {"images": ":n", "cost_usd": ":est_cost_usd"}
+_EPSILON = {"images": "", "cost_usd": f" + {COST_EPSILON!r}"}
 _USED = "(SELECT COALESCE(MAX({column}), 0) FROM budget_counters WHERE counter = :c{index})"
 
 
@@ -24,16 +30,41 @@ class ReserveQueries:
     explain: str
 
 
+def reserve_values(plan: ReservePlan) -> dict[str, object]:
+    """The parameters of a plan's statements: its row's, then each budget's counter (`:cN`)
+    and allowance (`:aN`)."""
+    values = dict(plan.params)
+    for index, budget in enumerate(plan.budgets):
+        values[f"c{index}"] = budget.counter
+        values[f"a{index}"] = budget.allowed
+    return values
+
+
 def reserve_queries(plan: ReservePlan) -> ReserveQueries:
-    """An insert that happens only within the budgets, and a query that says why it did not.
+    """An insert that happens only within the budgets, and a query that says why it did not
+    (the same text for every plan of the same shape, so SQLite's statement cache keeps it)."""
+    first: dict[str, int] = {}
+    shape = tuple(
+        (budget.unit, first.setdefault(budget.counter, index))
+        for index, budget in enumerate(plan.budgets)
+    )
+    return _queries(shape, plan.cooldown)
+
+
+@lru_cache(maxsize=256)
+def _queries(shape: tuple[tuple[str, int], ...], cooldown: bool) -> ReserveQueries:
+    """The statements of a plan whose budgets are (unit, first budget on the same counter).
 
     The insert reads each counter row once, for all the budgets it holds (a missing row has
     used nothing); the explain query reads one figure per budget.
     """
-    used = [_USED.format(column=b.unit, index=i) for i, b in enumerate(plan.budgets)]
-    allowed = [_allowed(plan, indexes) for indexes in _by_counter(plan).values()]
-    last = LAST_REQUEST if plan.cooldown else _NO_REQUEST
-    checks = [f"NOT {KEY_TAKEN}", *(["l.at IS NULL"] if plan.cooldown else []), *allowed]
+    used = [_USED.format(column=unit, index=i) for i, (unit, _) in enumerate(shape)]
+    groups: dict[int, list[int]] = {}
+    for index, (_, group) in enumerate(shape):
+        groups.setdefault(group, []).append(index)
+    allowed = [_allowed(shape, indexes) for indexes in groups.values()]
+    last = LAST_REQUEST if cooldown else _NO_REQUEST
+    checks = [f"NOT {KEY_TAKEN}", *(["l.at IS NULL"] if cooldown else []), *allowed]
     return ReserveQueries(
         insert=(
             f"INSERT INTO usage ({', '.join(INSERT_COLUMNS)}) SELECT {INSERT_VALUES} "
@@ -43,18 +74,11 @@ def reserve_queries(plan: ReservePlan) -> ReserveQueries:
     )
 
 
-def _by_counter(plan: ReservePlan) -> dict[str, list[int]]:
-    """The indexes of the plan's budgets, grouped by the counter they read, in order."""
-    groups: dict[str, list[int]] = {}
-    for index, budget in enumerate(plan.budgets):
-        groups.setdefault(budget.counter, []).append(index)
-    return groups
-
-
-def _allowed(plan: ReservePlan, indexes: list[int]) -> str:
-    """Whether one counter row allows the reservation under every budget it holds."""
+def _allowed(shape: tuple[tuple[str, int], ...], indexes: list[int]) -> str:
+    """Whether one counter row allows the reservation under every budget it holds (dollars
+    are summed as floats, so they may go COST_EPSILON above their figure)."""
     within = [
-        f"{{{plan.budgets[i].unit}}} + {asked(plan.budgets[i])} <= :a{i}{epsilon(plan.budgets[i])}"
+        f"{{{shape[i][0]}}} + {_ASKED[shape[i][0]]} <= :a{i}{_EPSILON[shape[i][0]]}"
         for i in indexes
     ]
     test = " AND ".join(within)
