@@ -123,10 +123,10 @@ async def test_edit_opens_a_modal_then_edits_the_result(
     result = await imagine(bot, n=2)
     [first] = await bot.entries()
     click = await bot.send(bot.fake.click(result, f"imagine:edit:{first.id}"))
-    modal = (await bot.callback(click)).body
-    assert (modal["type"], modal["data"]["title"]) == (9, "Edit image")
+    modal = await bot.modal(click)
+    assert modal["title"] == "Edit image"
 
-    submit = await bot.send(bot.fake.submit(modal["data"], ["make it blue --quality low"]))
+    submit = await bot.send(bot.fake.submit(modal, ["make it blue --quality low"]))
     final = await bot.final(submit)
     edit = gateway.image_requests[-1]
     assert edit.path == "/v1/images/edits" and len(edit.files("image[]")) == 2
@@ -142,8 +142,8 @@ async def test_an_edit_from_a_result_keeps_its_quality_and_format_and_names_it_a
     result = await imagine(bot, "a red balloon --quality high --format webp")
     [first] = await bot.entries()
     click = await bot.send(bot.fake.click(result, f"imagine:edit:{first.id}"))
-    modal = (await bot.callback(click)).body
-    await bot.final(await bot.send(bot.fake.submit(modal["data"], ["make it blue"])))
+    modal = await bot.modal(click)
+    await bot.final(await bot.send(bot.fake.submit(modal, ["make it blue"])))
     edit = gateway.image_requests[-1]
     assert (edit.fields["quality"], edit.fields["output_format"]) == ("high", "webp")
     [entry] = [e for e in await bot.entries() if e.kind == "edit"]

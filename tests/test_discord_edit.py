@@ -33,10 +33,8 @@ async def test_the_edit_image_menu_asks_in_a_modal_and_sends_every_image(
 ) -> None:
     source = photo_message(fake, (300, 200), (300, 200))
     menu = await bot.send(fake.context_menu("Edit image", source))
-    modal = (await bot.callback(menu)).body
-    assert modal["type"] == 9
-
-    submit = await bot.send(fake.submit(modal["data"], ["make the sky pink"]))
+    modal = await bot.modal(menu)
+    submit = await bot.send(fake.submit(modal, ["make the sky pink"]))
     final = await bot.final(submit)
     [edit] = gateway.image_requests
     assert edit.path == "/v1/images/edits" and edit.fields["prompt"] == "make the sky pink"

@@ -54,8 +54,7 @@ async def pressed_under_a_result(
     bot: SlackBot, command: str, label: str, user: str = "U1"
 ) -> dict[str, Any]:
     """Make a result with `/imagine command`, then press `label` under it; its card."""
-    await bot.command(command)
-    [card] = await bot.slack.wait_for(lambda: cards(bot.slack))
+    card = await settled_card(bot, command)
     await bot.interactive(click(card, label, bot.slack, user=user))
     return card
 
@@ -78,8 +77,7 @@ async def made_before_a_restart(
     """A result made by a bot that then stops: its database, its card and its ledger row."""
     db = tmp_path / "imagine.db"
     async with running_bot(db, slack, gateway) as bot:
-        await bot.command(command)
-        [card] = await slack.wait_for(lambda: cards(slack))
+        card = await settled_card(bot, command)  # its row says delivered
         [made] = await bot.entries()
     return db, card, made
 

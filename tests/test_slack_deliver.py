@@ -115,6 +115,7 @@ async def test_a_delivery_cut_off_by_shutdown_leaves_the_person_a_deliver_again_
         reply = slack.responses[0]
         await restarted.interactive(press(slack, reply))
         await slack.wait_for(lambda: cards(slack))
+        await restarted.idle()  # the card is posted a moment before the ledger says delivered
         delivered = await restarted.handler.entry(entry.id)
 
     assert text == (
