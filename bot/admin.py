@@ -14,7 +14,14 @@ from bot.config import Settings
 from bot.errors import Disabled, Refused
 from bot.limits import check_scope, parse_limit_values, resolve, scope_layers
 from bot.models import EVERYWHERE, Actor, LedgerEntry, LimitChange, Limits, Scope
-from bot.periods import PeriodReport, own_budgets, period_report, remaining_text, windows
+from bot.periods import (
+    PeriodReport,
+    local_clock,
+    own_budgets,
+    period_report,
+    remaining_text,
+    windows,
+)
 from bot.store import Store
 from bot.store.alerts import AlertSent
 from bot.store.reports import DayTotal
@@ -71,8 +78,10 @@ class LimitsAdmin:
         return await self.store.user_usage(actor.scope, actor.user_id, limits, self.clock())
 
     async def scope_usage(self, scope: Scope) -> ScopeUsage:
-        """Totals and top users of a channel, workspace or platform, for admins."""
-        return await self.store.scope_usage(scope, self.clock())
+        """Totals and top users of a channel, workspace or platform, for admins, today and
+        this month in the workspace's timezone."""
+        timezone = (await self.limits_for(_filter(scope))).timezone
+        return await self.store.scope_usage(scope, self.clock(), timezone)
 
     async def period_report(self, scope: Scope, user_id: str | None = None) -> PeriodReport:
         """Today, this week and this month of a scope (or one person in it), in its timezone,
@@ -111,9 +120,10 @@ class LimitsAdmin:
         if usage.images_remaining != 0 and usage.cost_remaining_usd != 0:
             return None
         reset = format_duration((usage.resets_at - self.clock()).total_seconds())
+        clock = local_clock(usage.resets_at, limits.timezone)
         return Refused(
             "You have reached your limit here, so a new image would be refused. "
-            f"Limits reset in {reset} (00:00 UTC).",
+            f"Limits reset in {reset} ({clock}).",
             then="Ask an admin if you need more.",
         ).message
 

@@ -9,7 +9,7 @@ from typing import TextIO
 
 from bot.limits import format_limit
 from bot.models import LIMIT_KEYS, LedgerEntry, Limits, Scope
-from bot.periods import PeriodReport
+from bot.periods import PeriodReport, local_clock
 from bot.usage import ScopeUsage, UserUsage
 from bot.wording import format_amount, format_duration, plural
 
@@ -132,7 +132,8 @@ def format_user_usage(usage: UserUsage, now: datetime, periods: PeriodReport | N
     if usage.cost_remaining_usd is not None:
         lines.append(f"Budget left today: {format_amount(usage.cost_remaining_usd, 'usd')}")
     reset = format_duration((usage.resets_at - now).total_seconds())
-    lines.append(f"Daily limits reset in {reset} (00:00 UTC).")
+    timezone = usage.limits.timezone
+    lines.append(f"Daily limits reset in {reset} ({local_clock(usage.resets_at, timezone)}).")
     return "\n".join(lines)
 
 

@@ -12,8 +12,8 @@ from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
 from bot.models import LedgerEntry, Limits, Scope
-from bot.store.budgets import zone
-from bot.store.common import day_window, utc
+from bot.store.budgets import window, zone
+from bot.store.common import utc
 from bot.store.delivery_sql import RECEIVED, UNDELIVERED_TOTALS
 from bot.store.sql import (
     BY_MODEL,
@@ -61,14 +61,20 @@ class Period:
 
 
 async def period(
-    fetch: Fetch, scope: Scope, user_id: str | None, now: datetime, *, received: bool = False
+    fetch: Fetch,
+    scope: Scope,
+    user_id: str | None,
+    now: datetime,
+    timezone: str | None,
+    *,
+    received: bool = False,
 ) -> Period:
-    """What a scope (or one user in it) was charged today and this month (UTC); with
-    `received`, only what people received (as their limits count it)."""
+    """What a scope (or one user in it) was charged today and this month in an IANA timezone
+    (UTC when unset); with `received`, only what people received (as their limits count it)."""
     where, params = scope_filter(scope, user_id)
     if received:
         where = f"{where} AND {RECEIVED}"
-    rows = await fetch(PERIOD_TOTALS.format(where=where), params | period_params(now))
+    rows = await fetch(PERIOD_TOTALS.format(where=where), params | period_params(now, timezone))
     images, cost, images_month, cost_month, failed = rows[0]
     return Period(images, round(cost, 6), images_month, round(cost_month, 6), failed)
 
@@ -76,34 +82,37 @@ async def period(
 async def user_usage(
     fetch: Fetch, scope: Scope, user_id: str, limits: Limits, now: datetime
 ) -> UserUsage:
-    """A user's usage in the scope's workspace, with the totals of the scope's channel."""
-    mine = await period(
-        fetch, Scope(scope.platform, scope.workspace_id), user_id, now, received=True
-    )
-    channel = await period(fetch, scope, None, now, received=True)
+    """A user's usage in the scope's workspace, with the totals of the scope's channel, today
+    and this month in the limits' timezone."""
+    workspace, timezone = Scope(scope.platform, scope.workspace_id), limits.timezone
+    mine = await period(fetch, workspace, user_id, now, timezone, received=True)
+    channel = await period(fetch, scope, None, now, timezone, received=True)
     return UserUsage(
         user_id=user_id,
         **mine.charged(),
         channel_images_today=channel.images_today,
         channel_cost_today_usd=channel.cost_today_usd,
         limits=limits,
-        resets_at=day_window(now)[1],
+        resets_at=window("daily", now, zone(timezone)).resets_at,
     )
 
 
-async def scope_usage(fetch: Fetch, scope: Scope, now: datetime, top: int) -> ScopeUsage:
-    """A scope's totals and its top users by images this month."""
-    totals = await period(fetch, scope, None, now)
+async def scope_usage(
+    fetch: Fetch, scope: Scope, now: datetime, timezone: str | None, top: int
+) -> ScopeUsage:
+    """A scope's totals and its top users by images this month, in an IANA timezone."""
+    totals = await period(fetch, scope, None, now, timezone)
     where, params = scope_filter(scope, None)
-    rows = await fetch(TOP_USERS.format(where=where), params | period_params(now) | {"top": top})
-    models = await fetch(BY_MODEL.format(where=where), params | period_params(now))
+    moments = period_params(now, timezone)
+    rows = await fetch(TOP_USERS.format(where=where), params | moments | {"top": top})
+    models = await fetch(BY_MODEL.format(where=where), params | moments)
     return ScopeUsage(
         scope=scope,
         **totals.charged(),
         requests_failed_today=totals.failed_today,
         top_users=tuple(UserTotal(user, images, round(cost, 6)) for user, images, cost in rows),
-        resets_at=day_window(now)[1],
-        undelivered=await undelivered(fetch, scope, now),
+        resets_at=window("daily", now, zone(timezone)).resets_at,
+        undelivered=await undelivered(fetch, scope, now, timezone),
         by_model=tuple(
             ModelTotal(model, source, images, round(cost, 6))
             for model, source, images, cost in models
@@ -142,10 +151,13 @@ async def day_totals(
     return [DayTotal(d, *sums.get(i, (0, 0.0))) for i, d in enumerate(days)]
 
 
-async def undelivered(fetch: Fetch, scope: Scope, now: datetime) -> Undelivered:
+async def undelivered(
+    fetch: Fetch, scope: Scope, now: datetime, timezone: str | None
+) -> Undelivered:
     """What a scope was billed for images that were made but never delivered."""
     where, params = scope_filter(scope, None)
-    rows = await fetch(UNDELIVERED_TOTALS.format(where=where), params | period_params(now))
+    moments = period_params(now, timezone)
+    rows = await fetch(UNDELIVERED_TOTALS.format(where=where), params | moments)
     images, cost, images_month, cost_month = rows[0]
     return Undelivered(images, round(cost, 6), images_month, round(cost_month, 6))
 
