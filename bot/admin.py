@@ -6,14 +6,15 @@ adapters and the CLI, which never reach the store themselves.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable, Mapping
+from collections.abc import Callable, Mapping
 from datetime import date, datetime, timedelta
+from typing import TextIO
 
 from bot.checks import check_private
 from bot.config import Settings
 from bot.errors import Disabled, Refused
 from bot.limits import check_scope, parse_limit_values, resolve, scope_layers
-from bot.models import EVERYWHERE, Actor, LedgerEntry, LimitChange, Limits, Scope
+from bot.models import Actor, LedgerEntry, LimitChange, Limits, Scope
 from bot.periods import (
     PeriodReport,
     local_clock,
@@ -22,6 +23,7 @@ from bot.periods import (
     remaining_text,
     windows,
 )
+from bot.reports import write_csv
 from bot.store import Store
 from bot.store.alerts import AlertSent
 from bot.store.reports import DayTotal
@@ -89,7 +91,7 @@ class LimitsAdmin:
         now, place = self.clock(), _filter(scope)
         timezone = (await self.limits_for(place)).timezone
         since = windows(now, timezone).earliest
-        rows = self.ledger_entries(since, now + timedelta(seconds=1), place, user_id)
+        rows = self.store.export(since, now + timedelta(seconds=1), place, user_id)
         return await period_report(rows, now, timezone, billed=user_id is None)
 
     async def remaining(self, actor: Actor) -> str | None:
@@ -127,15 +129,18 @@ class LimitsAdmin:
             then="Ask an admin if you need more.",
         ).message
 
-    def ledger_entries(
-        self,
-        since: datetime,
-        until: datetime,
-        scope: Scope = EVERYWHERE,
-        user_id: str | None = None,
-    ) -> AsyncIterator[LedgerEntry]:
-        """Ledger rows created in [since, until) in a scope ('*' matches all), oldest first."""
-        return self.store.export(since, until, scope, user_id)
+    async def ledger_rows(
+        self, scope: Scope, since: datetime, until: datetime
+    ) -> list[LedgerEntry]:
+        """The ledger rows of a scope created in [since, until), oldest first, for the web."""
+        return [entry async for entry in self.store.export(since, until, scope)]
+
+    async def export_csv(
+        self, out: TextIO, span: tuple[datetime, datetime], scope: Scope, user_id: str | None
+    ) -> int:
+        """Write the ledger rows created in [since, until) of a scope ('*' matches all), and
+        of one person if given, to `out` as CSV (prompts left out); the number of rows."""
+        return await write_csv(self.store.export(*span, scope, user_id), out)
 
     async def add_channel_manager(self, scope: Scope, user_id: str, added_by: str) -> bool:
         """Let a person manage a channel's limits (audited); False if they already could."""
