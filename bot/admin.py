@@ -6,15 +6,24 @@ adapters and the CLI, which never reach the store themselves.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable, Mapping
+from collections.abc import Callable, Mapping
 from datetime import date, datetime, timedelta
+from typing import TextIO
 
 from bot.checks import check_private
 from bot.config import Settings
 from bot.errors import Disabled, Refused
 from bot.limits import check_scope, parse_limit_values, resolve, scope_layers
-from bot.models import EVERYWHERE, Actor, LedgerEntry, LimitChange, Limits, Scope
-from bot.periods import PeriodReport, own_budgets, period_report, remaining_text, windows
+from bot.models import Actor, LedgerEntry, LimitChange, Limits, Scope
+from bot.periods import (
+    PeriodReport,
+    local_clock,
+    own_budgets,
+    period_report,
+    remaining_text,
+    windows,
+)
+from bot.reports import write_csv
 from bot.store import Store
 from bot.store.alerts import AlertSent
 from bot.store.reports import DayTotal
@@ -71,8 +80,10 @@ class LimitsAdmin:
         return await self.store.user_usage(actor.scope, actor.user_id, limits, self.clock())
 
     async def scope_usage(self, scope: Scope) -> ScopeUsage:
-        """Totals and top users of a channel, workspace or platform, for admins."""
-        return await self.store.scope_usage(scope, self.clock())
+        """Totals and top users of a channel, workspace or platform, for admins, today and
+        this month in the workspace's timezone."""
+        timezone = (await self.limits_for(_filter(scope))).timezone
+        return await self.store.scope_usage(scope, self.clock(), timezone)
 
     async def period_report(self, scope: Scope, user_id: str | None = None) -> PeriodReport:
         """Today, this week and this month of a scope (or one person in it), in its timezone,
@@ -80,7 +91,7 @@ class LimitsAdmin:
         now, place = self.clock(), _filter(scope)
         timezone = (await self.limits_for(place)).timezone
         since = windows(now, timezone).earliest
-        rows = self.ledger_entries(since, now + timedelta(seconds=1), place, user_id)
+        rows = self.store.export(since, now + timedelta(seconds=1), place, user_id)
         return await period_report(rows, now, timezone, billed=user_id is None)
 
     async def remaining(self, actor: Actor) -> str | None:
@@ -111,21 +122,25 @@ class LimitsAdmin:
         if usage.images_remaining != 0 and usage.cost_remaining_usd != 0:
             return None
         reset = format_duration((usage.resets_at - self.clock()).total_seconds())
+        clock = local_clock(usage.resets_at, limits.timezone)
         return Refused(
             "You have reached your limit here, so a new image would be refused. "
-            f"Limits reset in {reset} (00:00 UTC).",
+            f"Limits reset in {reset} ({clock}).",
             then="Ask an admin if you need more.",
         ).message
 
-    def ledger_entries(
-        self,
-        since: datetime,
-        until: datetime,
-        scope: Scope = EVERYWHERE,
-        user_id: str | None = None,
-    ) -> AsyncIterator[LedgerEntry]:
-        """Ledger rows created in [since, until) in a scope ('*' matches all), oldest first."""
-        return self.store.export(since, until, scope, user_id)
+    async def ledger_rows(
+        self, scope: Scope, since: datetime, until: datetime
+    ) -> list[LedgerEntry]:
+        """The ledger rows of a scope created in [since, until), oldest first, for the web."""
+        return [entry async for entry in self.store.export(since, until, scope)]
+
+    async def export_csv(
+        self, out: TextIO, span: tuple[datetime, datetime], scope: Scope, user_id: str | None
+    ) -> int:
+        """Write the ledger rows created in [since, until) of a scope ('*' matches all), and
+        of one person if given, to `out` as CSV (prompts left out); the number of rows."""
+        return await write_csv(self.store.export(*span, scope, user_id), out)
 
     async def add_channel_manager(self, scope: Scope, user_id: str, added_by: str) -> bool:
         """Let a person manage a channel's limits (audited); False if they already could."""

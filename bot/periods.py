@@ -25,9 +25,10 @@ TOP = 10
 
 @dataclass(frozen=True)
 class Windows:
-    """Where today, this week and this month begin, and where this month ends (UTC)."""
+    """Where today, this week and this month begin, and where today and this month end (UTC)."""
 
     starts: Mapping[str, datetime]
+    day_ends: datetime
     month_ends: datetime
 
     @property
@@ -43,11 +44,19 @@ def windows(now: datetime, timezone: str | None = None) -> Windows:
     month = today.replace(day=1)
     firsts = {"daily": today, "weekly": today - timedelta(days=today.weekday()), "monthly": month}
     following = (month + timedelta(days=32)).replace(day=1)
-    return Windows({p: _midnight(d, tz) for p, d in firsts.items()}, _midnight(following, tz))
+    starts = {p: _midnight(d, tz) for p, d in firsts.items()}
+    return Windows(starts, _midnight(today + timedelta(days=1), tz), _midnight(following, tz))
 
 
 def _midnight(day: date, tz: ZoneInfo) -> datetime:
     return datetime.combine(day, time(), tz).astimezone(UTC)
+
+
+def local_clock(moment: datetime, timezone: str | None) -> str:
+    """A moment on the clock of an IANA timezone (UTC when unset), as refusals show a reset:
+    '00:00 NZDT'."""
+    local = moment.astimezone(ZoneInfo(timezone or "UTC"))
+    return f"{local:%H:%M} {local.tzname()}"
 
 
 @dataclass

@@ -9,8 +9,8 @@ from typing import TextIO
 
 from bot.limits import format_limit
 from bot.models import LIMIT_KEYS, LedgerEntry, Limits, Scope
-from bot.periods import PeriodReport
-from bot.usage import ScopeUsage, UserUsage
+from bot.periods import PeriodReport, local_clock
+from bot.usage import ScopeUsage, Totals, UserUsage
 from bot.wording import format_amount, format_duration, plural
 
 CSV_COLUMNS = (
@@ -75,10 +75,7 @@ def user_usage_dict(usage: UserUsage) -> dict[str, object]:
     """A user's usage as JSON-friendly data."""
     return {
         "user_id": usage.user_id,
-        "images_today": usage.images_today,
-        "cost_today_usd": round(usage.cost_today_usd, 6),
-        "images_month": usage.images_month,
-        "cost_month_usd": round(usage.cost_month_usd, 6),
+        **_totals_dict(usage),
         "images_remaining_today": usage.images_remaining,
         "cost_remaining_today_usd": usage.cost_remaining_usd,
         "resets_at": usage.resets_at.isoformat(),
@@ -92,17 +89,9 @@ def scope_usage_dict(usage: ScopeUsage) -> dict[str, object]:
         "platform": usage.scope.platform,
         "workspace_id": usage.scope.workspace_id,
         "channel_id": usage.scope.channel_id,
-        "images_today": usage.images_today,
-        "cost_today_usd": round(usage.cost_today_usd, 6),
-        "images_month": usage.images_month,
-        "cost_month_usd": round(usage.cost_month_usd, 6),
+        **_totals_dict(usage),
         "requests_failed_today": usage.requests_failed_today,
-        "undelivered": {
-            "images_today": usage.undelivered.images_today,
-            "cost_today_usd": round(usage.undelivered.cost_today_usd, 6),
-            "images_month": usage.undelivered.images_month,
-            "cost_month_usd": round(usage.undelivered.cost_month_usd, 6),
-        },
+        "undelivered": _totals_dict(usage.undelivered),
         "resets_at": usage.resets_at.isoformat(),
         "top_users": [
             {"user_id": u.user_id, "images": u.images, "cost_usd": round(u.cost_usd, 6)}
@@ -120,6 +109,15 @@ def scope_usage_dict(usage: ScopeUsage) -> dict[str, object]:
     }
 
 
+def _totals_dict(totals: Totals) -> dict[str, object]:
+    return {
+        "images_today": totals.images_today,
+        "cost_today_usd": round(totals.cost_today_usd, 6),
+        "images_month": totals.images_month,
+        "cost_month_usd": round(totals.cost_month_usd, 6),
+    }
+
+
 def format_user_usage(usage: UserUsage, now: datetime, periods: PeriodReport | None = None) -> str:
     """'Today: 2 images ($0.08) …' for the person asking (with `periods`, this week too)."""
     lines = [
@@ -132,7 +130,8 @@ def format_user_usage(usage: UserUsage, now: datetime, periods: PeriodReport | N
     if usage.cost_remaining_usd is not None:
         lines.append(f"Budget left today: {format_amount(usage.cost_remaining_usd, 'usd')}")
     reset = format_duration((usage.resets_at - now).total_seconds())
-    lines.append(f"Daily limits reset in {reset} (00:00 UTC).")
+    timezone = usage.limits.timezone
+    lines.append(f"Daily limits reset in {reset} ({local_clock(usage.resets_at, timezone)}).")
     return "\n".join(lines)
 
 

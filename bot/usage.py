@@ -8,15 +8,21 @@ from datetime import datetime
 from bot.models import Limits, Scope
 
 
-@dataclass(frozen=True)
-class UserUsage:
-    """One user's usage in a scope, with what remains under each limit."""
+@dataclass(frozen=True, kw_only=True)
+class Totals:
+    """Images and dollars counted today and this month, in the scope's timezone."""
+
+    images_today: int = 0
+    cost_today_usd: float = 0.0
+    images_month: int = 0
+    cost_month_usd: float = 0.0
+
+
+@dataclass(frozen=True, kw_only=True)
+class UserUsage(Totals):
+    """One user's usage in a scope (their own totals), with what remains under each limit."""
 
     user_id: str
-    images_today: int
-    cost_today_usd: float
-    images_month: int
-    cost_month_usd: float
     channel_images_today: int
     channel_cost_today_usd: float
     limits: Limits
@@ -57,16 +63,6 @@ class UserTotal:
 
 
 @dataclass(frozen=True)
-class Undelivered:
-    """Images made and billed (counted in a scope's totals) that nobody received."""
-
-    images_today: int = 0
-    cost_today_usd: float = 0.0
-    images_month: int = 0
-    cost_month_usd: float = 0.0
-
-
-@dataclass(frozen=True)
 class ModelTotal:
     """What one model made this month, by where its cost figures came from."""
 
@@ -76,17 +72,14 @@ class ModelTotal:
     cost_usd: float
 
 
-@dataclass(frozen=True)
-class ScopeUsage:
-    """Totals for a scope (today and this month), its top users and its models this month."""
+@dataclass(frozen=True, kw_only=True)
+class ScopeUsage(Totals):
+    """Totals for a scope, its top users and its models this month; `undelivered`, what of
+    its totals was made and billed but never received."""
 
     scope: Scope
-    images_today: int
-    cost_today_usd: float
-    images_month: int
-    cost_month_usd: float
     requests_failed_today: int
     top_users: tuple[UserTotal, ...]
     resets_at: datetime
-    undelivered: Undelivered = field(default_factory=Undelivered)
+    undelivered: Totals = field(default_factory=Totals)
     by_model: tuple[ModelTotal, ...] = ()

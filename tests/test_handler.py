@@ -37,7 +37,10 @@ from bot.models import (
     Result,
     Scope,
 )
+from bot.reports import format_user_usage
 from bot.store import Store, open_store
+from bot.web.budgets import workspace_gauges
+from bot.web.charts import Gauge
 from tests.fakes.gateway import FakeGateway
 from tests.support import Held, make_settings, picture, wait_until
 
@@ -576,3 +579,35 @@ async def test_a_request_that_gets_no_slot_in_time_is_told_the_bot_is_busy(
         f"{NOT_CHARGED} Try again in a few minutes."
     )
     assert {(e.user_id, e.status) for e in ledger} == {("alice", "succeeded"), ("bob", "failed")}
+
+
+async def test_usage_reports_count_the_local_day_and_say_its_reset(
+    tmp_path: Path, fake: FakeGateway
+) -> None:
+    # 10:30 UTC on 14 March is 23:30 there in Auckland (NZDT, UTC+13); 23:30 UTC is 12:30 on
+    # the 15th, a new local day that resets at 00:00 NZDT on the 16th (11:00 UTC on the 15th).
+    clock = Clock(datetime(2026, 3, 14, 10, 30, tzinfo=UTC))
+    async with running(tmp_path, fake, clock=clock) as handler:
+        limits = {"user_daily_images": "1", "timezone": "Pacific/Auckland"}
+        await handler.set_limits(WORKSPACE, limits, "admin1")
+        await handler.generate(request())
+        clock.now = datetime(2026, 3, 14, 23, 30, tzinfo=UTC)
+        await handler.generate(request())
+        usage = await handler.usage(actor())
+        channel = await handler.scope_usage(CHANNEL)
+        refusal = await handler.would_refuse(actor())
+        today = [e for e in await rows(handler.store) if e.created_at == clock.now]
+        gauges = await workspace_gauges(handler, WORKSPACE, today, clock.now)
+    assert (usage.images_today, usage.images_month, usage.images_remaining) == (1, 2, 0)
+    assert usage.resets_at == datetime(2026, 3, 15, 11, 0, tzinfo=UTC)
+    assert format_user_usage(usage, clock.now).endswith(
+        "Images left today: 0\nDaily limits reset in 11 h 30 min (00:00 NZDT)."
+    )
+    assert (channel.images_today, channel.images_month) == (1, 2)
+    assert refusal == (
+        "You have reached your limit here, so a new image would be refused. Limits reset in "
+        f"11 h 30 min (00:00 NZDT). {NOT_CHARGED} Ask an admin if you need more."
+    )
+    assert gauges == [
+        Gauge("Images a day", "person alice", 1.0, 1.0, "images", "00:00 NZDT, in 11 h 30 min")
+    ]

@@ -489,6 +489,28 @@ async def test_scope_usage_for_channel_workspace_and_platform(store: Store) -> N
     assert platform.top_users[0].user_id == "erin"
 
 
+async def test_usage_counts_the_day_and_month_of_the_scopes_timezone(store: Store) -> None:
+    # 23:30 UTC on 31 March is 12:30 on 1 April in Auckland (NZDT, UTC+13): a new local day
+    # and month; 10:30 UTC that day is still 31 March there.
+    auckland = Limits(user_daily_images=5, timezone="Pacific/Auckland")
+    late = datetime(2026, 3, 31, 23, 30, tzinfo=UTC)
+    for at in (datetime(2026, 3, 31, 10, 30, tzinfo=UTC), late):
+        entry = await store.reserve(reservation(now=at, cost=0.05), auckland, at)
+        await store.settle_succeeded(entry.id, 1, None, 0.05, at)
+    local_midnight = datetime(2026, 4, 1, 11, 0, tzinfo=UTC)  # 00:00 NZDT on 2 April
+    mine = await store.user_usage(CHANNEL, "alice", auckland, late)
+    assert (mine.images_today, mine.images_month, mine.channel_images_today) == (1, 1, 1)
+    assert (mine.images_remaining, mine.resets_at) == (4, local_midnight)
+    scope = await store.scope_usage(GUILD, late, "Pacific/Auckland")
+    assert (scope.images_today, scope.images_month) == (1, 1)
+    assert scope.cost_month_usd == pytest.approx(0.05)
+    assert [(u.user_id, u.images) for u in scope.top_users] == [("alice", 1)]
+    assert scope.resets_at == local_midnight
+    utc_day = await store.user_usage(CHANNEL, "alice", Limits(), late)
+    assert (utc_day.images_today, utc_day.images_month) == (2, 2)
+    assert utc_day.resets_at == datetime(2026, 4, 1, tzinfo=UTC)
+
+
 async def test_export_is_oldest_first_within_a_half_open_range(store: Store) -> None:
     moments = [NOW + timedelta(minutes=m) for m in (30, 0, 10, 20, 40)]
     for moment in moments:

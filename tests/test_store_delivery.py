@@ -16,7 +16,7 @@ import pytest
 from bot.errors import LimitReached
 from bot.models import GeneratedImage, Limits, Scope, TokenUsage
 from bot.store import Store, open_store
-from bot.usage import Undelivered
+from bot.usage import Totals
 from tests.storefixtures import NOW, STORE_KINDS, reservation, store_url
 
 CHANNEL = Scope("discord", "guild1", "general")
@@ -76,7 +76,9 @@ async def test_undelivered_images_leave_the_limits_but_stay_in_the_admin_totals(
     assert (mine.images_today, mine.cost_today_usd, mine.images_remaining) == (0, 0.0, 2)
     report = await store.scope_usage(CHANNEL, NOW)
     assert (report.images_today, report.cost_today_usd) == (2, 0.1)
-    assert report.undelivered == Undelivered(2, 0.1, 2, 0.1)
+    assert report.undelivered == Totals(
+        images_today=2, cost_today_usd=0.1, images_month=2, cost_month_usd=0.1
+    )
     assert await store.kept_results(entry_id) == MADE
     again = await store.reserve(reservation(n=2, cost=0.1), limits, NOW)
     assert again.status == "reserved"
@@ -101,7 +103,7 @@ async def test_a_claim_wins_once_and_counts_the_images_again(store: Store) -> No
 
     entry = await store.get_entry(entry_id)
     assert entry is not None and entry.delivery == "delivered"
-    assert (await store.scope_usage(CHANNEL, NOW)).undelivered == Undelivered()
+    assert (await store.scope_usage(CHANNEL, NOW)).undelivered == Totals()
     assert (await store.user_usage(CHANNEL, "alice", limits, NOW)).images_today == 2
 
 

@@ -32,8 +32,8 @@ BARS = """els => els.map(e => [Number(e.dataset.day), Number(e.dataset.value),
 
 async def seed_two_months(bot: WebBot, tz: tzinfo = UTC) -> dict[str, dict[object, float]]:
     """Rows in guild1 over this month and the last (by the clock of `tz`), one row of guild2;
-    the expected sums by series and local day, and today's (UTC, as the day budgets count:
-    "today") by (person, 'images') and (channel, 'cost')."""
+    the expected sums by series and local day, and today's (by the clock of `tz`, as the day
+    budgets count: "today") by (person, 'images') and (channel, 'cost')."""
     now = utcnow()
     month = Month.of(now, tz)
     prev = month.previous()
@@ -54,7 +54,7 @@ async def seed_two_months(bot: WebBot, tz: tzinfo = UTC) -> dict[str, dict[objec
         which = "current" if at >= month.start else "previous"
         expected[f"cost-{which}"][at.astimezone(tz).day] += cost
         expected[f"images-{which}"][at.astimezone(tz).day] += images
-        if at.astimezone(UTC).date() == now.date():
+        if at.astimezone(tz).date() == now.astimezone(tz).date():
             expected["today"][(user, "images")] += images
             expected["today"][(channel, "cost")] += cost
     await seed(bot.app.store, today, user="alice", failed=True)

@@ -139,9 +139,9 @@ async def cmd_export(app: App, args: argparse.Namespace) -> int:
         raise BadRequest(f"--until {until:%Y-%m-%d} is not after --since {args.since:%Y-%m-%d}.")
     scope = Scope(args.platform or "*", args.workspace or "*", args.channel or "*")
     check_scope(scope, limits=False)
-    entries = app.handler.ledger_entries(args.since, until, scope, args.user)
+    span = (args.since, until)
     if args.out is None:
-        count = await reports.write_csv(entries, sys.stdout)
+        count = await app.handler.export_csv(sys.stdout, span, scope, args.user)
     else:
         try:
             out = args.out.open("w", newline="", encoding="utf-8")
@@ -149,7 +149,7 @@ async def cmd_export(app: App, args: argparse.Namespace) -> int:
             print(f"imagine-bot: cannot write {args.out}: {exc.strerror or exc}.", file=sys.stderr)
             return 2
         with out:
-            count = await reports.write_csv(entries, out)
+            count = await app.handler.export_csv(out, span, scope, args.user)
     print(f"{plural(count, 'row')} exported.", file=sys.stderr)
     return 0
 

@@ -39,14 +39,9 @@ class AlertSent:
     sent_at: datetime
 
 
-def holder_of(actor: Actor) -> Holder:
-    """The budget holder of an actor's requests."""
-    return Holder(actor.platform, actor.workspace_id, actor.channel_id, actor.user_id)
-
-
 async def budget_use(db: Database, actor: Actor, limits: Limits, now: datetime) -> list[BudgetUse]:
     """Every budget key for this actor now: its counter's figure, allowance and reset."""
-    who = holder_of(actor)
+    who = Holder.of(actor)
     counters = {key: key_counter(key, who, limits, now) for key in BUDGET_KEYS}
     names = sorted({counter for counter, _ in counters.values()})
     params = {f"n{i}": name for i, name in enumerate(names)}
@@ -67,7 +62,7 @@ async def claim_alert(
 ) -> bool:
     """Whether this call is the one to send the alert of `key` at `threshold` percent in
     its current period (True exactly once, whichever process asks)."""
-    counter, _ = key_counter(key, holder_of(actor), limits, now)
+    counter, _ = key_counter(key, Holder.of(actor), limits, now)
     params = {
         "counter": counter,
         "threshold": threshold,

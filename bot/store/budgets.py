@@ -16,7 +16,7 @@ from datetime import UTC, date, datetime, timedelta
 from functools import lru_cache
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from bot.models import Limits
+from bot.models import Actor, Limits, Scope
 from bot.store.common import utc
 
 HOLDERS = ("user", "channel", "workspace", "bot")
@@ -36,21 +36,25 @@ _UTC = ZoneInfo("UTC")
 
 @dataclass(frozen=True)
 class Holder:
-    """Who a budget belongs to: where the request was made, and by whom."""
+    """Who a budget belongs to: the channel the request was made in, and by whom."""
 
-    platform: str
-    workspace_id: str
-    channel_id: str
+    channel: Scope
     user_id: str
+
+    @classmethod
+    def of(cls, actor: Actor) -> Holder:
+        """The holder of an actor's requests."""
+        return cls(actor.scope, actor.user_id)
 
     def name(self, holder: str) -> str:
         """The holder part of a counter key, e.g. 'user:discord:G1:U1'."""
+        where = f"{self.channel.platform}:{self.channel.workspace_id}"
         if holder == "user":
-            return f"user:{self.platform}:{self.workspace_id}:{self.user_id}"
+            return f"user:{where}:{self.user_id}"
         if holder == "channel":
-            return f"channel:{self.platform}:{self.workspace_id}:{self.channel_id}"
+            return f"channel:{where}:{self.channel.channel_id}"
         if holder == "workspace":
-            return f"workspace:{self.platform}:{self.workspace_id}"
+            return f"workspace:{where}"
         return "bot"
 
 

@@ -35,19 +35,6 @@ def utc(moment: datetime) -> datetime:
     return moment.astimezone(UTC)
 
 
-def day_window(now: datetime) -> tuple[datetime, datetime]:
-    """The UTC calendar day holding `now`: its first moment and the next day's."""
-    start = utc(now).replace(hour=0, minute=0, second=0, microsecond=0)
-    return start, start + timedelta(days=1)
-
-
-def month_window(now: datetime) -> tuple[datetime, datetime]:
-    """The UTC calendar month holding `now`: its first moment and the next month's."""
-    start = utc(now).replace(day=1, hour=0, minute=0, second=0, microsecond=0)
-    following = start.replace(year=start.year + 1, month=1) if start.month == 12 else None
-    return start, following or start.replace(month=start.month + 1)
-
-
 def abandon_due(last: datetime | None, now: datetime) -> bool:
     """Whether a store that last settled expired reservations at `last` should again at `now`
     (at most once per second of `now`; a clock that went back makes it due)."""

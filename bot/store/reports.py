@@ -7,13 +7,12 @@ Each store runs a report inside one read transaction, so its queries see one mom
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Sequence
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from datetime import UTC, date, datetime, time, timedelta
-from typing import Any
 
 from bot.models import LedgerEntry, Limits, Scope
-from bot.store.budgets import zone
-from bot.store.common import day_window, utc
+from bot.store.budgets import window, zone
+from bot.store.common import utc
 from bot.store.delivery_sql import RECEIVED, UNDELIVERED_TOTALS
 from bot.store.sql import (
     BY_MODEL,
@@ -27,7 +26,7 @@ from bot.store.sql import (
     period_params,
     scope_filter,
 )
-from bot.usage import ModelTotal, ScopeUsage, Undelivered, UserTotal, UserUsage
+from bot.usage import ModelTotal, ScopeUsage, Totals, UserTotal, UserUsage
 
 # Images and dollars billed per day: day i runs from :b{i} to :b{i+1}, local midnights as
 # UTC moments (so a day of a timezone's clock change is 23 or 25 hours long).
@@ -40,70 +39,69 @@ EXPORT_PAGE_SIZE = 500
 _CREATED_AT, _ID = ENTRY_COLUMNS.index("created_at"), ENTRY_COLUMNS.index("id")
 
 
-@dataclass(frozen=True)
-class Period:
-    """Images and dollars charged today and this month in a scope, and today's failures."""
-
-    images_today: int
-    cost_today_usd: float
-    images_month: int
-    cost_month_usd: float
-    failed_today: int
-
-    def charged(self) -> dict[str, Any]:
-        """The four charge figures, as the keyword arguments UserUsage and ScopeUsage take."""
-        return {
-            "images_today": self.images_today,
-            "cost_today_usd": self.cost_today_usd,
-            "images_month": self.images_month,
-            "cost_month_usd": self.cost_month_usd,
-        }
-
-
 async def period(
-    fetch: Fetch, scope: Scope, user_id: str | None, now: datetime, *, received: bool = False
-) -> Period:
-    """What a scope (or one user in it) was charged today and this month (UTC); with
-    `received`, only what people received (as their limits count it)."""
+    fetch: Fetch,
+    scope: Scope,
+    user_id: str | None,
+    now: datetime,
+    timezone: str | None,
+    *,
+    received: bool = False,
+) -> tuple[Totals, int]:
+    """What a scope (or one user in it) was charged today and this month in an IANA timezone
+    (UTC when unset), and how many of its requests failed today; with `received`, only what
+    people received (as their limits count it)."""
     where, params = scope_filter(scope, user_id)
     if received:
         where = f"{where} AND {RECEIVED}"
-    rows = await fetch(PERIOD_TOTALS.format(where=where), params | period_params(now))
-    images, cost, images_month, cost_month, failed = rows[0]
-    return Period(images, round(cost, 6), images_month, round(cost_month, 6), failed)
+    rows = await fetch(PERIOD_TOTALS.format(where=where), params | period_params(now, timezone))
+    *charged, failed = rows[0]
+    return _totals(*charged), int(failed)
+
+
+def _totals(images_today: int, cost_today: float, images_month: int, cost_month: float) -> Totals:
+    return Totals(
+        images_today=int(images_today),
+        cost_today_usd=round(float(cost_today), 6),
+        images_month=int(images_month),
+        cost_month_usd=round(float(cost_month), 6),
+    )
 
 
 async def user_usage(
     fetch: Fetch, scope: Scope, user_id: str, limits: Limits, now: datetime
 ) -> UserUsage:
-    """A user's usage in the scope's workspace, with the totals of the scope's channel."""
-    mine = await period(
-        fetch, Scope(scope.platform, scope.workspace_id), user_id, now, received=True
-    )
-    channel = await period(fetch, scope, None, now, received=True)
+    """A user's usage in the scope's workspace, with the totals of the scope's channel, today
+    and this month in the limits' timezone."""
+    workspace, timezone = Scope(scope.platform, scope.workspace_id), limits.timezone
+    mine, _ = await period(fetch, workspace, user_id, now, timezone, received=True)
+    channel, _ = await period(fetch, scope, None, now, timezone, received=True)
     return UserUsage(
+        **asdict(mine),
         user_id=user_id,
-        **mine.charged(),
         channel_images_today=channel.images_today,
         channel_cost_today_usd=channel.cost_today_usd,
         limits=limits,
-        resets_at=day_window(now)[1],
+        resets_at=window("daily", now, zone(timezone)).resets_at,
     )
 
 
-async def scope_usage(fetch: Fetch, scope: Scope, now: datetime, top: int) -> ScopeUsage:
-    """A scope's totals and its top users by images this month."""
-    totals = await period(fetch, scope, None, now)
+async def scope_usage(
+    fetch: Fetch, scope: Scope, now: datetime, timezone: str | None, top: int
+) -> ScopeUsage:
+    """A scope's totals and its top users by images this month, in an IANA timezone."""
+    totals, failed_today = await period(fetch, scope, None, now, timezone)
     where, params = scope_filter(scope, None)
-    rows = await fetch(TOP_USERS.format(where=where), params | period_params(now) | {"top": top})
-    models = await fetch(BY_MODEL.format(where=where), params | period_params(now))
+    moments = period_params(now, timezone)
+    rows = await fetch(TOP_USERS.format(where=where), params | moments | {"top": top})
+    models = await fetch(BY_MODEL.format(where=where), params | moments)
     return ScopeUsage(
         scope=scope,
-        **totals.charged(),
-        requests_failed_today=totals.failed_today,
+        **asdict(totals),
+        requests_failed_today=failed_today,
         top_users=tuple(UserTotal(user, images, round(cost, 6)) for user, images, cost in rows),
-        resets_at=day_window(now)[1],
-        undelivered=await undelivered(fetch, scope, now),
+        resets_at=window("daily", now, zone(timezone)).resets_at,
+        undelivered=await undelivered(fetch, scope, now, timezone),
         by_model=tuple(
             ModelTotal(model, source, images, round(cost, 6))
             for model, source, images, cost in models
@@ -142,12 +140,12 @@ async def day_totals(
     return [DayTotal(d, *sums.get(i, (0, 0.0))) for i, d in enumerate(days)]
 
 
-async def undelivered(fetch: Fetch, scope: Scope, now: datetime) -> Undelivered:
+async def undelivered(fetch: Fetch, scope: Scope, now: datetime, timezone: str | None) -> Totals:
     """What a scope was billed for images that were made but never delivered."""
     where, params = scope_filter(scope, None)
-    rows = await fetch(UNDELIVERED_TOTALS.format(where=where), params | period_params(now))
-    images, cost, images_month, cost_month = rows[0]
-    return Undelivered(images, round(cost, 6), images_month, round(cost_month, 6))
+    moments = period_params(now, timezone)
+    rows = await fetch(UNDELIVERED_TOTALS.format(where=where), params | moments)
+    return _totals(*rows[0])
 
 
 async def export(

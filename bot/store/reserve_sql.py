@@ -16,7 +16,7 @@ from functools import lru_cache
 from typing import Any
 
 from bot.errors import Cooldown, Disabled, Duplicate, LimitReached
-from bot.models import LedgerEntry, Limits, Reservation
+from bot.models import LedgerEntry, Limits, Reservation, Scope
 from bot.store.budgets import Budget, Holder, plan
 from bot.store.common import COST_EPSILON, utc
 from bot.store.sql import ENTRY_COLUMNS, entry_values
@@ -38,7 +38,7 @@ class ReservePlan:
 
 def reserve_plan(entry: LedgerEntry, limits: Limits, exempt: bool) -> ReservePlan:
     """The plan of reserving `entry` under `limits` (none of them when `exempt`)."""
-    who = Holder(entry.platform, entry.workspace_id, entry.channel_id, entry.user_id)
+    who = Holder(Scope(entry.platform, entry.workspace_id, entry.channel_id), entry.user_id)
     counters, applied = plan(who, limits, entry.created_at)
     charged, checked = tuple(counters), () if exempt else tuple(applied)
     cooldown = not exempt and bool(limits.cooldown_s)

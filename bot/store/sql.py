@@ -24,12 +24,8 @@ from bot.models import (
     Scope,
     TokenUsage,
 )
-from bot.store.common import (
-    day_window,
-    limits_from_columns,
-    month_window,
-    utc,
-)
+from bot.store.budgets import window, zone
+from bot.store.common import limits_from_columns, utc
 
 Fetch = Callable[[str, Mapping[str, object]], Awaitable[list[Any]]]
 Decode = Callable[[Any], Any]  # reads back a moment stored as something else (text)
@@ -179,15 +175,17 @@ def scope_filter(scope: Scope, user_id: str | None) -> tuple[str, dict[str, obje
     return " AND ".join(f"{column} = :{column}" for column in params) or "TRUE", dict(params)
 
 
-def period_params(now: datetime) -> dict[str, object]:
-    """The moments `IMAGES`, `COST`, `TODAY` and `THIS_MONTH` compare against."""
-    day, month = day_window(now), month_window(now)
+def period_params(now: datetime, timezone: str | None) -> dict[str, object]:
+    """The moments `IMAGES`, `COST`, `TODAY` and `THIS_MONTH` compare against: the day and
+    the month holding `now` in an IANA timezone (UTC when unset or unknown)."""
+    tz = zone(timezone)
+    day, month = window("daily", now, tz), window("monthly", now, tz)
     return {
         "now": now,
-        "day_start": day[0],
-        "day_end": day[1],
-        "month_start": month[0],
-        "month_end": month[1],
+        "day_start": day.starts_at,
+        "day_end": day.resets_at,
+        "month_start": month.starts_at,
+        "month_end": month.resets_at,
     }
 
 

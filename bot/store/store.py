@@ -31,15 +31,19 @@ class Store(Ledger, LimitStore):
     async def user_usage(
         self, scope: Scope, user_id: str, limits: Limits, now: datetime
     ) -> UserUsage:
-        """One user's usage today and this month (UTC) in a workspace, with their channel's."""
+        """One user's usage today and this month (in the limits' timezone) in a workspace,
+        with their channel's."""
         return await self.db.snapshot(
             lambda session: reports.user_usage(session.fetch, scope, user_id, limits, utc(now))
         )
 
-    async def scope_usage(self, scope: Scope, now: datetime, top: int = 10) -> ScopeUsage:
-        """Totals and top users for a channel, a workspace ('*' channel) or a platform."""
+    async def scope_usage(
+        self, scope: Scope, now: datetime, timezone: str | None = None, top: int = 10
+    ) -> ScopeUsage:
+        """Totals and top users for a channel, a workspace ('*' channel) or a platform, today
+        and this month in an IANA timezone (UTC when unset)."""
         return await self.db.snapshot(
-            lambda session: reports.scope_usage(session.fetch, scope, utc(now), top)
+            lambda session: reports.scope_usage(session.fetch, scope, utc(now), timezone, top)
         )
 
     def export(

@@ -9,10 +9,11 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from bot.handler import ImagineHandler
 from bot.models import Actor, LedgerEntry, Limits, Scope
+from bot.periods import local_clock, windows
 from bot.usage import UserUsage
 from bot.web.charts import Gauge
 from bot.wording import format_duration
@@ -53,7 +54,8 @@ async def workspace_gauges(
     handler: ImagineHandler, scope: Scope, today: Sequence[LedgerEntry], now: datetime
 ) -> list[Gauge]:
     """A gauge per budget set in the workspace and per person or channel active today (one
-    for 'each person' or 'each channel' when nobody is)."""
+    for 'each person' or 'each channel' when nobody is); `today` is the day in the
+    workspace's timezone, as the budgets count it."""
     people = {e.user_id: e.channel_id for e in sorted(today, key=lambda e: e.created_at)}
     channels = {e.channel_id: e.user_id for e in today}
     gauges: list[Gauge] = []
@@ -80,12 +82,16 @@ async def _gauges(
         limit = _limit(limits, budget.key)
         if limit is not None:
             name = f"person {user}" if person else f"channel {channel}"
-            found.append(_gauge(budget, name, budget.used(usage), limit, usage.resets_at, now))
+            when = _resets(usage.resets_at, limits.timezone, now)
+            found.append(Gauge(budget.title, name, budget.used(usage), limit, budget.unit, when))
     if not holders:
-        limit = _limit(await handler.limits_for(scope), budget.key)
+        limits = await handler.limits_for(scope)
+        limit = _limit(limits, budget.key)
         if limit is not None:
-            resets = (now + timedelta(days=1)).replace(hour=0, minute=0, second=0, microsecond=0)
-            found.append(_gauge(budget, f"each {budget.holder}", 0.0, limit, resets, now))
+            when = _resets(windows(now, limits.timezone).day_ends, limits.timezone, now)
+            found.append(
+                Gauge(budget.title, f"each {budget.holder}", 0.0, limit, budget.unit, when)
+            )
     return found
 
 
@@ -94,9 +100,7 @@ def _limit(limits: Limits, key: str) -> float | None:
     return float(value) if isinstance(value, int | float) else None
 
 
-def _gauge(
-    budget: Budget, holder: str, used: float, limit: float, resets: datetime, now: datetime
-) -> Gauge:
+def _resets(resets: datetime, timezone: str | None, now: datetime) -> str:
+    """When a daily budget resets, on the workspace's clock: '00:00 NZDT, in 3 h'."""
     wait = max(0.0, (resets - now).total_seconds())
-    when = f"{resets:%H:%M} UTC, in {format_duration(wait)}"
-    return Gauge(budget.title, holder, used, limit, budget.unit, when)
+    return f"{local_clock(resets, timezone)}, in {format_duration(wait)}"

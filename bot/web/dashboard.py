@@ -12,6 +12,7 @@ from zoneinfo import ZoneInfo
 from aiohttp import web
 
 from bot.models import LedgerEntry, Scope
+from bot.periods import windows
 from bot.web.alerts import alerts_list
 from bot.web.budgets import workspace_gauges
 from bot.web.charts import Series, day_bars, gauges, legend
@@ -31,7 +32,7 @@ async def overview(web_: Web, scope: Scope) -> str:
     month = Month.of(now, ZoneInfo(timezone or "UTC"))
     prev = month.previous()
     cost, cost_prev, made, made_prev = await _day_series(web_, scope, month, prev)
-    day_start = now.replace(hour=0, minute=0, second=0, microsecond=0)  # the UTC budgets' day
+    day_start = windows(now, timezone).starts["daily"]  # the budgets' day, as they count it
     entries = await rows_of(web_.handler, scope, min(month.start, day_start), month.end)
     this_month = [e for e in billed(entries) if e.created_at >= month.start]
     today_at = now.astimezone(month.tz).day - 1

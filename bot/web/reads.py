@@ -12,4 +12,4 @@ async def rows_of(
     handler: ImagineHandler, scope: Scope, since: datetime, until: datetime
 ) -> list[LedgerEntry]:
     """The rows of a scope created in [since, until), oldest first."""
-    return [entry async for entry in handler.ledger_entries(since, until, scope)]
+    return await handler.ledger_rows(scope, since, until)
