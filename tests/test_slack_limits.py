@@ -149,6 +149,14 @@ async def test_an_admin_sets_workspace_limits(slack_bot: SlackBot, slack: FakeSl
     view = await open_modal(slack_bot, slack, "UADMIN", "limits workspace")
     assert json.loads(view["private_metadata"])["c"] == "*"
     assert "the whole workspace" in view["blocks"][0]["text"]["text"]
+    assert view["blocks"][0]["text"]["text"].endswith(
+        "Days start at 00:00 UTC, weeks on Monday, months on the 1st."
+    )
+    await slack_bot.handler.set_limits(WORKSPACE, {"timezone": "Pacific/Auckland"}, "UADMIN")
+    in_auckland = await open_modal(slack_bot, slack, "UADMIN")
+    assert in_auckland["blocks"][0]["text"]["text"].endswith(
+        "Days start at 00:00 Pacific/Auckland, weeks on Monday, months on the 1st."
+    )
     await slack_bot.interactive(submit(view, "UADMIN", {"channel_daily_images": "20"}))
     assert (await slack_bot.store.get_limits(WORKSPACE)).channel_daily_images == 20
     assert (await slack_bot.handler.limits_for(CHANNEL)).channel_daily_images == 20

@@ -45,6 +45,13 @@ async def test_a_limit_saved_in_the_form_is_what_the_cli_shows(
 ) -> None:
     async with web_bot(tmp_path, gateway) as bot, browser_page() as page:
         workspace = await limits_page(bot, page)
+        hints = await workspace.locator("label.limit").evaluate_all(
+            "labels => labels.map(l => [l.querySelector('code').textContent,"
+            " l.querySelector('small').textContent])"
+        )
+        assert dict(hints)["allow_private"] == "true or false"
+        assert dict(hints)["timezone"] == "an IANA timezone name such as Europe/Paris or UTC"
+        assert dict(hints)["alert_at"].startswith("percentages from 1 to 100")
         await save(page, workspace, {"user_daily_images": "7", "max_quality": "medium"})
         await page.fill('input[name="channel"]', "general")
         await page.click("button:has-text('Open')")

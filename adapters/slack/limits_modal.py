@@ -83,7 +83,8 @@ async def limits_view(svc: Services, place: Place, scope: Scope, role: Role) -> 
     wider = await svc.handler.limits_for(wider_scope)
     text = (
         f"Limits for {where(scope)}. Leave a field empty to inherit the value shown in it. "
-        "Daily limits reset at 00:00 UTC."
+        f"Days start at 00:00 {here.timezone or wider.timezone or 'UTC'}, weeks on Monday, "
+        "months on the 1st."
     )
     if not is_tier(scope) and (tiers := await tiers_text(svc, scope)):
         text += f"\n{tiers}"

@@ -11,7 +11,7 @@ from aiohttp import web
 
 from bot.errors import BadRequest, BadSetting
 from bot.limits import check_scope, describe_scope, format_limit
-from bot.models import LIMIT_KEYS, Limits, Scope
+from bot.models import LIMIT_KEYS, LIMITS, Limits, Scope
 from bot.web.context import Web
 from bot.web.figures import Month
 from bot.web.forms import url_fields
@@ -23,14 +23,6 @@ from bot.web.signing import ALL, Grant
 from bot.web.tiers import PERSON_KEYS, kind_of, opener, tier_scope, tiers_list
 
 NOTES = {"1": "Saved. The change is in the audit trail.", "0": "Nothing changed."}
-HINTS = {
-    "enabled": "true or false",
-    "max_quality": "low, medium, high, …",
-    "allowed_sizes": "1024x1024,1536x1024",
-    "allowed_models": "openai/gpt-image-2",
-    "admins_exempt": "true or false",
-    "others_can_vary": "true or false",
-}
 
 
 def limits_form(
@@ -42,7 +34,7 @@ def limits_form(
     for key in PERSON_KEYS if tier else LIMIT_KEYS:
         value = as_text(getattr(here, key))
         inherited = f"inherits {format_limit(key, getattr(effective, key))}" if not value else ""
-        hint = HINTS.get(key, "a number; empty inherits")
+        hint = LIMITS[key].type.expected.removeprefix("use ")
         rows.append(
             f'<label class="limit"><span><code>{key}</code><small>{escape(hint)}</small></span>'
             f'<input name="{key}" value="{escape(value)}" placeholder="{escape(inherited)}" '
