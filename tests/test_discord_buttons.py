@@ -150,6 +150,45 @@ async def test_an_edit_from_a_result_keeps_its_quality_and_format_and_names_it_a
     assert (entry.parent_id, entry.quality) == (first.id, "high")
 
 
+async def test_an_edit_form_opened_before_a_restart_is_an_edit_when_sent_after(
+    tmp_path: Path, fake: FakeDiscord, gateway: FakeGateway
+) -> None:
+    async with running_bot(tmp_path / "imagine.db", fake, gateway) as bot:
+        result = await imagine(bot, "a red balloon --quality high")
+        [first] = await bot.entries()
+        modal = await bot.modal(await bot.send(fake.click(result, f"imagine:edit:{first.id}")))
+    assert modal["custom_id"] == f"imagine:editform:{result['id']}:{first.id}"
+    async with running_bot(tmp_path / "imagine.db", fake, gateway) as restarted:
+        final = await restarted.final(await restarted.send(fake.submit(modal, ["make it blue"])))
+        [entry] = [e for e in await restarted.entries() if e.kind == "edit"]
+        usage = await restarted.handler.usage(OWNER)
+    edit = gateway.image_requests[-1]
+    assert (edit.path, edit.fields["prompt"], edit.fields["quality"]) == (
+        "/v1/images/edits",
+        "make it blue",
+        "high",
+    )
+    assert final.body["content"].startswith("**Edit: make it blue** —")
+    assert (entry.parent_id, entry.status) == (first.id, "succeeded")
+    assert usage.images_today == 2  # the generation and the edit, each charged once
+
+
+async def test_an_edit_form_for_a_deleted_message_says_so_and_charges_nothing(
+    bot: DiscordBot, gateway: FakeGateway
+) -> None:
+    result = await imagine(bot)
+    [first] = await bot.entries()
+    modal = await bot.modal(await bot.send(bot.fake.click(result, f"imagine:edit:{first.id}")))
+    del bot.fake.messages[int(result["id"])]
+    submit = await bot.send(bot.fake.submit(modal, ["make it blue"]))
+    assert await refused(bot, submit) == (
+        "The message with the image was deleted, so there is nothing to change. "
+        "You were not charged."
+    )
+    assert len(gateway.image_requests) == 1
+    assert (await bot.handler.usage(OWNER)).images_today == 1
+
+
 async def test_delete_is_for_the_requester_or_manage_messages(bot: DiscordBot) -> None:
     result = await imagine(bot)
     [entry] = await bot.entries()

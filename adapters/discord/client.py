@@ -8,7 +8,7 @@ from typing import Any
 import discord
 from discord import app_commands
 
-from adapters.discord import mentions
+from adapters.discord import mentions, modals
 from adapters.discord.admin import build_admin_commands
 from adapters.discord.buttons import DYNAMIC_ITEMS
 from adapters.discord.commands import build_commands
@@ -91,6 +91,11 @@ class ImagineClient(ServicesClient):
         """Reply-mention edits."""
         if self.user is not None:
             await mentions.on_message(self.services, self.user, message)
+
+    async def on_interaction(self, interaction: discord.Interaction[Any]) -> None:
+        """Sent edit forms (the buttons and commands have their own dispatch)."""
+        if interaction.type is discord.InteractionType.modal_submit:
+            await modals.submitted(interaction)
 
     async def on_command_error(
         self, interaction: discord.Interaction[Any], error: app_commands.AppCommandError

@@ -94,18 +94,11 @@ class DiscordBot:
         return await self.answered("POST", lambda c: c.path.endswith(f"/{ix['token']}/callback"))
 
     async def modal(self, ix: Json) -> Json:
-        """The modal the bot answered an interaction with, once the bot listens for its
-        submission. A person can only submit a modal they were shown, and discord.py listens
-        for one only after Discord has answered the callback that opens it; the answer and
-        the submission travel on two connections, so the test waits for discord.py's own
-        register of open modals to hold this one (the bot's wire shows no sign of it)."""
+        """The modal the bot answered an interaction with (a person can only submit a modal
+        they were shown: its callback has been answered)."""
         answer = (await self.callback(ix)).body
         assert answer["type"] == 9, f"not a modal: {answer}"
         modal: Json = answer["data"]
-        client = self.adapter.client
-        assert client is not None, "the bot is not running"
-        listening = client._connection._view_store._modals
-        await self.fake.until(lambda: modal["custom_id"] in listening)
         return modal
 
     async def final(self, ix: Json) -> Call:
