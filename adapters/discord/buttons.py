@@ -155,10 +155,11 @@ class ResultButton(discord.ui.DynamicItem[Button], template=template(KINDS)):
 
     def __init__(self, button: Button) -> None:
         super().__init__(button)
+        name = self.custom_id.split(":")[1]  # only the kind of that name builds its regex
         [(self.kind, self.parts)] = [
             (kind, found)
             for kind in self.KINDS
-            if (found := re.fullmatch(kind.pattern(), self.custom_id)) is not None
+            if kind.name == name and (found := re.fullmatch(kind.pattern(), self.custom_id))
         ]
 
     @classmethod
