@@ -35,6 +35,7 @@ class LimitsAdmin:
     """Limits and their audit trail, usage reports, channel managers and ledger rows."""
 
     settings: Settings
+    default_limits: Limits  # the settings' defaults, read once: every request resolves them
     store: Store
     clock: Callable[[], datetime]
 
@@ -52,7 +53,7 @@ class LimitsAdmin:
         found = await self.store.limits_of_many([*layers, *roles, *people])
         wide, tiers = found[: len(layers)], found[len(layers) : len(layers) + len(roles)]
         own = found[len(layers) + len(roles) :]
-        return resolve(self.settings.default_limits(), wide, tiers, own[0] if own else Limits())
+        return resolve(self.default_limits, wide, tiers, own[0] if own else Limits())
 
     async def limits_here(self, scope: Scope) -> Limits:
         """The limits set for exactly this scope (unset keys are None)."""

@@ -66,6 +66,7 @@ class ImagineHandler(LimitsAdmin):
         catalog: Catalog | None = None,
     ) -> None:
         self.settings = settings
+        self.default_limits = settings.default_limits()
         self.catalog = catalog or load_catalog(settings.models_file)
         self.menu = ModelMenu(self.catalog, settings.model, settings.offered_models())
         self.store = store
