@@ -189,6 +189,22 @@ async def test_an_edit_form_for_a_deleted_message_says_so_and_charges_nothing(
     assert (await bot.handler.usage(OWNER)).images_today == 1
 
 
+async def test_an_edit_form_for_a_message_the_bot_cannot_read_says_so_and_charges_nothing(
+    bot: DiscordBot, gateway: FakeGateway
+) -> None:
+    result = await imagine(bot)
+    [first] = await bot.entries()
+    modal = await bot.modal(await bot.send(bot.fake.click(result, f"imagine:edit:{first.id}")))
+    bot.fake.unreadable.add(int(result["id"]))
+    submit = await bot.send(bot.fake.submit(modal, ["make it blue"]))
+    assert await refused(bot, submit) == (
+        "I cannot read that message any more, so there is nothing to change. "
+        "Open Edit image on it again. You were not charged."
+    )
+    assert len(gateway.image_requests) == 1
+    assert (await bot.handler.usage(OWNER)).images_today == 1
+
+
 async def test_delete_is_for_the_requester_or_manage_messages(bot: DiscordBot) -> None:
     result = await imagine(bot)
     [entry] = await bot.entries()

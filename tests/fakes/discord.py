@@ -78,6 +78,7 @@ class FakeDiscord(LocalServer):
         self.upload_delay = upload_delay  # seconds before an upload (multipart) is read
         self.token = token  # when set, bot-token routes answer 401 to any other token
         self.upload_status: int | None = None  # when set, requests carrying files answer it
+        self.unreadable: set[int] = set()  # messages the bot may not read: GET answers 403
         self.calls: list[Call] = []
         self.messages: dict[int, Json] = {}
         self.originals: dict[str, int] = {}
@@ -434,6 +435,8 @@ class FakeDiscord(LocalServer):
         msg = self.messages.get(int(msg_id))
         if msg is None:
             return 404
+        if call.method == "GET" and int(msg_id) in self.unreadable:
+            return 403
         if call.method == "DELETE":
             del self.messages[int(msg_id)]
             return None
