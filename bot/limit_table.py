@@ -200,3 +200,5 @@ class Limits:
 
 LIMITS: dict[str, Spec] = table(Limits)
 LIMIT_KEYS = tuple(LIMITS)
+# the keys a role tier or a person override may set (a person's own)
+PERSON_KEYS = tuple(key for key, spec in LIMITS.items() if spec.person)

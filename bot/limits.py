@@ -23,6 +23,17 @@ PLATFORMS = {
 }
 CLI_PLACE = "local"
 ALL = "*"
+# How each platform spells the id of a role tier or a person: (regex, what it is, example).
+DIGITS = r"[0-9]{1,20}"
+SLACK_GROUP_ID = r"S[A-Z0-9]{2,}"
+SLACK_PERSON_ID = r"[UW][A-Z0-9]{2,}"
+TIER_IDS = {
+    ("discord", "role"): (DIGITS, "A Discord role id is its digits", "1122334455"),
+    ("discord", "person"): (DIGITS, "A Discord user id is its digits", "9988776655"),
+    ("slack", "role"): (SLACK_GROUP_ID, "A Slack user group id starts with S", "S0614TZR7"),
+    ("slack", "person"): (SLACK_PERSON_ID, "A Slack user id starts with U or W", "U024BE7LH"),
+    ("cli", "person"): (r"[^\s:]{1,64}", "A CLI user is a name without spaces or colons", "alice"),
+}
 
 
 def parse_limit_values(assignments: Mapping[str, str]) -> dict[str, object]:

@@ -16,6 +16,7 @@ from bot.limit_kinds import QUALITIES as QUALITIES
 # re-exported: the limits are one table of their own (bot/limit_table.py)
 from bot.limit_table import LIMIT_KEYS as LIMIT_KEYS
 from bot.limit_table import LIMITS as LIMITS
+from bot.limit_table import PERSON_KEYS as PERSON_KEYS
 from bot.limit_table import Limits as Limits
 
 Kind = Literal["generate", "edit", "vary", "zoom", "pan", "upscale", "blend"]

@@ -19,7 +19,7 @@ from adapters.discord.services import services_of
 from adapters.discord.tiers import Tier, check_channels, check_key, tiers_text
 from bot.handler import ImagineHandler
 from bot.limits import format_limit
-from bot.models import LIMIT_KEYS, LIMITS, LimitChange, Scope
+from bot.models import LIMIT_KEYS, PERSON_KEYS, LimitChange, Scope
 from bot.reports import format_limits, format_user_usage
 
 Choice = app_commands.Choice
@@ -41,7 +41,7 @@ async def key_choices(interaction: discord.Interaction[Any], current: str) -> li
     or a user chosen, only a person's own keys."""
     typed = current.strip().lower()
     tier = interaction.namespace.role is not None or interaction.namespace.user is not None
-    found = [key for key in LIMIT_KEYS if typed in key and (LIMITS[key].person or not tier)]
+    found = [key for key in (PERSON_KEYS if tier else LIMIT_KEYS) if typed in key]
     return [Choice(name=key, value=key) for key in found[:MAX_CHOICES]]
 
 

@@ -16,7 +16,7 @@ from adapters.slack.replies import user_list
 from adapters.slack.tiers import channel_errors, tier_scope, tiers_text, where
 from bot.errors import BadRequest
 from bot.limits import format_limit, parse_limit_value
-from bot.models import LIMIT_KEYS, LIMITS, Limits, Scope
+from bot.models import LIMIT_KEYS, LIMITS, PERSON_KEYS, Limits, Scope
 from bot.reports import format_limits
 
 log = logging.getLogger(__name__)
@@ -89,7 +89,7 @@ async def limits_view(svc: Services, place: Place, scope: Scope, role: Role) -> 
     if not is_tier(scope) and (tiers := await tiers_text(svc, scope)):
         text += f"\n{tiers}"
     blocks: list[dict[str, Any]] = [{"type": "section", "text": {"type": "mrkdwn", "text": text}}]
-    keys = [key for key in LIMIT_KEYS if LIMITS[key].person or not is_tier(scope)]
+    keys = PERSON_KEYS if is_tier(scope) else LIMIT_KEYS
     blocks.extend(_limit_input(key, getattr(here, key), getattr(wider, key)) for key in keys)
     if scope.channel_id != "*" and role.workspace_admin:
         managers = await svc.handler.channel_managers(scope)

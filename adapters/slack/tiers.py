@@ -11,14 +11,14 @@ from adapters.slack.admins import SLACK_ERRORS, slack_error
 from adapters.slack.context import PLATFORM, Services
 from adapters.slack.replies import MAX_SECTION, cap, quoted
 from bot.errors import BadSetting
-from bot.limits import channels_named
+from bot.limits import SLACK_GROUP_ID, SLACK_PERSON_ID, channels_named
 from bot.models import Scope
 from bot.reports import format_tiers
 
 GROUP_MENTION = re.compile(r"<!subteam\^([A-Z0-9]+)(?:\|[^>]*)?>")
 PERSON_MENTION = re.compile(r"<@([UW][A-Z0-9]+)(?:\|[^>]*)?>")
-GROUP_ID = re.compile(r"S[A-Z0-9]{2,}")
-PERSON_ID = re.compile(r"[UW][A-Z0-9]{2,}")
+GROUP_ID = re.compile(SLACK_GROUP_ID)
+PERSON_ID = re.compile(SLACK_PERSON_ID)
 HANDLE = re.compile(r"@[\w.-]+")
 NO_SUCH_HANDLE = (
     "No user group of this workspace is called {handle}. To set one person's limits, use "

@@ -11,7 +11,7 @@ from aiohttp import web
 
 from bot.errors import BadRequest, BadSetting
 from bot.limits import check_scope, describe_scope, format_limit
-from bot.models import LIMIT_KEYS, LIMITS, Limits, Scope
+from bot.models import LIMIT_KEYS, LIMITS, PERSON_KEYS, Limits, Scope
 from bot.web.context import Web
 from bot.web.figures import Month
 from bot.web.forms import url_fields
@@ -20,7 +20,7 @@ from bot.web.pages import as_text, hidden, href, layout, workspace_name
 from bot.web.reads import rows_of
 from bot.web.scopes import chosen, nav
 from bot.web.signing import ALL, Grant
-from bot.web.tiers import PERSON_KEYS, kind_of, opener, tier_scope, tiers_list
+from bot.web.tiers import kind_of, opener, tier_scope, tiers_list
 
 NOTES = {"1": "Saved. The change is in the audit trail.", "0": "Nothing changed."}
 

@@ -11,20 +11,11 @@ import re
 from html import escape
 
 from bot.errors import BadSetting
-from bot.models import LIMIT_KEYS, LIMITS, Limits, Scope
+from bot.limits import TIER_IDS
+from bot.models import LIMIT_KEYS, Limits, Scope
 from bot.web.pages import as_text
 
-PERSON_KEYS = tuple(key for key in LIMIT_KEYS if LIMITS[key].person)
 KINDS = {"role": Scope.role, "person": Scope.person}
-# What an id of each platform looks like, and how to say so: (pattern, what it is, example).
-DIGITS = r"[0-9]{1,20}"
-IDS = {
-    ("discord", "role"): (DIGITS, "A Discord role id is its digits", "1122334455"),
-    ("discord", "person"): (DIGITS, "A Discord user id is its digits", "9988776655"),
-    ("slack", "role"): (r"S[A-Z0-9]{2,}", "A Slack user group id starts with S", "S0614TZR7"),
-    ("slack", "person"): (r"[UW][A-Z0-9]{2,}", "A Slack user id starts with U or W", "U024BE7LH"),
-    ("cli", "person"): (r"[^\s:]{1,64}", "A CLI user is a name without spaces or colons", "alice"),
-}
 ROLE_NAMES = {"discord": "role", "slack": "user group"}
 
 
@@ -36,7 +27,7 @@ def tier_scope(workspace: Scope, kind: str, who: str) -> Scope:
     who = who.strip()
     if not who:
         raise BadSetting(f"Type the id of the {'role' if kind == 'role' else 'person'}.")
-    spelling = IDS.get((workspace.platform, kind))
+    spelling = TIER_IDS.get((workspace.platform, kind))
     if spelling is not None and not re.fullmatch(spelling[0], who):
         _, what, example = spelling
         raise BadSetting(f"{what} (like {example}), not {who!r}.")
