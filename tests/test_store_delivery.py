@@ -7,6 +7,8 @@ purged after their retention.
 
 from __future__ import annotations
 
+import asyncio
+import os
 from collections.abc import AsyncIterator
 from datetime import timedelta
 from pathlib import Path
@@ -125,3 +127,25 @@ async def test_housekeeping_gives_up_stalled_deliveries_and_purges_old_images(
     assert purged == 3
     assert await store.kept_results(stalled) == await store.kept_results(old) == ()
     assert await store.claim_delivery(old, later) is True
+
+
+async def test_a_kept_image_reaches_the_sqlite_file_without_waiting_for_a_writer(
+    tmp_path: Path,
+) -> None:
+    """A kept image (hundreds of pages of the write-ahead log) is copied into the database
+    file in the background, not by a later writer's commit: the file grows while nothing
+    else is written."""
+    path = tmp_path / "kept.db"
+    store = await open_store(f"sqlite:///{path}")
+    try:
+        entry = await store.reserve(reservation(n=1), Limits(), NOW)
+        noise = GeneratedImage(os.urandom(3_000_000), "image/png", "imagine-1.png", 1024, 1024)
+        await store.keep_results(entry.id, (noise,), NOW)
+        for _ in range(500):
+            if path.stat().st_size > 3_000_000:
+                break
+            await asyncio.sleep(0.02)
+        assert path.stat().st_size > 3_000_000
+        assert await store.kept_results(entry.id) == (noise,)
+    finally:
+        await store.close()

@@ -22,7 +22,13 @@ import aiosqlite
 from bot.store.dialect import Params, Row, Session
 from bot.store.migrate import migrate_sqlite
 from bot.store.reserve_sql import ReservePlan
-from bot.store.sqlite_db import connect_sqlite, from_column, retry_busy, sqlite_params
+from bot.store.sqlite_db import (
+    Checkpoints,
+    connect_sqlite,
+    from_column,
+    retry_busy,
+    sqlite_params,
+)
 from bot.store.sqlite_sql import ABANDON, INSERTED, reserve_queries, reserve_values
 
 T = TypeVar("T")
@@ -54,10 +60,11 @@ class SqliteDatabase:
     dialect = "sqlite"
     abandon_sql = ABANDON
 
-    def __init__(self, conn: aiosqlite.Connection) -> None:
+    def __init__(self, conn: aiosqlite.Connection, checkpoints: Checkpoints | None) -> None:
         self._conn = conn
         self._lock = asyncio.Lock()
         self._statements = _Statements(conn)
+        self._checkpoints = checkpoints
 
     @classmethod
     async def open(cls, path: str) -> SqliteDatabase:
@@ -65,10 +72,15 @@ class SqliteDatabase:
         conn = await connect_sqlite(path)
         try:
             await migrate_sqlite(conn, path)
+            checkpoints = None if path == ":memory:" else await Checkpoints.open(path)
         except BaseException:
             await conn.close()
             raise
-        return cls(conn)
+        return cls(conn, checkpoints)
+
+    def _written(self) -> None:
+        if self._checkpoints is not None:
+            self._checkpoints.written()
 
     async def fetch(self, sql: str, params: Params) -> list[Any]:
         """The rows of one query."""
@@ -78,7 +90,9 @@ class SqliteDatabase:
     async def execute(self, sql: str, params: Params) -> int:
         """One write statement, which is its own transaction; the rows it changed."""
         async with self._lock:
-            return await retry_busy(partial(self._statements.execute, sql, params))
+            changed = await retry_busy(partial(self._statements.execute, sql, params))
+        self._written()
+        return changed
 
     async def executemany(self, sql: str, rows: Sequence[Params]) -> None:
         """One statement per set of parameters, all in one transaction."""
@@ -87,7 +101,9 @@ class SqliteDatabase:
     async def transaction(self, body: Callable[[Session], Awaitable[T]]) -> T:
         """`body` in a `BEGIN IMMEDIATE` transaction, again from the start while busy."""
         async with self._lock:
-            return await retry_busy(partial(self._in_transaction, "BEGIN IMMEDIATE", body))
+            result = await retry_busy(partial(self._in_transaction, "BEGIN IMMEDIATE", body))
+        self._written()
+        return result
 
     async def snapshot(self, body: Callable[[Session], Awaitable[T]]) -> T:
         """`body` in a deferred (reading) transaction: one snapshot of the file."""
@@ -116,9 +132,12 @@ class SqliteDatabase:
         """
         async with self._lock:
             if len(plans) == 1:
-                return [await retry_busy(partial(self._reserve_one, plans[0]))]
-            body = partial(self._reserve_many, plans)
-            return await retry_busy(partial(self._in_transaction, "BEGIN IMMEDIATE", body))
+                rows = [await retry_busy(partial(self._reserve_one, plans[0]))]
+            else:
+                body = partial(self._reserve_many, plans)
+                rows = await retry_busy(partial(self._in_transaction, "BEGIN IMMEDIATE", body))
+        self._written()
+        return rows
 
     async def _reserve_one(self, plan: ReservePlan) -> Row | None:
         insert = reserve_queries(plan).insert
@@ -148,5 +167,7 @@ class SqliteDatabase:
         return from_column(value)
 
     async def close(self) -> None:
-        """Close the connection and stop its worker thread."""
+        """Stop the checkpoints, then close the connection and stop its worker thread."""
+        if self._checkpoints is not None:
+            await self._checkpoints.close()
         await self._conn.close()

@@ -1,8 +1,10 @@
-"""SQLite connections for the store: pragmas, timestamps as text, retries when busy."""
+"""SQLite connections for the store: pragmas, timestamps as text, retries when busy, and
+the checkpoints that copy the write-ahead log into the file outside the writers' commits."""
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import random
 import sqlite3
@@ -20,8 +22,9 @@ log = logging.getLogger(__name__)
 T = TypeVar("T")
 
 BUSY_TIMEOUT_MS = 10_000
-# A kept image is about 800 pages: at SQLite's default of 1,000 nearly every kept image
-# checkpointed the WAL (copying it into the file and syncing both) inside its own commit.
+# The writers' own checkpoint, for when `Checkpoints` falls behind. A kept image is about
+# 800 pages: at SQLite's default of 1,000 nearly every one would copy the WAL into the file
+# (and sync both) inside its own commit.
 WAL_CHECKPOINT_PAGES = 4096
 _BUSY_CODES = (sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED)
 _ATTEMPTS = 8
@@ -67,6 +70,47 @@ async def connect_sqlite(path: str) -> aiosqlite.Connection:
         await conn.close()
         raise
     return conn
+
+
+class Checkpoints:
+    """Copies SQLite's write-ahead log into the database file on a connection of its own
+    (its own thread) right after each write, so no writer's commit carries the copy.
+
+    A PASSIVE checkpoint waits for no reader or writer: it copies what it can, and the
+    next write starts the log again from its beginning once all of it was copied. Writes
+    during a checkpoint are copied by the one after it.
+    """
+
+    def __init__(self, conn: aiosqlite.Connection) -> None:
+        self._conn = conn
+        self._due = asyncio.Event()
+        self._task = asyncio.create_task(self._run(), name="sqlite-checkpoints")
+
+    @classmethod
+    async def open(cls, path: str) -> Checkpoints:
+        """Checkpoints for the database file at `path`."""
+        return cls(await connect_sqlite(path))
+
+    def written(self) -> None:
+        """Note a write: a checkpoint follows soon."""
+        self._due.set()
+
+    async def _run(self) -> None:
+        while True:
+            await self._due.wait()
+            self._due.clear()
+            try:
+                await self._conn.execute("PRAGMA wal_checkpoint(PASSIVE)")
+            except sqlite3.Error as exc:
+                log.warning("SQLite checkpoint failed (the writers will checkpoint): %s", exc)
+
+    async def close(self) -> None:
+        """Stop checkpointing and close the connection (the last checkpoint is the
+        writers', when they close)."""
+        self._task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await self._task
+        await self._conn.close()
 
 
 def to_text(moment: datetime) -> str:
