@@ -62,7 +62,7 @@ def dollars(holder: str, period: str) -> float | None:
     return budget
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Limits:
     """Limit settings for one scope; None means inherit from the wider scope."""
 

@@ -32,6 +32,9 @@ _OWNER = {
 _WHAT = {"images": "images", "cost_usd": "spending"}
 _KEY_PARTS = tuple((f"{h}_{p}_{u}", h, p, u) for u in UNITS for h in HOLDERS for p in PERIODS)
 _UTC = ZoneInfo("UTC")
+# Plans kept (one per person and day): the people reserving within minutes of each other,
+# whose next reservation reuses theirs; one more costs about 5 KB, a miss about 30 µs.
+PLANS_KEPT = 256
 
 
 @dataclass(frozen=True)
@@ -67,7 +70,7 @@ class Window:
     resets_at: datetime
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Budget:
     """One limit that applies to a reservation: its key, counter, allowance and words."""
 
@@ -127,7 +130,7 @@ def plan(who: Holder, limits: Limits, now: datetime) -> tuple[tuple[str, ...], t
     return _plan(who, limits, tz, moment.astimezone(tz).date(), moment.date())
 
 
-@lru_cache(maxsize=1024)
+@lru_cache(maxsize=PLANS_KEPT)
 def _plan(
     who: Holder, limits: Limits, tz: ZoneInfo, local_day: date, utc_day: date
 ) -> tuple[tuple[str, ...], tuple[Budget, ...]]:

@@ -17,7 +17,7 @@ from typing import Any
 
 from bot.errors import Cooldown, Disabled, Duplicate, LimitReached
 from bot.models import LedgerEntry, Limits, Reservation, Scope
-from bot.store.budgets import Budget, Holder, plan
+from bot.store.budgets import PLANS_KEPT, Budget, Holder, plan
 from bot.store.common import COST_EPSILON, utc
 from bot.store.sql import ENTRY_COLUMNS, entry_values
 
@@ -51,7 +51,7 @@ def reserve_plan(entry: LedgerEntry, limits: Limits, exempt: bool) -> ReservePla
     return ReservePlan(checked, charged, cooldown, may_insert, params)
 
 
-@lru_cache(maxsize=1024)
+@lru_cache(maxsize=PLANS_KEPT)
 def _charges_json(charges: tuple[str, ...]) -> str:
     """The usage.charges text of a plan's counters (the same tuple all day, from `plan`)."""
     return json.dumps(charges)
