@@ -6,6 +6,7 @@ import asyncio
 import gzip
 import socket
 from collections.abc import AsyncIterator
+from pathlib import Path
 
 import httpx
 import pytest
@@ -190,3 +191,52 @@ async def test_a_body_left_unread_does_not_poison_the_next_request(
             break
     again = await http.get(f"{base}/big")
     assert again.content == BIG
+
+
+async def test_a_netrc_entry_for_the_host_adds_no_credentials(
+    base: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """As with httpx, ~/.netrc is not read: the gateway's own Authorization goes as sent
+    (aiohttp's trust_env refused it with a ValueError), and nothing is added without one."""
+    (tmp_path / ".netrc").write_text("machine 127.0.0.1\nlogin someone\npassword hunter2\n")
+    (tmp_path / ".netrc").chmod(0o600)
+    monkeypatch.setenv("HOME", str(tmp_path))
+    async with httpx.AsyncClient(transport=AiohttpTransport()) as http:
+        sent = await http.get(f"{base}/echo", headers={"Authorization": "Bearer k"})
+        bare = await http.get(f"{base}/echo")
+    assert sent.headers["x-authorization"] == "Bearer k"
+    assert bare.headers["x-authorization"] == ""
+
+
+@pytest.fixture
+async def proxy() -> AsyncIterator[tuple[str, list[bytes]]]:
+    """A forward proxy on 127.0.0.1 that answers every request itself; yields its URL and
+    the request lines it received."""
+    lines: list[bytes] = []
+
+    async def serve(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        head = await reader.readuntil(b"\r\n\r\n")
+        lines.append(head.split(b"\r\n", 1)[0])
+        writer.write(b"HTTP/1.1 200 OK\r\nContent-Length: 9\r\nConnection: close\r\n\r\nvia proxy")
+        await writer.drain()
+        writer.close()
+
+    server = await asyncio.start_server(serve, "127.0.0.1", 0)
+    port = server.sockets[0].getsockname()[1]
+    yield f"http://127.0.0.1:{port}", lines
+    server.close()
+    await server.wait_closed()
+
+
+async def test_the_environment_s_proxy_carries_requests_except_for_no_proxy_hosts(
+    base: str, proxy: tuple[str, list[bytes]], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    proxy_url, lines = proxy
+    monkeypatch.setenv("HTTP_PROXY", proxy_url)
+    monkeypatch.setenv("NO_PROXY", "127.0.0.1")
+    async with httpx.AsyncClient(transport=AiohttpTransport()) as http:
+        far = await http.get("http://images.example.invalid/v1/models")
+        near = await http.get(f"{base}/echo")
+    assert far.text == "via proxy"
+    assert lines == [b"GET http://images.example.invalid/v1/models HTTP/1.1"]
+    assert near.headers["x-method"] == "GET"

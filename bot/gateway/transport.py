@@ -5,10 +5,16 @@ its exception types); underneath, aiohttp's C parser reads response bodies in la
 chunks. On a 4 MB image response that makes a request about three times cheaper than
 httpcore's pure-Python 64 KB read loop (bench/README.md has the profile). aiohttp's
 errors leave as the httpx errors callers already handle.
+
+Proxies come from the environment as httpx takes them (HTTP_PROXY, HTTPS_PROXY, NO_PROXY),
+decided once per scheme and host, and nothing else does: aiohttp's own `trust_env` would
+look them up again in a thread on every request, and add credentials from ~/.netrc, which
+httpx never does and which cannot go with the gateway's own Authorization header.
 """
 
 from __future__ import annotations
 
+import urllib.request
 from collections.abc import AsyncIterator
 
 import aiohttp
@@ -58,6 +64,17 @@ class AiohttpTransport(httpx.AsyncBaseTransport):
     def __init__(self, limits: httpx.Limits | None = None) -> None:
         self._limits = limits or httpx.Limits()
         self._session: aiohttp.ClientSession | None = None
+        self._environment = urllib.request.getproxies()
+        self._proxies: dict[tuple[str, str], str | None] = {}
+
+    def _proxy(self, url: httpx.URL) -> str | None:
+        """The proxy the environment names for a URL's scheme, unless NO_PROXY spares its
+        host (decided once per scheme and host)."""
+        key = (url.scheme, url.host)
+        if key not in self._proxies:
+            spared = urllib.request.proxy_bypass(url.host)
+            self._proxies[key] = None if spared else self._environment.get(url.scheme)
+        return self._proxies[key]
 
     def _open(self) -> aiohttp.ClientSession:
         connector = aiohttp.TCPConnector(
@@ -70,7 +87,6 @@ class AiohttpTransport(httpx.AsyncBaseTransport):
             cookie_jar=aiohttp.DummyCookieJar(),
             auto_decompress=False,
             read_bufsize=READ_BUFFER,
-            trust_env=True,
         )
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
@@ -91,6 +107,7 @@ class AiohttpTransport(httpx.AsyncBaseTransport):
                 headers=headers,
                 data=content or None,
                 allow_redirects=False,
+                proxy=self._proxy(request.url),
                 timeout=aiohttp.ClientTimeout(
                     total=None,
                     connect=timeout.get("pool"),
