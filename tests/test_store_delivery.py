@@ -7,7 +7,6 @@ purged after their retention.
 
 from __future__ import annotations
 
-import asyncio
 import os
 from collections.abc import AsyncIterator
 from datetime import timedelta
@@ -20,6 +19,7 @@ from bot.models import GeneratedImage, Limits, Scope, TokenUsage
 from bot.store import Store, open_store
 from bot.usage import Totals
 from tests.storefixtures import NOW, STORE_KINDS, reservation, store_url
+from tests.support import wait_until
 
 CHANNEL = Scope("discord", "guild1", "general")
 MADE = (
@@ -141,11 +141,7 @@ async def test_a_kept_image_reaches_the_sqlite_file_without_waiting_for_a_writer
         entry = await store.reserve(reservation(n=1), Limits(), NOW)
         noise = GeneratedImage(os.urandom(3_000_000), "image/png", "imagine-1.png", 1024, 1024)
         await store.keep_results(entry.id, (noise,), NOW)
-        for _ in range(500):
-            if path.stat().st_size > 3_000_000:
-                break
-            await asyncio.sleep(0.02)
-        assert path.stat().st_size > 3_000_000
+        await wait_until(lambda: path.stat().st_size > 3_000_000)
         assert await store.kept_results(entry.id) == (noise,)
     finally:
         await store.close()
