@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sqlite3
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -173,34 +174,38 @@ async def test_an_edit_form_opened_before_a_restart_is_an_edit_when_sent_after(
     assert usage.images_today == 2  # the generation and the edit, each charged once
 
 
-async def test_an_edit_form_for_a_deleted_message_says_so_and_charges_nothing(
-    bot: DiscordBot, gateway: FakeGateway
+def deleted(fake: FakeDiscord, message_id: int) -> None:
+    del fake.messages[message_id]
+
+
+def unreadable(fake: FakeDiscord, message_id: int) -> None:
+    fake.unreadable.add(message_id)
+
+
+@pytest.mark.parametrize(
+    ("lose", "reason"),
+    [
+        (deleted, "The message with the image was deleted, so there is nothing to change. "),
+        (
+            unreadable,
+            "I cannot read that message any more, so there is nothing to change. "
+            "Open Edit image on it again. ",
+        ),
+    ],
+    ids=["deleted", "unreadable"],
+)
+async def test_an_edit_form_for_a_message_gone_from_reach_says_so_and_charges_nothing(
+    bot: DiscordBot,
+    gateway: FakeGateway,
+    lose: Callable[[FakeDiscord, int], None],
+    reason: str,
 ) -> None:
     result = await imagine(bot)
     [first] = await bot.entries()
     modal = await bot.modal(await bot.send(bot.fake.click(result, f"imagine:edit:{first.id}")))
-    del bot.fake.messages[int(result["id"])]
+    lose(bot.fake, int(result["id"]))
     submit = await bot.send(bot.fake.submit(modal, ["make it blue"]))
-    assert await refused(bot, submit) == (
-        "The message with the image was deleted, so there is nothing to change. "
-        "You were not charged."
-    )
-    assert len(gateway.image_requests) == 1
-    assert (await bot.handler.usage(OWNER)).images_today == 1
-
-
-async def test_an_edit_form_for_a_message_the_bot_cannot_read_says_so_and_charges_nothing(
-    bot: DiscordBot, gateway: FakeGateway
-) -> None:
-    result = await imagine(bot)
-    [first] = await bot.entries()
-    modal = await bot.modal(await bot.send(bot.fake.click(result, f"imagine:edit:{first.id}")))
-    bot.fake.unreadable.add(int(result["id"]))
-    submit = await bot.send(bot.fake.submit(modal, ["make it blue"]))
-    assert await refused(bot, submit) == (
-        "I cannot read that message any more, so there is nothing to change. "
-        "Open Edit image on it again. You were not charged."
-    )
+    assert await refused(bot, submit) == reason + "You were not charged."
     assert len(gateway.image_requests) == 1
     assert (await bot.handler.usage(OWNER)).images_today == 1
 
