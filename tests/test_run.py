@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import re
 import secrets
 import signal
 from datetime import UTC, datetime, timedelta
@@ -171,6 +172,21 @@ async def test_debug_logs_never_show_a_secret(tmp_path: Path) -> None:
         assert all(secret not in text for text in slack_texts(slack))
     for line in err.decode().splitlines():
         assert set(json.loads(line)) >= {"time", "level", "logger", "message"}
+
+
+async def test_what_startup_built_is_left_out_of_garbage_collection(tmp_path: Path) -> None:
+    port = free_port()
+    async with FakeSlack() as slack, FakeGateway() as gateway, httpx.AsyncClient() as http:
+        env = slack_env(tmp_path, slack, gateway, port)
+        async with bot_process(tmp_path, env, logs_to=tmp_path) as process:
+            await wait_ready(http, f"http://127.0.0.1:{port}/readyz", process)
+            process.send_signal(signal.SIGTERM)
+            await asyncio.wait_for(process.wait(), 30)
+    err = (tmp_path / "err.log").read_text()
+
+    assert process.returncode == 0, err[-2000:]
+    [frozen] = re.findall(r"started: (\d+) objects left out of garbage collection", err)
+    assert int(frozen) > 10_000  # the libraries and the app, not a handful
 
 
 async def test_run_offline_needs_no_key_and_calls_no_gateway(tmp_path: Path) -> None:

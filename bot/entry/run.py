@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import gc
 import logging
 import signal
 import sys
@@ -156,6 +157,7 @@ async def run(settings: Settings, *, offline: bool = False) -> int:
             site = web.TCPSite(runner, settings.http_host, settings.http_port, backlog=HTTP_BACKLOG)
             await site.start()
             log.info("HTTP server on %s:%s", settings.http_host, settings.http_port)
+        freeze_startup()
         tasks = [asyncio.create_task(a.run(), name=type(a).__name__) for a in adapters]
         tasks.append(asyncio.create_task(_housekeeping(app), name="housekeeping"))
         stopped = asyncio.create_task(stop.wait())
@@ -165,6 +167,20 @@ async def run(settings: Settings, *, offline: bool = False) -> int:
             log.error("%s stopped: %s", task.get_name(), task.exception())
         await _shutdown(app, adapters, tasks, stopped)
     return 1 if failed else 0
+
+
+def freeze_startup() -> None:
+    """Collect garbage, then leave what is left out of later collections (`gc.freeze`).
+
+    What startup built (the imported libraries, the settings, the app and its connections)
+    lives as long as the process. Left in the collector, each full collection walks all of it
+    again, tens of milliseconds for the 80,000 objects a bot starts with, and one lands in any
+    burst of a few hundred requests, right where they wait to be acknowledged. Frozen objects
+    are still freed when nothing refers to them; only cycles among them are never collected.
+    """
+    gc.collect()
+    gc.freeze()
+    log.info("started: %d objects left out of garbage collection", gc.get_freeze_count())
 
 
 async def check_models(app: App) -> list[str]:
