@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 
+import pytest
 from PIL import Image
 
 from tests.discordfixtures import bot as bot
@@ -11,6 +12,7 @@ from tests.discordfixtures import fake as fake
 from tests.discordfixtures import refused
 from tests.fakes.discord import CHANNEL_ID
 from tests.fakes.discord_bot import DiscordBot, custom_ids, opt, png
+from tests.fakes.discord_objects import Json
 from tests.fakes.gateway import FakeGateway
 
 
@@ -64,10 +66,15 @@ async def test_avoid_becomes_the_instruction_to_leave_things_out(
     assert prompt.startswith("a beach") and "people" in prompt and prompt != "a beach"
 
 
+@pytest.mark.parametrize(
+    "options",
+    [[opt("prompt", "a secret"), opt("private", True, 5)], [opt("prompt", "a secret --private")]],
+    ids=["typed option", "prompt flag"],
+)
 async def test_a_private_result_is_ephemeral_and_its_buttons_stay_private(
-    bot: DiscordBot, gateway: FakeGateway
+    bot: DiscordBot, gateway: FakeGateway, options: list[Json]
 ) -> None:
-    ix = await bot.slash("imagine", [opt("prompt", "a secret"), opt("private", True, 5)])
+    ix = await bot.slash("imagine", options)
     assert (await bot.callback(ix)).body == {"type": 5, "data": {"flags": 64}}
     final = await bot.final(ix)
     result = bot.message_of(ix)

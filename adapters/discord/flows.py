@@ -27,7 +27,6 @@ from adapters.discord.sources import (
 from adapters.discord.surface import DiscordSurface
 from bot.errors import BadRequest, ImageRejected, UserFacingError
 from bot.models import SourceImage
-from bot.promptflags import parse_prompt
 from bot.requests import Ask, AskKind
 from bot.requests.ask import Sources, Typed, no_sources
 
@@ -87,25 +86,18 @@ def attached(interaction: discord.Interaction[Any], found: Sequence[discord.Atta
     return downloaded(services_of(interaction), given)
 
 
-def is_private(interaction: discord.Interaction[Any], ask: Ask) -> bool:
-    """Whether the result is for the asker's eyes only: the typed `private` option, or
-    `--private` in the prompt, or pressed under a private (ephemeral) result (Deliver again
-    sits under a private error, and posts as the request was asked)."""
+def under_private(interaction: discord.Interaction[Any], ask: Ask) -> bool:
+    """Whether the interaction was pressed under a private (ephemeral) result, so that its
+    result is private too (Deliver again sits under a private error, and posts as the request
+    was asked). A request asked as private says so in its headline (`Headline.private`)."""
     message = interaction.message
-    if message is not None and message.flags.ephemeral and ask.kind != "deliver":
-        return True
-    try:
-        _, flags = parse_prompt(ask.text)
-    except UserFacingError:
-        return False  # the runner refuses the prompt, privately
-    switch = str(ask.typed.get("private") or flags.get("private") or "").lower()
-    return switch in ("true", "yes", "on", "1")
+    return message is not None and message.flags.ephemeral and ask.kind != "deliver"
 
 
 async def submit(interaction: discord.Interaction[Any], ask: Ask, origin: Origin) -> None:
     """Run `ask` on the interaction's response (an ephemeral one for a private result)."""
     services = services_of(interaction)
-    private = is_private(interaction, ask)
+    private = under_private(interaction, ask)
     responder = InteractionResponder(interaction, services.token_ttl_s, private)
     surface = DiscordSurface(responder, services, interaction.user.id, origin)
     await services.runner.submit(ask, surface)

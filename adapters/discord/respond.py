@@ -32,8 +32,9 @@ class PrivateTooLate(Exception):
 class Responder(Protocol):
     """One place on Discord that shows a request from acknowledgement to result."""
 
-    async def start(self, title: str) -> bool:
-        """Show at once that the request was taken; False when that is no longer possible."""
+    async def start(self, title: str, private: bool) -> bool:
+        """Show at once that the request was taken (for the asker alone when `private`, where
+        the place allows it); False when that is no longer possible."""
         ...
 
     async def progress(self, text: str, preview: discord.File | None) -> None:
@@ -80,9 +81,10 @@ class InteractionResponder:
         """Whether the interaction token is (nearly) too old to use."""
         return time.monotonic() >= self.deadline
 
-    async def start(self, title: str) -> bool:
-        """Defer (a public 'thinking' message); False when Discord says it was answered or
-        is too old."""
+    async def start(self, title: str, private: bool) -> bool:
+        """Defer (a public 'thinking' message, or an ephemeral one when `private`); False when
+        Discord says it was answered or is too old."""
+        self.private = self.private or private
         try:
             answer = await self.interaction.response.defer(thinking=True, ephemeral=self.private)
         except discord.HTTPException as exc:
@@ -177,8 +179,9 @@ class MessageResponder:
         self.source = source
         self.reply: discord.Message | None = None
 
-    async def start(self, title: str) -> bool:
-        """Reply to the message; that reply later shows progress and the result."""
+    async def start(self, title: str, private: bool) -> bool:
+        """Reply to the message; that reply later shows progress and the result (a reply
+        cannot be private)."""
         try:
             self.reply = await self.source.reply(f"{title}\nWorking on it…", mention_author=False)
         except discord.HTTPException as exc:

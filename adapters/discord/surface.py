@@ -37,7 +37,7 @@ class DiscordSurface:
     async def acknowledge(self, headline_: Headline) -> bool:
         """Defer (or reply 'Working on it…'); False when Discord says it is too late."""
         self.title = headline(headline_.kind, headline_.prompt, self.user_id)
-        self.started = await self.responder.start(self.title)
+        self.started = await self.responder.start(self.title, headline_.private)
         return self.started
 
     async def progress(self, text: str, preview: bytes | None) -> None:

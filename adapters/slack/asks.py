@@ -7,7 +7,6 @@ from collections.abc import Sequence
 from adapters.slack.context import Place, Services
 from adapters.slack.files import SlackFile, file_info, load_sources
 from adapters.slack.surface import SlackSurface
-from bot.errors import UserFacingError
 from bot.models import SourceImage
 from bot.requests import Ask
 from bot.requests.ask import Sources
@@ -33,17 +32,8 @@ def file_sources(svc: Services, refs: Sequence[FileRef]) -> Sources:
     return load
 
 
-def is_private(svc: Services, ask: Ask) -> bool:
-    """Whether the person asked for `--private` (bad options are the runner's to explain)."""
-    try:
-        _, options = svc.handler.parse(ask.text, ask.typed, require_prompt=False)
-    except UserFacingError:
-        return False
-    return options.private
-
-
 async def submit(svc: Services, place: Place, ask: Ask, refs: Sequence[FileRef] = ()) -> None:
     """Run `ask` to its end, shown in `place` (or the person's direct messages, when
     private); `refs` are the files it works on."""
-    surface = SlackSurface(svc, place, file_ids(refs), private=is_private(svc, ask))
+    surface = SlackSurface(svc, place, file_ids(refs))
     await svc.runner.submit(ask, surface)

@@ -65,21 +65,14 @@ class SlackSurface:
     `source_ids` are the Slack files the request works on, for the Re-roll button of its
     card. A Deliver again posts no working message: its card is posted with the images.
     `home` is where the working message, the images and the card go: the place itself, or
-    for a `private` request the person's direct messages; notes go to `place`.
+    for a private request the person's direct messages; notes go to `place`.
     """
 
-    def __init__(
-        self,
-        svc: Services,
-        place: Place,
-        source_ids: tuple[str, ...] = (),
-        *,
-        private: bool = False,
-    ) -> None:
+    def __init__(self, svc: Services, place: Place, source_ids: tuple[str, ...] = ()) -> None:
         self.svc = svc
         self.place = place
         self.home = place
-        self.private = private
+        self.private = False
         self.source_ids = source_ids
         self.pace: Pace | None = Pace(f"slack:{place.team_id}", PROGRESS_EDITS_PER_S, 1.0)
         self.headline = Headline("generate", "")
@@ -90,6 +83,7 @@ class SlackSurface:
         self.headline = headline
         if headline.kind == "deliver":
             return True
+        self.private = headline.private
         if self.private and not await self._go_private():
             return False
         place = self.home

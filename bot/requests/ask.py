@@ -55,7 +55,9 @@ class Ask:
 
 @dataclass(frozen=True)
 class Headline:
-    """What is being made, for the surface's working message: the kind and the prompt."""
+    """What is being made, for the surface's working message: the kind and the prompt, and
+    whether the person asked to see it alone (`--private`, or the typed option)."""
 
     kind: str
     prompt: str
+    private: bool = False

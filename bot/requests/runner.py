@@ -126,8 +126,8 @@ class Runner:
         if options.private:
             await self.handler.check_private(ask.actor)
         if ask.kind == "control":
-            return Headline(controls.parse(ask.control).kind, prompt)
-        return Headline(ask.kind, prompt)
+            return Headline(controls.parse(ask.control).kind, prompt, options.private)
+        return Headline(ask.kind, prompt, options.private)
 
     async def _run(self, ask: Ask, board: Board | None) -> Result:
         handler = self.handler
