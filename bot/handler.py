@@ -8,6 +8,7 @@ from collections import Counter
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
+from functools import cached_property
 from typing import TypeVar
 
 from bot import checks, controls, options
@@ -84,9 +85,9 @@ class ImagineHandler(LimitsAdmin):
         self._closing = False
         checks.warn_at_start(self.catalog, self.menu, self.clock())
 
-    @property
+    @cached_property
     def defaults(self) -> Options:
-        """Options used when a person sets none, fitted to the default model."""
+        """Options used when a person sets none, fitted to the default model (once)."""
         opts = Options(
             size=self.settings.default_size,
             quality=self.settings.default_quality,
