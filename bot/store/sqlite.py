@@ -11,7 +11,8 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from contextlib import asynccontextmanager
 from datetime import datetime
 from functools import partial
 from itertools import groupby
@@ -78,7 +79,11 @@ class SqliteDatabase:
             raise
         return cls(conn, checkpoints)
 
-    def _written(self) -> None:
+    @asynccontextmanager
+    async def _writing(self) -> AsyncIterator[None]:
+        """The connection for a write; once it is done, the checkpoints copy it into the file."""
+        async with self._lock:
+            yield
         if self._checkpoints is not None:
             self._checkpoints.written()
 
@@ -89,10 +94,8 @@ class SqliteDatabase:
 
     async def execute(self, sql: str, params: Params) -> int:
         """One write statement, which is its own transaction; the rows it changed."""
-        async with self._lock:
-            changed = await retry_busy(partial(self._statements.execute, sql, params))
-        self._written()
-        return changed
+        async with self._writing():
+            return await retry_busy(partial(self._statements.execute, sql, params))
 
     async def executemany(self, sql: str, rows: Sequence[Params]) -> None:
         """One statement per set of parameters, all in one transaction."""
@@ -100,10 +103,8 @@ class SqliteDatabase:
 
     async def transaction(self, body: Callable[[Session], Awaitable[T]]) -> T:
         """`body` in a `BEGIN IMMEDIATE` transaction, again from the start while busy."""
-        async with self._lock:
-            result = await retry_busy(partial(self._in_transaction, "BEGIN IMMEDIATE", body))
-        self._written()
-        return result
+        async with self._writing():
+            return await retry_busy(partial(self._in_transaction, "BEGIN IMMEDIATE", body))
 
     async def snapshot(self, body: Callable[[Session], Awaitable[T]]) -> T:
         """`body` in a deferred (reading) transaction: one snapshot of the file."""
@@ -130,14 +131,11 @@ class SqliteDatabase:
         check and the insert are atomic across processes. Rows of the same statement go in
         one call; a query then reads which went in, and one more per refusal reads why.
         """
-        async with self._lock:
+        async with self._writing():
             if len(plans) == 1:
-                rows = [await retry_busy(partial(self._reserve_one, plans[0]))]
-            else:
-                body = partial(self._reserve_many, plans)
-                rows = await retry_busy(partial(self._in_transaction, "BEGIN IMMEDIATE", body))
-        self._written()
-        return rows
+                return [await retry_busy(partial(self._reserve_one, plans[0]))]
+            body = partial(self._reserve_many, plans)
+            return await retry_busy(partial(self._in_transaction, "BEGIN IMMEDIATE", body))
 
     async def _reserve_one(self, plan: ReservePlan) -> Row | None:
         insert = reserve_queries(plan).insert
